@@ -1,0 +1,93 @@
+// Package config owns envs.yaml: it parses the file with position information,
+// interpolates ${VAR} references from the process environment and a .env file,
+// validates every field, and resolves named environments to sets of services.
+// It is pure: it never talks to Docker and never prints.
+package config
+
+import "time"
+
+// DefaultFile is the name looked for when no file is given.
+const DefaultFile = "envs.yaml"
+
+// DefaultEnvironment is the environment `devenv up` brings up when none is named.
+const DefaultEnvironment = "default"
+
+// Project is a fully loaded, interpolated and validated envs.yaml.
+type Project struct {
+	Name         string              // project name; containers are named <Name>-<service>
+	File         string              // absolute path of the envs.yaml it came from
+	Dir          string              // directory of File; relative paths resolve against it
+	Registry     string              // prefix already applied to Service.Image where needed
+	Environments map[string][]string // environment name -> services named in it (not expanded)
+	Services     map[string]*Service // by service name
+}
+
+// Service is one entry under services:. Every field is in its effective form:
+// interpolated, defaults applied, relative paths made absolute, env_file merged.
+type Service struct {
+	Name        string
+	Image       string            // full reference, with the project registry prefix applied
+	PullPolicy  string            // missing (default), always, never
+	Command     []string          // nil: the image's default
+	Entrypoint  []string          // nil: the image's default
+	Environment map[string]string // env_file entries first, environment: overrides
+	WorkingDir  string
+	User        string
+	Hostname    string
+	Labels      map[string]string
+	ExtraHosts  []string // "host:ip"
+	Ports       []Port
+	Volumes     []Mount
+	Healthcheck *Healthcheck // nil: none declared (the image's own may still apply)
+	DependsOn   map[string]Dependency
+	Restart     string   // no (default), always, on-failure[:N], unless-stopped
+	Aliases     []string // extra DNS names on the project network
+}
+
+// Port is one published port. Ranges in the file are expanded to one Port each.
+type Port struct {
+	HostIP        string // "" means all interfaces
+	HostPort      uint16 // 0 means an ephemeral port chosen by the engine
+	ContainerPort uint16
+	Protocol      string // tcp or udp
+}
+
+// MountType says what a Mount's Source is.
+type MountType string
+
+const (
+	MountVolume MountType = "volume" // a named volume owned by the project
+	MountBind   MountType = "bind"   // a host path (absolute after loading)
+)
+
+// Mount is one entry of volumes:.
+type Mount struct {
+	Type     MountType
+	Source   string // volume name (unprefixed) or absolute host path
+	Target   string // absolute path inside the container
+	ReadOnly bool
+}
+
+// Healthcheck mirrors compose's healthcheck: block with durations parsed.
+type Healthcheck struct {
+	Test        []string // "CMD", args… or "CMD-SHELL", script; empty with Disable
+	Interval    time.Duration
+	Timeout     time.Duration
+	StartPeriod time.Duration
+	Retries     int
+	Disable     bool
+}
+
+// Condition is what a dependant waits for before it starts.
+type Condition string
+
+const (
+	ServiceStarted               Condition = "service_started"
+	ServiceHealthy               Condition = "service_healthy"
+	ServiceCompletedSuccessfully Condition = "service_completed_successfully"
+)
+
+// Dependency is one entry of depends_on.
+type Dependency struct {
+	Condition Condition
+}

@@ -1,0 +1,201 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+
+	"gopkg.in/yaml.v3"
+)
+
+// LoadOptions says where to find envs.yaml and how to read the environment.
+type LoadOptions struct {
+	// File is the -f flag. Relative paths are taken from WorkDir.
+	File string
+	// WorkDir is where the search for envs.yaml starts; "" is the current
+	// directory.
+	WorkDir string
+	// LookupEnv reads process environment variables for DEVENV_FILE and
+	// interpolation; nil means os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+}
+
+// fileEnvVar names the environment variable that may point at the file.
+const fileEnvVar = "DEVENV_FILE"
+
+// Load finds envs.yaml (opts.File, else $DEVENV_FILE, else the nearest
+// envs.yaml in WorkDir or one of its parents), then parses and validates it.
+// Problems in the file come back as a *ErrorList.
+func Load(opts LoadOptions) (*Project, error) {
+	file, err := FindFile(opts)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", file, err)
+	}
+	return Parse(file, data, opts)
+}
+
+// FindFile returns the path Load would read.
+func FindFile(opts LoadOptions) (string, error) {
+	lookup := opts.LookupEnv
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	wd := opts.WorkDir
+	if wd == "" {
+		var err error
+		if wd, err = os.Getwd(); err != nil {
+			return "", fmt.Errorf("finding %s: %w", DefaultFile, err)
+		}
+	}
+	given, from := opts.File, "-f"
+	if given == "" {
+		given, _ = lookup(fileEnvVar)
+		from = fileEnvVar
+	}
+	if given != "" {
+		if !filepath.IsAbs(given) {
+			given = filepath.Join(wd, given)
+		}
+		if _, err := os.Stat(given); err != nil {
+			return "", fmt.Errorf("%s (from %s) cannot be read: %w; check the path", given, from, err)
+		}
+		return given, nil
+	}
+	return searchUp(wd)
+}
+
+// searchUp looks for DefaultFile in dir and each of its parents.
+func searchUp(dir string) (string, error) {
+	start, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("finding %s: %w", DefaultFile, err)
+	}
+	for d := start; ; d = filepath.Dir(d) {
+		f := filepath.Join(d, DefaultFile)
+		if st, err := os.Stat(f); err == nil && !st.IsDir() {
+			return f, nil
+		}
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	return "", fmt.Errorf("%w: looked for %s in %s and every parent directory; create one there or use -f FILE (or set %s)",
+		ErrNoFile, DefaultFile, start, fileEnvVar)
+}
+
+// parser holds the state of one Parse: where the file lives, where
+// variables come from, and the problems found so far.
+type parser struct {
+	file      string // as given, for messages
+	dir       string // absolute directory of file
+	lookupEnv func(string) (string, bool)
+	dotenv    map[string]string // the .env file beside file
+	errs      ErrorList
+}
+
+func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
+	p.errs = append(p.errs, &Error{File: p.file, Line: n.Line, Column: n.Column, Msg: fmt.Sprintf(format, args...)})
+}
+
+// fileErrorf reports a problem with the file as a whole.
+func (p *parser) fileErrorf(line int, format string, args ...any) {
+	p.errs = append(p.errs, &Error{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Parse parses, interpolates and validates the contents of an envs.yaml.
+// file names it in messages and anchors relative paths (.env, env_file, bind
+// mounts); it is not read. Problems come back as a *ErrorList together with
+// a nil Project.
+func Parse(file string, data []byte, opts LoadOptions) (*Project, error) {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return nil, fmt.Errorf("parsing %s: %w", file, err)
+	}
+	p := &parser{file: file, dir: filepath.Dir(abs), lookupEnv: opts.LookupEnv}
+	if p.lookupEnv == nil {
+		p.lookupEnv = os.LookupEnv
+	}
+	p.readDotenv()
+	root := p.decode(data)
+	if root == nil {
+		return nil, p.errs.err()
+	}
+	p.interpolateTree(root)
+	proj := p.project(root, abs)
+	if err := p.errs.err(); err != nil {
+		return nil, err
+	}
+	return proj, nil
+}
+
+// readDotenv loads the optional .env file beside the config.
+func (p *parser) readDotenv() {
+	name := filepath.Join(filepath.Dir(p.file), ".env")
+	data, err := os.ReadFile(filepath.Join(p.dir, ".env"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	if err != nil {
+		p.errs = append(p.errs, &Error{File: name, Msg: fmt.Sprintf("cannot read: %v; fix its permissions or remove it", err)})
+		return
+	}
+	p.dotenv = map[string]string{}
+	for _, l := range parseEnvFile(name, data, &p.errs) {
+		p.dotenv[l.Key] = l.Value
+	}
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// decode parses the single YAML document in data and returns its root.
+func (p *parser) decode(data []byte) (root *yaml.Node) {
+	defer func() {
+		// yaml.v3 has panicked on hostile input before; a bad file must
+		// not take the program down.
+		if r := recover(); r != nil {
+			p.fileErrorf(0, "cannot parse YAML (%v); check the file's syntax", r)
+			root = nil
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			p.fileErrorf(0, "file is empty; add a services: section")
+			return nil
+		}
+		p.yamlError(err)
+		return nil
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		p.fileErrorf(extra.Line, "more than one YAML document; keep everything in the first (remove the ---)")
+		return nil
+	}
+	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
+		p.fileErrorf(0, "file is empty; add a services: section")
+		return nil
+	}
+	return doc.Content[0]
+}
+
+// yamlError turns a yaml.v3 syntax error into an Error with its line.
+func (p *parser) yamlError(err error) {
+	m := yamlLineRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		p.fileErrorf(0, "%v; fix the YAML syntax", err)
+		return
+	}
+	line, _ := strconv.Atoi(m[1])
+	p.fileErrorf(line, "invalid YAML: %s; fix the YAML syntax", m[2])
+}

@@ -1,0 +1,207 @@
+package env
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/devenv-dev/devenv/env/config"
+	"github.com/devenv-dev/devenv/env/engine"
+)
+
+// stopTimeout is how long a container gets to stop before it is killed.
+const stopTimeout = 10 * time.Second
+
+// run is one application of a plan.
+type run struct {
+	eng       engine.Engine
+	plan      *Plan
+	rep       Reporter
+	states    map[string]*serviceState // by service; fixed before goroutines start
+	byID      sync.Map                 // container ID -> *serviceState
+	mu        sync.Mutex
+	skip      map[string]string // guarded by mu: service -> reason
+	streamErr error             // guarded by mu: why the event stream broke
+	lost      *signal           // fired when the event stream broke
+}
+
+func (r *run) streamError() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.streamErr
+}
+
+func apply(ctx context.Context, eng engine.Engine, plan *Plan, wait bool, rep Reporter) error {
+	r := &run{eng: eng, plan: plan, rep: rep, states: map[string]*serviceState{}, skip: map[string]string{}, lost: newSignal()}
+	for _, s := range plan.Steps {
+		r.states[s.Service] = newServiceState(s.Service)
+	}
+	evctx, stopEvents := context.WithCancel(ctx)
+	defer stopEvents()
+	events, evErr := eng.Events(evctx, plan.Project)
+	go r.follow(evctx, events, evErr)
+
+	if err := r.prepare(ctx); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	for _, s := range plan.Steps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.service(ctx, s, wait)
+		}()
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); errors.Is(err, context.Canceled) {
+		return err
+	}
+	return r.result()
+}
+
+// prepare removes orphans and duplicates, and creates the network and volumes.
+func (r *run) prepare(ctx context.Context) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(r.plan.Remove))
+	for i, c := range r.plan.Remove {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			emit(r.rep, KindService, c.Service, StatusRemoving, "orphan container "+c.Name)
+			errs[i] = removeContainer(ctx, r.eng, c.ID)
+			if errs[i] == nil {
+				emit(r.rep, KindService, c.Service, StatusRemoved, "orphan container "+c.Name)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("removing orphans: %w", err)
+	}
+	for _, n := range r.plan.RemoveNetworks {
+		// Best effort: a duplicate still in use by a container stays; the
+		// engine refuses to create new duplicates.
+		_ = r.eng.NetworkRemove(ctx, n.ID)
+	}
+	labels := map[string]string{engine.LabelProject: r.plan.Project, engine.LabelVersion: labelsVersion}
+	if r.plan.CreateNetwork {
+		emit(r.rep, KindNetwork, r.plan.Network, StatusCreating, "")
+		_, err := r.eng.NetworkCreate(ctx, engine.NetworkSpec{Name: r.plan.Network, Labels: labels})
+		if err != nil && !errors.Is(err, engine.ErrConflict) { // a concurrent run made it: fine
+			return fmt.Errorf("creating network %s: %w", r.plan.Network, err)
+		}
+		emit(r.rep, KindNetwork, r.plan.Network, StatusCreated, "")
+	}
+	for _, v := range r.plan.CreateVolumes {
+		vl := map[string]string{engine.LabelVolume: strings.TrimPrefix(v, r.plan.Project+"_")}
+		for k, val := range labels {
+			vl[k] = val
+		}
+		if err := r.eng.VolumeCreate(ctx, engine.VolumeSpec{Name: v, Labels: vl}); err != nil {
+			return fmt.Errorf("creating volume %s: %w", v, err)
+		}
+		emit(r.rep, KindVolume, v, StatusCreated, "")
+	}
+	return nil
+}
+
+func removeContainer(ctx context.Context, eng engine.Engine, id string) error {
+	if err := eng.ContainerStop(ctx, id, stopTimeout); err != nil && !errors.Is(err, engine.ErrNotFound) {
+		return err
+	}
+	if err := eng.ContainerRemove(ctx, id); err != nil && !errors.Is(err, engine.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// service runs one step: wait for dependencies, act, then wait for readiness.
+func (r *run) service(ctx context.Context, st Step, wait bool) {
+	s := r.states[st.Service]
+	if err := r.waitDeps(ctx, st); err != nil {
+		var de *errDependency
+		if errors.As(err, &de) {
+			r.skipped(st.Service, de.Error())
+		}
+		s.failed.fire()
+		return
+	}
+	if err := r.act(ctx, st, s); err != nil {
+		if ctx.Err() == nil {
+			r.culprit(ctx, s, err.Error())
+		}
+		s.failed.fire()
+		return
+	}
+	if wait || r.isDependedOn(st.Service) {
+		r.await(ctx, st, s)
+	}
+}
+
+func (r *run) waitDeps(ctx context.Context, st Step) error {
+	deps := make([]string, 0, len(st.Desired.Deps))
+	for d := range st.Desired.Deps {
+		deps = append(deps, d)
+	}
+	sort.Strings(deps)
+	for _, d := range deps {
+		cond := st.Desired.Deps[d]
+		ds := r.states[d]
+		if ds == nil {
+			return &errDependency{d, "is not part of this run"}
+		}
+		if !met(ds, cond) {
+			emit(r.rep, KindService, st.Service, StatusWaiting, fmt.Sprintf("for %s (%s)", d, strings.TrimPrefix(string(cond), "service_")))
+		}
+		if err := ds.wait(ctx, cond); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func met(s *serviceState, cond config.Condition) bool {
+	switch cond {
+	case config.ServiceHealthy:
+		return s.healthy.fired()
+	case config.ServiceCompletedSuccessfully:
+		return s.exited.fired() && s.code() == 0
+	}
+	return s.started.fired()
+}
+
+func (r *run) isDependedOn(name string) bool {
+	for _, st := range r.plan.Steps {
+		if _, ok := st.Desired.Deps[name]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *run) skipped(service, reason string) {
+	r.mu.Lock()
+	r.skip[service] = reason
+	r.mu.Unlock()
+	emit(r.rep, KindService, service, StatusSkipped, reason)
+}
+
+// result gathers culprits and skipped services into an *UpError.
+func (r *run) result() error {
+	var failed []*ServiceError
+	for _, st := range r.plan.Steps {
+		if e := r.states[st.Service].failure(); e != nil {
+			failed = append(failed, e)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(failed) == 0 && len(r.skip) == 0 {
+		return nil
+	}
+	return &UpError{Failed: failed, Skipped: r.skip}
+}

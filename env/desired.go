@@ -1,0 +1,166 @@
+package env
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"sort"
+
+	"github.com/devenv-dev/devenv/env/config"
+	"github.com/devenv-dev/devenv/env/engine"
+)
+
+// labelsVersion is written on every object; bump it when the meaning of the
+// labels or of the config hash changes.
+const labelsVersion = "1"
+
+// Desired is the state a project should reach for a set of selected services.
+type Desired struct {
+	Project  string
+	Network  string            // engine name of the project network
+	Volumes  []string          // engine names of named volumes the selected services use, sorted
+	Services []DesiredService  // selected services, sorted by name
+	Known    map[string]bool   // every service of the configuration (selected or not)
+	Labels   map[string]string // labels of the network and volumes
+}
+
+// DesiredService is one selected service in its engine form.
+type DesiredService struct {
+	Name    string
+	Spec    engine.ContainerSpec
+	Hash    string // LabelConfigHash value: the spec and the image ID
+	ImageID string
+	Deps    map[string]config.Condition
+	Health  *config.Healthcheck // declared health check, nil if none
+	// OneShot is true when some dependant waits for this service to complete.
+	OneShot bool
+}
+
+// NetworkName is the engine name of a project's network.
+func NetworkName(project string) string { return project + "_default" }
+
+// VolumeName is the engine name of a project's named volume.
+func VolumeName(project, volume string) string { return project + "_" + volume }
+
+// ContainerName is the engine name of a service's container.
+func ContainerName(project, service string) string { return project + "-" + service }
+
+// BuildDesired computes the desired state of selected services. imageIDs maps
+// each service's image reference to the local image ID it resolves to.
+func BuildDesired(p *config.Project, selected []string, imageIDs map[string]string) Desired {
+	d := Desired{
+		Project: p.Name,
+		Network: NetworkName(p.Name),
+		Known:   map[string]bool{},
+		Labels:  map[string]string{engine.LabelProject: p.Name, engine.LabelVersion: labelsVersion},
+	}
+	for name := range p.Services {
+		d.Known[name] = true
+	}
+	oneShot := map[string]bool{}
+	for _, s := range p.Services {
+		for dep, c := range s.DependsOn {
+			if c.Condition == config.ServiceCompletedSuccessfully {
+				oneShot[dep] = true
+			}
+		}
+	}
+	vols := map[string]bool{}
+	for _, name := range selected {
+		s := p.Services[name]
+		ds := DesiredService{
+			Name:    name,
+			ImageID: imageIDs[s.Image],
+			Deps:    map[string]config.Condition{},
+			Health:  s.Healthcheck,
+			OneShot: oneShot[name],
+		}
+		for dep, c := range s.DependsOn {
+			ds.Deps[dep] = c.Condition
+		}
+		ds.Spec = containerSpec(p.Name, s, ds.ImageID)
+		ds.Hash = specHash(ds.Spec)
+		ds.Spec.Labels[engine.LabelConfigHash] = ds.Hash
+		for _, m := range s.Volumes {
+			if m.Type == config.MountVolume {
+				vols[VolumeName(p.Name, m.Source)] = true
+			}
+		}
+		d.Services = append(d.Services, ds)
+	}
+	sort.Slice(d.Services, func(i, j int) bool { return d.Services[i].Name < d.Services[j].Name })
+	for v := range vols {
+		d.Volumes = append(d.Volumes, v)
+	}
+	sort.Strings(d.Volumes)
+	return d
+}
+
+func containerSpec(project string, s *config.Service, imageID string) engine.ContainerSpec {
+	spec := engine.ContainerSpec{
+		Name:       ContainerName(project, s.Name),
+		Image:      s.Image,
+		Command:    s.Command,
+		Entrypoint: s.Entrypoint,
+		WorkingDir: s.WorkingDir,
+		User:       s.User,
+		Hostname:   s.Hostname,
+		ExtraHosts: s.ExtraHosts,
+		Restart:    s.Restart,
+		Network:    NetworkName(project),
+		Aliases:    append([]string{s.Name}, s.Aliases...),
+		Labels: map[string]string{
+			engine.LabelProject: project,
+			engine.LabelService: s.Name,
+			engine.LabelImageID: imageID,
+			engine.LabelVersion: labelsVersion,
+		},
+	}
+	for k, v := range s.Labels {
+		spec.Labels[k] = v
+	}
+	for k, v := range s.Environment {
+		spec.Env = append(spec.Env, k+"="+v)
+	}
+	sort.Strings(spec.Env)
+	for _, pt := range s.Ports {
+		spec.Ports = append(spec.Ports, engine.PublishedPort{
+			HostIP: pt.HostIP, HostPort: pt.HostPort, ContainerPort: pt.ContainerPort, Protocol: pt.Protocol,
+		})
+	}
+	for _, m := range s.Volumes {
+		src := m.Source
+		if m.Type == config.MountVolume {
+			src = VolumeName(project, m.Source)
+		}
+		spec.Mounts = append(spec.Mounts, engine.MountSpec{
+			Type: string(m.Type), Source: src, Target: m.Target, ReadOnly: m.ReadOnly,
+		})
+	}
+	spec.Healthcheck = healthSpec(s.Healthcheck)
+	return spec
+}
+
+func healthSpec(h *config.Healthcheck) *engine.HealthSpec {
+	if h == nil {
+		return nil
+	}
+	if h.Disable {
+		return &engine.HealthSpec{Test: []string{"NONE"}}
+	}
+	return &engine.HealthSpec{
+		Test: h.Test, Interval: h.Interval, Timeout: h.Timeout,
+		StartPeriod: h.StartPeriod, Retries: h.Retries,
+	}
+}
+
+// specHash is a stable digest of everything that, when changed, requires a new
+// container. The image ID is part of it through the image-id label.
+func specHash(spec engine.ContainerSpec) string {
+	b, err := json.Marshal(spec) // maps marshal with sorted keys
+	if err != nil {
+		panic("env: hashing a container spec: " + err.Error()) // plain data cannot fail to marshal
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])[:16]
+}

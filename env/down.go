@@ -1,0 +1,83 @@
+package env
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/devenv-dev/devenv/env/engine"
+)
+
+// DownOptions configures Down.
+type DownOptions struct {
+	// Volumes also removes the project's named volumes.
+	Volumes bool
+	// Timeout is how long each container gets to stop; 0 means 10 s.
+	Timeout time.Duration
+	// Progress receives events; nil discards them.
+	Progress Reporter
+}
+
+// Down stops and removes every container and the network of project, and
+// its volumes when asked. Objects already gone count as removed. Down works
+// from labels alone, so it needs no configuration file.
+func Down(ctx context.Context, eng engine.Engine, project string, opts DownOptions) error {
+	rep := reporterOr(opts.Progress)
+	timeout := opts.Timeout
+	if timeout == 0 {
+		timeout = stopTimeout
+	}
+	if err := eng.Ping(ctx); err != nil {
+		return err
+	}
+	obs, err := eng.Observe(ctx, project)
+	if err != nil {
+		return fmt.Errorf("observing project %s: %w", project, err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(obs.Containers))
+	for i, c := range obs.Containers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = removeService(ctx, eng, c, timeout, rep)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for _, n := range obs.Networks {
+		if err := eng.NetworkRemove(ctx, n.ID); err != nil && !errors.Is(err, engine.ErrNotFound) {
+			return fmt.Errorf("removing network %s: %w", n.Name, err)
+		}
+		emit(rep, KindNetwork, n.Name, StatusRemoved, "")
+	}
+	if !opts.Volumes {
+		return nil
+	}
+	for _, v := range obs.Volumes {
+		if err := eng.VolumeRemove(ctx, v.Name); err != nil && !errors.Is(err, engine.ErrNotFound) {
+			return fmt.Errorf("removing volume %s: %w", v.Name, err)
+		}
+		emit(rep, KindVolume, v.Name, StatusRemoved, "")
+	}
+	return nil
+}
+
+func removeService(ctx context.Context, eng engine.Engine, c engine.Container, timeout time.Duration, rep Reporter) error {
+	if c.State == "running" || c.State == "restarting" || c.State == "paused" {
+		emit(rep, KindService, c.Service, StatusStopping, c.Name)
+		if err := eng.ContainerStop(ctx, c.ID, timeout); err != nil && !errors.Is(err, engine.ErrNotFound) {
+			return fmt.Errorf("stopping %s: %w", c.Name, err)
+		}
+	}
+	emit(rep, KindService, c.Service, StatusRemoving, c.Name)
+	if err := eng.ContainerRemove(ctx, c.ID); err != nil && !errors.Is(err, engine.ErrNotFound) {
+		return fmt.Errorf("removing %s: %w", c.Name, err)
+	}
+	emit(rep, KindService, c.Service, StatusRemoved, c.Name)
+	return nil
+}

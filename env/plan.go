@@ -1,0 +1,186 @@
+package env
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/devenv-dev/devenv/env/config"
+	"github.com/devenv-dev/devenv/env/engine"
+)
+
+// Action is what the plan does with one service's container.
+type Action string
+
+// Actions of a plan.
+const (
+	ActionCreate   Action = "create"   // no container yet
+	ActionRecreate Action = "recreate" // configuration or image changed, or container unusable
+	ActionStart    Action = "start"    // container is current but not running
+	ActionKeep     Action = "keep"     // container is current and running (or a completed one-shot)
+)
+
+// Step is the plan for one selected service.
+type Step struct {
+	Service  string
+	Action   Action
+	Reason   string            // why, for the printed plan
+	Existing *engine.Container // the container found for the service, if any
+	Desired  DesiredService
+}
+
+// Plan is what Up will do, computed from one observation without side effects.
+type Plan struct {
+	Project        string
+	Network        string
+	CreateNetwork  bool
+	RemoveNetworks []engine.Network // duplicates left by interrupted runs
+	CreateVolumes  []string
+	Steps          []Step             // sorted by service name
+	Remove         []engine.Container // orphans and duplicates
+}
+
+// MakePlan compares the desired state with an observation. It is pure.
+func MakePlan(d Desired, o *engine.Observed) *Plan {
+	p := &Plan{Project: d.Project, Network: d.Network, CreateNetwork: true}
+	for _, n := range sortedNetworks(o.Networks) {
+		if n.Name != d.Network {
+			continue
+		}
+		if p.CreateNetwork {
+			p.CreateNetwork = false
+			continue
+		}
+		p.RemoveNetworks = append(p.RemoveNetworks, n)
+	}
+	haveVol := map[string]bool{}
+	for _, v := range o.Volumes {
+		haveVol[v.Name] = true
+	}
+	for _, v := range d.Volumes {
+		if !haveVol[v] {
+			p.CreateVolumes = append(p.CreateVolumes, v)
+		}
+	}
+	byService := map[string][]engine.Container{}
+	for _, c := range o.Containers {
+		if !d.Known[c.Service] {
+			p.Remove = append(p.Remove, c)
+			continue
+		}
+		byService[c.Service] = append(byService[c.Service], c)
+	}
+	for _, ds := range d.Services {
+		cs := byService[ds.Name]
+		keep, extra := pickContainer(cs, ds.Spec.Name)
+		p.Remove = append(p.Remove, extra...)
+		p.Steps = append(p.Steps, stepFor(ds, keep))
+	}
+	sort.Slice(p.Remove, func(i, j int) bool { return p.Remove[i].Name < p.Remove[j].Name })
+	return p
+}
+
+func sortedNetworks(ns []engine.Network) []engine.Network {
+	out := append([]engine.Network(nil), ns...)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// pickContainer keeps the container with the expected name (there is at most
+// one: names are unique); any other container of the service is extra.
+func pickContainer(cs []engine.Container, name string) (*engine.Container, []engine.Container) {
+	var keep *engine.Container
+	var extra []engine.Container
+	for i := range cs {
+		if cs[i].Name == name && keep == nil {
+			keep = &cs[i]
+			continue
+		}
+		extra = append(extra, cs[i])
+	}
+	return keep, extra
+}
+
+func stepFor(ds DesiredService, c *engine.Container) Step {
+	st := Step{Service: ds.Name, Existing: c, Desired: ds}
+	switch {
+	case c == nil:
+		st.Action, st.Reason = ActionCreate, "no container"
+	case c.ConfigHash != ds.Hash:
+		st.Action, st.Reason = ActionRecreate, changeReason(c, ds)
+	case c.State == "running" || c.State == "restarting":
+		st.Action, st.Reason = ActionKeep, "running"
+	case c.State == "exited" && c.ExitCode == 0 && ds.OneShot:
+		st.Action, st.Reason = ActionKeep, "completed"
+	case c.State == "created" || c.State == "exited" || c.State == "paused":
+		st.Action, st.Reason = ActionStart, c.State
+	default:
+		st.Action, st.Reason = ActionRecreate, "container is "+c.State
+	}
+	return st
+}
+
+func changeReason(c *engine.Container, ds DesiredService) string {
+	if img := c.Labels[engine.LabelImageID]; img != "" && img != ds.ImageID {
+		return "image changed"
+	}
+	return "configuration changed"
+}
+
+// Empty reports whether applying the plan changes nothing.
+func (p *Plan) Empty() bool {
+	if p.CreateNetwork || len(p.RemoveNetworks) > 0 || len(p.CreateVolumes) > 0 || len(p.Remove) > 0 {
+		return false
+	}
+	for _, s := range p.Steps {
+		if s.Action != ActionKeep {
+			return false
+		}
+	}
+	return true
+}
+
+// String renders the plan for `up --dry-run`: one line per object, stable.
+func (p *Plan) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "project %s\n", p.Project)
+	if p.CreateNetwork {
+		fmt.Fprintf(&b, "  network %s: create\n", p.Network)
+	} else {
+		fmt.Fprintf(&b, "  network %s: keep\n", p.Network)
+	}
+	for _, n := range p.RemoveNetworks {
+		fmt.Fprintf(&b, "  network %s (%s): remove duplicate\n", n.Name, short(n.ID))
+	}
+	for _, v := range p.CreateVolumes {
+		fmt.Fprintf(&b, "  volume %s: create\n", v)
+	}
+	for _, c := range p.Remove {
+		fmt.Fprintf(&b, "  container %s: remove (orphan of service %q)\n", c.Name, c.Service)
+	}
+	for _, s := range p.Steps {
+		fmt.Fprintf(&b, "  service %s: %s (%s)", s.Service, s.Action, s.Reason)
+		if deps := depList(s.Desired.Deps); deps != "" {
+			fmt.Fprintf(&b, " after %s", deps)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func depList(deps map[string]config.Condition) string {
+	names := make([]string, 0, len(deps))
+	for n, c := range deps {
+		names = append(names, n+" "+strings.TrimPrefix(string(c), "service_"))
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+func short(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

@@ -1,0 +1,110 @@
+package env
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/devenv-dev/devenv/env/engine"
+)
+
+// PortProber tells whether a host port can be bound and, if not, who holds it.
+// The default probes the local host; tests and remote engines may replace it.
+type PortProber interface {
+	// Holder returns "" when ip:port/proto is free, else a description of its holder.
+	Holder(ip string, port uint16, proto string) string
+}
+
+type localPorts struct{}
+
+func (localPorts) Holder(ip string, port uint16, proto string) string {
+	addr := net.JoinHostPort(ip, strconv.Itoa(int(port)))
+	if proto == "udp" {
+		c, err := net.ListenPacket("udp", addr)
+		if err == nil {
+			c.Close()
+			return ""
+		}
+	} else {
+		l, err := net.Listen("tcp", addr)
+		if err == nil {
+			l.Close()
+			return ""
+		}
+	}
+	return processHolding(port, proto)
+}
+
+// checkPorts finds every published host port of the plan that something other
+// than the service's own current container holds.
+func checkPorts(ctx context.Context, eng engine.Engine, p *Plan, probe PortProber) error {
+	all, err := eng.AllContainers(ctx)
+	if err != nil {
+		return fmt.Errorf("listing containers to check ports: %w", err)
+	}
+	freed := map[string]bool{} // containers this run removes or replaces
+	for _, c := range p.Remove {
+		freed[c.ID] = true
+	}
+	for _, s := range p.Steps {
+		if s.Existing != nil {
+			freed[s.Existing.ID] = true
+		}
+	}
+	var conflicts []PortConflict
+	seen := map[string]string{}
+	for _, s := range p.Steps {
+		for _, pt := range s.Desired.Spec.Ports {
+			if pt.HostPort == 0 {
+				continue
+			}
+			key := fmt.Sprintf("%d/%s", pt.HostPort, pt.Protocol)
+			c := PortConflict{Service: s.Service, HostIP: pt.HostIP, Port: pt.HostPort, Proto: pt.Protocol}
+			if other, dup := seen[key]; dup {
+				c.Holder = "service " + other + " of this project"
+				conflicts = append(conflicts, c)
+				continue
+			}
+			seen[key] = s.Service
+			if c.Holder = portHolder(all, freed, pt, probe, s.Existing); c.Holder != "" {
+				conflicts = append(conflicts, c)
+			}
+		}
+	}
+	if len(conflicts) > 0 {
+		return &PortError{Conflicts: conflicts}
+	}
+	return nil
+}
+
+func portHolder(all []engine.Container, freed map[string]bool, pt engine.PublishedPort, probe PortProber, own *engine.Container) string {
+	for _, c := range all {
+		if c.State != "running" && c.State != "restarting" && c.State != "paused" {
+			continue
+		}
+		for _, cp := range c.Ports {
+			if cp.HostPort != pt.HostPort || cp.Protocol != pt.Protocol || !ipsOverlap(cp.HostIP, pt.HostIP) {
+				continue
+			}
+			if freed[c.ID] {
+				return ""
+			}
+			return "container " + c.Name
+		}
+	}
+	if own != nil && own.State == "running" {
+		// The service's own container may hold it under a binding we did not list.
+		for _, cp := range own.Ports {
+			if cp.HostPort == pt.HostPort {
+				return ""
+			}
+		}
+	}
+	return probe.Holder(pt.HostIP, pt.HostPort, pt.Protocol)
+}
+
+func ipsOverlap(a, b string) bool {
+	isAny := func(s string) bool { return s == "" || s == "0.0.0.0" || s == "::" }
+	return isAny(a) || isAny(b) || a == b
+}

@@ -1,0 +1,234 @@
+package env
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/devenv-dev/devenv/env/config"
+	"github.com/devenv-dev/devenv/env/engine"
+)
+
+// act brings the service's container to running, or records what it found.
+func (r *run) act(ctx context.Context, st Step, s *serviceState) error {
+	spec := st.Desired.Spec
+	switch st.Action {
+	case ActionKeep:
+		r.track(s, st.Existing.ID)
+		r.observeKept(ctx, st, s)
+		return nil
+	case ActionStart:
+		r.track(s, st.Existing.ID)
+		return r.start(ctx, st, s, st.Existing.ID)
+	case ActionRecreate:
+		emit(r.rep, KindService, st.Service, StatusRecreating, st.Reason)
+		if err := removeContainer(ctx, r.eng, st.Existing.ID); err != nil {
+			return fmt.Errorf("removing old container: %w", err)
+		}
+	default:
+		emit(r.rep, KindService, st.Service, StatusCreating, "")
+	}
+	id, err := r.eng.ContainerCreate(ctx, spec)
+	if err != nil {
+		return fmt.Errorf("creating container %s: %w", spec.Name, err)
+	}
+	r.track(s, id)
+	emit(r.rep, KindService, st.Service, StatusCreated, short(id))
+	return r.start(ctx, st, s, id)
+}
+
+func (r *run) track(s *serviceState, id string) {
+	s.setContainer(id)
+	r.byID.Store(id, s)
+}
+
+// observeKept sets a kept container's signals from what was observed.
+func (r *run) observeKept(ctx context.Context, st Step, s *serviceState) {
+	c := st.Existing
+	if c.State == "exited" {
+		s.started.fire()
+		s.markExited(c.ExitCode)
+		return
+	}
+	s.started.fire()
+	s.hasHealth = c.Health != "" || declared(st.Desired.Health)
+	switch {
+	case c.Health == "healthy" || !s.hasHealth:
+		s.healthy.fire()
+	case c.Health == "unhealthy":
+		s.unhealthy.fire()
+	default:
+		if declared(st.Desired.Health) {
+			go r.probe(ctx, s, c.ID, st.Desired.Health)
+		}
+	}
+}
+
+func declared(h *config.Healthcheck) bool { return h != nil && !h.Disable && len(h.Test) > 0 }
+
+func (r *run) start(ctx context.Context, st Step, s *serviceState, id string) error {
+	emit(r.rep, KindService, st.Service, StatusStarting, "")
+	if err := r.eng.ContainerStart(ctx, id); err != nil {
+		return fmt.Errorf("starting container: %w", err)
+	}
+	s.started.fire()
+	emit(r.rep, KindService, st.Service, StatusStarted, "")
+	switch {
+	case declared(st.Desired.Health):
+		s.hasHealth = true
+		go r.probe(ctx, s, id, st.Desired.Health)
+	case st.Desired.Health != nil && st.Desired.Health.Disable:
+		s.healthy.fire()
+	default: // the image may carry its own health check
+		c, err := r.eng.ContainerInspect(ctx, id)
+		if err == nil && c.Health != "" {
+			s.hasHealth = true
+		} else {
+			s.healthy.fire()
+		}
+	}
+	return nil
+}
+
+// probe runs the service's own health test early and often, so readiness is
+// seen long before the engine's first scheduled check (which waits a whole
+// interval; API 1.41 engines have no start_interval). The engine's own
+// health_status events still count, through follow.
+func (r *run) probe(ctx context.Context, s *serviceState, id string, h *config.Healthcheck) {
+	cmd := h.Test[1:]
+	if h.Test[0] == "CMD-SHELL" {
+		cmd = []string{"/bin/sh", "-c", h.Test[1]}
+	}
+	begin := time.Now()
+	delay := 10 * time.Millisecond
+	for {
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-s.healthy.ch:
+		case <-s.exited.ch:
+		case <-s.failed.ch:
+		case <-ctx.Done():
+		}
+		t.Stop()
+		if s.healthy.fired() || s.exited.fired() || s.failed.fired() || ctx.Err() != nil {
+			return
+		}
+		pctx, cancel := context.WithTimeout(ctx, h.Timeout)
+		code, out, err := r.eng.ContainerExec(pctx, id, cmd)
+		cancel()
+		if err == nil && code == 0 {
+			s.healthy.fire()
+			return
+		}
+		if err != nil {
+			out = err.Error()
+		}
+		s.setProbeOutput(out)
+		delay = nextProbeDelay(delay, time.Since(begin))
+	}
+}
+
+// nextProbeDelay backs off from 10 ms to at most 100 ms for the first ten
+// seconds, then to 1 s: a fast service is seen within ~100 ms of being ready,
+// and a slow one costs few execs.
+func nextProbeDelay(d, elapsed time.Duration) time.Duration {
+	limit := 100 * time.Millisecond
+	if elapsed > 10*time.Second {
+		limit = time.Second
+	}
+	return min(d*2, limit)
+}
+
+// follow feeds the engine's events into the services' states.
+func (r *run) follow(ctx context.Context, events <-chan engine.Event, errs <-chan error) {
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			r.onEvent(ev)
+		case err, ok := <-errs:
+			if ok && err != nil && ctx.Err() == nil {
+				r.broken(err)
+			}
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func (r *run) onEvent(ev engine.Event) {
+	v, ok := r.byID.Load(ev.ContainerID)
+	if !ok {
+		return
+	}
+	s := v.(*serviceState)
+	switch ev.Action {
+	case "start":
+		s.started.fire()
+	case "die":
+		s.markExited(ev.ExitCode)
+	case "health_status":
+		if ev.Health == "healthy" {
+			s.healthy.fire()
+		} else if ev.Health == "unhealthy" {
+			s.unhealthy.fire()
+		}
+	}
+}
+
+func (r *run) broken(err error) {
+	r.mu.Lock()
+	r.streamErr = fmt.Errorf("lost the engine's event stream: %w", err)
+	r.mu.Unlock()
+	r.lost.fire()
+}
+
+// await waits for the service to be ready and reports how it ended.
+func (r *run) await(ctx context.Context, st Step, s *serviceState) {
+	ready, what := s.started.ch, StatusStarted
+	if s.hasHealth {
+		ready, what = s.healthy.ch, StatusHealthy
+	}
+	if st.Action == ActionKeep {
+		what = StatusUpToDate
+	}
+	if st.Action == ActionKeep && s.exited.fired() && s.code() == 0 {
+		emit(r.rep, KindService, st.Service, StatusUpToDate, "completed earlier")
+		return
+	}
+	if s.hasHealth && !s.healthy.fired() {
+		emit(r.rep, KindService, st.Service, StatusWaiting, "for its health check")
+	}
+	select {
+	case <-ready:
+		if !s.exited.fired() || s.code() != 0 {
+			emit(r.rep, KindService, st.Service, what, "")
+			return
+		}
+	default:
+	}
+	select {
+	case <-ready:
+		emit(r.rep, KindService, st.Service, what, "")
+	case <-s.exited.ch:
+		if c := s.code(); c == 0 {
+			emit(r.rep, KindService, st.Service, StatusCompleted, "exited with code 0")
+		} else {
+			r.culprit(ctx, s, fmt.Sprintf("exited with code %d", c))
+		}
+	case <-s.unhealthy.ch:
+		r.culprit(ctx, s, "is unhealthy")
+	case <-r.lost.ch:
+		r.culprit(ctx, s, "was not seen becoming ready: "+r.streamError().Error())
+	case <-ctx.Done():
+		if errors.Is(context.Cause(ctx), context.Canceled) {
+			return
+		}
+		r.culprit(ctx, s, "did not become ready in time ("+context.Cause(ctx).Error()+")")
+	}
+}

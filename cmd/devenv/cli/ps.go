@@ -1,0 +1,117 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/devenv-dev/devenv/env"
+	"github.com/devenv-dev/devenv/env/engine"
+)
+
+func newPsCmd(g *globals) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "ps",
+		Short: "List the project's services: state, health, ports, image, uptime",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "table" && output != "json" {
+				return usageError{fmt.Errorf("--output %q: use table or json", output)}
+			}
+			ctx := cmd.Context()
+			p, err := g.loadProject()
+			if err != nil {
+				return err
+			}
+			eng, err := connect(ctx)
+			if err != nil {
+				return err
+			}
+			defer eng.Close()
+			rows, err := env.Ps(ctx, eng, p)
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				return writeJSON(g.stdout, rows)
+			}
+			return writePsTable(g.stdout, rows, time.Now())
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "table or json")
+	return cmd
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func writePsTable(w io.Writer, rows []env.ServiceStatus, now time.Time) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SERVICE\tSTATE\tHEALTH\tPORTS\tIMAGE\tUPTIME")
+	for _, r := range rows {
+		state := r.State
+		if r.State == "exited" {
+			state = fmt.Sprintf("exited (%d)", r.ExitCode)
+		}
+		if r.Orphan {
+			state += " (orphan)"
+		}
+		img := r.Image
+		if r.ImageID != "" {
+			img += " (" + r.ImageID + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Service, state, dash(r.Health), dash(formatPorts(r.Ports)), img, uptime(r, now))
+	}
+	return tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func formatPorts(ps []engine.PublishedPort) string {
+	var out []string
+	for _, p := range ps {
+		host := fmt.Sprint(p.HostPort)
+		if p.HostIP != "" && p.HostIP != "0.0.0.0" {
+			host = p.HostIP + ":" + host
+		}
+		if p.HostPort == 0 {
+			out = append(out, fmt.Sprintf("%d/%s", p.ContainerPort, p.Protocol))
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s->%d/%s", host, p.ContainerPort, p.Protocol))
+	}
+	return strings.Join(out, ", ")
+}
+
+func uptime(r env.ServiceStatus, now time.Time) string {
+	if r.State != "running" || r.StartedAt.IsZero() {
+		return "-"
+	}
+	return humanDuration(now.Sub(r.StartedAt))
+}
+
+func humanDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}

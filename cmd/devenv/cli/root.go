@@ -1,0 +1,123 @@
+// Package cli is devenv's command line: one file per noun, each turning flags
+// into an Options value, making one library call and rendering the result.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/devenv-dev/devenv/env/config"
+	"github.com/devenv-dev/devenv/env/engine"
+)
+
+// Exit codes, documented in README.md.
+const (
+	ExitOK          = 0
+	ExitError       = 1   // any other failure
+	ExitUsage       = 2   // bad flags or arguments, or an invalid envs.yaml
+	ExitEngine      = 3   // the Docker Engine cannot be reached
+	ExitService     = 4   // a service failed to become ready (exited, unhealthy, timed out)
+	ExitPort        = 5   // a published host port is taken; nothing was created
+	ExitInterrupted = 130 // interrupted (Ctrl-C)
+)
+
+// globals are the flags every command shares.
+type globals struct {
+	file     string // -f/--file
+	progress string // auto, tty, plain, json
+	stdin    io.Reader
+	stdout   io.Writer
+	stderr   io.Writer
+}
+
+// usageError marks errors in how the command was called.
+type usageError struct{ error }
+
+// Run runs the devenv command line and returns the process exit code.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := newRoot(g)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ec exitCodeError
+	if errors.As(err, &ec) {
+		return int(ec)
+	}
+	fmt.Fprintln(stderr, "devenv: "+err.Error())
+	return exitCode(ctx, err)
+}
+
+// exitCodeError carries a code already explained to the user (exec's exit status).
+type exitCodeError int
+
+func (e exitCodeError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func exitCode(ctx context.Context, err error) int {
+	var cfg *config.ErrorList
+	var use usageError
+	switch {
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		return ExitInterrupted
+	case errors.As(err, &cfg), errors.As(err, &use):
+		return ExitUsage
+	case errors.Is(err, engine.ErrUnreachable):
+		return ExitEngine
+	case isPortConflict(err):
+		return ExitPort
+	case isServiceFailure(err):
+		return ExitService
+	}
+	return ExitError
+}
+
+func newRoot(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "devenv",
+		Short: "The team's whole service stack on your machine",
+		Long: `devenv brings up the services described in envs.yaml on the local Docker Engine,
+in dependency order, healthy, on one network where each service is reachable by name.
+
+Run "devenv up" in a directory with an envs.yaml (or a subdirectory of one).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmd.Help()
+		},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVarP(&g.file, "file", "f", "", "path to envs.yaml (default: $DEVENV_FILE, else envs.yaml here or in a parent directory)")
+	pf.StringVar(&g.progress, "progress", "auto", "progress output: auto, tty, plain or json")
+	root.AddCommand(
+		newUpCmd(g), newDownCmd(g), newPsCmd(g), newLogsCmd(g), newExecCmd(g),
+		newLifecycleCmd(g, "start"), newLifecycleCmd(g, "stop"), newLifecycleCmd(g, "restart"),
+		newConfigCmd(g),
+	)
+	return root
+}
+
+// loadProject reads envs.yaml as the global flags say.
+func (g *globals) loadProject() (*config.Project, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	return config.Load(config.LoadOptions{File: g.file, WorkDir: wd})
+}
+
+// connect opens the Docker Engine.
+func connect(ctx context.Context) (*engine.Docker, error) {
+	return engine.NewDocker(ctx)
+}

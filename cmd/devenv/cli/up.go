@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/devenv-dev/devenv/env"
+)
+
+func newUpCmd(g *globals) *cobra.Command {
+	var (
+		o        env.UpOptions
+		attach   bool
+		services []string
+	)
+	cmd := &cobra.Command{
+		Use:   "up [ENVIRONMENT]",
+		Short: "Bring up an environment (default: \"default\") and wait until it is ready",
+		Long: `Pulls missing images, creates or recreates only what changed, starts every service as soon as
+its dependencies' conditions hold, and waits until all are healthy (or started, for services
+without a health check). Running it again changes nothing. The stack keeps running after up
+exits; --attach follows its logs until Ctrl-C.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				o.Environment = args[0]
+			}
+			if err := validPull(o.Pull); err != nil {
+				return err
+			}
+			o.Services = services
+			return runUp(cmd, g, o, attach)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.DryRun, "dry-run", false, "print the plan and change nothing")
+	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up after this long (0: never)")
+	f.BoolVar(&o.NoWait, "no-wait", false, "return once containers are started; do not wait for health checks")
+	f.StringVar(&o.Pull, "pull", "", "pull policy for this run: missing, always or never (default: each service's pull_policy)")
+	f.BoolVar(&attach, "attach", false, "after up, follow the services' logs until Ctrl-C (the stack keeps running)")
+	f.StringSliceVarP(&services, "service", "s", nil, "bring up these services and their dependencies instead of an environment")
+	return cmd
+}
+
+func validPull(p string) error {
+	switch p {
+	case "", "missing", "always", "never":
+		return nil
+	}
+	return usageError{fmt.Errorf("--pull %q: use missing, always or never", p)}
+}
+
+func runUp(cmd *cobra.Command, g *globals, o env.UpOptions, attach bool) error {
+	ctx := cmd.Context()
+	p, err := g.loadProject()
+	if err != nil {
+		return err
+	}
+	eng, err := connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	prog, err := g.newProgress()
+	if err != nil {
+		return err
+	}
+	if !o.DryRun {
+		o.Progress = prog
+	}
+	plan, err := env.Up(ctx, eng, p, o)
+	prog.Close()
+	if o.DryRun && plan != nil {
+		fmt.Fprint(g.stdout, plan.String())
+	}
+	if err != nil {
+		reportUpError(g.stderr, err)
+		return err
+	}
+	if attach {
+		return followLogs(cmd, g, eng, p, env.LogsOptions{Follow: true, Tail: "0"})
+	}
+	return nil
+}
+
+// reportUpError spells out each culprit with its health output and log tail.
+func reportUpError(w io.Writer, err error) {
+	var ue *env.UpError
+	if !errors.As(err, &ue) {
+		return
+	}
+	for _, f := range ue.Failed {
+		fmt.Fprintf(w, "\nservice %s %s\n", f.Service, f.Reason)
+		if f.HealthOutput != "" {
+			fmt.Fprintf(w, "  last health check output:\n%s\n", indent(f.HealthOutput, "    "))
+		}
+		if len(f.LogTail) > 0 {
+			fmt.Fprintf(w, "  last %d log lines:\n%s\n", len(f.LogTail), indent(strings.Join(f.LogTail, "\n"), "    | "))
+		}
+	}
+	if len(ue.Failed) > 0 {
+		fmt.Fprintln(w)
+	}
+}
+
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+prefix)
+}
+
+func isServiceFailure(err error) bool { return errors.Is(err, env.ErrServiceFailed) }
+func isPortConflict(err error) bool   { return errors.Is(err, env.ErrPortConflict) }

@@ -100,8 +100,8 @@ func (l *ErrorList) err() error {
 	return l
 }
 
-// didYouMean returns `; did you mean "x"?` for the closest candidate, or ""
-// when none is close enough to be a likely typo.
+// didYouMean returns ` (did you mean "x"?)` for the closest candidate, or
+// "" when none is close enough to be a likely typo.
 func didYouMean(got string, candidates []string) string {
 	best, bestDist := "", -1
 	for _, c := range candidates {
@@ -110,11 +110,12 @@ func didYouMean(got string, candidates []string) string {
 			best, bestDist = c, d
 		}
 	}
-	limit := max(1, len(got)/3)
-	if bestDist < 0 || bestDist > limit {
+	// Two edits catch a swapped pair of letters (imgae -> image).
+	limit := max(2, len(got)/3)
+	if bestDist < 0 || bestDist > limit || bestDist >= len(got) {
 		return ""
 	}
-	return fmt.Sprintf("; did you mean %q?", best)
+	return fmt.Sprintf(" (did you mean %q?)", best)
 }
 
 // levenshtein is the edit distance between a and b, counted in bytes.

@@ -30,6 +30,7 @@ func (p *parser) interpolateTree(n *yaml.Node) {
 		v, err := interpolate(n.Value, p.lookupVar, 0)
 		if err != nil {
 			p.errorf(n, "%v", err)
+			p.failed[n] = true
 			return
 		}
 		n.Value = v
@@ -147,20 +148,24 @@ func expandBraced(inner string, lookup func(string) (string, bool), depth int) (
 		if set && (op == "?" || val != "") {
 			return val, nil
 		}
-		return "", requiredError(name, arg, lookup, depth)
+		return "", requiredError(name, arg, set, lookup, depth)
 	}
 	return "", fmt.Errorf("invalid variable reference ${%s}; use ${%s}, ${%s:-default} or ${%s:?message}", inner, name, name, name)
 }
 
-func requiredError(name, arg string, lookup func(string) (string, bool), depth int) error {
+func requiredError(name, arg string, set bool, lookup func(string) (string, bool), depth int) error {
 	msg, err := interpolate(arg, lookup, depth+1)
 	if err != nil {
 		return err
 	}
-	if msg == "" {
-		return fmt.Errorf("required variable %s is not set; set %s in the environment or in .env", name, name)
+	state := "is not set"
+	if set {
+		state = "is empty"
 	}
-	return fmt.Errorf("required variable %s is not set: %s; set %s in the environment or in .env", name, msg, name)
+	if msg != "" {
+		state += ": " + msg
+	}
+	return fmt.Errorf("required variable %s %s; set %s in the environment or in .env", name, state, name)
 }
 
 // varName returns the longest variable name at the start of s.

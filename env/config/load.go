@@ -101,9 +101,15 @@ type parser struct {
 	lookupEnv func(string) (string, bool)
 	dotenv    map[string]string // the .env file beside file
 	errs      ErrorList
+	// failed holds scalars whose interpolation failed; their one error is
+	// reported and later checks of the raw text stay quiet.
+	failed map[*yaml.Node]bool
 }
 
 func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
+	if p.failed[n] {
+		return
+	}
 	p.errs = append(p.errs, &Error{File: p.file, Line: n.Line, Column: n.Column, Msg: fmt.Sprintf(format, args...)})
 }
 
@@ -121,7 +127,7 @@ func Parse(file string, data []byte, opts LoadOptions) (*Project, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing %s: %w", file, err)
 	}
-	p := &parser{file: file, dir: filepath.Dir(abs), lookupEnv: opts.LookupEnv}
+	p := &parser{file: file, dir: filepath.Dir(abs), lookupEnv: opts.LookupEnv, failed: map[*yaml.Node]bool{}}
 	if p.lookupEnv == nil {
 		p.lookupEnv = os.LookupEnv
 	}

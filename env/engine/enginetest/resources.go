@@ -1,0 +1,139 @@
+package enginetest
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/devenv-dev/devenv/env/engine"
+)
+
+// networkLocked finds a network by ID or name; nil if there is none.
+func (f *Fake) networkLocked(idOrName string) *engine.Network {
+	if n, ok := f.networks[idOrName]; ok {
+		return &n
+	}
+	for _, n := range f.networks {
+		if n.Name == idOrName {
+			return &n
+		}
+	}
+	return nil
+}
+
+// NetworkCreate creates a network; a taken name gives engine.ErrConflict.
+func (f *Fake) NetworkCreate(ctx context.Context, spec engine.NetworkSpec) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.checkLocked(); err != nil {
+		return "", err
+	}
+	if err := f.recordLocked("network-create " + spec.Name); err != nil {
+		return "", err
+	}
+	if f.networkLocked(spec.Name) != nil {
+		return "", fmt.Errorf("creating network %s: %w: name in use", spec.Name, engine.ErrConflict)
+	}
+	id := f.newIDLocked(spec.Name)
+	f.networks[id] = engine.Network{ID: id, Name: spec.Name, Labels: maps.Clone(spec.Labels)}
+	return id, nil
+}
+
+// NetworkRemove removes a network by ID or name; one a running container is
+// attached to gives engine.ErrConflict.
+func (f *Fake) NetworkRemove(ctx context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.checkLocked(); err != nil {
+		return err
+	}
+	n := f.networkLocked(id)
+	name := id
+	if n != nil {
+		name = n.Name
+	}
+	if err := f.recordLocked("network-remove " + name); err != nil {
+		return err
+	}
+	if n == nil {
+		return fmt.Errorf("removing network %s: %w", id, engine.ErrNotFound)
+	}
+	for _, fc := range f.containers {
+		if fc.spec.Network == n.Name && fc.c.State == "running" {
+			return fmt.Errorf("removing network %s: %w: container %s is attached", n.Name, engine.ErrConflict, fc.c.Name)
+		}
+	}
+	delete(f.networks, n.ID)
+	return nil
+}
+
+// VolumeCreate creates a volume; like the engine, it keeps an existing one.
+func (f *Fake) VolumeCreate(ctx context.Context, spec engine.VolumeSpec) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.checkLocked(); err != nil {
+		return err
+	}
+	if err := f.recordLocked("volume-create " + spec.Name); err != nil {
+		return err
+	}
+	if _, ok := f.volumes[spec.Name]; !ok {
+		f.volumes[spec.Name] = engine.Volume{Name: spec.Name, Labels: maps.Clone(spec.Labels)}
+	}
+	return nil
+}
+
+// VolumeRemove removes a volume; one any container mounts, even a stopped
+// one, gives engine.ErrConflict.
+func (f *Fake) VolumeRemove(ctx context.Context, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.checkLocked(); err != nil {
+		return err
+	}
+	if err := f.recordLocked("volume-remove " + name); err != nil {
+		return err
+	}
+	if _, ok := f.volumes[name]; !ok {
+		return fmt.Errorf("removing volume %s: %w", name, engine.ErrNotFound)
+	}
+	for _, fc := range f.containers {
+		for _, m := range fc.spec.Mounts {
+			if m.Type == "volume" && m.Source == name {
+				return fmt.Errorf("removing volume %s: %w: in use by %s", name, engine.ErrConflict, fc.c.Name)
+			}
+		}
+	}
+	delete(f.volumes, name)
+	return nil
+}
+
+// ImageInspect returns an image added with AddImage or pulled.
+func (f *Fake) ImageInspect(ctx context.Context, ref string) (engine.Image, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.checkLocked(); err != nil {
+		return engine.Image{}, err
+	}
+	img, ok := f.images[ref]
+	if !ok {
+		return engine.Image{}, fmt.Errorf("inspecting image %s: %w", ref, engine.ErrImageNotFound)
+	}
+	img.RepoDigests = slices.Clone(img.RepoDigests)
+	return img, nil
+}
+
+// ImagePull makes ref present, unless FailNext("pull "+ref, …) says otherwise.
+func (f *Fake) ImagePull(ctx context.Context, ref string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.checkLocked(); err != nil {
+		return err
+	}
+	if err := f.recordLocked("pull " + ref); err != nil {
+		return err
+	}
+	f.addImageLocked(ref)
+	return nil
+}

@@ -48,6 +48,13 @@ func apply(ctx context.Context, eng engine.Engine, plan *Plan, wait bool, rep Re
 	if err := r.prepare(ctx); err != nil {
 		return err
 	}
+	for _, st := range plan.Steps {
+		if st.Action == ActionKeep {
+			s := r.states[st.Service]
+			r.track(s, st.Existing.ID)
+			r.observeKept(ctx, st, s)
+		}
+	}
 	var wg sync.WaitGroup
 	for _, s := range plan.Steps {
 		wg.Add(1)
@@ -155,13 +162,19 @@ func (r *run) waitDeps(ctx context.Context, st Step) error {
 			return &errDependency{d, "is not part of this run"}
 		}
 		if !met(ds, cond) {
-			emit(r.rep, KindService, st.Service, StatusWaiting, fmt.Sprintf("for %s (%s)", d, strings.TrimPrefix(string(cond), "service_")))
+			emit(r.rep, KindService, st.Service, StatusWaiting, "for "+d+" to "+conditionVerb[cond])
 		}
 		if err := ds.wait(ctx, cond); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+var conditionVerb = map[config.Condition]string{
+	config.ServiceStarted:               "start",
+	config.ServiceHealthy:               "be healthy",
+	config.ServiceCompletedSuccessfully: "complete",
 }
 
 func met(s *serviceState, cond config.Condition) bool {

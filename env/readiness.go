@@ -15,9 +15,7 @@ func (r *run) act(ctx context.Context, st Step, s *serviceState) error {
 	spec := st.Desired.Spec
 	switch st.Action {
 	case ActionKeep:
-		r.track(s, st.Existing.ID)
-		r.observeKept(ctx, st, s)
-		return nil
+		return nil // observed before the run's goroutines started
 	case ActionStart:
 		r.track(s, st.Existing.ID)
 		return r.start(ctx, st, s, st.Existing.ID)
@@ -191,8 +189,11 @@ func (r *run) broken(err error) {
 // await waits for the service to be ready and reports how it ended.
 func (r *run) await(ctx context.Context, st Step, s *serviceState) {
 	ready, what := s.started.ch, StatusStarted
-	if s.hasHealth {
+	switch {
+	case s.hasHealth:
 		ready, what = s.healthy.ch, StatusHealthy
+	case st.Desired.OneShot:
+		ready = nil // only its exit counts
 	}
 	if st.Action == ActionKeep {
 		what = StatusUpToDate

@@ -82,7 +82,11 @@ func (p *plainProgress) Close() {}
 
 func plainLine(e env.Event) string {
 	line := fmt.Sprintf("%s %s: %s", e.Kind, e.Name, e.Status)
-	if e.Detail != "" {
+	switch {
+	case e.Detail == "":
+	case e.Status == env.StatusWaiting:
+		line += " " + e.Detail
+	default:
 		line += " (" + e.Detail + ")"
 	}
 	return line

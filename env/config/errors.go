@@ -7,7 +7,8 @@ import (
 	"strings"
 )
 
-// ErrNoFile is wrapped by Load when no envs.yaml can be found.
+// ErrNoFile is wrapped by Load and FindFile when no envs.yaml can be found
+// or the file named by -f or DEVENV_FILE does not exist.
 var ErrNoFile = errors.New("no envs.yaml found")
 
 // Error is one problem in a file, with the position of the value at fault.

@@ -66,8 +66,12 @@ func FindFile(opts LoadOptions) (string, error) {
 		if !filepath.IsAbs(given) {
 			given = filepath.Join(wd, given)
 		}
-		if _, err := os.Stat(given); err != nil {
-			return "", fmt.Errorf("%s (from %s) cannot be read: %w; check the path", given, from, err)
+		_, err := os.Stat(given)
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("%w: %s (from %s) does not exist; check the path", ErrNoFile, given, from)
+		}
+		if err != nil {
+			return "", fmt.Errorf("reading %s (from %s): %w", given, from, err)
 		}
 		return given, nil
 	}

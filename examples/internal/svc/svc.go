@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 )
@@ -71,13 +72,18 @@ func ServeListener(ctx context.Context, ln net.Listener, h http.Handler) error {
 }
 
 // LogRequests wraps h so that every request produces one log line with its
-// method, path, status and duration.
-func LogRequests(log *slog.Logger, h http.Handler) http.Handler {
+// method, path, status and duration. Requests for quietPaths (healthchecks,
+// which arrive every second) are logged at debug level instead of info.
+func LogRequests(log *slog.Logger, h http.Handler, quietPaths ...string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(rec, r)
-		log.Info("request", "method", r.Method, "path", r.URL.Path,
+		level := slog.LevelInfo
+		if slices.Contains(quietPaths, r.URL.Path) {
+			level = slog.LevelDebug
+		}
+		log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path,
 			"status", rec.status, "duration", time.Since(start).Round(time.Microsecond))
 	})
 }

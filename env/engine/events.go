@@ -30,7 +30,8 @@ import (
 // ExitCode.
 //
 // The error channel yields exactly one error, ctx's error when ctx ended or
-// the reason the stream broke, and then both channels are closed.
+// the reason the stream broke, and then both channels are closed. Cancel
+// ctx to stop reading; that ends the stream's goroutines.
 func (d *Docker) Events(ctx context.Context, project string) (<-chan Event, <-chan error) {
 	out := make(chan Event, 64)
 	errs := make(chan error, 1)

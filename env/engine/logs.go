@@ -24,7 +24,9 @@ const maxLogLine = 1 << 20
 // Both channels are closed when the log ends (without Follow), when the
 // container's log ends (with Follow, once it stops), or when ctx ends. The
 // error channel yields at most one error before closing: the failure, or
-// ctx's error when ctx ended first; nothing when the log simply ended.
+// ctx's error when ctx ended first; nothing when the log simply ended. A
+// caller that stops reading before the end must cancel ctx, which ends the
+// stream's goroutine.
 func (d *Docker) ContainerLogs(ctx context.Context, id string, opts LogOptions) (<-chan LogLine, <-chan error) {
 	lines := make(chan LogLine, 64)
 	errs := make(chan error, 1)

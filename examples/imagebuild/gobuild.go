@@ -14,11 +14,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // ErrNoModule is returned when the working directory is not inside a Go module.
@@ -28,8 +28,12 @@ var ErrNoModule = errors.New("not inside a Go module")
 // returns the path of the result in the user cache directory. pkg is an
 // import path or a ./relative directory; relative paths are resolved against
 // the root of the module containing the working directory, where the build
-// runs. The file name carries a hash of the binary, so unchanged sources
-// give the same path and the same content.
+// runs.
+//
+// Each package and architecture has one output path, rewritten by the next
+// build of the same package. Because the path is stable, go build finds the
+// previous binary's build ID there and skips linking when nothing changed,
+// which makes a no-op rebuild take a fraction of a second.
 func GoBinary(ctx context.Context, pkg string, goarch string) (string, error) {
 	root, err := ModuleRoot(ctx)
 	if err != nil {
@@ -39,14 +43,13 @@ func GoBinary(ctx context.Context, pkg string, goarch string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	tmp, err := os.CreateTemp(dir, "build-*")
-	if err != nil {
-		return "", fmt.Errorf("building %s: %w", pkg, err)
-	}
-	tmp.Close()
-	defer os.Remove(tmp.Name()) // no-op once renamed
+	key := sha256.Sum256([]byte(root + "\x00" + pkg + "\x00" + goarch))
+	out := filepath.Join(dir, fmt.Sprintf("%s-%s-%s", filepath.Base(pkg), goarch, hex.EncodeToString(key[:8])))
 
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", tmp.Name(), pkg)
+	mu := outputLock(out)
+	mu.Lock()
+	defer mu.Unlock()
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
 	var stderr bytes.Buffer
@@ -55,15 +58,15 @@ func GoBinary(ctx context.Context, pkg string, goarch string) (string, error) {
 		return "", fmt.Errorf("go build %s for linux/%s: %w: %s", pkg, goarch, err,
 			strings.TrimSpace(stderr.String()))
 	}
-	sum, err := fileSHA256(tmp.Name())
-	if err != nil {
-		return "", fmt.Errorf("building %s: %w", pkg, err)
-	}
-	final := filepath.Join(dir, fmt.Sprintf("%s-%s-%s", filepath.Base(pkg), goarch, sum[:16]))
-	if err := os.Rename(tmp.Name(), final); err != nil {
-		return "", fmt.Errorf("building %s: %w", pkg, err)
-	}
-	return final, nil
+	return out, nil
+}
+
+// outputLocks serialises builds writing the same output path.
+var outputLocks sync.Map // path -> *sync.Mutex
+
+func outputLock(path string) *sync.Mutex {
+	mu, _ := outputLocks.LoadOrStore(path, new(sync.Mutex))
+	return mu.(*sync.Mutex)
 }
 
 // ModuleRoot returns the directory holding the go.mod of the module that
@@ -91,17 +94,4 @@ func cacheDir() (string, error) {
 		return "", fmt.Errorf("creating build cache: %w", err)
 	}
 	return dir, nil
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

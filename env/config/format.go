@@ -27,16 +27,37 @@ func (p *Project) Format() ([]byte, error) {
 		}
 		doc["environments"] = envs
 	}
+	var root yaml.Node
+	if err := root.Encode(doc); err != nil {
+		return nil, fmt.Errorf("formatting project %s: %w", p.Name, err)
+	}
+	quoteMergeKeys(&root)
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(doc); err != nil {
+	if err := enc.Encode(&root); err != nil {
 		return nil, fmt.Errorf("formatting project %s: %w", p.Name, err)
 	}
 	if err := enc.Close(); err != nil {
 		return nil, fmt.Errorf("formatting project %s: %w", p.Name, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// quoteMergeKeys quotes keys spelled "<<" (possible in environment: and
+// labels:), which the encoder leaves plain and a parser would then read as
+// a merge.
+func quoteMergeKeys(n *yaml.Node) {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i < len(n.Content); i += 2 {
+			if n.Content[i].Value == "<<" {
+				n.Content[i].Tag, n.Content[i].Style = "!!str", yaml.DoubleQuotedStyle
+			}
+		}
+	}
+	for _, c := range n.Content {
+		quoteMergeKeys(c)
+	}
 }
 
 func (p *Project) formatServices() map[string]any {

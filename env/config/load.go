@@ -108,6 +108,9 @@ type parser struct {
 	// failed holds scalars whose interpolation failed; their one error is
 	// reported and later checks of the raw text stay quiet.
 	failed map[*yaml.Node]bool
+	// pairsCache and merging memoize pairs and detect merge cycles.
+	pairsCache map[*yaml.Node][]pair
+	merging    map[*yaml.Node]bool
 }
 
 func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
@@ -131,7 +134,10 @@ func Parse(file string, data []byte, opts LoadOptions) (*Project, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing %s: %w", file, err)
 	}
-	p := &parser{file: file, dir: filepath.Dir(abs), lookupEnv: opts.LookupEnv, failed: map[*yaml.Node]bool{}}
+	p := &parser{
+		file: file, dir: filepath.Dir(abs), lookupEnv: opts.LookupEnv,
+		failed: map[*yaml.Node]bool{}, pairsCache: map[*yaml.Node][]pair{}, merging: map[*yaml.Node]bool{},
+	}
 	if p.lookupEnv == nil {
 		p.lookupEnv = os.LookupEnv
 	}

@@ -16,12 +16,12 @@ type pair struct {
 	Value *yaml.Node
 }
 
-// maxMergeDepth bounds chains of <<: merges.
-const maxMergeDepth = 10
+// maxAliasChain bounds chains of aliases pointing at aliases.
+const maxAliasChain = 10
 
 // resolve follows alias nodes to what they point at.
 func resolve(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < maxMergeDepth; i++ {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < maxAliasChain; i++ {
 		n = n.Alias
 	}
 	return n
@@ -49,12 +49,25 @@ func isNull(n *yaml.Node) bool {
 }
 
 // pairs returns the entries of a mapping in file order, with <<: merges
-// applied (explicit keys win) and duplicate keys reported.
+// applied (explicit keys win) and duplicate keys reported. Results are
+// cached per node: anchors let one mapping be merged from many places, and
+// without the cache a file of a few lines could take exponential time.
 func (p *parser) pairs(n *yaml.Node) []pair {
-	return p.pairsDepth(n, 0)
+	if out, ok := p.pairsCache[n]; ok {
+		return out
+	}
+	if p.merging[n] {
+		p.errorf(n, "<< merges a mapping into itself; remove the cycle of anchors")
+		return nil
+	}
+	p.merging[n] = true
+	out := p.mappingPairs(n)
+	delete(p.merging, n)
+	p.pairsCache[n] = out
+	return out
 }
 
-func (p *parser) pairsDepth(n *yaml.Node, depth int) []pair {
+func (p *parser) mappingPairs(n *yaml.Node) []pair {
 	var out, merged []pair
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -64,7 +77,7 @@ func (p *parser) pairsDepth(n *yaml.Node, depth int) []pair {
 			continue
 		}
 		if k.Tag == "!!merge" {
-			merged = append(merged, p.merge(v, depth)...)
+			merged = append(merged, p.merge(v)...)
 			continue
 		}
 		if first, dup := seen[k.Value]; dup {
@@ -85,14 +98,10 @@ func (p *parser) pairsDepth(n *yaml.Node, depth int) []pair {
 
 // merge returns the entries a <<: value brings in: a mapping or a list of
 // mappings, earlier ones winning.
-func (p *parser) merge(v *yaml.Node, depth int) []pair {
-	if depth >= maxMergeDepth {
-		p.errorf(v, "merge keys (<<) nested more than %d deep; flatten them", maxMergeDepth)
-		return nil
-	}
+func (p *parser) merge(v *yaml.Node) []pair {
 	switch v.Kind {
 	case yaml.MappingNode:
-		return p.pairsDepth(v, depth+1)
+		return p.pairs(v)
 	case yaml.SequenceNode:
 		var out []pair
 		have := map[string]bool{}
@@ -102,7 +111,7 @@ func (p *parser) merge(v *yaml.Node, depth int) []pair {
 				p.errorf(item, "<< must merge mappings, not %s; point it at an anchored mapping", kindName(item))
 				continue
 			}
-			for _, e := range p.pairsDepth(item, depth+1) {
+			for _, e := range p.pairs(item) {
 				if !have[e.Key] {
 					have[e.Key] = true
 					out = append(out, e)

@@ -53,10 +53,10 @@ func (p *parser) condition(n *yaml.Node, what string) Condition {
 // checkDependencies reports depends_on entries naming unknown services, and
 // every cycle, spelled out.
 func (p *parser) checkDependencies(proj *Project, deps map[string]map[string]*yaml.Node) {
-	known := sortedKeys(proj.Services)
+	known := sortedKeys(p.declared)
 	for _, name := range sortedKeys(deps) {
 		for _, dep := range sortedKeys(deps[name]) {
-			if proj.Services[dep] == nil {
+			if !p.declared[dep] {
 				p.errorf(deps[name][dep], "service %q depends on unknown service %q%s; known services are %s",
 					name, dep, didYouMean(dep, known), quoteList(known))
 			}

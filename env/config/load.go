@@ -21,8 +21,9 @@ type LoadOptions struct {
 	// WorkDir is where the search for envs.yaml starts; "" is the current
 	// directory.
 	WorkDir string
-	// LookupEnv reads process environment variables for DEVENV_FILE and
-	// interpolation; nil means os.LookupEnv.
+	// LookupEnv reads process environment variables: DEVENV_FILE, ${VAR}
+	// interpolation, bare KEY entries of environment:, and HOME for ~ in
+	// volumes. nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
 }
 
@@ -111,6 +112,9 @@ type parser struct {
 	// pairsCache and merging memoize pairs and detect merge cycles.
 	pairsCache map[*yaml.Node][]pair
 	merging    map[*yaml.Node]bool
+	// declared holds every name under services:, valid or not, so that a
+	// broken service does not also make its dependants' references fail.
+	declared map[string]bool
 }
 
 func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
@@ -137,6 +141,7 @@ func Parse(file string, data []byte, opts LoadOptions) (*Project, error) {
 	p := &parser{
 		file: file, dir: filepath.Dir(abs), lookupEnv: opts.LookupEnv,
 		failed: map[*yaml.Node]bool{}, pairsCache: map[*yaml.Node][]pair{}, merging: map[*yaml.Node]bool{},
+		declared: map[string]bool{},
 	}
 	if p.lookupEnv == nil {
 		p.lookupEnv = os.LookupEnv

@@ -121,6 +121,7 @@ func (p *parser) services(proj *Project, n *yaml.Node) map[string]map[string]*ya
 		p.errorf(n, "services is empty; add at least one service")
 	}
 	for _, e := range entries {
+		p.declared[e.Key] = true
 		if !serviceNameRE.MatchString(e.Key) {
 			p.errorf(e.KeyN, "service name %q is invalid; use letters, digits, _, . and -, starting with a letter or digit", e.Key)
 			continue
@@ -141,7 +142,7 @@ func (p *parser) environments(proj *Project, n *yaml.Node) {
 	if !p.mapping(n, "environments") {
 		return
 	}
-	known := sortedKeys(proj.Services)
+	known := sortedKeys(p.declared)
 	for _, e := range p.pairs(n) {
 		if !serviceNameRE.MatchString(e.Key) {
 			p.errorf(e.KeyN, "environment name %q is invalid; use letters, digits, _, . and -, starting with a letter or digit", e.Key)
@@ -157,7 +158,7 @@ func (p *parser) environments(proj *Project, n *yaml.Node) {
 			switch {
 			case seen[name]:
 				p.errorf(nodes[i], "%s lists %q twice; remove one", what, name)
-			case proj.Services[name] == nil && len(known) > 0:
+			case !p.declared[name] && len(known) > 0:
 				p.errorf(nodes[i], "%s names unknown service %q%s; known services are %s", what, name, didYouMean(name, known), quoteList(known))
 			}
 			seen[name] = true

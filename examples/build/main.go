@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/client"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/devenv-dev/devenv/examples/imagebuild"
 	"github.com/devenv-dev/devenv/examples/internal/svc"
@@ -110,6 +111,29 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	return nil
 }
 
+// imageOptions gives the sample services a default healthcheck, like a
+// Dockerfile HEALTHCHECK, so they report health under plain `docker run`
+// too; envs.yaml may override it. testsvc gets none: tests decide.
+func imageOptions(t target, arch string) imagebuild.ImageOptions {
+	opts := imagebuild.ImageOptions{
+		Arch:         arch,
+		ExposedPorts: []string{"8080/tcp"},
+		Labels: map[string]string{
+			"org.opencontainers.image.title": t.Service,
+			"dev.devenv.example":             "true",
+		},
+	}
+	if t.Service != "testsvc" {
+		opts.Healthcheck = &v1.HealthConfig{
+			Test:     []string{"CMD", imagebuild.BinaryPath, "health"},
+			Interval: 2 * time.Second,
+			Timeout:  2 * time.Second,
+			Retries:  15,
+		}
+	}
+	return opts
+}
+
 // buildOne builds and loads t, returning its report line.
 func buildOne(ctx context.Context, cli *client.Client, t target, arch string) (string, error) {
 	start := time.Now()
@@ -117,14 +141,7 @@ func buildOne(ctx context.Context, cli *client.Client, t target, arch string) (s
 	if err != nil {
 		return "", err
 	}
-	img, err := imagebuild.Image(bin, imagebuild.ImageOptions{
-		Arch:         arch,
-		ExposedPorts: []string{"8080/tcp"},
-		Labels: map[string]string{
-			"org.opencontainers.image.title": t.Service,
-			"dev.devenv.example":             "true",
-		},
-	})
+	img, err := imagebuild.Image(bin, imageOptions(t, arch))
 	if err != nil {
 		return "", err
 	}

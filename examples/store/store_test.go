@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -10,7 +9,6 @@ import (
 	"github.com/devenv-dev/devenv/examples/internal/api"
 	"github.com/devenv-dev/devenv/examples/internal/kv"
 	"github.com/devenv-dev/devenv/examples/internal/svc"
-	"github.com/google/go-cmp/cmp"
 )
 
 func startStore(t *testing.T, dir string) *api.Store {
@@ -23,31 +21,6 @@ func startStore(t *testing.T, dir string) *api.Store {
 	srv := httptest.NewServer(svc.Handler(&svc.Service{Name: "store", Routes: data.Routes()}, log))
 	t.Cleanup(srv.Close)
 	return api.NewStore(srv.URL)
-}
-
-func TestKVRoundTrip(t *testing.T) {
-	ctx := t.Context()
-	s := startStore(t, "")
-	if _, err := s.Get(ctx, "users/nobody"); !errors.Is(err, api.ErrNotFound) {
-		t.Fatalf("Get missing key: %v, want ErrNotFound", err)
-	}
-	for _, k := range []string{"works/2", "works/1", "users/x"} {
-		if err := s.Put(ctx, k, []byte("v-"+k)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := s.Get(ctx, "works/1")
-	if err != nil || string(got) != "v-works/1" {
-		t.Fatalf("Get works/1 = %q, %v", got, err)
-	}
-	items, err := s.List(ctx, "works/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []api.Item{{Key: "works/1", Value: "v-works/1"}, {Key: "works/2", Value: "v-works/2"}}
-	if diff := cmp.Diff(want, items); diff != "" {
-		t.Errorf("List works/ (-want +got):\n%s", diff)
-	}
 }
 
 func TestMigrateSeedsAndSnapshotPersists(t *testing.T) {

@@ -121,3 +121,59 @@ func TestServeListenerShutsDownOnCancel(t *testing.T) {
 		t.Fatal("ServeListener did not return")
 	}
 }
+
+func TestEnv(t *testing.T) {
+	env := Env(func(k string) string { return map[string]string{"STORE_URL": "http://db:1", "EMPTY": ""}[k] })
+	tests := []struct {
+		name string
+		got  any
+		want any
+	}{
+		{"set", env.Get("STORE_URL", "x"), "http://db:1"},
+		{"empty falls back", env.Get("EMPTY", "def"), "def"},
+		{"dependency from env", env.Dependency("store"), Dependency{Name: "store", URL: "http://db:1"}},
+		{"dependency default", env.Dependency("works"), Dependency{Name: "works", URL: "http://works:8080"}},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+}
+
+func TestClientDo(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/echo":
+			if BearerToken(r) != "tok" {
+				WriteError(w, http.StatusUnauthorized, "no token")
+				return
+			}
+			var in map[string]string
+			if err := ReadJSON(r, &in); err != nil {
+				WriteError(w, http.StatusBadRequest, err.Error())
+				return
+			}
+			WriteJSON(w, http.StatusOK, in)
+		default:
+			WriteError(w, http.StatusNotFound, "nothing here")
+		}
+	}))
+	defer srv.Close()
+	c := Client{BaseURL: srv.URL + "/"}
+	var out map[string]string
+	if err := c.Do(t.Context(), http.MethodPost, "/echo", "tok", map[string]string{"a": "b"}, &out); err != nil || out["a"] != "b" {
+		t.Fatalf("echo = %v, %v", out, err)
+	}
+	err := c.Do(t.Context(), http.MethodPost, "/echo", "", map[string]string{}, nil)
+	if !HasStatus(err, http.StatusUnauthorized) || !strings.Contains(err.Error(), "no token") {
+		t.Fatalf("without token: %v, want 401 naming the reason", err)
+	}
+	if err := c.Do(t.Context(), http.MethodPost, "/echo", "tok", []byte(`{"x":1}`), nil); !HasStatus(err, http.StatusBadRequest) {
+		t.Fatalf("bad body: %v, want 400", err)
+	}
+	var raw []byte
+	if err := c.Do(t.Context(), http.MethodGet, "/missing", "", nil, &raw); !HasStatus(err, http.StatusNotFound) {
+		t.Fatalf("missing: %v, want 404", err)
+	}
+}

@@ -27,6 +27,7 @@ type run struct {
 	skip      map[string]string // guarded by mu: service -> reason
 	streamErr error             // guarded by mu: why the event stream broke
 	lost      *signal           // fired when the event stream broke
+	networkID string            // set by prepare, before any container is created
 }
 
 func (r *run) streamError() error {
@@ -35,18 +36,17 @@ func (r *run) streamError() error {
 	return r.streamErr
 }
 
-func apply(ctx context.Context, eng engine.Engine, plan *Plan, wait bool, rep Reporter) error {
+// stream is a subscription to the project's engine events.
+type stream struct {
+	ctx    context.Context // ends the subscription
+	events <-chan engine.Event
+	errs   <-chan error
+}
+
+func apply(ctx context.Context, eng engine.Engine, plan *Plan, wait bool, rep Reporter, ev stream) error {
 	r := &run{eng: eng, plan: plan, rep: rep, states: map[string]*serviceState{}, skip: map[string]string{}, lost: newSignal()}
 	for _, s := range plan.Steps {
 		r.states[s.Service] = newServiceState(s.Service)
-	}
-	evctx, stopEvents := context.WithCancel(ctx)
-	defer stopEvents()
-	events, evErr := eng.Events(evctx, plan.Project)
-	go r.follow(evctx, events, evErr)
-
-	if err := r.prepare(ctx); err != nil {
-		return err
 	}
 	for _, st := range plan.Steps {
 		if st.Action == ActionKeep {
@@ -54,6 +54,12 @@ func apply(ctx context.Context, eng engine.Engine, plan *Plan, wait bool, rep Re
 			r.track(s, st.Existing.ID)
 			r.observeKept(ctx, st, s)
 		}
+	}
+	// Events queued since the observation are applied only now that kept
+	// containers are tracked.
+	go r.follow(ev.ctx, ev.events, ev.errs)
+	if err := r.prepare(ctx); err != nil {
+		return err
 	}
 	var wg sync.WaitGroup
 	for _, s := range plan.Steps {
@@ -95,11 +101,11 @@ func (r *run) prepare(ctx context.Context) error {
 		_ = r.eng.NetworkRemove(ctx, n.ID)
 	}
 	labels := map[string]string{engine.LabelProject: r.plan.Project, engine.LabelVersion: labelsVersion}
+	r.networkID = r.plan.NetworkID
 	if r.plan.CreateNetwork {
 		emit(r.rep, KindNetwork, r.plan.Network, StatusCreating, "")
-		_, err := r.eng.NetworkCreate(ctx, engine.NetworkSpec{Name: r.plan.Network, Labels: labels})
-		if err != nil && !errors.Is(err, engine.ErrConflict) { // a concurrent run made it: fine
-			return fmt.Errorf("creating network %s: %w", r.plan.Network, err)
+		if err := r.createNetwork(ctx, labels); err != nil {
+			return err
 		}
 		emit(r.rep, KindNetwork, r.plan.Network, StatusCreated, "")
 	}
@@ -112,6 +118,34 @@ func (r *run) prepare(ctx context.Context) error {
 			return fmt.Errorf("creating volume %s: %w", v, err)
 		}
 		emit(r.rep, KindVolume, v, StatusCreated, "")
+	}
+	return nil
+}
+
+// createNetwork creates the project network and settles on one network of
+// that name: the engine lets an interrupted run's create finish after our
+// observation, and two networks of one name make attaching by name fail.
+// Containers are attached by ID; the lowest ID wins, the others are removed.
+func (r *run) createNetwork(ctx context.Context, labels map[string]string) error {
+	if _, err := r.eng.NetworkCreate(ctx, engine.NetworkSpec{Name: r.plan.Network, Labels: labels}); err != nil && !errors.Is(err, engine.ErrConflict) {
+		return fmt.Errorf("creating network %s: %w", r.plan.Network, err)
+	}
+	obs, err := r.eng.Observe(ctx, r.plan.Project)
+	if err != nil {
+		return err
+	}
+	for _, n := range sortedNetworks(obs.Networks) {
+		if n.Name != r.plan.Network {
+			continue
+		}
+		if r.networkID == "" {
+			r.networkID = n.ID
+			continue
+		}
+		_ = r.eng.NetworkRemove(ctx, n.ID) // best effort, as for planned duplicates
+	}
+	if r.networkID == "" {
+		return fmt.Errorf("network %s vanished right after it was created; run devenv up again", r.plan.Network)
 	}
 	return nil
 }

@@ -34,7 +34,7 @@ func Down(ctx context.Context, eng engine.Engine, project string, opts DownOptio
 	}
 	obs, err := eng.Observe(ctx, project)
 	if err != nil {
-		return fmt.Errorf("observing project %s: %w", project, err)
+		return err
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(obs.Containers))

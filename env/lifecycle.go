@@ -100,7 +100,7 @@ func containersOf(ctx context.Context, eng engine.Engine, p *config.Project, ser
 	}
 	obs, err := eng.Observe(ctx, p.Name)
 	if err != nil {
-		return nil, fmt.Errorf("observing project %s: %w", p.Name, err)
+		return nil, err
 	}
 	want := map[string]bool{}
 	for _, s := range services {

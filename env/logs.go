@@ -2,7 +2,6 @@ package env
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -46,7 +45,7 @@ func Logs(ctx context.Context, eng engine.Engine, p *config.Project, opts LogsOp
 	}
 	obs, err := eng.Observe(ctx, p.Name)
 	if err != nil {
-		return fmt.Errorf("observing project %s: %w", p.Name, err)
+		return err
 	}
 	for _, c := range obs.Containers {
 		if f.wanted(c.Service) {

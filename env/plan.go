@@ -34,6 +34,7 @@ type Plan struct {
 	Project        string
 	Network        string
 	CreateNetwork  bool
+	NetworkID      string           // the network kept, when not creating one
 	RemoveNetworks []engine.Network // duplicates left by interrupted runs
 	CreateVolumes  []string
 	Steps          []Step             // sorted by service name
@@ -48,7 +49,7 @@ func MakePlan(d Desired, o *engine.Observed) *Plan {
 			continue
 		}
 		if p.CreateNetwork {
-			p.CreateNetwork = false
+			p.CreateNetwork, p.NetworkID = false, n.ID
 			continue
 		}
 		p.RemoveNetworks = append(p.RemoveNetworks, n)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 
 	"github.com/devenv-dev/devenv/env/engine"
 )
@@ -39,10 +40,43 @@ func (localPorts) Holder(ip string, port uint16, proto string) string {
 // checkPorts finds every published host port of the plan that something other
 // than the service's own current container holds.
 func checkPorts(ctx context.Context, eng engine.Engine, p *Plan, probe PortProber) error {
-	all, err := eng.AllContainers(ctx)
-	if err != nil {
-		return fmt.Errorf("listing containers to check ports: %w", err)
+	if !publishesNew(p) {
+		return nil
 	}
+	var conflicts []PortConflict
+	// A container may bind its ports between the listing and the probe (an
+	// interrupted run's start that the engine finished): list once more
+	// before blaming a process.
+	for attempt := 0; attempt < 2; attempt++ {
+		all, err := eng.AllContainers(ctx)
+		if err != nil {
+			return fmt.Errorf("listing containers to check ports: %w", err)
+		}
+		conflicts = portConflicts(p, all, probe)
+		if len(conflicts) == 0 {
+			return nil
+		}
+	}
+	return &PortError{Conflicts: conflicts}
+}
+
+// publishesNew reports whether any service that will be created or started
+// publishes a fixed host port.
+func publishesNew(p *Plan) bool {
+	for _, s := range p.Steps {
+		if s.Action == ActionKeep {
+			continue
+		}
+		for _, pt := range s.Desired.Spec.Ports {
+			if pt.HostPort != 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func portConflicts(p *Plan, all []engine.Container, probe PortProber) []PortConflict {
 	freed := map[string]bool{} // containers this run removes or replaces
 	for _, c := range p.Remove {
 		freed[c.ID] = true
@@ -67,15 +101,15 @@ func checkPorts(ctx context.Context, eng engine.Engine, p *Plan, probe PortProbe
 				continue
 			}
 			seen[key] = s.Service
+			if s.Action == ActionKeep {
+				continue // its own running container holds it
+			}
 			if c.Holder = portHolder(all, freed, pt, probe, s.Existing); c.Holder != "" {
 				conflicts = append(conflicts, c)
 			}
 		}
 	}
-	if len(conflicts) > 0 {
-		return &PortError{Conflicts: conflicts}
-	}
-	return nil
+	return conflicts
 }
 
 func portHolder(all []engine.Container, freed map[string]bool, pt engine.PublishedPort, probe PortProber, own *engine.Container) string {
@@ -101,7 +135,14 @@ func portHolder(all []engine.Container, freed map[string]bool, pt engine.Publish
 			}
 		}
 	}
-	return probe.Holder(pt.HostIP, pt.HostPort, pt.Protocol)
+	holder := probe.Holder(pt.HostIP, pt.HostPort, pt.Protocol)
+	if own != nil && strings.Contains(holder, "docker-proxy") {
+		// The engine binds a container's ports before the container shows as
+		// running: an interrupted run's start of this very container, still
+		// finishing, holds it. Start or recreate will settle it.
+		return ""
+	}
+	return holder
 }
 
 func ipsOverlap(a, b string) bool {

@@ -2,7 +2,6 @@ package env
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -34,7 +33,7 @@ type ServiceStatus struct {
 func Ps(ctx context.Context, eng engine.Engine, p *config.Project) ([]ServiceStatus, error) {
 	obs, err := eng.Observe(ctx, p.Name)
 	if err != nil {
-		return nil, fmt.Errorf("observing project %s: %w", p.Name, err)
+		return nil, err
 	}
 	rows := make([]ServiceStatus, len(obs.Containers))
 	var wg sync.WaitGroup

@@ -27,13 +27,54 @@ func (r *run) act(ctx context.Context, st Step, s *serviceState) error {
 	default:
 		emit(r.rep, KindService, st.Service, StatusCreating, "")
 	}
-	id, err := r.eng.ContainerCreate(ctx, spec)
+	id, err := r.create(ctx, spec)
 	if err != nil {
-		return fmt.Errorf("creating container %s: %w", spec.Name, err)
+		return err
 	}
 	r.track(s, id)
 	emit(r.rep, KindService, st.Service, StatusCreated, short(id))
 	return r.start(ctx, st, s, id)
+}
+
+// create creates the service's container. When the name is taken by a
+// container of this project that the observation did not show (an
+// interrupted run whose create the engine finished afterwards, or is still
+// finishing), that container is replaced; a container that is not the
+// project's is never touched.
+func (r *run) create(ctx context.Context, spec engine.ContainerSpec) (string, error) {
+	spec.Network = r.networkID // by ID: immune to a duplicate name (not hashed)
+	for attempt := 0; ; attempt++ {
+		id, err := r.eng.ContainerCreate(ctx, spec)
+		if err == nil || !errors.Is(err, engine.ErrConflict) || attempt == 20 {
+			return id, err
+		}
+		c, ierr := r.eng.ContainerInspect(ctx, spec.Name)
+		switch {
+		case errors.Is(ierr, engine.ErrNotFound): // reserved by a create still in flight
+			if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+				return "", err
+			}
+		case ierr != nil:
+			return "", ierr
+		case c.Labels[engine.LabelProject] != r.plan.Project:
+			return "", fmt.Errorf("container name %s is taken by a container devenv does not manage; remove or rename it (docker rm -f %s): %w", spec.Name, spec.Name, err)
+		default:
+			if err := removeContainer(ctx, r.eng, c.ID); err != nil {
+				return "", fmt.Errorf("replacing stale container %s: %w", spec.Name, err)
+			}
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
 }
 
 func (r *run) track(s *serviceState, id string) {

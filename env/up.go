@@ -53,14 +53,23 @@ func Up(ctx context.Context, eng engine.Engine, p *config.Project, opts UpOption
 	if err != nil {
 		return nil, err
 	}
+	if opts.DryRun {
+		obs, err := eng.Observe(ctx, p.Name)
+		if err != nil {
+			return nil, err
+		}
+		return MakePlan(BuildDesired(p, selected, ids), obs), nil
+	}
+	// Subscribe before observing, so that no change after the observation
+	// (a kept one-shot exiting, say) goes unseen.
+	evctx, stopEvents := context.WithCancel(ctx)
+	defer stopEvents()
+	events, evErr := eng.Events(evctx, p.Name)
 	obs, err := eng.Observe(ctx, p.Name)
 	if err != nil {
-		return nil, fmt.Errorf("observing project %s: %w", p.Name, err)
+		return nil, err
 	}
 	plan := MakePlan(BuildDesired(p, selected, ids), obs)
-	if opts.DryRun {
-		return plan, nil
-	}
 	probe := opts.Ports
 	if probe == nil {
 		probe = localPorts{}
@@ -68,7 +77,7 @@ func Up(ctx context.Context, eng engine.Engine, p *config.Project, opts UpOption
 	if err := checkPorts(ctx, eng, plan, probe); err != nil {
 		return plan, err
 	}
-	return plan, apply(ctx, eng, plan, !opts.NoWait, rep)
+	return plan, apply(ctx, eng, plan, !opts.NoWait, rep, stream{evctx, events, evErr})
 }
 
 // Select resolves which services a command acts on: the named services and

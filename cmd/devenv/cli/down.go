@@ -14,9 +14,13 @@ func newDownCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			p, err := g.loadProject()
-			if err != nil {
-				return err
+			name := g.project
+			if name == "" {
+				p, err := g.loadProject()
+				if err != nil {
+					return err
+				}
+				name = p.Name
 			}
 			eng, err := connect(ctx)
 			if err != nil {
@@ -28,7 +32,7 @@ func newDownCmd(g *globals) *cobra.Command {
 				return err
 			}
 			o.Progress = prog
-			err = env.Down(ctx, eng, p.Name, o)
+			err = env.Down(ctx, eng, name, o)
 			prog.Close()
 			return err
 		},

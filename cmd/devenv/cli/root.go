@@ -29,6 +29,7 @@ const (
 // globals are the flags every command shares.
 type globals struct {
 	file     string // -f/--file
+	project  string // -p/--project-name
 	progress string // auto, tty, plain, json
 	stdin    io.Reader
 	stdout   io.Writer
@@ -99,6 +100,7 @@ Run "devenv up" in a directory with an envs.yaml (or a subdirectory of one).`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	pf := root.PersistentFlags()
 	pf.StringVarP(&g.file, "file", "f", "", "path to envs.yaml (default: $DEVENV_FILE, else envs.yaml here or in a parent directory)")
+	pf.StringVarP(&g.project, "project-name", "p", "", "project name (default: name: in envs.yaml); down needs no envs.yaml with it")
 	pf.StringVar(&g.progress, "progress", "auto", "progress output: auto, tty, plain or json")
 	root.AddCommand(
 		newUpCmd(g), newDownCmd(g), newPsCmd(g), newLogsCmd(g), newExecCmd(g),
@@ -114,7 +116,11 @@ func (g *globals) loadProject() (*config.Project, error) {
 	if err != nil {
 		return nil, err
 	}
-	return config.Load(config.LoadOptions{File: g.file, WorkDir: wd})
+	p, err := config.Load(config.LoadOptions{File: g.file, WorkDir: wd})
+	if err == nil && g.project != "" {
+		p.Name = g.project
+	}
+	return p, err
 }
 
 // connect opens the Docker Engine.

@@ -37,12 +37,16 @@ const (
 	StatusRemoved    Status = "removed"
 )
 
-// Done reports whether s ends an object's work in this run.
-func (s Status) Done() bool {
-	switch s {
-	case StatusPulled, StatusHealthy, StatusCompleted, StatusUpToDate,
-		StatusFailed, StatusSkipped, StatusStopped, StatusRemoved, StatusCreated:
+// Done reports whether e ends its object's work in this run, as far as a
+// progress display can tell: a service's "started" may still be followed by
+// its health check.
+func (e Event) Done() bool {
+	switch e.Status {
+	case StatusPulled, StatusHealthy, StatusCompleted, StatusUpToDate, StatusStarted,
+		StatusFailed, StatusSkipped, StatusStopped, StatusRemoved:
 		return true
+	case StatusCreated:
+		return e.Kind != KindService
 	}
 	return false
 }

@@ -5,7 +5,7 @@
 # created, leaving the images. Build the images first: go run ./examples/build
 #
 # Host ports are PORT_BASE+0..3 on 127.0.0.1 (default 28080: web, boss,
-# passport, works), away from the 8080/8081 that envs.yaml.sample publishes.
+# passport, works), away from the 8080/8081 that the root envs.yaml publishes.
 set -u
 B=${PORT_BASE:-28080}
 P=exverify

@@ -175,7 +175,7 @@ func (p *ttyProgress) draw(final bool) {
 
 func (p *ttyProgress) anyPending() bool {
 	for _, r := range p.rows {
-		if !r.ev.Status.Done() {
+		if !r.ev.Done() {
 			return true
 		}
 	}
@@ -189,13 +189,13 @@ func (p *ttyProgress) line(r *ttyRow, frame string, final bool) string {
 		mark, color = "✘", "31"
 	case r.ev.Status == env.StatusSkipped:
 		mark, color = "-", "2"
-	case r.ev.Status.Done():
+	case r.ev.Done():
 		mark, color = "✔", "32"
 	case final:
 		mark = "…"
 	}
 	elapsed := r.ev.Time.Sub(r.begin)
-	if !r.ev.Status.Done() {
+	if !r.ev.Done() {
 		elapsed = time.Since(r.begin)
 	}
 	text := fmt.Sprintf("%s %-8s %-24s %-11s %5.1fs", mark, r.ev.Kind, r.ev.Name, r.ev.Status, elapsed.Seconds())

@@ -19,7 +19,7 @@ import (
 const (
 	ExitOK          = 0
 	ExitError       = 1   // any other failure
-	ExitUsage       = 2   // bad flags or arguments, or an invalid envs.yaml
+	ExitUsage       = 2   // bad flags or arguments, or a missing or invalid envs.yaml
 	ExitEngine      = 3   // the Docker Engine cannot be reached
 	ExitService     = 4   // a service failed to become ready (exited, unhealthy, timed out)
 	ExitPort        = 5   // a published host port is taken; nothing was created
@@ -70,7 +70,7 @@ func exitCode(ctx context.Context, err error) int {
 	switch {
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
 		return ExitInterrupted
-	case errors.As(err, &cfg), errors.As(err, &use):
+	case errors.As(err, &cfg), errors.As(err, &use), errors.Is(err, config.ErrNoFile):
 		return ExitUsage
 	case errors.Is(err, engine.ErrUnreachable):
 		return ExitEngine

@@ -163,6 +163,12 @@ func removeContainer(ctx context.Context, eng engine.Engine, id string) error {
 // service runs one step: wait for dependencies, act, then wait for readiness.
 func (r *run) service(ctx context.Context, st Step, wait bool) {
 	s := r.states[st.Service]
+	var created <-chan createResult
+	if st.Action == ActionCreate {
+		// Creating needs no dependency: do it while they come up, as compose
+		// does, so only the start is on the dependency chain.
+		created = r.createEarly(ctx, st, s)
+	}
 	if err := r.waitDeps(ctx, st); err != nil {
 		var de *errDependency
 		if errors.As(err, &de) {
@@ -171,7 +177,16 @@ func (r *run) service(ctx context.Context, st Step, wait bool) {
 		s.failed.fire()
 		return
 	}
-	if err := r.act(ctx, st, s); err != nil {
+	var err error
+	if created != nil {
+		res := <-created
+		if err = res.err; err == nil {
+			err = r.start(ctx, st, s, res.id)
+		}
+	} else {
+		err = r.act(ctx, st, s)
+	}
+	if err != nil {
 		if ctx.Err() == nil {
 			r.culprit(ctx, s, err.Error())
 		}
@@ -181,6 +196,26 @@ func (r *run) service(ctx context.Context, st Step, wait bool) {
 	if wait || r.isDependedOn(st.Service) {
 		r.await(ctx, st, s)
 	}
+}
+
+type createResult struct {
+	id  string
+	err error
+}
+
+// createEarly creates a new service's container in the background.
+func (r *run) createEarly(ctx context.Context, st Step, s *serviceState) <-chan createResult {
+	out := make(chan createResult, 1)
+	go func() {
+		emit(r.rep, KindService, st.Service, StatusCreating, "")
+		id, err := r.create(ctx, st.Desired.Spec)
+		if err == nil {
+			r.track(s, id)
+			emit(r.rep, KindService, st.Service, StatusCreated, short(id))
+		}
+		out <- createResult{id, err}
+	}()
+	return out
 }
 
 func (r *run) waitDeps(ctx context.Context, st Step) error {

@@ -160,8 +160,8 @@ services:
 		}
 	}
 	calls := f.Calls()
-	if slices.Contains(calls, "create culprit-api") || !slices.Contains(calls, "start culprit-cache") {
-		t.Errorf("calls %v: api must not be created, cache must be started", calls)
+	if slices.Contains(calls, "start culprit-api") || !slices.Contains(calls, "start culprit-cache") {
+		t.Errorf("calls %v: api must not be started, cache must be", calls)
 	}
 	if slices.Contains(calls, "stop culprit-cache") {
 		t.Errorf("the healthy part of the stack was stopped: %v", calls)

@@ -109,16 +109,16 @@ func containerSpec(project string, s *config.Service, imageID string) engine.Con
 		Restart:    s.Restart,
 		Network:    NetworkName(project),
 		Aliases:    append([]string{s.Name}, s.Aliases...),
-		Labels: map[string]string{
-			engine.LabelProject: project,
-			engine.LabelService: s.Name,
-			engine.LabelImageID: imageID,
-			engine.LabelVersion: labelsVersion,
-		},
+		Labels:     map[string]string{},
 	}
 	for k, v := range s.Labels {
 		spec.Labels[k] = v
 	}
+	// devenv's own labels win: they are how it finds its containers.
+	spec.Labels[engine.LabelProject] = project
+	spec.Labels[engine.LabelService] = s.Name
+	spec.Labels[engine.LabelImageID] = imageID
+	spec.Labels[engine.LabelVersion] = labelsVersion
 	for k, v := range s.Environment {
 		spec.Env = append(spec.Env, k+"="+v)
 	}

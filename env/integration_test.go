@@ -161,8 +161,8 @@ services:
 		if r.Service == "cache" && r.State != "running" {
 			t.Errorf("healthy part of the stack was not left running: cache is %s", r.State)
 		}
-		if r.Service == "api" && r.State != env.StateNotCreated {
-			t.Errorf("api should not have been created, it is %s", r.State)
+		if r.Service == "api" && r.State != "created" {
+			t.Errorf("api should have been created but not started, it is %s", r.State)
 		}
 	}
 }

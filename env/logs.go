@@ -14,7 +14,7 @@ type LogsOptions struct {
 	Services   []string // empty: every service with a container
 	Follow     bool     // keep streaming, also across restarts and recreation
 	Tail       string   // "all" (default) or a number of lines per container
-	Timestamps bool
+	Timestamps bool     // the caller wants to show them; LogEntry.Time is always set
 	Since      time.Time
 }
 
@@ -88,15 +88,21 @@ func (f *logFollower) begin(ctx context.Context, id, service, name string, since
 	go func() {
 		defer f.wg.Done()
 		for {
-			f.stream(ctx, id, service, name, engine.LogOptions{
-				Follow: f.opts.Follow, Tail: tail, Since: since, Timestamps: f.opts.Timestamps,
+			// Timestamps are always asked for: a restart resumes right after
+			// the last line seen. (The start event comes after the process
+			// may already have written its first lines.)
+			last := f.stream(ctx, id, service, name, engine.LogOptions{
+				Follow: f.opts.Follow, Tail: tail, Since: since, Timestamps: true,
 			})
 			if !f.opts.Follow {
 				return
 			}
 			select {
-			case since = <-restarts:
+			case <-restarts:
 				tail = "all"
+				if !last.IsZero() {
+					since = last.Add(time.Nanosecond)
+				}
 			case <-ctx.Done():
 				return
 			}
@@ -104,12 +110,17 @@ func (f *logFollower) begin(ctx context.Context, id, service, name string, since
 	}()
 }
 
-func (f *logFollower) stream(ctx context.Context, id, service, name string, o engine.LogOptions) {
+// stream copies one log stream to out and returns the time of its last line.
+func (f *logFollower) stream(ctx context.Context, id, service, name string, o engine.LogOptions) time.Time {
 	if o.Tail == "" {
 		o.Tail = "all"
 	}
+	var last time.Time
 	lines, errs := f.eng.ContainerLogs(ctx, id, o)
 	for l := range lines {
+		if !l.Time.IsZero() {
+			last = l.Time
+		}
 		f.outMu.Lock()
 		f.out(LogEntry{Service: service, Container: name, LogLine: l})
 		f.outMu.Unlock()
@@ -118,6 +129,7 @@ func (f *logFollower) stream(ctx context.Context, id, service, name string, o en
 	case <-errs:
 	case <-ctx.Done():
 	}
+	return last
 }
 
 // watch starts streams for containers that start while following.
@@ -141,7 +153,7 @@ func (f *logFollower) watch(ctx context.Context, events <-chan engine.Event, err
 				}
 				continue
 			}
-			f.begin(ctx, ev.ContainerID, ev.Service, "", ev.Time, "all")
+			f.begin(ctx, ev.ContainerID, ev.Service, "", time.Time{}, "all") // a new container: all of it
 		case <-errs:
 			return
 		case <-ctx.Done():

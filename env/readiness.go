@@ -19,13 +19,11 @@ func (r *run) act(ctx context.Context, st Step, s *serviceState) error {
 	case ActionStart:
 		r.track(s, st.Existing.ID)
 		return r.start(ctx, st, s, st.Existing.ID)
-	case ActionRecreate:
-		emit(r.rep, KindService, st.Service, StatusRecreating, st.Reason)
-		if err := removeContainer(ctx, r.eng, st.Existing.ID); err != nil {
-			return fmt.Errorf("removing old container: %w", err)
-		}
-	default:
-		emit(r.rep, KindService, st.Service, StatusCreating, "")
+	}
+	// ActionRecreate; new containers are made by createEarly.
+	emit(r.rep, KindService, st.Service, StatusRecreating, st.Reason)
+	if err := removeContainer(ctx, r.eng, st.Existing.ID); err != nil {
+		return fmt.Errorf("removing old container: %w", err)
 	}
 	id, err := r.create(ctx, spec)
 	if err != nil {

@@ -129,7 +129,7 @@ func ensureImage(ctx context.Context, eng engine.Engine, ref, policy string, dry
 	emit(rep, KindImage, ref, StatusPulling, "")
 	if err := eng.ImagePull(ctx, ref); err != nil {
 		emit(rep, KindImage, ref, StatusFailed, err.Error())
-		return "", fmt.Errorf("pulling: %w", err)
+		return "", err
 	}
 	img, err = eng.ImageInspect(ctx, ref)
 	if err != nil {

@@ -57,9 +57,11 @@ func TestUsageAndConfigErrorsExitTwo(t *testing.T) {
 	}{
 		{"invalid file", []string{"up"}, "envs.yaml:4:5"},
 		{"unknown flag", []string{"up", "--bogus"}, "unknown flag"},
-		{"bad progress", []string{"--progress", "fancy", "-f", "missing.yaml", "config"}, "missing.yaml"},
+		{"bad progress", []string{"--progress", "fancy", "down"}, "--progress"},
 		{"bad pull", []string{"up", "--pull", "sometimes"}, "--pull"},
 		{"bad ps output", []string{"ps", "-o", "yaml"}, "--output"},
+		{"bad project name", []string{"-p", "Bad Name", "down"}, "--project-name"},
+		{"missing file", []string{"-f", "nowhere.yaml", "ps"}, "nowhere.yaml"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,6 +14,9 @@ func newDownCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if err := g.checkProjectName(); err != nil {
+				return err
+			}
 			name := g.project
 			if name == "" {
 				p, err := g.loadProject()

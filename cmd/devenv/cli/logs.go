@@ -44,6 +44,7 @@ func newLogsCmd(g *globals) *cobra.Command {
 // a follow normally.
 func followLogs(cmd *cobra.Command, g *globals, eng engine.Engine, p *config.Project, o env.LogsOptions) error {
 	pr := newLogPrinter(g.stdout, colorEnabled() && isTerminal(g.stdout), p)
+	pr.timestamps = o.Timestamps
 	err := env.Logs(cmd.Context(), eng, p, o, pr.print)
 	if o.Follow && cmd.Context().Err() != nil {
 		return nil
@@ -52,10 +53,11 @@ func followLogs(cmd *cobra.Command, g *globals, eng engine.Engine, p *config.Pro
 }
 
 type logPrinter struct {
-	mu    sync.Mutex
-	w     io.Writer
-	color bool
-	width int
+	mu         sync.Mutex
+	w          io.Writer
+	color      bool
+	width      int
+	timestamps bool
 }
 
 func newLogPrinter(w io.Writer, color bool, p *config.Project) *logPrinter {
@@ -77,7 +79,7 @@ func (l *logPrinter) print(e env.LogEntry) {
 		prefix = "\x1b[" + palette[h.Sum32()%uint32(len(palette))] + "m" + prefix + "\x1b[0m"
 	}
 	ts := ""
-	if !e.Time.IsZero() {
+	if l.timestamps && !e.Time.IsZero() {
 		ts = e.Time.Format("2006-01-02T15:04:05.000000000Z07:00") + " "
 	}
 	l.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 
 	"github.com/spf13/cobra"
 
@@ -96,6 +97,15 @@ Run "devenv up" in a directory with an envs.yaml (or a subdirectory of one).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return cmd.Help()
 		},
+		// Global flags are checked before any command does anything.
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			switch g.progress {
+			case "auto", "tty", "plain", "json":
+			default:
+				return usageError{fmt.Errorf("--progress %q: use auto, tty, plain or json", g.progress)}
+			}
+			return g.checkProjectName()
+		},
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	pf := root.PersistentFlags()
@@ -116,11 +126,23 @@ func (g *globals) loadProject() (*config.Project, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := g.checkProjectName(); err != nil {
+		return nil, err
+	}
 	p, err := config.Load(config.LoadOptions{File: g.file, WorkDir: wd})
 	if err == nil && g.project != "" {
 		p.Name = g.project
 	}
 	return p, err
+}
+
+var projectNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+func (g *globals) checkProjectName() error {
+	if g.project != "" && !projectNameRE.MatchString(g.project) {
+		return usageError{fmt.Errorf("--project-name %q: use lowercase letters, digits, _ and -, starting with a letter or digit", g.project)}
+	}
+	return nil
 }
 
 // connect opens the Docker Engine.

@@ -39,6 +39,8 @@ type Plan struct {
 	CreateVolumes  []string
 	Steps          []Step             // sorted by service name
 	Remove         []engine.Container // orphans and duplicates
+
+	pins map[string]string // image ref -> ref@digest to create from (not hashed)
 }
 
 // MakePlan compares the desired state with an observation. It is pure.

@@ -2,7 +2,6 @@ package env
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -30,6 +29,12 @@ type UpOptions struct {
 	Progress Reporter
 	// Ports checks host ports; nil probes the local host.
 	Ports PortProber
+	// Puller fetches the images that must be pulled, all at once; nil pulls
+	// them one by one through the engine.
+	Puller Puller
+	// Pins maps an image reference to the digest-pinned reference to run
+	// instead (from envs.lock).
+	Pins map[string]string
 }
 
 // Up converges the selected services of p on eng and waits for them to be
@@ -49,7 +54,9 @@ func Up(ctx context.Context, eng engine.Engine, p *config.Project, opts UpOption
 	if err := eng.Ping(ctx); err != nil {
 		return nil, err
 	}
-	ids, err := ensureImages(ctx, eng, p, selected, opts.Pull, opts.DryRun, rep)
+	ids, err := ensureImages(ctx, eng, p, selected, imagePolicy{
+		override: opts.Pull, dry: opts.DryRun, pins: opts.Pins, puller: opts.Puller,
+	}, rep)
 	if err != nil {
 		return nil, err
 	}
@@ -70,6 +77,7 @@ func Up(ctx context.Context, eng engine.Engine, p *config.Project, opts UpOption
 		return nil, err
 	}
 	plan := MakePlan(BuildDesired(p, selected, ids), obs)
+	plan.pins = opts.Pins
 	probe := opts.Ports
 	if probe == nil {
 		probe = localPorts{}
@@ -87,54 +95,4 @@ func Select(p *config.Project, environment string, services []string) ([]string,
 		return p.Closure(services)
 	}
 	return p.Resolve(environment)
-}
-
-// ensureImages makes sure every selected service's image is present locally,
-// pulling per policy, and returns image reference -> image ID.
-func ensureImages(ctx context.Context, eng engine.Engine, p *config.Project, selected []string, override string, dry bool, rep Reporter) (map[string]string, error) {
-	ids := map[string]string{}
-	var errs []error
-	for _, name := range selected {
-		s := p.Services[name]
-		if _, done := ids[s.Image]; done {
-			continue
-		}
-		policy := s.PullPolicy
-		if override != "" {
-			policy = override
-		}
-		id, err := ensureImage(ctx, eng, s.Image, policy, dry, rep)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("service %s: image %s: %w", name, s.Image, err))
-			continue
-		}
-		ids[s.Image] = id
-	}
-	return ids, errors.Join(errs...)
-}
-
-func ensureImage(ctx context.Context, eng engine.Engine, ref, policy string, dry bool, rep Reporter) (string, error) {
-	img, err := eng.ImageInspect(ctx, ref)
-	present := err == nil
-	if err != nil && !errors.Is(err, engine.ErrImageNotFound) {
-		return "", err
-	}
-	needPull := policy == "always" || (!present && policy != "never")
-	if !present && policy == "never" {
-		return "", fmt.Errorf("not present locally and pull_policy is never: %w", engine.ErrImageNotFound)
-	}
-	if !needPull || dry {
-		return img.ID, nil
-	}
-	emit(rep, KindImage, ref, StatusPulling, "")
-	if err := eng.ImagePull(ctx, ref); err != nil {
-		emit(rep, KindImage, ref, StatusFailed, err.Error())
-		return "", err
-	}
-	img, err = eng.ImageInspect(ctx, ref)
-	if err != nil {
-		return "", err
-	}
-	emit(rep, KindImage, ref, StatusPulled, short(img.ID))
-	return img.ID, nil
 }

@@ -96,3 +96,7 @@ func (d *Docker) measureClockLocked(ctx context.Context) error {
 	d.clock.known = true
 	return nil
 }
+
+// Client is the underlying Docker API client, for packages (images) that
+// speak to the engine through their own narrow interface.
+func (d *Docker) Client() *client.Client { return d.cli }

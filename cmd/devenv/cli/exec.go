@@ -20,11 +20,7 @@ func newExecCmd(g *globals) *cobra.Command {
 		Args:  cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			p, err := g.loadProject()
-			if err != nil {
-				return err
-			}
-			eng, err := connect(ctx)
+			p, eng, err := g.open(ctx)
 			if err != nil {
 				return err
 			}

@@ -19,11 +19,7 @@ func newLifecycleCmd(g *globals, verb string) *cobra.Command {
 		Short: lifecycleDoc[verb] + " (all when none is named)",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			p, err := g.loadProject()
-			if err != nil {
-				return err
-			}
-			eng, err := connect(ctx)
+			p, eng, err := g.open(ctx)
 			if err != nil {
 				return err
 			}

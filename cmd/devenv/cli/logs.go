@@ -20,11 +20,7 @@ func newLogsCmd(g *globals) *cobra.Command {
 		Short: "Show the services' logs (-f follows, also across restarts)",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			p, err := g.loadProject()
-			if err != nil {
-				return err
-			}
-			eng, err := connect(ctx)
+			p, eng, err := g.open(ctx)
 			if err != nil {
 				return err
 			}

@@ -25,11 +25,7 @@ func newPsCmd(g *globals) *cobra.Command {
 				return usageError{fmt.Errorf("--output %q: use table or json", output)}
 			}
 			ctx := cmd.Context()
-			p, err := g.loadProject()
-			if err != nil {
-				return err
-			}
-			eng, err := connect(ctx)
+			p, eng, err := g.open(ctx)
 			if err != nil {
 				return err
 			}

@@ -145,6 +145,19 @@ func (g *globals) checkProjectName() error {
 	return nil
 }
 
+// open loads envs.yaml and connects to the engine; the caller closes the engine.
+func (g *globals) open(ctx context.Context) (*config.Project, *engine.Docker, error) {
+	p, err := g.loadProject()
+	if err != nil {
+		return nil, nil, err
+	}
+	eng, err := connect(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, eng, nil
+}
+
 // connect opens the Docker Engine.
 func connect(ctx context.Context) (*engine.Docker, error) {
 	return engine.NewDocker(ctx)

@@ -57,11 +57,7 @@ func validPull(p string) error {
 
 func runUp(cmd *cobra.Command, g *globals, o env.UpOptions, attach bool) error {
 	ctx := cmd.Context()
-	p, err := g.loadProject()
-	if err != nil {
-		return err
-	}
-	eng, err := connect(ctx)
+	p, eng, err := g.open(ctx)
 	if err != nil {
 		return err
 	}

@@ -78,7 +78,7 @@ func setup(t *testing.T, yaml string) (dir, project string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if out, code := run(t, dir, "down", "-p", project, "-v", "-t", "1s"); code != 0 {
+		if out, code := run(t, dir, "-p", project, "down", "-v", "-t", "1s"); code != 0 {
 			t.Errorf("cleanup down: exit %d\n%s", code, out)
 		}
 	})

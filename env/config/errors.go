@@ -11,6 +11,13 @@ import (
 // or the file named by -f or DEVENV_FILE does not exist.
 var ErrNoFile = errors.New("no envs.yaml found")
 
+// ErrUnknownEnvironment and ErrUnknownService are wrapped by Resolve and
+// Closure when a command names something envs.yaml does not declare.
+var (
+	ErrUnknownEnvironment = errors.New("unknown environment")
+	ErrUnknownService     = errors.New("unknown service")
+)
+
 // Error is one problem in a file, with the position of the value at fault.
 // Line and Column are 1-based; 0 means the position is unknown (for example
 // a problem with the file as a whole).

@@ -17,7 +17,7 @@ func (p *Project) Resolve(environment string) ([]string, error) {
 	if !ok {
 		if environment != DefaultEnvironment {
 			known := p.EnvironmentNames()
-			return nil, fmt.Errorf("unknown environment %q%s; known environments are %s",
+			return nil, fmt.Errorf("%w %q%s; known environments are %s", ErrUnknownEnvironment,
 				environment, didYouMean(environment, known), quoteList(known))
 		}
 		names = sortedKeys(p.Services)
@@ -49,7 +49,7 @@ func (p *Project) Closure(services []string) ([]string, error) {
 		walk(name)
 	}
 	if len(unknown) > 0 {
-		return nil, fmt.Errorf("unknown service %s; known services are %s",
+		return nil, fmt.Errorf("%w %s; known services are %s", ErrUnknownService,
 			strings.Join(unknown, ", "), quoteList(known))
 	}
 	out := make([]string, 0, len(seen))

@@ -73,6 +73,15 @@ func TestUsageAndConfigErrorsExitTwo(t *testing.T) {
 	}
 }
 
+func TestUnknownEnvironmentExitsTwo(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "envs.yaml", "name: demo\nenvironments:\n  dev: [web]\nservices:\n  web:\n    image: x\n")
+	_, errOut, code := runCLI(t, dir, "up", "stage")
+	if code != ExitUsage || !strings.Contains(errOut, `unknown environment "stage"`) || !strings.Contains(errOut, `"dev"`) {
+		t.Errorf("code %d, stderr %q", code, errOut)
+	}
+}
+
 func TestExitCodes(t *testing.T) {
 	ctx := context.Background()
 	cancelled, cancel := context.WithCancel(ctx)
@@ -151,5 +160,21 @@ worker   not created  -        -                       w:1                  -
 `
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("ps table (-want +got):\n%s", diff)
+	}
+}
+
+// Every command's help must render: flag clashes between the global options
+// and a command's own (logs -f) panic only when the command is looked up.
+func TestEveryCommandsHelp(t *testing.T) {
+	for _, c := range newRoot(&globals{}).Commands() {
+		t.Run(c.Name(), func(t *testing.T) {
+			out, errOut, code := runCLI(t, t.TempDir(), c.Name(), "--help")
+			if code != 0 || !strings.Contains(out, "Usage:") {
+				t.Errorf("%s --help: code %d\n%s%s", c.Name(), code, out, errOut)
+			}
+		})
+	}
+	if _, errOut, code := runCLI(t, t.TempDir(), "logs", "-f", "--help"); code != 0 {
+		t.Errorf("logs -f --help: code %d: %s", code, errOut)
 	}
 }

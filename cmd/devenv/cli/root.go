@@ -71,7 +71,8 @@ func exitCode(ctx context.Context, err error) int {
 	switch {
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
 		return ExitInterrupted
-	case errors.As(err, &cfg), errors.As(err, &use), errors.Is(err, config.ErrNoFile):
+	case errors.As(err, &cfg), errors.As(err, &use), errors.Is(err, config.ErrNoFile),
+		errors.Is(err, config.ErrUnknownEnvironment), errors.Is(err, config.ErrUnknownService):
 		return ExitUsage
 	case errors.Is(err, engine.ErrUnreachable):
 		return ExitEngine
@@ -90,7 +91,8 @@ func newRoot(g *globals) *cobra.Command {
 		Long: `devenv brings up the services described in envs.yaml on the local Docker Engine,
 in dependency order, healthy, on one network where each service is reachable by name.
 
-Run "devenv up" in a directory with an envs.yaml (or a subdirectory of one).`,
+Run "devenv up" in a directory with an envs.yaml (or a subdirectory of one).
+Global options (-f, -p, --progress) go before the command: devenv -f other.yaml up.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
@@ -108,7 +110,10 @@ Run "devenv up" in a directory with an envs.yaml (or a subdirectory of one).`,
 		},
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	pf := root.PersistentFlags()
+	// Global options come before the command, as with docker compose, so
+	// that commands keep their own short flags (logs -f follows).
+	root.TraverseChildren = true
+	pf := root.Flags()
 	pf.StringVarP(&g.file, "file", "f", "", "path to envs.yaml (default: $DEVENV_FILE, else envs.yaml here or in a parent directory)")
 	pf.StringVarP(&g.project, "project-name", "p", "", "project name (default: name: in envs.yaml); down needs no envs.yaml with it")
 	pf.StringVar(&g.progress, "progress", "auto", "progress output: auto, tty, plain or json")

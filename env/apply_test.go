@@ -272,3 +272,36 @@ services:
 type noPorts struct{}
 
 func (noPorts) Holder(string, uint16, string) string { return "" }
+
+func TestDownStopsDependantsFirst(t *testing.T) {
+	p := parse(t, `
+name: order
+services:
+  db: {image: x}
+  api: {image: x, depends_on: [db]}
+  web: {image: x, depends_on: [api]}
+  tool: {image: x}
+`)
+	f := fakeWith(t, p, nil)
+	if _, err := env.Up(t.Context(), f, p, env.UpOptions{Ports: noPorts{}}); err != nil {
+		t.Fatal(err)
+	}
+	f.ResetCalls()
+	if err := env.Down(t.Context(), f, "order", env.DownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	calls := f.Calls()
+	pos := func(c string) int {
+		i := slices.Index(calls, c)
+		if i < 0 {
+			t.Fatalf("calls %v lack %q", calls, c)
+		}
+		return i
+	}
+	if !(pos("remove order-web") < pos("stop order-api") && pos("remove order-api") < pos("stop order-db")) {
+		t.Errorf("down must stop dependants before their dependencies: %v", calls)
+	}
+	if !slices.Contains(calls, "network-remove order_default") {
+		t.Errorf("network not removed: %v", calls)
+	}
+}

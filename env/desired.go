@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"sort"
+	"strings"
 
 	"github.com/devenv-dev/devenv/env/config"
 	"github.com/devenv-dev/devenv/env/engine"
@@ -119,6 +120,9 @@ func containerSpec(project string, s *config.Service, imageID string) engine.Con
 	spec.Labels[engine.LabelService] = s.Name
 	spec.Labels[engine.LabelImageID] = imageID
 	spec.Labels[engine.LabelVersion] = labelsVersion
+	if deps := sortedDeps(s.DependsOn); deps != "" {
+		spec.Labels[engine.LabelDependsOn] = deps // lets down stop dependants first, without envs.yaml
+	}
 	for k, v := range s.Environment {
 		spec.Env = append(spec.Env, k+"="+v)
 	}
@@ -163,4 +167,13 @@ func specHash(spec engine.ContainerSpec) string {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])[:16]
+}
+
+func sortedDeps(deps map[string]config.Dependency) string {
+	names := make([]string, 0, len(deps))
+	for n := range deps {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ",")
 }

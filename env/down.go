@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,12 +37,36 @@ func Down(ctx context.Context, eng engine.Engine, project string, opts DownOptio
 	if err != nil {
 		return err
 	}
+	// Dependants stop first, as their dependencies may still be serving
+	// them; everything else stops in parallel.
+	gone := map[string]*signal{}
+	for _, c := range obs.Containers {
+		gone[c.Service] = newSignal()
+	}
+	dependants := map[string][]string{}
+	for _, c := range obs.Containers {
+		for _, d := range strings.Split(c.Labels[engine.LabelDependsOn], ",") {
+			if d != "" && d != c.Service {
+				dependants[d] = append(dependants[d], c.Service)
+			}
+		}
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(obs.Containers))
 	for i, c := range obs.Containers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer gone[c.Service].fire()
+			// Bounded, so labels from a stale configuration can never deadlock.
+			limit := time.After(timeout + 5*time.Second)
+			for _, d := range dependants[c.Service] {
+				select {
+				case <-gone[d].ch:
+				case <-limit:
+				case <-ctx.Done():
+				}
+			}
 			errs[i] = removeService(ctx, eng, c, timeout, rep)
 		}()
 	}

@@ -17,8 +17,9 @@ const (
 	LabelService    = "dev.devenv.service"
 	LabelConfigHash = "dev.devenv.config-hash"
 	LabelImageID    = "dev.devenv.image-id"
-	LabelVolume     = "dev.devenv.volume"  // unprefixed volume name
-	LabelVersion    = "dev.devenv.version" // format version of the labels
+	LabelVolume     = "dev.devenv.volume"     // unprefixed volume name
+	LabelVersion    = "dev.devenv.version"    // format version of the labels
+	LabelDependsOn  = "dev.devenv.depends-on" // services it depends on, comma-separated
 )
 
 // Sentinel errors. Implementations wrap them so callers can use errors.Is.

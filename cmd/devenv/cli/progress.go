@@ -12,11 +12,14 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/devenv-dev/devenv/env"
+	"github.com/devenv-dev/devenv/images"
 )
 
-// progress renders library events; Close flushes what is pending.
+// progress renders library events (env's and images'); Close flushes what
+// is pending.
 type progress interface {
 	env.Reporter
+	images.Reporter
 	Close()
 }
 
@@ -68,8 +71,9 @@ func (p *jsonProgress) Close() {}
 
 // plainProgress writes one line per event.
 type plainProgress struct {
-	mu sync.Mutex
-	w  io.Writer // guarded by mu
+	mu    sync.Mutex
+	w     io.Writer                // guarded by mu
+	pulls map[string]images.Status // guarded by mu: last state printed per image
 }
 
 func (p *plainProgress) Report(e env.Event) {

@@ -51,7 +51,7 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 func writePsTable(w io.Writer, rows []env.ServiceStatus, now time.Time) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "SERVICE\tSTATE\tHEALTH\tPORTS\tIMAGE\tUPTIME")
 	for _, r := range rows {
 		state := r.State
@@ -69,6 +69,8 @@ func writePsTable(w io.Writer, rows []env.ServiceStatus, now time.Time) error {
 	}
 	return tw.Flush()
 }
+
+func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }
 
 func dash(s string) string {
 	if s == "" {

@@ -120,7 +120,7 @@ Global options (-f, -p, --progress) go before the command: devenv -f other.yaml 
 	root.AddCommand(
 		newUpCmd(g), newDownCmd(g), newPsCmd(g), newLogsCmd(g), newExecCmd(g),
 		newLifecycleCmd(g, "start"), newLifecycleCmd(g, "stop"), newLifecycleCmd(g, "restart"),
-		newConfigCmd(g),
+		newConfigCmd(g), newPullCmd(g), newLockCmd(g), newOutdatedCmd(g),
 	)
 	return root
 }

@@ -10,12 +10,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/devenv-dev/devenv/env"
+	"github.com/devenv-dev/devenv/images"
 )
 
 func newUpCmd(g *globals) *cobra.Command {
 	var (
 		o        env.UpOptions
 		attach   bool
+		parallel int
 		services []string
 	)
 	cmd := &cobra.Command{
@@ -34,7 +36,7 @@ exits; --attach follows its logs until Ctrl-C.`,
 				return err
 			}
 			o.Services = services
-			return runUp(cmd, g, o, attach)
+			return runUp(cmd, g, o, attach, parallel)
 		},
 	}
 	f := cmd.Flags()
@@ -42,6 +44,7 @@ exits; --attach follows its logs until Ctrl-C.`,
 	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up after this long (0: never)")
 	f.BoolVar(&o.NoWait, "no-wait", false, "return once containers are started; do not wait for health checks")
 	f.StringVar(&o.Pull, "pull", "", "pull policy for this run: missing, always or never (default: each service's pull_policy)")
+	f.IntVar(&parallel, "parallel", images.DefaultParallel, "pull at most this many images at once")
 	f.BoolVar(&attach, "attach", false, "after up, follow the services' logs until Ctrl-C (the stack keeps running)")
 	f.StringSliceVarP(&services, "service", "s", nil, "bring up these services and their dependencies instead of an environment")
 	return cmd
@@ -55,7 +58,7 @@ func validPull(p string) error {
 	return usageError{fmt.Errorf("--pull %q: use missing, always or never", p)}
 }
 
-func runUp(cmd *cobra.Command, g *globals, o env.UpOptions, attach bool) error {
+func runUp(cmd *cobra.Command, g *globals, o env.UpOptions, attach bool, parallel int) error {
 	ctx := cmd.Context()
 	p, eng, err := g.open(ctx)
 	if err != nil {
@@ -68,6 +71,9 @@ func runUp(cmd *cobra.Command, g *globals, o env.UpOptions, attach bool) error {
 	}
 	if !o.DryRun {
 		o.Progress = prog
+	}
+	if o.Puller, o.Pins, err = pullSetup(g, p, eng, parallel, prog); err != nil {
+		return err
 	}
 	plan, err := env.Up(ctx, eng, p, o)
 	prog.Close()

@@ -175,7 +175,7 @@ check_up() {
 cycle() {
 	case $1 in
 	devenv)
-		timed devenv.cold "${devenv[@]}" up --progress plain
+		timed devenv.cold "${devenv[@]}" --progress plain up
 		local healthy running
 		read -r healthy running < <(healthy_count "$devenv_project" dev.devenv.project)
 		echo "$healthy" >>"$work/results/devenv.docker_healthy"
@@ -183,9 +183,9 @@ cycle() {
 		# At once, Docker may still call the last level "starting", and up
 		# runs their health checks again; the targeted no-op starts, like
 		# compose's, from a stack that Docker reports healthy.
-		timed devenv.noop_at_once "${devenv[@]}" up --progress plain
+		timed devenv.noop_at_once "${devenv[@]}" --progress plain up
 		wait_healthy "$devenv_project" dev.devenv.project
-		timed devenv.noop "${devenv[@]}" up --progress plain
+		timed devenv.noop "${devenv[@]}" --progress plain up
 		timed devenv.ps "${devenv[@]}" ps
 		timed devenv.down "${devenv[@]}" down -v
 		;;

@@ -1,10 +1,13 @@
 // Command build compiles the sample stack's services and testsvc into
 // scratch images and loads them into the local Docker Engine:
 //
-//	go run ./examples/build [-tag dev] [SERVICE...]
+//	go run ./examples/build [-repo devenv-example] [-tag dev] [SERVICE...]
 //
-// Each image is devenv-example/<service>:<tag>. An image whose content did
-// not change is not loaded again. One line per image goes to stdout.
+// Each image is <repo>/<service>:<tag>. An image whose content did not change
+// is not loaded again. One line per image goes to stdout. The quick start
+// (examples/quickstart) publishes the same images to a registry instead;
+// -repo 127.0.0.1:5000/devenv-example names them as envs.yaml does, so that
+// devenv up finds them locally without a registry.
 package main
 
 import (
@@ -19,7 +22,6 @@ import (
 	"time"
 
 	"github.com/docker/docker/client"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/devenv-dev/devenv/examples/imagebuild"
 	"github.com/devenv-dev/devenv/examples/internal/svc"
@@ -42,7 +44,7 @@ type target struct {
 }
 
 // targets resolves the command line to images, rejecting unknown services.
-func targets(names []string, tag string) ([]target, error) {
+func targets(names []string, repo, tag string) ([]target, error) {
 	if len(names) == 0 {
 		names = Services
 	}
@@ -51,7 +53,7 @@ func targets(names []string, tag string) ([]target, error) {
 		if !slices.Contains(Services, n) {
 			return nil, fmt.Errorf("unknown service %q; choose from %s", n, strings.Join(Services, ", "))
 		}
-		out = append(out, target{Service: n, Pkg: modulePath + n, Ref: "devenv-example/" + n + ":" + tag})
+		out = append(out, target{Service: n, Pkg: modulePath + n, Ref: repo + "/" + n + ":" + tag})
 	}
 	return out, nil
 }
@@ -67,11 +69,12 @@ func main() {
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("build", flag.ContinueOnError)
+	repo := fs.String("repo", "devenv-example", "repository prefix of the image names")
 	tag := fs.String("tag", "dev", "image tag")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	ts, err := targets(fs.Args(), *tag)
+	ts, err := targets(fs.Args(), *repo, *tag)
 	if err != nil {
 		return err
 	}
@@ -111,29 +114,6 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	return nil
 }
 
-// imageOptions gives the sample services a default healthcheck, like a
-// Dockerfile HEALTHCHECK, so they report health under plain `docker run`
-// too; envs.yaml may override it. testsvc gets none: tests decide.
-func imageOptions(t target, arch string) imagebuild.ImageOptions {
-	opts := imagebuild.ImageOptions{
-		Arch:         arch,
-		ExposedPorts: []string{"8080/tcp"},
-		Labels: map[string]string{
-			"org.opencontainers.image.title": t.Service,
-			"dev.devenv.example":             "true",
-		},
-	}
-	if t.Service != "testsvc" {
-		opts.Healthcheck = &v1.HealthConfig{
-			Test:     []string{"CMD", imagebuild.BinaryPath, "health"},
-			Interval: 2 * time.Second,
-			Timeout:  2 * time.Second,
-			Retries:  15,
-		}
-	}
-	return opts
-}
-
 // buildOne builds and loads t, returning its report line.
 func buildOne(ctx context.Context, cli *client.Client, t target, arch string) (string, error) {
 	start := time.Now()
@@ -141,7 +121,7 @@ func buildOne(ctx context.Context, cli *client.Client, t target, arch string) (s
 	if err != nil {
 		return "", err
 	}
-	img, err := imagebuild.Image(bin, imageOptions(t, arch))
+	img, err := imagebuild.Image(bin, imagebuild.SampleOptions(t.Service, arch))
 	if err != nil {
 		return "", err
 	}

@@ -24,7 +24,7 @@ func TestTargets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ts, err := targets(tt.args, tt.tag)
+			ts, err := targets(tt.args, "devenv-example", tt.tag)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("targets error = %v, wantErr %v", err, tt.wantErr)
 			}

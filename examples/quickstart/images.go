@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
-
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/devenv-dev/devenv/examples/imagebuild"
 )
@@ -21,26 +18,6 @@ const modulePath = "github.com/devenv-dev/devenv/examples/"
 
 // parallel bounds concurrent go builds; links are CPU-heavy.
 const parallel = 2
-
-// imageOptions must stay in step with imageOptions in examples/build (a
-// main package, so it cannot be imported): with the same binary and options
-// the pushed image has the same ID as the one examples/build loads.
-func imageOptions(service, arch string) imagebuild.ImageOptions {
-	return imagebuild.ImageOptions{
-		Arch:         arch,
-		ExposedPorts: []string{"8080/tcp"},
-		Labels: map[string]string{
-			"org.opencontainers.image.title": service,
-			"dev.devenv.example":             "true",
-		},
-		Healthcheck: &v1.HealthConfig{
-			Test:     []string{"CMD", imagebuild.BinaryPath, "health"},
-			Interval: 2 * time.Second,
-			Timeout:  2 * time.Second,
-			Retries:  15,
-		},
-	}
-}
 
 // publish builds every service for arch and pushes it as
 // REPO/<service>:dev, returning the refs in service order.
@@ -70,7 +47,7 @@ func buildAndPush(ctx context.Context, service, arch, ref string) error {
 	if err != nil {
 		return err
 	}
-	img, err := imagebuild.Image(bin, imageOptions(service, arch))
+	img, err := imagebuild.Image(bin, imagebuild.SampleOptions(service, arch))
 	if err != nil {
 		return fmt.Errorf("%s: %w", service, err)
 	}

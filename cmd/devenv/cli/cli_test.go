@@ -13,6 +13,7 @@ import (
 
 	"github.com/devenv-dev/devenv/env"
 	"github.com/devenv-dev/devenv/env/engine"
+	"github.com/devenv-dev/devenv/images"
 )
 
 func runCLI(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
@@ -176,5 +177,39 @@ func TestEveryCommandsHelp(t *testing.T) {
 	}
 	if _, errOut, code := runCLI(t, t.TempDir(), "logs", "-f", "--help"); code != 0 {
 		t.Errorf("logs -f --help: code %d: %s", code, errOut)
+	}
+}
+
+func TestPlainPullLinesOnStateChangesOnly(t *testing.T) {
+	var b bytes.Buffer
+	p := &plainProgress{w: &b}
+	ref := "127.0.0.1:5000/team/api:1"
+	for _, e := range []images.Event{
+		{Image: ref, Status: images.StatusWaiting},
+		{Image: ref, Status: images.StatusPulling},
+		{Image: ref, Status: images.StatusDownloading, Layers: 2, Current: 1e6, Total: 3e6},
+		{Image: ref, Status: images.StatusDownloading, Layers: 2, Current: 2e6, Total: 3e6},
+		{Image: ref, Status: images.StatusExtracting, Layers: 2, LayersDone: 1, Current: 3e6, Total: 3e6},
+		{Image: ref, Status: images.StatusPulled, Layers: 2, LayersDone: 2, Current: 3e6, Total: 3e6},
+		{Image: "db:1", Status: images.StatusFailed, Error: "service db: image db:1: not found in the registry"},
+	} {
+		p.ReportPull(e)
+	}
+	want := `image 127.0.0.1:5000/team/api:1: waiting
+image 127.0.0.1:5000/team/api:1: pulling
+image 127.0.0.1:5000/team/api:1: downloading
+image 127.0.0.1:5000/team/api:1: extracting
+image 127.0.0.1:5000/team/api:1: pulled (2 layers, 3.0 MB)
+image db:1: failed (service db: image db:1: not found in the registry)
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("plain pull lines (-want +got):\n%s", diff)
+	}
+}
+
+func TestTTYPullBar(t *testing.T) {
+	got := progressBar(images.Event{Layers: 4, LayersDone: 1, Current: 15e6, Total: 30e6})
+	if want := "[==========          ] 15.0 MB/30.0 MB  1/4 layers"; got != want {
+		t.Errorf("bar %q, want %q", got, want)
 	}
 }

@@ -43,7 +43,9 @@ func pullEvent(e images.Event, bar bool) env.Event {
 	switch e.Status {
 	case images.StatusPulled:
 		ev.Status = env.StatusPulled
-		ev.Detail = fmt.Sprintf("%d layers, %s", e.Layers, megabytes(e.Total))
+		if e.Layers > 0 {
+			ev.Detail = fmt.Sprintf("%d layers, %s", e.Layers, megabytes(e.Total))
+		}
 	case images.StatusUpToDate:
 		ev.Status = env.StatusUpToDate
 	case images.StatusFailed:

@@ -77,6 +77,21 @@ func TestPulledDigestsAndTheLock(t *testing.T) {
 	}
 	assertImages(t, dir, map[string]string{"api": idB, "db": idA})
 
+	// A failed pull changes nothing: api keeps running its container.
+	file := filepath.Join(dir, "envs.yaml")
+	good, _ := os.ReadFile(file)
+	if err := os.WriteFile(file, []byte(strings.Replace(string(good), "image: api:1", "image: api:404", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := mustRun(t, dir, 1, "up")
+	if !strings.Contains(out, "service api: image "+reg.Addr+"/e2e/api:404: not found in the registry") {
+		t.Errorf("the pull error should name the service, the image and the cause:\n%s", out)
+	}
+	if now := psIDs(t, dir); now["api"] != after["api"] || now["db"] != after["db"] {
+		t.Errorf("a failed pull touched the running stack: %v, was %v", now, after)
+	}
+	os.WriteFile(file, good, 0o644)
+
 	// Lock, then move the tag back: up keeps running the locked digest.
 	mustRun(t, dir, 0, "lock")
 	lock, err := os.ReadFile(filepath.Join(dir, "envs.lock"))
@@ -89,7 +104,7 @@ func TestPulledDigestsAndTheLock(t *testing.T) {
 	mustRun(t, dir, 0, "up")
 	assertImages(t, dir, map[string]string{"api": idB, "db": idA})
 
-	out := mustRun(t, dir, 6, "lock", "--check")
+	out = mustRun(t, dir, 6, "lock", "--check")
 	if !strings.Contains(out, "e2e/api:1") || strings.Contains(out, "e2e/db:1") {
 		t.Errorf("lock --check should name api's image only:\n%s", out)
 	}

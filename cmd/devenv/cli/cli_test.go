@@ -61,6 +61,7 @@ func TestUsageAndConfigErrorsExitTwo(t *testing.T) {
 		{"bad progress", []string{"--progress", "fancy", "down"}, "--progress"},
 		{"bad pull", []string{"up", "--pull", "sometimes"}, "--pull"},
 		{"bad ps output", []string{"ps", "-o", "yaml"}, "--output"},
+		{"bad up output", []string{"up", "-o", "yaml"}, "--output"},
 		{"bad project name", []string{"-p", "Bad Name", "down"}, "--project-name"},
 		{"missing file", []string{"-f", "nowhere.yaml", "ps"}, "nowhere.yaml"},
 	}

@@ -32,6 +32,7 @@ type globals struct {
 	file     string // -f/--file
 	project  string // -p/--project-name
 	progress string // auto, tty, plain, json
+	output   string // a command's -o/--output: "" or json
 	stdin    io.Reader
 	stdout   io.Writer
 	stderr   io.Writer
@@ -106,6 +107,9 @@ Global options (-f, -p, --progress) go before the command: devenv -f other.yaml 
 			default:
 				return usageError{fmt.Errorf("--progress %q: use auto, tty, plain or json", g.progress)}
 			}
+			if g.output != "" && g.output != "json" {
+				return usageError{fmt.Errorf("--output %q: use json (or leave it out for progress on stderr)", g.output)}
+			}
 			return g.checkProjectName()
 		},
 	}
@@ -118,9 +122,10 @@ Global options (-f, -p, --progress) go before the command: devenv -f other.yaml 
 	pf.StringVarP(&g.project, "project-name", "p", "", "project name (default: name: in envs.yaml); down needs no envs.yaml with it")
 	pf.StringVar(&g.progress, "progress", "auto", "progress output: auto, tty, plain or json")
 	root.AddCommand(
-		newUpCmd(g), newDownCmd(g), newPsCmd(g), newLogsCmd(g), newExecCmd(g),
-		newLifecycleCmd(g, "start"), newLifecycleCmd(g, "stop"), newLifecycleCmd(g, "restart"),
-		newConfigCmd(g), newPullCmd(g), newLockCmd(g), newOutdatedCmd(g),
+		addOutputFlag(newUpCmd(g), g), addOutputFlag(newDownCmd(g), g), addOutputFlag(newPullCmd(g), g),
+		addOutputFlag(newLifecycleCmd(g, "start"), g), addOutputFlag(newLifecycleCmd(g, "stop"), g),
+		addOutputFlag(newLifecycleCmd(g, "restart"), g),
+		newPsCmd(g), newLogsCmd(g), newExecCmd(g), newConfigCmd(g), newLockCmd(g), newOutdatedCmd(g),
 	)
 	return root
 }

@@ -37,41 +37,7 @@ func Down(ctx context.Context, eng engine.Engine, project string, opts DownOptio
 	if err != nil {
 		return err
 	}
-	// Dependants stop first, as their dependencies may still be serving
-	// them; everything else stops in parallel.
-	gone := map[string]*signal{}
-	for _, c := range obs.Containers {
-		gone[c.Service] = newSignal()
-	}
-	dependants := map[string][]string{}
-	for _, c := range obs.Containers {
-		for _, d := range strings.Split(c.Labels[engine.LabelDependsOn], ",") {
-			if d != "" && d != c.Service {
-				dependants[d] = append(dependants[d], c.Service)
-			}
-		}
-	}
-	var wg sync.WaitGroup
-	errs := make([]error, len(obs.Containers))
-	for i, c := range obs.Containers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer gone[c.Service].fire()
-			// Bounded, so labels from a stale configuration can never deadlock.
-			limit := time.After(timeout + 5*time.Second)
-			for _, d := range dependants[c.Service] {
-				select {
-				case <-gone[d].ch:
-				case <-limit:
-				case <-ctx.Done():
-				}
-			}
-			errs[i] = removeService(ctx, eng, c, timeout, rep)
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := removeInOrder(ctx, eng, obs.Containers, timeout, rep); err != nil {
 		return err
 	}
 	for _, n := range obs.Networks {
@@ -105,4 +71,42 @@ func removeService(ctx context.Context, eng engine.Engine, c engine.Container, t
 	}
 	emit(rep, KindService, c.Service, StatusRemoved, c.Name)
 	return nil
+}
+
+// removeInOrder stops and removes containers, dependants before their
+// dependencies (from the depends-on label); the rest in parallel.
+func removeInOrder(ctx context.Context, eng engine.Engine, cs []engine.Container, timeout time.Duration, rep Reporter) error {
+	gone := map[string]*signal{}
+	for _, c := range cs {
+		gone[c.Service] = newSignal()
+	}
+	dependants := map[string][]string{}
+	for _, c := range cs {
+		for _, d := range strings.Split(c.Labels[engine.LabelDependsOn], ",") {
+			if d != "" && d != c.Service {
+				dependants[d] = append(dependants[d], c.Service)
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(cs))
+	for i, c := range cs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer gone[c.Service].fire()
+			// Bounded, so labels from a stale configuration can never deadlock.
+			limit := time.After(timeout + 5*time.Second)
+			for _, d := range dependants[c.Service] {
+				select {
+				case <-gone[d].ch:
+				case <-limit:
+				case <-ctx.Done():
+				}
+			}
+			errs[i] = removeService(ctx, eng, c, timeout, rep)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

@@ -1,0 +1,218 @@
+package hub
+
+import (
+	"crypto/subtle"
+	"encoding/hex"
+	"regexp"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
+
+	"github.com/devenv-dev/devenv/vpn/hubapi"
+)
+
+var deviceNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+
+// Enroll redeems an invite for a device: in one transaction it checks the
+// invite, counts its use, leases the lowest free address and registers the
+// device with a fresh token, so a crash leaves all of it or none.
+func (h *Hub) Enroll(req hubapi.EnrollRequest) (hubapi.EnrollResponse, error) {
+	if !deviceNameRE.MatchString(req.Name) {
+		return hubapi.EnrollResponse{}, ErrBadRequest.with("device name %q: use letters, digits, '.', '_' and '-', up to 63, starting with a letter or digit", req.Name)
+	}
+	if _, err := wgtypes.ParseKey(req.PublicKey); err != nil {
+		return hubapi.EnrollResponse{}, ErrBadRequest.with("public key: not a base64 WireGuard key")
+	}
+	token := secret(32)
+	var d deviceRecord
+	err := h.mutate(func(tx *bolt.Tx, pc *peerChanges) error {
+		inv, err := redeemInvite(tx, req.Secret, time.Now())
+		if err != nil {
+			return err
+		}
+		if d, err = h.addDevice(tx, inv.User, req, token); err != nil {
+			return err
+		}
+		pc.set = append(pc.set, d)
+		return nil
+	})
+	if err != nil {
+		return hubapi.EnrollResponse{}, err
+	}
+	h.metrics.enrollments.Add(1)
+	h.log.Info("device enrolled", "device", d.ID, "name", d.Name, "user", d.User, "address", d.Address)
+	return hubapi.EnrollResponse{
+		DeviceID: d.ID, Token: token, Address: d.api().Address,
+		Network: h.opts.Network.String(), User: d.User, Hub: h.hubPeer,
+	}, nil
+}
+
+// redeemInvite checks an invite secret ("ID.RANDOM") and counts one use.
+func redeemInvite(tx *bolt.Tx, secret string, now time.Time) (inviteRecord, error) {
+	var inv inviteRecord
+	id, _, ok := strings.Cut(secret, ".")
+	if !ok {
+		return inv, ErrInviteUnknown
+	}
+	found, err := getJSON(tx.Bucket(bucketInvites), id, &inv)
+	if err != nil {
+		return inv, err
+	}
+	if !found || subtle.ConstantTimeCompare(hashSecret(secret), inv.SecretHash) != 1 {
+		return inv, ErrInviteUnknown
+	}
+	if now.After(inv.Expires) {
+		return inv, ErrInviteExpired.with("the invite expired at %s; ask an admin for a new one (devenv hub invite create)", inv.Expires.UTC().Format(time.RFC3339))
+	}
+	if inv.Used >= inv.Uses {
+		return inv, ErrInviteUsed
+	}
+	if tx.Bucket(bucketUsers).Get([]byte(inv.User)) == nil {
+		return inv, ErrInviteUnknown
+	}
+	inv.Used++
+	return inv, putJSON(tx.Bucket(bucketInvites), inv.ID, inv)
+}
+
+// addDevice registers a live device for user inside tx.
+func (h *Hub) addDevice(tx *bolt.Tx, user string, req hubapi.EnrollRequest, token string) (deviceRecord, error) {
+	names, keys := tx.Bucket(bucketNames), tx.Bucket(bucketKeys)
+	if names.Get(nameKey(user, req.Name)) != nil {
+		return deviceRecord{}, ErrNameTaken.with("%s already has a device named %q; pick another name, or leave the network on that device first", user, req.Name)
+	}
+	if keys.Get([]byte(req.PublicKey)) != nil {
+		return deviceRecord{}, ErrKeyTaken
+	}
+	id := newID()
+	addr, err := allocate(tx, h.opts.Network, id)
+	if err != nil {
+		return deviceRecord{}, err
+	}
+	d := deviceRecord{
+		ID: id, Name: req.Name, User: user, PublicKey: req.PublicKey, Address: addr.String(),
+		Created: time.Now().UTC(), TokenHash: hex.EncodeToString(hashSecret(token)),
+	}
+	if err := names.Put(nameKey(user, req.Name), []byte(id)); err != nil {
+		return d, err
+	}
+	if err := keys.Put([]byte(req.PublicKey), []byte(id)); err != nil {
+		return d, err
+	}
+	if err := tx.Bucket(bucketTokens).Put([]byte(d.TokenHash), []byte(id)); err != nil {
+		return d, err
+	}
+	return d, putJSON(tx.Bucket(bucketDevices), id, d)
+}
+
+// deviceByToken finds the device a token belongs to, revoked or not.
+func deviceByToken(tx *bolt.Tx, token string) (deviceRecord, error) {
+	if token == "" {
+		return deviceRecord{}, ErrUnauthorized
+	}
+	id := tx.Bucket(bucketTokens).Get([]byte(hex.EncodeToString(hashSecret(token))))
+	if id == nil {
+		return deviceRecord{}, ErrUnauthorized
+	}
+	d, ok, err := getDevice(tx, string(id))
+	if err == nil && !ok {
+		err = ErrUnauthorized
+	}
+	return d, err
+}
+
+// Leave removes the token's device and frees its address. Leaving a
+// revoked device is done already.
+func (h *Hub) Leave(token string) error {
+	return h.mutate(func(tx *bolt.Tx, pc *peerChanges) error {
+		d, err := deviceByToken(tx, token)
+		if err != nil || d.Revoked {
+			return err
+		}
+		if err := releaseDevice(tx, d); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketTokens).Delete([]byte(d.TokenHash)); err != nil {
+			return err
+		}
+		pc.remove = append(pc.remove, d.PublicKey)
+		h.log.Info("device left", "device", d.ID, "name", d.Name, "user", d.User)
+		return tx.Bucket(bucketDevices).Delete([]byte(d.ID))
+	})
+}
+
+// Revoke cuts a device off: its peer is removed from the hub's device at
+// once, its address is freed, and its token only tells it that it was
+// revoked. Revoking a revoked device is done already.
+func (h *Hub) Revoke(id string) error {
+	return h.mutate(func(tx *bolt.Tx, pc *peerChanges) error {
+		d, ok, err := getDevice(tx, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrDeviceUnknown.with("no device %q; list them with devenv hub device list", id)
+		}
+		return h.revokeLocked(tx, pc, d)
+	})
+}
+
+func (h *Hub) revokeLocked(tx *bolt.Tx, pc *peerChanges, d deviceRecord) error {
+	if d.Revoked {
+		return nil
+	}
+	if err := releaseDevice(tx, d); err != nil {
+		return err
+	}
+	d.Revoked = true
+	pc.remove = append(pc.remove, d.PublicKey)
+	h.log.Info("device revoked", "device", d.ID, "name", d.Name, "user", d.User)
+	return putJSON(tx.Bucket(bucketDevices), d.ID, d)
+}
+
+// Rotate replaces the public key of the token's device; its address stays.
+func (h *Hub) Rotate(token, publicKey string) error {
+	if _, err := wgtypes.ParseKey(publicKey); err != nil {
+		return ErrBadRequest.with("public key: not a base64 WireGuard key")
+	}
+	return h.mutate(func(tx *bolt.Tx, pc *peerChanges) error {
+		d, err := deviceByToken(tx, token)
+		if err != nil {
+			return err
+		}
+		if d.Revoked {
+			return ErrRevoked
+		}
+		if d.PublicKey == publicKey {
+			return nil
+		}
+		keys := tx.Bucket(bucketKeys)
+		if keys.Get([]byte(publicKey)) != nil {
+			return ErrKeyTaken
+		}
+		if err := keys.Delete([]byte(d.PublicKey)); err != nil {
+			return err
+		}
+		pc.remove = append(pc.remove, d.PublicKey)
+		d.PublicKey = publicKey
+		pc.set = append(pc.set, d)
+		if err := keys.Put([]byte(publicKey), []byte(d.ID)); err != nil {
+			return err
+		}
+		return putJSON(tx.Bucket(bucketDevices), d.ID, d)
+	})
+}
+
+// Devices lists every device the hub knows, revoked ones included.
+func (h *Hub) Devices() ([]hubapi.Device, error) {
+	var out []hubapi.Device
+	err := h.db.View(func(tx *bolt.Tx) error {
+		all, err := allDevices(tx)
+		for _, d := range all {
+			out = append(out, d.api())
+		}
+		return err
+	})
+	return out, err
+}

@@ -1,0 +1,275 @@
+// Package hub is devenv's VPN hub: a small self-hosted server that joins
+// every developer's device into one WireGuard virtual LAN, hub and spoke.
+// It owns users and their roles, one-time invites, enrolled devices and
+// their addresses (in an embedded bbolt store), the hub's own WireGuard
+// device, and the push of peer changes to devices by long-polling.
+//
+// Devices talk to the hub over HTTPS (see package hubapi); the hub machine's
+// administrator talks to the running hub over a unix socket in the data
+// directory (see AdminClient).
+package hub
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/devenv-dev/devenv/vpn/hubapi"
+	"github.com/devenv-dev/devenv/vpn/wg"
+)
+
+// Defaults of Options.
+const (
+	DefaultListen       = ":8443"
+	DefaultWGListenPort = 51820
+	DefaultInterface    = "devenv-hub"
+)
+
+// DefaultNetwork is the virtual LAN unless Options.Network says otherwise.
+var DefaultNetwork = netip.MustParsePrefix("100.100.0.0/16")
+
+// Names of the files in the data directory besides the certificate.
+const (
+	storeName  = "hub.db"
+	socketName = "admin.sock"
+)
+
+// pollTimeout bounds a netmap long-poll.
+const pollTimeout = 25 * time.Second
+
+// Options configure a hub.
+type Options struct {
+	DataDir      string         // required: the store, the certificate and admin.sock live here
+	Listen       string         // HTTPS API address; default :8443
+	PublicURL    string         // what invites carry, e.g. https://hub.example:8443; default https://HOSTNAME:PORT
+	WGListenPort int            // the WireGuard UDP port; default 51820
+	Endpoint     string         // host:port devices dial for WireGuard; default PublicURL's host and WGListenPort
+	Network      netip.Prefix   // the virtual LAN; default 100.100.0.0/16; the hub takes its first host address
+	Advertise    []netip.Prefix // subnets behind the hub that devices route through it
+	CertFile     string         // optional, with KeyFile; else a self-signed pair kept in DataDir
+	KeyFile      string
+	Interface    string // the hub's WireGuard interface name; default devenv-hub
+	// NewDevice opens the hub's WireGuard device (wg.Open, or a fake in
+	// tests); required by Serve.
+	NewDevice func(wg.Config) (wg.Device, error)
+	// EnableForwarding turns on the kernel's IPv4/IPv6 forwarding when Serve
+	// starts, so the hub routes between devices.
+	EnableForwarding bool
+	Logger           *slog.Logger // default: discard
+
+	pollTimeout time.Duration // tests shorten long-polls
+}
+
+// Hub is a hub that has its store, certificate and listeners; Serve runs it.
+type Hub struct {
+	opts        Options // defaults applied
+	log         *slog.Logger
+	db          *bolt.DB
+	cert        tls.Certificate
+	fingerprint string
+	wgKey       wg.Key
+	hubPeer     hubapi.HubPeer // what every device peers with
+	apiLn       net.Listener
+	adminLn     net.Listener
+	changes     changes
+	metrics     metrics
+
+	// applyMu makes a store commit and its application to the device one
+	// step, so the device sees peer changes in commit order.
+	applyMu sync.Mutex
+	dev     wg.Device // guarded by applyMu; nil unless serving
+
+	serveMu sync.Mutex
+	stop    context.CancelCauseFunc // guarded by serveMu; nil unless serving
+	served  chan struct{}           // guarded by serveMu; closed when Serve returns
+	closed  bool                    // guarded by serveMu
+}
+
+// errShutdown is the cause of cancellation when the hub is closed.
+var errShutdown = errors.New("hub is shutting down")
+
+// New opens the hub's store in opts.DataDir (one process at a time), loads
+// or generates its certificate and WireGuard key, and binds its listeners.
+func New(opts Options) (*Hub, error) {
+	opts, err := withDefaults(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating the data directory: %w", err)
+	}
+	h := &Hub{opts: opts, log: opts.Logger}
+	if h.db, err = openStore(filepath.Join(opts.DataDir, storeName)); err != nil {
+		return nil, err
+	}
+	if err := h.init(); err != nil {
+		h.closeListeners()
+		h.db.Close()
+		return nil, err
+	}
+	return h, nil
+}
+
+func (h *Hub) init() error {
+	var err error
+	if h.wgKey, err = loadWGKey(h.db); err != nil {
+		return err
+	}
+	if h.cert, err = loadCertificate(h.opts); err != nil {
+		return err
+	}
+	h.fingerprint = fingerprint(h.cert)
+	if h.apiLn, err = net.Listen("tcp", h.opts.Listen); err != nil {
+		return fmt.Errorf("listening for the hub API: %w", err)
+	}
+	if h.opts.PublicURL == "" {
+		h.opts.PublicURL = defaultPublicURL(h.apiLn.Addr())
+	}
+	if h.opts.Endpoint == "" {
+		h.opts.Endpoint = net.JoinHostPort(hostOf(h.opts.PublicURL), strconv.Itoa(h.opts.WGListenPort))
+	}
+	h.hubPeer = h.makeHubPeer()
+	if h.adminLn, err = listenAdmin(filepath.Join(h.opts.DataDir, socketName)); err != nil {
+		return err
+	}
+	return h.db.View(func(tx *bolt.Tx) error {
+		h.changes.advance(version(tx))
+		return nil
+	})
+}
+
+func withDefaults(o Options) (Options, error) {
+	if o.DataDir == "" {
+		return o, errors.New("hub: Options.DataDir is required")
+	}
+	if (o.CertFile == "") != (o.KeyFile == "") {
+		return o, errors.New("hub: give both a certificate and a key file, or neither")
+	}
+	if o.Listen == "" {
+		o.Listen = DefaultListen
+	}
+	if o.WGListenPort == 0 {
+		o.WGListenPort = DefaultWGListenPort
+	}
+	if o.Interface == "" {
+		o.Interface = DefaultInterface
+	}
+	if !o.Network.IsValid() {
+		o.Network = DefaultNetwork
+	}
+	o.Network = o.Network.Masked()
+	if capacity(o.Network) < 1 {
+		return o, fmt.Errorf("hub: network %s has no room for devices; use a /30 or larger", o.Network)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.pollTimeout == 0 {
+		o.pollTimeout = pollTimeout
+	}
+	return o, nil
+}
+
+func (h *Hub) makeHubPeer() hubapi.HubPeer {
+	allowed := []string{h.opts.Network.String()}
+	for _, p := range h.opts.Advertise {
+		allowed = append(allowed, p.Masked().String())
+	}
+	return hubapi.HubPeer{
+		PublicKey:  h.wgKey.PublicKey().String(),
+		Endpoint:   h.opts.Endpoint,
+		Address:    single(hubAddress(h.opts.Network)).String(),
+		AllowedIPs: allowed,
+	}
+}
+
+// loadWGKey returns the hub's WireGuard private key, generating it once:
+// devices keep its public key, so it must survive restarts.
+func loadWGKey(db *bolt.DB) (wg.Key, error) {
+	var key wg.Key
+	err := db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if raw := meta.Get(keyWGKey); len(raw) == len(key) {
+			copy(key[:], raw)
+			return nil
+		}
+		k, err := generateKey()
+		if err != nil {
+			return err
+		}
+		key = k
+		return meta.Put(keyWGKey, key[:])
+	})
+	if err != nil {
+		return key, fmt.Errorf("loading the hub's WireGuard key: %w", err)
+	}
+	return key, nil
+}
+
+func defaultPublicURL(addr net.Addr) string {
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "localhost"
+	}
+	_, port, _ := net.SplitHostPort(addr.String())
+	return "https://" + net.JoinHostPort(host, port)
+}
+
+func hostOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}
+
+// Fingerprint is the hex SHA-256 of the hub certificate's DER, which
+// invites carry and clients pin.
+func (h *Hub) Fingerprint() string { return h.fingerprint }
+
+// Addr is the address the HTTPS API listens on.
+func (h *Hub) Addr() net.Addr { return h.apiLn.Addr() }
+
+// PublicURL is the URL invites carry.
+func (h *Hub) PublicURL() string { return h.opts.PublicURL }
+
+// HubPeer is the peer every device configures for the hub.
+func (h *Hub) HubPeer() hubapi.HubPeer { return h.hubPeer }
+
+// Close stops Serve if it runs and releases the store and listeners.
+func (h *Hub) Close() error {
+	h.serveMu.Lock()
+	stop, served, closed := h.stop, h.served, h.closed
+	h.closed = true
+	h.serveMu.Unlock()
+	if closed {
+		return nil
+	}
+	if stop != nil {
+		stop(errShutdown)
+		<-served
+	}
+	h.closeListeners()
+	return h.db.Close()
+}
+
+func (h *Hub) closeListeners() {
+	if h.apiLn != nil {
+		h.apiLn.Close()
+	}
+	if h.adminLn != nil {
+		h.adminLn.Close()
+	}
+}

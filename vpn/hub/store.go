@@ -1,0 +1,208 @@
+package hub
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/devenv-dev/devenv/vpn/hubapi"
+)
+
+// The store is one bbolt file. Every operation is one transaction, so a
+// crash at any point leaves either all of an operation or none of it.
+//
+//	meta     version -> uint64 (netmap version), wgkey -> hub private key
+//	users    name -> userRecord
+//	invites  id -> inviteRecord
+//	devices  id -> deviceRecord (revoked devices stay, marked, until removed)
+//	leases   address bytes -> device id (live devices only)
+//	names    user "\x00" device name -> device id (live devices only)
+//	keys     public key -> device id (live devices only)
+//	tokens   hex SHA-256 of a device token -> device id
+var (
+	bucketMeta    = []byte("meta")
+	bucketUsers   = []byte("users")
+	bucketInvites = []byte("invites")
+	bucketDevices = []byte("devices")
+	bucketLeases  = []byte("leases")
+	bucketNames   = []byte("names")
+	bucketKeys    = []byte("keys")
+	bucketTokens  = []byte("tokens")
+
+	allBuckets = [][]byte{bucketMeta, bucketUsers, bucketInvites, bucketDevices,
+		bucketLeases, bucketNames, bucketKeys, bucketTokens}
+
+	keyVersion = []byte("version")
+	keyWGKey   = []byte("wgkey")
+)
+
+// errLocked is returned when another process holds the store.
+var errLocked = errors.New("another devenv hub is running on this data directory")
+
+type userRecord struct {
+	Name    string      `json:"name"`
+	Role    hubapi.Role `json:"role"`
+	Created time.Time   `json:"created"`
+}
+
+type inviteRecord struct {
+	ID         string    `json:"id"`
+	User       string    `json:"user"`
+	SecretHash []byte    `json:"secret_hash"`
+	Created    time.Time `json:"created"`
+	Expires    time.Time `json:"expires"`
+	Uses       int       `json:"uses"` // how many enrollments it allows
+	Used       int       `json:"used"`
+}
+
+type deviceRecord struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	User      string    `json:"user"`
+	PublicKey string    `json:"public_key"`
+	Address   string    `json:"address"` // a single address, e.g. 100.100.0.7
+	Created   time.Time `json:"created"`
+	Revoked   bool      `json:"revoked,omitempty"`
+	TokenHash string    `json:"token_hash"`
+}
+
+func (d deviceRecord) api() hubapi.Device {
+	return hubapi.Device{ID: d.ID, Name: d.Name, User: d.User, PublicKey: d.PublicKey,
+		Address: d.Address + "/" + hostBits(d.Address), Created: d.Created, Revoked: d.Revoked}
+}
+
+func openStore(path string) (*bolt.DB, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("opening %s: %w", path, errLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("initializing %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func getJSON(b *bolt.Bucket, key string, v any) (bool, error) {
+	raw := b.Get([]byte(key))
+	if raw == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return false, fmt.Errorf("reading record %q: %w", key, err)
+	}
+	return true, nil
+}
+
+func putJSON(b *bolt.Bucket, key string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(key), raw)
+}
+
+// version is the netmap version committed in tx.
+func version(tx *bolt.Tx) uint64 {
+	raw := tx.Bucket(bucketMeta).Get(keyVersion)
+	if len(raw) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(raw)
+}
+
+// bumpVersion advances the netmap version inside tx and returns it.
+func bumpVersion(tx *bolt.Tx) (uint64, error) {
+	v := version(tx) + 1
+	return v, tx.Bucket(bucketMeta).Put(keyVersion, binary.BigEndian.AppendUint64(nil, v))
+}
+
+// getDevice reads a device; ok is false when there is none with this id.
+func getDevice(tx *bolt.Tx, id string) (deviceRecord, bool, error) {
+	var d deviceRecord
+	ok, err := getJSON(tx.Bucket(bucketDevices), id, &d)
+	return d, ok, err
+}
+
+// liveDevices lists the devices that are not revoked, in id order.
+func liveDevices(tx *bolt.Tx) ([]deviceRecord, error) {
+	all, err := allDevices(tx)
+	live := all[:0]
+	for _, d := range all {
+		if !d.Revoked {
+			live = append(live, d)
+		}
+	}
+	return live, err
+}
+
+func allDevices(tx *bolt.Tx) ([]deviceRecord, error) {
+	var out []deviceRecord
+	err := tx.Bucket(bucketDevices).ForEach(func(k, v []byte) error {
+		var d deviceRecord
+		if err := json.Unmarshal(v, &d); err != nil {
+			return fmt.Errorf("reading device %q: %w", k, err)
+		}
+		out = append(out, d)
+		return nil
+	})
+	return out, err
+}
+
+func nameKey(user, device string) []byte { return []byte(user + "\x00" + device) }
+
+// releaseDevice drops a live device's address, name and key, so they can
+// be taken again; the record itself is the caller's business.
+func releaseDevice(tx *bolt.Tx, d deviceRecord) error {
+	addr, err := parseAddr(d.Address)
+	if err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketLeases).Delete(addr.AsSlice()); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketNames).Delete(nameKey(d.User, d.Name)); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketKeys).Delete([]byte(d.PublicKey))
+}
+
+// secret returns n random bytes, URL-safe base64 encoded.
+func secret(n int) string {
+	b := make([]byte, n)
+	rand.Read(b) // never fails (crypto/rand)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// newID returns a short random identifier.
+func newID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// hashSecret is how secrets and tokens are stored: they are 32 random
+// bytes, so a plain SHA-256 cannot be reversed by guessing.
+func hashSecret(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}

@@ -1,0 +1,164 @@
+package hub
+
+import (
+	"encoding/json"
+	"regexp"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/devenv-dev/devenv/vpn/hubapi"
+)
+
+// User is a person who may enroll devices.
+type User struct {
+	Name    string      `json:"name"`
+	Role    hubapi.Role `json:"role"`
+	Created time.Time   `json:"created"`
+}
+
+var userNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._@-]{0,62}$`)
+
+// AddUser adds a user with a role.
+func (h *Hub) AddUser(name string, role hubapi.Role) (User, error) {
+	if !userNameRE.MatchString(name) {
+		return User{}, ErrBadRequest.with("user name %q: use lowercase letters, digits, '.', '_', '@' and '-', starting with a letter or digit", name)
+	}
+	switch role {
+	case hubapi.RoleDeveloper, hubapi.RoleApprover, hubapi.RoleAdmin:
+	default:
+		return User{}, ErrBadRequest.with("role %q: use developer, approver or admin", role)
+	}
+	u := User{Name: name, Role: role, Created: time.Now().UTC()}
+	err := h.mutate(func(tx *bolt.Tx, _ *peerChanges) error {
+		users := tx.Bucket(bucketUsers)
+		if users.Get([]byte(name)) != nil {
+			return ErrUserExists.with("user %q exists; pick another name", name)
+		}
+		return putJSON(users, name, userRecord(u))
+	})
+	if err == nil {
+		h.log.Info("user added", "user", name, "role", string(role))
+	}
+	return u, err
+}
+
+// Users lists the users by name.
+func (h *Hub) Users() ([]User, error) {
+	var out []User
+	err := h.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketUsers).ForEach(func(_, v []byte) error {
+			var u User
+			err := json.Unmarshal(v, &u)
+			out = append(out, u)
+			return err
+		})
+	})
+	return out, err
+}
+
+// RemoveUser removes a user, revokes all their devices and drops their
+// invites, in one transaction.
+func (h *Hub) RemoveUser(name string) error {
+	err := h.mutate(func(tx *bolt.Tx, pc *peerChanges) error {
+		users := tx.Bucket(bucketUsers)
+		if users.Get([]byte(name)) == nil {
+			return ErrUserUnknown.with("no user %q; list them with devenv hub user list", name)
+		}
+		all, err := allDevices(tx)
+		if err != nil {
+			return err
+		}
+		for _, d := range all {
+			if d.User == name {
+				if err := h.revokeLocked(tx, pc, d); err != nil {
+					return err
+				}
+			}
+		}
+		if err := dropInvites(tx, name); err != nil {
+			return err
+		}
+		return users.Delete([]byte(name))
+	})
+	if err == nil {
+		h.log.Info("user removed", "user", name)
+	}
+	return err
+}
+
+func dropInvites(tx *bolt.Tx, user string) error {
+	invites := tx.Bucket(bucketInvites)
+	var ids []string
+	err := invites.ForEach(func(k, v []byte) error {
+		var inv inviteRecord
+		if err := json.Unmarshal(v, &inv); err != nil {
+			return err
+		}
+		if inv.User == user {
+			ids = append(ids, string(k))
+		}
+		return nil
+	})
+	for _, id := range ids {
+		if err == nil {
+			err = invites.Delete([]byte(id))
+		}
+	}
+	return err
+}
+
+// InviteOptions say whom an invite is for and how long and often it works.
+type InviteOptions struct {
+	User string        `json:"user"`
+	TTL  time.Duration `json:"ttl"`  // default 24h
+	Uses int           `json:"uses"` // default 1
+}
+
+// CreatedInvite is a new invite; Invite is the line to hand to the user.
+type CreatedInvite struct {
+	Invite  string    `json:"invite"`
+	ID      string    `json:"id"`
+	User    string    `json:"user"`
+	Expires time.Time `json:"expires"`
+	Uses    int       `json:"uses"`
+}
+
+// CreateInvite makes an invite for an existing user. Only the hash of its
+// secret is stored; the secret exists only in the returned line.
+func (h *Hub) CreateInvite(opts InviteOptions) (CreatedInvite, error) {
+	if opts.TTL == 0 {
+		opts.TTL = 24 * time.Hour
+	}
+	if opts.Uses == 0 {
+		opts.Uses = 1
+	}
+	if opts.TTL < 0 || opts.Uses < 0 {
+		return CreatedInvite{}, ErrBadRequest.with("an invite needs a positive --ttl and --uses")
+	}
+	now := time.Now().UTC()
+	id := newID()
+	sec := id + "." + secret(32)
+	inv := inviteRecord{ID: id, User: opts.User, SecretHash: hashSecret(sec), Created: now, Expires: now.Add(opts.TTL), Uses: opts.Uses}
+	err := h.mutate(func(tx *bolt.Tx, _ *peerChanges) error {
+		if tx.Bucket(bucketUsers).Get([]byte(opts.User)) == nil {
+			return ErrUserUnknown.with("no user %q; add them first with devenv hub user add", opts.User)
+		}
+		return putJSON(tx.Bucket(bucketInvites), id, inv)
+	})
+	if err != nil {
+		return CreatedInvite{}, err
+	}
+	h.log.Info("invite created", "invite", id, "user", opts.User, "expires", inv.Expires, "uses", inv.Uses)
+	line := hubapi.Invite{HubURL: h.opts.PublicURL, Fingerprint: h.fingerprint, Secret: sec}.Encode()
+	return CreatedInvite{Invite: line, ID: id, User: opts.User, Expires: inv.Expires, Uses: inv.Uses}, nil
+}
+
+// userRole is the role of a user, "" when there is no such user.
+func userRole(tx *bolt.Tx, name string) hubapi.Role {
+	var u userRecord
+	if ok, err := getJSON(tx.Bucket(bucketUsers), name, &u); !ok || err != nil {
+		return ""
+	}
+	return u.Role
+}

@@ -51,7 +51,9 @@ const (
 	ErrUnauthorized     Code = "unauthorized"
 	ErrRevoked          Code = "revoked"
 	ErrForbidden        Code = "forbidden"
-	ErrNotFound         Code = "not_found"
+	ErrKeyTaken         Code = "key_taken"
+	ErrDeviceUnknown    Code = "device_unknown"
+	ErrBadRequest       Code = "bad_request"
 )
 
 // Body is the hub's error body. APIError embeds it under this name (an

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -322,5 +323,50 @@ func TestHubForwards(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCloseRemovesLinkAndSocket opens a device over a stale control socket
+// and wants the link and the socket gone after Close.
+func TestCloseRemovesLinkAndSocket(t *testing.T) {
+	t.Parallel()
+	n := newLAN(t)
+	h, err := n.Host("a", netip.MustParsePrefix("10.9.0.1/24"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := n.IfName("wg")
+	sock := "/var/run/wireguard/" + name + ".sock"
+	os.MkdirAll("/var/run/wireguard", 0o755)
+	if err := os.WriteFile(sock, nil, 0o600); err != nil { // left by a crashed run
+		t.Fatal(err)
+	}
+	k, _ := wgtypes.GeneratePrivateKey()
+	cfg := wg.Config{Name: name, PrivateKey: k, Address: netip.MustParsePrefix("10.200.0.1/32")}
+	var dev wg.Device
+	err = h.Do(func() error {
+		dev, err = wg.Open(wg.Options{Config: cfg})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dev.Backend() != wg.BackendUserspace {
+		t.Errorf("auto picked %s here", dev.Backend())
+	}
+	if _, err := h.Run(t.Context(), "ip", "link", "show", name); err != nil {
+		t.Fatal(err)
+	}
+	if err := dev.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Run(t.Context(), "ip", "link", "show", name); err == nil {
+		t.Errorf("link %s is left after Close", name)
+	}
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		t.Errorf("socket %s is left after Close: %v", sock, err)
+	}
+	if err := dev.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
 	}
 }

@@ -126,6 +126,7 @@ Global options (-f, -p, --progress) go before the command: devenv -f other.yaml 
 		addOutputFlag(newLifecycleCmd(g, "start"), g), addOutputFlag(newLifecycleCmd(g, "stop"), g),
 		addOutputFlag(newLifecycleCmd(g, "restart"), g),
 		newPsCmd(g), newLogsCmd(g), newExecCmd(g), newConfigCmd(g), newLockCmd(g), newOutdatedCmd(g),
+		newHubCmd(g),
 	)
 	return root
 }

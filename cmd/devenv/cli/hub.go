@@ -1,0 +1,244 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/devenv-dev/devenv/vpn/hub"
+	"github.com/devenv-dev/devenv/vpn/hubapi"
+	"github.com/devenv-dev/devenv/vpn/wg"
+)
+
+// defaultHubDataDir is where a hub keeps its store, certificate and admin socket.
+const defaultHubDataDir = "/var/lib/devenv/hub"
+
+func newHubCmd(g *globals) *cobra.Command {
+	var dataDir string
+	cmd := &cobra.Command{
+		Use:   "hub",
+		Short: "Run and administer the team's VPN hub",
+		Long: `devenv hub serve runs the hub that joins every developer's device into one
+WireGuard network. The other hub commands administer the running hub on the
+same machine, through the admin socket in its data directory:
+
+  devenv hub user add alice --role developer
+  devenv hub invite create --user alice      # prints the invite for devenv vpn join
+  devenv hub device list`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.PersistentFlags().StringVar(&dataDir, "data", defaultHubDataDir, "the hub's data directory (store, certificate, admin.sock)")
+	cmd.AddCommand(newHubServeCmd(g, &dataDir), newHubUserCmd(g, &dataDir),
+		newHubInviteCmd(g, &dataDir), newHubDeviceCmd(g, &dataDir))
+	return cmd
+}
+
+// hubServeFlags are serve's flags as typed.
+type hubServeFlags struct {
+	listen, publicURL, endpoint, network, cert, key, iface string
+	wgPort                                                 int
+	advertise                                              []string
+}
+
+// options turns serve's flags into hub.Options (without the device and logger).
+func (f hubServeFlags) options(dataDir string) (hub.Options, error) {
+	network, err := netip.ParsePrefix(f.network)
+	if err != nil {
+		return hub.Options{}, usageError{fmt.Errorf("--network %q: want a CIDR such as 100.100.0.0/16", f.network)}
+	}
+	o := hub.Options{
+		DataDir: dataDir, Listen: f.listen, PublicURL: f.publicURL, WGListenPort: f.wgPort,
+		Endpoint: f.endpoint, Network: network, CertFile: f.cert, KeyFile: f.key, Interface: f.iface,
+	}
+	for _, a := range f.advertise {
+		p, err := netip.ParsePrefix(a)
+		if err != nil {
+			return hub.Options{}, usageError{fmt.Errorf("--advertise %q: want a CIDR such as 10.1.0.0/16", a)}
+		}
+		o.Advertise = append(o.Advertise, p)
+	}
+	if (f.cert == "") != (f.key == "") {
+		return hub.Options{}, usageError{fmt.Errorf("--cert and --key go together")}
+	}
+	if f.wgPort < 1 || f.wgPort > 65535 {
+		return hub.Options{}, usageError{fmt.Errorf("--wg-port %d: want 1-65535", f.wgPort)}
+	}
+	return o, nil
+}
+
+func newHubServeCmd(g *globals, dataDir *string) *cobra.Command {
+	var f hubServeFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the hub until interrupted: HTTPS API, WireGuard device, admin socket",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o, err := f.options(*dataDir)
+			if err != nil {
+				return err
+			}
+			o.Logger = slog.New(slog.NewTextHandler(g.stderr, nil))
+			o.NewDevice = func(c wg.Config) (wg.Device, error) { return wg.Open(wg.Options{Config: c}) }
+			o.EnableForwarding = true
+			h, err := hub.New(o)
+			if err != nil {
+				return err
+			}
+			defer h.Close()
+			fmt.Fprintf(g.stderr, "hub %s (certificate %s); invite devices with: devenv hub invite create --data %s --user NAME\n",
+				h.PublicURL(), h.Fingerprint(), *dataDir)
+			return h.Serve(cmd.Context())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.listen, "listen", hub.DefaultListen, "HTTPS API address")
+	fl.StringVar(&f.publicURL, "public-url", "", "the URL invites carry, e.g. https://hub.example:8443 (default: https://HOSTNAME:PORT)")
+	fl.IntVar(&f.wgPort, "wg-port", hub.DefaultWGListenPort, "WireGuard UDP port")
+	fl.StringVar(&f.endpoint, "endpoint", "", "host:port devices dial for WireGuard (default: the public URL's host and --wg-port)")
+	fl.StringVar(&f.network, "network", hub.DefaultNetwork.String(), "the virtual LAN; the hub takes its first address")
+	fl.StringSliceVar(&f.advertise, "advertise", nil, "a subnet behind the hub that devices route through it (repeatable)")
+	fl.StringVar(&f.cert, "cert", "", "TLS certificate file (default: a self-signed one kept in --data)")
+	fl.StringVar(&f.key, "key", "", "TLS key file, with --cert")
+	fl.StringVar(&f.iface, "interface", hub.DefaultInterface, "the hub's WireGuard interface name")
+	return cmd
+}
+
+// hubArgs checks the number of positional arguments with a helpful message.
+func hubArgs(n int, msg string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError{fmt.Errorf("%s", msg)}
+		}
+		return nil
+	}
+}
+
+func newHubUserCmd(g *globals, dataDir *string) *cobra.Command {
+	cmd := &cobra.Command{Use: "user", Short: "Add, list and remove the hub's users", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
+	var role string
+	add := &cobra.Command{
+		Use: "add NAME", Short: "Add a user", Args: hubArgs(1, "user add takes one argument: the user's name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r := hubapi.Role(role)
+			if r != hubapi.RoleDeveloper && r != hubapi.RoleApprover && r != hubapi.RoleAdmin {
+				return usageError{fmt.Errorf("--role %q: use developer, approver or admin", role)}
+			}
+			u, err := hub.NewAdminClient(*dataDir).AddUser(cmd.Context(), args[0], r)
+			if err == nil {
+				fmt.Fprintf(g.stderr, "added %s (%s)\n", u.Name, u.Role)
+			}
+			return err
+		},
+	}
+	add.Flags().StringVar(&role, "role", string(hubapi.RoleDeveloper), "developer, approver or admin")
+	list := &cobra.Command{
+		Use: "list", Short: "List the users", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			users, err := hub.NewAdminClient(*dataDir).Users(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return writeJSON(g.stdout, users)
+			}
+			return writeHubUsers(g.stdout, users)
+		},
+	}
+	list.Flags().StringVarP(&g.output, "output", "o", "", "json: the users as JSON")
+	remove := &cobra.Command{
+		Use: "remove NAME", Short: "Remove a user, revoking all their devices",
+		Args: hubArgs(1, "user remove takes one argument: the user's name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return hub.NewAdminClient(*dataDir).RemoveUser(cmd.Context(), args[0])
+		},
+	}
+	cmd.AddCommand(add, list, remove)
+	return cmd
+}
+
+func newHubInviteCmd(g *globals, dataDir *string) *cobra.Command {
+	cmd := &cobra.Command{Use: "invite", Short: "Create invites", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
+	var o hub.InviteOptions
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create an invite and print it (one line) for devenv vpn join",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.User == "" {
+				return usageError{fmt.Errorf("--user is required: the user whose device joins")}
+			}
+			if o.TTL <= 0 || o.Uses < 1 {
+				return usageError{fmt.Errorf("--ttl and --uses must be positive")}
+			}
+			inv, err := hub.NewAdminClient(*dataDir).CreateInvite(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(g.stdout, inv.Invite)
+			fmt.Fprintf(g.stderr, "invite for %s: %d use(s), valid until %s\n", inv.User, inv.Uses, inv.Expires.Local().Format(time.RFC3339))
+			return nil
+		},
+	}
+	create.Flags().StringVar(&o.User, "user", "", "the user whose device joins (required)")
+	create.Flags().DurationVar(&o.TTL, "ttl", 24*time.Hour, "how long the invite works")
+	create.Flags().IntVar(&o.Uses, "uses", 1, "how many devices it enrolls")
+	cmd.AddCommand(create)
+	return cmd
+}
+
+func newHubDeviceCmd(g *globals, dataDir *string) *cobra.Command {
+	cmd := &cobra.Command{Use: "device", Short: "List and revoke devices", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
+	list := &cobra.Command{
+		Use: "list", Short: "List the devices, revoked ones included", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			devs, err := hub.NewAdminClient(*dataDir).Devices(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return writeJSON(g.stdout, devs)
+			}
+			return writeHubDevices(g.stdout, devs)
+		},
+	}
+	list.Flags().StringVarP(&g.output, "output", "o", "", "json: the devices as JSON")
+	revoke := &cobra.Command{
+		Use: "revoke ID", Short: "Revoke a device: its tunnel stops at once and its address is freed",
+		Args: hubArgs(1, "device revoke takes one argument: the device ID (devenv hub device list)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return hub.NewAdminClient(*dataDir).Revoke(cmd.Context(), args[0])
+		},
+	}
+	cmd.AddCommand(list, revoke)
+	return cmd
+}
+
+func writeHubUsers(w io.Writer, users []hub.User) error {
+	tw := newTable(w)
+	fmt.Fprintln(tw, "USER\tROLE\tCREATED")
+	for _, u := range users {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Name, u.Role, u.Created.Local().Format(time.DateTime))
+	}
+	return tw.Flush()
+}
+
+func writeHubDevices(w io.Writer, devs []hubapi.Device) error {
+	tw := newTable(w)
+	fmt.Fprintln(tw, "ID\tUSER\tNAME\tADDRESS\tSTATE\tCREATED")
+	for _, d := range devs {
+		state := "live"
+		if d.Revoked {
+			state = "revoked"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.User, d.Name, d.Address, state, d.Created.Local().Format(time.DateTime))
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/devenv-dev/devenv/vpn/hub"
+	"github.com/devenv-dev/devenv/vpn/hubapi"
+	"github.com/devenv-dev/devenv/vpn/wg"
+)
+
+func TestHubServeFlags(t *testing.T) {
+	ok := hubServeFlags{listen: ":8443", network: "100.100.0.0/16", wgPort: 51820, advertise: []string{"10.1.0.0/16"}}
+	tests := []struct {
+		name  string
+		edit  func(*hubServeFlags)
+		want  hub.Options
+		usage string // part of the usage error, "" for none
+	}{
+		{name: "defaults", edit: func(*hubServeFlags) {}, want: hub.Options{
+			DataDir: "/d", Listen: ":8443", WGListenPort: 51820,
+			Network:   netip.MustParsePrefix("100.100.0.0/16"),
+			Advertise: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")},
+		}},
+		{name: "bad network", edit: func(f *hubServeFlags) { f.network = "100.100.0.0" }, usage: "--network"},
+		{name: "bad advertise", edit: func(f *hubServeFlags) { f.advertise = []string{"lan"} }, usage: "--advertise"},
+		{name: "cert without key", edit: func(f *hubServeFlags) { f.cert = "c.pem" }, usage: "--cert and --key"},
+		{name: "bad port", edit: func(f *hubServeFlags) { f.wgPort = 70000 }, usage: "--wg-port"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := ok
+			tt.edit(&f)
+			got, err := f.options("/d")
+			if tt.usage != "" {
+				var u usageError
+				if !errors.As(err, &u) || !strings.Contains(err.Error(), tt.usage) {
+					t.Fatalf("got %v, want a usage error about %s", err, tt.usage)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }), cmp.AllowUnexported(hub.Options{})); diff != "" {
+				t.Errorf("options (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// hubTestDevice is a WireGuard device that does nothing.
+type hubTestDevice struct{ cfg wg.Config }
+
+func (d hubTestDevice) Backend() wg.Backend            { return "fake" }
+func (d hubTestDevice) Name() string                   { return d.cfg.Name }
+func (d hubTestDevice) PublicKey() wg.Key              { return d.cfg.PrivateKey.PublicKey() }
+func (d hubTestDevice) SetPeer(wg.Peer) error          { return nil }
+func (d hubTestDevice) RemovePeer(wg.Key) error        { return nil }
+func (d hubTestDevice) Peers() ([]wg.PeerStats, error) { return nil, nil }
+func (d hubTestDevice) Close() error                   { return nil }
+
+// runTestHub serves a hub on dataDir until the test ends.
+func runTestHub(t *testing.T, dataDir string) *hub.Hub {
+	t.Helper()
+	h, err := hub.New(hub.Options{DataDir: dataDir, Listen: "127.0.0.1:0", PublicURL: "https://hub.test:8443",
+		NewDevice: func(c wg.Config) (wg.Device, error) { return hubTestDevice{c}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		h.Close()
+	})
+	return h
+}
+
+func TestHubAdminCommands(t *testing.T) {
+	data := t.TempDir()
+	h := runTestHub(t, data)
+	dir := t.TempDir()
+	if _, errOut, code := runCLI(t, dir, "hub", "user", "add", "alice", "--data", data); code != 0 {
+		t.Fatalf("user add: code %d, stderr %q", code, errOut)
+	}
+	out, errOut, code := runCLI(t, dir, "hub", "--data", data, "invite", "create", "--user", "alice", "--uses", "2")
+	if code != 0 || strings.Count(out, "\n") != 1 {
+		t.Fatalf("invite create: code %d, stdout %q, stderr %q; want one line", code, out, errOut)
+	}
+	inv, err := hubapi.ParseInvite(out)
+	if err != nil || inv.Fingerprint != h.Fingerprint() || inv.HubURL != "https://hub.test:8443" {
+		t.Fatalf("invite %+v, %v", inv, err)
+	}
+	out, _, code = runCLI(t, dir, "hub", "user", "list", "-o", "json", "--data", data)
+	var users []hub.User
+	if code != 0 || json.Unmarshal([]byte(out), &users) != nil || len(users) != 1 || users[0].Role != hubapi.RoleDeveloper {
+		t.Fatalf("user list: code %d, %q", code, out)
+	}
+	out, _, code = runCLI(t, dir, "hub", "device", "list", "--data", data)
+	if code != 0 || !strings.HasPrefix(out, "ID ") {
+		t.Errorf("device list: code %d, %q", code, out)
+	}
+	_, errOut, code = runCLI(t, dir, "hub", "device", "revoke", "nope", "--data", data)
+	if code != ExitError || !strings.Contains(errOut, "devenv hub device list") {
+		t.Errorf("revoke unknown: code %d, stderr %q", code, errOut)
+	}
+	if _, _, code := runCLI(t, dir, "hub", "user", "remove", "alice", "--data", data); code != 0 {
+		t.Errorf("user remove: code %d", code)
+	}
+}
+
+func TestHubCommandErrors(t *testing.T) {
+	dir, data := t.TempDir(), t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"bad role", []string{"hub", "user", "add", "bob", "--role", "boss"}, ExitUsage, "--role"},
+		{"no user", []string{"hub", "invite", "create"}, ExitUsage, "--user"},
+		{"no name", []string{"hub", "user", "add"}, ExitUsage, "user's name"},
+		{"bad network", []string{"hub", "serve", "--network", "x"}, ExitUsage, "--network"},
+		{"no hub", []string{"hub", "user", "list"}, ExitError, "devenv hub serve --data"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errOut, code := runCLI(t, dir, append(tt.args, "--data", data)...)
+			if code != tt.code || !strings.Contains(errOut, tt.want) {
+				t.Errorf("code %d (want %d), stderr %q should contain %q", code, tt.code, errOut, tt.want)
+			}
+		})
+	}
+}

@@ -150,11 +150,11 @@ func writeSecret(dir, name string, data []byte) error {
 	return nil
 }
 
-// removeState deletes the key, the state and the control socket; files that
+// removeState deletes the key, the state, the control socket and the log; files that
 // are already gone are fine.
 func removeState(dir string) error {
 	var errs []error
-	for _, name := range []string{keyFile, stateFile, controlFile} {
+	for _, name := range []string{keyFile, stateFile, controlFile, LogFile} {
 		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}

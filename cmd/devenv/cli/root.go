@@ -127,6 +127,7 @@ Global options (-f, -p, --progress) go before the command: devenv -f other.yaml 
 		addOutputFlag(newLifecycleCmd(g, "restart"), g),
 		newPsCmd(g), newLogsCmd(g), newExecCmd(g), newConfigCmd(g), newLockCmd(g), newOutdatedCmd(g),
 		newHubCmd(g),
+		newVPNCmd(g),
 	)
 	return root
 }

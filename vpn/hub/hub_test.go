@@ -117,19 +117,21 @@ func startHub(t *testing.T, opts Options) *testHub {
 	}
 	served := make(chan error, 1)
 	go func() { served <- h.Serve(context.Background()) }()
+	th := &testHub{Hub: h, client: newAPIClient(h.Addr().String(), h.Fingerprint()), admin: NewAdminClient(opts.DataDir)}
 	t.Cleanup(func() {
+		// Idle client connections would hold up the server's graceful stop.
+		th.client.http.CloseIdleConnections()
 		h.Close()
 		if err := <-served; err != nil {
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	var dev *fakeDevice
 	select {
-	case dev = <-devc:
+	case th.dev = <-devc:
 	case err := <-served:
 		t.Fatalf("Serve returned early: %v", err)
 	}
-	return &testHub{Hub: h, dev: dev, client: newAPIClient(h.Addr().String(), h.Fingerprint()), admin: NewAdminClient(opts.DataDir)}
+	return th
 }
 
 // invite creates a user (once) and an invite for them, returning the secret.

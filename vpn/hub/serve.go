@@ -62,8 +62,14 @@ func (h *Hub) serveHTTP(ctx context.Context, stop context.CancelCauseFunc) error
 	}
 	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	api.Shutdown(shutCtx)
-	admin.Shutdown(shutCtx)
+	// Long-polls end with ctx; what is still open after the grace period
+	// (a client that never sent a request) is cut.
+	if api.Shutdown(shutCtx) != nil {
+		api.Close()
+	}
+	if admin.Shutdown(shutCtx) != nil {
+		admin.Close()
+	}
 	h.log.Info("hub stopped", "cause", context.Cause(ctx).Error())
 	if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("serving the hub API: %w", err)

@@ -39,7 +39,9 @@ func (n *Node) follow(ctx context.Context) error {
 		nm, err := c.NetMap(ctx, since)
 		if err == nil {
 			wait = 0
-			n.hubAnswered()
+			if n.hubAnswered() {
+				n.renewHubPeer()
+			}
 			if nm.Revoked {
 				return n.revoked()
 			}
@@ -77,13 +79,37 @@ func retry(n *Node, err error, last time.Duration) time.Duration {
 	return wait
 }
 
-func (n *Node) hubAnswered() {
+// hubAnswered records a long-poll answer and says whether the hub had been
+// lost.
+func (n *Node) hubAnswered() bool {
 	n.mu.Lock()
 	lost := n.hubErr != nil
 	n.hubErr = nil
 	n.mu.Unlock()
 	if lost {
 		n.emit(EventHubBack, "the hub answers again")
+	}
+	return lost
+}
+
+// renewHubPeer re-creates the hub peer after the hub was lost. A restarted
+// hub has forgotten the tunnel's session, and a node that moved networks
+// may have a stale one; WireGuard would notice only after 15 s or more
+// without answers, while a new peer (with its keepalive) handshakes at once.
+func (n *Node) renewHubPeer() {
+	st := n.state()
+	n.mu.Lock()
+	dev := n.dev
+	n.mu.Unlock()
+	p, err := hubPeer(st.Hub, st.Network)
+	if err == nil {
+		err = dev.RemovePeer(p.PublicKey)
+	}
+	if err == nil {
+		err = dev.SetPeer(p)
+	}
+	if err != nil {
+		n.emit(EventDeviceError, "renewing the hub's tunnel: %v", err)
 	}
 }
 

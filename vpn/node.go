@@ -1,6 +1,7 @@
 package vpn
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -45,6 +46,9 @@ type RunOptions struct {
 	// Userspace runs the device on netstack: no root, no TUN, no routes;
 	// reach the network through SOCKSAddr or Forward.
 	Userspace bool
+	// Interface names the network interface; default InterfaceName. The
+	// userspace backend's control socket for the wg tool takes this name.
+	Interface string
 	// SOCKSAddr, with Userspace, serves a SOCKS5 proxy into the network
 	// here, e.g. 127.0.0.1:1080.
 	SOCKSAddr string
@@ -146,7 +150,7 @@ func (n *Node) openDevice(o RunOptions) (wg.Device, error) {
 		return nil, err
 	}
 	opts := wg.Options{Backend: o.Backend, Config: wg.Config{
-		Name: InterfaceName, PrivateKey: n.key, Address: st.Address, Routes: hub.AllowedIPs,
+		Name: cmp.Or(o.Interface, InterfaceName), PrivateKey: n.key, Address: st.Address, Routes: hub.AllowedIPs,
 	}}
 	if o.Userspace {
 		opts.Backend = wg.BackendNetstack

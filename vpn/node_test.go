@@ -172,6 +172,11 @@ func TestNodeReconnectsAfterHubRestart(t *testing.T) {
 	r.srv = r.hub.start(addr)
 	r.waitFor(t, "the node to reconnect and apply", r.hasOp("set "+r.hub.nm.Hub.PublicKey+" 127.0.0.1:51829"))
 	r.waitFor(t, "hub-back", func() bool { return slices.Contains(r.eventKinds(), EventHubBack) })
+	// The hub's tunnel is renewed at once rather than after WireGuard's
+	// own timeouts.
+	if !slices.Contains(r.dev.opLog(), "remove "+r.hub.nm.Hub.PublicKey) {
+		t.Errorf("ops %q: want the hub peer renewed after the hub came back", r.dev.opLog())
+	}
 }
 
 func TestNodeStatusAndDown(t *testing.T) {

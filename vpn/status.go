@@ -3,12 +3,14 @@ package vpn
 import (
 	"context"
 	"errors"
+	"os"
 	"time"
 )
 
 // NodeStatus is what devenv vpn status shows.
 type NodeStatus struct {
 	Up            bool          `json:"up"`
+	Pid           int           `json:"pid,omitempty"` // the running node's process
 	Name          string        `json:"name"`
 	User          string        `json:"user,omitempty"`
 	Address       string        `json:"address"`
@@ -87,7 +89,7 @@ func (n *Node) Status() NodeStatus {
 		s.Devices = append(s.Devices, DeviceEntry{Name: d.Name, User: d.User, Address: d.Address})
 	}
 	n.mu.Unlock()
-	s.Up = dev != nil
+	s.Up, s.Pid = dev != nil, os.Getpid()
 	if hubErr != nil {
 		s.HubError = hubErr.Error()
 	}

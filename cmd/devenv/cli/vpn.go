@@ -68,6 +68,7 @@ type upFlags struct {
 	userspace  bool
 	socks      string
 	backend    string
+	iface      string
 }
 
 func newVPNUpCmd(g *globals, f *vpnFlags) *cobra.Command {
@@ -77,7 +78,7 @@ func newVPNUpCmd(g *globals, f *vpnFlags) *cobra.Command {
 		Short: "Bring this machine's node up, in the background unless --foreground",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o := vpn.RunOptions{Backend: wg.Backend(u.backend), Userspace: u.userspace, SOCKSAddr: u.socks}
+			o := vpn.RunOptions{Backend: wg.Backend(u.backend), Userspace: u.userspace, SOCKSAddr: u.socks, Interface: u.iface}
 			if err := o.Check(); err != nil {
 				return usageError{err}
 			}
@@ -92,6 +93,7 @@ func newVPNUpCmd(g *globals, f *vpnFlags) *cobra.Command {
 	fl.BoolVar(&u.userspace, "userspace", false, "userspace network stack: no root, no interface; use --socks or devenv vpn forward")
 	fl.StringVar(&u.socks, "socks", "", "with --userspace, serve a SOCKS5 proxy into the network here, e.g. 127.0.0.1:1080")
 	fl.StringVar(&u.backend, "backend", "", "kernel or userspace (default: kernel if available, else wireguard-go)")
+	fl.StringVar(&u.iface, "interface", vpn.InterfaceName, "the network interface's name")
 	_ = fl.MarkHidden("backend")
 	return cmd
 }
@@ -149,6 +151,9 @@ func upArgs(f *vpnFlags, u *upFlags) []string {
 	}
 	if u.backend != "" {
 		args = append(args, "--backend", u.backend)
+	}
+	if u.iface != "" && u.iface != vpn.InterfaceName {
+		args = append(args, "--interface", u.iface)
 	}
 	return args
 }

@@ -107,8 +107,13 @@ func New(opts Options) (*Hub, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The directory holds the store, the TLS key and the admin socket:
+	// only the hub's user may enter it.
 	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the data directory: %w", err)
+	}
+	if err := os.Chmod(opts.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("restricting the data directory: %w", err)
 	}
 	h := &Hub{opts: opts, log: opts.Logger}
 	if h.db, err = openStore(filepath.Join(opts.DataDir, storeName)); err != nil {

@@ -306,10 +306,18 @@ func TestHubForwards(t *testing.T) {
 	if err := hub.host.Sysctl("net.ipv4.ip_forward", "1"); err != nil {
 		t.Fatal(err)
 	}
-	peer(t, hub, a)
-	peer(t, hub, b)
-	peer(t, a, hub, overlay)
-	peer(t, b, hub, overlay)
+	// The hub knows no endpoints: spokes dial in and keep their NAT
+	// mappings with keepalives, as devenv's nodes do.
+	for _, spoke := range []*node{a, b} {
+		err := hub.dev.SetPeer(wg.Peer{PublicKey: spoke.dev.PublicKey(), AllowedIPs: []netip.Prefix{netip.PrefixFrom(spoke.overlay, 32)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = spoke.dev.SetPeer(wg.Peer{PublicKey: hub.dev.PublicKey(), Endpoint: hub.endpoint, AllowedIPs: []netip.Prefix{overlay}, Keepalive: 25 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	waitPing(t, a, b.overlay)
 	l := listenEcho(t, b.host, netip.AddrPortFrom(b.overlay, 7).String())

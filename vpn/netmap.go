@@ -58,6 +58,9 @@ func (n *Node) follow(ctx context.Context) error {
 			return n.revoked()
 		}
 		wait = retry(n, err, wait)
+		// Ask for the current map once the hub answers again, rather than
+		// long-polling: the node learns at once that the hub is back.
+		since = 0
 		select {
 		case <-ctx.Done():
 			return context.Cause(ctx)

@@ -446,7 +446,7 @@ func testRevoke(t *testing.T, m *mesh, a, b *node) {
 		return nil
 	})
 	eventually(t, "b's node stops", time.Second, func() error {
-		if b.status().Up {
+		if s := b.status(); s.Up || !s.Revoked {
 			return errors.New("b is still up")
 		}
 		return nil

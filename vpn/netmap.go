@@ -120,9 +120,14 @@ func (n *Node) renewHubPeer() {
 func (n *Node) revoked() error {
 	n.mu.Lock()
 	dev := n.dev
+	n.st.Revoked = true
+	st := n.st
 	n.mu.Unlock()
 	dev.Close()
 	n.emit(EventRevoked, "%v", ErrRevoked)
+	if err := saveState(n.dir, st); err != nil {
+		n.emit(EventDeviceError, "saving the revocation: %v", err)
+	}
 	return ErrRevoked
 }
 

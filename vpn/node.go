@@ -113,6 +113,9 @@ func (n *Node) Run(ctx context.Context, o RunOptions) error {
 	if err := o.Check(); err != nil {
 		return err
 	}
+	if n.state().Revoked {
+		return ErrRevoked
+	}
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	n.stop, n.onEvent = stop, o.OnEvent

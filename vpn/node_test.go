@@ -155,6 +155,19 @@ func TestNodeRevokeClosesDeviceWithinASecond(t *testing.T) {
 	}
 	r.done <- nil // for the cleanup
 	t.Logf("device closed %v after the revoke", time.Since(start))
+	if s, err := Status(t.Context(), r.dir); err != nil || !s.Revoked || s.Up {
+		t.Errorf("status after the revoke: %+v, %v", s, err)
+	}
+	n, err := NewNode(r.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Run(t.Context(), RunOptions{NewDevice: func(wg.Options) (wg.Device, error) {
+		t.Error("a revoked node opened a device")
+		return nil, errors.New("no")
+	}}); !errors.Is(err, ErrRevoked) {
+		t.Errorf("Run of a revoked node = %v, want ErrRevoked", err)
+	}
 }
 
 func TestNodeReconnectsAfterHubRestart(t *testing.T) {

@@ -40,6 +40,7 @@ type State struct {
 	Network     netip.Prefix   `json:"network"`
 	Hub         hubapi.HubPeer `json:"hub"`
 	NetMap      uint64         `json:"netmap_version,omitempty"` // last applied, for status
+	Revoked     bool           `json:"revoked,omitempty"`        // an admin revoked the device
 }
 
 // DefaultDir is the state directory: devenv/vpn under the user's config dir.

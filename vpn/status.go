@@ -10,6 +10,7 @@ import (
 // NodeStatus is what devenv vpn status shows.
 type NodeStatus struct {
 	Up            bool          `json:"up"`
+	Revoked       bool          `json:"revoked,omitempty"`
 	Pid           int           `json:"pid,omitempty"` // the running node's process
 	Name          string        `json:"name"`
 	User          string        `json:"user,omitempty"`
@@ -75,7 +76,8 @@ func stateStatus(st State) NodeStatus {
 	return NodeStatus{
 		Name: st.Name, User: st.User, Address: st.Address.String(), Network: st.Network.String(),
 		PublicKey: st.PublicKey, Hub: st.HubURL, HubEndpoint: st.Hub.Endpoint, NetMapVersion: st.NetMap,
-		Peers: []PeerStatus{},
+		Revoked: st.Revoked,
+		Peers:   []PeerStatus{},
 	}
 }
 

@@ -296,7 +296,10 @@ func writeVPNStatus(w io.Writer, s vpn.NodeStatus, now time.Time) error {
 	fmt.Fprintf(tw, "address\t%s on %s\n", strings.TrimSuffix(s.Address, "/32"), s.Network)
 	fmt.Fprintf(tw, "hub\t%s (WireGuard %s)\n", s.Hub, dash(s.HubEndpoint))
 	state := "down; devenv vpn up brings it up"
-	if s.Up {
+	switch {
+	case s.Revoked:
+		state = "revoked by an admin; devenv vpn leave, then join again with a new invite"
+	case s.Up:
 		state = fmt.Sprintf("up: %s (%s), network map %d", s.Interface, s.Backend, s.NetMapVersion)
 	}
 	fmt.Fprintf(tw, "state\t%s\n", state)

@@ -1,0 +1,148 @@
+package gateway
+
+import (
+	"errors"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const fp = "3f2a3f2a3f2a3f2a3f2a3f2a3f2a3f2a3f2a3f2a3f2a3f2a3f2a3f2a3f2a3f2a"
+
+const validConfig = `hub:
+  url: https://hub.example:8443
+  fingerprint: ` + fp + `
+  token: gw-token
+wireguard:
+  endpoint: gw.example:51821
+state_dir: /tmp/gw
+targets:
+  - name: grafana
+    protocol: http
+    upstream: http://grafana.internal:3000
+    credentials: {env: GRAFANA_TOKEN}
+    max_ttl: 1h
+    approvers: [alice]
+    approver_role: approver
+    auto_approve: {role: admin, ttl: 15m}
+    break_glass: {ttl: 10m}
+  - name: replica
+    protocol: tcp
+    upstream: db-replica.internal:5432
+    read_only_upstream: true
+    max_ttl: 30m
+    approver_role: approver
+`
+
+func TestParseConfigValid(t *testing.T) {
+	c, err := ParseConfig("gw.yaml", []byte(validConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Grace != DefaultGrace || c.Network != DefaultNetwork || c.WireGuard.ListenPort != DefaultListenPort {
+		t.Errorf("defaults: grace %v network %v port %d", c.Grace, c.Network, c.WireGuard.ListenPort)
+	}
+	if got := c.TargetAddress(1); got != netip.MustParseAddrPort("100.101.0.1:10001") {
+		t.Errorf("TargetAddress(1) = %v", got)
+	}
+	cr := c.Targets[0].Credentials
+	if cr.Header != "Authorization" || cr.Scheme != "bearer" {
+		t.Errorf("credential defaults %+v", cr)
+	}
+	ts := c.hubTargets()
+	if ts[0].AutoApproveTTL != 15*time.Minute || !ts[0].BreakGlass || ts[1].Protocol != "tcp" {
+		t.Errorf("hub targets %+v", ts)
+	}
+}
+
+func TestParseConfigErrors(t *testing.T) {
+	tests := []struct {
+		name, old, new string
+		want           string // file:line: part of the message
+	}{
+		{name: "postgres", old: "protocol: tcp", new: "protocol: postgres", want: "gw.yaml:19: target \"replica\": protocol postgres is not supported yet"},
+		{name: "redis", old: "protocol: tcp", new: "protocol: redis", want: "protocol redis is not supported yet"},
+		{name: "unknown protocol", old: "protocol: tcp", new: "protocol: ftp", want: `protocol "ftp": use http or tcp`},
+		{name: "tcp not read-only", old: "read_only_upstream: true", new: "read_only_upstream: false", want: "gw.yaml:19: target \"replica\": tcp targets need read_only_upstream: true — devenv cannot enforce read-only on opaque bytes"},
+		{name: "tcp upstream", old: "db-replica.internal:5432", new: "db-replica", want: "gw.yaml:20: target \"replica\": upstream \"db-replica\": want host:port"},
+		{name: "http upstream", old: "http://grafana.internal:3000", new: "grafana:3000", want: "gw.yaml:11: target \"grafana\": upstream"},
+		{name: "no max_ttl", old: "max_ttl: 30m", new: "description: x", want: "target \"replica\": set max_ttl"},
+		{name: "no approver", old: "    max_ttl: 30m\n    approver_role: approver\n", new: "    max_ttl: 30m\n", want: "target \"replica\": nobody can approve"},
+		{name: "auto ttl over max", old: "ttl: 15m", new: "ttl: 2h", want: "gw.yaml:16: target \"grafana\": auto_approve.ttl 2h0m0s"},
+		{name: "bad role", old: "role: admin", new: "role: boss", want: "auto_approve.role \"boss\""},
+		{name: "break glass ttl", old: "ttl: 10m", new: "ttl: 0s", want: "break_glass.ttl"},
+		{name: "duplicate name", old: "name: replica", new: "name: grafana", want: "gw.yaml:18: target \"grafana\" is named twice"},
+		{name: "bad name", old: "name: replica", new: "name: Replica DB", want: "target name \"Replica DB\""},
+		{name: "no endpoint", old: "  endpoint: gw.example:51821\n", new: "  listen_port: 51821\n", want: "wireguard.endpoint \"\""},
+		{name: "plain http hub", old: "https://hub.example:8443", new: "http://hub.example:8443", want: "gw.yaml:2: hub.url"},
+		{name: "bad fingerprint", old: fp, new: "abc", want: "gw.yaml:3: hub.fingerprint"},
+		{name: "token and file", old: "token: gw-token", new: "token: a\n  token_file: /t", want: "set one of token and token_file"},
+		{name: "credentials both", old: "{env: GRAFANA_TOKEN}", new: "{env: A, file: /b}", want: "credentials: set one of env and file"},
+		{name: "credentials scheme", old: "{env: GRAFANA_TOKEN}", new: "{env: A, scheme: digest}", want: "credentials.scheme \"digest\""},
+		{name: "tcp credentials", old: "read_only_upstream: true", new: "read_only_upstream: true\n    credentials: {env: X}", want: "tcp targets take no credentials"},
+		{name: "unknown key", old: "state_dir: /tmp/gw", new: "statedir: /tmp/gw", want: "line 7: field statedir not found"},
+		{name: "bad network", old: "state_dir: /tmp/gw", new: "network: 100.101.0.0", want: "gw.yaml:7: network: want a CIDR"},
+		{name: "small network", old: "state_dir: /tmp/gw", new: "network: 100.101.0.0/31", want: "network 100.101.0.0/31 is too small"},
+		{name: "no targets", old: validConfig[strings.Index(validConfig, "targets:"):], new: "targets: []\n", want: "no targets"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text := strings.Replace(validConfig, tt.old, tt.new, 1)
+			if text == validConfig {
+				t.Fatalf("%q is not in the valid config", tt.old)
+			}
+			_, err := ParseConfig("gw.yaml", []byte(text))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v\nwant %q", err, tt.want)
+			}
+			if !errors.Is(err, ErrConfig) {
+				t.Errorf("errors.Is(err, ErrConfig) = false")
+			}
+		})
+	}
+}
+
+func TestCredentialHeaders(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "secret")
+	os.WriteFile(file, []byte("user:pw\n"), 0o600)
+	t.Setenv("TOKEN_VAR", "tok")
+	tests := []struct {
+		name string
+		cr   Credentials
+		want http.Header
+		err  string
+	}{
+		{name: "bearer env", cr: Credentials{Env: "TOKEN_VAR", Header: "Authorization", Scheme: "bearer"},
+			want: http.Header{"Authorization": {"Bearer tok"}}},
+		{name: "basic file", cr: Credentials{File: file, Header: "Authorization", Scheme: "basic"},
+			want: http.Header{"Authorization": {"Basic dXNlcjpwdw=="}}},
+		{name: "raw header", cr: Credentials{Env: "TOKEN_VAR", Header: "x-api-key", Scheme: "raw"},
+			want: http.Header{"X-Api-Key": {"tok"}}},
+		{name: "unset env", cr: Credentials{Env: "NOPE_UNSET", Header: "Authorization", Scheme: "bearer"}, err: "NOPE_UNSET is not set"},
+		{name: "missing file", cr: Credentials{File: filepath.Join(dir, "none"), Header: "Authorization", Scheme: "bearer"}, err: "no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.cr.header()
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("got %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("header (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -1,0 +1,122 @@
+package gateway
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/devenv-dev/devenv/vpn/hubapi"
+)
+
+// validate checks the whole file, recording every problem in v.
+func (c *Config) validate(v *validator) {
+	c.validateHub(v)
+	if !validHostPort(c.WireGuard.Endpoint) {
+		v.errorf([]any{"wireguard", "endpoint"}, "wireguard.endpoint %q: set the host:port developers' access tunnels dial, e.g. gw.example.com:%d",
+			c.WireGuard.Endpoint, DefaultListenPort)
+	}
+	if p := c.WireGuard.ListenPort; p < 1 || p > 65535 {
+		v.errorf([]any{"wireguard", "listen_port"}, "wireguard.listen_port %d: want 1-65535", p)
+	}
+	if c.Network.Bits() > c.Network.Addr().BitLen()-2 {
+		v.errorf([]any{"network"}, "network %s is too small for a gateway and its clients; use e.g. %s", c.Network, DefaultNetwork)
+	}
+	if c.Grace < 0 {
+		v.errorf([]any{"grace"}, "grace %v: want a positive duration such as 30s", c.Grace)
+	}
+	if len(c.Targets) == 0 {
+		v.errorf([]any{"targets"}, "no targets: name at least one under targets:")
+	}
+	if len(c.Targets) > 65535-FirstTargetPort {
+		v.errorf([]any{"targets"}, "%d targets: at most %d", len(c.Targets), 65535-FirstTargetPort)
+	}
+	seen := map[string]bool{}
+	for i := range c.Targets {
+		t := &c.Targets[i]
+		if seen[t.Name] {
+			v.errorf([]any{"targets", i, "name"}, "target %q is named twice", t.Name)
+		}
+		seen[t.Name] = true
+		t.validate(v, i)
+	}
+}
+
+func (c *Config) validateHub(v *validator) {
+	h := c.Hub
+	if !strings.HasPrefix(h.URL, "https://") || !validUpstreamURL(h.URL) {
+		v.errorf([]any{"hub", "url"}, "hub.url %q: want the hub's https:// URL", h.URL)
+	}
+	if !fingerprintRE.MatchString(strings.ToLower(strings.ReplaceAll(h.Fingerprint, ":", ""))) {
+		v.errorf([]any{"hub", "fingerprint"}, "hub.fingerprint: want the hex SHA-256 of the hub's certificate (devenv hub serve prints it)")
+	}
+	if (h.Token == "") == (h.TokenFile == "") {
+		v.errorf([]any{"hub"}, "hub: set one of token and token_file (the gateway token from the hub)")
+	}
+}
+
+// validate checks the i-th target.
+func (t *TargetConfig) validate(v *validator, i int) {
+	at := func(k ...any) []any { return append([]any{"targets", i}, k...) }
+	if !targetNameRE.MatchString(t.Name) {
+		v.errorf(at("name"), "target name %q: use lowercase letters, digits, _ and -", t.Name)
+	}
+	what := fmt.Sprintf("target %q", t.Name)
+	switch t.Protocol {
+	case hubapi.ProtocolHTTP:
+		if !validUpstreamURL(t.Upstream) {
+			v.errorf(at("upstream"), "%s: upstream %q: want an http:// or https:// URL", what, t.Upstream)
+		}
+	case hubapi.ProtocolTCP:
+		if !validHostPort(t.Upstream) {
+			v.errorf(at("upstream"), "%s: upstream %q: want host:port", what, t.Upstream)
+		}
+		if !t.ReadOnlyUpstream {
+			v.errorf(at("protocol"), "%s: tcp targets need read_only_upstream: true — devenv cannot enforce read-only on opaque bytes, "+
+				"so point it at an upstream that refuses writes itself (a read replica, a read-only login)", what)
+		}
+		if t.Credentials != nil {
+			v.errorf(at("credentials"), "%s: tcp targets take no credentials: the bytes are relayed as they are", what)
+		}
+	case hubapi.ProtocolPostgres, hubapi.ProtocolRedis:
+		v.errorf(at("protocol"), "%s: protocol %s is not supported yet; use http, or tcp with a read-only upstream", what, t.Protocol)
+	default:
+		v.errorf(at("protocol"), "%s: protocol %q: use http or tcp", what, t.Protocol)
+	}
+	t.validatePolicy(v, at, what)
+	if cr := t.Credentials; cr != nil {
+		cr.validate(v, at, what)
+	}
+}
+
+func (t *TargetConfig) validatePolicy(v *validator, at func(...any) []any, what string) {
+	if t.MaxTTL <= 0 {
+		v.errorf(at("max_ttl"), "%s: set max_ttl, the longest grant, e.g. 1h", what)
+	}
+	if t.ApproverRole != "" && !validRole(t.ApproverRole) {
+		v.errorf(at("approver_role"), "%s: approver_role %q: use developer, approver or admin", what, t.ApproverRole)
+	}
+	if len(t.Approvers) == 0 && t.ApproverRole == "" && t.AutoApprove == nil {
+		v.errorf(at(), "%s: nobody can approve: set approvers, approver_role or auto_approve", what)
+	}
+	if a := t.AutoApprove; a != nil {
+		if !validRole(a.Role) {
+			v.errorf(at("auto_approve", "role"), "%s: auto_approve.role %q: use developer, approver or admin", what, a.Role)
+		}
+		if a.TTL <= 0 || a.TTL > t.MaxTTL {
+			v.errorf(at("auto_approve", "ttl"), "%s: auto_approve.ttl %v: want a duration up to max_ttl (%v)", what, a.TTL, t.MaxTTL)
+		}
+	}
+	if b := t.BreakGlass; b != nil && (b.TTL <= 0 || b.TTL > t.MaxTTL) {
+		v.errorf(at("break_glass", "ttl"), "%s: break_glass.ttl %v: want a short duration up to max_ttl (%v)", what, b.TTL, t.MaxTTL)
+	}
+}
+
+func (cr *Credentials) validate(v *validator, at func(...any) []any, what string) {
+	if (cr.Env == "") == (cr.File == "") {
+		v.errorf(at("credentials"), "%s: credentials: set one of env and file", what)
+	}
+	switch cr.Scheme {
+	case "bearer", "basic", "raw":
+	default:
+		v.errorf(at("credentials", "scheme"), "%s: credentials.scheme %q: use bearer, basic or raw", what, cr.Scheme)
+	}
+}

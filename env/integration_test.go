@@ -128,7 +128,7 @@ services:
     healthcheck: {test: ["CMD", "/app", "health"], interval: 1s, timeout: 1s, retries: 30}
   db:
     image: IMAGE
-    command: ["-fail-after", "300ms"]
+    command: ["-fail-after", "1500ms"]
     healthcheck: {test: ["CMD", "/app", "health"], interval: 1s, timeout: 1s, retries: 30}
     environment: {TESTSVC_READY_AFTER: 1h}
   api:

@@ -253,6 +253,7 @@ func (r *run) await(ctx context.Context, st Step, s *serviceState) {
 		}
 	default:
 	}
+	defer r.recheck(ctx, s)()
 	select {
 	case <-ready:
 		emit(r.rep, KindService, st.Service, what, "")
@@ -271,5 +272,49 @@ func (r *run) await(ctx context.Context, st Step, s *serviceState) {
 			return
 		}
 		r.culprit(ctx, s, "did not become ready in time ("+context.Cause(ctx).Error()+")")
+	}
+}
+
+// recheckEvery is how often a service still awaited is inspected, in case an
+// event was lost: a safety net under the event stream, not the mechanism.
+const recheckEvery = 2 * time.Second
+
+// recheck inspects the service's container now and then until the returned
+// stop is called, and feeds what it sees into the service's signals.
+func (r *run) recheck(ctx context.Context, s *serviceState) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		t := time.NewTicker(recheckEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				return
+			}
+			id := s.containerID()
+			if id == "" {
+				continue
+			}
+			if c, err := r.eng.ContainerInspect(ctx, id); err == nil {
+				applyInspected(s, c)
+			}
+		}
+	}()
+	return cancel
+}
+
+func applyInspected(s *serviceState, c engine.Container) {
+	switch c.State {
+	case "running":
+		s.started.fire()
+	case "exited", "dead":
+		s.markExited(c.ExitCode)
+	}
+	switch c.Health {
+	case "healthy":
+		s.healthy.fire()
+	case "unhealthy":
+		s.unhealthy.fire()
 	}
 }

@@ -127,9 +127,10 @@ services:
 // exactly one container in the expected state.
 func assertConverged(t *testing.T, dir, project string) {
 	t.Helper()
-	out, code := run(t, dir, "up")
+	out, code := run(t, dir, "up", "--timeout", "60s")
 	if code != 0 {
-		t.Fatalf("converging up: exit %d\n%s", code, out)
+		plan, _ := run(t, dir, "up", "--dry-run")
+		t.Fatalf("converging up: exit %d\n%s\nplan now:\n%s", code, out, plan)
 	}
 	out, code = run(t, dir, "--progress", "json", "up")
 	if code != 0 {

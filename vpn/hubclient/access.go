@@ -13,9 +13,19 @@ import (
 // about 25 s, as for the netmap.
 const grantWaitTimeout = netMapTimeout
 
-// ErrSelfApproval is the hub's refusal to let anyone approve their own
-// request.
-const ErrSelfApproval Code = "self_approval"
+// Codes of production access answers (besides forbidden, key_taken and
+// address_space_full).
+const (
+	ErrTargetUnknown  Code = "target_unknown"
+	ErrTooLong        Code = "too_long" // more time than the target allows
+	ErrRequestUnknown Code = "request_unknown"
+	ErrNotPending     Code = "not_pending" // decided already
+	ErrSelfApproval   Code = "self_approval"
+	ErrNotApprover    Code = "not_approver"
+	ErrNoBreakGlass   Code = "no_break_glass"
+	ErrPending        Code = "pending"     // Grant: the request waits for an approver
+	ErrGrantEnded     Code = "grant_ended" // Grant: denied, lapsed, revoked or expired
+)
 
 // Request states for Requests.
 const (

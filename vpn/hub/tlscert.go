@@ -18,6 +18,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/devenv-dev/devenv/vpn/internal/atomicfile"
 )
 
 // Names of the generated certificate and key in the data directory.
@@ -65,10 +67,10 @@ func ensureSelfSigned(certFile, keyFile, host string) error {
 	}
 	// The key goes first and the certificate last: a crash in between
 	// leaves no certificate, so the next start makes a fresh pair.
-	if err := writeAtomic(keyFile, keyPEM, 0o600); err != nil {
+	if err := atomicfile.Write(keyFile, keyPEM, 0o600); err != nil {
 		return err
 	}
-	return writeAtomic(certFile, certPEM, 0o644)
+	return atomicfile.Write(certFile, certPEM, 0o644)
 }
 
 func selfSigned(host string) (certPEM, keyPEM []byte, err error) {
@@ -105,29 +107,4 @@ func selfSigned(host string) (certPEM, keyPEM []byte, err error) {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), nil
-}
-
-// writeAtomic writes a file that is either complete or absent.
-func writeAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -42,15 +42,11 @@ Running containers are not touched; the next "devenv up" recreates exactly the
 services whose image changed.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			p, eng, err := g.open(ctx)
+			p, eng, prog, err := g.openWithProgress(ctx)
 			if err != nil {
 				return err
 			}
 			defer eng.Close()
-			prog, err := g.newProgress()
-			if err != nil {
-				return err
-			}
 			puller, pins, err := pullSetup(g, p, eng, parallel, prog)
 			if err != nil {
 				return err

@@ -19,15 +19,11 @@ func newLifecycleCmd(g *globals, verb string) *cobra.Command {
 		Short: lifecycleDoc[verb] + " (all when none is named)",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			p, eng, err := g.open(ctx)
+			p, eng, prog, err := g.openWithProgress(ctx)
 			if err != nil {
 				return err
 			}
 			defer eng.Close()
-			prog, err := g.newProgress()
-			if err != nil {
-				return err
-			}
 			defer prog.Close()
 			o.Services, o.Progress = args, prog
 			switch verb {

@@ -128,6 +128,7 @@ Global options (-f, -p, --progress) go before the command: devenv -f other.yaml 
 		newPsCmd(g), newLogsCmd(g), newExecCmd(g), newConfigCmd(g), newLockCmd(g), newOutdatedCmd(g),
 		newHubCmd(g),
 		newVPNCmd(g),
+		newAccessCmd(g),
 	)
 	return root
 }
@@ -168,6 +169,20 @@ func (g *globals) open(ctx context.Context) (*config.Project, *engine.Docker, er
 		return nil, nil, err
 	}
 	return p, eng, nil
+}
+
+// openWithProgress is open plus the progress renderer the flags ask for.
+func (g *globals) openWithProgress(ctx context.Context) (*config.Project, *engine.Docker, progress, error) {
+	prog, err := g.newProgress()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	p, eng, err := g.open(ctx)
+	if err != nil {
+		prog.Close()
+		return nil, nil, nil, err
+	}
+	return p, eng, prog, nil
 }
 
 // connect opens the Docker Engine.

@@ -60,15 +60,11 @@ func validPull(p string) error {
 
 func runUp(cmd *cobra.Command, g *globals, o env.UpOptions, attach bool, parallel int) error {
 	ctx := cmd.Context()
-	p, eng, err := g.open(ctx)
+	p, eng, prog, err := g.openWithProgress(ctx)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	prog, err := g.newProgress()
-	if err != nil {
-		return err
-	}
 	if !o.DryRun {
 		o.Progress = prog
 	}

@@ -15,6 +15,7 @@ import (
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
 	"github.com/devenv-dev/devenv/vpn"
+	"github.com/devenv-dev/devenv/vpn/internal/atomicfile"
 )
 
 // ErrNoKey means this machine holds no key for a grant: it was requested
@@ -121,24 +122,13 @@ func (s KeyStore) commit(staged, id string) error {
 
 func (s KeyStore) discard(staged string) { _ = os.Remove(staged) }
 
-// writeSecret creates path (in dir, made 0700) with mode 0600 and data.
+// writeSecret writes path (in dir, made 0700) whole, with mode 0600 from
+// the start.
 func writeSecret(dir, path string, data []byte) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("creating %s: %w", dir, err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o600) // whatever the umask
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(path)
+	if err := atomicfile.Write(path, data, 0o600); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil

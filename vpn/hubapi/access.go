@@ -34,14 +34,36 @@ type Target struct {
 	Gateway     string        `json:"gateway"`
 	MaxTTL      time.Duration `json:"max_ttl"`
 	// Approvers may approve: user names, and/or every user of ApproverRole.
+	// With neither, every user of role approver may; admins always may, and
+	// developers and the requester never do.
 	Approvers    []string `json:"approvers,omitempty"`
 	ApproverRole Role     `json:"approver_role,omitempty"`
-	// AutoApproveRole's requests are granted at once, up to AutoApproveTTL.
+	// AutoApproveRole's requests are granted at once, up to AutoApproveTTL
+	// (MaxTTL when 0).
 	AutoApproveRole Role          `json:"auto_approve_role,omitempty"`
 	AutoApproveTTL  time.Duration `json:"auto_approve_ttl,omitempty"`
-	// BreakGlass allows --emergency: granted at once, capped at BreakGlassTTL, flagged.
+	// BreakGlass allows --emergency: granted at once, capped at BreakGlassTTL
+	// (DefaultBreakGlassTTL when 0, and never above MaxTTL), flagged.
 	BreakGlass    bool          `json:"break_glass,omitempty"`
 	BreakGlassTTL time.Duration `json:"break_glass_ttl,omitempty"`
+	// Port is the port of the target's listener on the gateway's tunnel
+	// address. A gateway may choose it in RegisterTargets; when it leaves it
+	// 0, the hub assigns TargetPortBase+i, i being the target's index in
+	// RegisterTargets.Targets, and GET PathTargets reports the port in force.
+	// Grant.Gateway.TargetAddress is the gateway's tunnel address and this port.
+	Port int `json:"port,omitempty"`
+}
+
+// TargetPortBase is the first port the hub assigns to targets a gateway
+// registers without a Port.
+const TargetPortBase = 10000
+
+// TargetPort is the port of targets[i] as the hub assigns it.
+func TargetPort(targets []Target, i int) int {
+	if targets[i].Port != 0 {
+		return targets[i].Port
+	}
+	return TargetPortBase + i
 }
 
 // RegisterTargets is what a gateway announces on start.
@@ -142,7 +164,8 @@ type GatewayGrants struct {
 
 // AuditRecord is one entry of the hub's append-only, hash-chained audit log.
 // Hash = hex SHA-256 over PrevHash and the record's other fields in a fixed
-// encoding; the first record's PrevHash is "".
+// encoding (see AuditHash); the first record's PrevHash is "". VerifyAudit
+// checks a run of records.
 type AuditRecord struct {
 	Seq       uint64            `json:"seq"`
 	Time      time.Time         `json:"time"`

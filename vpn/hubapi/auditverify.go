@@ -1,0 +1,106 @@
+package hubapi
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultBreakGlassTTL caps an emergency grant of a target that sets no
+// BreakGlassTTL.
+const DefaultBreakGlassTTL = 15 * time.Minute
+
+// AuditHash is the hash a record must carry: hex SHA-256 over the record's
+// canonical encoding, which is a sequence of netstrings (the decimal byte
+// length, ':', the bytes, ',') of, in this order:
+//
+//	PrevHash
+//	Seq in decimal
+//	Time in UTC as RFC 3339 with nanoseconds (time.RFC3339Nano)
+//	Actor, Action, Target, RequestID, Verdict
+//	the number of Detail entries in decimal
+//	each Detail key and its value, keys in byte order
+//
+// Hash itself is not part of the encoding. Netstrings make the encoding
+// unambiguous whatever bytes the fields hold.
+func AuditHash(r AuditRecord) string {
+	var b strings.Builder
+	field := func(s string) {
+		b.WriteString(strconv.Itoa(len(s)))
+		b.WriteByte(':')
+		b.WriteString(s)
+		b.WriteByte(',')
+	}
+	field(r.PrevHash)
+	field(strconv.FormatUint(r.Seq, 10))
+	field(r.Time.UTC().Format(time.RFC3339Nano))
+	for _, s := range []string{r.Actor, r.Action, r.Target, r.RequestID, r.Verdict} {
+		field(s)
+	}
+	keys := make([]string, 0, len(r.Detail))
+	for k := range r.Detail {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	field(strconv.Itoa(len(keys)))
+	for _, k := range keys {
+		field(k)
+		field(r.Detail[k])
+	}
+	sum := sha256.Sum256([]byte(b.String()))
+	return hex.EncodeToString(sum[:])
+}
+
+// AuditError says where a run of audit records breaks.
+type AuditError struct {
+	Index   int    // position in the slice given to VerifyAudit
+	Seq     uint64 // the record's Seq
+	Problem string
+}
+
+func (e *AuditError) Error() string {
+	return fmt.Sprintf("audit record %d: %s", e.Seq, e.Problem)
+}
+
+// VerifyAudit checks a contiguous run of audit records as the hub returns
+// them (all of them, or every record from some point on): each record's
+// hash matches its content, Seq counts up by one, and each PrevHash is the
+// hash of the record before it; a run starting at Seq 1 starts with an
+// empty PrevHash. It reports the first problem as an *AuditError naming
+// the record. A run filtered by target has gaps by design; verify
+// unfiltered runs. Rewriting every record after an edit goes unnoticed
+// unless the caller compares the last hash with one kept elsewhere.
+func VerifyAudit(records []AuditRecord) error {
+	for i, r := range records {
+		fail := func(format string, args ...any) error {
+			return &AuditError{Index: i, Seq: r.Seq, Problem: fmt.Sprintf(format, args...)}
+		}
+		if AuditHash(r) != r.Hash {
+			return fail("hash does not match its content (edited?)")
+		}
+		if i == 0 {
+			if r.Seq == 1 && r.PrevHash != "" {
+				return fail("the first record has a previous hash (records before it removed?)")
+			}
+			continue
+		}
+		prev := records[i-1]
+		switch {
+		case r.Seq <= prev.Seq:
+			return fail("comes after record %d (reordered?)", prev.Seq)
+		case r.Seq > prev.Seq+1 && slices.ContainsFunc(records[i+1:], func(l AuditRecord) bool { return l.Seq == prev.Seq+1 }):
+			return fail("comes before record %d (reordered?)", prev.Seq+1)
+		case r.Seq == prev.Seq+2:
+			return fail("follows record %d: record %d is missing (removed?)", prev.Seq, prev.Seq+1)
+		case r.Seq > prev.Seq+2:
+			return fail("follows record %d: records %d to %d are missing (removed?)", prev.Seq, prev.Seq+1, r.Seq-1)
+		case r.PrevHash != prev.Hash:
+			return fail("previous hash does not match record %d (removed or reordered?)", prev.Seq)
+		}
+	}
+	return nil
+}

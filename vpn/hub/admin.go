@@ -21,12 +21,17 @@ import (
 //	POST   /v1/invites             InviteOptions {"user","ttl" (ns),"uses"} -> CreatedInvite
 //	GET    /v1/devices             -> []hubapi.Device (revoked ones included)
 //	POST   /v1/devices/revoke      hubapi.RevokeRequest -> 204
+//	GET    /v1/gateways            -> []Gateway
+//	POST   /v1/gateways            {"name"} -> CreatedGateway (the token, shown once)
+//	GET    /v1/audit               -> []hubapi.AuditRecord (all of them, in order)
 //	GET    /metrics                -> Prometheus text
 const (
 	adminUsers   = "/v1/users"
 	adminInvites = "/v1/invites"
 	adminDevices = "/v1/devices"
 	adminRevoke  = "/v1/devices/revoke"
+	adminGateway = "/v1/gateways"
+	adminAudit   = "/v1/audit"
 )
 
 // addUserRequest is the body of POST /v1/users.
@@ -60,6 +65,9 @@ func (h *Hub) adminHandler() http.Handler {
 	mux.Handle("POST "+adminInvites, h.handle(h.adminCreateInvite))
 	mux.Handle("GET "+adminDevices, h.handle(h.serveDevices))
 	mux.Handle("POST "+adminRevoke, h.handle(h.serveRevoke))
+	mux.Handle("GET "+adminGateway, h.handle(h.adminListGateways))
+	mux.Handle("POST "+adminGateway, h.handle(h.adminAddGateway))
+	mux.Handle("GET "+adminAudit, h.handle(h.adminExportAudit))
 	mux.HandleFunc("GET "+hubapi.PathMetrics, h.serveMetrics)
 	mux.Handle("/", h.handle(notFound))
 	return mux
@@ -108,5 +116,41 @@ func (h *Hub) adminCreateInvite(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, inv)
+	return nil
+}
+
+// addGatewayRequest is the body of POST /v1/gateways.
+type addGatewayRequest struct {
+	Name string `json:"name"`
+}
+
+func (h *Hub) adminAddGateway(w http.ResponseWriter, r *http.Request) error {
+	var req addGatewayRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	gw, err := h.AddGateway(req.Name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, gw)
+	return nil
+}
+
+func (h *Hub) adminListGateways(w http.ResponseWriter, _ *http.Request) error {
+	gws, err := h.Gateways()
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, nonNil(gws))
+	return nil
+}
+
+func (h *Hub) adminExportAudit(w http.ResponseWriter, _ *http.Request) error {
+	recs, err := h.ExportAudit()
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, recs)
 	return nil
 }

@@ -71,6 +71,24 @@ func (c *AdminClient) Revoke(ctx context.Context, id string) error {
 	return c.do(ctx, http.MethodPost, adminRevoke, hubapi.RevokeRequest{ID: id}, nil)
 }
 
+// AddGateway creates a gateway identity; the token is shown only now.
+func (c *AdminClient) AddGateway(ctx context.Context, name string) (CreatedGateway, error) {
+	var gw CreatedGateway
+	return gw, c.do(ctx, http.MethodPost, adminGateway, addGatewayRequest{Name: name}, &gw)
+}
+
+// Gateways lists the gateways.
+func (c *AdminClient) Gateways(ctx context.Context) ([]Gateway, error) {
+	var gws []Gateway
+	return gws, c.do(ctx, http.MethodGet, adminGateway, nil, &gws)
+}
+
+// Audit exports every audit record, in order.
+func (c *AdminClient) Audit(ctx context.Context) ([]hubapi.AuditRecord, error) {
+	var recs []hubapi.AuditRecord
+	return recs, c.do(ctx, http.MethodGet, adminAudit, nil, &recs)
+}
+
 func (c *AdminClient) do(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {

@@ -33,6 +33,7 @@ func (h *Hub) apiHandler() http.Handler {
 	mux.Handle("GET "+hubapi.PathDevices, h.handle(h.adminOnly(h.serveDevices)))
 	mux.Handle("POST "+hubapi.PathRevoke, h.handle(h.adminOnly(h.serveRevoke)))
 	mux.HandleFunc("GET "+hubapi.PathMetrics, h.serveMetrics)
+	h.accessRoutes(mux)
 	mux.Handle("/", h.handle(notFound))
 	return h.counted(mux)
 }

@@ -68,6 +68,12 @@ type Options struct {
 	// starts, so the hub routes between devices.
 	EnableForwarding bool
 	Logger           *slog.Logger // default: discard
+	// RequestWindow is how long an access request waits for a decision
+	// before it lapses; default 15 minutes.
+	RequestWindow time.Duration
+	// Webhook, when set, receives Slack-compatible JSON ({"text": "…"})
+	// about new access requests, emergency grants, approvals and denials.
+	Webhook string
 
 	pollTimeout time.Duration // tests shorten long-polls
 }
@@ -85,6 +91,10 @@ type Hub struct {
 	adminLn     net.Listener
 	changes     changes
 	metrics     metrics
+
+	accessChanges changes   // the access version: requests, grants, gateways
+	deadlines     deadlines // lapse and expiry timers of access requests
+	webhook       *webhook
 
 	// applyMu makes a store commit and its application to the device one
 	// step, so the device sees peer changes in commit order.
@@ -119,10 +129,17 @@ func New(opts Options) (*Hub, error) {
 	if h.db, err = openStore(filepath.Join(opts.DataDir, storeName)); err != nil {
 		return nil, err
 	}
+	h.webhook = newWebhook(opts.Webhook, opts.Logger)
 	if err := h.init(); err != nil {
 		h.closeListeners()
 		h.db.Close()
 		return nil, err
+	}
+	if err := h.startAccess(); err != nil {
+		h.deadlines.stop()
+		h.closeListeners()
+		h.db.Close()
+		return nil, fmt.Errorf("reading access requests: %w", err)
 	}
 	return h, nil
 }
@@ -183,6 +200,9 @@ func withDefaults(o Options) (Options, error) {
 	}
 	if o.pollTimeout == 0 {
 		o.pollTimeout = pollTimeout
+	}
+	if o.RequestWindow <= 0 {
+		o.RequestWindow = DefaultRequestWindow
 	}
 	return o, nil
 }
@@ -266,6 +286,8 @@ func (h *Hub) Close() error {
 		stop(errShutdown)
 		<-served
 	}
+	h.deadlines.stop()
+	h.webhook.close()
 	h.closeListeners()
 	return h.db.Close()
 }

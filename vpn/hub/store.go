@@ -27,6 +27,17 @@ import (
 //	names    user "\x00" device name -> device id (live devices only)
 //	keys     public key -> device id (live devices only)
 //	tokens   hex SHA-256 of a device token -> device id
+//
+// Production access (access*.go, gateways*.go, audit*.go):
+//
+//	gateways    name -> gatewayRecord
+//	gwtokens    hex SHA-256 of a gateway token -> gateway name
+//	targets     name -> targetRecord
+//	requests    id -> requestRecord (every request stays, whatever its state)
+//	reqkeys     public key -> request id (a key serves one request, ever)
+//	grantleases gateway name "\x00" address bytes -> request id (active grants)
+//	audit       Seq as 8 bytes big-endian -> hubapi.AuditRecord
+//	meta        access -> uint64 (access version: requests, grants, gateways)
 var (
 	bucketMeta    = []byte("meta")
 	bucketUsers   = []byte("users")
@@ -37,8 +48,18 @@ var (
 	bucketKeys    = []byte("keys")
 	bucketTokens  = []byte("tokens")
 
+	bucketGateways    = []byte("gateways")
+	bucketGWTokens    = []byte("gwtokens")
+	bucketTargets     = []byte("targets")
+	bucketRequests    = []byte("requests")
+	bucketReqKeys     = []byte("reqkeys")
+	bucketGrantLeases = []byte("grantleases")
+	bucketAudit       = []byte("audit")
+
 	allBuckets = [][]byte{bucketMeta, bucketUsers, bucketInvites, bucketDevices,
-		bucketLeases, bucketNames, bucketKeys, bucketTokens}
+		bucketLeases, bucketNames, bucketKeys, bucketTokens,
+		bucketGateways, bucketGWTokens, bucketTargets, bucketRequests, bucketReqKeys,
+		bucketGrantLeases, bucketAudit}
 
 	keyVersion = []byte("version")
 	keyWGKey   = []byte("wgkey")

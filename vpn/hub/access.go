@@ -1,0 +1,214 @@
+package hub
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
+
+	"github.com/devenv-dev/devenv/vpn/hubapi"
+)
+
+// Production access: developers ask for read-only access to a target a
+// gateway exposes, someone else approves, and the grant lives until its
+// deadline. Every change is one transaction together with its audit
+// record; timers, long-poll wakes and webhooks follow the commit.
+
+// DefaultRequestWindow is how long a request waits for a decision unless
+// Options.RequestWindow says otherwise.
+const DefaultRequestWindow = 15 * time.Minute
+
+// requestRecord is a request as stored: the wire form and what only the
+// hub and the gateway need.
+type requestRecord struct {
+	hubapi.Request
+	PublicKey     string    `json:"public_key"`
+	Gateway       string    `json:"gateway"`
+	Protocol      string    `json:"protocol"`
+	Port          int       `json:"port"`                     // the target's port when requested
+	ClientAddress string    `json:"client_address,omitempty"` // a single address; set while approved
+	LapseAt       time.Time `json:"lapse_at"`                 // when a pending request lapses
+}
+
+// deadline is when the request next changes by itself; zero if never.
+func (r requestRecord) deadline() time.Time {
+	switch r.State {
+	case hubapi.StatePending:
+		return r.LapseAt
+	case hubapi.StateApproved:
+		return r.NotAfter
+	}
+	return time.Time{}
+}
+
+// caller is the user behind a device token.
+type caller struct {
+	user string
+	role hubapi.Role
+}
+
+func callerOf(tx *bolt.Tx, token string) (caller, error) {
+	d, err := deviceByToken(tx, token)
+	if err != nil {
+		return caller{}, err
+	}
+	if d.Revoked {
+		return caller{}, ErrRevoked
+	}
+	role := userRole(tx, d.User)
+	if role == "" {
+		return caller{}, ErrUnauthorized
+	}
+	return caller{user: d.User, role: role}, nil
+}
+
+// mayApprove reports whether c may decide requests for t (their own aside).
+func mayApprove(c caller, t hubapi.Target) bool {
+	switch c.role {
+	case hubapi.RoleAdmin:
+		return true
+	case hubapi.RoleApprover:
+		if slices.Contains(t.Approvers, c.user) {
+			return true
+		}
+		role := t.ApproverRole
+		if role == "" && len(t.Approvers) == 0 {
+			role = hubapi.RoleApprover
+		}
+		return role == hubapi.RoleApprover
+	}
+	return false
+}
+
+// checkDecider refuses c deciding r (approve or deny) unless allowed.
+func checkDecider(c caller, r requestRecord, t hubapi.Target, known bool) error {
+	switch {
+	case c.user == r.Requester:
+		return ErrSelfApproval.with("request %s is yours; nobody decides their own request, ask another approver of %s", r.ID, r.Target)
+	case c.role == hubapi.RoleDeveloper:
+		return ErrForbidden.with("deciding access requests needs the approver or admin role; %s is a developer", c.user)
+	case c.role == hubapi.RoleAdmin:
+		return nil
+	case !known || !mayApprove(c, t):
+		return ErrNotApprover.with("%s may not decide access to %s; its approvers are %s", c.user, r.Target, approverList(t))
+	}
+	return nil
+}
+
+// approverList says who may approve access to t, for messages.
+func approverList(t hubapi.Target) string {
+	var who []string
+	if len(t.Approvers) > 0 {
+		who = append(who, strings.Join(t.Approvers, ", "))
+	}
+	if t.ApproverRole != "" {
+		who = append(who, "every "+string(t.ApproverRole))
+	} else if len(t.Approvers) == 0 {
+		who = append(who, "every approver")
+	}
+	return strings.Join(append(who, "and admins"), ", ")
+}
+
+// accessEffects are what a committed access change asks of the hub.
+type accessEffects struct {
+	changed bool                 // the access version advances: long-polls wake
+	arm     map[string]time.Time // request id -> deadline to (re)arm
+	disarm  []string             // request ids whose timers go
+	notify  []string             // webhook messages
+}
+
+func (fx *accessEffects) armAt(id string, at time.Time) {
+	if fx.arm == nil {
+		fx.arm = map[string]time.Time{}
+	}
+	fx.arm[id] = at
+}
+
+// accessUpdate runs fn in one write transaction. When fn changed state, the
+// access version advances in the same transaction; after the commit timers
+// are armed, long-polls wake and webhooks go out.
+func (h *Hub) accessUpdate(fn func(tx *bolt.Tx, fx *accessEffects) error) error {
+	var fx accessEffects
+	var v uint64
+	err := h.db.Update(func(tx *bolt.Tx) error {
+		fx, v = accessEffects{}, 0
+		if err := fn(tx, &fx); err != nil || !fx.changed {
+			return err
+		}
+		v = accessVersion(tx) + 1
+		return tx.Bucket(bucketMeta).Put(keyAccessVersion, binary.BigEndian.AppendUint64(nil, v))
+	})
+	if err != nil {
+		return err
+	}
+	if v > 0 {
+		h.accessChanges.advance(v)
+	}
+	for _, id := range fx.disarm {
+		h.deadlines.disarm(id)
+	}
+	for id, at := range fx.arm {
+		h.deadlines.arm(id, at, h.onDeadline)
+	}
+	for _, text := range fx.notify {
+		h.webhook.send(text)
+	}
+	return nil
+}
+
+var keyAccessVersion = []byte("access")
+
+// accessVersion is the access version committed in tx.
+func accessVersion(tx *bolt.Tx) uint64 {
+	raw := tx.Bucket(bucketMeta).Get(keyAccessVersion)
+	if len(raw) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(raw)
+}
+
+func getRequest(tx *bolt.Tx, id string) (requestRecord, error) {
+	var r requestRecord
+	ok, err := getJSON(tx.Bucket(bucketRequests), id, &r)
+	if err == nil && !ok {
+		err = ErrRequestUnknown.with("no request %q; list them with devenv access list", id)
+	}
+	return r, err
+}
+
+func putRequest(tx *bolt.Tx, fx *accessEffects, r requestRecord) error {
+	fx.changed = true
+	return putJSON(tx.Bucket(bucketRequests), r.ID, r)
+}
+
+func allRequests(tx *bolt.Tx) ([]requestRecord, error) {
+	var out []requestRecord
+	err := tx.Bucket(bucketRequests).ForEach(func(k, v []byte) error {
+		var r requestRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("reading request %q: %w", k, err)
+		}
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+// checkAccessRequest validates what needs no store.
+func checkAccessRequest(req hubapi.AccessRequest) error {
+	if strings.TrimSpace(req.Reason) == "" {
+		return ErrBadRequest.with("give a reason (--reason): approvers and the audit trail need it")
+	}
+	if req.For <= 0 {
+		return ErrBadRequest.with("give how long access is needed (--for), e.g. 30m")
+	}
+	if _, err := wgtypes.ParseKey(req.PublicKey); err != nil {
+		return ErrBadRequest.with("public key: not a base64 WireGuard key")
+	}
+	return nil
+}

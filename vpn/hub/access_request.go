@@ -1,0 +1,186 @@
+package hub
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/devenv-dev/devenv/vpn/hubapi"
+)
+
+// Approver names that are not users.
+const (
+	approverAuto      = "auto"      // auto-approval by the target's AutoApproveRole
+	approverEmergency = "emergency" // break-glass
+	actorHub          = "hub"
+)
+
+// CreateRequest records a request of the token's user. It is granted at
+// once when it is an emergency on a break-glass target, or when the user's
+// role is the target's AutoApproveRole; otherwise it waits for an approver
+// until the request window passes, and the webhook tells approvers.
+func (h *Hub) CreateRequest(token string, req hubapi.AccessRequest) (hubapi.Request, error) {
+	if err := checkAccessRequest(req); err != nil {
+		return hubapi.Request{}, err
+	}
+	var r requestRecord
+	err := h.accessUpdate(func(tx *bolt.Tx, fx *accessEffects) error {
+		c, err := callerOf(tx, token)
+		if err != nil {
+			return err
+		}
+		t, err := requestableTarget(tx, req)
+		if err != nil {
+			return err
+		}
+		keys := tx.Bucket(bucketReqKeys)
+		if keys.Get([]byte(req.PublicKey)) != nil {
+			return ErrKeyTaken.with("this public key served an earlier request; make a fresh key pair for every request")
+		}
+		now := time.Now().UTC()
+		r = requestRecord{
+			Request: hubapi.Request{ID: newID(), Requester: c.user, Target: t.Name, For: req.For, Reason: req.Reason,
+				Emergency: req.Emergency, State: hubapi.StatePending, Created: now},
+			PublicKey: req.PublicKey, Gateway: t.Gateway, Protocol: t.Protocol, Port: t.Port,
+			LapseAt: now.Add(h.opts.RequestWindow),
+		}
+		if err := keys.Put([]byte(req.PublicKey), []byte(r.ID)); err != nil {
+			return err
+		}
+		if err := appendAudit(tx, requestAudit(r)); err != nil {
+			return err
+		}
+		return h.routeRequest(tx, fx, &r, c, t, now)
+	})
+	if err != nil {
+		return hubapi.Request{}, err
+	}
+	h.log.Info("access requested", "request", r.ID, "user", r.Requester, "target", r.Target, "for", r.For, "state", r.State)
+	return r.Request, nil
+}
+
+// requestableTarget finds the target of req and checks the time asked for.
+func requestableTarget(tx *bolt.Tx, req hubapi.AccessRequest) (hubapi.Target, error) {
+	t, ok, err := getTarget(tx, req.Target)
+	switch {
+	case err != nil:
+		return t, err
+	case !ok:
+		return t, ErrTargetUnknown.with("no target %q; list them with devenv access targets", req.Target)
+	case req.For > t.MaxTTL:
+		return t, ErrTooLong.with("target %s allows at most %s; ask for --for %s or less", t.Name, t.MaxTTL, t.MaxTTL)
+	case req.Emergency && !t.BreakGlass:
+		return t, ErrNoBreakGlass.with("target %s does not allow emergency access; request it without --emergency and ask an approver", t.Name)
+	}
+	return t, nil
+}
+
+func requestAudit(r requestRecord) hubapi.AuditRecord {
+	d := map[string]string{"for": r.For.String(), "reason": r.Reason, "public_key": r.PublicKey}
+	if r.Emergency {
+		d["emergency"] = "true"
+	}
+	return hubapi.AuditRecord{Time: r.Created, Actor: r.Requester, Action: "request", Target: r.Target, RequestID: r.ID, Detail: d}
+}
+
+// routeRequest grants a new request at once (emergency, auto-approval) or
+// leaves it pending for approvers.
+func (h *Hub) routeRequest(tx *bolt.Tx, fx *accessEffects, r *requestRecord, c caller, t hubapi.Target, now time.Time) error {
+	switch {
+	case r.Emergency:
+		r.For = min(r.For, breakGlassTTL(t))
+		r.Approver = approverEmergency
+		fx.notify = append(fx.notify, fmt.Sprintf(":rotating_light: EMERGENCY access: %s took read-only access to %s for %s: %q (request %s)",
+			r.Requester, r.Target, r.For, r.Reason, r.ID))
+		rec := hubapi.AuditRecord{Time: now, Actor: r.Requester, Action: "emergency", Target: r.Target, RequestID: r.ID,
+			Verdict: "allowed", Detail: map[string]string{"for": r.For.String(), "reason": r.Reason}}
+		if err := appendAudit(tx, rec); err != nil {
+			return err
+		}
+		return h.grantLocked(tx, fx, r, now)
+	case t.AutoApproveRole != "" && c.role == t.AutoApproveRole:
+		r.For = min(r.For, autoApproveTTL(t))
+		r.Approver = approverAuto
+		rec := hubapi.AuditRecord{Time: now, Actor: actorHub, Action: "approve", Target: r.Target, RequestID: r.ID,
+			Verdict: "allowed", Detail: map[string]string{"for": r.For.String(), "rule": "auto_approve_role " + string(t.AutoApproveRole)}}
+		if err := appendAudit(tx, rec); err != nil {
+			return err
+		}
+		return h.grantLocked(tx, fx, r, now)
+	}
+	fx.armAt(r.ID, r.LapseAt)
+	fx.notify = append(fx.notify, fmt.Sprintf("%s asks for read-only access to %s for %s: %q. %s may approve it within %s: devenv access approve %s",
+		r.Requester, r.Target, r.For, r.Reason, approverList(t), h.opts.RequestWindow, r.ID))
+	return putRequest(tx, fx, *r)
+}
+
+func breakGlassTTL(t hubapi.Target) time.Duration {
+	if t.BreakGlassTTL > 0 {
+		return min(t.BreakGlassTTL, t.MaxTTL)
+	}
+	return min(hubapi.DefaultBreakGlassTTL, t.MaxTTL)
+}
+
+func autoApproveTTL(t hubapi.Target) time.Duration {
+	if t.AutoApproveTTL > 0 {
+		return min(t.AutoApproveTTL, t.MaxTTL)
+	}
+	return t.MaxTTL
+}
+
+// Which requests ListRequests returns.
+const (
+	ListPending = "pending" // pending requests the caller may decide
+	ListMine    = "mine"    // the caller's own (the default)
+	ListAll     = "all"     // every request (approvers and admins)
+)
+
+// ListRequests lists requests for the token's user, oldest first.
+func (h *Hub) ListRequests(token, which string) ([]hubapi.Request, error) {
+	var out []hubapi.Request
+	err := h.db.View(func(tx *bolt.Tx) error {
+		c, err := callerOf(tx, token)
+		if err != nil {
+			return err
+		}
+		keep, err := requestFilter(tx, c, which)
+		if err != nil {
+			return err
+		}
+		all, err := allRequests(tx)
+		for _, r := range all {
+			if keep(r) {
+				out = append(out, r.Request)
+			}
+		}
+		return err
+	})
+	slices.SortFunc(out, func(a, b hubapi.Request) int { return cmp.Compare(a.Created.UnixNano(), b.Created.UnixNano()) })
+	return out, err
+}
+
+func requestFilter(tx *bolt.Tx, c caller, which string) (func(requestRecord) bool, error) {
+	switch which {
+	case "", ListMine:
+		return func(r requestRecord) bool { return r.Requester == c.user }, nil
+	case ListPending, ListAll:
+		if c.role == hubapi.RoleDeveloper {
+			return nil, ErrForbidden.with("listing others' requests needs the approver or admin role; list your own with --mine")
+		}
+	default:
+		return nil, ErrBadRequest.with("state=%q: use pending, mine or all", which)
+	}
+	if which == ListAll {
+		return func(requestRecord) bool { return true }, nil
+	}
+	return func(r requestRecord) bool {
+		if r.State != hubapi.StatePending || r.Requester == c.user {
+			return false
+		}
+		t, ok, err := getTarget(tx, r.Target)
+		return err == nil && checkDecider(c, r, t, ok) == nil
+	}, nil
+}

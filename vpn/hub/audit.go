@@ -1,0 +1,182 @@
+package hub
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/devenv-dev/devenv/vpn/hubapi"
+)
+
+// The audit log is append-only and hash-chained (hubapi.AuditHash): each
+// record is written in the transaction of the change it records, so the
+// log and the state never disagree, and a record is never rewritten.
+
+// appendAudit chains rec after the last record inside tx. It sets Seq,
+// PrevHash and Hash, and Time when rec has none.
+func appendAudit(tx *bolt.Tx, rec hubapi.AuditRecord) error {
+	b := tx.Bucket(bucketAudit)
+	rec.Seq, rec.PrevHash = 1, ""
+	if _, raw := b.Cursor().Last(); raw != nil {
+		var last hubapi.AuditRecord
+		if err := json.Unmarshal(raw, &last); err != nil {
+			return fmt.Errorf("reading the last audit record: %w", err)
+		}
+		rec.Seq, rec.PrevHash = last.Seq+1, last.Hash
+	}
+	if rec.Time.IsZero() {
+		rec.Time = time.Now()
+	}
+	rec.Time = rec.Time.UTC()
+	rec.Hash = hubapi.AuditHash(rec)
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	return b.Put(binary.BigEndian.AppendUint64(nil, rec.Seq), raw)
+}
+
+// AuditFilter selects audit records; zero fields select all.
+type AuditFilter struct {
+	Target string    // records of this target only
+	Since  time.Time // records at or after this time
+}
+
+func (f AuditFilter) keep(r hubapi.AuditRecord) bool {
+	return (f.Target == "" || r.Target == f.Target) && !r.Time.Before(f.Since)
+}
+
+// readAudit lists the records tx holds that f keeps, in Seq order.
+func readAudit(tx *bolt.Tx, f AuditFilter) ([]hubapi.AuditRecord, error) {
+	out := []hubapi.AuditRecord{}
+	err := tx.Bucket(bucketAudit).ForEach(func(k, v []byte) error {
+		var r hubapi.AuditRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("reading audit record %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		if f.keep(r) {
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Audit returns audit records to an approver or admin.
+func (h *Hub) Audit(token string, f AuditFilter) ([]hubapi.AuditRecord, error) {
+	var out []hubapi.AuditRecord
+	err := h.db.View(func(tx *bolt.Tx) error {
+		c, err := callerOf(tx, token)
+		if err != nil {
+			return err
+		}
+		if c.role == hubapi.RoleDeveloper {
+			return ErrForbidden.with("reading the audit trail needs the approver or admin role")
+		}
+		out, err = readAudit(tx, f)
+		return err
+	})
+	return out, err
+}
+
+// ExportAudit returns every audit record, for the hub's administrator.
+func (h *Hub) ExportAudit() ([]hubapi.AuditRecord, error) {
+	var out []hubapi.AuditRecord
+	err := h.db.View(func(tx *bolt.Tx) error {
+		var err error
+		out, err = readAudit(tx, AuditFilter{})
+		return err
+	})
+	return out, err
+}
+
+// maxGatewayRecords bounds one upload of gateway audit records.
+const maxGatewayRecords = 10000
+
+// AppendGatewayAudit chains records a gateway sends (connect, disconnect,
+// operation…) with Actor "gateway:NAME", in one transaction. Their Seq,
+// PrevHash and Hash are the hub's to set. A record may name only the
+// gateway's own targets and requests.
+func (h *Hub) AppendGatewayAudit(token string, recs []hubapi.AuditRecord) error {
+	if len(recs) > maxGatewayRecords {
+		return ErrBadRequest.with("%d audit records in one upload; send at most %d at a time", len(recs), maxGatewayRecords)
+	}
+	return h.db.Update(func(tx *bolt.Tx) error {
+		gw, err := gatewayByToken(tx, token)
+		if err != nil {
+			return err
+		}
+		for i, r := range recs {
+			if err := checkGatewayRecord(tx, gw.Name, r); err != nil {
+				return ErrBadRequest.with("audit record %d: %v", i, err)
+			}
+			r.Actor = gatewayActor(gw.Name)
+			if err := appendAudit(tx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func checkGatewayRecord(tx *bolt.Tx, gateway string, r hubapi.AuditRecord) error {
+	if r.Action == "" {
+		return errors.New("no action")
+	}
+	if r.RequestID != "" {
+		req, err := getRequest(tx, r.RequestID)
+		if err != nil {
+			return err
+		}
+		if req.Gateway != gateway {
+			return fmt.Errorf("request %s is not one of gateway %s's", r.RequestID, gateway)
+		}
+	}
+	if t, ok, err := getTarget(tx, r.Target); err != nil {
+		return err
+	} else if ok && t.Gateway != gateway {
+		return fmt.Errorf("target %s is not one of gateway %s's", r.Target, gateway)
+	}
+	return nil
+}
+
+// ReadAudit reads every audit record from the store in dataDir while no
+// hub runs on it (the store allows one process at a time).
+func ReadAudit(dataDir string) ([]hubapi.AuditRecord, error) {
+	path := filepath.Join(dataDir, storeName)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("opening %s: %w", path, errLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	defer db.Close()
+	var out []hubapi.AuditRecord
+	err = db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketAudit) == nil {
+			out = []hubapi.AuditRecord{}
+			return nil
+		}
+		var err error
+		out, err = readAudit(tx, AuditFilter{})
+		return err
+	})
+	return out, err
+}
+
+// LoadAudit reads every audit record of the hub on dataDir: through the
+// admin socket while the hub runs, else from its store.
+func LoadAudit(ctx context.Context, dataDir string) ([]hubapi.AuditRecord, error) {
+	recs, err := NewAdminClient(dataDir).Audit(ctx)
+	if errors.Is(err, ErrNoHub) {
+		return ReadAudit(dataDir)
+	}
+	return recs, err
+}

@@ -1,0 +1,89 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// webhookTimeout bounds one notification.
+const webhookTimeout = 5 * time.Second
+
+// webhook posts Slack-compatible messages ({"text": "…"}) to a URL, each
+// in its own goroutine: a slow or failing receiver is logged and never
+// holds up a request, an approval or the hub's shutdown for long.
+type webhook struct {
+	url    string // "" sends nothing
+	log    *slog.Logger
+	client *http.Client
+	ctx    context.Context // cancelled by close
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	closed  bool           // guarded by mu
+	pending sync.WaitGroup // sends in progress; Add under mu
+}
+
+func newWebhook(url string, log *slog.Logger) *webhook {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &webhook{url: url, log: log, client: &http.Client{Timeout: webhookTimeout}, ctx: ctx, cancel: cancel}
+}
+
+// send posts text in the background.
+func (w *webhook) send(text string) {
+	if w == nil || w.url == "" {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return
+	}
+	w.pending.Add(1)
+	go func() {
+		defer w.pending.Done()
+		if err := w.post(text); err != nil {
+			w.log.Warn("webhook notification failed", "err", err)
+		}
+	}()
+}
+
+func (w *webhook) post(text string) error {
+	body, err := json.Marshal(map[string]string{"text": text})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(w.ctx, http.MethodPost, w.url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := w.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("the webhook answered %s", resp.Status)
+	}
+	return nil
+}
+
+// close cancels sends in progress and waits for them to return.
+func (w *webhook) close() {
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	w.cancel()
+	w.pending.Wait()
+}

@@ -22,6 +22,7 @@ import (
 const (
 	ExitAccessDenied = 6 // request --wait: the request was denied, lapsed or withdrawn
 	ExitAccessEnded  = 7 // connect: the grant expired or was revoked; the message says which and when
+	ExitAuditBroken  = 8 // audit --verify: the hash chain is broken; the message says where
 )
 
 // accessFlags are the flags every access command shares.
@@ -44,7 +45,7 @@ that ends at the deadline, live connections included. Every step is audited.
 You authenticate as the device that joined the network (devenv vpn join).
 
 Exit codes: 6 request --wait was denied or lapsed; 7 connect ended because the grant
-expired or was revoked.`,
+expired or was revoked; 8 audit --verify found the chain broken.`,
 		Example: `  devenv access targets
   devenv access request orders-api --for 30m --reason "bug 1234" --wait
   devenv access connect orders-api`,
@@ -113,10 +114,11 @@ func breakGlass(t hubapi.Target) string {
 	if !t.BreakGlass {
 		return "no"
 	}
-	if t.BreakGlassTTL == 0 {
-		return "yes"
+	ttl := t.BreakGlassTTL
+	if ttl == 0 {
+		ttl = hubapi.DefaultBreakGlassTTL
 	}
-	return "yes, " + shortDuration(min(t.BreakGlassTTL, t.MaxTTL))
+	return "yes, " + shortDuration(min(ttl, t.MaxTTL))
 }
 
 // shortDuration drops zero units: 30m, 1h, 1h30m, 45s.
@@ -367,18 +369,22 @@ func decide(g *globals, f *accessFlags, doing, id string, call func(*hubclient.C
 // auditFlags are devenv access audit's flags.
 type auditFlags struct {
 	target, since string
+	verify        bool
 }
 
 func newAccessAuditCmd(g *globals, f *accessFlags) *cobra.Command {
 	a := &auditFlags{}
 	cmd := outputFlag(&cobra.Command{
-		Use:   "audit [--target T] [--since 24h|RFC3339]",
-		Short: "Show the access audit trail",
+		Use:   "audit [--target T] [--since 24h|RFC3339] [--verify]",
+		Short: "Show the access audit trail, or check that nobody edited, removed or reordered a record",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			since, err := parseSince(a.since, time.Now())
 			if err != nil {
 				return usageError{err}
+			}
+			if a.verify && a.target != "" {
+				return usageError{errors.New("--verify checks the whole chain, which --target would leave gaps in; leave --target out")}
 			}
 			c, err := f.client()
 			if err != nil {
@@ -389,7 +395,10 @@ func newAccessAuditCmd(g *globals, f *accessFlags) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("reading the audit trail: %w", err)
 			}
-			if g.output == "json" {
+			switch {
+			case a.verify:
+				return verifyAudit(g, rs)
+			case g.output == "json":
 				return writeJSON(g.stdout, rs)
 			}
 			return writeAudit(g.stdout, rs)
@@ -398,6 +407,7 @@ func newAccessAuditCmd(g *globals, f *accessFlags) *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringVar(&a.target, "target", "", "only this target's records")
 	fl.StringVar(&a.since, "since", "", "only records since a time: a duration back (24h, 7d) or RFC 3339")
+	fl.BoolVar(&a.verify, "verify", false, "check the hash chain; exit status 8 and where it breaks if it does")
 	return cmd
 }
 
@@ -419,6 +429,20 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("--since %q: want a duration back, e.g. 24h or 7d, or a time, e.g. 2026-05-01T09:00:00Z", s)
+}
+
+func verifyAudit(g *globals, rs []hubapi.AuditRecord) error {
+	if err := hubapi.VerifyAudit(rs); err != nil {
+		fmt.Fprintf(g.stderr, "devenv: audit chain broken: %v\n", err)
+		return exitCodeError(ExitAuditBroken)
+	}
+	if len(rs) == 0 {
+		fmt.Fprintln(g.stdout, "OK: no records")
+		return nil
+	}
+	last := rs[len(rs)-1]
+	fmt.Fprintf(g.stdout, "OK: %d records, %d to %d; last hash %s\n", len(rs), rs[0].Seq, last.Seq, last.Hash)
+	return nil
 }
 
 func writeAudit(w io.Writer, rs []hubapi.AuditRecord) error {

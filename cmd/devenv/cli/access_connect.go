@@ -121,6 +121,7 @@ func (v *connectView) close() {
 	v.once.Do(func() { close(v.stop) })
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.up = nil // a tick racing the close draws nothing
 	v.clearLocked()
 }
 

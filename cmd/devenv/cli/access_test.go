@@ -225,7 +225,7 @@ func TestAccessTargetsAndList(t *testing.T) {
 	h, dir := newAccessHub(t)
 	out, _, code := runAccess(t, dir, "targets")
 	want := `NAME  PROTOCOL  MAX TTL  APPROVERS        BREAK-GLASS
-api   http      1h       role approver    yes
+api   http      1h       role approver    yes, 15m
 db    postgres  30m      bob, role admin  no
 `
 	if diff := cmp.Diff(want, out); code != 0 || diff != "" {
@@ -261,11 +261,41 @@ r3  db      ann        denied                2026-05-01 11:00:00
 	}
 }
 
-func TestAccessAudit(t *testing.T) {
+// chain returns n audit records correctly chained.
+func chain(n int) []hubapi.AuditRecord {
+	var rs []hubapi.AuditRecord
+	prev := ""
+	for i := 1; i <= n; i++ {
+		r := hubapi.AuditRecord{Seq: uint64(i), Time: time.Date(2026, 5, 1, 12, i, 0, 0, time.UTC), Actor: "ann",
+			Action: "request", Target: "api", RequestID: "r1", Detail: map[string]string{"path": "/orders"}, PrevHash: prev}
+		r.Hash = hubapi.AuditHash(r)
+		prev = r.Hash
+		rs = append(rs, r)
+	}
+	return rs
+}
+
+func TestAccessAuditVerify(t *testing.T) {
 	h, dir := newAccessHub(t)
-	h.audit = []hubapi.AuditRecord{{Seq: 1, Time: time.Date(2026, 5, 1, 12, 1, 0, 0, time.UTC), Actor: "ann",
-		Action: "request", Target: "api", RequestID: "r1", Detail: map[string]string{"path": "/orders"}}}
-	out, _, code := runAccess(t, dir, "audit", "--target", "api", "--since", "24h")
+	h.audit = chain(3)
+	out, errs, code := runAccess(t, dir, "audit", "--verify")
+	if want := "OK: 3 records, 1 to 3; last hash " + h.audit[2].Hash + "\n"; code != 0 || out != want {
+		t.Errorf("verify intact: exit %d, %q, %q", code, out, errs)
+	}
+	h.mu.Lock()
+	h.audit[1].Detail = map[string]string{"path": "/elsewhere"}
+	h.mu.Unlock()
+	out, errs, code = runAccess(t, dir, "audit", "--verify")
+	if want := "devenv: audit chain broken: audit record 2: hash does not match its content (edited?)\n"; code != ExitAuditBroken || errs != want || out != "" {
+		t.Errorf("verify edited: exit %d, %q, %q", code, out, errs)
+	}
+	h.mu.Lock()
+	h.audit = append(chain(3)[:1], chain(3)[2])
+	h.mu.Unlock()
+	if _, errs, code = runAccess(t, dir, "audit", "--verify"); code != ExitAuditBroken || !strings.Contains(errs, "record 2 is missing") {
+		t.Errorf("verify removed: exit %d, %q", code, errs)
+	}
+	out, _, code = runAccess(t, dir, "audit", "--target", "api", "--since", "24h")
 	if code != 0 || !strings.Contains(out, "ann    request  api     r1       -        path=/orders") {
 		t.Errorf("audit table: exit %d:\n%s", code, out)
 	}

@@ -70,7 +70,7 @@ func New(o Options) (*Proxy, error) {
 		Transport:     o.Transport,
 		FlushInterval: -1, // flush every write: responses stream
 		ErrorHandler:  p.upstreamError,
-		ErrorLog:      slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
+		ErrorLog:      slog.NewLogLogger(o.Logger.Handler(), slog.LevelDebug), // a cut grant ends copies with errors
 	}
 	p.srv = &http.Server{
 		Handler:           p,

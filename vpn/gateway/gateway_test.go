@@ -1,0 +1,123 @@
+package gateway
+
+import (
+	"net/http"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/devenv-dev/devenv/vpn/hubapi"
+	"github.com/devenv-dev/devenv/vpn/wg"
+	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
+)
+
+func TestGrantLifecycle(t *testing.T) {
+	hub := newFakeHub(t)
+	up := prodUpstream(t)
+	c := testConfig(t, hub, up.URL, t.TempDir(), 30*time.Second)
+	gw, _ := startGateway(t, c, hub.client())
+	waitFor(t, 2*time.Second, "registration", func() bool { return hub.registrations() > 0 })
+
+	notAfter := time.Now().Add(1500 * time.Millisecond)
+	cl := newClient(t, c, gw.PublicKey(), "web", notAfter)
+	hub.set(cl.grant)
+	waitFor(t, 2*time.Second, "the grant's peer", func() bool { return peerCount(t, gw) == 1 })
+
+	status, body, err := cl.get(t, 0, "/api/dashboards")
+	if err != nil || status != 200 || body != "GET /api/dashboards as Bearer prod-secret" {
+		t.Fatalf("GET through the tunnel: %d %q %v", status, body, err)
+	}
+	resp, err := cl.http().Post(cl.url(0)+"/api/dashboards", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("POST: %d, want 403", resp.StatusCode)
+	}
+
+	cut := cl.stream(t)
+	expectCut(t, cut, notAfter, "deadline")
+	waitFor(t, time.Second, "the peer's removal", func() bool { return peerCount(t, gw) == 0 })
+	if _, _, err := cl.get(t, 0, "/"); err == nil {
+		t.Error("GET after the deadline succeeded")
+	}
+	waitFor(t, 3*time.Second, "audit records at the hub", func() bool {
+		return hasRecord(hub.records(), "operation", "refused", "POST") && hasRecord(hub.records(), "expire", "", "")
+	})
+	recs := hub.records()
+	if !hasRecord(recs, "operation", "allowed", "GET") || !hasRecord(recs, "grant", "allowed", "") ||
+		!hasRecord(recs, "connect", "allowed", "") || !hasRecord(recs, "disconnect", "", "") {
+		t.Errorf("audit records at the hub: %+v", recs)
+	}
+	if recs[0].Actor != "gateway:prod-gw" {
+		t.Errorf("actor %q", recs[0].Actor)
+	}
+	hub.mu.Lock()
+	reg := hub.registered[0]
+	hub.mu.Unlock()
+	if len(reg.Targets) != 2 || reg.PublicKey != gw.PublicKey().String() || reg.Network != "100.101.0.0/16" {
+		t.Errorf("registration %+v", reg)
+	}
+}
+
+// hasRecord reports whether recs hold an action with a verdict ("" any)
+// and, if method is set, that method.
+func hasRecord(recs []hubapi.AuditRecord, action, verdict, method string) bool {
+	for _, r := range recs {
+		if r.Action == action && (verdict == "" || r.Verdict == verdict) && (method == "" || r.Detail["method"] == method) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestRevokeCutsWithinASecond(t *testing.T) {
+	hub := newFakeHub(t)
+	c := testConfig(t, hub, prodUpstream(t).URL, t.TempDir(), 30*time.Second)
+	gw, _ := startGateway(t, c, hub.client())
+	cl := newClient(t, c, gw.PublicKey(), "web", time.Now().Add(time.Hour))
+	hub.set(cl.grant)
+	waitFor(t, 2*time.Second, "the grant's peer", func() bool { return peerCount(t, gw) == 1 })
+	cut := cl.stream(t)
+	time.Sleep(100 * time.Millisecond)
+	revoked := time.Now()
+	hub.set()
+	expectCut(t, cut, revoked, "revoke")
+	waitFor(t, 3*time.Second, "the revoke record", func() bool { return hasRecord(hub.records(), "revoke", "", "") })
+}
+
+func TestRefusesOtherTargetsAndAddresses(t *testing.T) {
+	hub := newFakeHub(t)
+	c := testConfig(t, hub, prodUpstream(t).URL, t.TempDir(), 30*time.Second)
+	gw, _ := startGateway(t, c, hub.client())
+	cl := newClient(t, c, gw.PublicKey(), "web", time.Now().Add(time.Hour))
+	hub.set(cl.grant)
+	waitFor(t, 2*time.Second, "the grant's peer", func() bool { return peerCount(t, gw) == 1 })
+	if _, _, err := cl.get(t, 1, "/"); err == nil {
+		t.Error("a grant for web reached target other")
+	}
+	// A peer the gateway knows but that holds no grant (as a stale peer
+	// would) reaches the listener and is refused there.
+	stray := newClient(t, c, gw.PublicKey(), "web", time.Now().Add(time.Hour))
+	key, _ := wgtypes.ParseKey(stray.grant.PublicKey)
+	if err := gw.dev.SetPeer(wg.Peer{PublicKey: key, AllowedIPs: []netip.Prefix{netip.MustParsePrefix(stray.grant.ClientAddress)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := stray.get(t, 0, "/"); err == nil {
+		t.Error("an address without a grant reached target web")
+	}
+	if status, _, err := cl.get(t, 0, "/"); err != nil || status != 200 {
+		t.Errorf("the granted client: %d %v", status, err)
+	}
+	waitFor(t, 3*time.Second, "refusal records", func() bool {
+		n := 0
+		for _, r := range hub.records() {
+			if r.Action == "connect" && r.Verdict == "refused" {
+				n++
+			}
+		}
+		return n == 2
+	})
+}

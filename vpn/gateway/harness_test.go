@@ -1,0 +1,220 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/devenv-dev/devenv/vpn/hubapi"
+	"github.com/devenv-dev/devenv/vpn/hubclient"
+	"github.com/devenv-dev/devenv/vpn/wg"
+	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
+)
+
+// prodUpstream is the "production" HTTP server: it echoes the injected
+// credentials, counts what reached it and streams on /stream until the
+// client goes.
+func prodUpstream(t *testing.T) *httptest.Server {
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/stream" {
+			for r.Context().Err() == nil {
+				if _, err := io.WriteString(w, "tick\n"); err != nil {
+					return
+				}
+				w.(http.Flusher).Flush()
+				time.Sleep(20 * time.Millisecond)
+			}
+			return
+		}
+		fmt.Fprintf(w, "%s %s as %s", r.Method, r.URL.Path, r.Header.Get("Authorization"))
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// testConfig is a gateway configuration for hub, upstream and a free UDP
+// port, with targets web (i=0) and other (i=1).
+func testConfig(t *testing.T, hub *fakeHub, upstream, stateDir string, grace time.Duration) *Config {
+	t.Setenv("WEB_TOKEN", "prod-secret")
+	port := freeUDPPort(t)
+	text := fmt.Sprintf(`hub: {url: %s, fingerprint: %s, token: gw-token}
+wireguard: {listen_port: %d, endpoint: "127.0.0.1:%d"}
+state_dir: %s
+grace: %s
+targets:
+  - {name: web, protocol: http, upstream: %s, credentials: {env: WEB_TOKEN}, max_ttl: 1h, approver_role: approver}
+  - {name: other, protocol: http, upstream: %s, max_ttl: 1h, approver_role: approver}
+`, hub.srv.URL, fingerprintOf(hub), port, port, stateDir, grace, upstream, upstream)
+	c, err := ParseConfig("gw.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// fingerprintOf is the hub's fingerprint as an operator might paste it.
+func fingerprintOf(h *fakeHub) string {
+	return strings.ToUpper(hubclient.Fingerprint(h.srv.Certificate().Raw))
+}
+
+func freeUDPPort(t *testing.T) int {
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+// startGateway runs a gateway until the test ends or stop is called.
+func startGateway(t *testing.T, c *Config, hub Hub) (gw *Gateway, stop func()) {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	gw, err := New(Options{Config: c, Hub: hub, Logger: log, pollAlive: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = gw.Run(ctx)
+	}()
+	stop = func() {
+		cancel()
+		<-done
+	}
+	t.Cleanup(stop)
+	return gw, stop
+}
+
+// testWriter sends the gateway's log to the test's, while it runs.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
+
+// client is a developer's access tunnel: a netstack device with a grant's
+// key, peered with the gateway.
+type client struct {
+	dev   wg.NetstackDevice
+	grant hubapi.Grant
+	gw    *Config
+}
+
+var nextClient = 9
+
+func newClient(t *testing.T, c *Config, gwKey wg.Key, target string, notAfter time.Time) *client {
+	t.Helper()
+	key, err := wgtypes.GeneratePrivateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nextClient++
+	addr := netip.MustParseAddr(fmt.Sprintf("100.101.0.%d", nextClient))
+	d, err := wg.Open(wg.Options{Backend: wg.BackendNetstack, Config: wg.Config{PrivateKey: key, Address: netip.PrefixFrom(addr, 32)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	gwAddr := c.GatewayAddress()
+	if err := d.SetPeer(wg.Peer{PublicKey: gwKey, Endpoint: c.WireGuard.Endpoint,
+		AllowedIPs: []netip.Prefix{netip.PrefixFrom(gwAddr, 32)}}); err != nil {
+		t.Fatal(err)
+	}
+	return &client{dev: d.(wg.NetstackDevice), gw: c, grant: hubapi.Grant{
+		RequestID: fmt.Sprintf("req-%d", nextClient), Requester: "alice", Target: target, Protocol: "http",
+		PublicKey: key.PublicKey().String(), ClientAddress: addr.String() + "/32", NotAfter: notAfter,
+	}}
+}
+
+// http is an HTTP client whose connections go through the tunnel; each
+// request uses a new connection.
+func (c *client) http() *http.Client {
+	return &http.Client{Transport: &http.Transport{DialContext: c.dev.DialContext, DisableKeepAlives: true}}
+}
+
+// url is a target's base URL on the tunnel.
+func (c *client) url(i int) string { return "http://" + c.gw.TargetAddress(i).String() }
+
+// get GETs path on target i, giving up after a second.
+func (c *client) get(t *testing.T, i int, path string) (int, string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", c.url(i)+path, nil)
+	resp, err := c.http().Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// stream starts GET /stream on target 0 and returns a channel that
+// receives the time the stream was cut.
+func (c *client) stream(t *testing.T) <-chan time.Time {
+	t.Helper()
+	resp, err := c.http().Get(c.url(0) + "/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := make(chan time.Time, 1)
+	go func() {
+		defer resp.Body.Close()
+		buf := make([]byte, 512)
+		for {
+			if _, err := resp.Body.Read(buf); err != nil {
+				cut <- time.Now()
+				return
+			}
+		}
+	}()
+	return cut
+}
+
+// waitFor polls cond for up to d.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out after %v waiting for %s", d, what)
+}
+
+// peerCount is the number of peers of the gateway's device.
+func peerCount(t *testing.T, gw *Gateway) int {
+	ps, err := gw.dev.Peers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ps)
+}
+
+// expectCut waits for a stream's end and checks it came within 1 s after at.
+func expectCut(t *testing.T, cut <-chan time.Time, at time.Time, what string) {
+	t.Helper()
+	select {
+	case when := <-cut:
+		late := when.Sub(at)
+		t.Logf("%s: the live stream was cut %v after the deadline", what, late)
+		if late > time.Second || late < -50*time.Millisecond {
+			t.Errorf("%s: cut %v after the deadline; want within 1 s", what, late)
+		}
+	case <-time.After(time.Until(at) + 2*time.Second):
+		t.Fatalf("%s: the stream is still live 2 s after the deadline", what)
+	}
+}

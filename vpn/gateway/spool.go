@@ -1,0 +1,209 @@
+package gateway
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/devenv-dev/devenv/vpn/hubapi"
+)
+
+// maxBatch bounds the records of one delivery.
+const maxBatch = 500
+
+// spool keeps audit records on disk, append-only, until the hub has them:
+// audit.jsonl holds the records and audit.shipped the byte offset up to
+// which the hub acknowledged them. Once everything is shipped the file
+// starts over. Delivery is at least once: a crash between the hub's answer
+// and the offset's update sends a batch again.
+type spool struct {
+	dir string
+	log *slog.Logger
+
+	mu      sync.Mutex
+	f       *os.File // guarded by mu; opened for append
+	size    int64    // guarded by mu; bytes in f
+	shipped int64    // guarded by mu; bytes the hub has
+
+	more  chan struct{} // a record was added; capacity 1
+	retry chan struct{} // the hub answered again; capacity 1
+}
+
+func openSpool(dir string, log *slog.Logger) (*spool, error) {
+	s := &spool{dir: dir, log: log, more: make(chan struct{}, 1), retry: make(chan struct{}, 1)}
+	f, err := os.OpenFile(filepath.Join(dir, auditFile), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening the audit spool: %w", err)
+	}
+	size, err := dropTornRecord(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("opening the audit spool: %w", err)
+	}
+	if _, err := f.Seek(size, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	s.f, s.size = f, size
+	if b, err := os.ReadFile(filepath.Join(dir, shipFile)); err == nil {
+		s.shipped, _ = strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	}
+	if s.shipped > s.size || s.shipped < 0 {
+		s.shipped = 0 // the spool was emptied after the offset was written
+	}
+	return s, nil
+}
+
+// dropTornRecord cuts a last line left half-written by a crash and returns
+// the file's size.
+func dropTornRecord(f *os.File) (int64, error) {
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return 0, err
+	}
+	keep := int64(bytes.LastIndexByte(b, '\n') + 1)
+	if keep != int64(len(b)) {
+		if err := f.Truncate(keep); err != nil {
+			return 0, err
+		}
+	}
+	return keep, nil
+}
+
+// add appends a record; it is on disk when add returns.
+func (s *spool) add(r hubapi.AuditRecord) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		s.log.Error("encoding an audit record", "err", err)
+		return
+	}
+	s.mu.Lock()
+	n, err := s.f.Write(append(b, '\n'))
+	s.size += int64(n)
+	s.mu.Unlock()
+	if err != nil {
+		s.log.Error("writing an audit record", "action", r.Action, "err", err)
+	}
+	poke(s.more)
+}
+
+func poke(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// next reads up to max records not yet shipped, and the offset after them.
+func (s *spool) next(max int) ([]hubapi.AuditRecord, int64, error) {
+	s.mu.Lock()
+	from, to := s.shipped, s.size
+	s.mu.Unlock()
+	if from >= to {
+		return nil, from, nil
+	}
+	f, err := os.Open(filepath.Join(s.dir, auditFile))
+	if err != nil {
+		return nil, from, err
+	}
+	defer f.Close()
+	br := bufio.NewReader(io.NewSectionReader(f, from, to-from))
+	var recs []hubapi.AuditRecord
+	end := from
+	for len(recs) < max {
+		line, err := br.ReadBytes('\n')
+		if err != nil {
+			break // only whole lines; a line being written waits
+		}
+		end += int64(len(line))
+		var r hubapi.AuditRecord
+		if json.Unmarshal(line, &r) != nil {
+			s.log.Error("skipping an unreadable audit record", "offset", end-int64(len(line)))
+			continue
+		}
+		recs = append(recs, r)
+	}
+	return recs, end, nil
+}
+
+// ack records that the hub has everything up to end, and starts the file
+// over once it has it all.
+func (s *spool) ack(end int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shipped = end
+	if s.shipped == s.size {
+		if err := s.f.Truncate(0); err != nil {
+			return err
+		}
+		if _, err := s.f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		s.size, s.shipped = 0, 0
+	}
+	return writeFileAtomic(filepath.Join(s.dir, shipFile), []byte(strconv.FormatInt(s.shipped, 10)+"\n"))
+}
+
+// pending is the number of bytes not yet shipped.
+func (s *spool) pending() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.size - s.shipped
+}
+
+// ship delivers records until ctx is done, retrying with backoff while the
+// hub is away and at once when it answers again.
+func (s *spool) ship(ctx context.Context, post func(context.Context, []hubapi.AuditRecord) error) {
+	backoff := minBackoff
+	for ctx.Err() == nil {
+		recs, end, err := s.next(maxBatch)
+		if err != nil {
+			s.log.Error("reading the audit spool", "err", err)
+		}
+		if len(recs) == 0 {
+			if end > 0 && err == nil {
+				_ = s.ack(end) // only unreadable lines were left
+			}
+			wait(ctx, s.more, s.retry, time.Minute)
+			continue
+		}
+		if err := post(ctx, recs); err != nil {
+			s.log.Debug("audit delivery failed; keeping the records", "records", len(recs), "err", err)
+			wait(ctx, s.retry, nil, backoff)
+			backoff = min(2*backoff, maxBackoff)
+			continue
+		}
+		backoff = minBackoff
+		if err := s.ack(end); err != nil {
+			s.log.Error("recording delivered audit records", "err", err)
+		}
+	}
+}
+
+// wait returns after d, or when ctx is done or a or b is poked.
+func wait(ctx context.Context, a, b chan struct{}, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-a:
+	case <-b:
+	case <-t.C:
+	}
+}
+
+func (s *spool) close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.f.Close()
+}

@@ -218,3 +218,28 @@ func expectCut(t *testing.T, cut <-chan time.Time, at time.Time, what string) {
 		t.Fatalf("%s: the stream is still live 2 s after the deadline", what)
 	}
 }
+
+// hasPath reports whether recs hold an operation on path.
+func hasPath(recs []hubapi.AuditRecord, path string) bool {
+	for _, r := range recs {
+		if r.Action == "operation" && r.Detail["path"] == path {
+			return true
+		}
+	}
+	return false
+}
+
+// renew replaces the client's gateway peer, dropping its session, so that
+// the next packet starts a handshake at once, as an access client does when
+// its tunnel stops answering (a restarted gateway has no session with it).
+func (c *client) renew(t *testing.T, gwKey wg.Key) {
+	t.Helper()
+	if err := c.dev.RemovePeer(gwKey); err != nil {
+		t.Fatal(err)
+	}
+	gwAddr := c.gw.GatewayAddress()
+	if err := c.dev.SetPeer(wg.Peer{PublicKey: gwKey, Endpoint: c.gw.WireGuard.Endpoint,
+		AllowedIPs: []netip.Prefix{netip.PrefixFrom(gwAddr, 32)}}); err != nil {
+		t.Fatal(err)
+	}
+}

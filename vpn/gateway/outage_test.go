@@ -1,0 +1,102 @@
+package gateway
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// With the hub gone, deadlines still cut; after the grace every grant is
+// cut; when the hub answers again its grants are enforced again.
+func TestHubUnreachable(t *testing.T) {
+	hub := newFakeHub(t)
+	c := testConfig(t, hub, prodUpstream(t).URL, t.TempDir(), 1500*time.Millisecond)
+	gw, _ := startGateway(t, c, hub.client())
+	short := newClient(t, c, gw.PublicKey(), "web", time.Now().Add(700*time.Millisecond))
+	long := newClient(t, c, gw.PublicKey(), "web", time.Now().Add(time.Hour))
+	hub.set(short.grant, long.grant)
+	waitFor(t, 2*time.Second, "both peers", func() bool { return peerCount(t, gw) == 2 })
+	shortCut, longCut := short.stream(t), long.stream(t)
+	down := time.Now()
+	hub.setDown(true)
+
+	expectCut(t, shortCut, short.grant.NotAfter, "deadline with the hub away")
+	select {
+	case <-longCut:
+		t.Fatalf("the long grant was cut %v after the hub went away, before the grace", time.Since(down))
+	default:
+	}
+	expectCut(t, longCut, down.Add(c.Grace), "fail closed after the grace")
+	waitFor(t, time.Second, "no peers", func() bool { return peerCount(t, gw) == 0 })
+	if _, _, err := long.get(t, 0, "/"); err == nil {
+		t.Error("a grant worked while the gateway had failed closed")
+	}
+
+	hub.setDown(false)
+	waitFor(t, 8*time.Second, "the grant again", func() bool { return peerCount(t, gw) == 1 })
+	long.renew(t, gw.PublicKey())
+	if status, _, err := long.get(t, 0, "/"); err != nil || status != 200 {
+		t.Errorf("after the hub's return: %d %v", status, err)
+	}
+}
+
+// A restarted gateway enforces the grants it had, with their deadlines,
+// even before the hub answers; audit records wait on disk for the hub and
+// none is lost across the restart.
+func TestRestartKeepsGrantsAndAudit(t *testing.T) {
+	hub := newFakeHub(t)
+	state := t.TempDir()
+	c := testConfig(t, hub, prodUpstream(t).URL, state, 10*time.Second)
+	gw, stop := startGateway(t, c, hub.client())
+	cl := newClient(t, c, gw.PublicKey(), "web", time.Now().Add(2500*time.Millisecond))
+	hub.set(cl.grant)
+	waitFor(t, 2*time.Second, "the grant's peer", func() bool { return peerCount(t, gw) == 1 })
+	hub.setDown(true)
+	if status, _, err := cl.get(t, 0, "/first-run"); err != nil || status != 200 {
+		t.Fatalf("GET before the restart: %d %v", status, err)
+	}
+	stop()
+	if fi, err := os.Stat(filepath.Join(state, auditFile)); err != nil || fi.Size() == 0 {
+		t.Fatalf("no audit records buffered on disk: %v", err)
+	}
+
+	gw2, _ := startGateway(t, c, hub.client())
+	if gw2.PublicKey() != gw.PublicKey() {
+		t.Fatal("the gateway's key changed across the restart")
+	}
+	waitFor(t, time.Second, "the restored peer", func() bool { return peerCount(t, gw2) == 1 })
+	cl.renew(t, gw2.PublicKey())
+	if status, _, err := cl.get(t, 0, "/second-run"); err != nil || status != 200 {
+		t.Fatalf("GET after the restart: %d %v", status, err)
+	}
+	cut := cl.stream(t)
+	expectCut(t, cut, cl.grant.NotAfter, "deadline after a restart")
+	if hasPath(hub.records(), "/first-run") {
+		t.Fatal("the hub got records while down")
+	}
+
+	hub.setDown(false)
+	waitFor(t, 8*time.Second, "the buffered records at the hub", func() bool {
+		return hasPath(hub.records(), "/first-run") && hasPath(hub.records(), "/second-run") &&
+			hasRecord(hub.records(), "expire", "", "")
+	})
+	waitFor(t, 2*time.Second, "an empty spool", func() bool { return gw2.spool.pending() == 0 })
+}
+
+func TestRestartDropsExpiredGrants(t *testing.T) {
+	hub := newFakeHub(t)
+	state := t.TempDir()
+	c := testConfig(t, hub, prodUpstream(t).URL, state, 10*time.Second)
+	gw, stop := startGateway(t, c, hub.client())
+	cl := newClient(t, c, gw.PublicKey(), "web", time.Now().Add(300*time.Millisecond))
+	hub.set(cl.grant)
+	waitFor(t, 2*time.Second, "the grant's peer", func() bool { return peerCount(t, gw) == 1 })
+	hub.setDown(true)
+	stop()
+	time.Sleep(time.Until(cl.grant.NotAfter) + 50*time.Millisecond)
+	gw2, _ := startGateway(t, c, hub.client())
+	if n := peerCount(t, gw2); n != 0 {
+		t.Errorf("%d peers after restarting past the deadline", n)
+	}
+}

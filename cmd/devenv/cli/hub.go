@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,13 +30,16 @@ same machine, through the admin socket in its data directory:
 
   devenv hub user add alice --role developer
   devenv hub invite create --user alice      # prints the invite for devenv vpn join
-  devenv hub device list`,
+  devenv hub device list
+  devenv hub gateway add prod-eu             # prints the token for devenv gateway serve
+  devenv hub audit verify                    # checks the access audit trail's hash chain`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.PersistentFlags().StringVar(&dataDir, "data", defaultHubDataDir, "the hub's data directory (store, certificate, admin.sock)")
 	cmd.AddCommand(newHubServeCmd(g, &dataDir), newHubUserCmd(g, &dataDir),
-		newHubInviteCmd(g, &dataDir), newHubDeviceCmd(g, &dataDir))
+		newHubInviteCmd(g, &dataDir), newHubDeviceCmd(g, &dataDir),
+		newHubGatewayCmd(g, &dataDir), newHubAuditCmd(g, &dataDir))
 	return cmd
 }
 
@@ -43,6 +48,8 @@ type hubServeFlags struct {
 	listen, publicURL, endpoint, network, cert, key, iface string
 	wgPort                                                 int
 	advertise                                              []string
+	webhook                                                string
+	requestWindow                                          time.Duration
 }
 
 // options turns serve's flags into hub.Options (without the device and logger).
@@ -54,6 +61,7 @@ func (f hubServeFlags) options(dataDir string) (hub.Options, error) {
 	o := hub.Options{
 		DataDir: dataDir, Listen: f.listen, PublicURL: f.publicURL, WGListenPort: f.wgPort,
 		Endpoint: f.endpoint, Network: network, CertFile: f.cert, KeyFile: f.key, Interface: f.iface,
+		Webhook: f.webhook, RequestWindow: f.requestWindow,
 	}
 	for _, a := range f.advertise {
 		p, err := netip.ParsePrefix(a)
@@ -67,6 +75,12 @@ func (f hubServeFlags) options(dataDir string) (hub.Options, error) {
 	}
 	if f.wgPort < 1 || f.wgPort > 65535 {
 		return hub.Options{}, usageError{fmt.Errorf("--wg-port %d: want 1-65535", f.wgPort)}
+	}
+	if f.requestWindow < 0 {
+		return hub.Options{}, usageError{fmt.Errorf("--request-window %s: want a positive duration such as 15m", f.requestWindow)}
+	}
+	if u, err := url.Parse(f.webhook); f.webhook != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
+		return hub.Options{}, usageError{fmt.Errorf("--webhook %q: want an http(s) URL, such as a Slack incoming webhook", f.webhook)}
 	}
 	return o, nil
 }
@@ -105,6 +119,8 @@ func newHubServeCmd(g *globals, dataDir *string) *cobra.Command {
 	fl.StringVar(&f.cert, "cert", "", "TLS certificate file (default: a self-signed one kept in --data)")
 	fl.StringVar(&f.key, "key", "", "TLS key file, with --cert")
 	fl.StringVar(&f.iface, "interface", hub.DefaultInterface, "the hub's WireGuard interface name")
+	fl.StringVar(&f.webhook, "webhook", "", "URL that receives Slack-compatible JSON about access requests, emergency grants and decisions")
+	fl.DurationVar(&f.requestWindow, "request-window", hub.DefaultRequestWindow, "how long an access request waits for a decision before it lapses")
 	return cmd
 }
 
@@ -239,6 +255,96 @@ func writeHubDevices(w io.Writer, devs []hubapi.Device) error {
 			state = "revoked"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.User, d.Name, d.Address, state, d.Created.Local().Format(time.DateTime))
+	}
+	return tw.Flush()
+}
+
+func newHubGatewayCmd(g *globals, dataDir *string) *cobra.Command {
+	cmd := &cobra.Command{Use: "gateway", Short: "Add and list the gateways of production access", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
+	add := &cobra.Command{
+		Use: "add NAME", Short: "Add a gateway and print its token (once) for devenv gateway serve",
+		Args: hubArgs(1, "gateway add takes one argument: the gateway's name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			gw, err := hub.NewAdminClient(*dataDir).AddGateway(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(g.stdout, gw.Token)
+			fmt.Fprintf(g.stderr, "gateway %s added; its token is shown only now: put it in the gateway's configuration\n", gw.Name)
+			return nil
+		},
+	}
+	list := &cobra.Command{
+		Use: "list", Short: "List the gateways and their targets", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			gws, err := hub.NewAdminClient(*dataDir).Gateways(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return writeJSON(g.stdout, gws)
+			}
+			return writeHubGateways(g.stdout, gws)
+		},
+	}
+	list.Flags().StringVarP(&g.output, "output", "o", "", "json: the gateways as JSON")
+	cmd.AddCommand(add, list)
+	return cmd
+}
+
+func newHubAuditCmd(g *globals, dataDir *string) *cobra.Command {
+	cmd := &cobra.Command{Use: "audit", Short: "Export and verify the access audit trail", Args: cobra.NoArgs,
+		Long: `The audit trail is read through the running hub's admin socket, or from its
+store in --data when no hub runs.`,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
+	export := &cobra.Command{
+		Use: "export", Short: "Print every audit record as JSON, in order", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			recs, err := hub.LoadAudit(cmd.Context(), *dataDir)
+			if err != nil {
+				return err
+			}
+			return writeJSON(g.stdout, recs)
+		},
+	}
+	verify := &cobra.Command{
+		Use: "verify", Short: "Check the hash chain: say where a record was edited, removed or reordered", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			recs, err := hub.LoadAudit(cmd.Context(), *dataDir)
+			if err != nil {
+				return err
+			}
+			if err := hubapi.VerifyAudit(recs); err != nil {
+				return fmt.Errorf("the audit trail in %s is broken: %w", *dataDir, err)
+			}
+			fmt.Fprintln(g.stdout, auditSummary(recs))
+			return nil
+		},
+	}
+	cmd.AddCommand(export, verify)
+	return cmd
+}
+
+// auditSummary is verify's one line: how many records, and the last hash
+// to keep elsewhere, since rewriting the whole tail goes unnoticed without it.
+func auditSummary(recs []hubapi.AuditRecord) string {
+	if len(recs) == 0 {
+		return "audit trail empty"
+	}
+	last := recs[len(recs)-1]
+	return fmt.Sprintf("audit trail intact: %d records, last %d with hash %s", len(recs), last.Seq, last.Hash)
+}
+
+func writeHubGateways(w io.Writer, gws []hub.Gateway) error {
+	tw := newTable(w)
+	fmt.Fprintln(tw, "GATEWAY\tENDPOINT\tNETWORK\tTARGETS\tREGISTERED")
+	for _, gw := range gws {
+		registered := "never"
+		if !gw.Registered.IsZero() {
+			registered = gw.Registered.Local().Format(time.DateTime)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", gw.Name, dash(gw.Endpoint), dash(gw.Network), dash(strings.Join(gw.Targets, ",")), registered)
 	}
 	return tw.Flush()
 }

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
@@ -32,6 +35,14 @@ func TestHubServeFlags(t *testing.T) {
 		{name: "bad advertise", edit: func(f *hubServeFlags) { f.advertise = []string{"lan"} }, usage: "--advertise"},
 		{name: "cert without key", edit: func(f *hubServeFlags) { f.cert = "c.pem" }, usage: "--cert and --key"},
 		{name: "bad port", edit: func(f *hubServeFlags) { f.wgPort = 70000 }, usage: "--wg-port"},
+		{name: "access", edit: func(f *hubServeFlags) { f.webhook, f.requestWindow = "https://hooks.example/x", 5*time.Minute }, want: hub.Options{
+			DataDir: "/d", Listen: ":8443", WGListenPort: 51820,
+			Network:   netip.MustParsePrefix("100.100.0.0/16"),
+			Advertise: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")},
+			Webhook:   "https://hooks.example/x", RequestWindow: 5 * time.Minute,
+		}},
+		{name: "bad webhook", edit: func(f *hubServeFlags) { f.webhook = "hooks.example/x" }, usage: "--webhook"},
+		{name: "bad window", edit: func(f *hubServeFlags) { f.requestWindow = -time.Minute }, usage: "--request-window"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,5 +150,62 @@ func TestHubCommandErrors(t *testing.T) {
 				t.Errorf("code %d (want %d), stderr %q should contain %q", code, tt.code, errOut, tt.want)
 			}
 		})
+	}
+}
+
+func TestHubGatewayAndAuditCommands(t *testing.T) {
+	data, dir := t.TempDir(), t.TempDir()
+	h := runTestHub(t, data)
+	out, errOut, code := runCLI(t, dir, "hub", "gateway", "add", "prod-eu", "--data", data)
+	token := strings.TrimSpace(out)
+	if code != 0 || strings.Count(out, "\n") != 1 || len(token) < 32 || !strings.Contains(errOut, "only now") {
+		t.Fatalf("gateway add: code %d, stdout %q, stderr %q; want the token on one line", code, out, errOut)
+	}
+	reg := hubapi.RegisterTargets{PublicKey: "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=", Endpoint: "gw.example:51821",
+		Network: "100.101.0.0/24", Targets: []hubapi.Target{{Name: "orders", Protocol: hubapi.ProtocolHTTP, MaxTTL: time.Hour}}}
+	if _, err := h.RegisterTargets(token, reg); err != nil {
+		t.Fatalf("registering with the printed token: %v", err)
+	}
+	out, _, code = runCLI(t, dir, "hub", "gateway", "list", "--data", data)
+	if code != 0 || !strings.Contains(out, "prod-eu") || !strings.Contains(out, "orders") {
+		t.Errorf("gateway list: code %d, %q", code, out)
+	}
+	out, _, code = runCLI(t, dir, "hub", "audit", "export", "--data", data)
+	var recs []hubapi.AuditRecord
+	if code != 0 || json.Unmarshal([]byte(out), &recs) != nil || len(recs) != 1 || recs[0].Actor != "gateway:prod-eu" {
+		t.Fatalf("audit export: code %d, %q", code, out)
+	}
+	out, _, code = runCLI(t, dir, "hub", "audit", "verify", "--data", data)
+	if code != 0 || !strings.Contains(out, "intact: 1 records") {
+		t.Errorf("audit verify through the socket: code %d, %q", code, out)
+	}
+	h.Close()
+	out, errOut, code = runCLI(t, dir, "hub", "audit", "verify", "--data", data)
+	if code != 0 || !strings.Contains(out, "intact: 1 records") {
+		t.Errorf("audit verify from the store: code %d, %q, %q", code, out, errOut)
+	}
+	editFirstAuditRecord(t, filepath.Join(data, "hub.db"))
+	_, errOut, code = runCLI(t, dir, "hub", "audit", "verify", "--data", data)
+	if code != ExitError || !strings.Contains(errOut, "record 1: hash does not match its content (edited?)") {
+		t.Errorf("audit verify of an edited store: code %d, stderr %q", code, errOut)
+	}
+}
+
+// editFirstAuditRecord changes the actor of the first record in the
+// store's audit bucket, as someone with the file could.
+func editFirstAuditRecord(t *testing.T, path string) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("audit"))
+		k, v := b.Cursor().First()
+		return b.Put(k, []byte(strings.Replace(string(v), "gateway:prod-eu", "gateway:other", 1)))
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

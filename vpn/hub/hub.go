@@ -4,6 +4,11 @@
 // their addresses (in an embedded bbolt store), the hub's own WireGuard
 // device, and the push of peer changes to devices by long-polling.
 //
+// It also runs production access (access*.go, gateways.go, audit.go):
+// gateways and the targets they register, access requests and their
+// approval rules, grants with exact deadlines kept across restarts, the
+// gateways' grant long-poll, and a hash-chained audit log.
+//
 // Devices talk to the hub over HTTPS (see package hubapi); the hub machine's
 // administrator talks to the running hub over a unix socket in the data
 // directory (see AdminClient).

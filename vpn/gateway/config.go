@@ -22,9 +22,10 @@ const (
 	DefaultGrace      = 30 * time.Second
 	DefaultListenPort = 51821
 	DefaultStateDir   = "/var/lib/devenv/gateway"
-	// FirstTargetPort is the tunnel port of the first target; the i-th
-	// target (from 0, in file order) listens on FirstTargetPort+i.
-	FirstTargetPort = 10000
+	// FirstTargetPort is the tunnel port of the first target: the i-th
+	// target (from 0, in file order) listens on FirstTargetPort+i unless it
+	// sets port:. The port is sent to the hub either way.
+	FirstTargetPort = hubapi.TargetPortBase
 )
 
 // DefaultNetwork is the access network when the file names none.
@@ -63,6 +64,7 @@ type TargetConfig struct {
 	Protocol    string       `yaml:"protocol"`
 	Description string       `yaml:"description"`
 	Upstream    string       `yaml:"upstream"`
+	Port        int          `yaml:"port"` // on the tunnel; 0: FirstTargetPort+i
 	Credentials *Credentials `yaml:"credentials"`
 	// ReadOnlyUpstream says the upstream itself refuses writes (a
 	// replica, a read-only login); tcp targets must set it.
@@ -184,7 +186,14 @@ func (c *Config) GatewayAddress() netip.Addr { return c.Network.Masked().Addr().
 
 // TargetAddress is the tunnel address of the i-th target's listener.
 func (c *Config) TargetAddress(i int) netip.AddrPort {
-	return netip.AddrPortFrom(c.GatewayAddress(), uint16(FirstTargetPort+i))
+	return netip.AddrPortFrom(c.GatewayAddress(), uint16(c.targetPort(i)))
+}
+
+func (c *Config) targetPort(i int) int {
+	if p := c.Targets[i].Port; p != 0 {
+		return p
+	}
+	return FirstTargetPort + i
 }
 
 // HubToken is the gateway token, from the file or the file's token.
@@ -202,9 +211,9 @@ func (c *Config) HubToken() (string, error) {
 // hubTargets is the targets as the hub sees them: no upstreams, no secrets.
 func (c *Config) hubTargets() []hubapi.Target {
 	ts := make([]hubapi.Target, 0, len(c.Targets))
-	for _, t := range c.Targets {
+	for i, t := range c.Targets {
 		ht := hubapi.Target{
-			Name: t.Name, Protocol: t.Protocol, Description: t.Description, MaxTTL: t.MaxTTL,
+			Name: t.Name, Protocol: t.Protocol, Description: t.Description, MaxTTL: t.MaxTTL, Port: c.targetPort(i),
 			Approvers: t.Approvers, ApproverRole: hubapi.Role(t.ApproverRole),
 		}
 		if t.AutoApprove != nil {

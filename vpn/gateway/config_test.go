@@ -56,7 +56,7 @@ func TestParseConfigValid(t *testing.T) {
 		t.Errorf("credential defaults %+v", cr)
 	}
 	ts := c.hubTargets()
-	if ts[0].AutoApproveTTL != 15*time.Minute || !ts[0].BreakGlass || ts[1].Protocol != "tcp" {
+	if ts[0].AutoApproveTTL != 15*time.Minute || !ts[0].BreakGlass || ts[1].Protocol != "tcp" || ts[1].Port != 10001 {
 		t.Errorf("hub targets %+v", ts)
 	}
 }
@@ -73,10 +73,11 @@ func TestParseConfigErrors(t *testing.T) {
 		{name: "tcp upstream", old: "db-replica.internal:5432", new: "db-replica", want: "gw.yaml:20: target \"replica\": upstream \"db-replica\": want host:port"},
 		{name: "http upstream", old: "http://grafana.internal:3000", new: "grafana:3000", want: "gw.yaml:11: target \"grafana\": upstream"},
 		{name: "no max_ttl", old: "max_ttl: 30m", new: "description: x", want: "target \"replica\": set max_ttl"},
-		{name: "no approver", old: "    max_ttl: 30m\n    approver_role: approver\n", new: "    max_ttl: 30m\n", want: "target \"replica\": nobody can approve"},
+		{name: "port taken", old: "read_only_upstream: true", new: "read_only_upstream: true\n    port: 10000", want: "gw.yaml:22: target \"replica\": port 10000 is target \"grafana\"'s too"},
+		{name: "bad port", old: "read_only_upstream: true", new: "read_only_upstream: true\n    port: 70000", want: "port 70000: want 1-65535"},
 		{name: "auto ttl over max", old: "ttl: 15m", new: "ttl: 2h", want: "gw.yaml:16: target \"grafana\": auto_approve.ttl 2h0m0s"},
 		{name: "bad role", old: "role: admin", new: "role: boss", want: "auto_approve.role \"boss\""},
-		{name: "break glass ttl", old: "ttl: 10m", new: "ttl: 0s", want: "break_glass.ttl"},
+		{name: "break glass ttl", old: "ttl: 10m", new: "ttl: 2h", want: "break_glass.ttl"},
 		{name: "duplicate name", old: "name: replica", new: "name: grafana", want: "gw.yaml:18: target \"grafana\" is named twice"},
 		{name: "bad name", old: "name: replica", new: "name: Replica DB", want: "target name \"Replica DB\""},
 		{name: "no endpoint", old: "  endpoint: gw.example:51821\n", new: "  listen_port: 51821\n", want: "wireguard.endpoint \"\""},

@@ -28,14 +28,21 @@ func (c *Config) validate(v *validator) {
 	}
 	if len(c.Targets) > 65535-FirstTargetPort {
 		v.errorf([]any{"targets"}, "%d targets: at most %d", len(c.Targets), 65535-FirstTargetPort)
+		return
 	}
-	seen := map[string]bool{}
+	names, ports := map[string]bool{}, map[int]string{}
 	for i := range c.Targets {
 		t := &c.Targets[i]
-		if seen[t.Name] {
+		if names[t.Name] {
 			v.errorf([]any{"targets", i, "name"}, "target %q is named twice", t.Name)
 		}
-		seen[t.Name] = true
+		names[t.Name] = true
+		if t.Port < 0 || t.Port > 65535 {
+			v.errorf([]any{"targets", i, "port"}, "target %q: port %d: want 1-65535", t.Name, t.Port)
+		} else if other, ok := ports[c.targetPort(i)]; ok {
+			v.errorf([]any{"targets", i, "port"}, "target %q: port %d is target %q's too", t.Name, c.targetPort(i), other)
+		}
+		ports[c.targetPort(i)] = t.Name
 		t.validate(v, i)
 	}
 }
@@ -94,19 +101,17 @@ func (t *TargetConfig) validatePolicy(v *validator, at func(...any) []any, what 
 	if t.ApproverRole != "" && !validRole(t.ApproverRole) {
 		v.errorf(at("approver_role"), "%s: approver_role %q: use developer, approver or admin", what, t.ApproverRole)
 	}
-	if len(t.Approvers) == 0 && t.ApproverRole == "" && t.AutoApprove == nil {
-		v.errorf(at(), "%s: nobody can approve: set approvers, approver_role or auto_approve", what)
-	}
 	if a := t.AutoApprove; a != nil {
 		if !validRole(a.Role) {
 			v.errorf(at("auto_approve", "role"), "%s: auto_approve.role %q: use developer, approver or admin", what, a.Role)
 		}
-		if a.TTL <= 0 || a.TTL > t.MaxTTL {
-			v.errorf(at("auto_approve", "ttl"), "%s: auto_approve.ttl %v: want a duration up to max_ttl (%v)", what, a.TTL, t.MaxTTL)
+		if a.TTL < 0 || a.TTL > t.MaxTTL {
+			v.errorf(at("auto_approve", "ttl"), "%s: auto_approve.ttl %v: want a duration up to max_ttl (%v); leave it out for max_ttl", what, a.TTL, t.MaxTTL)
 		}
 	}
-	if b := t.BreakGlass; b != nil && (b.TTL <= 0 || b.TTL > t.MaxTTL) {
-		v.errorf(at("break_glass", "ttl"), "%s: break_glass.ttl %v: want a short duration up to max_ttl (%v)", what, b.TTL, t.MaxTTL)
+	if b := t.BreakGlass; b != nil && (b.TTL < 0 || b.TTL > t.MaxTTL) {
+		v.errorf(at("break_glass", "ttl"), "%s: break_glass.ttl %v: want a short duration up to max_ttl (%v); leave it out for the hub's default (%v)",
+			what, b.TTL, t.MaxTTL, hubapi.DefaultBreakGlassTTL)
 	}
 }
 

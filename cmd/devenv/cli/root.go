@@ -129,6 +129,7 @@ Global options (-f, -p, --progress) go before the command: devenv -f other.yaml 
 		newHubCmd(g),
 		newVPNCmd(g),
 		newAccessCmd(g),
+		newGatewayCmd(g),
 	)
 	return root
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bufio"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -57,7 +58,7 @@ func TestGrantLifecycle(t *testing.T) {
 	hub.mu.Lock()
 	reg := hub.registered[0]
 	hub.mu.Unlock()
-	if len(reg.Targets) != 2 || reg.PublicKey != gw.PublicKey().String() || reg.Network != "100.101.0.0/16" {
+	if len(reg.Targets) != 3 || reg.PublicKey != gw.PublicKey().String() || reg.Network != "100.101.0.0/16" {
 		t.Errorf("registration %+v", reg)
 	}
 }
@@ -119,5 +120,42 @@ func TestRefusesOtherTargetsAndAddresses(t *testing.T) {
 			}
 		}
 		return n == 2
+	})
+}
+
+func TestTCPRelayThroughTheTunnel(t *testing.T) {
+	hub := newFakeHub(t)
+	c := testConfig(t, hub, prodUpstream(t).URL, t.TempDir(), 30*time.Second)
+	gw, _ := startGateway(t, c, hub.client())
+	notAfter := time.Now().Add(time.Second)
+	cl := newClient(t, c, gw.PublicKey(), "echo", notAfter)
+	hub.set(cl.grant)
+	waitFor(t, 2*time.Second, "the grant's peer", func() bool { return peerCount(t, gw) == 1 })
+	conn, err := cl.dev.DialContext(t.Context(), "tcp", c.TargetAddress(2).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("select 1\n")); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || line != "select 1\n" {
+		t.Fatalf("echo through the tunnel: %q %v", line, err)
+	}
+	conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	_, err = conn.Read(make([]byte, 1))
+	late := time.Since(notAfter)
+	t.Logf("the tcp session ended %v after the deadline (%v)", late, err)
+	if err == nil || late > time.Second {
+		t.Errorf("the tcp session outlived its grant by %v", late)
+	}
+	waitFor(t, 3*time.Second, "the disconnect record", func() bool {
+		for _, r := range hub.records() {
+			if r.Action == "disconnect" && r.Target == "echo" && r.Detail["bytes_in"] == "9" && r.Detail["bytes_out"] == "9" {
+				return true
+			}
+		}
+		return false
 	})
 }

@@ -41,7 +41,8 @@ func prodUpstream(t *testing.T) *httptest.Server {
 }
 
 // testConfig is a gateway configuration for hub, upstream and a free UDP
-// port, with targets web (i=0) and other (i=1).
+// port, with targets web (i=0) and other (i=1) on upstream, and echo (i=2),
+// a tcp target on a line echo server.
 func testConfig(t *testing.T, hub *fakeHub, upstream, stateDir string, grace time.Duration) *Config {
 	t.Setenv("WEB_TOKEN", "prod-secret")
 	port := freeUDPPort(t)
@@ -52,7 +53,8 @@ grace: %s
 targets:
   - {name: web, protocol: http, upstream: %s, credentials: {env: WEB_TOKEN}, max_ttl: 1h, approver_role: approver}
   - {name: other, protocol: http, upstream: %s, max_ttl: 1h, approver_role: approver}
-`, hub.srv.URL, fingerprintOf(hub), port, port, stateDir, grace, upstream, upstream)
+  - {name: echo, protocol: tcp, upstream: "%s", read_only_upstream: true, max_ttl: 1h}
+`, hub.srv.URL, fingerprintOf(hub), port, port, stateDir, grace, upstream, upstream, echoServer(t))
 	c, err := ParseConfig("gw.yaml", []byte(text))
 	if err != nil {
 		t.Fatal(err)
@@ -63,6 +65,28 @@ targets:
 // fingerprintOf is the hub's fingerprint as an operator might paste it.
 func fingerprintOf(h *fakeHub) string {
 	return strings.ToUpper(hubclient.Fingerprint(h.srv.Certificate().Raw))
+}
+
+// echoServer echoes whatever it reads, on loopback.
+func echoServer(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_, _ = io.Copy(c, c)
+			}()
+		}
+	}()
+	return ln.Addr().String()
 }
 
 func freeUDPPort(t *testing.T) int {

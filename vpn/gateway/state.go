@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/devenv-dev/devenv/vpn/internal/atomicfile"
+
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/wg"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
@@ -88,22 +90,4 @@ func saveGrants(dir string, s savedGrants) error {
 
 // writeFileAtomic replaces path with b (mode 0600), never leaving it half
 // written.
-func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
+func writeFileAtomic(path string, b []byte) error { return atomicfile.Write(path, b, 0o600) }

@@ -78,6 +78,16 @@ func (gw *Gateway) poll(ctx context.Context, since uint64) (uint64, error) {
 	gw.mu.Unlock()
 	gg, err := gw.hub.GatewayGrants(ctx, since)
 	gw.mu.Lock()
+	// The poll counted as contact while it was in flight (up to
+	// pollAlive), so the grace runs from its end, not from the answer
+	// before it, which may be a whole long-poll older.
+	alive := time.Now()
+	if limit := gw.pollStart.Add(gw.pollAlive); limit.Before(alive) {
+		alive = limit
+	}
+	if alive.After(gw.lastContact) {
+		gw.lastContact = alive
+	}
 	gw.pollStart = time.Time{}
 	gw.mu.Unlock()
 	if err != nil {

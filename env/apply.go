@@ -13,6 +13,9 @@ import (
 	"github.com/devenv-dev/devenv/env/engine"
 )
 
+// errRunOver ends what a run started in the background once it returns.
+var errRunOver = errors.New("the run is over")
+
 // stopTimeout is how long a container gets to stop before it is killed.
 const stopTimeout = 10 * time.Second
 
@@ -36,6 +39,12 @@ func (r *run) streamError() error {
 	return r.streamErr
 }
 
+// interrupted reports whether ctx ended because the user stopped the run
+// (Ctrl-C), as opposed to a timeout: then nobody is blamed.
+func interrupted(ctx context.Context) bool {
+	return errors.Is(context.Cause(ctx), context.Canceled)
+}
+
 // stream is a subscription to the project's engine events.
 type stream struct {
 	ctx    context.Context // ends the subscription
@@ -44,6 +53,9 @@ type stream struct {
 }
 
 func apply(ctx context.Context, eng engine.Engine, plan *Plan, wait bool, rep Reporter, ev stream) error {
+	// Probes and rechecks end with the run, also for services nobody awaited.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(errRunOver)
 	r := &run{eng: eng, plan: plan, rep: rep, states: map[string]*serviceState{}, skip: map[string]string{}, lost: newSignal()}
 	for _, s := range plan.Steps {
 		r.states[s.Service] = newServiceState(s.Service)
@@ -70,10 +82,16 @@ func apply(ctx context.Context, eng engine.Engine, plan *Plan, wait bool, rep Re
 		}()
 	}
 	wg.Wait()
-	if err := context.Cause(ctx); errors.Is(err, context.Canceled) {
+	if interrupted(ctx) {
+		return context.Cause(ctx)
+	}
+	if err := r.result(); err != nil {
 		return err
 	}
-	return r.result()
+	if err := context.Cause(ctx); err != nil {
+		return err // ended (timed out) with nobody to blame: never report success
+	}
+	return nil
 }
 
 // prepare removes orphans and duplicates, and creates the network and volumes.
@@ -171,8 +189,11 @@ func (r *run) service(ctx context.Context, st Step, wait bool) {
 	}
 	if err := r.waitDeps(ctx, st); err != nil {
 		var de *errDependency
-		if errors.As(err, &de) {
+		switch {
+		case errors.As(err, &de):
 			r.skipped(st.Service, de.Error())
+		case !interrupted(ctx):
+			r.skipped(st.Service, "still waiting for its dependencies when the run ended ("+err.Error()+")")
 		}
 		s.failed.fire()
 		return
@@ -187,8 +208,11 @@ func (r *run) service(ctx context.Context, st Step, wait bool) {
 		err = r.act(ctx, st, s)
 	}
 	if err != nil {
-		if ctx.Err() == nil {
+		switch {
+		case ctx.Err() == nil:
 			r.culprit(ctx, s, err.Error())
+		case !interrupted(ctx):
+			r.culprit(ctx, s, "did not become ready in time ("+context.Cause(ctx).Error()+")")
 		}
 		s.failed.fire()
 		return

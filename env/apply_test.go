@@ -305,3 +305,43 @@ services:
 		t.Errorf("network not removed: %v", calls)
 	}
 }
+
+func TestServiceThatExitsRightAwayIsTheCulprit(t *testing.T) {
+	p := parse(t, `
+name: crash
+services:
+  crash: {image: x}
+`)
+	f := fakeWith(t, p, map[string]behaviour{"crash": {exit: true, code: 3}})
+	_, err := env.Up(t.Context(), f, p, env.UpOptions{Ports: noPorts{}})
+	var ue *env.UpError
+	if !errors.As(err, &ue) || len(ue.Failed) != 1 || !strings.Contains(ue.Failed[0].Reason, "code 3") {
+		t.Fatalf("got %v, want crash to fail with code 3", err)
+	}
+}
+
+// stuckStart never finishes starting a container until the run gives up.
+type stuckStart struct{ *enginetest.Fake }
+
+func (s stuckStart) ContainerStart(ctx context.Context, id string) error {
+	<-ctx.Done()
+	return context.Cause(ctx)
+}
+
+func TestTimeoutWhileStartingIsAFailure(t *testing.T) {
+	p := parse(t, `
+name: stuck
+services:
+  db: {image: x, healthcheck: `+hc+`}
+  api: {image: x, depends_on: {db: {condition: service_healthy}}}
+`)
+	f := fakeWith(t, p, nil)
+	_, err := env.Up(t.Context(), stuckStart{f}, p, env.UpOptions{Timeout: 300 * time.Millisecond, Ports: noPorts{}})
+	var ue *env.UpError
+	if !errors.As(err, &ue) || len(ue.Failed) != 1 || ue.Failed[0].Service != "db" || !strings.Contains(ue.Failed[0].Reason, "in time") {
+		t.Fatalf("got %v, want db not ready in time", err)
+	}
+	if _, ok := ue.Skipped["api"]; !ok {
+		t.Errorf("api should be listed as not started: %v", ue.Skipped)
+	}
+}

@@ -245,35 +245,62 @@ func (r *run) await(ctx context.Context, st Step, s *serviceState) {
 	if s.hasHealth && !s.healthy.fired() {
 		emit(r.rep, KindService, st.Service, StatusWaiting, "for its health check")
 	}
-	select {
-	case <-ready:
-		if !s.exited.fired() || s.code() != 0 {
-			emit(r.rep, KindService, st.Service, what, "")
-			return
-		}
-	default:
+	if r.settled(ctx, st, s, ready, what) {
+		return
 	}
 	defer r.recheck(ctx, s)()
 	select {
 	case <-ready:
 		emit(r.rep, KindService, st.Service, what, "")
 	case <-s.exited.ch:
-		if c := s.code(); c == 0 {
-			emit(r.rep, KindService, st.Service, StatusCompleted, "exited with code 0")
-		} else {
-			r.culprit(ctx, s, fmt.Sprintf("exited with code %d", c))
-		}
+		r.settled(ctx, st, s, nil, what)
 	case <-s.unhealthy.ch:
 		r.culprit(ctx, s, "is unhealthy")
 	case <-r.lost.ch:
 		r.culprit(ctx, s, "was not seen becoming ready: "+r.streamError().Error())
 	case <-ctx.Done():
-		if errors.Is(context.Cause(ctx), context.Canceled) {
+		if interrupted(ctx) {
 			return
 		}
 		r.culprit(ctx, s, "did not become ready in time ("+context.Cause(ctx).Error()+")")
 	}
 }
+
+// settled reports the service's end when it is already known: an exit wins
+// over having been started, so a crash right after the start is not "started".
+func (r *run) settled(ctx context.Context, st Step, s *serviceState, ready <-chan struct{}, what Status) bool {
+	if s.exited.fired() {
+		if c := s.code(); c != 0 {
+			r.culprit(ctx, s, fmt.Sprintf("exited with code %d", c))
+		} else {
+			emit(r.rep, KindService, st.Service, StatusCompleted, "exited with code 0")
+		}
+		return true
+	}
+	select {
+	case <-ready:
+	default:
+		return false
+	}
+	if !s.hasHealth && st.Action != ActionKeep {
+		// Without a health check "started" is all there is: give a crash
+		// right after the start a moment to show, rather than call it ready.
+		t := time.NewTimer(settleFor)
+		defer t.Stop()
+		select {
+		case <-s.exited.ch:
+			return r.settled(ctx, st, s, ready, what)
+		case <-t.C:
+		case <-ctx.Done():
+		}
+	}
+	emit(r.rep, KindService, st.Service, what, "")
+	return true
+}
+
+// settleFor is how long a service without a health check must stay up after
+// its start to count as started by Up.
+const settleFor = 250 * time.Millisecond
 
 // recheckEvery is how often a service still awaited is inspected, in case an
 // event was lost: a safety net under the event stream, not the mechanism.

@@ -137,10 +137,8 @@ func Pull(ctx context.Context, eng engine.Engine, p *config.Project, opts PullOp
 		}
 		sort.Strings(names)
 	}
-	for _, n := range names {
-		if _, ok := p.Services[n]; !ok {
-			return fmt.Errorf("no service %q in %s", n, p.File)
-		}
+	if _, err := p.Closure(names); err != nil { // names unknown services, with a suggestion
+		return err
 	}
 	_, err := ensureImages(ctx, eng, p, names, imagePolicy{override: "always", pins: opts.Pins, puller: opts.Puller}, reporterOr(opts.Progress))
 	return err

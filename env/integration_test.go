@@ -2,7 +2,9 @@ package env_test
 
 import (
 	"errors"
+	"fmt"
 	"net"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -191,8 +193,9 @@ services:
 		t.Fatalf("up: got %v, want a *PortError", err)
 	}
 	msg := err.Error()
-	if !strings.Contains(msg, itoa(port)) || !strings.Contains(msg, "process") {
-		t.Errorf("error %q should name the port and the process holding it", msg)
+	// The listener is this test process: it must be named, with its pid.
+	if !strings.Contains(msg, itoa(port)) || !strings.Contains(msg, fmt.Sprintf("(pid %d)", os.Getpid())) {
+		t.Errorf("error %q should name the port and the process holding it (pid %d)", msg, os.Getpid())
 	}
 	obs, err := eng.Observe(t.Context(), p.Name)
 	if err != nil {

@@ -93,10 +93,8 @@ func eachContainer(ctx context.Context, eng engine.Engine, p *config.Project, op
 
 // containersOf returns the containers of the named services (all when none).
 func containersOf(ctx context.Context, eng engine.Engine, p *config.Project, services []string) ([]engine.Container, error) {
-	for _, s := range services {
-		if _, ok := p.Services[s]; !ok {
-			return nil, fmt.Errorf("no service %q in %s", s, p.File)
-		}
+	if _, err := p.Closure(services); err != nil { // names unknown services, with a suggestion
+		return nil, err
 	}
 	obs, err := eng.Observe(ctx, p.Name)
 	if err != nil {

@@ -121,20 +121,5 @@ func currentDigest(ctx context.Context, eng engine.Engine, lock *images.Lock, re
 	if err != nil {
 		return ""
 	}
-	repo := repository(ref)
-	for _, rd := range img.RepoDigests {
-		if r, d, ok := strings.Cut(rd, "@"); ok && r == repo {
-			return d
-		}
-	}
-	return ""
-}
-
-// repository drops the tag (and digest) of a reference.
-func repository(ref string) string {
-	ref, _, _ = strings.Cut(ref, "@")
-	if i := strings.LastIndexByte(ref, ':'); i > strings.LastIndexByte(ref, '/') {
-		return ref[:i]
-	}
-	return ref
+	return images.RepoDigest(ref, img.RepoDigests)
 }

@@ -91,18 +91,20 @@ func (f *logFollower) begin(ctx context.Context, id, service, name string, since
 			// Timestamps are always asked for: a restart resumes right after
 			// the last line seen. (The start event comes after the process
 			// may already have written its first lines.)
+			opened := time.Now()
 			last := f.stream(ctx, id, service, name, engine.LogOptions{
 				Follow: f.opts.Follow, Tail: tail, Since: since, Timestamps: true,
 			})
+			if last.IsZero() {
+				last = opened // nothing new was shown: resume from when we looked
+			}
 			if !f.opts.Follow {
 				return
 			}
 			select {
 			case <-restarts:
 				tail = "all"
-				if !last.IsZero() {
-					since = last.Add(time.Nanosecond)
-				}
+				since = last.Add(time.Nanosecond)
 			case <-ctx.Done():
 				return
 			}

@@ -76,6 +76,19 @@ func publishesNew(p *Plan) bool {
 	return false
 }
 
+// portUse is a host port one of this run's services publishes.
+type portUse struct{ service, ip string }
+
+// overlapping names a service already publishing on an IP that overlaps ip.
+func overlapping(uses []portUse, ip string) string {
+	for _, u := range uses {
+		if ipsOverlap(u.ip, ip) {
+			return u.service
+		}
+	}
+	return ""
+}
+
 func portConflicts(p *Plan, all []engine.Container, probe PortProber) []PortConflict {
 	freed := map[string]bool{} // containers this run removes or replaces
 	for _, c := range p.Remove {
@@ -87,7 +100,7 @@ func portConflicts(p *Plan, all []engine.Container, probe PortProber) []PortConf
 		}
 	}
 	var conflicts []PortConflict
-	seen := map[string]string{}
+	seen := map[string][]portUse{} // port/proto -> who publishes it, on which IP
 	for _, s := range p.Steps {
 		for _, pt := range s.Desired.Spec.Ports {
 			if pt.HostPort == 0 {
@@ -95,12 +108,12 @@ func portConflicts(p *Plan, all []engine.Container, probe PortProber) []PortConf
 			}
 			key := fmt.Sprintf("%d/%s", pt.HostPort, pt.Protocol)
 			c := PortConflict{Service: s.Service, HostIP: pt.HostIP, Port: pt.HostPort, Proto: pt.Protocol}
-			if other, dup := seen[key]; dup {
+			if other := overlapping(seen[key], pt.HostIP); other != "" {
 				c.Holder = "service " + other + " of this project"
 				conflicts = append(conflicts, c)
 				continue
 			}
-			seen[key] = s.Service
+			seen[key] = append(seen[key], portUse{s.Service, pt.HostIP})
 			if s.Action == ActionKeep {
 				continue // its own running container holds it
 			}

@@ -108,8 +108,8 @@ func TestRepoDigest(t *testing.T) {
 		{"team/app", []string{"team/app@" + d}, d},
 		{"team/app:1", []string{"other/app@" + d}, ""},
 	} {
-		if got := repoDigest(tt.ref, tt.rds); got != tt.want {
-			t.Errorf("repoDigest(%q, %v) = %q, want %q", tt.ref, tt.rds, got, tt.want)
+		if got := RepoDigest(tt.ref, tt.rds); got != tt.want {
+			t.Errorf("RepoDigest(%q, %v) = %q, want %q", tt.ref, tt.rds, got, tt.want)
 		}
 	}
 }

@@ -187,14 +187,14 @@ func (p *puller) inspect(ctx context.Context, ref, streamDigest string) (Result,
 		res.Digest = d
 	}
 	if res.Digest == "" {
-		res.Digest = repoDigest(ref, info.RepoDigests)
+		res.Digest = RepoDigest(ref, info.RepoDigests)
 	}
 	return res, nil
 }
 
-// repoDigest picks the digest of ref's repository from an image's
-// RepoDigests ("repo@sha256:…"), or "".
-func repoDigest(ref string, repoDigests []string) string {
+// RepoDigest picks the digest of ref's repository from an image's
+// RepoDigests ("repo@sha256:…"), or "". Docker Hub names match in any form.
+func RepoDigest(ref string, repoDigests []string) string {
 	want := repository(ref)
 	for _, rd := range repoDigests {
 		name, d, ok := strings.Cut(rd, "@")

@@ -63,6 +63,8 @@ func TestUsageAndConfigErrorsExitTwo(t *testing.T) {
 		{"bad ps output", []string{"ps", "-o", "yaml"}, "--output"},
 		{"bad up output", []string{"up", "-o", "yaml"}, "--output"},
 		{"bad project name", []string{"-p", "Bad Name", "down"}, "--project-name"},
+		{"unknown command", []string{"nosuch"}, "unknown command"},
+		{"extra argument", []string{"ps", "extra"}, "extra"},
 		{"missing file", []string{"-f", "nowhere.yaml", "ps"}, "nowhere.yaml"},
 	}
 	for _, tt := range tests {

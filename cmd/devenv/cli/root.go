@@ -131,7 +131,24 @@ Global options (-f, -p, --progress) go before the command: devenv -f other.yaml 
 		newAccessCmd(g),
 		newGatewayCmd(g),
 	)
+	usageArgs(root)
 	return root
+}
+
+// usageArgs makes every command's argument errors usage errors (exit 2),
+// including an unknown command.
+func usageArgs(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return usageError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageArgs(sub)
+	}
 }
 
 // loadProject reads envs.yaml as the global flags say.

@@ -215,7 +215,7 @@ func (f *Fake) portConflictLocked(fc *fakeContainer) error {
 				continue
 			}
 			for _, q := range other.c.Ports {
-				if q.HostPort == p.HostPort && protocol(q) == protocol(p) {
+				if q.HostPort == p.HostPort && protocol(q) == protocol(p) && sameHost(q.HostIP, p.HostIP) {
 					return fmt.Errorf("starting container %s: %w: port %d is already allocated by %s",
 						fc.c.Name, engine.ErrConflict, p.HostPort, other.c.Name)
 				}
@@ -301,4 +301,11 @@ func (f *Fake) Exit(idOrName string, code int) error {
 	}
 	f.dieLocked(fc, code)
 	return nil
+}
+
+// sameHost reports whether two host IPs of a binding overlap, as the engine
+// sees it: an unspecified address takes the port on every address.
+func sameHost(a, b string) bool {
+	unspecified := func(s string) bool { return s == "" || s == "0.0.0.0" || s == "::" }
+	return unspecified(a) || unspecified(b) || a == b
 }

@@ -163,7 +163,7 @@ func (r *run) createNetwork(ctx context.Context, labels map[string]string) error
 		_ = r.eng.NetworkRemove(ctx, n.ID) // best effort, as for planned duplicates
 	}
 	if r.networkID == "" {
-		return fmt.Errorf("network %s vanished right after it was created; run devenv up again", r.plan.Network)
+		return fmt.Errorf("a network named %s exists but devenv did not create it (it has no %s label); remove it with docker network rm %s, or choose another project name", r.plan.Network, engine.LabelProject, r.plan.Network)
 	}
 	return nil
 }

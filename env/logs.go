@@ -2,6 +2,8 @@ package env
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -38,6 +40,10 @@ func Logs(ctx context.Context, eng engine.Engine, p *config.Project, opts LogsOp
 	for _, s := range opts.Services {
 		f.want[s] = true
 	}
+	// A broken event stream ends a follow with its error rather than leaving
+	// it silently blind to restarts.
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 	var events <-chan engine.Event
 	var evErr <-chan error
 	if opts.Follow {
@@ -53,7 +59,9 @@ func Logs(ctx context.Context, eng engine.Engine, p *config.Project, opts LogsOp
 		}
 	}
 	if opts.Follow {
-		f.watch(ctx, events, evErr)
+		if err := f.watch(ctx, events, evErr); err != nil {
+			stop(fmt.Errorf("following logs: lost the engine's event stream: %w", err))
+		}
 	}
 	f.wg.Wait()
 	if opts.Follow {
@@ -135,12 +143,19 @@ func (f *logFollower) stream(ctx context.Context, id, service, name string, o en
 }
 
 // watch starts streams for containers that start while following.
-func (f *logFollower) watch(ctx context.Context, events <-chan engine.Event, errs <-chan error) {
+func (f *logFollower) watch(ctx context.Context, events <-chan engine.Event, errs <-chan error) error {
 	for {
 		select {
 		case ev, ok := <-events:
 			if !ok {
-				return
+				err := <-errs // the stream yields its error, then closes
+				if ctx.Err() != nil {
+					return nil
+				}
+				if err == nil {
+					err = errors.New("the event stream ended")
+				}
+				return err
 			}
 			if ev.Action != "start" || !f.wanted(ev.Service) {
 				continue
@@ -156,10 +171,13 @@ func (f *logFollower) watch(ctx context.Context, events <-chan engine.Event, err
 				continue
 			}
 			f.begin(ctx, ev.ContainerID, ev.Service, "", time.Time{}, "all") // a new container: all of it
-		case <-errs:
-			return
+		case err := <-errs:
+			if ctx.Err() != nil {
+				return nil // we stopped it
+			}
+			return err
 		case <-ctx.Done():
-			return
+			return nil
 		}
 	}
 }

@@ -89,7 +89,7 @@ func newTransport() *http.Transport {
 		Proxy:                 nil,
 		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		TLSHandshakeTimeout:   10 * time.Second,
-		MaxIdleConnsPerHost:   16,
+		MaxIdleConnsPerHost:   256, // one Proxy serves every grant of a target: keep their connections
 		IdleConnTimeout:       90 * time.Second,
 		DisableCompression:    true, // pass the upstream's encoding through untouched
 		ExpectContinueTimeout: time.Second,

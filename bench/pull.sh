@@ -12,6 +12,8 @@
 # progress to stderr. It is not a test: it exits non-zero only when an
 # operation itself fails.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 rounds=${1:-5}
 if [[ ! $rounds =~ ^[1-9][0-9]*$ ]]; then
@@ -57,20 +59,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'echo "bench: interrupted; removing the images and the registry" >&4; exit 130' INT TERM
-
-say() { echo "bench: $*" >&2; }
-
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-# run CMD... runs a benchmarked command with its output in $log, failing the
-# script (and showing the log) if it fails.
-run() {
-	echo "+ $*" >>"$log"
-	if ! "$@" >>"$log" 2>&1; then
-		say "failed: $*"
-		return 1
-	fi
-}
 
 # timed KEY CMD... runs CMD under /usr/bin/time and appends its wall time in
 # ms to results/KEY and its CPU time (user+system, s) to results/KEY.cpu. A
@@ -147,28 +135,12 @@ write_stacks() {
 	} >"$work/compose.yaml"
 }
 
-# find_compose sets compose (the command, with -f and -p) and compose_name,
-# or leaves compose empty when no compose is installed.
+# find_compose sets compose (the command, with -f and -p) and the peer's
+# version facts (lib.sh), or leaves compose empty when no compose is installed.
 find_compose() {
-	local bin=()
-	if [[ -n ${COMPOSE_BIN:-} ]]; then
-		read -r -a bin <<<"$COMPOSE_BIN"
-		"${bin[@]}" version >/dev/null 2>&1 || { say "COMPOSE_BIN=\"$COMPOSE_BIN\" does not run"; exit 1; }
-	elif docker compose version >/dev/null 2>&1; then
-		bin=(docker compose)
-	elif command -v docker-compose >/dev/null 2>&1; then
-		bin=(docker-compose)
-	else
-		return 0
-	fi
-	local version
-	version=$("${bin[@]}" version --short 2>/dev/null || "${bin[@]}" version | head -n 1)
-	version=${version#v}
-	compose_name="${bin[*]} $version"
-	compose_bin="${bin[*]}"
-	compose_v1=0
-	[[ $version != 1.* ]] || compose_v1=1
-	compose=("${bin[@]}" -f "$work/compose.yaml" -p "$compose_project")
+	compose=()
+	find_compose_bin
+	((${#compose_cmd[@]} == 0)) || compose=("${compose_cmd[@]}" -f "$work/compose.yaml" -p "$compose_project")
 }
 
 # find_pull sets has_pull when this devenv has a pull command. An unknown

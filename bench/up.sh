@@ -10,6 +10,8 @@
 # table shows medians over the rounds. Figures go to stdout, progress to stderr.
 # It is not a test: it exits non-zero only when an operation itself fails.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 rounds=${1:-5}
 if [[ ! $rounds =~ ^[1-9][0-9]*$ ]]; then
@@ -50,20 +52,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "bench: interrupted; removing both projects" >&4; exit 130' INT TERM
 
-say() { echo "bench: $*" >&2; }
-
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-# run CMD... runs a benchmarked command with its output in $log, failing the
-# script (and showing the log) if it fails.
-run() {
-	echo "+ $*" >>"$log"
-	if ! "$@" >>"$log" 2>&1; then
-		say "failed: $*"
-		return 1
-	fi
-}
-
 # timed KEY CMD... runs CMD and appends its wall time in ms to results/KEY.
 timed() {
 	local key=$1 t0 t1
@@ -101,26 +89,14 @@ ensure_image() {
 	docker image inspect "$image" >/dev/null
 }
 
-# find_compose sets compose (the command, with -f and -p) and compose_version,
-# or leaves compose empty when no compose is installed.
+# find_compose sets compose (the command, with -f and -p) and the peer's
+# version facts (lib.sh), or leaves compose empty when no compose is installed.
 find_compose() {
-	local bin=()
-	if [[ -n ${COMPOSE_BIN:-} ]]; then
-		read -r -a bin <<<"$COMPOSE_BIN"
-		"${bin[@]}" version >/dev/null 2>&1 || { say "COMPOSE_BIN=\"$COMPOSE_BIN\" does not run"; exit 1; }
-	elif docker compose version >/dev/null 2>&1; then
-		bin=(docker compose)
-	elif command -v docker-compose >/dev/null 2>&1; then
-		bin=(docker-compose)
-	else
-		return 0
-	fi
-	compose_version=$("${bin[@]}" version --short 2>/dev/null || "${bin[@]}" version | head -n 1)
-	compose_version=${compose_version#v}
-	compose_name="${bin[*]} $compose_version"
-	compose_bin="${bin[*]}"
-	compose=("${bin[@]}" -f "$stack/compose.yaml" -p "$compose_project")
-	if [[ $compose_version == 1.* ]]; then compose_v1=1 up_args="up -d"; else compose_v1=0 up_args="up -d --wait"; fi
+	compose=()
+	find_compose_bin
+	((${#compose_cmd[@]} > 0)) || return 0
+	compose=("${compose_cmd[@]}" -f "$stack/compose.yaml" -p "$compose_project")
+	if ((compose_v1)); then up_args="up -d"; else up_args="up -d --wait"; fi
 }
 
 # compose_up brings the compose stack up and returns once all is healthy:

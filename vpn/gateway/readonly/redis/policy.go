@@ -1,0 +1,232 @@
+package redis
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Command is what the upstream's COMMAND reply says about one command or
+// subcommand.
+type Command struct {
+	Name              string // lowercase; a subcommand is "container|sub"
+	Flags             map[string]bool
+	First, Last, Step int // key positions, as in COMMAND
+	WritesKeys        bool
+	Subcommands       map[string]*Command // by full name
+}
+
+// Table is the upstream's command table, learned once per Handler.
+type Table map[string]*Command
+
+// ParseTable reads the reply to COMMAND (RESP2 or RESP3).
+func ParseTable(v Value) (Table, error) {
+	if v.Type != '*' && v.Type != '~' {
+		return nil, fmt.Errorf("reading COMMAND: unexpected reply type %q %s", v.Type, v.Str)
+	}
+	t := Table{}
+	for _, e := range v.Elems {
+		c, err := parseCommand(e)
+		if err != nil {
+			return nil, fmt.Errorf("reading COMMAND: %w", err)
+		}
+		t[c.Name] = c
+	}
+	if len(t) == 0 {
+		return nil, fmt.Errorf("reading COMMAND: empty command table")
+	}
+	return t, nil
+}
+
+func parseCommand(e Value) (*Command, error) {
+	if len(e.Elems) < 6 {
+		return nil, fmt.Errorf("command entry with %d fields", len(e.Elems))
+	}
+	c := &Command{Name: strings.ToLower(e.Elems[0].Str), Flags: map[string]bool{}}
+	for _, f := range e.Elems[2].Elems {
+		c.Flags[strings.ToLower(f.Str)] = true
+	}
+	c.First, _ = strconv.Atoi(e.Elems[3].Str)
+	c.Last, _ = strconv.Atoi(e.Elems[4].Str)
+	c.Step, _ = strconv.Atoi(e.Elems[5].Str)
+	if len(e.Elems) > 8 {
+		c.WritesKeys = specsWrite(e.Elems[8])
+	}
+	if len(e.Elems) > 9 && len(e.Elems[9].Elems) > 0 {
+		c.Subcommands = map[string]*Command{}
+		for _, se := range e.Elems[9].Elems {
+			sc, err := parseCommand(se)
+			if err != nil {
+				return nil, err
+			}
+			c.Subcommands[sc.Name] = sc
+		}
+	}
+	return c, nil
+}
+
+// specsWrite says whether any key spec may write its key: PFCOUNT is
+// flagged readonly but may rewrite the cached cardinality of its key, and
+// says so with an RW key spec.
+func specsWrite(specs Value) bool {
+	for _, spec := range specs.Elems {
+		kv := spec.Elems
+		for i := 0; i+1 < len(kv); i += 2 {
+			if !strings.EqualFold(kv[i].Str, "flags") {
+				continue
+			}
+			for _, f := range kv[i+1].Elems {
+				switch strings.ToUpper(f.Str) {
+				case "RW", "OW", "RM", "INSERT", "DELETE", "UPDATE":
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// refusedCommands are refused even when the upstream flags them readonly.
+var refusedCommands = map[string]string{}
+
+func init() {
+	for _, n := range []string{"eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "script", "function"} {
+		refusedCommands[n] = "scripting is refused"
+	}
+	for _, n := range []string{"config", "module", "debug", "monitor", "migrate", "save", "bgsave", "bgrewriteaof",
+		"replicaof", "slaveof", "shutdown", "sync", "psync", "acl", "cluster", "failover", "lastsave", "latency",
+		"slowlog", "swapdb", "flushall", "flushdb", "restore-asking", "replconf"} {
+		refusedCommands[n] = "administrative commands are refused"
+	}
+	for _, n := range []string{"subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe",
+		"sunsubscribe", "publish", "spublish", "pubsub"} {
+		refusedCommands[n] = "Pub/Sub is refused"
+	}
+	refusedCommands["keys"] = "KEYS blocks the server while it walks every key; use SCAN"
+}
+
+// connectionCommands are allowed although not flagged readonly: they
+// change only the connection's own state or report on the server.
+// A nil set allows every subcommand.
+var connectionCommands = map[string]map[string]bool{
+	"ping": nil, "echo": nil, "select": nil, "hello": nil, "time": nil, "info": nil,
+	"watch": nil, "unwatch": nil,
+	"client":  {"setname": true, "getname": true, "id": true, "info": true, "setinfo": true},
+	"command": {"count": true, "info": true, "docs": true, "list": true, "getkeys": true, "getkeysandflags": true},
+}
+
+// storeOptions are arguments that make a read a write; their commands are
+// flagged write upstream already, this is a second fence.
+var storeOptions = map[string][]string{
+	"sort": {"store"}, "sort_ro": {"store"},
+	"georadius": {"store", "storedist"}, "georadius_ro": {"store", "storedist"},
+	"georadiusbymember": {"store", "storedist"}, "georadiusbymember_ro": {"store", "storedist"},
+}
+
+// Check decides one command. name is what the audit records ("get",
+// "object|encoding"), keys how many keys it names, and reason, empty when
+// allowed, the rule that refuses it.
+func (t Table) Check(args [][]byte) (name string, keys int, reason string) {
+	name = strings.ToLower(string(args[0]))
+	if r, ok := refusedCommands[name]; ok {
+		return name, 0, r
+	}
+	if subs, ok := connectionCommands[name]; ok {
+		if subs == nil {
+			return name, t.keys(name, args), ""
+		}
+		if len(args) < 2 {
+			return name, 0, ""
+		}
+		full := name + "|" + strings.ToLower(string(args[1]))
+		if !subs[strings.ToLower(string(args[1]))] {
+			return full, 0, fmt.Sprintf("%s is not allowed", printable(full))
+		}
+		return full, 0, ""
+	}
+	c := t[name]
+	if c == nil {
+		return name, 0, fmt.Sprintf("unknown command %s", printable(name))
+	}
+	if len(c.Subcommands) > 0 {
+		if len(args) < 2 {
+			return name, 0, fmt.Sprintf("%s without a subcommand", name)
+		}
+		full := name + "|" + strings.ToLower(string(args[1]))
+		if c = c.Subcommands[full]; c == nil {
+			return full, 0, fmt.Sprintf("unknown subcommand %s", printable(full))
+		}
+		name = full
+	}
+	if r := refusal(c); r != "" {
+		return name, c.count(args), r
+	}
+	for _, a := range args[1:] {
+		for _, opt := range storeOptions[name] {
+			if strings.EqualFold(string(a), opt) {
+				return name, c.count(args), fmt.Sprintf("%s %s writes", name, opt)
+			}
+		}
+	}
+	return name, c.count(args), ""
+}
+
+func refusal(c *Command) string {
+	if !c.Flags["readonly"] {
+		return fmt.Sprintf("%s is not a read-only command", c.Name)
+	}
+	for _, f := range []string{"write", "admin", "pubsub", "may_replicate"} {
+		if c.Flags[f] {
+			return fmt.Sprintf("%s is flagged %s", c.Name, f)
+		}
+	}
+	if c.WritesKeys {
+		return fmt.Sprintf("%s may write its keys", c.Name)
+	}
+	return ""
+}
+
+func (t Table) keys(name string, args [][]byte) int {
+	if c := t[name]; c != nil {
+		return c.count(args)
+	}
+	return 0
+}
+
+// count is the number of keys args name by COMMAND's first, last and step;
+// for commands with movable keys it counts the fixed ones only.
+func (c *Command) count(args [][]byte) int {
+	first, last, step := c.First, c.Last, c.Step
+	if first <= 0 || first >= len(args) {
+		return 0
+	}
+	if last < 0 {
+		last += len(args)
+	}
+	last = min(last, len(args)-1)
+	if step <= 0 {
+		step = 1
+	}
+	if last < first {
+		return 0
+	}
+	return (last-first)/step + 1
+}
+
+// printable makes a client-chosen name safe inside a one-line error.
+func printable(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "…"
+	}
+	return oneLine(s)
+}
+
+// oneLine replaces control characters, so s fits an error reply.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '\uFFFD' {
+			return '?'
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,389 @@
+package redis
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+)
+
+// Limits of what a client may send, as Redis's own defaults
+// (proto-max-bulk-len, the multibulk length limit).
+const (
+	maxBulk     = 512 << 20
+	maxArgs     = 1 << 20
+	maxInline   = 64 << 10
+	maxDepth    = 64 // nesting of upstream replies
+	preallocCap = 64 // never trust a declared length for allocation
+)
+
+// ErrProtocol is wrapped by every error about malformed RESP.
+var ErrProtocol = errors.New("protocol error")
+
+func protoErr(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrProtocol, fmt.Sprintf(format, a...))
+}
+
+// Reader reads RESP: commands from a client, replies from the upstream.
+type Reader struct {
+	br *bufio.Reader
+}
+
+// NewReader reads RESP from r.
+func NewReader(r io.Reader) *Reader {
+	return &Reader{br: bufio.NewReaderSize(r, 32<<10)}
+}
+
+// Buffered says whether more input is already buffered, so a writer can
+// put off flushing while a pipeline is still arriving.
+func (r *Reader) Buffered() int { return r.br.Buffered() }
+
+// line reads one CRLF-terminated line, without the CRLF. The slice is valid
+// until the next read.
+func (r *Reader) line() ([]byte, error) {
+	l, err := r.br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		return nil, protoErr("line too long")
+	}
+	if err != nil {
+		if errors.Is(err, io.EOF) && len(l) > 0 {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	if len(l) < 2 || l[len(l)-2] != '\r' {
+		return nil, protoErr("line not terminated by CRLF")
+	}
+	return l[:len(l)-2], nil
+}
+
+// ReadCommand reads one command: an array of bulk strings or an inline
+// command. It skips empty inline lines, as Redis does.
+func (r *Reader) ReadCommand() ([][]byte, error) {
+	for {
+		b, err := r.br.Peek(1)
+		if err != nil {
+			return nil, err
+		}
+		if b[0] != '*' {
+			args, err := r.inline()
+			if err != nil || len(args) > 0 {
+				return args, err
+			}
+			continue
+		}
+		l, err := r.line()
+		if err != nil {
+			return nil, err
+		}
+		n, err := parseLen(l[1:], maxArgs)
+		if err != nil {
+			return nil, err
+		}
+		if n <= 0 {
+			continue // Redis ignores *0 and *-1 from clients
+		}
+		args := make([][]byte, 0, min(n, preallocCap))
+		for range n {
+			a, err := r.bulkArg()
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, a)
+		}
+		return args, nil
+	}
+}
+
+func (r *Reader) bulkArg() ([]byte, error) {
+	l, err := r.line()
+	if err != nil {
+		return nil, err
+	}
+	if len(l) == 0 || l[0] != '$' {
+		return nil, protoErr("expected '$', got %q", firstByte(l))
+	}
+	n, err := parseLen(l[1:], maxBulk)
+	if err != nil {
+		return nil, err
+	}
+	if n < 0 {
+		return nil, protoErr("invalid bulk length")
+	}
+	return r.payload(nil, n)
+}
+
+// payload appends n bytes and the CRLF that ends them to dst, returning the
+// n bytes appended when dst is nil.
+func (r *Reader) payload(dst []byte, n int) ([]byte, error) {
+	start := len(dst)
+	for want := n + 2; want > 0; {
+		chunk := min(want, 32<<10)
+		dst = slices.Grow(dst, chunk)[:len(dst)+chunk]
+		if _, err := io.ReadFull(r.br, dst[len(dst)-chunk:]); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		want -= chunk
+	}
+	if !bytes.HasSuffix(dst, []byte("\r\n")) {
+		return nil, protoErr("bulk string not terminated by CRLF")
+	}
+	if start == 0 {
+		return dst[:n:n], nil
+	}
+	return dst, nil
+}
+
+func firstByte(l []byte) string {
+	if len(l) == 0 {
+		return ""
+	}
+	return string(l[:1])
+}
+
+func parseLen(b []byte, limit int) (int, error) {
+	n, err := strconv.Atoi(string(b))
+	if err != nil || n < -1 || n > limit {
+		return 0, protoErr("invalid length %q", b)
+	}
+	return n, nil
+}
+
+// inline reads one inline command: arguments separated by spaces, with
+// Redis's double and single quotes.
+func (r *Reader) inline() ([][]byte, error) {
+	l, err := r.br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) || len(l) > maxInline {
+		return nil, protoErr("too big inline request")
+	}
+	if err != nil {
+		if errors.Is(err, io.EOF) && len(l) > 0 {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return SplitArgs(string(bytes.TrimRight(l, "\r\n")))
+}
+
+// SplitArgs splits an inline command line as Redis's sdssplitargs does.
+func SplitArgs(line string) ([][]byte, error) {
+	var args [][]byte
+	i := 0
+	for {
+		for i < len(line) && isSpace(line[i]) {
+			i++
+		}
+		if i == len(line) {
+			return args, nil
+		}
+		var cur []byte
+		inDQ, inSQ := false, false
+		for done := false; !done; {
+			switch {
+			case inDQ:
+				if i >= len(line) {
+					return nil, protoErr("unbalanced quotes in request")
+				}
+				c := line[i]
+				switch {
+				case c == '\\' && i+3 < len(line) && line[i+1] == 'x' && isHex(line[i+2]) && isHex(line[i+3]):
+					v, _ := strconv.ParseUint(line[i+2:i+4], 16, 8)
+					cur = append(cur, byte(v))
+					i += 3
+				case c == '\\' && i+1 < len(line):
+					i++
+					cur = append(cur, unescape(line[i]))
+				case c == '"':
+					if i+1 < len(line) && !isSpace(line[i+1]) {
+						return nil, protoErr("unbalanced quotes in request")
+					}
+					done = true
+				default:
+					cur = append(cur, c)
+				}
+			case inSQ:
+				if i >= len(line) {
+					return nil, protoErr("unbalanced quotes in request")
+				}
+				c := line[i]
+				switch {
+				case c == '\\' && i+1 < len(line) && line[i+1] == '\'':
+					i++
+					cur = append(cur, '\'')
+				case c == '\'':
+					if i+1 < len(line) && !isSpace(line[i+1]) {
+						return nil, protoErr("unbalanced quotes in request")
+					}
+					done = true
+				default:
+					cur = append(cur, c)
+				}
+			default:
+				if i >= len(line) {
+					done = true
+					break
+				}
+				switch c := line[i]; {
+				case isSpace(c):
+					done = true
+				case c == '"':
+					inDQ = true
+				case c == '\'':
+					inSQ = true
+				default:
+					cur = append(cur, c)
+				}
+			}
+			if i < len(line) {
+				i++
+			}
+		}
+		if cur == nil {
+			cur = []byte{}
+		}
+		args = append(args, cur)
+	}
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f'
+}
+
+func isHex(c byte) bool {
+	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
+}
+
+func unescape(c byte) byte {
+	switch c {
+	case 'n':
+		return '\n'
+	case 'r':
+		return '\r'
+	case 't':
+		return '\t'
+	case 'b':
+		return '\b'
+	case 'a':
+		return '\a'
+	}
+	return c
+}
+
+// AppendCommand appends args as a RESP array of bulk strings.
+func AppendCommand(dst []byte, args ...[]byte) []byte {
+	dst = append(dst, '*')
+	dst = strconv.AppendInt(dst, int64(len(args)), 10)
+	dst = append(dst, '\r', '\n')
+	for _, a := range args {
+		dst = append(dst, '$')
+		dst = strconv.AppendInt(dst, int64(len(a)), 10)
+		dst = append(dst, '\r', '\n')
+		dst = append(dst, a...)
+		dst = append(dst, '\r', '\n')
+	}
+	return dst
+}
+
+// Value is a parsed reply, for the few replies the proxy reads itself.
+type Value struct {
+	Type  byte // the RESP type byte: '+', '-', ':', '$', '*', '%', …
+	Str   string
+	Elems []Value // aggregates; a map's keys and values alternate
+	Null  bool
+}
+
+// ReadReply appends one complete reply, RESP2 or RESP3, to dst exactly as
+// it was sent. An attribute is read together with the reply it annotates.
+func (r *Reader) ReadReply(dst []byte) ([]byte, error) {
+	return r.reply(dst, nil, 0)
+}
+
+// ReadValue reads and parses one reply.
+func (r *Reader) ReadValue() (Value, error) {
+	var v Value
+	_, err := r.reply(nil, &v, 0)
+	return v, err
+}
+
+func (r *Reader) reply(dst []byte, v *Value, depth int) ([]byte, error) {
+	if depth > maxDepth {
+		return nil, protoErr("reply nested too deeply")
+	}
+	l, err := r.line()
+	if err != nil {
+		return nil, err
+	}
+	if len(l) == 0 {
+		return nil, protoErr("empty reply line")
+	}
+	dst = append(dst, l...)
+	dst = append(dst, '\r', '\n')
+	t := l[0]
+	if v != nil {
+		v.Type = t
+	}
+	switch t {
+	case '+', '-', ':', ',', '#', '(', '_':
+		if v != nil {
+			v.Str, v.Null = string(l[1:]), t == '_'
+		}
+		return dst, nil
+	case '$', '!', '=':
+		n, err := parseLen(l[1:], maxBulk)
+		if err != nil {
+			return nil, err
+		}
+		if n < 0 {
+			if v != nil {
+				v.Null = true
+			}
+			return dst, nil
+		}
+		start := len(dst)
+		if dst, err = r.payload(dst, n); err != nil {
+			return nil, err
+		}
+		if v != nil {
+			v.Str = string(dst[start : start+n])
+		}
+		return dst, nil
+	case '*', '~', '>', '%', '|':
+		n, err := parseLen(l[1:], maxArgs)
+		if err != nil {
+			return nil, err
+		}
+		if n < 0 {
+			if v != nil {
+				v.Null = true
+			}
+			return dst, nil
+		}
+		if t == '%' || t == '|' {
+			n *= 2
+		}
+		for range n {
+			var e *Value
+			if v != nil {
+				v.Elems = append(v.Elems, Value{})
+				e = &v.Elems[len(v.Elems)-1]
+			}
+			if dst, err = r.reply(dst, e, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		if t == '|' { // an attribute precedes the reply it annotates
+			if v != nil {
+				*v = Value{}
+			}
+			return r.reply(dst, v, depth+1)
+		}
+		return dst, nil
+	}
+	return nil, protoErr("unknown reply type %q", t)
+}

@@ -129,7 +129,7 @@ var storeOptions = map[string][]string{
 func (t Table) Check(args [][]byte) (name string, keys int, reason string) {
 	name = strings.ToLower(string(args[0]))
 	if r, ok := refusedCommands[name]; ok {
-		return name, 0, r
+		return name, 0, display(name) + ": " + r
 	}
 	if subs, ok := connectionCommands[name]; ok {
 		if subs == nil {
@@ -140,21 +140,21 @@ func (t Table) Check(args [][]byte) (name string, keys int, reason string) {
 		}
 		full := name + "|" + strings.ToLower(string(args[1]))
 		if !subs[strings.ToLower(string(args[1]))] {
-			return full, 0, fmt.Sprintf("%s is not allowed", printable(full))
+			return full, 0, fmt.Sprintf("%s is not allowed", display(printable(full)))
 		}
 		return full, 0, ""
 	}
 	c := t[name]
 	if c == nil {
-		return name, 0, fmt.Sprintf("unknown command %s", printable(name))
+		return name, 0, fmt.Sprintf("unknown command %s", display(printable(name)))
 	}
 	if len(c.Subcommands) > 0 {
 		if len(args) < 2 {
-			return name, 0, fmt.Sprintf("%s without a subcommand", name)
+			return name, 0, fmt.Sprintf("%s without a subcommand", display(name))
 		}
 		full := name + "|" + strings.ToLower(string(args[1]))
 		if c = c.Subcommands[full]; c == nil {
-			return full, 0, fmt.Sprintf("unknown subcommand %s", printable(full))
+			return full, 0, fmt.Sprintf("unknown subcommand %s", display(printable(full)))
 		}
 		name = full
 	}
@@ -164,7 +164,7 @@ func (t Table) Check(args [][]byte) (name string, keys int, reason string) {
 	for _, a := range args[1:] {
 		for _, opt := range storeOptions[name] {
 			if strings.EqualFold(string(a), opt) {
-				return name, c.count(args), fmt.Sprintf("%s %s writes", name, opt)
+				return name, c.count(args), fmt.Sprintf("%s with %s writes", display(name), strings.ToUpper(opt))
 			}
 		}
 	}
@@ -173,15 +173,15 @@ func (t Table) Check(args [][]byte) (name string, keys int, reason string) {
 
 func refusal(c *Command) string {
 	if !c.Flags["readonly"] {
-		return fmt.Sprintf("%s is not a read-only command", c.Name)
+		return fmt.Sprintf("%s is not a read-only command", display(c.Name))
 	}
 	for _, f := range []string{"write", "admin", "pubsub", "may_replicate"} {
 		if c.Flags[f] {
-			return fmt.Sprintf("%s is flagged %s", c.Name, f)
+			return fmt.Sprintf("%s is flagged %s", display(c.Name), f)
 		}
 	}
 	if c.WritesKeys {
-		return fmt.Sprintf("%s may write its keys", c.Name)
+		return fmt.Sprintf("%s may write its keys", display(c.Name))
 	}
 	return ""
 }
@@ -211,6 +211,11 @@ func (c *Command) count(args [][]byte) int {
 		return 0
 	}
 	return (last-first)/step + 1
+}
+
+// display is how a command is named to the client: "OBJECT ENCODING".
+func display(name string) string {
+	return strings.ToUpper(strings.ReplaceAll(name, "|", " "))
 }
 
 // printable makes a client-chosen name safe inside a one-line error.

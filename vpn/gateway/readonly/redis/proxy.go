@@ -400,8 +400,8 @@ func (ss *session) transaction(name string) error {
 		ss.reply(pending{local: okReply})
 	case len(t.refused) > 0:
 		ss.multi = nil
-		ss.record(name, 0, "transaction discarded: it contained "+t.refused[0])
-		ss.reply(pending{local: refusedReply("transaction discarded: it contained " + strings.Join(t.refused, ", "))})
+		ss.record(name, 0, "transaction discarded: it contained "+display(t.refused[0]))
+		ss.reply(pending{local: refusedReply("transaction discarded: it contained " + display(strings.Join(t.refused, ", ")))})
 		return nil
 	default:
 		ss.multi = nil

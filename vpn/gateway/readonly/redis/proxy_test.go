@@ -31,6 +31,7 @@ func TestWritesRefused(t *testing.T) {
 		}
 		replies := c.pipeline(t, args...)
 		for i, cmd := range cmds {
+			t.Logf("%-40.40s %q", cmd, replies[i])
 			refused := strings.HasPrefix(replies[i], "-NOPERM this connection is read-only: ")
 			if pass := strings.HasPrefix(cmd, "+"); pass == refused || (pass && strings.HasPrefix(replies[i], "-")) {
 				t.Errorf("%s: %s: got %q", strings.Join(cmds, " ;; "), cmd, replies[i])
@@ -79,7 +80,7 @@ func TestInlineAndPipeline(t *testing.T) {
 	c := dial(t, addr)
 	c.c.SetDeadline(time.Now().Add(10 * time.Second))
 	io.WriteString(c.c, "GET str\r\nSET str x\r\n\r\nAUTH whatever\r\nmget a \"b\" 'c'\n")
-	want := []string{"$5\r\nhello\r\n", "-NOPERM this connection is read-only: set is not a read-only command\r\n",
+	want := []string{"$5\r\nhello\r\n", "-NOPERM this connection is read-only: SET is not a read-only command\r\n",
 		"+OK\r\n", "*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n"}
 	for _, w := range want {
 		r, err := c.r.ReadReply(nil)
@@ -98,7 +99,7 @@ func TestInlineAndPipeline(t *testing.T) {
 	for i, r := range c.pipeline(t, batch...) {
 		want := "$" + strconv.Itoa(len(strconv.Itoa(i))) + "\r\n" + strconv.Itoa(i) + "\r\n"
 		if i%3 == 0 {
-			want = "-NOPERM this connection is read-only: del is not a read-only command\r\n"
+			want = "-NOPERM this connection is read-only: DEL is not a read-only command\r\n"
 		}
 		if r != want {
 			t.Fatalf("pipelined reply %d: %q, want %q", i, r, want)
@@ -140,7 +141,7 @@ func TestRedisCLIAndBenchmark(t *testing.T) {
 	}{
 		{[]string{"get", "str"}, "hello\n"},
 		{[]string{"hgetall", "h"}, "f1\nv1\nf2\nv2\nf3\nv3\n"},
-		{[]string{"set", "str", "x"}, "NOPERM this connection is read-only: set is not a read-only command\n"},
+		{[]string{"set", "str", "x"}, "NOPERM this connection is read-only: SET is not a read-only command\n"},
 		{[]string{"-3", "hget", "h", "f1"}, "v1\n"},
 	} {
 		out, err := redisTool(t, "redis-cli", append([]string{"-h", host, "-p", port}, tc.args...)...)

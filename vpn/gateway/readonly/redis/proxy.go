@@ -53,6 +53,10 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// drainTimeout bounds how long replies are still delivered once the
+// client has stopped sending.
+const drainTimeout = 5 * time.Second
+
 // Errors of Serve.
 var (
 	ErrUpstream = errors.New("redis upstream")
@@ -217,6 +221,10 @@ func (ss *session) run() error {
 	go func() { werr <- ss.write() }()
 	rerr := ss.read()
 	close(ss.pending)
+	// Replies still owed are delivered, but a client that has gone must not
+	// keep the upstream connection waiting on a blocking read.
+	t := time.AfterFunc(drainTimeout, func() { ss.cancel(errEnded) })
+	defer t.Stop()
 	err := <-werr
 	if rerr != nil && !errors.Is(rerr, io.EOF) {
 		return rerr

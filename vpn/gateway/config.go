@@ -66,6 +66,8 @@ type TargetConfig struct {
 	Upstream    string       `yaml:"upstream"`
 	Port        int          `yaml:"port"` // on the tunnel; 0: FirstTargetPort+i
 	Credentials *Credentials `yaml:"credentials"`
+	// Database is the postgres database (default: the credentials' user).
+	Database string `yaml:"database"`
 	// ReadOnlyUpstream says the upstream itself refuses writes (a
 	// replica, a read-only login); tcp targets must set it.
 	ReadOnlyUpstream bool          `yaml:"read_only_upstream"`
@@ -82,6 +84,9 @@ type Credentials struct {
 	Env    string `yaml:"env"`    // an environment variable holding the secret
 	File   string `yaml:"file"`   // or a file holding it (trailing newline ignored)
 	Header string `yaml:"header"` // default Authorization
+	// User is the login that goes with the secret (postgres: required;
+	// redis: an ACL user, optional).
+	User string `yaml:"user"`
 	// Scheme formats the header: bearer ("Bearer SECRET", the default),
 	// basic (SECRET is user:password) or raw (SECRET as it is).
 	Scheme string `yaml:"scheme"`

@@ -66,9 +66,9 @@ func TestParseConfigErrors(t *testing.T) {
 		name, old, new string
 		want           string // file:line: part of the message
 	}{
-		{name: "postgres", old: "protocol: tcp", new: "protocol: postgres", want: "gw.yaml:19: target \"replica\": protocol postgres is not supported yet"},
-		{name: "redis", old: "protocol: tcp", new: "protocol: redis", want: "protocol redis is not supported yet"},
-		{name: "unknown protocol", old: "protocol: tcp", new: "protocol: ftp", want: `protocol "ftp": use http or tcp`},
+		{name: "postgres needs a login", old: "protocol: tcp", new: "protocol: postgres", want: "target \"replica\": postgres targets need credentials with a user"},
+		{name: "redis upstream", old: "protocol: tcp\n    upstream: db-replica.internal:5432", new: "protocol: redis\n    upstream: redis", want: "upstream \"redis\": want host:port"},
+		{name: "unknown protocol", old: "protocol: tcp", new: "protocol: ftp", want: `protocol "ftp": use http, tcp, postgres or redis`},
 		{name: "tcp not read-only", old: "read_only_upstream: true", new: "read_only_upstream: false", want: "gw.yaml:19: target \"replica\": tcp targets need read_only_upstream: true — devenv cannot enforce read-only on opaque bytes"},
 		{name: "tcp upstream", old: "db-replica.internal:5432", new: "db-replica", want: "gw.yaml:20: target \"replica\": upstream \"db-replica\": want host:port"},
 		{name: "http upstream", old: "http://grafana.internal:3000", new: "grafana:3000", want: "gw.yaml:11: target \"grafana\": upstream"},

@@ -82,3 +82,13 @@ func Check(c *Config) error {
 	}
 	return errors.Join(errs...)
 }
+
+// login is the user and secret a target logs in upstream with; both are
+// empty when the target has no credentials.
+func (tc TargetConfig) login() (user, secret string, err error) {
+	if tc.Credentials == nil {
+		return "", "", nil
+	}
+	secret, err = tc.Credentials.secret()
+	return tc.Credentials.User, secret, err
+}

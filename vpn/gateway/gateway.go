@@ -13,6 +13,7 @@ import (
 
 	"github.com/devenv-dev/devenv/vpn/gateway/readonly"
 	rohttp "github.com/devenv-dev/devenv/vpn/gateway/readonly/http"
+	"github.com/devenv-dev/devenv/vpn/gateway/readonly/redis"
 	"github.com/devenv-dev/devenv/vpn/gateway/readonly/tcp"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/hubclient"
@@ -137,6 +138,12 @@ func (gw *Gateway) listen(i int, tc TargetConfig, header http.Header) (*target, 
 			Logger: gw.log.With("target", tc.Name)})
 	case hubapi.ProtocolTCP:
 		t.handler, err = tcp.New(tcp.Options{Upstream: tc.Upstream})
+	case hubapi.ProtocolRedis:
+		var user, password string
+		if user, password, err = tc.login(); err == nil {
+			t.handler, err = redis.New(redis.Options{Upstream: tc.Upstream, Username: user, Password: password,
+				Logger: gw.log.With("target", tc.Name)})
+		}
 	default:
 		err = fmt.Errorf("protocol %s is not supported yet", tc.Protocol)
 	}

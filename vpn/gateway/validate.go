@@ -83,10 +83,19 @@ func (t *TargetConfig) validate(v *validator, i int) {
 		if t.Credentials != nil {
 			v.errorf(at("credentials"), "%s: tcp targets take no credentials: the bytes are relayed as they are", what)
 		}
-	case hubapi.ProtocolPostgres, hubapi.ProtocolRedis:
-		v.errorf(at("protocol"), "%s: protocol %s is not supported yet; use http, or tcp with a read-only upstream", what, t.Protocol)
+	case hubapi.ProtocolRedis:
+		if !validHostPort(t.Upstream) {
+			v.errorf(at("upstream"), "%s: upstream %q: want host:port", what, t.Upstream)
+		}
+	case hubapi.ProtocolPostgres:
+		if !validHostPort(t.Upstream) {
+			v.errorf(at("upstream"), "%s: upstream %q: want host:port", what, t.Upstream)
+		}
+		if t.Credentials == nil || t.Credentials.User == "" {
+			v.errorf(at("credentials"), "%s: postgres targets need credentials with a user (a read-only role) and its password (env or file)", what)
+		}
 	default:
-		v.errorf(at("protocol"), "%s: protocol %q: use http or tcp", what, t.Protocol)
+		v.errorf(at("protocol"), "%s: protocol %q: use http, tcp, postgres or redis", what, t.Protocol)
 	}
 	t.validatePolicy(v, at, what)
 	if cr := t.Credentials; cr != nil {

@@ -57,7 +57,7 @@ replica  tcp       100.101.0.1:10001  db-replica.internal:5432      30m0s    rol
 
 	writeFile(t, dir, "bad.yaml", strings.Replace(gatewayYAML, "protocol: tcp", "protocol: postgres", 1))
 	_, errOut, code = runCLI(t, dir, "gateway", "serve", "--config", filepath.Join(dir, "bad.yaml"))
-	if code != ExitUsage || !strings.Contains(errOut, "bad.yaml:15: target \"replica\": protocol postgres is not supported yet") {
+	if code != ExitUsage || !strings.Contains(errOut, "bad.yaml:14: target \"replica\": postgres targets need credentials with a user") {
 		t.Errorf("exit %d, %q; want the file's line and the reason", code, errOut)
 	}
 }

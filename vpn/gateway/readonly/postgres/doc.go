@@ -1,0 +1,42 @@
+// Package postgres is the read-only PostgreSQL proxy of production access.
+// A developer connects with psql, pgx or any libpq client and no password;
+// the proxy logs in upstream with the gateway's injected credentials (they
+// should belong to a read-only role: the proxy is one layer, the role is
+// another), forces default_transaction_read_only=on at startup, and parses
+// every statement — each statement of a simple query, each Parse message —
+// with PostgreSQL's own grammar (pg_query), letting through only an
+// allowlist of reads, safe SETs and read-only transaction control. Calls to
+// functions with side effects, built-in or user-defined VOLATILE (learned
+// from the upstream's pg_proc at session start), are refused anywhere in a
+// statement. A refusal is an ErrorResponse naming the rule; the session
+// stays usable. At the grant's deadline the in-flight query is cancelled
+// and the session terminated.
+//
+// The parser needs cgo; builds without cgo get a New that fails.
+package postgres
+
+import (
+	"crypto/tls"
+	"errors"
+	"log/slog"
+)
+
+// ErrNoCgo is returned by New in builds without cgo.
+var ErrNoCgo = errors.New("the postgres proxy needs a cgo build (pg_query is a C library); rebuild the gateway with CGO_ENABLED=1")
+
+// Options configure a Proxy.
+type Options struct {
+	// Upstream is the server's host:port.
+	Upstream string
+	// User and Password log in upstream (SCRAM-SHA-256, md5 or cleartext,
+	// as the server asks); clients never see them. User should be a
+	// read-only role.
+	User, Password string
+	// Database is the upstream database every session uses, whatever the
+	// client asks for.
+	Database string
+	// TLS, if set, is used to reach the upstream; nil is plain TCP.
+	TLS *tls.Config
+	// Logger receives the proxy's own errors; nil discards them.
+	Logger *slog.Logger
+}

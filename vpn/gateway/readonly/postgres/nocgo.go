@@ -1,0 +1,22 @@
+//go:build !cgo
+
+package postgres
+
+import (
+	"context"
+	"net"
+
+	"github.com/devenv-dev/devenv/vpn/gateway/readonly"
+)
+
+// Proxy is unavailable without cgo.
+type Proxy struct{}
+
+// New fails: the statement parser needs cgo.
+func New(Options) (*Proxy, error) { return nil, ErrNoCgo }
+
+// Serve fails: a Proxy cannot be made without cgo.
+func (*Proxy) Serve(context.Context, net.Conn, readonly.Session) error { return ErrNoCgo }
+
+// Close does nothing.
+func (*Proxy) Close() error { return nil }

@@ -1,0 +1,292 @@
+//go:build cgo
+
+package postgres
+
+import (
+	"fmt"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// Policy decides which statements may reach a read-only upstream. It is
+// immutable after construction, except for the prepared-statement names a
+// session tracks itself.
+type Policy struct {
+	// volatile holds the names of the upstream's user-defined VOLATILE
+	// functions, learned from pg_proc at session start.
+	volatile map[string]bool
+}
+
+// Statement is one statement of a query and the verdict on it.
+type Statement struct {
+	SQL     string // the statement's own text
+	Refusal string // why it is refused, or "" if it may run
+}
+
+// deniedFuncs are built-in functions with side effects, refused wherever
+// they appear. denyPrefixes extend the list to whole families.
+var deniedFuncs = map[string]bool{
+	"nextval": true, "setval": true, "set_config": true, "txid_current": true,
+	"pg_current_xact_id": true, "pg_notify": true, "pg_terminate_backend": true,
+	"pg_cancel_backend": true, "pg_reload_conf": true, "pg_rotate_logfile": true,
+	"pg_read_file": true, "pg_read_binary_file": true, "pg_ls_dir": true, "pg_stat_file": true,
+	"pg_file_write": true, "pg_file_unlink": true, "pg_file_rename": true,
+	"loread": true, "lowrite": true, "pg_switch_wal": true, "pg_create_restore_point": true,
+	"pg_promote": true, "pg_logical_emit_message": true, "pg_import_system_collations": true,
+	"pg_log_backend_memory_contexts": true, "pg_backup_start": true, "pg_backup_stop": true,
+	"pg_drop_replication_slot": true, "pg_copy_physical_replication_slot": true,
+	"pg_copy_logical_replication_slot": true, "pg_wal_replay_pause": true, "pg_wal_replay_resume": true,
+	// These run SQL given as text, which the proxy cannot check.
+	"query_to_xml": true, "query_to_xmlschema": true, "query_to_xml_and_xmlschema": true,
+	"cursor_to_xml": true, "cursor_to_xmlschema": true, "ts_stat": true, "ts_rewrite": true,
+}
+
+var denyPrefixes = []string{
+	"lo_", "dblink", "pg_advisory", "pg_try_advisory", "pg_create_", "pg_replication_origin",
+	"pg_stat_reset", "pg_ls_", "pg_file_",
+}
+
+// refusedSettings may be neither SET, RESET nor set_config: they are how a
+// session leaves read-only mode or changes whose privileges it has.
+var refusedSettings = map[string]bool{
+	"transaction_read_only": true, "default_transaction_read_only": true,
+	"session_authorization": true, "role": true, "session_replication_role": true,
+	"allow_system_table_mods": true,
+}
+
+// Check parses sql with PostgreSQL's grammar and judges each statement.
+// prepared says which names PREPARE has created in this session; EXECUTE
+// of any other name is refused. A query that does not parse is refused as
+// a whole, with a single Statement.
+func (p *Policy) Check(sql string, prepared map[string]bool) []Statement {
+	tree, err := pg_query.Parse(sql)
+	if err != nil {
+		return []Statement{{SQL: sql, Refusal: fmt.Sprintf("the statement does not parse (%v), so it cannot be checked", err)}}
+	}
+	if len(tree.Stmts) == 0 {
+		return nil
+	}
+	out := make([]Statement, 0, len(tree.Stmts))
+	for _, raw := range tree.Stmts {
+		text := stmtText(sql, raw)
+		out = append(out, Statement{SQL: text, Refusal: p.statement(raw.Stmt, prepared)})
+	}
+	return out
+}
+
+// Refusal is the first refusal among stmts, or "".
+func Refusal(stmts []Statement) string {
+	for _, s := range stmts {
+		if s.Refusal != "" {
+			return s.Refusal
+		}
+	}
+	return ""
+}
+
+func stmtText(sql string, raw *pg_query.RawStmt) string {
+	start := int(raw.StmtLocation)
+	end := len(sql)
+	if raw.StmtLen > 0 {
+		end = start + int(raw.StmtLen)
+	}
+	if start < 0 || start > end || end > len(sql) {
+		return strings.TrimSpace(sql)
+	}
+	return strings.TrimSpace(sql[start:end])
+}
+
+func (p *Policy) statement(n *pg_query.Node, prepared map[string]bool) string {
+	switch s := n.GetNode().(type) {
+	case *pg_query.Node_SelectStmt:
+		return p.read(n)
+	case *pg_query.Node_ExplainStmt:
+		if s.ExplainStmt.Query.GetSelectStmt() == nil {
+			return "EXPLAIN is allowed only of SELECT, VALUES, TABLE or read-only WITH"
+		}
+		return p.read(s.ExplainStmt.Query)
+	case *pg_query.Node_VariableShowStmt:
+		return ""
+	case *pg_query.Node_VariableSetStmt:
+		return setRefusal(s.VariableSetStmt)
+	case *pg_query.Node_TransactionStmt:
+		return transactionRefusal(s.TransactionStmt)
+	case *pg_query.Node_DeclareCursorStmt:
+		if s.DeclareCursorStmt.Query.GetSelectStmt() == nil {
+			return "DECLARE is allowed only for a cursor over a read"
+		}
+		return p.read(s.DeclareCursorStmt.Query)
+	case *pg_query.Node_FetchStmt, *pg_query.Node_ClosePortalStmt:
+		return ""
+	case *pg_query.Node_CopyStmt:
+		return p.copyRefusal(s.CopyStmt)
+	case *pg_query.Node_PrepareStmt:
+		if s.PrepareStmt.Query.GetSelectStmt() == nil {
+			return "PREPARE is allowed only of a read (SELECT, VALUES, TABLE, read-only WITH)"
+		}
+		return p.read(s.PrepareStmt.Query)
+	case *pg_query.Node_ExecuteStmt:
+		if !prepared[s.ExecuteStmt.Name] {
+			return fmt.Sprintf("EXECUTE of %q is refused: no read-only statement of that name was prepared through the proxy", s.ExecuteStmt.Name)
+		}
+		return p.funcs(n)
+	case *pg_query.Node_DeallocateStmt:
+		return ""
+	}
+	return fmt.Sprintf("%s is refused: only reads, SHOW, safe SET and read-only transaction control are allowed", stmtKind(n))
+}
+
+// stmtKind names a statement node the way PostgreSQL's grammar does, for
+// refusal messages: InsertStmt → INSERT.
+func stmtKind(n *pg_query.Node) string {
+	m := n.ProtoReflect()
+	fd := m.WhichOneof(m.Descriptor().Oneofs().Get(0))
+	if fd == nil {
+		return "this statement"
+	}
+	name := strings.TrimSuffix(string(fd.Message().Name()), "Stmt")
+	return strings.ToUpper(name)
+}
+
+// read checks a query tree for anything that writes, locks or has side
+// effects: data-modifying statements (writable CTEs), SELECT INTO, locking
+// clauses and denied or volatile functions, wherever they are nested.
+func (p *Policy) read(n *pg_query.Node) string {
+	return walk(n.ProtoReflect(), func(m proto.Message) string {
+		switch v := m.(type) {
+		case *pg_query.InsertStmt, *pg_query.UpdateStmt, *pg_query.DeleteStmt, *pg_query.MergeStmt:
+			return "data-modifying statements (including in WITH) are refused: the target is read-only"
+		case *pg_query.SelectStmt:
+			if v.IntoClause != nil {
+				return "SELECT INTO is refused: it creates a table"
+			}
+			if len(v.LockingClause) > 0 {
+				return "FOR UPDATE/SHARE locking clauses are refused: they lock rows"
+			}
+		case *pg_query.FuncCall:
+			return p.funcRefusal(v)
+		}
+		return ""
+	})
+}
+
+// funcs checks only function calls, for statements such as EXECUTE whose
+// parameters are expressions.
+func (p *Policy) funcs(n *pg_query.Node) string {
+	return walk(n.ProtoReflect(), func(m proto.Message) string {
+		if f, ok := m.(*pg_query.FuncCall); ok {
+			return p.funcRefusal(f)
+		}
+		return ""
+	})
+}
+
+func (p *Policy) funcRefusal(f *pg_query.FuncCall) string {
+	if len(f.Funcname) == 0 {
+		return ""
+	}
+	name := strings.ToLower(f.Funcname[len(f.Funcname)-1].GetString_().GetSval())
+	if deniedFuncs[name] {
+		return fmt.Sprintf("function %s is refused: it has side effects", name)
+	}
+	for _, pre := range denyPrefixes {
+		if strings.HasPrefix(name, pre) {
+			return fmt.Sprintf("function %s is refused: functions %s* have side effects", name, pre)
+		}
+	}
+	if p.volatile[name] {
+		return fmt.Sprintf("function %s is refused: it is a user-defined VOLATILE function, which may write", name)
+	}
+	return ""
+}
+
+// walk visits every message in a parse tree, depth first, and returns the
+// first refusal visit reports.
+func walk(m protoreflect.Message, visit func(proto.Message) string) string {
+	if r := visit(m.Interface()); r != "" {
+		return r
+	}
+	var refusal string
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsList() && fd.Message() != nil:
+			l := v.List()
+			for i := 0; i < l.Len() && refusal == ""; i++ {
+				refusal = walk(l.Get(i).Message(), visit)
+			}
+		case fd.Message() != nil && !fd.IsMap():
+			refusal = walk(v.Message(), visit)
+		}
+		return refusal == ""
+	})
+	return refusal
+}
+
+func setRefusal(s *pg_query.VariableSetStmt) string {
+	name := strings.ToLower(s.Name)
+	switch s.Kind {
+	case pg_query.VariableSetKind_VAR_SET_MULTI:
+		// SET TRANSACTION …, SET SESSION CHARACTERISTICS AS TRANSACTION …
+		if readWrite(s.Args) {
+			return fmt.Sprintf("SET %s … READ WRITE is refused: the session stays read-only", strings.ToUpper(name))
+		}
+		return ""
+	case pg_query.VariableSetKind_VAR_RESET_ALL:
+		// RESET ALL returns to the startup values, which are read-only.
+		return ""
+	}
+	if refusedSettings[name] {
+		return fmt.Sprintf("SET/RESET of %s is refused: the session stays read-only under the gateway's role", name)
+	}
+	return ""
+}
+
+func transactionRefusal(s *pg_query.TransactionStmt) string {
+	switch s.Kind {
+	case pg_query.TransactionStmtKind_TRANS_STMT_BEGIN, pg_query.TransactionStmtKind_TRANS_STMT_START:
+		if readWrite(s.Options) {
+			return "BEGIN/START TRANSACTION READ WRITE is refused: transactions stay read-only"
+		}
+		return ""
+	case pg_query.TransactionStmtKind_TRANS_STMT_PREPARE, pg_query.TransactionStmtKind_TRANS_STMT_COMMIT_PREPARED,
+		pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_PREPARED:
+		return "two-phase commit (PREPARE TRANSACTION, COMMIT/ROLLBACK PREPARED) is refused"
+	}
+	return ""
+}
+
+// readWrite reports whether transaction options ask for READ WRITE, that
+// is transaction_read_only = false.
+func readWrite(opts []*pg_query.Node) bool {
+	for _, o := range opts {
+		d := o.GetDefElem()
+		if d == nil || d.Defname != "transaction_read_only" {
+			continue
+		}
+		c := d.Arg.GetAConst()
+		if c == nil || c.GetIval() == nil || c.GetIval().Ival == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Policy) copyRefusal(s *pg_query.CopyStmt) string {
+	switch {
+	case s.IsFrom:
+		return "COPY FROM is refused: only COPY … TO STDOUT is allowed"
+	case s.IsProgram:
+		return "COPY … PROGRAM is refused: only COPY … TO STDOUT is allowed"
+	case s.Filename != "":
+		return "COPY to a server file is refused: only COPY … TO STDOUT is allowed"
+	case s.Query != nil:
+		if s.Query.GetSelectStmt() == nil {
+			return "COPY (query) is allowed only of a read"
+		}
+		return p.read(s.Query)
+	}
+	return ""
+}

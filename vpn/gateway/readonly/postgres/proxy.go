@@ -1,0 +1,285 @@
+//go:build cgo
+
+package postgres
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/devenv-dev/devenv/vpn/gateway/readonly"
+)
+
+// ErrClosed is returned by Serve after Close.
+var ErrClosed = errors.New("postgres proxy closed")
+
+// forwardedParams are the startup parameters a client may pass upstream;
+// others — notably options, which can carry -c settings — are dropped.
+var forwardedParams = []string{"application_name", "client_encoding", "DateStyle", "TimeZone",
+	"extra_float_digits", "IntervalStyle", "search_path"}
+
+// volatileFuncsSQL lists user-defined VOLATILE functions: those outside the
+// system schemas, which may write.
+const volatileFuncsSQL = `select distinct p.proname from pg_catalog.pg_proc p
+join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+where p.provolatile = 'v' and n.nspname not in ('pg_catalog', 'information_schema')`
+
+// Proxy is a readonly.Handler for one PostgreSQL target.
+type Proxy struct {
+	opts Options
+	host string
+	port uint16
+	log  *slog.Logger
+
+	mu sync.Mutex
+	// keys maps the backend key a client was given to its upstream
+	// session's, for CancelRequests; guarded by mu.
+	keys   map[string]upstreamKey
+	closed bool // guarded by mu
+}
+
+// upstreamKey is what a CancelRequest upstream needs.
+type upstreamKey struct {
+	pid    uint32
+	secret []byte
+}
+
+var _ readonly.Handler = (*Proxy)(nil)
+
+// New makes a proxy to o.Upstream. It connects nothing until Serve.
+func New(o Options) (*Proxy, error) {
+	host, port, err := net.SplitHostPort(o.Upstream)
+	if err != nil {
+		return nil, fmt.Errorf("postgres proxy: upstream %q: want host:port: %w", o.Upstream, err)
+	}
+	pn, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return nil, fmt.Errorf("postgres proxy: upstream %q: bad port: %w", o.Upstream, err)
+	}
+	if o.User == "" {
+		return nil, fmt.Errorf("postgres proxy: upstream %q: no user to log in as", o.Upstream)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Proxy{opts: o, host: host, port: uint16(pn), log: o.Logger, keys: map[string]upstreamKey{}}, nil
+}
+
+// Close makes later Serve calls fail. Sessions being served end with their
+// grant's context or their connections.
+func (p *Proxy) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	return nil
+}
+
+// Serve speaks the PostgreSQL protocol to conn until the client or the
+// upstream ends the session or ctx is done.
+func (p *Proxy) Serve(ctx context.Context, conn net.Conn, s readonly.Session) error {
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	startup, err := p.receiveStartup(conn)
+	stop()
+	if err != nil || startup == nil {
+		return err
+	}
+	out := bufio.NewWriterSize(conn, 32<<10)
+	client := pgproto3.NewBackend(conn, out)
+	if startup.Parameters["replication"] != "" {
+		return p.fatal(client, out, "08004", "replication connections are refused by the read-only proxy")
+	}
+	pgc, volatile, err := p.connect(ctx, startup.Parameters)
+	if err != nil {
+		p.fatal(client, out, "08006", fmt.Sprintf("the read-only proxy cannot reach the database: %v", err))
+		return err
+	}
+	hj, err := pgc.Hijack()
+	if err != nil {
+		pgc.Close(ctx)
+		return fmt.Errorf("taking over the upstream connection: %w", err)
+	}
+	sess := newSession(p, s, client, out, hj, &Policy{volatile: volatile})
+	clientKey := p.register(upstreamKey{pid: hj.PID, secret: hj.SecretKey})
+	defer p.unregister(clientKey)
+	if err := sess.greet(clientKey, hj); err != nil {
+		hj.Conn.Close()
+		return fmt.Errorf("greeting the client: %w", err)
+	}
+	return sess.run(ctx, conn)
+}
+
+// receiveStartup reads the client's startup packet, declining SSL and GSS
+// encryption (the tunnel is already encrypted). A CancelRequest is
+// forwarded upstream and yields a nil message.
+func (p *Proxy) receiveStartup(conn net.Conn) (*pgproto3.StartupMessage, error) {
+	b := pgproto3.NewBackend(conn, conn)
+	for {
+		msg, err := b.ReceiveStartupMessage()
+		if err != nil {
+			return nil, fmt.Errorf("reading the client's startup message: %w", err)
+		}
+		switch m := msg.(type) {
+		case *pgproto3.SSLRequest, *pgproto3.GSSEncRequest:
+			if _, err := conn.Write([]byte{'N'}); err != nil {
+				return nil, fmt.Errorf("declining encryption: %w", err)
+			}
+		case *pgproto3.CancelRequest:
+			p.cancelClient(m)
+			return nil, nil
+		case *pgproto3.StartupMessage:
+			return m, nil
+		default:
+			return nil, fmt.Errorf("unexpected startup message %T", msg)
+		}
+	}
+}
+
+// connect logs in upstream with the injected credentials, read-only, and
+// learns the user-defined volatile functions.
+func (p *Proxy) connect(ctx context.Context, clientParams map[string]string) (*pgconn.PgConn, map[string]bool, error) {
+	cfg, err := pgconn.ParseConfig("sslmode=disable")
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.Host, cfg.Port = p.host, p.port
+	cfg.User, cfg.Password, cfg.Database = p.opts.User, p.opts.Password, p.opts.Database
+	cfg.TLSConfig = p.opts.TLS
+	cfg.Fallbacks = nil
+	cfg.ConnectTimeout = 15 * time.Second
+	cfg.RuntimeParams = map[string]string{}
+	for _, k := range forwardedParams {
+		if v, ok := clientParams[k]; ok {
+			cfg.RuntimeParams[k] = v
+		}
+	}
+	cfg.RuntimeParams["default_transaction_read_only"] = "on"
+	pgc, err := pgconn.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := pgc.Exec(ctx, volatileFuncsSQL).ReadAll()
+	if err != nil {
+		pgc.Close(ctx)
+		return nil, nil, fmt.Errorf("listing volatile functions: %w", err)
+	}
+	volatile := map[string]bool{}
+	for _, r := range res {
+		for _, row := range r.Rows {
+			volatile[string(row[0])] = true
+		}
+	}
+	return pgc, volatile, nil
+}
+
+func (p *Proxy) fatal(client *pgproto3.Backend, out *bufio.Writer, code, msg string) error {
+	client.Send(&pgproto3.ErrorResponse{Severity: "FATAL", SeverityUnlocalized: "FATAL", Code: code, Message: msg})
+	if err := client.Flush(); err != nil {
+		return err
+	}
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	return errors.New(msg)
+}
+
+// register gives a session a fresh client-facing backend key, so clients
+// never learn the upstream's.
+func (p *Proxy) register(k upstreamKey) pgproto3.BackendKeyData {
+	var b [8]byte
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for {
+		rand.Read(b[:])
+		key := pgproto3.BackendKeyData{ProcessID: binary.BigEndian.Uint32(b[:4]) &^ (1 << 31), SecretKey: append([]byte(nil), b[4:]...)}
+		if _, dup := p.keys[keyString(key.ProcessID, key.SecretKey)]; !dup {
+			p.keys[keyString(key.ProcessID, key.SecretKey)] = k
+			return key
+		}
+	}
+}
+
+func (p *Proxy) unregister(key pgproto3.BackendKeyData) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.keys, keyString(key.ProcessID, key.SecretKey))
+}
+
+func keyString(pid uint32, secret []byte) string {
+	return strconv.FormatUint(uint64(pid), 10) + ":" + string(secret)
+}
+
+func (p *Proxy) cancelClient(m *pgproto3.CancelRequest) {
+	p.mu.Lock()
+	k, ok := p.keys[keyString(m.ProcessID, m.SecretKey)]
+	p.mu.Unlock()
+	if !ok {
+		return // as PostgreSQL does, say nothing about unknown keys
+	}
+	if err := p.cancelUpstream(k); err != nil {
+		p.log.Warn("postgres proxy: cancelling a query", "upstream", p.opts.Upstream, "err", err)
+	}
+}
+
+// cancelUpstream sends a CancelRequest for k's session on a new connection.
+func (p *Proxy) cancelUpstream(k upstreamKey) error {
+	conn, err := net.DialTimeout("tcp", p.opts.Upstream, 5*time.Second)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	var c net.Conn = conn
+	if p.opts.TLS != nil {
+		if c, err = startTLS(conn, p.opts.TLS, p.host); err != nil {
+			return err
+		}
+	}
+	buf, err := (&pgproto3.CancelRequest{ProcessID: k.pid, SecretKey: k.secret}).Encode(nil)
+	if err != nil {
+		return err
+	}
+	if _, err := c.Write(buf); err != nil {
+		return err
+	}
+	io.Copy(io.Discard, c) // the server closes when done
+	return nil
+}
+
+func startTLS(conn net.Conn, cfg *tls.Config, host string) (net.Conn, error) {
+	buf, _ := (&pgproto3.SSLRequest{}).Encode(nil)
+	if _, err := conn.Write(buf); err != nil {
+		return nil, err
+	}
+	var resp [1]byte
+	if _, err := io.ReadFull(conn, resp[:]); err != nil {
+		return nil, err
+	}
+	if resp[0] != 'S' {
+		return nil, errors.New("the server refused TLS")
+	}
+	cfg = cfg.Clone()
+	if cfg.ServerName == "" {
+		cfg.ServerName = host
+	}
+	tc := tls.Client(conn, cfg)
+	return tc, tc.Handshake()
+}

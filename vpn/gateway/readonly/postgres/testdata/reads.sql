@@ -1,0 +1,66 @@
+# Legitimate reads, one per line; each returns through the proxy exactly what
+# a direct connection returns. "\n" is a newline.
+select 1
+select 1, 'two', 3.0::numeric, null
+select * from accounts order by id
+select count(*) from accounts
+select name, balance from accounts where balance > 100 order by balance desc limit 5
+select * from events order by id limit 20
+select kind, count(*) from events group by kind order by kind
+select a.name, count(e.id) from accounts a left join events e on e.account_id = a.id group by a.name order by 1
+select * from rich order by id
+table accounts
+table rich
+values (1, 'a'), (2, 'b')
+values (1) union all values (2) order by 1
+with t as (select id from accounts where id < 5) select * from t order by id
+with recursive r(n) as (select 1 union all select n + 1 from r where n < 10) select sum(n) from r
+with a as (select 1 as x), b as (select 2 as y) select * from a, b
+select label(name) from accounts order by id limit 3
+select upper(name), lower(name), length(name) from accounts order by id limit 5
+select last_value from invoice_no
+select currval('invoice_no') is null
+select exists(select 1 from accounts where id = 3)
+select id from accounts where id in (select account_id from events where kind = 'login') order by id
+select id, sum(balance) over (order by id) from accounts order by id limit 10
+select row_number() over (partition by kind order by id), id from events order by id limit 10
+select json_agg(a order by id) from accounts a where id < 4
+select jsonb_build_object('a', 1, 'b', array[1,2])
+select array_agg(id order by id) from accounts
+select string_agg(name, ',' order by name) from accounts
+select generate_series(1, 5)
+select * from generate_series(1, 3) g cross join lateral (select g * 2 as d) l
+select date_trunc('day', at) as d, count(*) from events group by 1 order by 1
+select extract(year from timestamptz '2024-05-06 00:00+00')
+select 'abc' ~ 'b', 'abc' like 'a%'
+select md5(string_agg(name, '' order by id)) from accounts
+select pg_typeof(1.5), pg_typeof('x'::text)
+select * from moods order by id
+select m, m::text from moods order by m
+select count(*) from pg_class where relname = 'accounts'
+select relname from pg_class where relname in ('accounts', 'events') order by 1
+select current_setting('default_transaction_read_only')
+select current_setting('transaction_read_only')
+select count(*) from pg_largeobject_metadata
+select 'a' || null, coalesce(null, 'b')
+select 10 / 3, 10.0 / 3, 10 % 3
+select null::int is null
+select case when 1 > 0 then 'yes' else 'no' end
+select * from (values (1, 'x'), (2, 'y')) v(id, t) where id = 2
+select distinct kind from events order by kind
+select kind from events except select 'view' order by 1
+select id from accounts intersect select account_id from events order by 1 limit 5
+select * from accounts tablesample system (100) repeatable (1) order by id limit 3
+show default_transaction_read_only
+show search_path
+show transaction_read_only
+explain (costs off) select * from accounts where id = 1
+explain (costs off) with t as (select 1) select * from t
+explain (analyze, costs off, timing off, summary off) select 1
+select 1; select 2
+begin read only; select count(*) from accounts; commit
+begin; select 1; rollback
+set statement_timeout = '5s'; show statement_timeout
+set local work_mem = '8MB'
+reset statement_timeout
+set transaction isolation level repeatable read

@@ -1,0 +1,208 @@
+# Write attempts, one per line; each must be refused by the proxy itself.
+# "\n" in a line is a newline. Lines starting with # are comments.
+insert into accounts (name, balance) values ('mallory', 1)
+update accounts set balance = 0
+delete from accounts
+truncate accounts
+merge into accounts a using (select 1 as id) s on a.id = s.id when matched then update set balance = 0
+insert into audit_log values ('x') returning *
+update accounts set name = 'x' where id = 1 returning id
+delete from events where id < 10 returning *
+commit; delete from accounts
+select 1; delete from accounts
+begin; insert into audit_log values ('x'); commit
+rollback; update accounts set balance = 1
+select 1; select 2; truncate events
+/* harmless */ delete from accounts
+-- comment\ndelete from accounts
+/* nested /* comment */ */ update accounts set balance = 2
+   insert into audit_log values ('leading spaces')
+;;; delete from accounts
+with x as (delete from accounts returning *) select * from x
+with x as (update accounts set balance = 0 returning *) select count(*) from x
+with x as (insert into audit_log values ('cte') returning *) select * from x
+with a as (select 1), b as (delete from events returning id) select * from a
+with recursive r as (select 1) , w as (insert into audit_log values ('rec') returning 1) select * from r
+with x as (select 1) delete from accounts
+with x as (select 1) insert into audit_log select 'y' from x
+explain analyze delete from accounts
+explain analyze update accounts set balance = 0
+explain (analyze, format json) insert into audit_log values ('e')
+explain analyze with x as (delete from accounts returning 1) select * from x
+explain delete from accounts
+explain analyze create table t_explain as select 1
+explain analyze execute evil_plan
+select nextval('invoice_no')
+select setval('invoice_no', 1)
+select setval('invoice_no', 1, false)
+select currval('invoice_no'), nextval('invoice_no')
+select * from accounts where id = nextval('invoice_no')
+select (select nextval('invoice_no'))
+select pg_advisory_lock(1)
+select pg_advisory_xact_lock(1)
+select pg_try_advisory_lock(1)
+select pg_advisory_lock_shared(1)
+select pg_try_advisory_xact_lock(2)
+select pg_advisory_unlock_all()
+select pg_terminate_backend(1)
+select pg_cancel_backend(1)
+select pg_reload_conf()
+select pg_rotate_logfile()
+select pg_switch_wal()
+select pg_create_restore_point('x')
+select pg_read_file('/etc/passwd')
+select pg_read_binary_file('/etc/passwd')
+select pg_ls_dir('.')
+select pg_stat_file('postgresql.conf')
+select pg_ls_logdir()
+select pg_catalog.pg_read_file('postgresql.conf', 0, 100)
+select lo_import('/etc/passwd')
+select lo_export(424242, '/tmp/devenv_lo_export')
+select lo_create(0)
+select lo_unlink(424242)
+select lo_from_bytea(0, 'x')
+select lo_put(424242, 0, 'overwrite')
+select lo_truncate(lo_open(424242, 131072), 0)
+select lowrite(lo_open(424242, 131072), 'x')
+select loread(lo_open(424242, 262144), 10)
+select pg_catalog.lo_unlink(424242)
+select set_config('default_transaction_read_only', 'off', false)
+select set_config('transaction_read_only', 'off', true)
+select set_config('role', 'postgres', false)
+select pg_catalog.set_config('search_path', 'public', false)
+select txid_current()
+select pg_current_xact_id()
+select pg_notify('chan', 'payload')
+select pg_logical_emit_message(true, 'x', 'y')
+select pg_create_physical_replication_slot('devenv_slot')
+select pg_create_logical_replication_slot('devenv_slot', 'test_decoding')
+select pg_drop_replication_slot('devenv_slot')
+select pg_stat_reset()
+select pg_replication_origin_create('x')
+select query_to_xml('select nextval(''invoice_no'')', true, true, '')
+select query_to_xml_and_xmlschema('delete from accounts returning 1', true, true, '')
+select ts_stat('select nextval(''invoice_no'')::text::tsvector')
+select dblink_exec('dbname=postgres', 'delete from accounts')
+select * from dblink('dbname=postgres', 'select 1') as t(x int)
+select bump()
+select * from bump()
+select public.bump()
+select id, bump() from accounts
+select touch(1)
+select 1 where bump() = 1
+select coalesce(null, bump())
+select * from accounts where id in (select bump())
+call wipe()
+do $$ begin delete from accounts; end $$
+do language sql $$ delete from accounts $$
+copy accounts from stdin
+copy audit_log from '/etc/passwd'
+copy accounts to '/tmp/devenv_copy_out'
+copy (select 1) to program 'touch /tmp/devenv_pwned'
+copy audit_log from program 'echo pwned'
+copy (delete from accounts returning *) to stdout
+copy (insert into audit_log values ('c') returning *) to stdout
+copy (select nextval('invoice_no')) to stdout
+select * into stolen from accounts
+select * into temp stolen from accounts
+select * into unlogged table stolen from accounts
+create table stolen as select * from accounts
+create table x (id int)
+create temp table x (id int)
+create index on accounts (name)
+create sequence s2
+create function f2() returns int language sql as $$ select 1 $$
+create or replace function label(text) returns text language sql volatile as $$ delete from accounts returning 'x' $$
+create view v2 as select 1
+create materialized view mv as select 1
+refresh materialized view rich
+create extension dblink
+create role evil superuser
+create schema s
+alter table accounts add column x int
+alter table accounts rename to accounts2
+alter sequence invoice_no restart with 1
+alter role postgres password 'x'
+alter system set default_transaction_read_only = off
+alter database postgres set default_transaction_read_only = off
+alter user current_user set default_transaction_read_only = off
+drop table audit_log
+drop view rich
+drop function bump()
+comment on table accounts is 'pwned'
+grant all on accounts to public
+revoke select on accounts from public
+security label on table accounts is 'x'
+select * from accounts for update
+select * from accounts for share
+select * from accounts for no key update
+select * from accounts for key share
+select * from accounts for update nowait
+select * from accounts for update skip locked
+select * from (select * from accounts for update) s
+with x as (select * from accounts for update) select * from x
+select 1 from accounts a join events e on e.account_id = a.id for update of a
+set default_transaction_read_only = off
+set transaction_read_only = off
+set session default_transaction_read_only to off
+set local transaction_read_only = off
+reset default_transaction_read_only
+reset transaction_read_only
+set role postgres
+set role none
+reset role
+set session authorization postgres
+set session authorization default
+reset session authorization
+set session_replication_role = replica
+begin read write
+begin transaction read write
+begin isolation level serializable, read write
+start transaction read write
+start transaction isolation level read committed read write
+begin; set transaction read write
+set transaction read write
+set transaction isolation level serializable read write
+set session characteristics as transaction read write
+set session characteristics as transaction isolation level serializable, read write
+prepare evil(int) as delete from accounts where id = $1
+prepare evil2 as insert into audit_log values ('p')
+prepare evil3 as select nextval('invoice_no')
+prepare evil4 as select * from accounts for update
+execute evil_plan
+execute evil(1)
+prepare transaction 'px'
+commit prepared 'px'
+rollback prepared 'px'
+listen chan
+notify chan, 'x'
+unlisten chan
+vacuum accounts
+vacuum full
+analyze accounts
+analyze
+cluster accounts using accounts_pkey
+reindex table accounts
+lock table accounts in access exclusive mode
+lock accounts
+checkpoint
+load 'auto_explain'
+discard all
+declare c cursor for delete from accounts returning *
+declare c cursor for select * from accounts for update
+declare c cursor for select nextval('invoice_no')
+import foreign schema x from server y into z
+create server s foreign data wrapper dblink_fdw
+reassign owned by postgres to postgres
+drop owned by current_user
+create rule r as on select to accounts do instead nothing
+create trigger t before insert on accounts for each row execute function bump()
+create event trigger e on ddl_command_start execute function bump()
+create publication p for all tables
+create subscription s connection 'dbname=x' publication p
+set search_path = public; delete from accounts
+show all; insert into audit_log values ('after show')
+select 1 +
+select * from accounts where
+insert into
+selec 1

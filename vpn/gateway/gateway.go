@@ -13,6 +13,7 @@ import (
 
 	"github.com/devenv-dev/devenv/vpn/gateway/readonly"
 	rohttp "github.com/devenv-dev/devenv/vpn/gateway/readonly/http"
+	"github.com/devenv-dev/devenv/vpn/gateway/readonly/postgres"
 	"github.com/devenv-dev/devenv/vpn/gateway/readonly/redis"
 	"github.com/devenv-dev/devenv/vpn/gateway/readonly/tcp"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
@@ -138,6 +139,12 @@ func (gw *Gateway) listen(i int, tc TargetConfig, header http.Header) (*target, 
 			Logger: gw.log.With("target", tc.Name)})
 	case hubapi.ProtocolTCP:
 		t.handler, err = tcp.New(tcp.Options{Upstream: tc.Upstream})
+	case hubapi.ProtocolPostgres:
+		var user, password string
+		if user, password, err = tc.login(); err == nil {
+			t.handler, err = postgres.New(postgres.Options{Upstream: tc.Upstream, User: user, Password: password,
+				Database: tc.Database, Logger: gw.log.With("target", tc.Name)})
+		}
 	case hubapi.ProtocolRedis:
 		var user, password string
 		if user, password, err = tc.login(); err == nil {

@@ -105,7 +105,8 @@ func call(ctx context.Context, dir string, req controlRequest) (controlResponse,
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 	var resp controlResponse
-	if err := json.NewEncoder(c).Encode(req); err == nil {
+	err = json.NewEncoder(c).Encode(req)
+	if err == nil {
 		err = json.NewDecoder(c).Decode(&resp)
 	}
 	if err != nil {

@@ -183,7 +183,7 @@ func TestLeave(t *testing.T) {
 	if _, err := LoadState(dir); err != nil {
 		t.Errorf("state after a failed leave: %v", err)
 	}
-	srv = h.start(srv.Listener.Addr().String())
+	h.start(srv.Listener.Addr().String())
 	if err := Leave(t.Context(), dir); err != nil {
 		t.Fatal(err)
 	}

@@ -70,7 +70,7 @@ type world struct {
 	net                *netnstest.Net
 	hub, gw, dev, appr *netnstest.Host
 	hubDir, gwState    string
-	hubIf, webhookURL  string
+	hubIf              string
 	prod               *prodServer
 	hook               *webhookSink
 	ann, carl, bob     string // state directories of their devices

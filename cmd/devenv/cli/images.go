@@ -126,8 +126,8 @@ func newOutdatedCmd(g *globals) *cobra.Command {
 		Short: "List services whose image tag now points to a different digest than the one they use",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "table" && output != "json" {
-				return usageError{fmt.Errorf("--output %q: use table or json", output)}
+			if err := checkTableOrJSON(output); err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			p, eng, err := g.open(ctx)

@@ -21,8 +21,8 @@ func newPsCmd(g *globals) *cobra.Command {
 		Short: "List the project's services: state, health, ports, image, uptime",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "table" && output != "json" {
-				return usageError{fmt.Errorf("--output %q: use table or json", output)}
+			if err := checkTableOrJSON(output); err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			p, eng, err := g.open(ctx)
@@ -42,6 +42,14 @@ func newPsCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "table or json")
 	return cmd
+}
+
+// checkTableOrJSON validates the -o flag of the listing commands.
+func checkTableOrJSON(output string) error {
+	if output != "table" && output != "json" {
+		return usageError{fmt.Errorf("--output %q: use table or json", output)}
+	}
+	return nil
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -367,6 +367,7 @@ func TestMesh(t *testing.T) {
 	})
 	t.Run("userspace node reaches peers through its SOCKS5 proxy", func(t *testing.T) { testSOCKS(t, m, c, a) })
 	t.Run("hub restart keeps addresses and the mesh recovers", func(t *testing.T) { testHubRestart(t, m, a, b) })
+	t.Run("a network change: the node recovers by itself", func(t *testing.T) { testNetworkChange(t, a, b) })
 	t.Run("revoke cuts a device off within a second", func(t *testing.T) { testRevoke(t, m, a, b) })
 	t.Run("leave frees the address", func(t *testing.T) { testLeave(t, m, a) })
 }
@@ -406,6 +407,28 @@ func testSOCKS(t *testing.T, m *mesh, c, a *node) {
 			return roundTrip(conn, 2*time.Second)
 		})
 	}
+}
+
+// testNetworkChange takes a's LAN link away for a few seconds and brings it
+// back: the node must reach the hub and b again unaided.
+func testNetworkChange(t *testing.T, a, b *node) {
+	if _, err := a.host.Run(t.Context(), "ip", "link", "set", "eth0", "down"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second) // keepalives and the long-poll go unanswered meanwhile
+	if _, err := a.host.Run(t.Context(), "ip", "link", "set", "eth0", "up"); err != nil {
+		t.Fatal(err)
+	}
+	took := eventually(t, "a -> b after the link came back", 30*time.Second, func() error {
+		return dialEcho(a.host, net.JoinHostPort(b.addr, echoPort), 500*time.Millisecond)
+	})
+	t.Logf("a reached b %v after its link came back", took)
+	eventually(t, "a's node sees the hub again", 30*time.Second, func() error {
+		if s := a.status(); s.HubError != "" {
+			return errors.New(s.HubError)
+		}
+		return nil
+	})
 }
 
 func testHubRestart(t *testing.T, m *mesh, a, b *node) {

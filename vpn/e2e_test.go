@@ -409,17 +409,25 @@ func testSOCKS(t *testing.T, m *mesh, c, a *node) {
 	}
 }
 
-// testNetworkChange takes a's LAN link away for a few seconds and brings it
-// back: the node must reach the hub and b again unaided.
+// testNetworkChange takes a's LAN link away until the node notices and brings
+// it back: the node must reach the hub and b again unaided.
 func testNetworkChange(t *testing.T, a, b *node) {
 	if _, err := a.host.Run(t.Context(), "ip", "link", "set", "eth0", "down"); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(3 * time.Second) // keepalives and the long-poll go unanswered meanwhile
+	// The long-poll idles on a connection that is now dead: TCP keepalives
+	// must give it away in seconds.
+	took := eventually(t, "a's node notices the hub is gone", 30*time.Second, func() error {
+		if a.status().HubError == "" {
+			return errors.New("no hub error yet")
+		}
+		return nil
+	})
+	t.Logf("a's node noticed the lost link after %v", took)
 	if _, err := a.host.Run(t.Context(), "ip", "link", "set", "eth0", "up"); err != nil {
 		t.Fatal(err)
 	}
-	took := eventually(t, "a -> b after the link came back", 30*time.Second, func() error {
+	took = eventually(t, "a -> b after the link came back", 30*time.Second, func() error {
 		return dialEcho(a.host, net.JoinHostPort(b.addr, echoPort), 500*time.Millisecond)
 	})
 	t.Logf("a reached b %v after its link came back", took)

@@ -48,8 +48,12 @@ type Client struct {
 func New(hubURL, fingerprint, token string) *Client {
 	fp := normalizeFingerprint(fingerprint)
 	tr := &http.Transport{
-		Proxy:               nil, // the hub is reached directly, as its UDP endpoint is
-		DialContext:         (&net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		Proxy: nil, // the hub is reached directly, as its UDP endpoint is
+		// Short TCP keepalives: a long-poll idles on its connection, and after a
+		// network change a dead connection must be noticed in seconds, not minutes.
+		DialContext: (&net.Dialer{Timeout: connectTimeout, KeepAliveConfig: net.KeepAliveConfig{
+			Enable: true, Idle: 5 * time.Second, Interval: 3 * time.Second, Count: 3,
+		}}).DialContext,
 		TLSHandshakeTimeout: connectTimeout,
 		TLSClientConfig: &tls.Config{
 			MinVersion: tls.VersionTLS12,

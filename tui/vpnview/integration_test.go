@@ -1,0 +1,119 @@
+package vpnview
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/devenv-dev/devenv/vpn"
+	"github.com/devenv-dev/devenv/vpn/hub"
+	"github.com/devenv-dev/devenv/vpn/hubapi"
+	"github.com/devenv-dev/devenv/vpn/wg"
+)
+
+// startHub serves a real hub in process with a userspace WireGuard device.
+func startHub(t *testing.T) *hub.Hub {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().(*net.UDPAddr)
+	pc.Close()
+	h, err := hub.New(hub.Options{
+		DataDir: t.TempDir(), Listen: "127.0.0.1:0", WGListenPort: addr.Port, Endpoint: addr.String(),
+		NewDevice: func(c wg.Config) (wg.Device, error) {
+			return wg.Open(wg.Options{Config: c, Backend: wg.BackendNetstack})
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- h.Serve(context.Background()) }()
+	t.Cleanup(func() { h.Close(); <-served })
+	return h
+}
+
+// waitView feeds the panel its reads until its view contains want.
+func waitView(t *testing.T, m Model, want string) Model {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		m, _ = update(t, m, m.readNow())
+		if strings.Contains(m.View(), want) {
+			return m
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the view never showed %q:\n%s", want, m.View())
+		}
+	}
+}
+
+// readNow runs one read as R would.
+func (m Model) readNow() statusMsg {
+	_, cmd := m.read(false)
+	return cmd().(statusMsg)
+}
+
+// TestAgainstARealNode: a state directory that has not joined, then joined
+// and down, then a userspace node up and connected to a real hub in process,
+// then brought down from the panel with d and y.
+func TestAgainstARealNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a hub and a node")
+	}
+	dir := t.TempDir()
+	m := New(LocalSource(dir))
+	m.now = time.Now
+	p := m.SetSize(100, 30)
+	m = waitView(t, p.(Model), "not joined")
+
+	h := startHub(t)
+	if _, err := h.AddUser("ann", hubapi.RoleDeveloper); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := h.CreateInvite(hub.InviteOptions{User: "ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vpn.Join(t.Context(), vpn.JoinOptions{Invite: inv.Invite, Name: "laptop", Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	m = waitView(t, m, "○ down")
+
+	n, err := vpn.NewNode(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iface := fmt.Sprintf("tv%d", os.Getpid()%100000)
+	ran := make(chan error, 1)
+	go func() { ran <- n.Run(t.Context(), vpn.RunOptions{Userspace: true, Interface: iface}) }()
+	m = waitView(t, m, "● connected on "+iface+" (netstack)")
+	v := m.View()
+	for _, want := range []string{"laptop (ann)", "100.100.0.2 on 100.100.0.0/16", "ago", "hub " + shortKey(h.HubPeer().PublicKey)} {
+		if !strings.Contains(v, want) {
+			t.Errorf("connected view lacks %q:\n%s", want, v)
+		}
+	}
+
+	m, _ = update(t, m, keyMsg("d"))
+	m, cmd := update(t, m, keyMsg("y"))
+	m, _ = update(t, m, cmd())
+	select {
+	case err := <-ran:
+		if err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("the node ended with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the node still runs after d, y")
+	}
+	m = waitView(t, m, "○ down")
+	if v := m.View(); !strings.Contains(v, "vpn down") {
+		t.Errorf("after down:\n%s", v)
+	}
+}

@@ -7,10 +7,72 @@ import (
 	"strings"
 	"time"
 
-	pg_query "github.com/pganalyze/pg_query_go/v6"
-
 	"github.com/devenv-dev/devenv/vpn/gateway/readonly"
 )
+
+// auditPause is how long the audit goroutine lets records gather after it
+// has handed on all it had: the relay then adds records without waking it.
+const auditPause = 2 * time.Millisecond
+
+// auditTrail hands a session's audit records to its Record func in order,
+// on a goroutine of its own, so that recording — the gateway writes each
+// record to its spool — never holds up the relay.
+type auditTrail struct {
+	entries chan auditEntry
+	done    chan struct{}
+}
+
+// auditEntry is one record before it becomes a readonly.Operation.
+type auditEntry struct {
+	verdict string
+	norm    string // the statement, normalized
+	reason  string // why it was refused
+	tag     string // its CommandComplete tag
+	outcome string // how else it ended
+	took    time.Duration
+}
+
+func startAudit(record func(readonly.Operation)) *auditTrail {
+	a := &auditTrail{entries: make(chan auditEntry, 1024), done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		for e := range a.entries {
+			record(e.operation())
+			if len(a.entries) == 0 {
+				time.Sleep(auditPause)
+			}
+		}
+	}()
+	return a
+}
+
+// add queues a record; it blocks only while 1024 are queued.
+func (a *auditTrail) add(e auditEntry) { a.entries <- e }
+
+// close returns when every record added has been handed on.
+func (a *auditTrail) close() {
+	close(a.entries)
+	<-a.done
+}
+
+func (e auditEntry) operation() readonly.Operation {
+	d := map[string]string{"statement": e.norm}
+	if e.verdict == readonly.Refused {
+		d["reason"] = e.reason
+		return readonly.Operation{Verdict: e.verdict, Detail: d}
+	}
+	d["duration"] = e.took.String()
+	if e.tag != "" {
+		d["tag"] = e.tag
+		if rows, ok := tagRows(e.tag); ok {
+			d["rows"] = strconv.FormatInt(rows, 10)
+		}
+	}
+	if e.outcome != "" {
+		d["outcome"] = e.outcome
+	}
+	return readonly.Operation{Verdict: e.verdict, Detail: d}
+}
 
 // complete audits the oldest statement still running before the next
 // Query or Sync marker: tag is its CommandComplete tag, outcome says how
@@ -27,17 +89,7 @@ func (ss *session) complete(tag, outcome string) {
 	if !found {
 		return
 	}
-	d := map[string]string{"duration": time.Since(op.start).String()}
-	if tag != "" {
-		d["tag"] = tag
-		if rows, ok := tagRows(tag); ok {
-			d["rows"] = strconv.FormatInt(rows, 10)
-		}
-	}
-	if outcome != "" {
-		d["outcome"] = outcome
-	}
-	ss.record(readonly.Allowed, op.sql, d)
+	ss.audit.add(auditEntry{verdict: readonly.Allowed, norm: op.norm, tag: tag, outcome: outcome, took: time.Since(op.start)})
 }
 
 // ready drops what a ReadyForQuery ends: statements the server skipped
@@ -47,22 +99,15 @@ func (ss *session) ready() {
 	defer ss.mu.Unlock()
 	for i, op := range ss.pending {
 		if op.sync {
-			ss.pending = ss.pending[i+1:]
+			if i+1 == len(ss.pending) {
+				ss.pending = ss.pending[:0] // keep the array
+			} else {
+				ss.pending = ss.pending[i+1:]
+			}
 			return
 		}
 	}
 	ss.pending = ss.pending[:0]
-}
-
-// record sends one audit record with the statement normalized: constants
-// become $n, so secrets in literals stay out of the trail.
-func (ss *session) record(verdict, sql string, d map[string]string) {
-	norm, err := pg_query.Normalize(sql)
-	if err != nil {
-		norm = "(unparsable statement, " + strconv.Itoa(len(sql)) + " bytes)"
-	}
-	d["statement"] = norm
-	ss.s.Record(readonly.Operation{Verdict: verdict, Detail: d})
 }
 
 // tagRows reads the row count of a CommandComplete tag such as

@@ -62,19 +62,30 @@ var refusedSettings = map[string]bool{
 // of any other name is refused. A query that does not parse is refused as
 // a whole, with a single Statement.
 func (p *Policy) Check(sql string, prepared map[string]bool) []Statement {
+	stmts, _ := p.check(sql, prepared)
+	return stmts
+}
+
+// check is Check that also says whether the verdict depends on the
+// session's prepared statements (an EXECUTE) rather than on sql and the
+// catalog facts alone.
+func (p *Policy) check(sql string, prepared map[string]bool) (stmts []Statement, sessionDependent bool) {
 	tree, err := pg_query.Parse(sql)
 	if err != nil {
-		return []Statement{{SQL: sql, Refusal: fmt.Sprintf("the statement does not parse (%v), so it cannot be checked", err)}}
+		return []Statement{{SQL: sql, Refusal: fmt.Sprintf("the statement does not parse (%v), so it cannot be checked", err)}}, false
 	}
 	if len(tree.Stmts) == 0 {
-		return nil
+		return nil, false
 	}
 	out := make([]Statement, 0, len(tree.Stmts))
 	for _, raw := range tree.Stmts {
 		text := stmtText(sql, raw)
+		if raw.Stmt.GetExecuteStmt() != nil {
+			sessionDependent = true
+		}
 		out = append(out, Statement{SQL: text, Refusal: p.statement(raw.Stmt, prepared)})
 	}
-	return out
+	return out, sessionDependent
 }
 
 // Refusal is the first refusal among stmts, or "".

@@ -15,6 +15,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -49,6 +50,10 @@ type Proxy struct {
 	// session's, for CancelRequests; guarded by mu.
 	keys   map[string]upstreamKey
 	closed bool // guarded by mu
+
+	// judge checks the statements of all sessions, with the catalog facts
+	// the latest session learned; nil before the first.
+	judge atomic.Pointer[checker]
 }
 
 // upstreamKey is what a CancelRequest upstream needs.
@@ -112,12 +117,12 @@ func (p *Proxy) Serve(ctx context.Context, conn net.Conn, s readonly.Session) er
 		p.fatal(client, out, "08006", fmt.Sprintf("the read-only proxy cannot reach the database: %v", err))
 		return err
 	}
-	hj, err := pgc.Hijack()
+	p.learn(volatile)
+	hj, err := hijack(ctx, pgc)
 	if err != nil {
-		pgc.Close(ctx)
-		return fmt.Errorf("taking over the upstream connection: %w", err)
+		return err
 	}
-	sess := newSession(p, s, client, out, hj, &Policy{volatile: volatile})
+	sess := newSession(p, s, conn, out, hj)
 	clientKey := p.register(upstreamKey{pid: hj.PID, secret: hj.SecretKey})
 	defer p.unregister(clientKey)
 	if err := sess.greet(clientKey, hj); err != nil {
@@ -126,6 +131,36 @@ func (p *Proxy) Serve(ctx context.Context, conn net.Conn, s readonly.Session) er
 	}
 	return sess.run(ctx, conn)
 }
+
+// hijack takes the upstream connection over from pgconn, with nothing
+// left in pgconn's read buffer: the relay reads the connection itself.
+func hijack(ctx context.Context, pgc *pgconn.PgConn) (*pgconn.HijackedConn, error) {
+	if err := pgc.SyncConn(ctx); err != nil {
+		pgc.Close(ctx)
+		return nil, fmt.Errorf("taking over the upstream connection: %w", err)
+	}
+	hj, err := pgc.Hijack()
+	if err != nil {
+		pgc.Close(ctx)
+		return nil, fmt.Errorf("taking over the upstream connection: %w", err)
+	}
+	return hj, nil
+}
+
+// learn makes the catalog facts a session just read the ones every
+// session's statements are judged by. Verdicts cached under other facts
+// are dropped with their checker.
+func (p *Proxy) learn(volatile map[string]bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c := p.judge.Load(); c != nil && c.sameFacts(volatile) {
+		return
+	}
+	p.judge.Store(newChecker(&Policy{volatile: volatile}))
+}
+
+// checker is the current checker; non-nil once a session has connected.
+func (p *Proxy) checker() *checker { return p.judge.Load() }
 
 // receiveStartup reads the client's startup packet, declining SSL and GSS
 // encryption (the tunnel is already encrypted). A CancelRequest is

@@ -351,6 +351,8 @@ func TestAudit(t *testing.T) {
 	c.Exec(ctx, "select * from accounts where name = 'secret-literal'; select * from accounts").ReadAll()
 	c.Exec(ctx, "delete from accounts where id = 99").ReadAll()
 	c.ExecParams(ctx, "select id from accounts where id < $1", [][]byte{[]byte("4")}, nil, nil, nil).Read()
+	c.Close(ctx)
+	tp.settled(t)
 	var got []string
 	for _, op := range tp.operations() {
 		got = append(got, fmt.Sprintf("%s %s rows=%s reason=%s", op.Verdict, op.Detail["statement"], op.Detail["rows"], op.Detail["reason"]))

@@ -166,9 +166,11 @@ func TestMain(m *testing.M) {
 // testProxy serves a Proxy to server on a plain TCP listener, as the
 // gateway would on a tunnel listener, and collects the audit records.
 type testProxy struct {
-	addr string
-	mu   sync.Mutex
-	ops  []readonly.Operation // guarded by mu
+	addr     string
+	proxy    *Proxy
+	sessions sync.WaitGroup // Serve calls running
+	mu       sync.Mutex
+	ops      []readonly.Operation // guarded by mu
 }
 
 func serveProxy(t *testing.T, srv *pgServer, grant context.Context) *testProxy {
@@ -181,7 +183,7 @@ func serveProxy(t *testing.T, srv *pgServer, grant context.Context) *testProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tp := &testProxy{addr: l.Addr().String()}
+	tp := &testProxy{addr: l.Addr().String(), proxy: p}
 	t.Cleanup(func() { l.Close(); p.Close() })
 	sess := readonly.Session{RequestID: "req-1", Requester: "dev@example.com", Target: "db",
 		Record: func(op readonly.Operation) { tp.mu.Lock(); tp.ops = append(tp.ops, op); tp.mu.Unlock() }}
@@ -191,7 +193,9 @@ func serveProxy(t *testing.T, srv *pgServer, grant context.Context) *testProxy {
 			if err != nil {
 				return
 			}
+			tp.sessions.Add(1)
 			go func() {
+				defer tp.sessions.Done()
 				defer conn.Close()
 				p.Serve(grant, conn, sess)
 			}()
@@ -203,6 +207,19 @@ func serveProxy(t *testing.T, srv *pgServer, grant context.Context) *testProxy {
 func (tp *testProxy) connString() string {
 	host, port, _ := net.SplitHostPort(tp.addr)
 	return fmt.Sprintf("host=%s port=%s user=anyone password=ignored dbname=whatever sslmode=disable", host, port)
+}
+
+// settled waits until every session has ended, so that all their audit
+// records are in; the test has closed its connections.
+func (tp *testProxy) settled(t *testing.T) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { tp.sessions.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the proxy's sessions did not end after their clients left")
+	}
 }
 
 func (tp *testProxy) operations() []readonly.Operation {

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -33,22 +34,26 @@ var errCut = errors.New("grant ended")
 // session relays one client's protocol to one upstream connection. The
 // client loop reads the client and writes upstream; the upstream loop
 // reads upstream and is the only writer to the client after the greeting.
+// Both pass messages on as bytes, decoding only those they inspect, and
+// flush only when their input has nothing more buffered.
 type session struct {
 	p      *Proxy
-	policy *Policy
 	s      readonly.Session
-	client *pgproto3.Backend
-	out    *bufio.Writer // under client; flushed at message boundaries
-	up     *pgproto3.Frontend
+	client *pgproto3.Backend // for the greeting
+	out    *bufio.Writer     // to the client; owned by the upstream loop after the greeting
+	in     *wire             // from the client; owned by the client loop
+	upIn   *wire             // from upstream; owned by the upstream loop
 	upConn net.Conn
 	key    upstreamKey
+	audit  *auditTrail
 
-	upMu sync.Mutex // serializes writes upstream: the client loop and the cut
+	upMu  sync.Mutex    // serializes writes upstream: the client loop and the cut
+	upOut *bufio.Writer // to upstream; guarded by upMu
 
 	// Owned by the client loop.
 	prepared map[string]bool   // names of prepared statements known to be reads
-	stmts    map[string]string // extended protocol: statement name → text
-	portals  map[string]string // portal name → statement text
+	stmts    map[string]string // extended protocol: statement name → normalized text
+	portals  map[string]string // portal name → normalized statement text
 
 	mu sync.Mutex
 	// refusals maps a refusal token sent upstream to its reason; guarded by mu.
@@ -59,15 +64,16 @@ type session struct {
 }
 
 type pendingOp struct {
-	sync  bool // a Query or Sync: ends at ReadyForQuery
-	sql   string
+	sync  bool   // a Query or Sync: ends at ReadyForQuery
+	norm  string // the statement, normalized
 	start time.Time
 }
 
-func newSession(p *Proxy, s readonly.Session, client *pgproto3.Backend, out *bufio.Writer, hj *pgconn.HijackedConn, pol *Policy) *session {
+func newSession(p *Proxy, s readonly.Session, conn net.Conn, out *bufio.Writer, hj *pgconn.HijackedConn) *session {
 	return &session{
-		p: p, policy: pol, s: s, client: client, out: out,
-		up: hj.Frontend, upConn: hj.Conn, key: upstreamKey{pid: hj.PID, secret: hj.SecretKey},
+		p: p, s: s, client: pgproto3.NewBackend(conn, out), out: out, in: newWire(conn),
+		upIn: newWire(hj.Conn), upConn: hj.Conn, upOut: bufio.NewWriterSize(hj.Conn, 32<<10),
+		key:      upstreamKey{pid: hj.PID, secret: hj.SecretKey},
 		prepared: map[string]bool{}, stmts: map[string]string{}, portals: map[string]string{},
 		refusals: map[string]string{},
 	}
@@ -81,10 +87,6 @@ func (ss *session) greet(key pgproto3.BackendKeyData, hj *pgconn.HijackedConn) e
 	}
 	ss.client.Send(&key)
 	ss.client.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
-	return ss.flushClient()
-}
-
-func (ss *session) flushClient() error {
 	if err := ss.client.Flush(); err != nil {
 		return err
 	}
@@ -93,7 +95,10 @@ func (ss *session) flushClient() error {
 
 // run relays until either side ends or ctx is done; then it cancels the
 // in-flight query, terminates the upstream session and closes both sides.
+// The audit records are all handed on when it returns.
 func (ss *session) run(ctx context.Context, conn net.Conn) error {
+	ss.audit = startAudit(ss.s.Record)
+	defer ss.audit.close()
 	errc := make(chan error, 2)
 	upDone := make(chan struct{})
 	go func() { errc <- ss.clientLoop() }()
@@ -121,8 +126,8 @@ func (ss *session) cut(upDone <-chan struct{}) {
 		ss.p.log.Warn("postgres proxy: cancelling at the grant's end", "upstream", ss.p.opts.Upstream, "err", err)
 	}
 	ss.upMu.Lock()
-	ss.up.Send(&pgproto3.Terminate{})
-	ss.up.Flush()
+	writeMsg(ss.upOut, 'X', nil)
+	ss.upOut.Flush()
 	ss.upMu.Unlock()
 	select {
 	case <-upDone:
@@ -130,117 +135,149 @@ func (ss *session) cut(upDone <-chan struct{}) {
 	}
 }
 
-func (ss *session) sendUp(msgs ...pgproto3.FrontendMessage) error {
+// sendUp writes one message upstream; flushUp sends what was written.
+func (ss *session) sendUp(typ byte, body []byte) error {
 	ss.upMu.Lock()
 	defer ss.upMu.Unlock()
-	for _, m := range msgs {
-		ss.up.Send(m)
-	}
-	return nil
+	return writeMsg(ss.upOut, typ, body)
 }
 
 func (ss *session) flushUp() error {
 	ss.upMu.Lock()
 	defer ss.upMu.Unlock()
-	return ss.up.Flush()
+	return ss.upOut.Flush()
 }
 
 // clientLoop reads the client's messages, checks them and sends them (or
 // their refusal tokens) upstream.
 func (ss *session) clientLoop() error {
 	for {
-		msg, err := ss.client.Receive()
-		if err != nil {
-			return err
-		}
-		flush := true
-		switch m := msg.(type) {
-		case *pgproto3.Query:
-			ss.query(m.String)
-		case *pgproto3.Parse:
-			ss.parse(m)
-			flush = false
-		case *pgproto3.Bind:
-			ss.portals[m.DestinationPortal] = ss.stmts[m.PreparedStatement]
-			ss.sendUp(m)
-			flush = false
-		case *pgproto3.Execute:
-			ss.push(pendingOp{sql: ss.portals[m.Portal], start: time.Now()})
-			ss.sendUp(m)
-			flush = false
-		case *pgproto3.Describe, *pgproto3.Close:
-			ss.sendUp(m)
-			flush = false
-		case *pgproto3.Sync:
-			ss.push(pendingOp{sync: true})
-			ss.sendUp(m)
-		case *pgproto3.Flush:
-			ss.sendUp(m)
-		case *pgproto3.FunctionCall:
-			ss.refuse(fmt.Sprintf("FunctionCall of function OID %d", m.Function), "the FunctionCall protocol message is refused: it can call any function")
-		case *pgproto3.Terminate:
-			ss.sendUp(m)
-			ss.flushUp()
-			return nil
-		case *pgproto3.CopyData, *pgproto3.CopyDone, *pgproto3.CopyFail:
-			// COPY FROM never reaches the server, so there is no copy to feed.
-			flush = false
-		default:
-			return fmt.Errorf("unexpected client message %T", msg)
-		}
-		if flush {
+		if ss.in.idle() {
 			if err := ss.flushUp(); err != nil {
 				return err
 			}
 		}
+		typ, n, err := ss.in.header()
+		if err != nil {
+			return err
+		}
+		body, err := ss.in.read(n)
+		if err != nil {
+			return err
+		}
+		if done, err := ss.clientMessage(typ, body); done || err != nil {
+			return err
+		}
 	}
 }
 
-func (ss *session) query(sql string) {
-	stmts := ss.policy.Check(sql, ss.prepared)
-	if r := Refusal(stmts); r != "" {
-		ss.refuse(sql, r)
-		return
+// clientMessage handles one message from the client; done says the client
+// said goodbye.
+func (ss *session) clientMessage(typ byte, body []byte) (done bool, err error) {
+	switch typ {
+	case 'Q': // Query
+		sql, err := cstring(body)
+		if err != nil {
+			return false, err
+		}
+		return false, ss.query(sql, body)
+	case 'P': // Parse
+		return false, ss.parse(body)
+	case 'B': // Bind
+		names, err := cstrings(body, 2)
+		if err != nil {
+			return false, err
+		}
+		ss.portals[names[0]] = ss.stmts[names[1]]
+	case 'E': // Execute
+		portal, err := cstring(body)
+		if err != nil {
+			return false, err
+		}
+		ss.push(pendingOp{norm: ss.portals[portal], start: time.Now()})
+	case 'S': // Sync
+		ss.push(pendingOp{sync: true})
+	case 'D', 'C', 'H': // Describe, Close, Flush
+	case 'F': // FunctionCall
+		if len(body) < 4 {
+			return false, errors.New("a FunctionCall message is too short")
+		}
+		oid := binary.BigEndian.Uint32(body)
+		what := fmt.Sprintf("FunctionCall of function OID %d", oid)
+		return false, ss.refuse(normalize(what), "the FunctionCall protocol message is refused: it can call any function")
+	case 'X': // Terminate
+		if err := ss.sendUp(typ, body); err != nil {
+			return true, err
+		}
+		return true, ss.flushUp()
+	case 'd', 'c', 'f': // CopyData, CopyDone, CopyFail
+		// COPY FROM never reaches the server, so there is no copy to feed.
+		return false, nil
+	default:
+		return false, fmt.Errorf("unexpected client message %q", typ)
+	}
+	return false, ss.sendUp(typ, body)
+}
+
+// query checks a simple-protocol query and forwards it (body, as the
+// client sent it) or its refusal.
+func (ss *session) query(sql string, body []byte) error {
+	v := ss.p.checker().check(sql, ss.prepared)
+	if v.refusal != "" {
+		return ss.refuse(v.norm, v.refusal)
 	}
 	now := time.Now()
-	for _, st := range stmts {
-		ss.push(pendingOp{sql: st.SQL, start: now})
+	ss.mu.Lock()
+	for _, norm := range v.norms {
+		ss.pending = append(ss.pending, pendingOp{norm: norm, start: now})
 	}
-	ss.push(pendingOp{sync: true})
-	ss.sendUp(&pgproto3.Query{String: sql})
+	ss.pending = append(ss.pending, pendingOp{sync: true})
+	ss.mu.Unlock()
+	return ss.sendUp('Q', body)
 }
 
-func (ss *session) parse(m *pgproto3.Parse) {
-	stmts := ss.policy.Check(m.Query, ss.prepared)
-	if r := Refusal(stmts); r != "" {
-		delete(ss.stmts, m.Name)
-		tok := ss.token(m.Query, r)
-		ss.sendUp(&pgproto3.Parse{Name: m.Name, Query: tok})
-		return
+// parse checks a Parse message and forwards it or a Parse of a refusal
+// token under the same name.
+func (ss *session) parse(body []byte) error {
+	names, err := cstrings(body, 2)
+	if err != nil {
+		return err
 	}
-	ss.stmts[m.Name] = m.Query
-	if m.Name != "" {
-		ss.prepared[m.Name] = true
+	name, sql := names[0], names[1]
+	v := ss.p.checker().check(sql, ss.prepared)
+	if v.refusal != "" {
+		delete(ss.stmts, name)
+		tok := ss.token(v.norm, v.refusal)
+		msg, err := (&pgproto3.Parse{Name: name, Query: tok}).Encode(nil)
+		if err != nil {
+			return err
+		}
+		return ss.sendUp(msg[0], msg[5:])
 	}
-	ss.sendUp(m)
+	ss.stmts[name] = strings.Join(v.norms, "; ")
+	if name != "" {
+		ss.prepared[name] = true
+	}
+	return ss.sendUp('P', body)
 }
 
-// refuse answers a simple-protocol message with a refusal, in order.
-func (ss *session) refuse(sql, reason string) {
-	tok := ss.token(sql, reason)
+// refuse answers a simple-protocol message with a refusal, in order; norm
+// is what the audit records of it.
+func (ss *session) refuse(norm, reason string) error {
+	tok := ss.token(norm, reason)
 	ss.push(pendingOp{sync: true})
-	ss.sendUp(&pgproto3.Query{String: tok})
+	return ss.sendUp('Q', append([]byte(tok), 0))
 }
 
 // token records a refusal and returns the statement to send upstream.
-func (ss *session) token(sql, reason string) string {
+func (ss *session) token(norm, reason string) string {
 	var b [8]byte
 	rand.Read(b[:])
 	tok := refusalToken + hex.EncodeToString(b[:])
 	ss.mu.Lock()
 	ss.refusals[tok] = reason
 	ss.mu.Unlock()
-	ss.record(readonly.Refused, sql, map[string]string{"reason": reason})
+	ss.audit.add(auditEntry{verdict: readonly.Refused, norm: norm, reason: reason})
 	return tok
 }
 
@@ -251,42 +288,71 @@ func (ss *session) push(op pendingOp) {
 }
 
 // upstreamLoop relays the server's messages to the client, replacing the
-// errors of refusal tokens with refusals and auditing completions.
+// errors of refusal tokens with refusals and auditing completions. Rows
+// and everything else it need not read stream through undecoded.
 func (ss *session) upstreamLoop() error {
 	for {
-		msg, err := ss.up.Receive()
-		if err != nil {
-			return err
-		}
-		boundary := true
-		switch m := msg.(type) {
-		case *pgproto3.DataRow, *pgproto3.CopyData:
-			boundary = false
-		case *pgproto3.CommandComplete:
-			ss.complete(string(m.CommandTag), "")
-		case *pgproto3.EmptyQueryResponse:
-			ss.complete("", "")
-		case *pgproto3.PortalSuspended:
-			ss.complete("", "suspended")
-		case *pgproto3.ErrorResponse:
-			if r, ok := ss.refusal(m.Message); ok {
-				msg = refusalError(r)
-				break
-			}
-			ss.complete("", "error "+m.Code)
-		case *pgproto3.ReadyForQuery:
-			ss.ready()
-		}
-		ss.client.Send(msg)
-		if err := ss.client.Flush(); err != nil {
-			return err
-		}
-		if boundary {
+		if ss.upIn.idle() {
 			if err := ss.out.Flush(); err != nil {
 				return err
 			}
 		}
+		typ, n, err := ss.upIn.header()
+		if err != nil {
+			return err
+		}
+		switch typ {
+		case 'C', 'I', 's', 'E', 'Z':
+			body, err := ss.upIn.read(n)
+			if err != nil {
+				return err
+			}
+			if err := ss.serverMessage(typ, body); err != nil {
+				return err
+			}
+		default:
+			var h [5]byte
+			h[0] = typ
+			binary.BigEndian.PutUint32(h[1:], uint32(n+4))
+			ss.out.Write(h[:])
+			if err := ss.upIn.copyTo(ss.out, n); err != nil {
+				return err
+			}
+		}
 	}
+}
+
+// serverMessage audits and relays one message the relay inspects.
+func (ss *session) serverMessage(typ byte, body []byte) error {
+	switch typ {
+	case 'C': // CommandComplete
+		tag, err := cstring(body)
+		if err != nil {
+			return err
+		}
+		ss.complete(tag, "")
+	case 'I': // EmptyQueryResponse
+		ss.complete("", "")
+	case 's': // PortalSuspended
+		ss.complete("", "suspended")
+	case 'E': // ErrorResponse
+		var e pgproto3.ErrorResponse
+		if err := e.Decode(body); err != nil {
+			return err
+		}
+		if r, ok := ss.refusal(e.Message); ok {
+			msg, err := refusalError(r).Encode(nil)
+			if err != nil {
+				return err
+			}
+			_, err = ss.out.Write(msg)
+			return err
+		}
+		ss.complete("", "error "+e.Code)
+	case 'Z': // ReadyForQuery
+		ss.ready()
+	}
+	return writeMsg(ss.out, typ, body)
 }
 
 func refusalError(reason string) *pgproto3.ErrorResponse {

@@ -1,0 +1,176 @@
+// Command tuibench measures interactive container UIs on a running devenv
+// stack: the CPU a UI uses while idle, the extra CPU it causes in dockerd,
+// and how long a container's state change takes to reach its screen. Each UI
+// runs in a tmux session of its own; bench/tui.sh brings the stack up and
+// runs this. It prints figures and is not a test.
+//
+//	tuibench -project P -socket S -dir D -tool 'devenv=/path/devenv -f envs.yaml' [-tool 'lazydocker=/path/lazydocker']
+//
+// Figures go to stdout, progress to stderr.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/docker/docker/client"
+)
+
+// tool is one UI under test.
+type tool struct {
+	name string
+	argv []string
+}
+
+type tools []tool
+
+func (t *tools) String() string { return fmt.Sprint(*t) }
+
+func (t *tools) Set(v string) error {
+	name, cmd, ok := strings.Cut(v, "=")
+	if !ok || name == "" || strings.TrimSpace(cmd) == "" {
+		return fmt.Errorf("want NAME=COMMAND, got %q", v)
+	}
+	*t = append(*t, tool{name: name, argv: strings.Fields(cmd)})
+	return nil
+}
+
+// options are the command line's settings.
+type options struct {
+	project, socket, dir string
+	services             int
+	window               time.Duration
+	settle               time.Duration
+	changes              int
+	width, height        int
+	tools                tools
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.project, "project", "bench30-tui", "the devenv project whose containers are watched")
+	flag.StringVar(&o.socket, "socket", "devenv-tuibench", "tmux server socket name (tmux -L)")
+	flag.StringVar(&o.dir, "dir", os.TempDir(), "a directory for tmux's config and the tools' state")
+	flag.IntVar(&o.services, "services", 30, "how many running containers the project must have")
+	flag.DurationVar(&o.window, "window", time.Minute, "length of each idle CPU window")
+	flag.DurationVar(&o.settle, "settle", 5*time.Second, "wait after a UI shows the stack before its idle window")
+	flag.IntVar(&o.changes, "changes", 20, "state changes per UI for the latency figures (stop, start, ...)")
+	flag.IntVar(&o.width, "width", 160, "terminal width")
+	flag.IntVar(&o.height, "height", 50, "terminal height")
+	flag.Var(&o.tools, "tool", "NAME=COMMAND of a UI to measure (repeatable; devenv's rows are named by service, others' by container)")
+	flag.Parse()
+	if len(o.tools) == 0 || o.changes < 1 {
+		fmt.Fprintln(os.Stderr, "usage: tuibench -tool NAME=COMMAND [-tool ...] (see the package comment)")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintf(os.Stderr, "tuibench: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func say(format string, args ...any) { fmt.Fprintf(os.Stderr, "tuibench: "+format+"\n", args...) }
+
+// results are everything the report prints.
+type results struct {
+	baseline [2]usage            // no UI: before and after the UIs' idle windows
+	idle     map[string]usage    // by tool
+	lat      map[string][]sample // by tool
+	visible  map[string]int      // by tool: the stack's containers its first screen showed
+}
+
+func run(ctx context.Context, o options) error {
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	b := &bench{o: o, cli: cli, pids: map[string]int{}}
+	if b.stack, err = waitStack(ctx, cli, o.project, o.services); err != nil {
+		return err
+	}
+	for _, name := range []string{"dockerd", "containerd"} {
+		if pid := findProcess(name); pid != 0 {
+			b.pids[name] = pid
+		}
+	}
+	if b.pids["dockerd"] == 0 {
+		return fmt.Errorf("no dockerd process found in /proc")
+	}
+	r := results{idle: map[string]usage{}, lat: map[string][]sample{}, visible: map[string]int{}}
+	if r.baseline[0], err = b.idleWindow(ctx, nil); err != nil {
+		return err
+	}
+	for _, t := range o.tools {
+		if r.idle[t.name], err = b.idleWindow(ctx, &t); err != nil {
+			return err
+		}
+	}
+	if r.baseline[1], err = b.idleWindow(ctx, nil); err != nil {
+		return err
+	}
+	el := watchEvents(ctx, cli, o.project)
+	for _, t := range o.tools {
+		if r.lat[t.name], r.visible[t.name], err = b.latencyRun(ctx, el, t); err != nil {
+			return err
+		}
+	}
+	report(os.Stdout, o, b.pids, r)
+	return nil
+}
+
+// bench is one run's fixed facts.
+type bench struct {
+	o     options
+	cli   *client.Client
+	stack []member
+	pids  map[string]int // the engine's processes: dockerd, containerd
+}
+
+// idleWindow measures one window of o.window: with t's UI showing the stack
+// and untouched, or with no UI when t is nil.
+func (b *bench) idleWindow(ctx context.Context, t *tool) (usage, error) {
+	watch := map[string]int{}
+	for k, v := range b.pids {
+		watch[k] = v
+	}
+	what := "no UI"
+	if t != nil {
+		what = t.name
+		s, _, err := b.startUI(ctx, *t, "idle")
+		if err != nil {
+			return usage{}, err
+		}
+		defer s.kill()
+		if watch["ui"], err = s.pid(); err != nil {
+			return usage{}, err
+		}
+		if err := sleep(ctx, b.o.settle); err != nil {
+			return usage{}, err
+		}
+		defer func() {
+			if s.dead() {
+				say("%s exited during its idle window", t.name)
+			}
+		}()
+	}
+	say("idle window, %s: %s", what, b.o.window)
+	return measure(ctx, b.o.window, watch)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-time.After(d):
+		return nil
+	}
+}

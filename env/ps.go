@@ -25,7 +25,8 @@ type ServiceStatus struct {
 	ImageID   string                 `json:"image_id,omitempty"`
 	Ports     []engine.PublishedPort `json:"ports,omitempty"`
 	StartedAt time.Time              `json:"started_at,omitzero"`
-	Orphan    bool                   `json:"orphan,omitempty"` // not in the configuration any more
+	HealthLog string                 `json:"health_log,omitempty"` // output of the latest health probe
+	Orphan    bool                   `json:"orphan,omitempty"`     // not in the configuration any more
 }
 
 // Ps lists every service of p and every container of the project, with
@@ -70,6 +71,7 @@ func statusOf(c engine.Container, p *config.Project) ServiceStatus {
 	st := ServiceStatus{
 		Service: c.Service, Container: c.Name, ID: short(c.ID), State: c.State, Health: c.Health,
 		ExitCode: c.ExitCode, ImageID: short(c.ImageID), Ports: c.Ports, StartedAt: c.StartedAt,
+		HealthLog: c.HealthLog,
 	}
 	if s, ok := p.Services[c.Service]; ok {
 		st.Image = s.Image

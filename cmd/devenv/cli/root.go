@@ -98,7 +98,7 @@ Global options (-f, -p, --progress) go before the command: devenv -f other.yaml 
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return cmd.Help()
+			return rootRun(cmd, g)
 		},
 		// Global flags are checked before any command does anything.
 		PersistentPreRunE: func(*cobra.Command, []string) error {
@@ -125,7 +125,7 @@ Global options (-f, -p, --progress) go before the command: devenv -f other.yaml 
 		addOutputFlag(newUpCmd(g), g), addOutputFlag(newDownCmd(g), g), addOutputFlag(newPullCmd(g), g),
 		addOutputFlag(newLifecycleCmd(g, "start"), g), addOutputFlag(newLifecycleCmd(g, "stop"), g),
 		addOutputFlag(newLifecycleCmd(g, "restart"), g),
-		newPsCmd(g), newLogsCmd(g), newExecCmd(g), newConfigCmd(g), newLockCmd(g), newOutdatedCmd(g),
+		newPsCmd(g), newLogsCmd(g), newTUICmd(g), newExecCmd(g), newConfigCmd(g), newLockCmd(g), newOutdatedCmd(g),
 		newHubCmd(g),
 		newVPNCmd(g),
 		newAccessCmd(g),

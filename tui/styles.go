@@ -1,0 +1,33 @@
+package tui
+
+import "github.com/charmbracelet/lipgloss"
+
+// Styles. lipgloss drops colours under NO_COLOR and on terminals without
+// them; the UI never relies on colour alone (the selected row has a marker,
+// states are words).
+var (
+	styleTabActive = lipgloss.NewStyle().Bold(true).Reverse(true)
+	styleTab       = lipgloss.NewStyle().Faint(true)
+	styleTitle     = lipgloss.NewStyle().Bold(true)
+	styleHeader    = lipgloss.NewStyle().Bold(true)
+	styleSelected  = lipgloss.NewStyle().Reverse(true)
+	styleBanner    = lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("1"))
+	styleDim       = lipgloss.NewStyle().Faint(true)
+	styleError     = lipgloss.NewStyle().Foreground(lipgloss.Color("1"))
+	styleGood      = lipgloss.NewStyle().Foreground(lipgloss.Color("2"))
+	styleWarn      = lipgloss.NewStyle().Foreground(lipgloss.Color("3"))
+	styleMatch     = lipgloss.NewStyle().Reverse(true)
+)
+
+// stateStyle colours a state or health word.
+func stateStyle(word string) lipgloss.Style {
+	switch word {
+	case "running", "healthy":
+		return styleGood
+	case "starting", "restarting", "created", "paused":
+		return styleWarn
+	case "exited", "dead", "unhealthy":
+		return styleError
+	}
+	return styleDim
+}

@@ -1,0 +1,144 @@
+package accessview
+
+import (
+	"context"
+	"net"
+	"regexp"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
+
+	"github.com/devenv-dev/devenv/vpn"
+	"github.com/devenv-dev/devenv/vpn/hub"
+	"github.com/devenv-dev/devenv/vpn/hubapi"
+	"github.com/devenv-dev/devenv/vpn/hubclient"
+	"github.com/devenv-dev/devenv/vpn/wg"
+)
+
+// startHub serves a real hub in process, with a gateway that exposes
+// target api.
+func startHub(t *testing.T) *hub.Hub {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().(*net.UDPAddr)
+	pc.Close()
+	h, err := hub.New(hub.Options{
+		DataDir: t.TempDir(), Listen: "127.0.0.1:0", WGListenPort: addr.Port, Endpoint: addr.String(),
+		NewDevice: func(c wg.Config) (wg.Device, error) {
+			return wg.Open(wg.Options{Config: c, Backend: wg.BackendNetstack})
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- h.Serve(context.Background()) }()
+	t.Cleanup(func() { h.Close(); <-served })
+	return h
+}
+
+// join adds a user with a role and joins a fresh state directory as their
+// device.
+func join(t *testing.T, h *hub.Hub, user string, role hubapi.Role) string {
+	t.Helper()
+	if _, err := h.AddUser(user, role); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := h.CreateInvite(hub.InviteOptions{User: user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if _, err := vpn.Join(t.Context(), vpn.JoinOptions{Invite: inv.Invite, Name: user + "-laptop", Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func registerGateway(t *testing.T, h *hub.Hub, dir string) {
+	t.Helper()
+	created, err := h.AddGateway("gw1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := vpn.LoadState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := wgtypes.GeneratePrivateKey()
+	gw := hubclient.New(st.HubURL, st.Fingerprint, created.Token)
+	defer gw.Close()
+	_, err = gw.RegisterTargets(t.Context(), hubapi.RegisterTargets{PublicKey: key.PublicKey().String(),
+		Endpoint: "127.0.0.1:51999", Network: "100.101.0.0/24",
+		Targets: []hubapi.Target{{Name: "api", Protocol: hubapi.ProtocolHTTP, MaxTTL: time.Hour, Description: "the API, read-only"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// realPanel is a panel on the state in dir with the real clock, its ticks
+// dropped (press runs only the calls).
+func realPanel(dir string) Model {
+	m := New(StateSource(dir))
+	m.tick = func(_ time.Duration, fn func(time.Time) tea.Msg) tea.Cmd {
+		return func() tea.Msg { return fn(time.Now()) }
+	}
+	p, cmd := m.SetSize(120, 40).SetActive(true)
+	return settle(p.(Model), cmd)
+}
+
+// TestAgainstARealHub: a developer requests access from the form, an
+// approver sees it and approves it, the developer's countdown shows; a
+// second request is denied with a reason, which the developer sees.
+func TestAgainstARealHub(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a hub")
+	}
+	h := startHub(t)
+	ann := join(t, h, "ann", hubapi.RoleDeveloper)
+	bob := join(t, h, "bob", hubapi.RoleApprover)
+	registerGateway(t, h, ann)
+
+	dev := realPanel(ann)
+	mustContain(t, dev.View(), "MY REQUESTS (0)")
+	mustLack(t, dev.View(), "TO APPROVE") // the hub refuses a developer the pending list
+	dev = press(dev, "n")
+	mustContain(t, dev.View(), "‹ api ›  http, at most 1h · 1 of 1", "the API, read-only")
+	dev = press(dev, "tab", "bug 1234", "enter", "enter")
+	mustContain(t, dev.View(), "for api: pending; an approver decides", "MY REQUESTS (1)")
+
+	appr := realPanel(bob)
+	mustContain(t, appr.View(), "TO APPROVE (1)", "ann        api     30m")
+	appr = press(appr, "a", "y")
+	mustContain(t, appr.View(), ": ann on api until ", "TO APPROVE (0)")
+
+	dev = press(dev, "R")
+	if !regexp.MustCompile(`api\s+approved\s+(29m5\d|30m00)s left\s+bug 1234`).MatchString(dev.View()) {
+		t.Errorf("no countdown after approval:\n%s", dev.View())
+	}
+	mustContain(t, dev.View(), "approved by bob until ")
+	if !dev.ticking {
+		t.Error("the countdown does not tick")
+	}
+
+	dev = press(dev, "n", "tab", "again, longer", "tab", "backspace", "backspace", "backspace", "45m", "enter")
+	mustContain(t, dev.View(), "MY REQUESTS (2)")
+	appr = press(appr, "R", "j", "d", "not during the freeze", "enter")
+	mustContain(t, appr.View(), ": not during the freeze", "TO APPROVE (0)")
+	dev = press(dev, "R")
+	v := dev.View()
+	if !regexp.MustCompile(`api\s+denied\s+\d+s ago\s+again, longer`).MatchString(v) {
+		t.Errorf("no denial in the list:\n%s", v)
+	}
+	for range 2 {
+		if r, _, _ := dev.selected(); r.State != hubapi.StateDenied {
+			dev = press(dev, "j")
+		}
+	}
+	mustContain(t, dev.View(), "denied by bob: not during the freeze")
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"regexp"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,9 +18,9 @@ import (
 	"github.com/devenv-dev/devenv/vpn/wg"
 )
 
-// startHub serves a real hub in process, with a gateway that exposes
-// target api.
-func startHub(t *testing.T) *hub.Hub {
+// startHubAt serves a real hub in process from dataDir on listen; stop
+// stops it (once; the test's end stops it too).
+func startHubAt(t *testing.T, dataDir, listen string) (*hub.Hub, func()) {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -28,7 +29,7 @@ func startHub(t *testing.T) *hub.Hub {
 	addr := pc.LocalAddr().(*net.UDPAddr)
 	pc.Close()
 	h, err := hub.New(hub.Options{
-		DataDir: t.TempDir(), Listen: "127.0.0.1:0", WGListenPort: addr.Port, Endpoint: addr.String(),
+		DataDir: dataDir, Listen: listen, WGListenPort: addr.Port, Endpoint: addr.String(),
 		NewDevice: func(c wg.Config) (wg.Device, error) {
 			return wg.Open(wg.Options{Config: c, Backend: wg.BackendNetstack})
 		},
@@ -38,8 +39,9 @@ func startHub(t *testing.T) *hub.Hub {
 	}
 	served := make(chan error, 1)
 	go func() { served <- h.Serve(context.Background()) }()
-	t.Cleanup(func() { h.Close(); <-served })
-	return h
+	stop := sync.OnceFunc(func() { h.Close(); <-served })
+	t.Cleanup(stop)
+	return h, stop
 }
 
 // join adds a user with a role and joins a fresh state directory as their
@@ -99,7 +101,8 @@ func TestAgainstARealHub(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a hub")
 	}
-	h := startHub(t)
+	dataDir := t.TempDir()
+	h, stop := startHubAt(t, dataDir, "127.0.0.1:0")
 	ann := join(t, h, "ann", hubapi.RoleDeveloper)
 	bob := join(t, h, "bob", hubapi.RoleApprover)
 	registerGateway(t, h, ann)
@@ -141,4 +144,20 @@ func TestAgainstARealHub(t *testing.T) {
 		}
 	}
 	mustContain(t, dev.View(), "denied by bob: not during the freeze")
+	hubGoesAndComesBack(t, h, dataDir, stop, dev)
+}
+
+// hubGoesAndComesBack stops the hub: the panel says so in place and keeps
+// its lists; the hub comes back on the same address and data, and the
+// next read clears it.
+func hubGoesAndComesBack(t *testing.T, h *hub.Hub, dataDir string, stop func(), dev Model) {
+	t.Helper()
+	addr := h.Addr().String()
+	stop()
+	dev = press(dev, "R")
+	mustContain(t, dev.View(), "hub unreachable (lists as of ", "retrying by itself", "MY REQUESTS (2)", "bug 1234")
+	startHubAt(t, dataDir, addr)
+	dev = press(dev, "R")
+	mustLack(t, dev.View(), "unreachable")
+	mustContain(t, dev.View(), "MY REQUESTS (2)")
 }

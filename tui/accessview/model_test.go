@@ -298,6 +298,29 @@ func TestScrollFollowsTheSelection(t *testing.T) {
 	}
 }
 
+// withColors renders in 256 colours for the test, so that sizes are
+// checked with escape sequences in the lines.
+func withColors(t *testing.T) {
+	lipgloss.SetColorProfile(termenv.ANSI256)
+	t.Cleanup(func() { lipgloss.SetColorProfile(termenv.Ascii) })
+}
+
+func TestViewInColoursIsExactlyItsSize(t *testing.T) {
+	withColors(t)
+	for _, keys := range [][]string{nil, {"n"}, {"j", "j", "j", "d", "why"}} {
+		m := press(newTestModel(sampleHub(), 80, 24), keys...)
+		v := m.View()
+		if !strings.Contains(v, "\x1b[") {
+			t.Fatalf("%v: no colours in the view:\n%s", keys, v)
+		}
+		for i, l := range strings.Split(v, "\n") {
+			if w := lipgloss.Width(l); w != 80 {
+				t.Errorf("%v: line %d is %d wide: %q", keys, i, w, l)
+			}
+		}
+	}
+}
+
 func TestViewIsExactlyItsSize(t *testing.T) {
 	for _, keys := range [][]string{nil, {"n"}, {"j", "j", "j", "d"}} {
 		for _, size := range [][2]int{{80, 24}, {120, 40}, {40, 6}, {200, 3}} {

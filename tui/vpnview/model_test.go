@@ -256,6 +256,31 @@ func TestScroll(t *testing.T) {
 	}
 }
 
+// withColors renders in 256 colours for the test, so that sizes are
+// checked with escape sequences in the lines.
+func withColors(t *testing.T) {
+	lipgloss.SetColorProfile(termenv.ANSI256)
+	t.Cleanup(func() { lipgloss.SetColorProfile(termenv.Ascii) })
+}
+
+func TestViewInColoursIsExactlyItsSize(t *testing.T) {
+	withColors(t)
+	hubDown := upStatus()
+	hubDown.HubError = strings.Repeat("the hub does not answer ", 10)
+	f := &fakeSource{}
+	f.set(hubDown, nil)
+	m := newTestModel(f, 80, 24)
+	v := m.View()
+	if !strings.Contains(v, "\x1b[") {
+		t.Fatalf("no colours in the view:\n%s", v)
+	}
+	for i, l := range strings.Split(v, "\n") {
+		if w := lipgloss.Width(l); w != 80 {
+			t.Errorf("line %d is %d wide: %q", i, w, l)
+		}
+	}
+}
+
 func TestViewIsExactlyItsSize(t *testing.T) {
 	f := &fakeSource{}
 	f.set(upStatus(), nil)

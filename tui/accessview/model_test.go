@@ -348,3 +348,10 @@ func TestIgnoresOthersMessages(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkView(b *testing.B) {
+	m := newTestModel(sampleHub(), 120, 40)
+	for b.Loop() {
+		_ = m.View()
+	}
+}

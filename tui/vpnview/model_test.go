@@ -321,3 +321,12 @@ func TestFormats(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkView(b *testing.B) {
+	f := &fakeSource{}
+	f.set(upStatus(), nil)
+	m := newTestModel(f, 120, 40)
+	for b.Loop() {
+		_ = m.View()
+	}
+}

@@ -5,25 +5,37 @@ package postgres
 import (
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/devenv-dev/devenv/vpn/gateway/readonly"
 )
 
-// auditPause is how long the audit goroutine lets records gather after it
-// has handed on all it had: the relay then adds records without waking it.
-const auditPause = 2 * time.Millisecond
+// auditPause is how long audit records gather before they are handed on:
+// the relay only appends to a queue, and one goroutine per pause hands on
+// the records of all sessions.
+const auditPause = 5 * time.Millisecond
 
-// auditTrail hands a session's audit records to its Record func in order,
-// on a goroutine of its own, so that recording — the gateway writes each
-// record to its spool — never holds up the relay.
-type auditTrail struct {
-	entries chan auditEntry
-	done    chan struct{}
+// maxQueued bounds the records waiting: past it, the relay that adds one
+// hands on the queue itself, so a slow Record slows the relay rather than
+// filling memory.
+const maxQueued = 4096
+
+// auditQueue hands the sessions' audit records to their Record funcs in
+// order, off the relay's path: recording — the gateway writes each record
+// to its spool — never holds up a statement.
+type auditQueue struct {
+	drainMu sync.Mutex   // serializes drains, so records leave in order
+	spare   []auditEntry // guarded by drainMu; the last batch's array
+
+	mu      sync.Mutex
+	entries []auditEntry // guarded by mu
+	armed   bool         // guarded by mu; a drain is due
 }
 
 // auditEntry is one record before it becomes a readonly.Operation.
 type auditEntry struct {
+	record  func(readonly.Operation)
 	verdict string
 	norm    string // the statement, normalized
 	reason  string // why it was refused
@@ -32,27 +44,37 @@ type auditEntry struct {
 	took    time.Duration
 }
 
-func startAudit(record func(readonly.Operation)) *auditTrail {
-	a := &auditTrail{entries: make(chan auditEntry, 1024), done: make(chan struct{})}
-	go func() {
-		defer close(a.done)
-		for e := range a.entries {
-			record(e.operation())
-			if len(a.entries) == 0 {
-				time.Sleep(auditPause)
-			}
-		}
-	}()
-	return a
+// add queues a record; a drain follows within auditPause.
+func (q *auditQueue) add(e auditEntry) {
+	q.mu.Lock()
+	q.entries = append(q.entries, e)
+	full := len(q.entries) >= maxQueued
+	arm := !q.armed && !full
+	q.armed = q.armed || arm
+	q.mu.Unlock()
+	switch {
+	case full:
+		q.drain()
+	case arm:
+		time.AfterFunc(auditPause, q.drain)
+	}
 }
 
-// add queues a record; it blocks only while 1024 are queued.
-func (a *auditTrail) add(e auditEntry) { a.entries <- e }
-
-// close returns when every record added has been handed on.
-func (a *auditTrail) close() {
-	close(a.entries)
-	<-a.done
+// drain hands on every record queued so far.
+func (q *auditQueue) drain() {
+	q.drainMu.Lock()
+	defer q.drainMu.Unlock()
+	next := q.spare[:0]
+	q.spare = nil
+	q.mu.Lock()
+	batch := q.entries
+	q.entries, q.armed = next, false
+	q.mu.Unlock()
+	for _, e := range batch {
+		e.record(e.operation())
+	}
+	clear(batch)
+	q.spare = batch
 }
 
 func (e auditEntry) operation() readonly.Operation {
@@ -89,7 +111,8 @@ func (ss *session) complete(tag, outcome string) {
 	if !found {
 		return
 	}
-	ss.audit.add(auditEntry{verdict: readonly.Allowed, norm: op.norm, tag: tag, outcome: outcome, took: time.Since(op.start)})
+	ss.p.audit.add(auditEntry{record: ss.s.Record, verdict: readonly.Allowed, norm: op.norm, tag: tag, outcome: outcome,
+		took: time.Since(op.start)})
 }
 
 // ready drops what a ReadyForQuery ends: statements the server skipped

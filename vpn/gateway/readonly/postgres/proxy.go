@@ -54,6 +54,7 @@ type Proxy struct {
 	// judge checks the statements of all sessions, with the catalog facts
 	// the latest session learned; nil before the first.
 	judge atomic.Pointer[checker]
+	audit auditQueue // the sessions' records on their way out
 }
 
 // upstreamKey is what a CancelRequest upstream needs.

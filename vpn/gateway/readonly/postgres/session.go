@@ -45,7 +45,6 @@ type session struct {
 	upIn   *wire             // from upstream; owned by the upstream loop
 	upConn net.Conn
 	key    upstreamKey
-	audit  *auditTrail
 
 	upMu  sync.Mutex    // serializes writes upstream: the client loop and the cut
 	upOut *bufio.Writer // to upstream; guarded by upMu
@@ -95,10 +94,9 @@ func (ss *session) greet(key pgproto3.BackendKeyData, hj *pgconn.HijackedConn) e
 
 // run relays until either side ends or ctx is done; then it cancels the
 // in-flight query, terminates the upstream session and closes both sides.
-// The audit records are all handed on when it returns.
+// The session's audit records are all handed on when it returns.
 func (ss *session) run(ctx context.Context, conn net.Conn) error {
-	ss.audit = startAudit(ss.s.Record)
-	defer ss.audit.close()
+	defer ss.p.audit.drain()
 	errc := make(chan error, 2)
 	upDone := make(chan struct{})
 	go func() { errc <- ss.clientLoop() }()
@@ -277,7 +275,7 @@ func (ss *session) token(norm, reason string) string {
 	ss.mu.Lock()
 	ss.refusals[tok] = reason
 	ss.mu.Unlock()
-	ss.audit.add(auditEntry{verdict: readonly.Refused, norm: norm, reason: reason})
+	ss.p.audit.add(auditEntry{record: ss.s.Record, verdict: readonly.Refused, norm: norm, reason: reason})
 	return tok
 }
 

@@ -1,0 +1,104 @@
+//go:build linux
+
+package gateway_test
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/devenv-dev/devenv/vpn/hubapi"
+)
+
+// gatewaySessions counts the upstream sessions of the gateway's role, as
+// the superuser sees them.
+func (pw *pgWorld) gatewaySessions(t *testing.T) int {
+	n, _ := strconv.Atoi(pw.pg.one(t, "select count(*) from pg_stat_activity where usename = '"+pgLogin+"'"))
+	return n
+}
+
+// noSessions waits up to limit for no upstream session of the gateway's
+// role; what says when, for the message.
+func (pw *pgWorld) noSessions(t *testing.T, what string, limit time.Duration) {
+	t.Helper()
+	eventually(t, "no session of "+pgLogin+" "+what, limit, func() error {
+		if n := pw.gatewaySessions(t); n != 0 {
+			return fmt.Errorf("%d sessions upstream: %v", n,
+				pw.pg.rows(t, "select pid, state, query from pg_stat_activity where usename = '"+pgLogin+"'"))
+		}
+		return nil
+	})
+}
+
+// sleeper is a psql on the dev host waiting on pg_sleep(600) through a
+// connect's local port.
+type sleeper struct {
+	cmd    *exec.Cmd
+	out    lockedBuffer
+	exited chan time.Time
+}
+
+// startSleeper starts the psql and waits until the server runs its query
+// in a session of the gateway's role.
+func (pw *pgWorld) startSleeper(t *testing.T, port int) *sleeper {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	s := &sleeper{exited: make(chan time.Time, 1)}
+	s.cmd = pw.dev.Command(ctx, pw.psql, "-X", "-w", "-v", "VERBOSITY=verbose", "-h", "127.0.0.1", "-p", strconv.Itoa(port),
+		"-U", "ann", "-d", pgDatabase, "-c", "select pg_sleep(600)")
+	s.cmd.Stdout, s.cmd.Stderr = &s.out, &s.out
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.cmd.Wait(); s.exited <- time.Now() }()
+	eventually(t, "pg_sleep running upstream", 5*time.Second, func() error {
+		q := "select count(*) from pg_stat_activity where usename = '" + pgLogin + "' and state = 'active' and query = 'select pg_sleep(600)'"
+		if n := pw.pg.one(t, q); n != "1" {
+			return fmt.Errorf("%s sessions running it", n)
+		}
+		return nil
+	})
+	return s
+}
+
+// testDeadline has psql wait on pg_sleep(600) when the grant ends: psql
+// gets an error at once, and the upstream session is gone, which only a
+// CancelRequest can do to a backend inside pg_sleep (closing its socket
+// does not), and the audit trail has the statement ended by 57014
+// (query_canceled).
+func (pw *pgWorld) testDeadline(t *testing.T) {
+	pw.noSessions(t, "left from the earlier tests", 5*time.Second)
+	r := pw.grantOf(pgTarget, 6*time.Second)
+	c := pw.connect(r.ID, 15433)
+	defer c.kill()
+	s := pw.startSleeper(t, 15433)
+	if left := time.Until(r.NotAfter); left < 500*time.Millisecond {
+		t.Fatalf("the query started too close to the deadline (%v left) to prove anything", left)
+	}
+	var at time.Time
+	select {
+	case at = <-s.exited:
+	case <-time.After(time.Until(r.NotAfter) + 5*time.Second):
+		t.Fatalf("psql still waits on pg_sleep 5s after the deadline:\n%s", s.out.String())
+	}
+	late, code := at.Sub(r.NotAfter), s.cmd.ProcessState.ExitCode()
+	t.Logf("psql ended %v after the deadline (exit %d): %s", late.Round(time.Millisecond), code, strings.TrimSpace(s.out.String()))
+	if late < -100*time.Millisecond || late > 2*time.Second || code == 0 {
+		t.Errorf("psql ended %v after the deadline with exit %d, want an error within [0, 2s)", late, code)
+	}
+	pw.noSessions(t, "after the deadline", 3*time.Second)
+	t.Logf("the upstream session was gone %v after the deadline", time.Since(r.NotAfter).Round(time.Millisecond))
+	pw.operations(t, pgTarget, func(ops []hubapi.AuditRecord) error {
+		return missing(ops, []opWant{{"pg_sleep ended by the cancellation", 1, func(op hubapi.AuditRecord) bool {
+			return op.RequestID == r.ID && statement("allowed", "select pg_sleep($1)", map[string]string{"outcome": "57014"})(op)
+		}}})
+	})
+	if code := c.exitCode(5 * time.Second); code != 7 {
+		t.Errorf("connect after the deadline: exit %d, want 7\n%s", code, c.stderr.String())
+	}
+}

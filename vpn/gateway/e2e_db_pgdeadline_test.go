@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -101,4 +102,26 @@ func (pw *pgWorld) testDeadline(t *testing.T) {
 	if code := c.exitCode(5 * time.Second); code != 7 {
 		t.Errorf("connect after the deadline: exit %d, want 7\n%s", code, c.stderr.String())
 	}
+}
+
+// testClientGone kills psql (SIGKILL: no CancelRequest, no Terminate)
+// while its pg_sleep(600) runs, seconds before the grant ends. Whatever the
+// gateway does when the client goes, no upstream session of its role may
+// outlive the grant: a developer must not be able to leave a query running
+// in production by closing the laptop.
+func (pw *pgWorld) testClientGone(t *testing.T) {
+	pw.noSessions(t, "left from the earlier tests", 5*time.Second)
+	r := pw.grantOf(pgTarget, 5*time.Second)
+	c := pw.connect(r.ID, 15434)
+	defer c.kill()
+	s := pw.startSleeper(t, 15434)
+	s.cmd.Process.Signal(syscall.SIGKILL) // ip netns exec has become psql
+	<-s.exited
+	if time.Until(r.NotAfter) < 500*time.Millisecond {
+		t.Fatalf("psql was killed too close to the deadline to tell the client's end from the grant's")
+	}
+	time.Sleep(300 * time.Millisecond)
+	t.Logf("300ms after psql was killed: %d sessions of %s upstream", pw.gatewaySessions(t), pgLogin)
+	time.Sleep(time.Until(r.NotAfter))
+	pw.noSessions(t, "after the deadline of a grant whose client vanished mid-query", 3*time.Second)
 }

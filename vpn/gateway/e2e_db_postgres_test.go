@@ -57,6 +57,7 @@ func TestPostgresTargetEndToEnd(t *testing.T) {
 	t.Run("the audit trail has every statement normalized, with its verdict", pw.testAudit)
 	c.stop(os.Interrupt)
 	t.Run("at the deadline the in-flight query is cancelled and the upstream session ends", pw.testDeadline)
+	t.Run("a query whose client vanished does not outlive the grant", pw.testClientGone)
 	t.Logf("postgres end to end in %v", time.Since(start).Round(time.Millisecond))
 }
 

@@ -199,9 +199,12 @@ func (v *logView) title() string {
 	case v.ended != "":
 		state = "stopped: " + v.ended
 	case v.paused:
-		state = fmt.Sprintf("PAUSED (%d new)", v.unseen)
+		state = "PAUSED"
 	case v.scroll > 0:
-		state = fmt.Sprintf("scrolled back (%d new)", v.unseen)
+		state = "scrolled back"
+	}
+	if v.unseen > 0 && (v.paused || v.scroll > 0) {
+		state += fmt.Sprintf(" (%d new)", v.unseen)
 	}
 	parts := []string{styleTitle.Render(v.service), state, fmt.Sprintf("%d lines", len(v.ring().visible(v.limit)))}
 	if v.wrap {
@@ -225,11 +228,11 @@ func (v *logView) lines(n int) []string {
 			out = append(out, rows[j])
 		}
 	}
-	for len(out) < n {
-		out = append(out, "")
-	}
 	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
 		out[i], out[j] = out[j], out[i]
+	}
+	for len(out) < n { // a short log starts at the top
+		out = append(out, "")
 	}
 	return out
 }

@@ -47,7 +47,7 @@ type Model struct {
 	statsGen  int // the current stats loop; ticks of older loops are dropped
 	clockGen  int // the current uptime tick; older ones are dropped
 	clockDue  time.Time
-	panelSize [2]int
+	panelSize [][2]int // the size each panel was last given
 }
 
 // New returns the root model. Run wires it to a program; tests drive it
@@ -55,18 +55,18 @@ type Model struct {
 func New(ctx context.Context, opts Options) *Model {
 	opts = opts.withDefaults()
 	h := help.New()
-	h.ShortSeparator = " · "
 	return &Model{
-		opts:     opts,
-		rt:       &runtimeState{ctx: ctx, send: func(tea.Msg) {}},
-		panels:   append([]Panel(nil), opts.Panels...),
-		svc:      newServices(),
-		logs:     newLogView(opts.LogLines),
-		help:     h,
-		global:   newGlobalKeys(),
-		acts:     newActionKeys(),
-		inflight: map[string]bool{},
-		again:    map[string]bool{},
+		opts:      opts,
+		rt:        &runtimeState{ctx: ctx, send: func(tea.Msg) {}},
+		panels:    append([]Panel(nil), opts.Panels...),
+		panelSize: make([][2]int, len(opts.Panels)),
+		svc:       newServices(),
+		logs:      newLogView(opts.LogLines),
+		help:      h,
+		global:    newGlobalKeys(),
+		acts:      newActionKeys(),
+		inflight:  map[string]bool{},
+		again:     map[string]bool{},
 	}
 }
 

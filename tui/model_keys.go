@@ -57,7 +57,7 @@ func (m *Model) keys(runes []rune) tea.Cmd {
 	for _, r := range runes {
 		cmds = append(cmds, m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}}))
 	}
-	return tea.Sequence(cmds...)
+	return tea.Batch(cmds...)
 }
 
 // capturing reports that a text field has the focus and takes every key.

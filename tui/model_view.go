@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // helpKeys is the help bar's content for the active tab.
@@ -33,12 +34,12 @@ func (m *Model) helpKeys() helpKeys {
 	default:
 		p := m.panel()
 		return helpKeys{
-			short: append(p.ShortHelp(), g.Quit, g.Help),
+			short: append([]key.Binding{g.Quit, g.Help}, p.ShortHelp()...),
 			full:  append(p.FullHelp(), globals),
 		}
 	}
 	return helpKeys{
-		short: append(short, g.Quit, g.Help),
+		short: append([]key.Binding{g.Quit, g.Help}, short...),
 		full:  [][]key.Binding{view, m.acts.list(), globals},
 	}
 }
@@ -51,8 +52,8 @@ func (m *Model) layout() {
 	m.svc.width, m.svc.height = w, max(1, h-detailLines)
 	m.svc.moveTo(m.svc.cursor)
 	m.logs.width, m.logs.height = w, h
-	if p := m.panel(); p != nil && m.panelSize != [2]int{w, h} {
-		m.panelSize = [2]int{w, h}
+	if p := m.panel(); p != nil && m.panelSize[m.tab-tabPanels] != [2]int{w, h} {
+		m.panelSize[m.tab-tabPanels] = [2]int{w, h}
 		m.panels[m.tab-tabPanels] = p.SetSize(w, h)
 	}
 }
@@ -65,7 +66,7 @@ func (m *Model) bodyHeight() int {
 	if m.engineErr != nil {
 		h--
 	}
-	h -= strings.Count(m.help.View(m.helpKeys()), "\n") + 1
+	h -= strings.Count(m.helpView(), "\n") + 1
 	return max(h, 1)
 }
 
@@ -94,8 +95,18 @@ func (m *Model) View() string {
 	b.WriteByte('\n')
 	b.WriteString(m.statusLine())
 	b.WriteByte('\n')
-	b.WriteString(m.help.View(m.helpKeys()))
+	b.WriteString(m.helpView())
 	return b.String()
+}
+
+// helpView is the help bar, each line cut to the window (bubbles/help may
+// overrun a narrow one).
+func (m *Model) helpView() string {
+	lines := strings.Split(m.help.View(m.helpKeys()), "\n")
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, m.width, "")
+	}
+	return strings.Join(lines, "\n")
 }
 
 func (m *Model) bannerText() string {
@@ -138,9 +149,9 @@ func (m *Model) detail() string {
 	if !ok {
 		return strings.Repeat("\n", detailLines-1)
 	}
-	first := r.Service
+	first := "no container"
 	if r.Container != "" {
-		first += fmt.Sprintf(" · container %s (%s)", r.Container, r.ID)
+		first = fmt.Sprintf("container %s (%s)", r.Container, r.ID)
 	}
 	first += " · image " + r.Image
 	second := ""

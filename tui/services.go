@@ -105,6 +105,7 @@ func (s *services) setWaiting(service, what string) {
 			s.rows[i].waiting = what
 		}
 	}
+	s.refresh()
 }
 
 func shortID(id string) string {

@@ -1,0 +1,321 @@
+package tui
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/devenv-dev/devenv/env"
+	"github.com/devenv-dev/devenv/env/engine"
+	"github.com/devenv-dev/devenv/env/engine/enginetest"
+	"github.com/devenv-dev/devenv/images"
+)
+
+// idle waits for the running action to finish.
+func (h *harness) idle() {
+	h.t.Helper()
+	h.waitFor("the action to finish", func(m *Model) bool { return m.busy == nil })
+}
+
+func TestRestartAsksFirst(t *testing.T) {
+	p := parseProject(t, demoYAML)
+	f := newFake(p)
+	upAll(t, f, p)
+	h := newHarness(t, p, f, nil).loaded()
+	h.selectService("web")
+	f.ResetCalls()
+	h.press("r")
+	if l := screenLine(h.m.View(), "Restart web?"); !strings.Contains(l, "(y/n)") {
+		t.Fatalf("no confirmation:\n%s", h.m.View())
+	}
+	h.press("n")
+	h.settle(50 * time.Millisecond)
+	if calls := f.Calls(); len(calls) != 0 || !strings.Contains(h.m.View(), "cancelled") {
+		t.Fatalf("n: calls %v", calls)
+	}
+	before := h.rowOf("web").StartedAt
+	h.press("r", "y")
+	h.idle()
+	want := []string{"stop demo-web", "start demo-web"}
+	if got := f.Calls(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("calls %v, want %v", got, want)
+	}
+	h.waitFor("web's new start time", func(m *Model) bool { return h.rowOf("web").StartedAt.After(before) })
+	if !strings.Contains(h.m.View(), "restart web: done") {
+		t.Errorf("no result in the status line:\n%s", h.m.View())
+	}
+}
+
+func TestRestartKeysTypedInOneRead(t *testing.T) {
+	p := parseProject(t, demoYAML)
+	f := newFake(p)
+	upAll(t, f, p)
+	h := newHarness(t, p, f, nil).loaded()
+	h.selectService("worker")
+	f.ResetCalls()
+	h.press("ry") // a terminal may deliver fast keys as one message
+	h.idle()
+	if !hasCall(f, "start demo-worker") {
+		t.Errorf("calls %v, want worker restarted", f.Calls())
+	}
+}
+
+func TestStopStartPullDownUp(t *testing.T) {
+	p := parseProject(t, demoYAML)
+	f := newFake(p)
+	upAll(t, f, p)
+	h := newHarness(t, p, f, nil).loaded()
+	h.selectService("worker")
+
+	h.press("x")
+	if !strings.Contains(h.m.View(), "Stop worker? (y/n)") {
+		t.Fatalf("stop did not ask:\n%s", h.m.View())
+	}
+	h.press("y")
+	h.idle()
+	h.waitFor("worker exited", func(m *Model) bool { return h.rowOf("worker").State == "exited" })
+
+	h.selectService("worker")
+	h.press("s") // start does not ask
+	h.idle()
+	h.waitFor("worker running", func(m *Model) bool { return h.rowOf("worker").State == "running" })
+
+	f.ResetCalls()
+	h.selectService("worker")
+	h.press("P")
+	h.idle()
+	if got := f.Calls(); len(got) != 1 || got[0] != "pull worker:1" {
+		t.Errorf("pull: calls %v", got)
+	}
+
+	h.press("D")
+	if !strings.Contains(h.m.View(), "Down? (y/n)") {
+		t.Fatalf("down did not ask:\n%s", h.m.View())
+	}
+	h.press("y")
+	h.idle()
+	h.waitFor("every service gone", func(m *Model) bool {
+		for _, r := range m.svc.rows {
+			if r.State != env.StateNotCreated {
+				return false
+			}
+		}
+		return len(m.svc.rows) == 3
+	})
+
+	h.press("u") // up does not ask; it brings up the default environment: web and db
+	h.idle()
+	if s := h.m.status; !strings.Contains(s, "up: done") {
+		t.Errorf("status %q", s)
+	}
+	h.waitFor("web and db running", func(m *Model) bool {
+		return h.rowOf("web").State == "running" && h.rowOf("db").State == "running"
+	})
+	if st := h.rowOf("worker").State; st != env.StateNotCreated {
+		t.Errorf("worker is %s; it is not in the default environment", st)
+	}
+}
+
+func TestUpShowsProgressAndWhatAServiceWaitsFor(t *testing.T) {
+	p := parseProject(t, demoYAML)
+	f := newFake(p)
+	f.OnStart = func(spec engine.ContainerSpec) enginetest.Behaviour {
+		return enginetest.Behaviour{HealthAfter: time.Hour, Health: "healthy", HealthLog: "starting up"}
+	}
+	h := newHarness(t, p, f, nil).loaded()
+	h.press("u")
+	h.waitFor("web waiting for db", func(m *Model) bool { return strings.Contains(h.rowOf("web").why(), "for db to be healthy") })
+	h.selectService("web")
+	v := h.m.View()
+	if l := screenLine(v, "web"); !strings.Contains(l, "waiting") {
+		t.Errorf("web's row %q does not say it waits", l)
+	}
+	if l := screenLine(v, "health"); !strings.Contains(l, "waiting for db to be healthy") {
+		t.Errorf("the selected web's detail %q does not say what it waits for", l)
+	}
+	if !strings.Contains(v, "up…") {
+		t.Errorf("no progress in the status line:\n%s", v)
+	}
+	h.waitFor("db's health starting", func(m *Model) bool { return h.rowOf("db").Health == "starting" })
+	if err := f.SetHealth("demo-db", "healthy"); err != nil {
+		t.Fatal(err)
+	}
+	h.idle()
+	h.waitFor("web running, no longer waiting", func(m *Model) bool {
+		return h.rowOf("web").State == "running" && h.rowOf("web").why() == ""
+	})
+}
+
+func TestUpFailureShowsInTheStatusLine(t *testing.T) {
+	p := parseProject(t, demoYAML)
+	f := newFake(p)
+	f.OnStart = func(spec engine.ContainerSpec) enginetest.Behaviour {
+		return enginetest.Behaviour{Health: "unhealthy", HealthLog: "db is broken"}
+	}
+	h := newHarness(t, p, f, nil).loaded()
+	h.press("u")
+	h.idle()
+	if !h.m.statusBad || !strings.Contains(h.m.status, "up failed") {
+		t.Errorf("status %q (bad %v)", h.m.status, h.m.statusBad)
+	}
+	h.waitFor("db unhealthy with its probe output", func(m *Model) bool {
+		return strings.Contains(h.rowOf("db").why(), "db is broken")
+	})
+}
+
+func TestPullProgressOfImages(t *testing.T) {
+	p := parseProject(t, demoYAML)
+	f := newFake(p)
+	upAll(t, f, p)
+	pulled := make(chan []images.Request, 1)
+	h := newHarness(t, p, f, func(o *Options) {
+		o.Pull = func(ctx context.Context, reqs []images.Request, rep images.Reporter) (map[string]images.Result, error) {
+			rep.ReportPull(images.Event{Time: time.Now(), Image: reqs[0].Ref, Status: images.StatusDownloading, Layers: 4, LayersDone: 1, Current: 25, Total: 100})
+			pulled <- reqs
+			return map[string]images.Result{reqs[0].Ref: {ImageID: "sha256:feed"}}, nil
+		}
+	}).loaded()
+	h.selectService("db")
+	h.press("P")
+	h.waitFor("the pull's progress", func(m *Model) bool {
+		return m.busy != nil && strings.Contains(m.progressText(), "1/4 layers, 25%")
+	})
+	if reqs := <-pulled; len(reqs) != 1 || reqs[0].Ref != "db:1" {
+		t.Errorf("pulled %v", reqs)
+	}
+	h.idle()
+}
+
+func TestOpenHandsTheFirstPortToTheBrowser(t *testing.T) {
+	p := parseProject(t, demoYAML)
+	f := newFake(p)
+	upAll(t, f, p)
+	var mu sync.Mutex
+	var opened []string
+	h := newHarness(t, p, f, func(o *Options) {
+		o.Open = func(url string) error {
+			mu.Lock()
+			defer mu.Unlock()
+			opened = append(opened, url)
+			return nil
+		}
+	}).loaded()
+	h.selectService("web")
+	h.press("o")
+	h.waitFor("the status", func(m *Model) bool { return strings.HasPrefix(m.status, "opened") })
+	mu.Lock()
+	if len(opened) != 1 || opened[0] != "http://127.0.0.1:47811/" {
+		t.Errorf("opened %v", opened)
+	}
+	mu.Unlock()
+	h.selectService("db")
+	h.press("o")
+	if !strings.Contains(h.m.status, "publishes no TCP port") {
+		t.Errorf("o on db: status %q", h.m.status)
+	}
+}
+
+func TestOpenURLRunsBrowser(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "opened")
+	script := filepath.Join(dir, "browser")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho \"$@\" > "+out+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("BROWSER", script+":firefox")
+	if err := openURL("http://127.0.0.1:1234/"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, _ := os.ReadFile(out)
+		if strings.TrimSpace(string(b)) == "http://127.0.0.1:1234/" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the browser command got %q", b)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Setenv("BROWSER", filepath.Join(dir, "missing"))
+	if err := openURL("http://x/"); err == nil {
+		t.Error("a missing browser command is not an error")
+	}
+}
+
+func TestShellRunsDevenvExec(t *testing.T) {
+	p := parseProject(t, demoYAML)
+	f := newFake(p)
+	upAll(t, f, p)
+	out := filepath.Join(t.TempDir(), "args")
+	h := newHarness(t, p, f, func(o *Options) {
+		o.Self = []string{"sh", "-c", `echo "$@" > ` + out, "devenv", "-f", "/src/envs.yaml"}
+	}).loaded()
+	h.selectService("web")
+	_, cmd := h.m.Update(keyMsg("e"))
+	if cmd == nil {
+		t.Fatal("e gave no command")
+	}
+	// The program runs the process (tea.ExecProcess); here it runs it as
+	// the program would, with the terminal released.
+	msg := cmd()
+	runExec(t, msg)
+	b, err := os.ReadFile(out)
+	if err != nil || strings.TrimSpace(string(b)) != "-f /src/envs.yaml exec web sh" {
+		t.Errorf("the shell command got %q (%v)", b, err)
+	}
+}
+
+// runExec runs the process of a tea.ExecProcess message through a real
+// program on a pipe, which is how the UI suspends for it.
+func runExec(t *testing.T, msg tea.Msg) {
+	t.Helper()
+	done := make(chan tea.Msg, 1)
+	m := execProbe{msg: msg, done: done}
+	in, w, err := os.Pipe() // files, so that the child gets them without copying
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	defer in.Close()
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	p := tea.NewProgram(m, tea.WithInput(in), tea.WithOutput(null), tea.WithoutSignals())
+	go func() {
+		if _, err := p.Run(); err != nil {
+			done <- err
+		}
+	}()
+	select {
+	case got := <-done:
+		if d, ok := got.(execDoneMsg); !ok || d.err != nil {
+			t.Fatalf("exec ended with %#v", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the exec did not end")
+	}
+}
+
+type execProbe struct {
+	msg  tea.Msg
+	done chan tea.Msg
+}
+
+func (e execProbe) Init() tea.Cmd { return func() tea.Msg { return e.msg } }
+func (e execProbe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if d, ok := msg.(execDoneMsg); ok {
+		e.done <- d
+		return e, tea.Quit
+	}
+	return e, nil
+}
+func (e execProbe) View() string { return "" }

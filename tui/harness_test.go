@@ -1,0 +1,239 @@
+package tui
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"github.com/devenv-dev/devenv/env"
+	"github.com/devenv-dev/devenv/env/config"
+	"github.com/devenv-dev/devenv/env/engine"
+	"github.com/devenv-dev/devenv/env/engine/enginetest"
+)
+
+func TestMain(m *testing.M) {
+	// Stable goldens: no colours, whatever the terminal running the tests.
+	lipgloss.SetColorProfile(termenv.Ascii)
+	time.Local = time.UTC // log timestamps are shown in local time
+	os.Exit(m.Run())
+}
+
+// demoYAML is the project most tests show. Its port is unusual so that
+// env.Up's probe of the local host finds it free.
+const demoYAML = `
+name: demo
+environments:
+  default: [web]
+services:
+  db:
+    image: db:1
+    healthcheck: {test: ["CMD", "true"]}
+  web:
+    image: registry.example/team/web:2
+    ports: ["47811:80"]
+    depends_on:
+      db: {condition: service_healthy}
+  worker:
+    image: worker:1
+`
+
+func parseProject(t *testing.T, yaml string) *config.Project {
+	t.Helper()
+	p, err := config.Parse("/src/envs.yaml", []byte(yaml), config.LoadOptions{LookupEnv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatalf("parsing test config: %v", err)
+	}
+	return p
+}
+
+// newFake returns a fake engine with the project's images.
+func newFake(p *config.Project) *enginetest.Fake {
+	f := enginetest.New()
+	for _, s := range p.Services {
+		f.AddImage(s.Image)
+	}
+	return f
+}
+
+// upAll brings every service of the project up, as another terminal would.
+func upAll(t *testing.T, f *enginetest.Fake, p *config.Project) {
+	t.Helper()
+	var names []string
+	for n := range p.Services {
+		names = append(names, n)
+	}
+	if _, err := env.Up(t.Context(), f, p, env.UpOptions{Services: names}); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+}
+
+// harness runs the model as a program would, in the test's goroutine:
+// commands run in goroutines and their messages come back through msgs.
+type harness struct {
+	t     *testing.T
+	m     *Model
+	f     *enginetest.Fake
+	p     *config.Project
+	msgs  chan tea.Msg
+	quit  bool
+	loads int // full observations delivered
+}
+
+// newHarness starts the model on f at 80x24 with the engine bridge running.
+func newHarness(t *testing.T, p *config.Project, f *enginetest.Fake, edit func(*Options)) *harness {
+	t.Helper()
+	o := Options{Project: p, Engine: f, Now: time.Now}
+	if edit != nil {
+		edit(&o)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	h := &harness{t: t, f: f, p: p, msgs: make(chan tea.Msg, 4096)}
+	h.m = New(ctx, o)
+	h.m.rt.send = h.post
+	h.exec(h.m.Init())
+	h.update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	go WatchEngine(ctx, f, p.Name, h.post)
+	return h
+}
+
+func (h *harness) post(msg tea.Msg) {
+	select {
+	case h.msgs <- msg:
+	case <-h.t.Context().Done():
+	}
+}
+
+// update gives the model one message and runs the command it returns.
+func (h *harness) update(msg tea.Msg) {
+	if _, ok := msg.(tea.QuitMsg); ok {
+		h.quit = true
+		return
+	}
+	if _, ok := msg.(psMsg); ok {
+		h.loads++
+	}
+	_, cmd := h.m.Update(msg)
+	h.exec(cmd)
+}
+
+func (h *harness) exec(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	go func() {
+		msg := cmd()
+		if batch, ok := msg.(tea.BatchMsg); ok {
+			for _, c := range batch {
+				h.exec(c)
+			}
+			return
+		}
+		if msg != nil {
+			h.post(msg)
+		}
+	}()
+}
+
+// press types keys: runes, or names such as "enter", "esc", "down".
+func (h *harness) press(keys ...string) {
+	for _, k := range keys {
+		h.update(keyMsg(k))
+	}
+}
+
+func keyMsg(k string) tea.KeyMsg {
+	names := map[string]tea.KeyType{
+		"enter": tea.KeyEnter, "esc": tea.KeyEsc, "down": tea.KeyDown, "up": tea.KeyUp,
+		"tab": tea.KeyTab, "shift+tab": tea.KeyShiftTab, "ctrl+c": tea.KeyCtrlC, "space": tea.KeySpace,
+		"backspace": tea.KeyBackspace,
+	}
+	if t, ok := names[k]; ok {
+		return tea.KeyMsg{Type: t}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+}
+
+// waitFor delivers messages until cond holds, failing after 5 s.
+func (h *harness) waitFor(what string, cond func(m *Model) bool) {
+	h.t.Helper()
+	deadline := time.After(5 * time.Second)
+	for !cond(h.m) {
+		select {
+		case msg := <-h.msgs:
+			h.update(msg)
+		case <-deadline:
+			h.t.Fatalf("timed out waiting for %s; screen:\n%s", what, h.m.View())
+		}
+	}
+}
+
+// settle delivers the messages that arrive within d.
+func (h *harness) settle(d time.Duration) {
+	end := time.After(d)
+	for {
+		select {
+		case msg := <-h.msgs:
+			h.update(msg)
+		case <-end:
+			return
+		}
+	}
+}
+
+// loaded waits for the first observation.
+func (h *harness) loaded() *harness {
+	h.t.Helper()
+	h.waitFor("the services table", func(m *Model) bool { return m.svc.loaded })
+	return h
+}
+
+// rowOf is the table row of service.
+func (h *harness) rowOf(service string) row {
+	h.t.Helper()
+	for _, r := range h.m.svc.rows {
+		if r.Service == service {
+			return r
+		}
+	}
+	h.t.Fatalf("no row of %s in %v", service, h.m.svc.rows)
+	return row{}
+}
+
+// selectService moves the cursor to service's row.
+func (h *harness) selectService(service string) {
+	h.t.Helper()
+	for i, r := range h.m.svc.shown {
+		if r.Service == service {
+			h.m.svc.moveTo(i)
+			return
+		}
+	}
+	h.t.Fatalf("%s is not shown", service)
+}
+
+func screenLine(view, prefix string) string {
+	for _, l := range strings.Split(view, "\n") {
+		if strings.HasPrefix(strings.TrimLeft(l, " >"), prefix) {
+			return l
+		}
+	}
+	return ""
+}
+
+func hasCall(f *enginetest.Fake, call string) bool {
+	for _, c := range f.Calls() {
+		if c == call {
+			return true
+		}
+	}
+	return false
+}
+
+var _ engine.Engine = (*enginetest.Fake)(nil)

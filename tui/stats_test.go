@@ -1,0 +1,143 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/devenv-dev/devenv/env/engine"
+)
+
+// fakeStats answers samples in which each container uses half of a core.
+type fakeStats struct {
+	mu    sync.Mutex
+	calls map[string]int // guarded by mu
+	order []string       // guarded by mu
+}
+
+func (s *fakeStats) ContainerStats(ctx context.Context, id string) (engine.Stats, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.calls == nil {
+		s.calls = map[string]int{}
+	}
+	s.calls[id]++
+	s.order = append(s.order, id)
+	n := uint64(s.calls[id])
+	return engine.Stats{CPUTotal: n * 5e8, SystemCPU: n * 2e9, OnlineCPUs: 2, Memory: 10 << 20}, nil
+}
+
+func (s *fakeStats) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.order)
+}
+
+func (s *fakeStats) asked() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []string
+	for id := range s.calls {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func manyServices(n int) string {
+	var b strings.Builder
+	b.WriteString("name: demo\nservices:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  svc%02d:\n    image: img:%d\n", i, i)
+	}
+	return b.String()
+}
+
+func TestStatsOnlyForRowsOnScreenWhileVisible(t *testing.T) {
+	p := parseProject(t, manyServices(8))
+	f := newFake(p)
+	upAll(t, f, p)
+	st := &fakeStats{}
+	h := newHarness(t, p, f, func(o *Options) {
+		o.Stats = st
+		o.StatsInterval = 200 * time.Millisecond
+	})
+	h.update(tea.WindowSizeMsg{Width: 80, Height: 10})
+	h.loaded()
+	h.waitFor("CPU of the rows on screen", func(m *Model) bool {
+		return strings.Contains(m.View(), "50.0%")
+	})
+	var onScreen []string
+	for _, r := range h.m.svc.onScreen() {
+		onScreen = append(onScreen, r.ID)
+	}
+	slices.Sort(onScreen)
+	if len(onScreen) >= 8 || !slices.Equal(st.asked(), onScreen) {
+		t.Errorf("sampled %v, want only the %d rows on screen %v", st.asked(), len(onScreen), onScreen)
+	}
+	if l := screenLine(h.m.View(), "svc00"); !strings.Contains(l, "50.0%") || !strings.Contains(l, "10.0M") {
+		t.Errorf("svc00's row %q: want 50.0%% CPU and 10.0M", l)
+	}
+
+	h.press("2") // the logs tab: no sampling
+	h.settle(100 * time.Millisecond)
+	n := st.count()
+	h.settle(500 * time.Millisecond)
+	if st.count() != n {
+		t.Errorf("%d samples while the services tab was hidden", st.count()-n)
+	}
+	h.press("1")
+	h.waitFor("sampling again", func(*Model) bool { return st.count() > n })
+}
+
+func TestNoStatsWhileTheEngineIsAway(t *testing.T) {
+	p := parseProject(t, manyServices(2))
+	f := newFake(p)
+	upAll(t, f, p)
+	st := &fakeStats{}
+	h := newHarness(t, p, f, func(o *Options) {
+		o.Stats = st
+		o.StatsInterval = 100 * time.Millisecond
+	}).loaded()
+	h.waitFor("a sample", func(*Model) bool { return st.count() > 0 })
+	f.SetUnreachable(true)
+	f.BreakEvents(errors.New("gone"))
+	h.waitFor("the banner", func(m *Model) bool { return m.engineErr != nil })
+	h.settle(100 * time.Millisecond)
+	n := st.count()
+	h.settle(400 * time.Millisecond)
+	if st.count() != n {
+		t.Errorf("%d samples while the engine was away", st.count()-n)
+	}
+	f.SetUnreachable(false)
+	h.waitFor("sampling again", func(*Model) bool { return st.count() > n })
+}
+
+func TestIdleModelSchedulesOnlyTheUptimeTick(t *testing.T) {
+	p := parseProject(t, manyServices(3))
+	f := newFake(p)
+	upAll(t, f, p)
+	start := time.Now()
+	now := start.Add(2 * time.Hour)
+	h := newHarness(t, p, f, func(o *Options) { o.Now = func() time.Time { return now } }).loaded()
+	h.settle(50 * time.Millisecond)
+	// Up for two hours: the uptime changes once a minute, so the only
+	// pending tick is due within a minute, and none sooner than needed.
+	due := h.m.clockDue.Sub(now)
+	if due <= 0 || due > time.Minute {
+		t.Errorf("the uptime tick is due in %s", due)
+	}
+	// Nothing else is pending: no message arrives while idle.
+	select {
+	case msg := <-h.msgs:
+		t.Errorf("an idle UI got %T", msg)
+	case <-time.After(300 * time.Millisecond):
+	}
+}

@@ -127,7 +127,30 @@ var storeOptions = map[string][]string{
 // "object|encoding"), keys how many keys it names, and reason, empty when
 // allowed, the rule that refuses it.
 func (t Table) Check(args [][]byte) (name string, keys int, reason string) {
-	name = strings.ToLower(string(args[0]))
+	return t.check(t.name(args[0]), args)
+}
+
+// name is a command's name in lowercase; for a command the table knows it
+// is the table's own string, so that naming the command costs nothing.
+func (t Table) name(cmd []byte) string {
+	var lower [32]byte
+	if len(cmd) <= len(lower) {
+		l := lower[:len(cmd)]
+		for i, c := range cmd {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			l[i] = c
+		}
+		if c, ok := t[string(l)]; ok {
+			return c.Name
+		}
+	}
+	return strings.ToLower(string(cmd))
+}
+
+// check is Check of a command whose name is already in lowercase.
+func (t Table) check(name string, args [][]byte) (string, int, string) {
 	if r, ok := refusedCommands[name]; ok {
 		return name, 0, display(name) + ": " + r
 	}
@@ -161,14 +184,43 @@ func (t Table) Check(args [][]byte) (name string, keys int, reason string) {
 	if r := refusal(c); r != "" {
 		return name, c.count(args), r
 	}
-	for _, a := range args[1:] {
-		for _, opt := range storeOptions[name] {
+	for _, opt := range storeOptions[name] {
+		for _, a := range args[1:] {
 			if strings.EqualFold(string(a), opt) {
 				return name, c.count(args), fmt.Sprintf("%s with %s writes", display(name), strings.ToUpper(opt))
 			}
 		}
 	}
 	return name, c.count(args), ""
+}
+
+// Stateful says whether an allowed command depends on or changes the
+// state of its upstream connection — database, protocol, name, watched
+// keys, a transaction, the login — or may block it. Such a command cannot
+// share a connection with other clients. name is what Check returned.
+func (t Table) Stateful(name string, args [][]byte) bool {
+	switch name {
+	case "select", "hello", "watch", "multi", "exec", "reset", "readonly", "readwrite", "asking":
+		return true
+	case "client":
+		return true
+	}
+	if strings.HasPrefix(name, "client|") {
+		return true
+	}
+	c := t[name]
+	if c == nil || !c.Flags["blocking"] {
+		return false
+	}
+	if name != "xread" {
+		return true
+	}
+	for _, a := range args[1:] { // XREAD blocks only with BLOCK
+		if strings.EqualFold(string(a), "block") {
+			return true
+		}
+	}
+	return false
 }
 
 func refusal(c *Command) string {

@@ -9,33 +9,42 @@
 // Unknown commands and subcommands are refused.
 //
 // A refusal is a "-NOPERM this connection is read-only: <rule>" error and
-// the connection stays usable.
+// the connection stays usable. Refused commands never reach the upstream.
 //
-// The gateway logs in upstream itself (AUTH [user] password) when a
-// session starts; the client's AUTH is answered +OK locally and never
+// The gateway logs in upstream itself (AUTH [user] password) on every
+// connection it opens; the client's AUTH is answered +OK locally and never
 // forwarded, and AUTH arguments of HELLO are dropped. RESET is forwarded
 // and followed by the gateway's AUTH again.
+//
+// Sessions in the plain state — RESP2, database 0, no transaction, no
+// watched keys, no connection name, no blocking read — share a few
+// upstream connections, as twemproxy does: the commands of many clients go
+// upstream in one write and each reply goes back to the client that owes
+// it, in order. A command that needs a connection of its own (SELECT,
+// HELLO, WATCH, EXEC, RESET, CLIENT …, XREAD BLOCK and other blocking
+// commands) first waits for the client's shared commands to be answered,
+// then moves the session to a dedicated connection for the rest of its
+// life. A shared connection that breaks answers the commands it owed with
+// an error and is replaced; a session that loses its dedicated connection
+// ends after the error.
 //
 // MULTI is kept locally: commands are queued (refused ones are answered
 // -NOPERM at once) and EXEC sends MULTI, the queue and EXEC upstream only
 // when every queued command was allowed.
 //
-// Each command is answered by exactly one reply, which is how pipelined
-// replies are put in order with local ones. That is why SUBSCRIBE and
-// friends, MONITOR, CLIENT TRACKING and CLIENT REPLY — which break that
-// pairing — are refused.
+// Each command is answered by exactly one reply, which is how replies are
+// put in order with local ones. That is why SUBSCRIBE and friends, MONITOR,
+// CLIENT TRACKING and CLIENT REPLY — which break that pairing — are
+// refused.
 package redis
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -49,9 +58,19 @@ type Options struct {
 	// sends no AUTH, an empty Username sends AUTH password. Use a user
 	// that can only read.
 	Username, Password string
+	// Shared is how many upstream connections sessions in the plain state
+	// share: 0 means DefaultShared, a negative number gives every session
+	// a connection of its own.
+	Shared int
 	// Logger receives the proxy's own errors; nil discards them.
 	Logger *slog.Logger
 }
+
+// DefaultShared is the number of shared upstream connections when
+// Options.Shared is 0. Redis runs commands one at a time, so more
+// connections spread no work; one keeps a slow reply from holding up
+// every plain client.
+const DefaultShared = 2
 
 // drainTimeout bounds how long replies are still delivered once the
 // client has stopped sending.
@@ -67,15 +86,16 @@ var (
 type Proxy struct {
 	opts Options
 	log  *slog.Logger
+	pool *pool // nil when every session has a connection of its own
 
 	mu    sync.Mutex
-	table Table // guarded by mu; nil until a session has learned it
+	table Table // guarded by mu; nil until a connection has learned it
 }
 
 var _ readonly.Handler = (*Proxy)(nil)
 
 // New returns a proxy to opts.Upstream. It does not connect until a
-// session starts.
+// session starts. Close closes its shared connections.
 func New(opts Options) (readonly.Handler, error) {
 	if _, _, err := net.SplitHostPort(opts.Upstream); err != nil {
 		return nil, fmt.Errorf("redis proxy: upstream %q: want host:port: %w", opts.Upstream, err)
@@ -84,36 +104,40 @@ func New(opts Options) (readonly.Handler, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Proxy{opts: opts, log: log}, nil
+	p := &Proxy{opts: opts, log: log}
+	if n := opts.Shared; n >= 0 {
+		if n == 0 {
+			n = DefaultShared
+		}
+		p.pool = newPool(n, func(ctx context.Context) (*upstream, error) { return p.dial(ctx, true) })
+	}
+	return p, nil
+}
+
+// Close closes the shared upstream connections; sessions still using them
+// get errors. Dedicated connections end with their sessions.
+func (p *Proxy) Close() error {
+	if p.pool != nil {
+		p.pool.close()
+	}
+	return nil
 }
 
 // Serve proxies one client connection until it ends or ctx is done.
 func (p *Proxy) Serve(ctx context.Context, conn net.Conn, s readonly.Session) error {
 	dctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(errEnded)
-	up, err := (&net.Dialer{Timeout: 10 * time.Second}).DialContext(dctx, "tcp", p.opts.Upstream)
-	if err != nil {
-		return p.fail(conn, fmt.Errorf("%w: connecting to %s: %w", ErrUpstream, p.opts.Upstream, err))
-	}
-	stop := context.AfterFunc(dctx, func() {
-		conn.Close()
-		up.Close()
-	})
+	stop := context.AfterFunc(dctx, func() { conn.Close() })
 	defer stop()
-	defer up.Close()
-	ss := &session{
-		p: p, rec: s.Record, cancel: cancel, done: dctx.Done(),
-		cr: NewReader(conn), cw: bufio.NewWriterSize(conn, 32<<10),
-		ur: NewReader(up), uw: bufio.NewWriterSize(up, 32<<10),
-		pending: make(chan pending, 1024),
-	}
-	if ss.table, err = ss.start(); err != nil {
+	ss := newSession(dctx, cancel, p, conn, s.Record)
+	defer ss.close()
+	if err := ss.start(); err != nil {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
 		return p.fail(conn, err)
 	}
-	err = ss.run()
+	err := ss.run()
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
@@ -130,318 +154,79 @@ func (p *Proxy) fail(conn net.Conn, err error) error {
 	return err
 }
 
-// start logs in upstream and returns the command table, asking the
-// upstream for it if no session has yet.
-func (ss *session) start() (Table, error) {
-	if err := ss.auth(); err != nil {
+// commands is the command table, once a connection has learned it.
+func (p *Proxy) commands() Table {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.table
+}
+
+// dial opens a connection upstream and logs in; the first connection also
+// learns the command table. ctx bounds the dial and the login only.
+func (p *Proxy) dial(ctx context.Context, shared bool) (*upstream, error) {
+	conn, err := (&net.Dialer{Timeout: 10 * time.Second}).DialContext(ctx, "tcp", p.opts.Upstream)
+	if err != nil {
+		return nil, fmt.Errorf("%w: connecting to %s: %w", ErrUpstream, p.opts.Upstream, err)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	r := NewReader(conn)
+	err = p.login(conn, r)
+	if stop() && err == nil {
+		err = conn.SetDeadline(time.Time{})
+	} else if err == nil {
+		err = context.Cause(ctx)
+	}
+	if err != nil {
+		conn.Close()
 		return nil, err
 	}
-	if err := ss.uw.Flush(); err != nil {
-		return nil, fmt.Errorf("%w: logging in: %w", ErrUpstream, err)
-	}
-	if ss.p.opts.Password != "" {
-		v, err := ss.ur.ReadValue()
+	return newUpstream(conn, r, shared), nil
+}
+
+// login sends the gateway's AUTH and, while the table is unknown, COMMAND.
+func (p *Proxy) login(conn net.Conn, r *Reader) error {
+	if auth := p.auth(); auth != nil {
+		if _, err := conn.Write(auth); err != nil {
+			return fmt.Errorf("%w: logging in: %w", ErrUpstream, err)
+		}
+		v, err := r.ReadValue()
 		if err != nil {
-			return nil, fmt.Errorf("%w: logging in: %w", ErrUpstream, err)
+			return fmt.Errorf("%w: logging in: %w", ErrUpstream, err)
 		}
 		if v.Type == '-' {
-			return nil, fmt.Errorf("%w: logging in: %s", ErrUpstream, v.Str)
+			return fmt.Errorf("%w: logging in: %s", ErrUpstream, v.Str)
 		}
 	}
-	ss.p.mu.Lock()
-	defer ss.p.mu.Unlock()
-	if ss.p.table != nil {
-		return ss.p.table, nil
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.table != nil {
+		return nil
 	}
-	ss.uw.Write(AppendCommand(nil, []byte("COMMAND")))
-	if err := ss.uw.Flush(); err != nil {
-		return nil, fmt.Errorf("%w: asking for COMMAND: %w", ErrUpstream, err)
+	if _, err := conn.Write(AppendCommand(nil, []byte("COMMAND"))); err != nil {
+		return fmt.Errorf("%w: asking for COMMAND: %w", ErrUpstream, err)
 	}
-	v, err := ss.ur.ReadValue()
+	v, err := r.ReadValue()
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading COMMAND: %w", ErrUpstream, err)
+		return fmt.Errorf("%w: reading COMMAND: %w", ErrUpstream, err)
 	}
 	t, err := ParseTable(v)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUpstream, err)
+		return fmt.Errorf("%w: %w", ErrUpstream, err)
 	}
-	ss.p.table = t
-	return t, nil
+	p.table = t
+	return nil
 }
 
-// auth queues the gateway's AUTH upstream, if it has a password.
-func (ss *session) auth() error {
-	o := ss.p.opts
+// auth is the gateway's AUTH command; nil without a password.
+func (p *Proxy) auth() []byte {
+	o := p.opts
 	switch {
 	case o.Password == "":
 		return nil
 	case o.Username == "":
-		_, err := ss.uw.Write(AppendCommand(nil, []byte("AUTH"), []byte(o.Password)))
-		return err
+		return AppendCommand(nil, []byte("AUTH"), []byte(o.Password))
 	default:
-		_, err := ss.uw.Write(AppendCommand(nil, []byte("AUTH"), []byte(o.Username), []byte(o.Password)))
-		return err
+		return AppendCommand(nil, []byte("AUTH"), []byte(o.Username), []byte(o.Password))
 	}
-}
-
-// pending is one reply owed to the client, in command order.
-type pending struct {
-	local   []byte // a reply made by the proxy; nil when it comes from upstream
-	discard int    // upstream replies to read and drop first
-	quit    bool   // end the session after this reply
-}
-
-// session is one client connection. The reading goroutine owns cr, uw,
-// multi and table; the writing goroutine owns ur and cw.
-type session struct {
-	p      *Proxy
-	rec    func(readonly.Operation)
-	cancel context.CancelCauseFunc
-	done   <-chan struct{}
-	table  Table
-
-	cr *Reader
-	cw *bufio.Writer
-	ur *Reader
-	uw *bufio.Writer
-
-	pending chan pending
-	multi   *txn // nil outside MULTI
-}
-
-// txn is a transaction queued locally.
-type txn struct {
-	cmds    [][][]byte
-	refused []string // names of refused commands
-}
-
-// run reads commands and answers them until either side ends.
-func (ss *session) run() error {
-	werr := make(chan error, 1)
-	go func() { werr <- ss.write() }()
-	rerr := ss.read()
-	close(ss.pending)
-	// Replies still owed are delivered, but a client that has gone must not
-	// keep the upstream connection waiting on a blocking read.
-	t := time.AfterFunc(drainTimeout, func() { ss.cancel(errEnded) })
-	defer t.Stop()
-	err := <-werr
-	if rerr != nil && !errors.Is(rerr, io.EOF) {
-		return rerr
-	}
-	return err
-}
-
-// read reads commands, forwarding allowed ones upstream and queueing a
-// pending reply for each.
-func (ss *session) read() error {
-	for {
-		if ss.cr.Buffered() == 0 {
-			if err := ss.uw.Flush(); err != nil {
-				return fmt.Errorf("%w: %w", ErrUpstream, err)
-			}
-		}
-		args, err := ss.cr.ReadCommand()
-		if errors.Is(err, ErrProtocol) {
-			ss.reply(pending{local: errorReply("ERR Protocol error: " + err.Error()), quit: true})
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		quit, err := ss.handle(args)
-		if err != nil || quit {
-			return err
-		}
-	}
-}
-
-// write answers the client in command order.
-func (ss *session) write() error {
-	var buf []byte
-	for p := range ss.pending {
-		var err error
-		for range p.discard {
-			if buf, err = ss.ur.ReadReply(buf[:0]); err != nil {
-				return ss.abort(fmt.Errorf("%w: %w", ErrUpstream, err))
-			}
-		}
-		out := p.local
-		if out == nil {
-			if buf, err = ss.ur.ReadReply(buf[:0]); err != nil {
-				return ss.abort(fmt.Errorf("%w: %w", ErrUpstream, err))
-			}
-			out = buf
-		}
-		if _, err := ss.cw.Write(out); err != nil {
-			return ss.abort(err)
-		}
-		if cap(buf) > 1<<20 {
-			buf = nil
-		}
-		if len(ss.pending) == 0 || p.quit {
-			if err := ss.cw.Flush(); err != nil {
-				return ss.abort(err)
-			}
-		}
-		if p.quit {
-			ss.cancel(errEnded)
-			return nil
-		}
-	}
-	return ss.cw.Flush()
-}
-
-func (ss *session) abort(err error) error {
-	ss.cancel(err)
-	return err
-}
-
-// reply queues a reply; false when the session is ending.
-func (ss *session) reply(p pending) bool {
-	select {
-	case ss.pending <- p:
-		return true
-	case <-ss.done:
-		return false
-	}
-}
-
-// forward sends args upstream and queues its reply.
-func (ss *session) forward(args [][]byte, discard int) error {
-	if _, err := ss.uw.Write(AppendCommand(nil, args...)); err != nil {
-		return fmt.Errorf("%w: %w", ErrUpstream, err)
-	}
-	ss.reply(pending{discard: discard})
-	return nil
-}
-
-func (ss *session) record(name string, keys int, reason string) {
-	op := readonly.Operation{Verdict: readonly.Allowed, Detail: map[string]string{
-		"command": name, "keys": strconv.Itoa(keys),
-	}}
-	if reason != "" {
-		op.Verdict = readonly.Refused
-		op.Detail["reason"] = reason
-	}
-	ss.rec(op)
-}
-
-var (
-	okReply     = []byte("+OK\r\n")
-	queuedReply = []byte("+QUEUED\r\n")
-)
-
-func errorReply(msg string) []byte {
-	return []byte("-" + oneLine(msg) + "\r\n")
-}
-
-func refusedReply(rule string) []byte {
-	return errorReply("NOPERM this connection is read-only: " + rule)
-}
-
-// handle answers one command; quit says the session ends after it.
-func (ss *session) handle(args [][]byte) (quit bool, err error) {
-	name := strings.ToLower(string(args[0]))
-	switch name {
-	case "auth":
-		ss.record(name, 0, "")
-		ss.reply(pending{local: okReply})
-		return false, nil
-	case "quit":
-		ss.record(name, 0, "")
-		ss.reply(pending{local: okReply, quit: true})
-		return true, nil
-	case "multi", "exec", "discard":
-		return false, ss.transaction(name)
-	case "reset":
-		ss.record(name, 0, "")
-		ss.multi = nil
-		if err := ss.forward(args, 0); err != nil {
-			return false, err
-		}
-		if ss.p.opts.Password != "" {
-			if err := ss.auth(); err != nil {
-				return false, err
-			}
-			ss.reply(pending{discard: 1, local: []byte{}})
-		}
-		return false, nil
-	case "hello":
-		args = stripHelloAuth(args)
-	}
-	name, keys, reason := ss.table.Check(args)
-	ss.record(name, keys, reason)
-	if ss.multi != nil {
-		switch {
-		case reason != "":
-			ss.multi.refused = append(ss.multi.refused, name)
-			ss.reply(pending{local: refusedReply(reason)})
-		case name == "watch":
-			ss.reply(pending{local: errorReply("ERR WATCH inside MULTI is not allowed")})
-		default:
-			ss.multi.cmds = append(ss.multi.cmds, args)
-			ss.reply(pending{local: queuedReply})
-		}
-		return false, nil
-	}
-	if reason != "" {
-		ss.reply(pending{local: refusedReply(reason)})
-		return false, nil
-	}
-	return false, ss.forward(args, 0)
-}
-
-// transaction answers MULTI, EXEC and DISCARD.
-func (ss *session) transaction(name string) error {
-	t := ss.multi
-	switch {
-	case name == "multi" && t != nil:
-		ss.reply(pending{local: errorReply("ERR MULTI calls can not be nested")})
-	case name == "multi":
-		ss.multi = &txn{}
-		ss.reply(pending{local: okReply})
-	case t == nil:
-		ss.reply(pending{local: errorReply("ERR " + strings.ToUpper(name) + " without MULTI")})
-	case name == "discard":
-		ss.multi = nil
-		ss.reply(pending{local: okReply})
-	case len(t.refused) > 0:
-		ss.multi = nil
-		ss.record(name, 0, "transaction discarded: it contained "+display(t.refused[0]))
-		ss.reply(pending{local: refusedReply("transaction discarded: it contained " + display(strings.Join(t.refused, ", ")))})
-		return nil
-	default:
-		ss.multi = nil
-		ss.record(name, 0, "")
-		if _, err := ss.uw.Write(AppendCommand(nil, []byte("MULTI"))); err != nil {
-			return fmt.Errorf("%w: %w", ErrUpstream, err)
-		}
-		for _, c := range t.cmds {
-			if _, err := ss.uw.Write(AppendCommand(nil, c...)); err != nil {
-				return fmt.Errorf("%w: %w", ErrUpstream, err)
-			}
-		}
-		return ss.forward([][]byte{[]byte("EXEC")}, 1+len(t.cmds))
-	}
-	ss.record(name, 0, "")
-	return nil
-}
-
-// stripHelloAuth drops AUTH username password from HELLO: the gateway has
-// logged in already.
-func stripHelloAuth(args [][]byte) [][]byte {
-	out := args[:min(len(args), 2):min(len(args), 2)]
-	for i := 2; i < len(args); i++ {
-		switch {
-		case strings.EqualFold(string(args[i]), "auth") && i+2 < len(args):
-			i += 2
-		case strings.EqualFold(string(args[i]), "setname") && i+1 < len(args):
-			out = append(out, args[i], args[i+1])
-			i++
-		default:
-			out = append(out, args[i])
-		}
-	}
-	return out
 }

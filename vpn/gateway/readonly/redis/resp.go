@@ -13,11 +13,10 @@ import (
 // Limits of what a client may send, as Redis's own defaults
 // (proto-max-bulk-len, the multibulk length limit).
 const (
-	maxBulk     = 512 << 20
-	maxArgs     = 1 << 20
-	maxInline   = 64 << 10
-	maxDepth    = 64 // nesting of upstream replies
-	preallocCap = 64 // never trust a declared length for allocation
+	maxBulk   = 512 << 20
+	maxArgs   = 1 << 20
+	maxInline = 64 << 10
+	maxDepth  = 64 // nesting of upstream replies
 )
 
 // ErrProtocol is wrapped by every error about malformed RESP.
@@ -29,12 +28,19 @@ func protoErr(format string, a ...any) error {
 
 // Reader reads RESP: commands from a client, replies from the upstream.
 type Reader struct {
-	br *bufio.Reader
+	br   *bufio.Reader
+	args [][]byte // the last command's arguments, slices of buf
+	buf  []byte   // the last command's argument bytes
+	ends []int    // where each argument ends in buf
 }
+
+// bufferSize is what a Reader buffers: a whole pipeline of small
+// commands, or many replies, per read system call.
+const bufferSize = 64 << 10
 
 // NewReader reads RESP from r.
 func NewReader(r io.Reader) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, 32<<10)}
+	return &Reader{br: bufio.NewReaderSize(r, bufferSize)}
 }
 
 // Buffered says whether more input is already buffered, so a writer can
@@ -61,8 +67,12 @@ func (r *Reader) line() ([]byte, error) {
 }
 
 // ReadCommand reads one command: an array of bulk strings or an inline
-// command. It skips empty inline lines, as Redis does.
+// command. It skips empty inline lines, as Redis does. The arguments are
+// valid until the next call.
 func (r *Reader) ReadCommand() ([][]byte, error) {
+	if cap(r.buf) > 1<<20 {
+		r.buf = nil // a big command once is no reason to keep its memory
+	}
 	for {
 		b, err := r.br.Peek(1)
 		if err != nil {
@@ -86,40 +96,48 @@ func (r *Reader) ReadCommand() ([][]byte, error) {
 		if n <= 0 {
 			continue // Redis ignores *0 and *-1 from clients
 		}
-		args := make([][]byte, 0, min(n, preallocCap))
+		r.buf, r.ends = r.buf[:0], r.ends[:0]
 		for range n {
-			a, err := r.bulkArg()
-			if err != nil {
+			if err := r.bulkArg(); err != nil {
 				return nil, err
 			}
-			args = append(args, a)
 		}
-		return args, nil
+		r.args = r.args[:0]
+		start := 0
+		for _, end := range r.ends {
+			r.args = append(r.args, r.buf[start:end:end])
+			start = end
+		}
+		return r.args, nil
 	}
 }
 
-func (r *Reader) bulkArg() ([]byte, error) {
+// bulkArg appends one bulk string argument to r.buf.
+func (r *Reader) bulkArg() error {
 	l, err := r.line()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if len(l) == 0 || l[0] != '$' {
-		return nil, protoErr("expected '$', got %q", firstByte(l))
+		return protoErr("expected '$', got %q", firstByte(l))
 	}
 	n, err := parseLen(l[1:], maxBulk)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if n < 0 {
-		return nil, protoErr("invalid bulk length")
+		return protoErr("invalid bulk length")
 	}
-	return r.payload(nil, n)
+	if r.buf, err = r.payload(r.buf, n); err != nil {
+		return err
+	}
+	r.buf = r.buf[:len(r.buf)-2]
+	r.ends = append(r.ends, len(r.buf))
+	return nil
 }
 
-// payload appends n bytes and the CRLF that ends them to dst, returning the
-// n bytes appended when dst is nil.
+// payload appends n bytes and the CRLF that ends them to dst.
 func (r *Reader) payload(dst []byte, n int) ([]byte, error) {
-	start := len(dst)
 	for want := n + 2; want > 0; {
 		chunk := min(want, 32<<10)
 		dst = slices.Grow(dst, chunk)[:len(dst)+chunk]
@@ -134,9 +152,6 @@ func (r *Reader) payload(dst []byte, n int) ([]byte, error) {
 	if !bytes.HasSuffix(dst, []byte("\r\n")) {
 		return nil, protoErr("bulk string not terminated by CRLF")
 	}
-	if start == 0 {
-		return dst[:n:n], nil
-	}
 	return dst, nil
 }
 
@@ -147,9 +162,28 @@ func firstByte(l []byte) string {
 	return string(l[:1])
 }
 
+// parseLen parses a length as Redis does: an optional minus sign and
+// decimal digits, at most limit; -1 is the null length.
 func parseLen(b []byte, limit int) (int, error) {
-	n, err := strconv.Atoi(string(b))
-	if err != nil || n < -1 || n > limit {
+	neg := len(b) > 0 && b[0] == '-'
+	digits := b
+	if neg {
+		digits = b[1:]
+	}
+	if len(digits) == 0 || len(digits) > 10 {
+		return 0, protoErr("invalid length %q", b)
+	}
+	n := 0
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, protoErr("invalid length %q", b)
+		}
+		n = n*10 + int(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	if n < -1 || n > limit {
 		return 0, protoErr("invalid length %q", b)
 	}
 	return n, nil

@@ -1,0 +1,259 @@
+package redis
+
+import (
+	"net"
+	"sync"
+)
+
+// maxOwed bounds the replies a session may owe its client before it stops
+// reading commands: a client that sends without reading holds that much of
+// the proxy's memory, no more.
+const maxOwed = 4096
+
+// reply is one reply owed to the client. Until it is ready, buf belongs to
+// whoever fills it (an upstream's reading goroutine, or the session for a
+// reply of its own); once ready, to the session's writer.
+type reply struct {
+	buf   []byte
+	quit  bool // the session ends once this reply is written
+	ready bool // guarded by replies.mu
+}
+
+// replies are the replies a session owes its client, in command order,
+// whichever connection answers them.
+type replies struct {
+	mu       sync.Mutex
+	queue    []*reply // guarded by mu; owed, in command order
+	free     []*reply // guarded by mu; written, for reuse
+	unfilled int      // guarded by mu; replies in queue not ready yet
+	finished bool     // guarded by mu; no more replies will be added
+	waiting  bool     // guarded by mu; the reader waits for a change
+	writing  bool     // guarded by mu; a write to the client is under way
+	rest     []byte   // guarded by mu; taken but not yet written
+	quit     bool     // guarded by mu; a reply that ends the session was written
+	werr     error    // guarded by mu; writing to the client failed
+
+	// now writes to the client without blocking, so that the goroutine
+	// reading a shared upstream can hand replies over itself; nil when
+	// the client's connection cannot.
+	now    func([]byte) (int, error)
+	direct []byte // what push took; used by one push at a time (writing)
+
+	writer chan struct{} // cap 1: the head may be ready, or finished was set
+	reader chan struct{} // cap 1: a reply was filled or written
+}
+
+func newReplies(conn net.Conn) *replies {
+	return &replies{writer: make(chan struct{}, 1), reader: make(chan struct{}, 1), now: writeNow(conn)}
+}
+
+// add queues a reply to be filled later.
+func (q *replies) add() *reply {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var r *reply
+	if n := len(q.free); n > 0 {
+		r, q.free = q.free[n-1], q.free[:n-1]
+	} else {
+		r = &reply{}
+	}
+	q.queue = append(q.queue, r)
+	q.unfilled++
+	return r
+}
+
+// local queues a reply the proxy makes itself.
+func (q *replies) local(b []byte, quit bool) {
+	r := q.add()
+	r.buf = append(r.buf[:0], b...)
+	r.quit = quit
+	if q.fill(r) {
+		q.wakeWriter()
+	}
+}
+
+// fill marks r ready; true when it is at the head of the queue, so the
+// writer has something to write.
+func (q *replies) fill(r *reply) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	r.ready = true
+	q.unfilled--
+	q.wakeReaderLocked()
+	return q.queue[0] == r
+}
+
+func (q *replies) wakeWriter() {
+	select {
+	case q.writer <- struct{}{}:
+	default:
+	}
+}
+
+func (q *replies) wakeReaderLocked() {
+	if q.waiting {
+		q.waiting = false
+		select {
+		case q.reader <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// finish says no more replies will be added.
+func (q *replies) finish() {
+	q.mu.Lock()
+	q.finished = true
+	q.mu.Unlock()
+	q.wakeWriter()
+}
+
+// takeLocked appends the replies ready at the head of the queue to dst
+// and reuses them. quit says the session ends once dst is written.
+func (q *replies) takeLocked(dst []byte) (out []byte, quit bool) {
+	n := 0
+	for _, r := range q.queue {
+		if !r.ready {
+			break
+		}
+		dst = append(dst, r.buf...)
+		n++
+		quit = r.quit
+		r.ready, r.quit = false, false
+		if cap(r.buf) > 64<<10 {
+			r.buf = nil
+		}
+		q.free = append(q.free, r)
+		if quit {
+			break
+		}
+	}
+	clear(q.queue[:n])
+	q.queue = q.queue[n:]
+	if n > 0 {
+		q.wakeReaderLocked()
+	}
+	return dst, quit
+}
+
+// wait blocks until ok holds (called with mu held) or stop is closed.
+func (q *replies) wait(stop <-chan struct{}, ok func() bool) bool {
+	for {
+		q.mu.Lock()
+		met := ok()
+		q.waiting = !met
+		q.mu.Unlock()
+		if met {
+			return true
+		}
+		select {
+		case <-q.reader:
+		case <-stop:
+			return false
+		}
+	}
+}
+
+// waitRoom waits until fewer than maxOwed replies are owed.
+func (q *replies) waitRoom(stop <-chan struct{}) bool {
+	return q.wait(stop, func() bool { return len(q.queue) < maxOwed })
+}
+
+// waitFilled waits until every reply owed has been filled: the commands
+// sent so far have all been answered.
+func (q *replies) waitFilled(stop <-chan struct{}) bool {
+	return q.wait(stop, func() bool { return q.unfilled == 0 })
+}
+
+// owed is the number of replies not yet written.
+func (q *replies) owed() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.queue)
+}
+
+// writeTo writes replies to conn as they become ready, each batch in one
+// write, until the session quits, everything owed after finish is
+// written, stop is closed or the client cannot be written to.
+func (q *replies) writeTo(conn net.Conn, stop <-chan struct{}) error {
+	var buf []byte
+	for {
+		q.mu.Lock()
+		if q.werr != nil || (q.quit && len(q.rest) == 0) {
+			q.mu.Unlock()
+			return q.werr
+		}
+		var quit bool
+		if !q.writing {
+			buf = append(buf[:0], q.rest...)
+			q.rest = q.rest[:0]
+			if quit = q.quit; !quit {
+				buf, quit = q.takeLocked(buf)
+			}
+			q.writing = len(buf) > 0
+		}
+		done := !q.writing && q.finished && len(q.queue) == 0
+		q.mu.Unlock()
+		if len(buf) > 0 {
+			_, err := conn.Write(buf)
+			q.mu.Lock()
+			q.writing = false
+			q.mu.Unlock()
+			if err != nil {
+				return err
+			}
+			if cap(buf) > 1<<20 {
+				buf = nil
+			}
+			buf = buf[:0]
+		}
+		if quit || done {
+			return nil
+		}
+		select {
+		case <-q.writer:
+		case <-stop:
+			return nil
+		}
+	}
+}
+
+// push writes the replies ready at the head of the queue to the client
+// without blocking, as far as the client takes them; the writing
+// goroutine gets the rest. Without a way to write at once it wakes that
+// goroutine.
+func (q *replies) push() {
+	if q.now == nil {
+		q.wakeWriter()
+		return
+	}
+	q.mu.Lock()
+	if q.writing || len(q.rest) > 0 || q.quit || q.werr != nil {
+		q.mu.Unlock()
+		q.wakeWriter()
+		return
+	}
+	buf, quit := q.takeLocked(q.direct[:0])
+	q.writing = len(buf) > 0
+	q.mu.Unlock()
+	if len(buf) == 0 {
+		return
+	}
+	n, err := q.now(buf)
+	q.mu.Lock()
+	q.writing = false
+	q.rest = append(q.rest, buf[n:]...)
+	q.quit = q.quit || quit
+	q.werr = err
+	// The writing goroutine may have been woken during the write, for a
+	// reply that became ready meanwhile, and found writing set.
+	wake := len(q.rest) > 0 || q.quit || err != nil || len(q.queue) > 0 && q.queue[0].ready ||
+		(q.finished && len(q.queue) == 0)
+	q.mu.Unlock()
+	if cap(buf) <= 64<<10 {
+		q.direct = buf
+	}
+	if wake {
+		q.wakeWriter()
+	}
+}

@@ -42,7 +42,7 @@ func TestPostgresTargetEndToEnd(t *testing.T) {
 	w := newDBHosts(t)
 	pw := &pgWorld{world: w,
 		psql:    needTool(t, "psql", "postgresql-client", "/usr/lib/postgresql/*/bin/psql"),
-		pgbench: needTool(t, "pgbench", "postgresql-contrib", "/usr/lib/postgresql/*/bin/pgbench")}
+		pgbench: needTool(t, "pgbench", "postgresql", "/usr/lib/postgresql/*/bin/pgbench")}
 	pw.pg = startPostgres(t, w.gw)
 	t.Logf("postgres ready in %v", time.Since(start).Round(time.Millisecond))
 	w.serve(dbTarget{name: pgTarget, protocol: "postgres", upstream: pgUpstream, database: pgDatabase,

@@ -29,7 +29,7 @@ stack=$root/bench/stack30/envs.yaml
 project=bench30-tui # the name: key of $stack
 work=$(mktemp -d "${TMPDIR:-/tmp}/devenv-tuibench.XXXXXX")
 log=$work/log
-socket=devenv-tuibench-$$ # tmux -L: a tmux server of this run's own
+socket=$work/tmux.sock # tmux -S: a tmux server of this run's own
 devenv=()
 bench_pid=
 
@@ -40,7 +40,7 @@ cleanup() {
 		tail -n 25 "$log" >&2
 	fi
 	[[ -z $bench_pid ]] || kill "$bench_pid" 2>/dev/null || true
-	tmux -L "$socket" kill-server 2>/dev/null || true
+	tmux -S "$socket" kill-server 2>/dev/null || true
 	((${#devenv[@]} == 0)) || "${devenv[@]}" down -v -t 1s >>"$log" 2>&1 || true
 	rm -rf "$work"
 }

@@ -4,7 +4,7 @@
 // runs in a tmux session of its own; bench/tui.sh brings the stack up and
 // runs this. It prints figures and is not a test.
 //
-//	tuibench -project P -socket S -dir D -tool 'devenv=/path/devenv -f envs.yaml' [-tool 'lazydocker=/path/lazydocker']
+//	tuibench -project P -socket PATH -dir D -tool 'devenv=/path/devenv -f envs.yaml' [-tool 'lazydocker=/path/lazydocker']
 //
 // Figures go to stdout, progress to stderr.
 package main
@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -55,7 +56,7 @@ type options struct {
 func main() {
 	var o options
 	flag.StringVar(&o.project, "project", "bench30-tui", "the devenv project whose containers are watched")
-	flag.StringVar(&o.socket, "socket", "devenv-tuibench", "tmux server socket name (tmux -L)")
+	flag.StringVar(&o.socket, "socket", filepath.Join(os.TempDir(), "devenv-tuibench.sock"), "path of the tmux server's socket (tmux -S)")
 	flag.StringVar(&o.dir, "dir", os.TempDir(), "a directory for tmux's config and the tools' state")
 	flag.IntVar(&o.services, "services", 30, "how many running containers the project must have")
 	flag.DurationVar(&o.window, "window", time.Minute, "length of each idle CPU window")

@@ -13,7 +13,7 @@ import (
 
 // session is one tmux session on the benchmark's private tmux server.
 type session struct {
-	socket string // tmux -L
+	socket string // tmux -S: the path of the benchmark's own tmux server
 	name   string
 }
 
@@ -25,7 +25,7 @@ func startSession(socket, name, dir string, w, h int, env, argv []string) (*sess
 	if err := os.WriteFile(conf, []byte("set -g status off\nset -g remain-on-exit on\n"), 0o644); err != nil {
 		return nil, err
 	}
-	args := []string{"-L", socket, "-f", conf, "new-session", "-d", "-s", name,
+	args := []string{"-S", socket, "-f", conf, "new-session", "-d", "-s", name,
 		"-x", strconv.Itoa(w), "-y", strconv.Itoa(h), "--", "env"}
 	args = append(append(args, env...), argv...)
 	if out, err := exec.Command("tmux", args...).CombinedOutput(); err != nil {
@@ -37,7 +37,7 @@ func startSession(socket, name, dir string, w, h int, env, argv []string) (*sess
 func (s *session) tmux(args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "tmux", append([]string{"-L", s.socket}, args...)...).Output()
+	out, err := exec.CommandContext(ctx, "tmux", append([]string{"-S", s.socket}, args...)...).Output()
 	if err != nil {
 		return "", fmt.Errorf("tmux %s: %w", args[0], err)
 	}

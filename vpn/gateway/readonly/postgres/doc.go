@@ -12,6 +12,14 @@
 // stays usable. At the grant's deadline the in-flight query is cancelled
 // and the session terminated.
 //
+// The relay passes messages on as bytes and decodes only what it inspects
+// (queries, Parse, Bind and Execute one way; completions, errors and
+// ReadyForQuery the other), flushing when its input runs dry. Verdicts are
+// cached per proxy by exact text, and texts that differ only in integer
+// constants share one (shape.go says when that holds); a session that
+// learns other catalog facts replaces the cache. Audit records are queued
+// and handed on off the relay's path.
+//
 // The parser needs cgo; builds without cgo get a New that fails.
 package postgres
 

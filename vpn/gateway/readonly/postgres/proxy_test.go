@@ -367,3 +367,48 @@ func TestAudit(t *testing.T) {
 		t.Errorf("audit (-want +got):\n%s", diff)
 	}
 }
+
+// TestClientVanishedCancels drops a client's connection while its query
+// runs: the proxy cancels the query rather than leave it running upstream.
+func TestClientVanishedCancels(t *testing.T) {
+	srv := startPostgres(t)
+	tp := serveProxy(t, srv, t.Context())
+	ctx := t.Context()
+	c, err := pgconn.Connect(ctx, tp.connString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hj, err := c.Hijack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hj.Frontend.Send(&pgproto3.Query{String: "select pg_sleep(30) /* devenv-vanished */"})
+	if err := hj.Frontend.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	direct, err := pgconn.Connect(ctx, srv.connString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close(ctx)
+	running := func() string {
+		res, err := direct.Exec(ctx, `select count(*) from pg_stat_activity where query like '%devenv-vanished%' and pid <> pg_backend_pid()`).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(res[0].Rows[0][0])
+	}
+	for i := 0; running() != "1"; i++ {
+		if i == 50 {
+			t.Fatal("the query never started upstream")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	hj.Conn.Close()
+	for i := 0; running() != "0"; i++ {
+		if i == 60 {
+			t.Fatal("the query of a vanished client still runs upstream after 3 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

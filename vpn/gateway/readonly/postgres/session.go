@@ -98,11 +98,18 @@ func (ss *session) greet(key pgproto3.BackendKeyData, hj *pgconn.HijackedConn) e
 func (ss *session) run(ctx context.Context, conn net.Conn) error {
 	defer ss.p.audit.drain()
 	errc := make(chan error, 2)
+	clientGone := make(chan error, 1)
 	upDone := make(chan struct{})
-	go func() { errc <- ss.clientLoop() }()
+	go func() { clientGone <- ss.clientLoop() }()
 	go func() { defer close(upDone); errc <- ss.upstreamLoop() }()
 	var err error
 	select {
+	case err = <-clientGone:
+		if err != nil && ss.inFlight() {
+			// The client vanished mid-query; the server would run it to
+			// the end, since it does not notice a closed connection.
+			ss.cancel("cancelling the query of a vanished client")
+		}
 	case err = <-errc:
 	case <-ctx.Done():
 		err = fmt.Errorf("%w: %w", errCut, context.Cause(ctx))
@@ -120,9 +127,7 @@ func (ss *session) run(ctx context.Context, conn net.Conn) error {
 // cut cancels whatever runs upstream and says goodbye, giving the upstream
 // loop a moment to relay the cancellation's error to the client.
 func (ss *session) cut(upDone <-chan struct{}) {
-	if err := ss.p.cancelUpstream(ss.key); err != nil {
-		ss.p.log.Warn("postgres proxy: cancelling at the grant's end", "upstream", ss.p.opts.Upstream, "err", err)
-	}
+	ss.cancel("cancelling at the grant's end")
 	ss.upMu.Lock()
 	writeMsg(ss.upOut, 'X', nil)
 	ss.upOut.Flush()
@@ -131,6 +136,22 @@ func (ss *session) cut(upDone <-chan struct{}) {
 	case <-upDone:
 	case <-time.After(2 * time.Second):
 	}
+}
+
+// cancel sends a CancelRequest for the upstream session; doing says when,
+// for the log.
+func (ss *session) cancel(doing string) {
+	if err := ss.p.cancelUpstream(ss.key); err != nil {
+		ss.p.log.Warn("postgres proxy: "+doing, "upstream", ss.p.opts.Upstream, "err", err)
+	}
+}
+
+// inFlight reports whether statements were sent upstream and not yet
+// answered to the end.
+func (ss *session) inFlight() bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return len(ss.pending) > 0
 }
 
 // sendUp writes one message upstream; flushUp sends what was written.

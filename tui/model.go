@@ -60,7 +60,7 @@ func New(ctx context.Context, opts Options) *Model {
 		rt:        &runtimeState{ctx: ctx, send: func(tea.Msg) {}},
 		panels:    append([]Panel(nil), opts.Panels...),
 		panelSize: make([][2]int, len(opts.Panels)),
-		svc:       newServices(),
+		svc:       newServices(opts.Project),
 		logs:      newLogView(opts.LogLines),
 		help:      h,
 		global:    newGlobalKeys(),

@@ -74,6 +74,7 @@ func (m *Model) onPs(msg psMsg) tea.Cmd {
 // onEvent re-reads the one container the event is about; events that
 // arrive while it is being read cause one more read after it.
 func (m *Model) onEvent(ev engine.Event) tea.Cmd {
+	m.svc.applyEvent(ev)
 	id := ev.ContainerID
 	if m.inflight[id] {
 		m.again[id] = true
@@ -89,10 +90,11 @@ func (m *Model) onEvent(ev engine.Event) tea.Cmd {
 
 func (m *Model) onStatus(msg statusMsg) tea.Cmd {
 	delete(m.inflight, msg.id)
-	var cmd tea.Cmd
 	if m.again[msg.id] {
+		// Older than the events since: the row has what they said, and
+		// the read that follows brings the rest.
 		delete(m.again, msg.id)
-		cmd = m.onEvent(engine.Event{ContainerID: msg.id, Service: msg.service})
+		return m.onEvent(engine.Event{ContainerID: msg.id, Service: msg.service})
 	}
 	switch {
 	case errors.Is(msg.err, engine.ErrNotFound):
@@ -107,7 +109,7 @@ func (m *Model) onStatus(msg statusMsg) tea.Cmd {
 	default:
 		m.svc.setContainer(msg.st)
 	}
-	return cmd
+	return nil
 }
 
 // startStats begins a stats loop while the services tab is visible.

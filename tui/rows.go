@@ -18,6 +18,10 @@ type row struct {
 	// waiting is what an up of this UI last said the service waits for
 	// ("for store to be healthy"); cleared when it got going.
 	waiting string
+	// blocked is the first dependency of a created container whose
+	// condition does not hold ("for db to be healthy"), from envs.yaml and
+	// the other rows: what it waits for when something else runs the up.
+	blocked string
 }
 
 // key identifies a row across refreshes: the container, or the service
@@ -144,6 +148,8 @@ func (r row) why() string {
 		return "waiting " + r.waiting
 	case r.waiting != "" && r.Health == "starting":
 		return "waiting " + r.waiting
+	case r.blocked != "":
+		return "waiting " + r.blocked
 	case r.Health == "starting" || r.Health == "unhealthy":
 		if out := oneLine(r.HealthLog); out != "" {
 			return "probe: " + out

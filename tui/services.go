@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -10,6 +11,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/devenv-dev/devenv/env"
+	"github.com/devenv-dev/devenv/env/config"
+	"github.com/devenv-dev/devenv/env/engine"
 )
 
 // services is the table of the project's services.
@@ -27,14 +30,19 @@ type services struct {
 	width     int
 	height    int // lines for the table, header included
 	loaded    bool
+	deps      map[string]map[string]config.Dependency // envs.yaml's depends_on, by service
 }
 
-func newServices() services {
+func newServices(p *config.Project) services {
 	ti := textinput.New()
 	ti.Prompt = "/"
 	ti.Placeholder = "filter"
 	ti.Cursor.SetMode(cursor.CursorStatic) // a blinking cursor would redraw twice a second
-	return services{keys: newTableKeys(), stats: map[string]*sample{}, filter: ti}
+	deps := map[string]map[string]config.Dependency{}
+	for name, svc := range p.Services {
+		deps[name] = svc.DependsOn
+	}
+	return services{keys: newTableKeys(), stats: map[string]*sample{}, filter: ti, deps: deps}
 }
 
 // setRows replaces every row with a fresh observation.
@@ -77,6 +85,35 @@ func (s *services) setContainer(st env.ServiceStatus) {
 	s.refresh()
 }
 
+// applyEvent shows at once what an event says of its container's state;
+// the container's re-read that the event causes brings the rest.
+func (s *services) applyEvent(ev engine.Event) {
+	id := shortID(ev.ContainerID)
+	for i := range s.rows {
+		r := &s.rows[i]
+		if r.ID != id {
+			continue
+		}
+		switch ev.Action {
+		case "start", "unpause":
+			r.State, r.ExitCode = "running", 0
+			if ev.Action == "start" && !ev.Time.IsZero() {
+				r.StartedAt = ev.Time
+			}
+		case "die":
+			r.State, r.ExitCode, r.Health = "exited", ev.ExitCode, ""
+		case "pause":
+			r.State = "paused"
+		case "health_status":
+			r.Health = ev.Health
+		default:
+			return
+		}
+		s.refresh()
+		return
+	}
+}
+
 // removeContainer drops the row of a container that is gone; a configured
 // service keeps a row without a container.
 func (s *services) removeContainer(id, service, image string, configured bool) {
@@ -116,6 +153,7 @@ func shortID(id string) string {
 // refresh sorts, filters and keeps the selection on the same row.
 func (s *services) refresh() {
 	sortRows(s.rows, s.sort, s.stats)
+	s.findBlocked()
 	f := s.filter.Value()
 	s.shown = s.shown[:0]
 	s.cursor = -1
@@ -131,6 +169,56 @@ func (s *services) refresh() {
 		s.cursor = 0
 	}
 	s.moveTo(s.cursor)
+}
+
+// findBlocked sets what each created container waits for.
+func (s *services) findBlocked() {
+	byService := map[string]row{}
+	for _, r := range s.rows {
+		if _, seen := byService[r.Service]; !seen || r.State == "running" {
+			byService[r.Service] = r
+		}
+	}
+	for i := range s.rows {
+		r := &s.rows[i]
+		r.blocked = ""
+		if r.State != "created" {
+			continue
+		}
+		names := make([]string, 0, len(s.deps[r.Service]))
+		for d := range s.deps[r.Service] {
+			names = append(names, d)
+		}
+		slices.Sort(names)
+		for _, d := range names {
+			cond := s.deps[r.Service][d].Condition
+			if !conditionHolds(byService[d], cond) {
+				r.blocked = "for " + d + " to " + conditionVerb(cond)
+				break
+			}
+		}
+	}
+}
+
+// conditionHolds tells whether a dependency's row meets a depends_on condition.
+func conditionHolds(dep row, cond config.Condition) bool {
+	switch cond {
+	case config.ServiceHealthy:
+		return dep.State == "running" && dep.Health == "healthy"
+	case config.ServiceCompletedSuccessfully:
+		return dep.State == "exited" && dep.ExitCode == 0
+	}
+	return dep.State == "running"
+}
+
+func conditionVerb(cond config.Condition) string {
+	switch cond {
+	case config.ServiceHealthy:
+		return "be healthy"
+	case config.ServiceCompletedSuccessfully:
+		return "complete"
+	}
+	return "start"
 }
 
 // moveTo selects shown[i] (clamped) and scrolls it into view.

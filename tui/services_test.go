@@ -12,6 +12,7 @@ import (
 
 	"github.com/devenv-dev/devenv/env"
 	"github.com/devenv-dev/devenv/env/engine"
+	"github.com/devenv-dev/devenv/env/engine/enginetest"
 )
 
 func TestServicesListEveryServiceRunningFirst(t *testing.T) {
@@ -328,5 +329,55 @@ func TestCellTexts(t *testing.T) {
 	r.State, r.Health = "created", ""
 	if got := r.why(); got != "waiting for db to be healthy" {
 		t.Errorf("why %q", got)
+	}
+}
+
+func TestCreatedContainerSaysWhichDependencyItWaitsFor(t *testing.T) {
+	p := parseProject(t, demoYAML)
+	f := newFake(p)
+	f.OnStart = func(spec engine.ContainerSpec) enginetest.Behaviour {
+		return enginetest.Behaviour{Health: "starting"} // db never gets healthy by itself
+	}
+	// Another terminal's up: web is created and waits for db.
+	go env.Up(t.Context(), f, p, env.UpOptions{Timeout: 3 * time.Second})
+	h := newHarness(t, p, f, nil).loaded()
+	h.waitFor("web created and waiting for db", func(m *Model) bool {
+		return h.rowOf("web").State == "created" && h.rowOf("web").why() == "waiting for db to be healthy" &&
+			h.rowOf("db").State == "running"
+	})
+	if err := f.SetHealth("demo-db", "healthy"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("web running", func(m *Model) bool { return h.rowOf("web").State == "running" })
+	if why := h.rowOf("web").why(); why != "" {
+		t.Errorf("running web still says %q", why)
+	}
+}
+
+func TestEventShowsAtOnceBeforeTheReRead(t *testing.T) {
+	p := parseProject(t, demoYAML)
+	f := newFake(p)
+	upAll(t, f, p)
+	h := newHarness(t, p, f, nil).loaded()
+	h.settle(50 * time.Millisecond)
+	id := h.rowOf("worker").ID
+	at := time.Now().Add(time.Minute)
+	steps := []struct {
+		ev    engine.Event
+		check func(r row) bool
+	}{
+		{engine.Event{Action: "die", ExitCode: 137}, func(r row) bool { return r.State == "exited" && r.ExitCode == 137 }},
+		{engine.Event{Action: "start", Time: at}, func(r row) bool { return r.State == "running" && r.StartedAt.Equal(at) }},
+		{engine.Event{Action: "health_status", Health: "unhealthy"}, func(r row) bool { return r.Health == "unhealthy" }},
+	}
+	for _, s := range steps {
+		s.ev.ContainerID, s.ev.Service = id+"0123456789", "worker"
+		h.m.Update(containerEventMsg{s.ev}) // its re-read is not run
+		if r := h.rowOf("worker"); !s.check(r) {
+			t.Errorf("after %s: row %+v", s.ev.Action, r.ServiceStatus)
+		}
+	}
+	if l := screenLine(h.m.View(), "worker"); !strings.Contains(l, "running") || !strings.Contains(l, "unhealthy") {
+		t.Errorf("worker's row %q", l)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/devenv-dev/devenv/env/config"
 	"github.com/devenv-dev/devenv/images"
 	"github.com/devenv-dev/devenv/tui"
+	"github.com/devenv-dev/devenv/tui/accessview"
+	"github.com/devenv-dev/devenv/tui/vpnview"
 )
 
 func newTUICmd(g *globals) *cobra.Command {
@@ -71,6 +73,8 @@ func runTUI(ctx context.Context, g *globals, environment string) error {
 	if g.project != "" {
 		self = append(self, "-p", g.project)
 	}
+	vpnSrc := vpnview.LocalSource("")
+	vpnSrc.UpCommand = []string{exe, "vpn", "up", "--foreground"}
 	return tui.Run(ctx, tui.Options{
 		Project:     p,
 		Engine:      eng,
@@ -81,5 +85,8 @@ func runTUI(ctx context.Context, g *globals, environment string) error {
 		},
 		Pins: pins,
 		Self: self,
+		// The VPN and access panels read the default vpn state directory,
+		// as devenv vpn and devenv access do without --state-dir.
+		Panels: []tui.Panel{vpnview.New(vpnSrc), accessview.New(accessview.StateSource(""))},
 	}, g.stdin, g.stdout)
 }

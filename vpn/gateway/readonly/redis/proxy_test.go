@@ -20,6 +20,8 @@ func TestWritesRefused(t *testing.T) {
 	before := srv.digest(t, admin)
 	addr, _ := proxied(t, t.Context(), srv)
 	c := dial(t, addr)
+	c.do(t, "PING") // the proxy has logged in and learned COMMAND
+	admin.do(t, "CONFIG", "RESETSTAT")
 	cases := corpus(t, "writes.txt")
 	if len(cases) < 40 {
 		t.Fatalf("writes.txt has %d cases, want at least 40", len(cases))
@@ -42,6 +44,16 @@ func TestWritesRefused(t *testing.T) {
 		}
 		if after := srv.digest(t, admin); after != before {
 			t.Fatalf("after %v: dataset digest changed from %s to %s", cmds, before, after)
+		}
+	}
+	// Refused commands never reached the server: it ran only the reads,
+	// the PINGs and the admin's own commands.
+	ran := map[string]bool{"get": true, "ping": true, "debug": true, "config": true, "info": true}
+	for _, l := range strings.Split(admin.do(t, "INFO", "commandstats"), "\r\n") {
+		name, _, ok := strings.Cut(strings.TrimPrefix(l, "cmdstat_"), ":")
+		name, _, _ = strings.Cut(name, "|")
+		if ok && strings.HasPrefix(l, "cmdstat_") && !ran[name] {
+			t.Errorf("the server ran %s: %s", name, l)
 		}
 	}
 }
@@ -154,6 +166,50 @@ func TestRedisCLIAndBenchmark(t *testing.T) {
 		t.Fatalf("redis-benchmark: %v\n%s", err, out)
 	}
 	t.Logf("redis-benchmark through the proxy: %s", bytes.TrimSpace(out))
+}
+
+// TestRedisBenchmarkDefaults runs redis-benchmark's default test set
+// through the proxy: its reads (PING_INLINE, PING_MBULK, GET, and the
+// LRANGEs on a list seeded directly, given as commands since the tests
+// would LPUSH first) run, also pipelined, and every write test stops at
+// the refusal of its first write instead of hanging.
+func TestRedisBenchmarkDefaults(t *testing.T) {
+	srv := startRedis(t)
+	admin := srv.admin(t)
+	seed(t, admin)
+	list := []string{"RPUSH", "mylist"}
+	for i := range 600 {
+		list = append(list, strconv.Itoa(i))
+	}
+	admin.do(t, list...)
+	addr, _ := proxied(t, t.Context(), srv)
+	host, port, _ := strings.Cut(addr, ":")
+	bench := func(args ...string) (string, error) {
+		t.Helper()
+		out, err := redisTool(t, "redis-benchmark", append([]string{"-h", host, "-p", port, "-n", "2000", "-q"}, args...)...)
+		return strings.ReplaceAll(string(out), "\r", "\n"), err
+	}
+	for _, args := range [][]string{
+		{"-t", "ping_inline,ping_mbulk,get"},
+		{"-t", "get", "-c", "50", "-P", "16"},
+		{"LRANGE", "mylist", "0", "99"},
+		{"LRANGE", "mylist", "0", "599"},
+	} {
+		out, err := bench(args...)
+		if err != nil || !strings.Contains(out, "requests per second") || strings.Contains(out, "Error") {
+			t.Errorf("redis-benchmark %v: %v\n%s", args, err, out)
+		}
+	}
+	for _, test := range []string{"set", "incr", "lpush", "rpush", "lpop", "rpop", "sadd", "hset", "spop", "zadd",
+		"zpopmin", "lrange_100", "mset"} {
+		// redis-benchmark exits 1 on an error reply; a hang would end in
+		// redisTool's timeout instead.
+		out, err := bench("-t", test)
+		if !strings.Contains(out, "Error from server: NOPERM this connection is read-only: ") || err == nil ||
+			strings.Contains(err.Error(), "killed") {
+			t.Errorf("redis-benchmark -t %s: %v, no refusal:\n%s", test, err, out)
+		}
+	}
 }
 
 func redisTool(t *testing.T, name string, args ...string) ([]byte, error) {

@@ -112,23 +112,32 @@ func dial(t *testing.T, addr string) *client {
 // pipeline sends every command in one write and returns the raw replies.
 func (c *client) pipeline(t *testing.T, cmds ...[][]byte) []string {
 	t.Helper()
+	replies, err := c.tryPipeline(cmds...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return replies
+}
+
+// tryPipeline is pipeline for goroutines other than the test's.
+func (c *client) tryPipeline(cmds ...[][]byte) ([]string, error) {
 	var out []byte
 	for _, a := range cmds {
 		out = AppendCommand(out, a...)
 	}
 	c.c.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := c.c.Write(out); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	replies := make([]string, len(cmds))
 	for i := range cmds {
 		r, err := c.r.ReadReply(nil)
 		if err != nil {
-			t.Fatalf("reading reply %d to %q: %v", i, cmds[i], err)
+			return nil, fmt.Errorf("reading reply %d to %q: %w", i, cmds[i], err)
 		}
 		replies[i] = string(r)
 	}
-	return replies
+	return replies, nil
 }
 
 func (c *client) do(t *testing.T, args ...string) string {
@@ -159,30 +168,41 @@ func (a *audit) all() []readonly.Operation {
 }
 
 // proxied serves a proxy to s on a loopback listener, each connection
-// through Serve under ctx, and returns its address.
+// through Serve under ctx, and returns its address and the audit of all
+// sessions.
 func proxied(t *testing.T, ctx context.Context, s *redisServer) (string, *audit) {
 	t.Helper()
-	h, err := New(Options{Upstream: s.addr, Username: "default", Password: testPassword})
+	a := &audit{}
+	addr := serveProxy(t, ctx, Options{Upstream: s.addr, Username: "default", Password: testPassword},
+		func(int) *audit { return a })
+	return addr, a
+}
+
+// serveProxy serves a proxy with opts on a loopback listener; the i-th
+// session accepted records to auditOf(i).
+func serveProxy(t *testing.T, ctx context.Context, opts Options, auditOf func(i int) *audit) string {
+	t.Helper()
+	h, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { h.(*Proxy).Close() })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	a := &audit{}
-	sess := readonly.Session{RequestID: "r1", Requester: "dev", Target: "cache", Record: a.record}
 	go func() {
-		for {
+		for i := 0; ; i++ {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
+			sess := readonly.Session{RequestID: "r1", Requester: "dev", Target: "cache", Record: auditOf(i).record}
 			go h.Serve(ctx, c, sess)
 		}
 	}()
-	return ln.Addr().String(), a
+	return ln.Addr().String()
 }
 
 // corpus reads a testdata file: one case a line, commands split by ";;".

@@ -37,7 +37,7 @@ type replies struct {
 	// reading a shared upstream can hand replies over itself; nil when
 	// the client's connection cannot.
 	now    func([]byte) (int, error)
-	direct []byte // what push took; used by one push at a time (writing)
+	direct []byte // guarded by mu; push's buffer, lent out while writing
 
 	writer chan struct{} // cap 1: the head may be ready, or finished was set
 	reader chan struct{} // cap 1: a reply was filled or written
@@ -249,10 +249,10 @@ func (q *replies) push() {
 	// reply that became ready meanwhile, and found writing set.
 	wake := len(q.rest) > 0 || q.quit || err != nil || len(q.queue) > 0 && q.queue[0].ready ||
 		(q.finished && len(q.queue) == 0)
-	q.mu.Unlock()
 	if cap(buf) <= 64<<10 {
 		q.direct = buf
 	}
+	q.mu.Unlock()
 	if wake {
 		q.wakeWriter()
 	}

@@ -26,7 +26,7 @@ root=$PWD
 
 image=devenv-example/testsvc:dev
 stack=$root/bench/stack30/envs.yaml
-project=bench30-tui # the name: key of $stack
+project=bench30-tui-$$ # this run's own, so that another run's cleanup cannot take its stack away
 work=$(mktemp -d "${TMPDIR:-/tmp}/devenv-tuibench.XXXXXX")
 log=$work/log
 socket=$work/tmux.sock # tmux -S: a tmux server of this run's own
@@ -48,6 +48,9 @@ trap cleanup EXIT
 trap 'echo "bench: interrupted; removing the stack" >&2; exit 130' INT TERM
 
 command -v tmux >/dev/null 2>&1 || { say "needs tmux (apt-get install tmux)"; exit 1; }
+# Two runs at once would measure each other: one at a time per machine.
+exec 9>"${TMPDIR:-/tmp}/devenv-bench-tui.lock"
+flock -n 9 || { say "another bench/tui.sh is running on this machine; wait for it to finish"; exit 1; }
 tools=()
 lazy_note="lazydocker: not measured (LAZYDOCKER_BIN not set)"
 if [[ -n ${LAZYDOCKER_BIN:-} ]]; then
@@ -58,12 +61,12 @@ fi
 say "building devenv and bench/tuibench"
 go build -o "$work/devenv" ./cmd/devenv
 go build -o "$work/tuibench" ./bench/tuibench
-devenv=("$work/devenv" -f "$stack")
+devenv=("$work/devenv" -f "$stack" -p "$project")
 if ! "$work/devenv" tui --help 2>&1 | grep -q 'devenv tui'; then
 	say "this devenv has no interactive UI (devenv tui --help does not describe it)"
 	exit 1
 fi
-tools+=(-tool "devenv=$work/devenv -f $stack")
+tools+=(-tool "devenv=$work/devenv -f $stack -p $project")
 [[ -z ${LAZYDOCKER_BIN:-} ]] || tools+=(-tool "lazydocker=$LAZYDOCKER_BIN")
 
 if ! docker image inspect "$image" >/dev/null 2>&1; then
@@ -90,7 +93,7 @@ echo "machine:  nproc=$(nproc), $(uname -sr), $(awk -F': ' '/model name/ { print
 echo "          docker engine $(docker version -f '{{.Server.Version}}' 2>/dev/null || echo unknown), $(go version | awk '{ print $3 }'), $(tmux -V)"
 echo "devenv:   $rev, built with go build -o"
 echo "peer:     $lazy_note"
-echo "stack:    bench/stack30: 30 running testsvc containers, health checks every 30s (Docker's default)"
+echo "stack:    bench/stack30 as project $project: 30 running testsvc containers, health checks every 30s (Docker's default)"
 echo "terminal: tmux 160x50, NO_COLOR=1 TERM=xterm-256color; each UI alone, started fresh for each part"
 echo "load:     1-minute load average $load_start at the start, $(cut -d ' ' -f 1 /proc/loadavg) at the end (other work on the machine adds noise)"
 echo

@@ -80,13 +80,14 @@ func change(ctx context.Context, cli *client.Client, s *session, el *eventLog, l
 			break
 		}
 		if time.Since(t0) > 10*time.Second {
-			return sample{}, fmt.Errorf("%s not shown %s 10 s after docker %s; screen:\n%s", label, want, action, screen)
+			return sample{}, fmt.Errorf("%s not shown %s 10 s after docker %s (%s); screen:\n%s",
+				label, want, verb(stop), engineState(ctx, cli, id, errc), screen)
 		}
 		time.Sleep(pollEvery)
 	}
 	shownAt := time.Now()
 	if err := <-errc; err != nil {
-		return sample{}, fmt.Errorf("docker %s %s: %w", action, label, err)
+		return sample{}, fmt.Errorf("docker %s %s: %w", verb(stop), label, err)
 	}
 	at, err := el.after(id, action, t0)
 	if err != nil {
@@ -115,4 +116,26 @@ func latencies(ctx context.Context, cli *client.Client, s *session, el *eventLog
 		}
 	}
 	return out, nil
+}
+
+func verb(stop bool) string {
+	if stop {
+		return "stop"
+	}
+	return "start"
+}
+
+// engineState says what became of the call and the container, for an error.
+func engineState(ctx context.Context, cli *client.Client, id string, errc <-chan error) string {
+	call := "the call has not returned"
+	select {
+	case err := <-errc:
+		call = fmt.Sprintf("the call returned %v", err)
+	default:
+	}
+	c, err := cli.ContainerInspect(ctx, id)
+	if err != nil {
+		return call + "; inspect: " + err.Error()
+	}
+	return fmt.Sprintf("%s; the engine says %s", call, c.State.Status)
 }

@@ -108,7 +108,8 @@ func (p *Proxy) Serve(ctx context.Context, conn net.Conn, s readonly.Session) er
 	if err != nil || startup == nil {
 		return err
 	}
-	out := bufio.NewWriterSize(conn, 32<<10)
+	cio := socketIO(conn)
+	out := bufio.NewWriterSize(cio, 32<<10)
 	client := pgproto3.NewBackend(conn, out)
 	if startup.Parameters["replication"] != "" {
 		return p.fatal(client, out, "08004", "replication connections are refused by the read-only proxy")
@@ -123,7 +124,7 @@ func (p *Proxy) Serve(ctx context.Context, conn net.Conn, s readonly.Session) er
 	if err != nil {
 		return err
 	}
-	sess := newSession(p, s, conn, out, hj)
+	sess := newSession(p, s, conn, cio, out, hj)
 	clientKey := p.register(upstreamKey{pid: hj.PID, secret: hj.SecretKey})
 	defer p.unregister(clientKey)
 	if err := sess.greet(clientKey, hj); err != nil {

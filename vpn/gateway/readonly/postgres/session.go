@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -68,10 +69,13 @@ type pendingOp struct {
 	start time.Time
 }
 
-func newSession(p *Proxy, s readonly.Session, conn net.Conn, out *bufio.Writer, hj *pgconn.HijackedConn) *session {
+// newSession relays between the client (conn, read through cio and
+// written through out) and the upstream session hj.
+func newSession(p *Proxy, s readonly.Session, conn net.Conn, cio io.Reader, out *bufio.Writer, hj *pgconn.HijackedConn) *session {
+	uio := socketIO(hj.Conn)
 	return &session{
-		p: p, s: s, client: pgproto3.NewBackend(conn, out), out: out, in: newWire(conn),
-		upIn: newWire(hj.Conn), upConn: hj.Conn, upOut: bufio.NewWriterSize(hj.Conn, 32<<10),
+		p: p, s: s, client: pgproto3.NewBackend(conn, out), out: out, in: newWire(cio),
+		upIn: newWire(uio), upConn: hj.Conn, upOut: bufio.NewWriterSize(uio, 32<<10),
 		key:      upstreamKey{pid: hj.PID, secret: hj.SecretKey},
 		prepared: map[string]bool{}, stmts: map[string]string{}, portals: map[string]string{},
 		refusals: map[string]string{},

@@ -34,7 +34,7 @@ func TestCachedVerdictsThroughSessions(t *testing.T) {
 				b.WriteString(resultText([]*pgconn.Result{c.ExecParams(ctx, sql, nil, nil, nil, nil).Read()}, nil))
 			}
 		}
-		return b.String(), tp.proxy.checker().exact.len()
+		return b.String(), tp.proxy.checker().cached()
 	}
 	audit := func(from int) []string {
 		tp.settled(t)

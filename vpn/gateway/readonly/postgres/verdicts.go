@@ -106,6 +106,13 @@ func normalize(sql string) string {
 	return norm
 }
 
+// cached is how many texts have their verdicts cached.
+func (c *checker) cached() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.exact.len()
+}
+
 // sameFacts reports whether c was made from the catalog facts volatile.
 func (c *checker) sameFacts(volatile map[string]bool) bool {
 	return maps.Equal(c.policy.volatile, volatile)

@@ -6,6 +6,8 @@
 #   SECS=20 REQUESTS=200000 bash bench/db.sh
 #                                      (seconds per pgbench run, requests per redis-benchmark run)
 #   PROFILE=DIR bash bench/db.sh 1     (CPU profiles of the devenv proxies: DIR/postgres.pprof, DIR/redis.pprof)
+#   ONLY=postgres bash bench/db.sh     (the PostgreSQL half alone; needs only postgresql and pgbouncer)
+#   ONLY=redis bash bench/db.sh        (the Redis half alone; needs only redis-server, redis-tools, nutcracker)
 #
 # 1. PostgreSQL: a temp cluster (pgbench -i -s 10) and a read-only role with
 #    a SCRAM password that every path logs in as; `pgbench -S -c 8 -j 2 -T
@@ -32,6 +34,11 @@ rounds=${1:-3}
 secs=${SECS:-20}
 requests=${REQUESTS:-200000}
 profile=${PROFILE:-}
+only=${ONLY:-}
+[[ -z $only || $only == postgres || $only == redis ]] || { echo "ONLY=postgres, ONLY=redis or unset" >&2; exit 2; }
+# pg_half, redis_half: whether this run measures PostgreSQL, Redis.
+pg_half() { [[ $only != redis ]]; }
+redis_half() { [[ $only != postgres ]]; }
 for v in "$rounds" "$secs" "$requests"; do
 	if [[ ! $v =~ ^[1-9][0-9]*$ ]]; then
 		echo "usage: [SECS=N] [REQUESTS=N] bash bench/db.sh [ROUNDS]   (positive integers)" >&2
@@ -44,8 +51,10 @@ PATH=$PATH:/usr/sbin:/usr/local/go/bin
 pgbin=/usr/lib/postgresql/15/bin
 [[ -x $pgbin/initdb ]] || pgbin=$(pg_config --bindir 2>/dev/null || true)
 [[ $(id -u) == 0 ]] || { echo "bench/db.sh runs as root (the PostgreSQL server runs as postgres via runuser)" >&2; exit 2; }
-for tool in go "$pgbin/initdb" "$pgbin/pg_ctl" "$pgbin/pgbench" "$pgbin/psql" pgbouncer redis-server redis-cli \
-	redis-benchmark nutcracker ss runuser; do
+tools=(go ss)
+pg_half && tools+=("$pgbin/initdb" "$pgbin/pg_ctl" "$pgbin/pgbench" "$pgbin/psql" pgbouncer runuser)
+redis_half && tools+=(redis-server redis-cli redis-benchmark nutcracker)
+for tool in "${tools[@]}"; do
 	command -v "$tool" >/dev/null || {
 		echo "bench/db.sh needs $tool (apt-get install -y postgresql pgbouncer redis-server redis-tools nutcracker iproute2)" >&2
 		exit 2
@@ -113,17 +122,20 @@ CGO_ENABLED=1 go build -o "$tmp/dbproxy" ./bench/dbproxy
 
 dirty=""
 [[ -n $(git status --porcelain 2>/dev/null) ]] && dirty=" (working tree has changes)"
-pg_version=$("$pgbin/postgres" --version | sed 's/^postgres (PostgreSQL) //')
+pg_software=""
+pg_half && pg_software="PostgreSQL $("$pgbin/postgres" --version | sed 's/^postgres (PostgreSQL) //'), $(pgbouncer --version | head -1),"
 echo "# bench/db.sh — $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "command:  bash bench/db.sh $*  (rounds=$rounds; SECS=$secs per pgbench run; REQUESTS=$requests per redis-benchmark test)"
 echo "machine:  $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(free -g | awk '/^Mem:/ { print $2 " GB" }'), kernel $(uname -r)"
-echo "software: $(go version | cut -d' ' -f3), PostgreSQL $pg_version, $(pgbouncer --version | head -1)," \
-	"Redis $(redis-server --version | grep -o 'v=[^ ]*' | cut -c3-), $(nutcracker --version 2>&1 | grep -o 'nutcracker-[^ ]*')," \
-	"devenv $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$dirty"
+redis_software=""
+redis_half && redis_software="Redis $(redis-server --version | grep -o 'v=[^ ]*' | cut -c3-), $(nutcracker --version 2>&1 | grep -o 'nutcracker-[^ ]*'),"
+echo "software: $(go version | cut -d' ' -f3), $pg_software $redis_software devenv $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$dirty"
 echo "note:     servers, proxies and load generators all share these $(nproc) CPUs, on 127.0.0.1"
 echo
 
 # --- PostgreSQL --------------------------------------------------------------
+
+if pg_half; then # not indented: the whole PostgreSQL half, up to the report
 
 ro_user=bench_ro
 ro_password=bench-ro-secret
@@ -176,6 +188,7 @@ run pg pgbouncer -d "$tmp/pgbouncer/pgbouncer.ini"
 "$tmp/dbproxy" -protocol postgres -upstream "127.0.0.1:$pg_port" -listen "127.0.0.1:$devenv_pg_port" \
 	-user "$ro_user" -password "$ro_password" -database bench $(profile_flag postgres) 2>"$tmp/dbproxy-postgres.log" &
 pids+=($!)
+devenv_pg_pid=$!
 wait_port "$pgb_port" pgbouncer "$tmp/pgbouncer/pgbouncer.log"
 wait_port "$devenv_pg_port" "devenv postgres proxy" "$tmp/dbproxy-postgres.log"
 
@@ -207,21 +220,39 @@ done
 refusal=$(pg_client devenv "$pgbin/psql" -X -A -t -c "UPDATE pgbench_accounts SET abalance = 1 WHERE aid = 1" 2>&1 || true)
 [[ $refusal == *"refused by the read-only proxy"* ]] || { say "the devenv proxy did not refuse an UPDATE: '$refusal'"; exit 1; }
 
+# pg_proxy_pid PATH: the proxy process of a path; nothing for direct.
+pg_proxy_pid() {
+	case $1 in
+	devenv) echo "$devenv_pg_pid" ;;
+	pgbouncer) cat "$tmp/pgbouncer/pgbouncer.pid" ;;
+	esac
+}
+# cpu_ticks PID: the user and system CPU time PID has used, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
 # pgbench_run PATH FILE: one pgbench -S run; FILE gets
-# "tps latency_avg_ms p50_ms p99_ms failed_transactions".
+# "tps latency_avg_ms p50_ms p99_ms failed_transactions proxy_cpu_ms_per_1000"
+# (the proxy's CPU time per 1000 transactions; - for direct).
 pgbench_run() {
-	local out=$2.out prefix=$2.log
+	local out=$2.out prefix=$2.log pid ticks=-
+	pid=$(pg_proxy_pid "$1")
+	[[ -z $pid ]] || ticks=$(cpu_ticks "$pid")
 	pg_client "$1" "$pgbin/pgbench" -S -c 8 -j 2 -T "$secs" -n -l --log-prefix="$prefix" >"$out" 2>&1 ||
 		{ say "pgbench against $1 failed"; cat "$out" >&2; exit 1; }
+	[[ -z $pid ]] || ticks=$(($(cpu_ticks "$pid") - ticks))
 	local p50 p99
 	read -r p50 p99 < <(cat "$prefix".* | awk '{ print $3 / 1000 }' | sort -g |
 		awk '{ v[NR] = $1 } END { printf "%.3f %.3f\n", v[int((NR + 1) / 2)], v[int(NR * 0.99 + 0.999)] }')
 	rm -f "$prefix".*
-	awk -v p50="$p50" -v p99="$p99" '
+	awk -v p50="$p50" -v p99="$p99" -v ticks="$ticks" -v hz="$(getconf CLK_TCK)" '
 		/^tps = / { tps = $3 }
 		/^latency average = / { avg = $4 }
 		/^number of failed transactions:/ { failed = $5 }
-		END { printf "%.0f %.3f %s %s %d\n", tps, avg, p50, p99, failed }
+		/^number of transactions actually processed:/ { n = $6 }
+		END {
+			cpu = ticks == "-" || n == 0 ? "-" : sprintf("%.1f", ticks * 1000 / hz / n * 1000)
+			printf "%.0f %.3f %s %s %d %s\n", tps, avg, p50, p99, failed, cpu
+		}
 	' "$out" >"$2"
 }
 pg_median() { # COLUMN PATH: median over the rounds
@@ -240,7 +271,11 @@ for ((r = 1; r <= rounds; r++)); do
 	done
 done
 
+fi # pg_half
+
 # --- Redis -------------------------------------------------------------------
+
+if redis_half; then # not indented: the whole Redis half, up to the report
 
 redis_password=bench-redis-secret
 next_port redis_port
@@ -333,8 +368,11 @@ for ((r = 1; r <= rounds; r++)); do
 	done
 done
 
+fi # redis_half
+
 # --- Report ------------------------------------------------------------------
 
+if pg_half; then
 echo
 echo "== PostgreSQL: pgbench -S -c 8 -j 2 -T $secs -n (simple protocol; one SELECT by primary key per transaction) =="
 echo "data:      pgbench -i -s 10 (1,000,000 accounts), shared_buffers 512MB; every path logs in upstream as $ro_user"
@@ -343,24 +381,29 @@ echo "devenv:    bench/dbproxy: readonly/postgres on 127.0.0.1, no tunnel, no gr
 echo "pgbouncer: session mode, auth_type scram-sha-256 with an auth file, default_pool_size 20"
 echo "$rounds rounds, the order of the paths rotating; medians. latency from pgbench -l (every transaction)."
 echo
-printf "%-30s %9s %7s %8s %9s %9s %9s %9s\n" path tps "÷direct" "÷pgbnc" "lat avg" p50 p99 "+p50"
+printf "%-30s %9s %7s %8s %9s %9s %9s %9s %10s\n" path tps "÷direct" "÷pgbnc" "lat avg" p50 p99 "+p50" "proxy CPU"
 base_tps=$(pg_median 1 direct)
 pgb_tps=$(pg_median 1 pgbouncer)
 base_p50=$(pg_median 3 direct)
 for p in "${pg_paths[@]}"; do
 	tps=$(pg_median 1 "$p") avg=$(pg_median 2 "$p") p50=$(pg_median 3 "$p") p99=$(pg_median 4 "$p")
 	added=$(awk -v a="$p50" -v b="$base_p50" 'BEGIN { printf "%+.3f", a - b }')
-	printf "%-30s %9.0f %7s %8s %6.3f ms %6.3f ms %6.3f ms %6s ms\n" "${pg_what[$p]}" "$tps" \
-		"$(ratio "$tps" "$base_tps")" "$(ratio "$tps" "$pgb_tps")" "$avg" "$p50" "$p99" "$added"
+	cpu=-
+	[[ $p == direct ]] || cpu="$(pg_median 6 "$p") ms"
+	printf "%-30s %9.0f %7s %8s %6.3f ms %6.3f ms %6.3f ms %6s ms %10s\n" "${pg_what[$p]}" "$tps" \
+		"$(ratio "$tps" "$base_tps")" "$(ratio "$tps" "$pgb_tps")" "$avg" "$p50" "$p99" "$added" "$cpu"
 done
 echo
-echo "every run, in order (tps / latency avg ms / p50 ms / p99 ms / failed transactions):"
+echo "proxy CPU: the proxy process's user+system CPU time per 1000 transactions (/proc/PID/stat)"
+echo "every run, in order (tps / latency avg ms / p50 ms / p99 ms / failed transactions / proxy CPU ms per 1000):"
 for p in "${pg_paths[@]}"; do
 	printf "  %-10s" "$p"
 	for ((r = 1; r <= rounds; r++)); do printf "  %s" "$(tr ' ' '/' <"$tmp/pg-$p-$r")"; done
 	echo
 done
+fi # pg_half
 
+if redis_half; then
 echo
 echo "== Redis: redis-benchmark -c 50 -n $requests -q, -t get and MGET of 10 keys (3-byte values) =="
 echo "MGET:      redis-benchmark ${mget[*]:0:2} … (10 keys): redis-benchmark $(redis-benchmark --version 2>/dev/null | awk '{ print $2 }') has no mget test"
@@ -385,12 +428,16 @@ for p in "${redis_paths[@]}"; do
 	for ((r = 1; r <= rounds; r++)); do printf "  %s" "$(tr ' ' '/' <"$tmp/redis-$p-$r")"; done
 	echo
 done
+fi # redis_half
 
 echo
 echo "== Targets =="
+if pg_half; then
 pg_dev=$(pg_median 1 devenv)
 printf "PostgreSQL devenv ≥ 0.85× direct:    %s (%s)\n" "$(ratio "$pg_dev" "$base_tps")" "$(verdict "$(ratio "$pg_dev" "$base_tps")" 0.85)"
 printf "PostgreSQL devenv ≥ 1.0× pgbouncer:  %s (%s)\n" "$(ratio "$pg_dev" "$pgb_tps")" "$(verdict "$(ratio "$pg_dev" "$pgb_tps")" 1.0)"
+fi
+redis_half || exit 0
 for c in 1 2; do
 	name=$([[ $c == 1 ]] && echo GET || echo MGET)
 	v=$(redis_median "$c" devenv) d=$(redis_median "$c" direct) t=$(redis_median "$c" twemproxy)

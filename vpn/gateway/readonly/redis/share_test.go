@@ -271,3 +271,33 @@ func TestAuditPerSession(t *testing.T) {
 		t.Errorf("second session's audit (-want +got):\n%s", d)
 	}
 }
+
+// TestBlockingReadGetsItsOwnConnection blocks one client in XREAD BLOCK
+// and checks that a plain client sharing the same shared connection is
+// still answered, and that the blocked read returns once the stream grows.
+func TestBlockingReadGetsItsOwnConnection(t *testing.T) {
+	srv := startRedis(t)
+	admin := srv.admin(t)
+	seed(t, admin)
+	addr := serveProxy(t, t.Context(), Options{Upstream: srv.addr, Username: "default", Password: testPassword, Shared: 1},
+		func(int) *audit { return &audit{} })
+	blocked, plain := dial(t, addr), dial(t, addr)
+	for _, c := range []*client{blocked, plain} {
+		if r := c.do(t, "XLEN", "st"); r != ":2\r\n" {
+			t.Fatalf("XLEN st: %q", r)
+		}
+	}
+	blocked.c.SetDeadline(time.Now().Add(10 * time.Second))
+	blocked.c.Write(AppendCommand(nil, []byte("XREAD"), []byte("BLOCK"), []byte("0"), []byte("STREAMS"), []byte("st"), []byte("$")))
+	eventually(t, "the XREAD blocks upstream", func() bool { return upstreamClients(t, admin, "cmd=xread") == 1 })
+	for range 3 {
+		if r := plain.do(t, "GET", "str"); r != "$5\r\nhello\r\n" {
+			t.Fatalf("plain GET while another client blocks: %q", r)
+		}
+	}
+	admin.do(t, "XADD", "st", "3-1", "h", "x")
+	r, err := blocked.r.ReadReply(nil)
+	if want := "*1\r\n*2\r\n$2\r\nst\r\n*1\r\n*2\r\n$3\r\n3-1\r\n*2\r\n$1\r\nh\r\n$1\r\nx\r\n"; err != nil || string(r) != want {
+		t.Fatalf("XREAD BLOCK after XADD: %q, %v; want %q", r, err, want)
+	}
+}

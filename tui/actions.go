@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
@@ -129,8 +130,41 @@ func (m *Model) shell(service string) tea.Cmd {
 		self = []string{exe, "-f", m.opts.Project.File, "-p", m.opts.Project.Name}
 	}
 	args := append(append([]string{}, self[1:]...), "exec", service, "sh")
-	cmd := exec.Command(self[0], args...)
-	return tea.ExecProcess(cmd, func(err error) tea.Msg { return execDoneMsg{service, err} })
+	sh := &shellCmd{cmd: exec.Command(self[0], args...)}
+	return tea.Exec(sh, func(err error) tea.Msg {
+		if err != nil {
+			if last := sh.lastError(); last != "" {
+				err = fmt.Errorf("%w: %s", err, last)
+			}
+		}
+		return execDoneMsg{service, err}
+	})
+}
+
+// shellCmd is the shell's process; it keeps the end of what it writes to
+// stderr, so that the status line can say why it failed once the UI is
+// back on the screen.
+type shellCmd struct {
+	cmd  *exec.Cmd
+	tail []byte // the last bytes written to stderr
+}
+
+func (c *shellCmd) Run() error            { return c.cmd.Run() }
+func (c *shellCmd) SetStdin(r io.Reader)  { c.cmd.Stdin = r }
+func (c *shellCmd) SetStdout(w io.Writer) { c.cmd.Stdout = w }
+func (c *shellCmd) SetStderr(w io.Writer) { c.cmd.Stderr = io.MultiWriter(w, c) }
+func (c *shellCmd) Write(b []byte) (int, error) {
+	c.tail = append(c.tail, b...)
+	if len(c.tail) > 1024 {
+		c.tail = c.tail[len(c.tail)-1024:]
+	}
+	return len(b), nil
+}
+
+// lastError is the last line the shell's process wrote to stderr.
+func (c *shellCmd) lastError() string {
+	lines := strings.Split(strings.TrimSpace(string(c.tail)), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
 }
 
 // open hands url to the browser.

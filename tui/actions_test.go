@@ -264,17 +264,34 @@ func TestShellRunsDevenvExec(t *testing.T) {
 	}
 	// The program runs the process (tea.ExecProcess); here it runs it as
 	// the program would, with the terminal released.
-	msg := cmd()
-	runExec(t, msg)
+	if done := runExec(t, cmd()); done.err != nil {
+		t.Fatalf("the shell failed: %v", done.err)
+	}
 	b, err := os.ReadFile(out)
 	if err != nil || strings.TrimSpace(string(b)) != "-f /src/envs.yaml exec web sh" {
 		t.Errorf("the shell command got %q (%v)", b, err)
 	}
 }
 
+func TestShellFailureSaysWhy(t *testing.T) {
+	p := parseProject(t, demoYAML)
+	f := newFake(p)
+	upAll(t, f, p)
+	h := newHarness(t, p, f, func(o *Options) {
+		o.Self = []string{"sh", "-c", `echo "devenv: service $2 is not running" >&2; exit 1`, "devenv"}
+	}).loaded()
+	h.selectService("web")
+	_, cmd := h.m.Update(keyMsg("e"))
+	done := runExec(t, cmd())
+	h.update(done)
+	if !h.m.statusBad || !strings.Contains(h.m.status, "shell in web: exit status 1: devenv: service web is not running") {
+		t.Errorf("status %q", h.m.status)
+	}
+}
+
 // runExec runs the process of a tea.ExecProcess message through a real
 // program on a pipe, which is how the UI suspends for it.
-func runExec(t *testing.T, msg tea.Msg) {
+func runExec(t *testing.T, msg tea.Msg) execDoneMsg {
 	t.Helper()
 	done := make(chan tea.Msg, 1)
 	m := execProbe{msg: msg, done: done}
@@ -297,12 +314,15 @@ func runExec(t *testing.T, msg tea.Msg) {
 	}()
 	select {
 	case got := <-done:
-		if d, ok := got.(execDoneMsg); !ok || d.err != nil {
+		d, ok := got.(execDoneMsg)
+		if !ok {
 			t.Fatalf("exec ended with %#v", got)
 		}
+		return d
 	case <-time.After(5 * time.Second):
 		t.Fatal("the exec did not end")
 	}
+	return execDoneMsg{}
 }
 
 type execProbe struct {

@@ -68,7 +68,7 @@ func (m *Model) onPs(msg psMsg) tea.Cmd {
 		return nil
 	}
 	m.svc.setRows(msg.rows)
-	return nil
+	return m.startStats() // the rows on screen may have changed entirely
 }
 
 // onEvent re-reads the one container the event is about; events that

@@ -286,6 +286,7 @@ say "Redis: redis-server, nutcracker, the devenv proxy"
 redis-server --bind 127.0.0.1 --port "$redis_port" --requirepass "$redis_password" --save "" --appendonly no \
 	--dir "$tmp" --logfile "$tmp/redis.log" &
 pids+=($!)
+redis_pid=$!
 cat >"$tmp/nutcracker.yml" <<EOF
 bench:
   listen: 127.0.0.1:$twem_port
@@ -299,14 +300,17 @@ EOF
 wait_port "$redis_port" redis-server "$tmp/redis.log"
 nutcracker -c "$tmp/nutcracker.yml" -s "$twem_stats_port" -o "$tmp/nutcracker.log" &
 pids+=($!)
+twem_pid=$!
 "$tmp/dbproxy" -protocol redis -upstream "127.0.0.1:$redis_port" -listen "127.0.0.1:$devenv_redis_port" \
 	-password "$redis_password" $(profile_flag redis) 2>"$tmp/dbproxy-redis.log" &
 pids+=($!)
+devenv_pid=$!
 wait_port "$twem_port" nutcracker "$tmp/nutcracker.log"
 wait_port "$devenv_redis_port" "devenv redis proxy" "$tmp/dbproxy-redis.log"
 
 redis_paths=(direct devenv twemproxy)
 declare -A redis_port_of=([direct]=$redis_port [devenv]=$devenv_redis_port [twemproxy]=$twem_port)
+declare -A redis_proxy_pid=([direct]="" [devenv]=$devenv_pid [twemproxy]=$twem_pid)
 declare -A redis_what=(
 	[direct]="direct (redis-server)"
 	[devenv]="devenv readonly/redis"
@@ -342,17 +346,37 @@ refusal=$(redis_client devenv redis-cli SET key:__rand_int__ yyy 2>&1)
 mget=(MGET)
 for _ in $(seq 10); do mget+=(key:__rand_int__); done
 
+# cpu_ticks PID: user and system CPU time the process has used, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+clk_tck=$(getconf CLK_TCK)
+
+# redis_test PATH OUT ARGS...: one redis-benchmark run with ARGS, its output
+# appended to OUT; prints the CPU seconds per 100k requests the path's proxy
+# (0 for direct) and redis-server used meanwhile.
+redis_test() {
+	local path=$1 out=$2 proxy=${redis_proxy_pid[$1]} p0=0 p1=0 s0 s1
+	shift 2
+	s0=$(cpu_ticks "$redis_pid")
+	[[ -z $proxy ]] || p0=$(cpu_ticks "$proxy")
+	redis_client "$path" redis-benchmark -c 50 -n "$requests" -q "$@" >>"$out" 2>&1 || return 1
+	s1=$(cpu_ticks "$redis_pid")
+	[[ -z $proxy ]] || p1=$(cpu_ticks "$proxy")
+	awk -v p=$((p1 - p0)) -v s=$((s1 - s0)) -v hz="$clk_tck" -v n="$requests" \
+		'BEGIN { printf "%.2f %.2f\n", p / hz * 100000 / n, s / hz * 100000 / n }'
+}
+
 # redis_run PATH FILE: one redis-benchmark run of GET and one of MGET; FILE
-# gets "GET_rps MGET_rps".
+# gets "GET_rps MGET_rps" and then, per 100k requests, the CPU seconds of
+# the proxy and of redis-server: "GET_proxy GET_server MGET_proxy MGET_server".
 redis_run() {
-	{
-		redis_client "$1" redis-benchmark -t get -c 50 -n "$requests" -q &&
-			redis_client "$1" redis-benchmark -c 50 -n "$requests" -q "${mget[@]}"
-	} >"$2.out" 2>&1 || { say "redis-benchmark against $1 failed"; cat "$2.out" >&2; exit 1; }
-	tr '\r' '\n' <"$2.out" | awk '
+	local get_cpu mget_cpu
+	: >"$2.out"
+	{ get_cpu=$(redis_test "$1" "$2.out" -t get) && mget_cpu=$(redis_test "$1" "$2.out" "${mget[@]}"); } ||
+		{ say "redis-benchmark against $1 failed"; cat "$2.out" >&2; exit 1; }
+	tr '\r' '\n' <"$2.out" | awk -v cpu="$get_cpu $mget_cpu" '
 		/^GET: .* requests per second/ { get = $2 }
 		/^MGET .*: .* requests per second/ { sub(/.*: /, ""); mget = $1 }
-		END { if (get == "" || mget == "") exit 1; printf "%s %s\n", get, mget }
+		END { if (get == "" || mget == "") exit 1; printf "%s %s %s\n", get, mget, cpu }
 	' >"$2" || { say "no figures from redis-benchmark against $1:"; cat "$2.out" >&2; exit 1; }
 }
 redis_median() { # COLUMN PATH
@@ -422,7 +446,14 @@ for p in "${redis_paths[@]}"; do
 	echo "$line"
 done
 echo
-echo "every run, in order (GET req/s / MGET req/s):"
+echo "CPU seconds per 100k requests (medians; /proc/PID/stat utime+stime during each run):"
+printf "%-26s %10s %10s %10s %10s\n" path "GET proxy" "GET redis" "MGET proxy" "MGET redis"
+for p in "${redis_paths[@]}"; do
+	printf "%-26s %10s %10s %10s %10s\n" "${redis_what[$p]}" "$(redis_median 3 "$p")" "$(redis_median 4 "$p")" \
+		"$(redis_median 5 "$p")" "$(redis_median 6 "$p")"
+done
+echo
+echo "every run, in order (GET req/s / MGET req/s / CPU s per 100k: GET proxy / GET redis / MGET proxy / MGET redis):"
 for p in "${redis_paths[@]}"; do
 	printf "  %-10s" "$p"
 	for ((r = 1; r <= rounds; r++)); do printf "  %s" "$(tr ' ' '/' <"$tmp/redis-$p-$r")"; done

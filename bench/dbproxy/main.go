@@ -5,7 +5,7 @@
 // It is a benchmark fixture, not a test.
 //
 //	dbproxy -protocol postgres -upstream HOST:PORT -listen ADDR -user U -password P -database D
-//	dbproxy -protocol redis -upstream HOST:PORT -listen ADDR [-user U] [-password P]
+//	dbproxy -protocol redis -upstream HOST:PORT -listen ADDR [-user U] [-password P] [-shared N]
 //
 // It serves until SIGINT or SIGTERM. Errors go to stderr. -cpuprofile FILE
 // writes a CPU profile of the whole run (for go tool pprof) when it stops.
@@ -36,6 +36,7 @@ type config struct {
 	cpuProfile                 string
 	protocol, upstream, listen string
 	user, password, database   string
+	shared                     int
 }
 
 func main() {
@@ -46,6 +47,7 @@ func main() {
 	flag.StringVar(&c.user, "user", "", "upstream user (redis: ACL user, may be empty)")
 	flag.StringVar(&c.password, "password", "", "upstream password")
 	flag.StringVar(&c.database, "database", "", "upstream database (postgres)")
+	flag.IntVar(&c.shared, "shared", 0, "redis: upstream connections plain sessions share (0: the proxy's default, -1: none)")
 	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if flag.NArg() > 0 || c.upstream == "" {
@@ -99,7 +101,8 @@ func newHandler(c config) (readonly.Handler, error) {
 		}
 		return p, nil
 	case "redis":
-		return redis.New(redis.Options{Upstream: c.upstream, Username: c.user, Password: c.password, Logger: log})
+		return redis.New(redis.Options{Upstream: c.upstream, Username: c.user, Password: c.password, Shared: c.shared,
+			Logger: log})
 	}
 	return nil, fmt.Errorf("unknown -protocol %q: postgres or redis", c.protocol)
 }

@@ -74,21 +74,7 @@ func TestSharedClientsGetTheirOwnReplies(t *testing.T) {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(i), 1))
 			for round := range rounds {
-				var cmds [][][]byte
-				var exp []string
-				for j := range 1 + rng.IntN(30) {
-					switch k := rng.IntN(len(reads) + 2); {
-					case k < len(reads):
-						cmds, exp = append(cmds, parsed[reads[k]]), append(exp, want[reads[k]])
-					case k == len(reads):
-						cmds = append(cmds, parsed["DEL str"])
-						exp = append(exp, "-NOPERM this connection is read-only: DEL is not a read-only command\r\n")
-					default:
-						e := fmt.Sprintf("client %d round %d command %d", i, round, j)
-						cmds = append(cmds, [][]byte{[]byte("ECHO"), []byte(e)})
-						exp = append(exp, fmt.Sprintf("$%d\r\n%s\r\n", len(e), e))
-					}
-				}
+				cmds, exp := mixedPipeline(rng, fmt.Sprintf("client %d round %d", i, round), reads, parsed, want)
 				got, err := c.tryPipeline(cmds...)
 				if err != nil {
 					t.Errorf("client %d round %d: %v", i, round, err)
@@ -108,6 +94,27 @@ func TestSharedClientsGetTheirOwnReplies(t *testing.T) {
 	if after := srv.digest(t, admin); after != before {
 		t.Errorf("dataset digest changed from %s to %s", before, after)
 	}
+}
+
+// mixedPipeline is up to 30 commands, each a read (its reply in want), a
+// refused DEL or an ECHO of something only this pipeline says, and the
+// replies they must get.
+func mixedPipeline(rng *rand.Rand, id string, reads []string, parsed map[string][][]byte,
+	want map[string]string) (cmds [][][]byte, replies []string) {
+	for j := range 1 + rng.IntN(30) {
+		switch k := rng.IntN(len(reads) + 2); {
+		case k < len(reads):
+			cmds, replies = append(cmds, parsed[reads[k]]), append(replies, want[reads[k]])
+		case k == len(reads):
+			cmds = append(cmds, parsed["DEL str"])
+			replies = append(replies, "-NOPERM this connection is read-only: DEL is not a read-only command\r\n")
+		default:
+			e := fmt.Sprintf("%s command %d", id, j)
+			cmds = append(cmds, [][]byte{[]byte("ECHO"), []byte(e)})
+			replies = append(replies, fmt.Sprintf("$%d\r\n%s\r\n", len(e), e))
+		}
+	}
+	return cmds, replies
 }
 
 func splitStrings(t *testing.T, line string) []string {

@@ -4,7 +4,8 @@
 # lazydocker in the same run when LAZYDOCKER_BIN is set.
 #
 #   bash bench/tui.sh                            (from the repo root)
-#   SECS=60 CHANGES=20 bash bench/tui.sh         (idle window length, state changes per UI)
+#   SECS=60 CHANGES=20 ROUNDS=1 bash bench/tui.sh   (idle window length, state changes per UI,
+#                                                   idle windows per UI: more on a busy machine)
 #   LAZYDOCKER_BIN=/path/to/lazydocker bash bench/tui.sh
 #
 # The stack is bench/stack30; bench/tuibench runs each UI in tmux and takes the
@@ -16,11 +17,12 @@ source "$(dirname "$0")/lib.sh"
 
 secs=${SECS:-60}
 changes=${CHANGES:-20}
-if [[ ! $secs =~ ^[1-9][0-9]*$ || ! $changes =~ ^[1-9][0-9]*$ ]]; then
-	echo "usage: [SECS=60] [CHANGES=20] [LAZYDOCKER_BIN=path] bash bench/tui.sh   (positive integers)" >&2
+rounds=${ROUNDS:-1}
+if [[ ! $secs =~ ^[1-9][0-9]*$ || ! $changes =~ ^[1-9][0-9]*$ || ! $rounds =~ ^[1-9][0-9]*$ ]]; then
+	echo "usage: [SECS=60] [CHANGES=20] [ROUNDS=1] [LAZYDOCKER_BIN=path] bash bench/tui.sh   (positive integers)" >&2
 	exit 2
 fi
-cmdline="SECS=$secs CHANGES=$changes${LAZYDOCKER_BIN:+ LAZYDOCKER_BIN=$LAZYDOCKER_BIN} bash bench/tui.sh"
+cmdline="SECS=$secs CHANGES=$changes ROUNDS=$rounds${LAZYDOCKER_BIN:+ LAZYDOCKER_BIN=$LAZYDOCKER_BIN} bash bench/tui.sh"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 
@@ -81,7 +83,7 @@ load_start=$(cut -d ' ' -f 1 /proc/loadavg)
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 [[ -z $(git status --porcelain -- . 2>/dev/null) ]] || rev="$rev + uncommitted changes in the working tree"
 "$work/tuibench" -project "$project" -socket "$socket" -dir "$work" -services 30 \
-	-window "${secs}s" -changes "$changes" "${tools[@]}" >"$work/figures" &
+	-window "${secs}s" -changes "$changes" -rounds "$rounds" "${tools[@]}" >"$work/figures" &
 bench_pid=$!
 wait "$bench_pid"
 bench_pid=

@@ -46,6 +46,7 @@ func (t *tools) Set(v string) error {
 type options struct {
 	project, socket, dir string
 	services             int
+	rounds               int
 	window               time.Duration
 	settle               time.Duration
 	changes              int
@@ -60,13 +61,14 @@ func main() {
 	flag.StringVar(&o.dir, "dir", os.TempDir(), "a directory for tmux's config and the tools' state")
 	flag.IntVar(&o.services, "services", 30, "how many running containers the project must have")
 	flag.DurationVar(&o.window, "window", time.Minute, "length of each idle CPU window")
+	flag.IntVar(&o.rounds, "rounds", 1, "idle windows per UI, each after one without a UI (one more without a UI ends them)")
 	flag.DurationVar(&o.settle, "settle", 5*time.Second, "wait after a UI shows the stack before its idle window")
 	flag.IntVar(&o.changes, "changes", 20, "state changes per UI for the latency figures (stop, start, ...)")
 	flag.IntVar(&o.width, "width", 160, "terminal width")
 	flag.IntVar(&o.height, "height", 50, "terminal height")
 	flag.Var(&o.tools, "tool", "NAME=COMMAND of a UI to measure (repeatable; devenv's rows are named by service, others' by container)")
 	flag.Parse()
-	if len(o.tools) == 0 || o.changes < 1 {
+	if len(o.tools) == 0 || o.changes < 1 || o.rounds < 1 {
 		fmt.Fprintln(os.Stderr, "usage: tuibench -tool NAME=COMMAND [-tool ...] (see the package comment)")
 		os.Exit(2)
 	}
@@ -80,12 +82,18 @@ func main() {
 
 func say(format string, args ...any) { fmt.Fprintf(os.Stderr, "tuibench: "+format+"\n", args...) }
 
+// window is one idle window: of a UI, or without one when tool is "".
+type window struct {
+	round int
+	tool  string
+	usage
+}
+
 // results are everything the report prints.
 type results struct {
-	baseline [2]usage            // no UI: before and after the UIs' idle windows
-	idle     map[string]usage    // by tool
-	lat      map[string][]sample // by tool
-	visible  map[string]int      // by tool: the stack's containers its first screen showed
+	windows []window            // the idle windows in the order they ran
+	lat     map[string][]sample // by tool
+	visible map[string]int      // by tool: the stack's containers its first screen showed
 }
 
 func run(ctx context.Context, o options) error {
@@ -94,6 +102,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer cli.Close()
+	defer killServer(o.socket)
 	b := &bench{o: o, cli: cli, pids: map[string]int{}}
 	if b.stack, err = waitStack(ctx, cli, o.project, o.services); err != nil {
 		return err
@@ -106,17 +115,25 @@ func run(ctx context.Context, o options) error {
 	if b.pids["dockerd"] == 0 {
 		return fmt.Errorf("no dockerd process found in /proc")
 	}
-	r := results{idle: map[string]usage{}, lat: map[string][]sample{}, visible: map[string]int{}}
-	if r.baseline[0], err = b.idleWindow(ctx, nil); err != nil {
-		return err
-	}
-	for _, t := range o.tools {
-		if r.idle[t.name], err = b.idleWindow(ctx, &t); err != nil {
+	r := results{lat: map[string][]sample{}, visible: map[string]int{}}
+	// Rounds of a window without a UI and one per UI, and a last window
+	// without: the machine's other load drifts, so each UI's windows sit
+	// between windows without one.
+	for round := 1; round <= o.rounds+1; round++ {
+		var u usage
+		if u, err = b.idleWindow(ctx, nil); err != nil {
 			return err
 		}
-	}
-	if r.baseline[1], err = b.idleWindow(ctx, nil); err != nil {
-		return err
+		r.windows = append(r.windows, window{round: round, usage: u})
+		for _, t := range o.tools {
+			if round > o.rounds {
+				break
+			}
+			if u, err = b.idleWindow(ctx, &t); err != nil {
+				return err
+			}
+			r.windows = append(r.windows, window{round: round, tool: t.name, usage: u})
+		}
 	}
 	el := watchEvents(ctx, cli, o.project)
 	for _, t := range o.tools {

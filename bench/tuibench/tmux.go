@@ -22,7 +22,9 @@ type session struct {
 // the program has the whole window.
 func startSession(socket, name, dir string, w, h int, env, argv []string) (*session, error) {
 	conf := filepath.Join(dir, "tmux.conf")
-	if err := os.WriteFile(conf, []byte("set -g status off\nset -g remain-on-exit on\n"), 0o644); err != nil {
+	// The server outlives each session (exit-empty off): a session started
+	// while the server quits after the last one ended would fail.
+	if err := os.WriteFile(conf, []byte("set -g status off\nset -g remain-on-exit on\nset -g exit-empty off\n"), 0o644); err != nil {
 		return nil, err
 	}
 	args := []string{"-S", socket, "-f", conf, "new-session", "-d", "-s", name,
@@ -61,3 +63,6 @@ func (s *session) dead() bool {
 }
 
 func (s *session) kill() { s.tmux("kill-session", "-t", s.name) }
+
+// killServer ends the tmux server on socket, with every session left.
+func killServer(socket string) { exec.Command("tmux", "-S", socket, "kill-server").Run() }

@@ -61,8 +61,8 @@ func TestTUI(t *testing.T) {
 	t.Run("q quits", func(t *testing.T) {
 		p := p.on(t)
 		p.send("q")
-		p.waitFor("the process to exit after q", 5*time.Second, func(string) bool { return p.dead() })
-		if st := p.display("#{pane_dead_status}"); st != "0" {
+		p.waitFor("the process to exit after q", 5*time.Second, func(string) bool { return p.exitStatus() != "" })
+		if st := p.exitStatus(); st != "0" {
 			t.Errorf("exit status after q = %s, want 0\n%s", st, p.capture())
 		}
 	})
@@ -275,22 +275,26 @@ func isSelected(line string) bool {
 type pane struct {
 	t      *testing.T
 	socket string // tmux -S: a server of this test's own, its socket in a temp dir
+	status string // file the UI's exit status is written to
 	name   string
 }
 
 // startPane runs the UI in dir in a w×h terminal, with NO_COLOR so that the
 // screen reads as plain text. The pane stays after the process exits, so its
-// last screen and exit status can be read.
+// last screen can be read. A shell waits for the UI and writes its exit
+// status: tmux's own (pane_dead_status) sometimes stays unknown, with the
+// process left unreaped.
 func startPane(t *testing.T, dir string, w, h int) *pane {
 	tmp := t.TempDir()
-	p := &pane{t: t, socket: filepath.Join(tmp, "tmux.sock"), name: "tui"}
+	p := &pane{t: t, socket: filepath.Join(tmp, "tmux.sock"), name: "tui", status: filepath.Join(tmp, "status")}
 	conf := filepath.Join(tmp, "tmux.conf")
 	if err := os.WriteFile(conf, []byte("set -g status off\nset -g remain-on-exit on\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out, err := exec.Command("tmux", "-S", p.socket, "-f", conf, "new-session", "-d", "-s", p.name,
 		"-x", strconv.Itoa(w), "-y", strconv.Itoa(h), "-c", dir, "--",
-		"env", "NO_COLOR=1", "TERM=xterm-256color", binary, "-f", filepath.Join(dir, "envs.yaml")).CombinedOutput()
+		"sh", "-c", `env NO_COLOR=1 TERM=xterm-256color "$0" -f "$1"; echo $? >"$2"`,
+		binary, filepath.Join(dir, "envs.yaml"), p.status).CombinedOutput()
 	if err != nil {
 		t.Fatalf("tmux new-session: %v\n%s", err, out)
 	}
@@ -325,13 +329,18 @@ func (p *pane) capture() string { return p.tmux("capture-pane", "-p", "-t", p.na
 func (p *pane) display(format string) string {
 	return strings.TrimSpace(p.tmux("display-message", "-p", "-t", p.name, format))
 }
-func (p *pane) dead() bool { return p.display("#{pane_dead}") == "1" }
+
+// exitStatus is the UI's exit status once it has exited, else "".
+func (p *pane) exitStatus() string {
+	b, _ := os.ReadFile(p.status)
+	return strings.TrimSpace(string(b))
+}
 
 // send types keys by tmux's names ("Down", "Escape") or as literal letters.
 func (p *pane) send(keys ...string) { p.tmux(append([]string{"send-keys", "-t", p.name}, keys...)...) }
 
 // waitFor polls the screen every 10 ms until cond holds and returns that
-// screen; after timeout, or if the process exits, it fails with the screen.
+// screen; after timeout, or once the UI has exited, it fails with the screen.
 func (p *pane) waitFor(what string, timeout time.Duration, cond func(screen string) bool) string {
 	p.t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -340,8 +349,8 @@ func (p *pane) waitFor(what string, timeout time.Duration, cond func(screen stri
 		if cond(s) {
 			return s
 		}
-		if p.dead() {
-			p.t.Fatalf("the UI exited (status %s) while waiting for %s; screen:\n%s", p.display("#{pane_dead_status}"), what, s)
+		if st := p.exitStatus(); st != "" && !cond(p.capture()) {
+			p.t.Fatalf("the UI exited (status %s) while waiting for %s; screen:\n%s", st, what, s)
 		}
 		if time.Now().After(deadline) {
 			p.t.Fatalf("waited %s for %s; screen:\n%s", timeout, what, s)

@@ -68,8 +68,8 @@ type Options struct {
 
 // DefaultShared is the number of shared upstream connections when
 // Options.Shared is 0. Redis runs commands one at a time, so more
-// connections spread no work; one keeps a slow reply from holding up
-// every plain client.
+// connections spread no work on the server; two let a large reply hold up
+// only the sessions on its own connection.
 const DefaultShared = 2
 
 // drainTimeout bounds how long replies are still delivered once the

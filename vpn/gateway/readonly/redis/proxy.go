@@ -170,8 +170,9 @@ func (p *Proxy) dial(ctx context.Context, shared bool) (*upstream, error) {
 	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	r := NewReader(conn)
-	err = p.login(conn, r)
+	rd, w, _ := socketIO(conn)
+	r := NewReader(rd)
+	err = p.login(w, r)
 	if stop() && err == nil {
 		err = conn.SetDeadline(time.Time{})
 	} else if err == nil {
@@ -181,11 +182,11 @@ func (p *Proxy) dial(ctx context.Context, shared bool) (*upstream, error) {
 		conn.Close()
 		return nil, err
 	}
-	return newUpstream(conn, r, shared), nil
+	return newUpstream(conn, r, w, shared), nil
 }
 
 // login sends the gateway's AUTH and, while the table is unknown, COMMAND.
-func (p *Proxy) login(conn net.Conn, r *Reader) error {
+func (p *Proxy) login(conn io.Writer, r *Reader) error {
 	if auth := p.auth(); auth != nil {
 		if _, err := conn.Write(auth); err != nil {
 			return fmt.Errorf("%w: logging in: %w", ErrUpstream, err)

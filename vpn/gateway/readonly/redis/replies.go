@@ -1,7 +1,7 @@
 package redis
 
 import (
-	"net"
+	"io"
 	"sync"
 )
 
@@ -43,8 +43,8 @@ type replies struct {
 	reader chan struct{} // cap 1: a reply was filled or written
 }
 
-func newReplies(conn net.Conn) *replies {
-	return &replies{writer: make(chan struct{}, 1), reader: make(chan struct{}, 1), now: writeNow(conn)}
+func newReplies(now func([]byte) (int, error)) *replies {
+	return &replies{writer: make(chan struct{}, 1), reader: make(chan struct{}, 1), now: now}
 }
 
 // add queues a reply to be filled later.
@@ -172,10 +172,10 @@ func (q *replies) owed() int {
 	return len(q.queue)
 }
 
-// writeTo writes replies to conn as they become ready, each batch in one
+// writeTo writes replies to w as they become ready, each batch in one
 // write, until the session quits, everything owed after finish is
 // written, stop is closed or the client cannot be written to.
-func (q *replies) writeTo(conn net.Conn, stop <-chan struct{}) error {
+func (q *replies) writeTo(w io.Writer, stop <-chan struct{}) error {
 	var buf []byte
 	for {
 		q.mu.Lock()
@@ -195,7 +195,7 @@ func (q *replies) writeTo(conn net.Conn, stop <-chan struct{}) error {
 		done := !q.writing && q.finished && len(q.queue) == 0
 		q.mu.Unlock()
 		if len(buf) > 0 {
-			_, err := conn.Write(buf)
+			_, err := w.Write(buf)
 			q.mu.Lock()
 			q.writing = false
 			q.mu.Unlock()

@@ -28,6 +28,7 @@ type session struct {
 	table  Table
 
 	cr  *Reader
+	cw  io.Writer // the client's connection, or a faster way to write it
 	out *replies
 
 	shared share     // the shared connection while in the plain state
@@ -47,7 +48,8 @@ type txn struct {
 
 func newSession(ctx context.Context, cancel context.CancelCauseFunc, p *Proxy, conn net.Conn,
 	rec func(readonly.Operation)) *session {
-	return &session{ctx: ctx, cancel: cancel, p: p, conn: conn, rec: rec, cr: NewReader(conn), out: newReplies(conn)}
+	r, w, now := socketIO(conn)
+	return &session{ctx: ctx, cancel: cancel, p: p, conn: conn, rec: rec, cr: NewReader(r), cw: w, out: newReplies(now)}
 }
 
 // start takes a shared connection, or a dedicated one when nothing is
@@ -81,7 +83,7 @@ func (ss *session) close() {
 func (ss *session) run() error {
 	werr := make(chan error, 1)
 	go func() {
-		err := ss.out.writeTo(ss.conn, ss.ctx.Done())
+		err := ss.out.writeTo(ss.cw, ss.ctx.Done())
 		ss.cancel(errEnded) // the client has had its last reply, or cannot get it
 		werr <- err
 	}()

@@ -3,6 +3,7 @@ package redis
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"runtime"
 	"sync"
@@ -26,7 +27,8 @@ type owed struct {
 // one session.
 type upstream struct {
 	conn   net.Conn
-	r      *Reader // owned by the reading goroutine once started
+	r      *Reader   // owned by the reading goroutine once started
+	w      io.Writer // conn, or a faster way to write it
 	shared bool
 
 	mu    sync.Mutex
@@ -39,8 +41,8 @@ type upstream struct {
 	done chan struct{} // closed when the reading goroutine ends
 }
 
-func newUpstream(conn net.Conn, r *Reader, shared bool) *upstream {
-	u := &upstream{conn: conn, r: r, shared: shared, kick: make(chan struct{}, 1), done: make(chan struct{})}
+func newUpstream(conn net.Conn, r *Reader, w io.Writer, shared bool) *upstream {
+	u := &upstream{conn: conn, r: r, w: w, shared: shared, kick: make(chan struct{}, 1), done: make(chan struct{})}
 	go u.write()
 	go u.read()
 	return u
@@ -112,7 +114,7 @@ func (u *upstream) write() {
 		}
 		u.out = spare[:0]
 		u.mu.Unlock()
-		if _, err := u.conn.Write(out); err != nil {
+		if _, err := u.w.Write(out); err != nil {
 			u.conn.Close() // the reading goroutine answers what is owed
 			return
 		}

@@ -83,7 +83,7 @@ next_port() {
 	local p
 	for p in $(shuf -i 20000-60000 -n 50); do
 		[[ " ${ports[*]} " == *" $p "* ]] && continue
-		ss -Hltn "sport = :$p" | grep -q . && continue
+		ss -Htan "sport = :$p" | grep -q . && continue # any socket: a client's port blocks a bind too
 		ports+=("$p")
 		printf -v "$1" %s "$p"
 		return 0

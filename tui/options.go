@@ -70,9 +70,11 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// fps is the renderer's frame rate: enough for a change to reach the screen
-// well within 100 ms, and an unchanged frame costs a string comparison.
-const fps = 20
+// fps is the renderer's frame rate: a change reaches the screen within
+// 100 ms of its event, and an unchanged frame costs a string comparison.
+// The renderer wakes at this rate even when idle; 20 cost about a third
+// more idle CPU than 10 (measured with 30 containers on screen).
+const fps = 10
 
 // Run shows the UI on in and out until the user quits or ctx ends. It
 // returns nil on a normal quit.

@@ -31,14 +31,30 @@ func (d *Docker) ContainerStats(ctx context.Context, id string) (Stats, error) {
 		return Stats{}, fmt.Errorf("stats of container %s: %w", id, d.mapErr(err, ErrNotFound))
 	}
 	defer resp.Body.Close()
-	var s container.StatsResponse
+	var s statsFields
 	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
 		return Stats{}, fmt.Errorf("stats of container %s: %w", id, err)
 	}
 	return statsFrom(s), nil
 }
 
-func statsFrom(s container.StatsResponse) Stats {
+// statsFields is the part of the engine's stats answer that Stats needs;
+// decoding only that keeps a sample cheap (no block I/O, network or
+// per-CPU details).
+type statsFields struct {
+	Read     time.Time `json:"read"`
+	CPUStats struct {
+		CPUUsage struct {
+			TotalUsage  uint64   `json:"total_usage"`
+			PercpuUsage []uint64 `json:"percpu_usage"`
+		} `json:"cpu_usage"`
+		SystemUsage uint64 `json:"system_cpu_usage"`
+		OnlineCPUs  uint32 `json:"online_cpus"`
+	} `json:"cpu_stats"`
+	MemoryStats container.MemoryStats `json:"memory_stats"`
+}
+
+func statsFrom(s statsFields) Stats {
 	cpus := int(s.CPUStats.OnlineCPUs)
 	if cpus == 0 {
 		cpus = len(s.CPUStats.CPUUsage.PercpuUsage)

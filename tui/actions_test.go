@@ -293,24 +293,28 @@ func TestShellFailureSaysWhy(t *testing.T) {
 // program on a pipe, which is how the UI suspends for it.
 func runExec(t *testing.T, msg tea.Msg) execDoneMsg {
 	t.Helper()
-	done := make(chan tea.Msg, 1)
-	m := execProbe{msg: msg, done: done}
 	in, w, err := os.Pipe() // files, so that the child gets them without copying
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.Close()
-	defer in.Close()
 	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer null.Close()
-	p := tea.NewProgram(m, tea.WithInput(in), tea.WithOutput(null), tea.WithoutSignals())
+	done := make(chan tea.Msg, 1)
+	p := tea.NewProgram(execProbe{msg: msg, done: done}, tea.WithInput(in), tea.WithOutput(null), tea.WithoutSignals())
+	ran := make(chan error, 1)
 	go func() {
-		if _, err := p.Run(); err != nil {
-			done <- err
-		}
+		_, err := p.Run()
+		ran <- err
+	}()
+	// The files are closed only after the program stopped reading them.
+	defer func() {
+		p.Quit()
+		<-ran
+		w.Close()
+		in.Close()
+		null.Close()
 	}()
 	select {
 	case got := <-done:
@@ -319,6 +323,9 @@ func runExec(t *testing.T, msg tea.Msg) execDoneMsg {
 			t.Fatalf("exec ended with %#v", got)
 		}
 		return d
+	case err := <-ran:
+		ran <- err // for the deferred wait
+		t.Fatalf("the program ended before the exec did: %v", err)
 	case <-time.After(5 * time.Second):
 		t.Fatal("the exec did not end")
 	}

@@ -61,6 +61,9 @@ func runTUI(ctx context.Context, g *globals, environment string) error {
 			return err
 		}
 	}
+	if !isTerminal(g.stdout) || !isTerminalReader(g.stdin) {
+		return usageError{errors.New("the interactive UI needs a terminal on stdin and stdout; in scripts use devenv ps or devenv logs -f")}
+	}
 	pins, _, err := env.ReadPins(p)
 	if err != nil {
 		return err

@@ -22,3 +22,12 @@ func TestTUIUnknownEnvironmentIsAUsageError(t *testing.T) {
 		t.Errorf("devenv tui nosuch: code %d, stderr %q", code, errOut)
 	}
 }
+
+func TestTUIOffATerminalIsAUsageError(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "envs.yaml", "name: demo\nservices:\n  web:\n    image: nginx:1\n")
+	_, errOut, code := runCLI(t, dir, "tui")
+	if code != ExitUsage || !strings.Contains(errOut, "needs a terminal") {
+		t.Errorf("devenv tui off a terminal: code %d, stderr %q", code, errOut)
+	}
+}

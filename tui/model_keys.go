@@ -121,10 +121,11 @@ func (m *Model) setTab(i int) tea.Cmd {
 	}
 	m.tab = i
 	m.clockDue = time.Time{}
-	if p := m.panel(); p != nil {
+	if m.panel() != nil {
 		m.layout() // the panel gets its size before it draws
 		var cmd tea.Cmd
-		m.panels[i-tabPanels], cmd = p.SetActive(true)
+		// Panels may be values: activate the one layout just sized.
+		m.panels[i-tabPanels], cmd = m.panel().SetActive(true)
 		cmds = append(cmds, cmd)
 	}
 	cmds = append(cmds, m.startStats())

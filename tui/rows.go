@@ -150,12 +150,22 @@ func (r row) why() string {
 		return "waiting " + r.waiting
 	case r.blocked != "":
 		return "waiting " + r.blocked
-	case r.Health == "starting" || r.Health == "unhealthy":
+	case r.State == "running" && (r.Health == "starting" || r.Health == "unhealthy"):
 		if out := oneLine(r.HealthLog); out != "" {
 			return "probe: " + out
 		}
 	}
 	return ""
+}
+
+// healthText is the health of a running container. A stopped one has
+// none: the engine keeps its last verdict (often "unhealthy", from the
+// probes that failed while it shut down), which would say the wrong thing.
+func (r row) healthText() string {
+	if r.State != "running" {
+		return "-"
+	}
+	return dash(r.Health)
 }
 
 // oneLine joins the lines of s with spaces, trimmed.

@@ -325,6 +325,13 @@ func TestCellTexts(t *testing.T) {
 	if got := r.why(); got != "probe: dial tcp: connection refused" {
 		t.Errorf("why %q", got)
 	}
+	if got := r.healthText(); got != "unhealthy" {
+		t.Errorf("health of a running container %q", got)
+	}
+	r.State = "exited" // the engine keeps the last verdict of a stopped container
+	if got, why := r.healthText(), r.why(); got != "-" || why != "" {
+		t.Errorf("an exited container: health %q, why %q; want - and nothing", got, why)
+	}
 	r.waiting = "for db to be healthy"
 	r.State, r.Health = "created", ""
 	if got := r.why(); got != "waiting for db to be healthy" {

@@ -68,6 +68,9 @@ type TargetConfig struct {
 	Credentials *Credentials `yaml:"credentials"`
 	// Database is the postgres database (default: the credentials' user).
 	Database string `yaml:"database"`
+	// TLS makes a postgres target's upstream connection encrypted and
+	// verified; with it the gateway never talks to the upstream in the clear.
+	TLS *UpstreamTLS `yaml:"tls"`
 	// ReadOnlyUpstream says the upstream itself refuses writes (a
 	// replica, a read-only login); tcp targets must set it.
 	ReadOnlyUpstream bool          `yaml:"read_only_upstream"`
@@ -90,6 +93,12 @@ type Credentials struct {
 	// Scheme formats the header: bearer ("Bearer SECRET", the default),
 	// basic (SECRET is user:password) or raw (SECRET as it is).
 	Scheme string `yaml:"scheme"`
+}
+
+// UpstreamTLS is how the gateway verifies a postgres upstream's certificate.
+type UpstreamTLS struct {
+	CAFile     string `yaml:"ca_file"`     // PEM roots to trust (default: the system's)
+	ServerName string `yaml:"server_name"` // the name the certificate must carry (default: the upstream's host)
 }
 
 // AutoApprove grants a role's requests at once, up to TTL.

@@ -87,6 +87,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{name: "credentials both", old: "{env: GRAFANA_TOKEN}", new: "{env: A, file: /b}", want: "credentials: set one of env and file"},
 		{name: "credentials scheme", old: "{env: GRAFANA_TOKEN}", new: "{env: A, scheme: digest}", want: "credentials.scheme \"digest\""},
 		{name: "tcp credentials", old: "read_only_upstream: true", new: "read_only_upstream: true\n    credentials: {env: X}", want: "tcp targets take no credentials"},
+		{name: "tls on tcp", old: "read_only_upstream: true", new: "read_only_upstream: true\n    tls: {ca_file: /ca.pem}", want: "gw.yaml:22: target \"replica\": tls applies to postgres targets"},
 		{name: "unknown key", old: "state_dir: /tmp/gw", new: "statedir: /tmp/gw", want: "line 7: field statedir not found"},
 		{name: "bad network", old: "state_dir: /tmp/gw", new: "network: 100.101.0.0", want: "gw.yaml:7: network: want a CIDR"},
 		{name: "small network", old: "state_dir: /tmp/gw", new: "network: 100.101.0.0/31", want: "network 100.101.0.0/31 is too small"},

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -141,9 +142,13 @@ func (gw *Gateway) listen(i int, tc TargetConfig, header http.Header) (*target, 
 		t.handler, err = tcp.New(tcp.Options{Upstream: tc.Upstream})
 	case hubapi.ProtocolPostgres:
 		var user, password string
+		var tlsConfig *tls.Config
 		if user, password, err = tc.login(); err == nil {
+			tlsConfig, err = tc.TLS.config(tc.Upstream)
+		}
+		if err == nil {
 			t.handler, err = postgres.New(postgres.Options{Upstream: tc.Upstream, User: user, Password: password,
-				Database: tc.Database, Logger: gw.log.With("target", tc.Name)})
+				Database: tc.Database, TLS: tlsConfig, Logger: gw.log.With("target", tc.Name)})
 		}
 	case hubapi.ProtocolRedis:
 		var user, password string

@@ -97,6 +97,9 @@ func (t *TargetConfig) validate(v *validator, i int) {
 	default:
 		v.errorf(at("protocol"), "%s: protocol %q: use http, tcp, postgres or redis", what, t.Protocol)
 	}
+	if t.TLS != nil && t.Protocol != hubapi.ProtocolPostgres {
+		v.errorf(at("tls"), "%s: tls applies to postgres targets; an http target uses an https:// upstream", what)
+	}
 	t.validatePolicy(v, at, what)
 	if cr := t.Credentials; cr != nil {
 		cr.validate(v, at, what)

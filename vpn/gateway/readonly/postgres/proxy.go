@@ -199,7 +199,12 @@ func (p *Proxy) connect(ctx context.Context, clientParams map[string]string) (*p
 	}
 	cfg.Host, cfg.Port = p.host, p.port
 	cfg.User, cfg.Password, cfg.Database = p.opts.User, p.opts.Password, p.opts.Database
-	cfg.TLSConfig = p.opts.TLS
+	if p.opts.TLS != nil {
+		cfg.TLSConfig = p.opts.TLS.Clone()
+		if cfg.TLSConfig.ServerName == "" {
+			cfg.TLSConfig.ServerName = p.host // verify the name the upstream was given by
+		}
+	}
 	cfg.Fallbacks = nil
 	cfg.ConnectTimeout = 15 * time.Second
 	cfg.RuntimeParams = map[string]string{}

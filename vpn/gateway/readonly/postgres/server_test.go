@@ -29,6 +29,7 @@ const testPassword = "s3cret-test"
 type pgServer struct {
 	addr string
 	dir  string
+	ca   []byte // PEM of the CA that signed the server's certificate (ssl is on)
 	cmd  *exec.Cmd
 	halt *exec.Cmd // pg_ctl stop -m immediate, as the server's user
 }
@@ -104,14 +105,19 @@ func launch(bin string) (*pgServer, error) {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
+	ca, certFile, keyFile, err := writeServerCert(dir)
+	if err != nil {
+		return nil, err
+	}
 	cmd := run("postgres", "-D", data, "-p", strconv.Itoa(port), "-k", dir, "-h", "127.0.0.1",
-		"-c", "fsync=off", "-c", "max_prepared_transactions=5", "-c", "wal_level=logical")
+		"-c", "fsync=off", "-c", "max_prepared_transactions=5", "-c", "wal_level=logical",
+		"-c", "ssl=on", "-c", "ssl_cert_file="+certFile, "-c", "ssl_key_file="+keyFile)
 	logf, _ := os.Create(filepath.Join(os.TempDir(), "devenv-pg-test.log"))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting postgres: %w", err)
 	}
-	s := &pgServer{addr: fmt.Sprintf("127.0.0.1:%d", port), dir: dir, cmd: cmd,
+	s := &pgServer{addr: fmt.Sprintf("127.0.0.1:%d", port), dir: dir, ca: ca, cmd: cmd,
 		halt: run("pg_ctl", "stop", "-m", "immediate", "-D", data)}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -176,7 +182,12 @@ type testProxy struct {
 
 func serveProxy(t *testing.T, srv *pgServer, grant context.Context) *testProxy {
 	t.Helper()
-	p, err := New(Options{Upstream: srv.addr, User: "postgres", Password: testPassword, Database: "postgres"})
+	return serveProxyWith(t, grant, Options{Upstream: srv.addr, User: "postgres", Password: testPassword, Database: "postgres"})
+}
+
+func serveProxyWith(t *testing.T, grant context.Context, opts Options) *testProxy {
+	t.Helper()
+	p, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,9 @@
 #   SECS=60 CHANGES=20 ROUNDS=1 bash bench/tui.sh   (idle window length, state changes per UI,
 #                                                   idle windows per UI: more on a busy machine)
 #   LAZYDOCKER_BIN=/path/to/lazydocker bash bench/tui.sh
+#   SETTLE=70 bash bench/tui.sh                 (seconds a UI is left untouched before its idle window:
+#                                                   devenv samples CPU/memory every 5 s while used and
+#                                                   every 30 s after a minute without a key)
 #
 # The stack is bench/stack30; bench/tuibench runs each UI in tmux and takes the
 # figures. Figures go to stdout, progress to stderr. It is not a test: it exits
@@ -83,7 +86,7 @@ load_start=$(cut -d ' ' -f 1 /proc/loadavg)
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 [[ -z $(git status --porcelain -- . 2>/dev/null) ]] || rev="$rev + uncommitted changes in the working tree"
 "$work/tuibench" -project "$project" -socket "$socket" -dir "$work" -services 30 \
-	-window "${secs}s" -changes "$changes" -rounds "$rounds" "${tools[@]}" >"$work/figures" &
+	-window "${secs}s" -settle "${SETTLE:-70}s" -changes "$changes" -rounds "$rounds" "${tools[@]}" >"$work/figures" &
 bench_pid=$!
 wait "$bench_pid"
 bench_pid=

@@ -44,8 +44,9 @@ type Model struct {
 	inflight map[string]bool // container IDs being re-read
 	again    map[string]bool // re-read once more when the read in flight ends
 
-	statsGen  int // the current stats loop; ticks of older loops are dropped
-	clockGen  int // the current uptime tick; older ones are dropped
+	lastKey   time.Time // when a key was last pressed (zero: never, since the start)
+	statsGen  int       // the current stats loop; ticks of older loops are dropped
+	clockGen  int       // the current uptime tick; older ones are dropped
 	clockDue  time.Time
 	panelSize [][2]int // the size each panel was last given
 }
@@ -67,6 +68,7 @@ func New(ctx context.Context, opts Options) *Model {
 		acts:      newActionKeys(),
 		inflight:  map[string]bool{},
 		again:     map[string]bool{},
+		lastKey:   opts.Now(), // opening the UI counts as using it
 	}
 }
 
@@ -82,10 +84,30 @@ func (m *Model) Init() tea.Cmd {
 
 // Update handles one message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var wake tea.Cmd
+	if _, ok := msg.(tea.KeyMsg); ok {
+		wake = m.touched()
+	}
 	cmd := m.update(msg)
 	m.layout()
-	return m, tea.Batch(cmd, m.scheduleClock())
+	return m, tea.Batch(wake, cmd, m.scheduleClock())
 }
+
+// touched records a key press. The first key after the UI went idle
+// samples CPU and memory at once instead of at the idle pace.
+func (m *Model) touched() tea.Cmd {
+	now := m.opts.Now()
+	wasIdle := m.idle(now)
+	m.lastKey = now
+	if wasIdle {
+		return m.startStats()
+	}
+	return nil
+}
+
+// idle reports that nobody has pressed a key for IdleAfter: the UI is
+// left open on a screen, and samples at the idle pace.
+func (m *Model) idle(now time.Time) bool { return now.Sub(m.lastKey) >= m.opts.IdleAfter }
 
 func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {

@@ -169,6 +169,9 @@ func (m *Model) onStats(msg statsMsg) tea.Cmd {
 		return nil
 	}
 	next := m.opts.StatsInterval
+	if m.idle(m.opts.Now()) {
+		next = m.opts.IdleStatsInterval
+	}
 	for id, s := range msg.samples {
 		prev := m.svc.stats[id]
 		if prev == nil {

@@ -48,8 +48,14 @@ type Options struct {
 	// Now is the clock for uptimes; nil is time.Now.
 	Now func() time.Time
 	// StatsInterval is how often CPU and memory are sampled while the
-	// services tab is visible; 0 is 5 s.
+	// services tab is visible and someone uses the UI; 0 is 5 s.
 	StatsInterval time.Duration
+	// IdleStatsInterval is how often they are sampled once no key has been
+	// pressed for IdleAfter (the UI left open all day); 0 is 30 s. The
+	// first key after that samples at once.
+	IdleStatsInterval time.Duration
+	// IdleAfter is how long without a key makes the UI idle; 0 is 1 minute.
+	IdleAfter time.Duration
 	// LogLines is how many lines of each service's log are kept; 0 is 5000.
 	LogLines int
 }
@@ -60,6 +66,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.StatsInterval <= 0 {
 		o.StatsInterval = 5 * time.Second
+	}
+	if o.IdleStatsInterval <= 0 {
+		o.IdleStatsInterval = 30 * time.Second
+	}
+	if o.IdleAfter <= 0 {
+		o.IdleAfter = time.Minute
 	}
 	if o.LogLines <= 0 {
 		o.LogLines = 5000

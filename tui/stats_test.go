@@ -141,3 +141,35 @@ func TestIdleModelSchedulesOnlyTheUptimeTick(t *testing.T) {
 	case <-time.After(300 * time.Millisecond):
 	}
 }
+
+// TestStatsSlowDownWhenIdle: left alone, the UI samples at the idle pace;
+// the first key samples at once and brings back the active pace.
+func TestStatsSlowDownWhenIdle(t *testing.T) {
+	p := parseProject(t, manyServices(2))
+	f := newFake(p)
+	upAll(t, f, p)
+	st := &fakeStats{}
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	h := newHarness(t, p, f, func(o *Options) {
+		o.Stats = st
+		o.Now = clock
+		o.StatsInterval = 50 * time.Millisecond
+		o.IdleStatsInterval = time.Hour
+		o.IdleAfter = time.Minute
+	}).loaded()
+	h.waitFor("sampling at the active pace", func(*Model) bool { return st.count() >= 3*2 })
+
+	mu.Lock()
+	now = now.Add(2 * time.Minute) // nobody touched it
+	mu.Unlock()
+	h.settle(200 * time.Millisecond) // the round in flight ends and schedules the idle pace
+	n := st.count()
+	h.settle(400 * time.Millisecond)
+	if got := st.count() - n; got != 0 {
+		t.Fatalf("%d samples while idle at an idle pace of an hour", got)
+	}
+	h.press("j") // a key: a sample at once, then the active pace again
+	h.waitFor("sampling again after a key", func(*Model) bool { return st.count() >= n+3*2 })
+}

@@ -74,7 +74,9 @@ func fromInspect(r container.InspectResponse) Container {
 			c.FinishedAt = parseEngineTime(s.FinishedAt)
 			if h := s.Health; h != nil {
 				c.Health = h.Status
-				if n := len(h.Log); n > 0 && h.Log[n-1] != nil {
+				// The engine keeps the probes of earlier runs across a
+				// restart; only one of this run says why it is not ready.
+				if n := len(h.Log); n > 0 && h.Log[n-1] != nil && !h.Log[n-1].Start.Before(c.StartedAt) {
 					c.HealthLog = h.Log[n-1].Output
 				}
 			}

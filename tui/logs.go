@@ -192,7 +192,7 @@ func (v *logView) view() string {
 
 func (v *logView) title() string {
 	if v.searching {
-		return fitLine(v.search.View(), v.width)
+		return FitLine(v.search.View(), v.width)
 	}
 	state := "following"
 	switch {
@@ -213,7 +213,7 @@ func (v *logView) title() string {
 	if v.query != "" {
 		parts = append(parts, "/"+v.query)
 	}
-	return fitLine(strings.Join(parts, " · "), v.width)
+	return FitLine(strings.Join(parts, " · "), v.width)
 }
 
 // lines renders the n screen lines that end at the bottom of the window.

@@ -79,7 +79,7 @@ func (m *Model) View() string {
 	b.WriteString(m.tabBar())
 	b.WriteByte('\n')
 	if m.engineErr != nil {
-		b.WriteString(styleBanner.Render(fitLine(m.bannerText(), m.width)))
+		b.WriteString(styleBanner.Render(FitLine(m.bannerText(), m.width)))
 		b.WriteByte('\n')
 	}
 	switch m.tab {
@@ -126,7 +126,7 @@ func (m *Model) tabBar() string {
 			b.WriteString(styleTab.Render(fmt.Sprintf(" %d %s ", i+1, name)))
 		}
 	}
-	return fitLine(b.String(), m.width)
+	return FitLine(b.String(), m.width)
 }
 
 func (m *Model) tabName(i int) string {
@@ -161,21 +161,21 @@ func (m *Model) detail() string {
 	case r.url() != "":
 		second = "open " + r.url() + " (o)"
 	}
-	return styleDim.Render(fitLine(first, m.width)) + "\n" + fitLine(second, m.width)
+	return styleDim.Render(FitLine(first, m.width)) + "\n" + FitLine(second, m.width)
 }
 
 func (m *Model) statusLine() string {
 	switch {
 	case m.confirm != nil:
-		return styleWarn.Render(fitLine(fmt.Sprintf("%s? (y/n)", capitalize(m.confirm.String())), m.width))
+		return styleWarn.Render(FitLine(fmt.Sprintf("%s? (y/n)", capitalize(m.confirm.String())), m.width))
 	case m.busy != nil:
-		return fitLine(m.progressText(), m.width)
+		return FitLine(m.progressText(), m.width)
 	case m.statusBad:
-		return styleError.Render(fitLine(m.status, m.width))
+		return styleError.Render(FitLine(m.status, m.width))
 	case m.status == "" && m.tab == tabServices:
-		return styleDim.Render(fitLine(m.summary(), m.width))
+		return styleDim.Render(FitLine(m.summary(), m.width))
 	}
-	return fitLine(m.status, m.width)
+	return FitLine(m.status, m.width)
 }
 
 // summary counts the services by state.

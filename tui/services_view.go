@@ -98,14 +98,14 @@ func (s *services) view(now time.Time) string {
 	for i, c := range columns {
 		header[i] = c.title
 	}
-	b.WriteString(styleHeader.Render(fitLine("  "+joinCells(header, widths), s.width)))
+	b.WriteString(styleHeader.Render(FitLine("  "+joinCells(header, widths), s.width)))
 	for i, r := range screen {
 		b.WriteByte('\n')
 		marker := "  "
 		if s.offset+i == s.cursor {
 			marker = "> "
 		}
-		line := fitLine(marker+joinCells(cells[i], widths), s.width)
+		line := FitLine(marker+joinCells(cells[i], widths), s.width)
 		if s.offset+i == s.cursor {
 			line = styleSelected.Render(line)
 		} else if r.State != "running" {
@@ -135,22 +135,9 @@ func joinCells(cells []string, widths []int) string {
 	return strings.TrimRight(b.String(), " ")
 }
 
-// pad fills s with spaces to width w.
-func pad(s string, w int) string {
-	if n := w - ansi.StringWidth(s); n > 0 {
-		return s + strings.Repeat(" ", n)
-	}
-	return s
-}
-
-// fitLine cuts s to w columns and pads it to exactly w.
-func fitLine(s string, w int) string {
-	return pad(ansi.Truncate(s, w, "…"), w)
-}
-
 // fill puts a message on the first line of an otherwise empty w x h area.
 func fill(msg string, w, h int) string {
 	lines := make([]string, max(h, 1))
-	lines[0] = fitLine("  "+msg, w)
+	lines[0] = FitLine("  "+msg, w)
 	return strings.Join(lines, "\n")
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/devenv-dev/devenv/tui"
 	"github.com/devenv-dev/devenv/vpn"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/hubclient"
@@ -37,7 +38,7 @@ func (m Model) View() string {
 	for len(body) < rows {
 		body = append(body, "")
 	}
-	return fit(append(body, foot...), m.width, m.height)
+	return tui.Fit(append(body, foot...), m.width, m.height)
 }
 
 // follow scrolls so that the selected row shows.
@@ -110,7 +111,7 @@ func (m Model) stateCell(r hubapi.Request) string {
 // appendTable adds a table whose rows (after the header) are rows first..
 // of the selection, marking the selected one.
 func (m Model) appendTable(lines []string, rows [][]string, first, at int) ([]string, int) {
-	for i, l := range table(rows) {
+	for i, l := range tui.Columns(rows, 8, 16, 16, 16, 12) {
 		switch {
 		case i == 0:
 			l = "  " + styleHeader.Render(l)
@@ -205,48 +206,4 @@ func (m Model) statusLine() string {
 		return styleBad.Render(m.note)
 	}
 	return m.note
-}
-
-// table aligns rows in columns two spaces apart, each cell cut at its
-// column's limit; the last column is cut by the width later.
-func table(rows [][]string) []string {
-	limits := []int{8, 16, 16, 16, 12}
-	var widths []int
-	for _, r := range rows {
-		for i, c := range r {
-			if i == len(widths) {
-				widths = append(widths, 0)
-			}
-			if i < len(r)-1 {
-				c = ansi.Truncate(c, limits[min(i, len(limits)-1)], "…")
-				r[i] = c
-			}
-			widths[i] = max(widths[i], ansi.StringWidth(c))
-		}
-	}
-	out := make([]string, len(rows))
-	for i, r := range rows {
-		var b strings.Builder
-		for j, c := range r {
-			if j < len(r)-1 {
-				c += strings.Repeat(" ", widths[j]-ansi.StringWidth(c)+2)
-			}
-			b.WriteString(c)
-		}
-		out[i] = strings.TrimRight(b.String(), " ")
-	}
-	return out
-}
-
-// fit cuts or pads lines to exactly width columns and height rows.
-func fit(lines []string, width, height int) string {
-	lines = lines[:min(len(lines), height)]
-	for len(lines) < height {
-		lines = append(lines, "")
-	}
-	for i, l := range lines {
-		l = ansi.Truncate(l, width, "…")
-		lines[i] = l + strings.Repeat(" ", max(width-ansi.StringWidth(l), 0))
-	}
-	return strings.Join(lines, "\n")
 }

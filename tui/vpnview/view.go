@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/devenv-dev/devenv/tui"
 	"github.com/devenv-dev/devenv/vpn"
 )
 
@@ -42,7 +43,7 @@ func (m Model) View() string {
 	if foot != "" {
 		body = append(body, foot)
 	}
-	return fit(body, m.width, m.height)
+	return tui.Fit(body, m.width, m.height)
 }
 
 // bodyHeight is the height left for the body under the footer.
@@ -188,43 +189,11 @@ func deviceLines(ds []vpn.DeviceEntry) []string {
 // table aligns rows in columns two spaces apart; the first row is the
 // header.
 func table(rows [][]string) []string {
-	var widths []int
-	for _, r := range rows {
-		for i, c := range r {
-			if i == len(widths) {
-				widths = append(widths, 0)
-			}
-			widths[i] = max(widths[i], ansi.StringWidth(c))
-		}
-	}
-	out := make([]string, len(rows))
-	for i, r := range rows {
-		var b strings.Builder
-		for j, c := range r {
-			if j < len(r)-1 {
-				c += strings.Repeat(" ", widths[j]-ansi.StringWidth(c)+2)
-			}
-			b.WriteString(c)
-		}
-		out[i] = strings.TrimRight(b.String(), " ")
-		if i == 0 {
-			out[i] = styleHeader.Render(out[i])
-		}
+	out := tui.Columns(rows)
+	if len(out) > 0 {
+		out[0] = styleHeader.Render(out[0])
 	}
 	return out
-}
-
-// fit cuts or pads lines to exactly width columns and height rows.
-func fit(lines []string, width, height int) string {
-	lines = lines[:min(len(lines), height)]
-	for len(lines) < height {
-		lines = append(lines, "")
-	}
-	for i, l := range lines {
-		l = ansi.Truncate(l, width, "…")
-		lines[i] = l + strings.Repeat(" ", max(width-ansi.StringWidth(l), 0))
-	}
-	return strings.Join(lines, "\n")
 }
 
 func dash(s string) string {

@@ -37,20 +37,7 @@ func newDBHosts(t *testing.T) *world {
 	if err := netnstest.Available(); err != nil {
 		t.Skip(err)
 	}
-	n, err := netnstest.New("dbacc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.Log = t
-	t.Cleanup(func() {
-		if err := n.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	w := &world{t: t, net: n, hubDir: t.TempDir(), gwState: t.TempDir(), hubIf: n.IfName("hub")}
-	w.hub, w.gw = w.host("hub", hubIP+"/24"), w.host("gw", gwIP+"/24")
-	w.dev, w.appr = w.host("dev", "10.79.0.3/24"), w.host("appr", "10.79.0.4/24")
-	return w
+	return newHosts(t, "dbacc")
 }
 
 // serve runs the real hub and the real gateway with targets, joins ann

@@ -106,19 +106,7 @@ func TestProductionAccess(t *testing.T) {
 }
 
 func newWorld(t *testing.T) *world {
-	n, err := netnstest.New("access")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.Log = t
-	t.Cleanup(func() {
-		if err := n.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	w := &world{t: t, net: n, hubDir: t.TempDir(), gwState: t.TempDir(), hubIf: n.IfName("hub")}
-	w.hub, w.gw = w.host("hub", hubIP+"/24"), w.host("gw", gwIP+"/24")
-	w.dev, w.appr = w.host("dev", "10.79.0.3/24"), w.host("appr", "10.79.0.4/24")
+	w := newHosts(t, "access")
 	w.prod = startProd(t, w.gw)
 	w.hook = startWebhook(t, w.hub)
 	w.startHub()
@@ -140,6 +128,25 @@ func newWorld(t *testing.T) *world {
 		}
 		return nil
 	})
+	return w
+}
+
+// newHosts makes a world's network, named name, and its hub, gateway,
+// developer and approver hosts; nothing runs on them yet.
+func newHosts(t *testing.T, name string) *world {
+	n, err := netnstest.New(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Log = t
+	t.Cleanup(func() {
+		if err := n.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	w := &world{t: t, net: n, hubDir: t.TempDir(), gwState: t.TempDir(), hubIf: n.IfName("hub")}
+	w.hub, w.gw = w.host("hub", hubIP+"/24"), w.host("gw", gwIP+"/24")
+	w.dev, w.appr = w.host("dev", "10.79.0.3/24"), w.host("appr", "10.79.0.4/24")
 	return w
 }
 

@@ -116,17 +116,7 @@ func TestWritesRefused(t *testing.T) {
 
 func TestFunctionCallRefused(t *testing.T) {
 	srv := startPostgres(t)
-	tp := serveProxy(t, srv, t.Context())
-	ctx := t.Context()
-	c, err := pgconn.Connect(ctx, tp.connString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	hj, err := c.Hijack()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hj.Conn.Close()
+	hj := rawClient(t, srv)
 	f := hj.Frontend
 	f.Send(&pgproto3.FunctionCall{Function: 1574}) // nextval(regclass)
 	f.Send(&pgproto3.Query{String: "select 41 + 1"})
@@ -372,16 +362,8 @@ func TestAudit(t *testing.T) {
 // runs: the proxy cancels the query rather than leave it running upstream.
 func TestClientVanishedCancels(t *testing.T) {
 	srv := startPostgres(t)
-	tp := serveProxy(t, srv, t.Context())
+	hj := rawClient(t, srv)
 	ctx := t.Context()
-	c, err := pgconn.Connect(ctx, tp.connString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	hj, err := c.Hijack()
-	if err != nil {
-		t.Fatal(err)
-	}
 	hj.Frontend.Send(&pgproto3.Query{String: "select pg_sleep(30) /* devenv-vanished */"})
 	if err := hj.Frontend.Flush(); err != nil {
 		t.Fatal(err)
@@ -411,4 +393,21 @@ func TestClientVanishedCancels(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// rawClient logs in through a fresh proxy of srv and takes the connection
+// over, to send protocol messages by hand; it is closed when the test ends.
+func rawClient(t *testing.T, srv *pgServer) *pgconn.HijackedConn {
+	t.Helper()
+	tp := serveProxy(t, srv, t.Context())
+	c, err := pgconn.Connect(t.Context(), tp.connString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hj, err := c.Hijack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hj.Conn.Close() })
+	return hj
 }

@@ -49,6 +49,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/vpn/gateway/readonly"
+	"github.com/devenv-dev/devenv/vpn/gateway/readonly/internal/rawsock"
 )
 
 // Options configure a Proxy.
@@ -170,7 +171,7 @@ func (p *Proxy) dial(ctx context.Context, shared bool) (*upstream, error) {
 	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	rd, w, _ := socketIO(conn)
+	rd, w, _ := rawsock.IO(conn)
 	r := NewReader(rd)
 	err = p.login(w, r)
 	if stop() && err == nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/vpn/gateway/readonly"
+	"github.com/devenv-dev/devenv/vpn/gateway/readonly/internal/rawsock"
 )
 
 // maxBatch is how many bytes of commands a session gathers before it
@@ -48,7 +49,7 @@ type txn struct {
 
 func newSession(ctx context.Context, cancel context.CancelCauseFunc, p *Proxy, conn net.Conn,
 	rec func(readonly.Operation)) *session {
-	r, w, now := socketIO(conn)
+	r, w, now := rawsock.IO(conn)
 	return &session{ctx: ctx, cancel: cancel, p: p, conn: conn, rec: rec, cr: NewReader(r), cw: w, out: newReplies(now)}
 }
 

@@ -1,6 +1,9 @@
 //go:build unix
 
-package redis
+// Package rawsock reads and writes the read-only proxies' sockets with raw
+// system calls, where a profile showed the ordinary path's processor
+// handoff on each small loopback write costing more than the proxy's work.
+package rawsock
 
 import (
 	"io"
@@ -9,18 +12,18 @@ import (
 	"unsafe"
 )
 
-// sock reads and writes an operating system socket with raw system calls
+// Sock reads and writes an operating system socket with raw system calls
 // that the Go scheduler does not see. The socket is non-blocking, so no
 // call blocks; the ordinary path would, on each call that takes a little
 // longer (a loopback write that wakes the reader), hand the processor to
 // another thread, which costs more than the call.
-type sock struct {
+type Sock struct {
 	rc syscall.RawConn
 }
 
-// newSock returns nil when conn is not an operating system socket (the
-// gateway's tunnel).
-func newSock(conn net.Conn) *sock {
+// New returns nil when conn is not an operating system socket (the
+// gateway's tunnel, a TLS connection).
+func New(conn net.Conn) *Sock {
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
 		return nil
@@ -29,7 +32,7 @@ func newSock(conn net.Conn) *sock {
 	if err != nil {
 		return nil
 	}
-	return &sock{rc: rc}
+	return &Sock{rc: rc}
 }
 
 func rawIO(trap, fd uintptr, b []byte) (int, syscall.Errno) {
@@ -41,7 +44,7 @@ func rawIO(trap, fd uintptr, b []byte) (int, syscall.Errno) {
 }
 
 // Read waits until the socket is readable, as conn.Read does.
-func (s *sock) Read(b []byte) (int, error) {
+func (s *Sock) Read(b []byte) (int, error) {
 	var n int
 	var errno syscall.Errno
 	err := s.rc.Read(func(fd uintptr) bool {
@@ -61,7 +64,7 @@ func (s *sock) Read(b []byte) (int, error) {
 
 // Write writes all of b, waiting while the socket is full, as conn.Write
 // does.
-func (s *sock) Write(b []byte) (int, error) {
+func (s *Sock) Write(b []byte) (int, error) {
 	done := 0
 	var errno syscall.Errno
 	err := s.rc.Write(func(fd uintptr) bool {
@@ -87,9 +90,9 @@ func (s *sock) Write(b []byte) (int, error) {
 	return done, err
 }
 
-// writeNow writes what the socket takes at once and says how much that
+// WriteNow writes what the socket takes at once and says how much that
 // was; it never waits.
-func (s *sock) writeNow(b []byte) (int, error) {
+func (s *Sock) WriteNow(b []byte) (int, error) {
 	var n int
 	var errno syscall.Errno
 	err := s.rc.Write(func(fd uintptr) bool {
@@ -108,12 +111,12 @@ func (s *sock) writeNow(b []byte) (int, error) {
 	return n, nil
 }
 
-// socketIO is how the proxy reads and writes conn: with raw system calls
-// when it is a socket, else conn itself; now is nil without a socket.
-func socketIO(conn net.Conn) (r io.Reader, w io.Writer, now func([]byte) (int, error)) {
-	s := newSock(conn)
+// IO is how a proxy reads and writes conn: with raw system calls when it
+// is a socket, else conn itself; now is nil without a socket.
+func IO(conn net.Conn) (r io.Reader, w io.Writer, now func([]byte) (int, error)) {
+	s := New(conn)
 	if s == nil {
 		return conn, conn, nil
 	}
-	return s, s, s.writeNow
+	return s, s, s.WriteNow
 }

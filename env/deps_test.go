@@ -12,6 +12,7 @@ import (
 func TestPackageBoundaries(t *testing.T) {
 	deps := goList(t, "-deps", "github.com/devenv-dev/devenv/env/...")
 	for _, forbidden := range []string{
+		"charm.land/",
 		"github.com/charmbracelet/",
 		"github.com/devenv-dev/devenv/tui",
 		"github.com/devenv-dev/devenv/vpn",

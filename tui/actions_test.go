@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,12 +10,13 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/devenv-dev/devenv/env"
 	"github.com/devenv-dev/devenv/env/engine"
 	"github.com/devenv-dev/devenv/env/engine/enginetest"
 	"github.com/devenv-dev/devenv/images"
+	"github.com/devenv-dev/devenv/tui/keytest"
 )
 
 // idle waits for the running action to finish.
@@ -31,12 +33,12 @@ func TestRestartAsksFirst(t *testing.T) {
 	h.selectService("web")
 	f.ResetCalls()
 	h.press("r")
-	if l := screenLine(h.m.View(), "Restart web?"); !strings.Contains(l, "(y/n)") {
-		t.Fatalf("no confirmation:\n%s", h.m.View())
+	if l := screenLine(h.view(), "Restart web?"); !strings.Contains(l, "(y/n)") {
+		t.Fatalf("no confirmation:\n%s", h.view())
 	}
 	h.press("n")
 	h.settle(50 * time.Millisecond)
-	if calls := f.Calls(); len(calls) != 0 || !strings.Contains(h.m.View(), "cancelled") {
+	if calls := f.Calls(); len(calls) != 0 || !strings.Contains(h.view(), "cancelled") {
 		t.Fatalf("n: calls %v", calls)
 	}
 	before := h.rowOf("web").StartedAt
@@ -47,8 +49,8 @@ func TestRestartAsksFirst(t *testing.T) {
 		t.Errorf("calls %v, want %v", got, want)
 	}
 	h.waitFor("web's new start time", func(m *Model) bool { return h.rowOf("web").StartedAt.After(before) })
-	if !strings.Contains(h.m.View(), "restart web: done") {
-		t.Errorf("no result in the status line:\n%s", h.m.View())
+	if !strings.Contains(h.view(), "restart web: done") {
+		t.Errorf("no result in the status line:\n%s", h.view())
 	}
 }
 
@@ -59,12 +61,55 @@ func TestRestartKeysTypedInOneRead(t *testing.T) {
 	h := newHarness(t, p, f, nil).loaded()
 	h.selectService("worker")
 	f.ResetCalls()
-	h.press("ry") // a terminal may deliver fast keys as one message
+	// A terminal may deliver keys typed fast in one read: the program's
+	// input decoder must hand them to the model one at a time.
+	for _, k := range decodeKeys(t, "ry", 2) {
+		h.update(k)
+	}
 	h.idle()
 	if !hasCall(f, "start demo-worker") {
 		t.Errorf("calls %v, want worker restarted", f.Calls())
 	}
 }
+
+// decodeKeys runs a real program on input and returns the first n key
+// presses its decoder delivered.
+func decodeKeys(t *testing.T, input string, n int) []tea.KeyPressMsg {
+	t.Helper()
+	got := make(chan tea.KeyPressMsg, n)
+	prog := tea.NewProgram(keyRecorder{got: got, n: n}, tea.WithInput(strings.NewReader(input)),
+		tea.WithOutput(io.Discard), tea.WithoutSignals(), tea.WithContext(t.Context()))
+	if _, err := prog.Run(); err != nil {
+		t.Fatalf("decoding %q: %v", input, err)
+	}
+	close(got)
+	var keys []tea.KeyPressMsg
+	for k := range got {
+		keys = append(keys, k)
+	}
+	if len(keys) != n {
+		t.Fatalf("decoding %q gave %d key presses %v, want %d", input, len(keys), keys, n)
+	}
+	return keys
+}
+
+// keyRecorder passes on the key presses it gets and quits after n.
+type keyRecorder struct {
+	got chan tea.KeyPressMsg
+	n   int
+}
+
+func (r keyRecorder) Init() tea.Cmd { return nil }
+func (r keyRecorder) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		r.got <- k
+		if r.n--; r.n == 0 {
+			return r, tea.Quit
+		}
+	}
+	return r, nil
+}
+func (r keyRecorder) View() tea.View { return tea.NewView("") }
 
 func TestStopStartPullDownUp(t *testing.T) {
 	p := parseProject(t, demoYAML)
@@ -74,8 +119,8 @@ func TestStopStartPullDownUp(t *testing.T) {
 	h.selectService("worker")
 
 	h.press("x")
-	if !strings.Contains(h.m.View(), "Stop worker? (y/n)") {
-		t.Fatalf("stop did not ask:\n%s", h.m.View())
+	if !strings.Contains(h.view(), "Stop worker? (y/n)") {
+		t.Fatalf("stop did not ask:\n%s", h.view())
 	}
 	h.press("y")
 	h.idle()
@@ -95,8 +140,8 @@ func TestStopStartPullDownUp(t *testing.T) {
 	}
 
 	h.press("D")
-	if !strings.Contains(h.m.View(), "Down? (y/n)") {
-		t.Fatalf("down did not ask:\n%s", h.m.View())
+	if !strings.Contains(h.view(), "Down? (y/n)") {
+		t.Fatalf("down did not ask:\n%s", h.view())
 	}
 	h.press("y")
 	h.idle()
@@ -132,7 +177,7 @@ func TestUpShowsProgressAndWhatAServiceWaitsFor(t *testing.T) {
 	h.press("u")
 	h.waitFor("web waiting for db", func(m *Model) bool { return strings.Contains(h.rowOf("web").why(), "for db to be healthy") })
 	h.selectService("web")
-	v := h.m.View()
+	v := h.view()
 	if l := screenLine(v, "web"); !strings.Contains(l, "waiting") {
 		t.Errorf("web's row %q does not say it waits", l)
 	}
@@ -258,7 +303,7 @@ func TestShellRunsDevenvExec(t *testing.T) {
 		o.Self = []string{"sh", "-c", `echo "$@" > ` + out, "devenv", "-f", "/src/envs.yaml"}
 	}).loaded()
 	h.selectService("web")
-	_, cmd := h.m.Update(keyMsg("e"))
+	_, cmd := h.m.Update(keytest.Press("e"))
 	if cmd == nil {
 		t.Fatal("e gave no command")
 	}
@@ -281,7 +326,7 @@ func TestShellFailureSaysWhy(t *testing.T) {
 		o.Self = []string{"sh", "-c", `echo "devenv: service $2 is not running" >&2; exit 1`, "devenv"}
 	}).loaded()
 	h.selectService("web")
-	_, cmd := h.m.Update(keyMsg("e"))
+	_, cmd := h.m.Update(keytest.Press("e"))
 	done := runExec(t, cmd())
 	h.update(done)
 	if !h.m.statusBad || !strings.Contains(h.m.status, "shell in web: exit status 1: devenv: service web is not running") {
@@ -345,4 +390,4 @@ func (e execProbe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	return e, nil
 }
-func (e execProbe) View() string { return "" }
+func (e execProbe) View() tea.View { return tea.NewView("") }

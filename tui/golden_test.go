@@ -6,12 +6,13 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/golden"
-	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/devenv-dev/devenv/env"
 	"github.com/devenv-dev/devenv/env/engine"
+	"github.com/devenv-dev/devenv/tui/keytest"
 )
 
 // goldenNow is the fixed clock of the snapshots.
@@ -90,7 +91,7 @@ func TestGolden(t *testing.T) {
 				tm.Send(msg)
 			}
 			for _, k := range tt.keys {
-				tm.Send(keyMsg(k))
+				tm.Send(keytest.Press(k))
 			}
 			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), "quit") },
 				teatest.WithDuration(5*time.Second))
@@ -98,7 +99,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
-			view := final.View()
+			view := final.text()
 			if n := strings.Count(view, "\n") + 1; n != tt.h {
 				t.Errorf("%d lines, want %d", n, tt.h)
 			}

@@ -7,19 +7,17 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
-	"github.com/muesli/termenv"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/devenv-dev/devenv/env"
 	"github.com/devenv-dev/devenv/env/config"
 	"github.com/devenv-dev/devenv/env/engine"
 	"github.com/devenv-dev/devenv/env/engine/enginetest"
+	"github.com/devenv-dev/devenv/tui/keytest"
 )
 
 func TestMain(m *testing.M) {
-	// Stable goldens: no colours, whatever the terminal running the tests.
-	lipgloss.SetColorProfile(termenv.Ascii)
 	time.Local = time.UTC // log timestamps are shown in local time
 	os.Exit(m.Run())
 }
@@ -103,6 +101,13 @@ func newHarness(t *testing.T, p *config.Project, f *enginetest.Fake, edit func(*
 	return h
 }
 
+// view is the screen as a person reads it: the text, without the styles'
+// escape codes (the program downsamples those for the terminal it runs on).
+func (h *harness) view() string { return h.m.text() }
+
+// text is the screen's text without escape codes; tests and goldens compare it.
+func (m *Model) text() string { return ansi.Strip(m.screen()) }
+
 func (h *harness) post(msg tea.Msg) {
 	select {
 	case h.msgs <- msg:
@@ -144,20 +149,8 @@ func (h *harness) exec(cmd tea.Cmd) {
 // press types keys: runes, or names such as "enter", "esc", "down".
 func (h *harness) press(keys ...string) {
 	for _, k := range keys {
-		h.update(keyMsg(k))
+		h.update(keytest.Press(k))
 	}
-}
-
-func keyMsg(k string) tea.KeyMsg {
-	names := map[string]tea.KeyType{
-		"enter": tea.KeyEnter, "esc": tea.KeyEsc, "down": tea.KeyDown, "up": tea.KeyUp,
-		"tab": tea.KeyTab, "shift+tab": tea.KeyShiftTab, "ctrl+c": tea.KeyCtrlC, "space": tea.KeySpace,
-		"backspace": tea.KeyBackspace,
-	}
-	if t, ok := names[k]; ok {
-		return tea.KeyMsg{Type: t}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
 }
 
 // waitFor delivers messages until cond holds, failing after 5 s.
@@ -169,7 +162,7 @@ func (h *harness) waitFor(what string, cond func(m *Model) bool) {
 		case msg := <-h.msgs:
 			h.update(msg)
 		case <-deadline:
-			h.t.Fatalf("timed out waiting for %s; screen:\n%s", what, h.m.View())
+			h.t.Fatalf("timed out waiting for %s; screen:\n%s", what, h.view())
 		}
 	}
 }

@@ -1,6 +1,6 @@
 package tui
 
-import "github.com/charmbracelet/bubbles/key"
+import "charm.land/bubbles/v2/key"
 
 // The keys are documented in README.md ("Interactive UI"); scripts drive the
 // UI with them, so changing one is a change of interface.
@@ -76,7 +76,7 @@ func newLogKeys() logKeys {
 		Bottom:   key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "follow")),
 		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
 		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f"), key.WithHelp("pgdn", "page down")),
-		Pause:    key.NewBinding(key.WithKeys(" ", "p"), key.WithHelp("space/p", "pause")),
+		Pause:    key.NewBinding(key.WithKeys("space", "p"), key.WithHelp("space/p", "pause")),
 		Search:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
 		Next:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n/N", "next/previous match")),
 		Prev:     key.NewBinding(key.WithKeys("N")),

@@ -4,10 +4,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/cursor"
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/devenv-dev/devenv/env"
@@ -60,10 +59,7 @@ type logView struct {
 }
 
 func newLogView(limit int) logView {
-	ti := textinput.New()
-	ti.Prompt = "search: "
-	ti.Cursor.SetMode(cursor.CursorStatic)
-	return logView{keys: newLogKeys(), limit: limit, rings: map[string]*ring{}, search: ti, match: -1}
+	return logView{keys: newLogKeys(), limit: limit, rings: map[string]*ring{}, search: TextInput("search: ", ""), match: -1}
 }
 
 func (v *logView) ring() *ring {
@@ -91,16 +87,16 @@ func (v *logView) clampScroll() {
 }
 
 // update handles a key; handled is false for keys the view does not know.
-func (v *logView) update(msg tea.KeyMsg) (cmd tea.Cmd, handled bool) {
+func (v *logView) update(msg tea.KeyPressMsg) (cmd tea.Cmd, handled bool) {
 	if v.searching {
-		switch msg.Type {
+		switch msg.Code {
 		case tea.KeyEnter:
 			v.searching = false
 			v.search.Blur()
 			v.query = v.search.Value()
 			v.match = -1
 			v.findMatch(-1)
-		case tea.KeyEsc:
+		case tea.KeyEscape:
 			v.searching = false
 			v.search.Blur()
 		default:

@@ -40,16 +40,16 @@ func TestLogsFollowTheSelectedService(t *testing.T) {
 	}
 	h := newHarness(t, p, f, nil).loaded()
 	openLogs(t, h, "web")
-	h.waitFor("web's old lines", func(m *Model) bool { return strings.Contains(m.View(), "old 2") })
+	h.waitFor("web's old lines", func(m *Model) bool { return strings.Contains(m.text(), "old 2") })
 	if err := f.WriteLog("demo-web", engine.LogLine{Text: "fresh line"}); err != nil {
 		t.Fatal(err)
 	}
-	h.waitFor("the new line", func(m *Model) bool { return strings.Contains(m.View(), "fresh line") })
-	if strings.Contains(h.m.View(), "db line") {
+	h.waitFor("the new line", func(m *Model) bool { return strings.Contains(m.text(), "fresh line") })
+	if strings.Contains(h.view(), "db line") {
 		t.Error("db's log shows in web's")
 	}
-	if !strings.Contains(h.m.View(), "Logs: web") {
-		t.Errorf("the tab does not name the service:\n%s", h.m.View())
+	if !strings.Contains(h.view(), "Logs: web") {
+		t.Errorf("the tab does not name the service:\n%s", h.view())
 	}
 	h.press("esc")
 	if h.m.tab != tabServices {
@@ -58,8 +58,8 @@ func TestLogsFollowTheSelectedService(t *testing.T) {
 	// l opens too; another service replaces the follow.
 	h.selectService("db")
 	h.press("l")
-	h.waitFor("db's lines", func(m *Model) bool { return strings.Contains(m.View(), "db line 2") })
-	if strings.Contains(h.m.View(), "fresh line") {
+	h.waitFor("db's lines", func(m *Model) bool { return strings.Contains(m.text(), "db line 2") })
+	if strings.Contains(h.view(), "fresh line") {
 		t.Error("web's log shows in db's")
 	}
 }
@@ -79,7 +79,7 @@ func TestLogsFollowAcrossARestart(t *testing.T) {
 	if err := f.WriteLog("demo-worker", engine.LogLine{Text: "after restart"}); err != nil {
 		t.Fatal(err)
 	}
-	h.waitFor("the line after the restart", func(m *Model) bool { return strings.Contains(m.View(), "after restart") })
+	h.waitFor("the line after the restart", func(m *Model) bool { return strings.Contains(m.text(), "after restart") })
 }
 
 func TestLogsPauseScrollAndSearch(t *testing.T) {
@@ -97,26 +97,26 @@ func TestLogsPauseScrollAndSearch(t *testing.T) {
 	}
 	h := newHarness(t, p, f, nil).loaded()
 	openLogs(t, h, "web")
-	h.waitFor("the last line", func(m *Model) bool { return strings.Contains(m.View(), "tail 39") })
+	h.waitFor("the last line", func(m *Model) bool { return strings.Contains(m.text(), "tail 39") })
 
 	h.press("space")
-	if !strings.Contains(h.m.View(), "PAUSED") {
-		t.Fatalf("no PAUSED after space:\n%s", h.m.View())
+	if !strings.Contains(h.view(), "PAUSED") {
+		t.Fatalf("no PAUSED after space:\n%s", h.view())
 	}
 	if err := f.WriteLog("demo-web", engine.LogLine{Text: "while paused"}); err != nil {
 		t.Fatal(err)
 	}
 	h.waitFor("the line to arrive", func(m *Model) bool { return m.logs.unseen == 1 })
-	if v := h.m.View(); strings.Contains(v, "while paused") || !strings.Contains(v, "tail 39") || !strings.Contains(v, "1 new") {
+	if v := h.view(); strings.Contains(v, "while paused") || !strings.Contains(v, "tail 39") || !strings.Contains(v, "1 new") {
 		t.Errorf("the paused view moved:\n%s", v)
 	}
 	h.press("p")
-	if v := h.m.View(); !strings.Contains(v, "while paused") || strings.Contains(v, "PAUSED") {
+	if v := h.view(); !strings.Contains(v, "while paused") || strings.Contains(v, "PAUSED") {
 		t.Errorf("p did not resume at the end:\n%s", v)
 	}
 
 	h.press("/", "n", "e", "e", "d", "l", "e", "enter")
-	v := h.m.View()
+	v := h.view()
 	if !strings.Contains(v, "a NEEDLE here") || strings.Contains(v, "tail 39") {
 		t.Errorf("the search did not scroll to the match:\n%s", v)
 	}
@@ -124,15 +124,15 @@ func TestLogsPauseScrollAndSearch(t *testing.T) {
 		t.Errorf("no current match (%d) or query in the title", h.m.logs.match)
 	}
 	h.press("n")
-	if !strings.Contains(h.m.View(), "a NEEDLE here") {
+	if !strings.Contains(h.view(), "a NEEDLE here") {
 		t.Error("n with no older match moved away from the only one")
 	}
 	h.press("G")
-	if v := h.m.View(); !strings.Contains(v, "while paused") || !strings.Contains(v, "following") {
+	if v := h.view(); !strings.Contains(v, "while paused") || !strings.Contains(v, "following") {
 		t.Errorf("G did not follow the end again:\n%s", v)
 	}
 	h.press("k", "k")
-	if h.m.logs.scroll != 2 || !strings.Contains(h.m.View(), "scrolled back") {
+	if h.m.logs.scroll != 2 || !strings.Contains(h.view(), "scrolled back") {
 		t.Errorf("k k: scroll %d", h.m.logs.scroll)
 	}
 }
@@ -148,20 +148,20 @@ func TestLogsWrapAndTimestamps(t *testing.T) {
 	}
 	h := newHarness(t, p, f, nil).loaded()
 	openLogs(t, h, "web")
-	h.waitFor("the long line", func(m *Model) bool { return strings.Contains(m.View(), "xxxx") })
-	if strings.Contains(h.m.View(), "END") {
+	h.waitFor("the long line", func(m *Model) bool { return strings.Contains(m.text(), "xxxx") })
+	if strings.Contains(h.view(), "END") {
 		t.Error("a line wider than the window is not cut without wrap")
 	}
 	h.press("w")
-	if !strings.Contains(h.m.View(), "END") {
-		t.Errorf("w did not wrap:\n%s", h.m.View())
+	if !strings.Contains(h.view(), "END") {
+		t.Errorf("w did not wrap:\n%s", h.view())
 	}
 	h.press("t")
-	if !strings.Contains(h.m.View(), "05:06:07.890 xxx") {
-		t.Errorf("t did not show the timestamp:\n%s", h.m.View())
+	if !strings.Contains(h.view(), "05:06:07.890 xxx") {
+		t.Errorf("t did not show the timestamp:\n%s", h.view())
 	}
 	h.press("t", "w")
-	if v := h.m.View(); strings.Contains(v, "05:06:07") || strings.Contains(v, "END") {
+	if v := h.view(); strings.Contains(v, "05:06:07") || strings.Contains(v, "END") {
 		t.Errorf("t and w did not toggle back:\n%s", v)
 	}
 }
@@ -196,11 +196,11 @@ func TestLogsViewKeepsTheLimitPerService(t *testing.T) {
 	}
 	h := newHarness(t, p, f, func(o *Options) { o.LogLines = 20 }).loaded()
 	openLogs(t, h, "web")
-	h.waitFor("the last line", func(m *Model) bool { return strings.Contains(m.View(), "line 49") })
+	h.waitFor("the last line", func(m *Model) bool { return strings.Contains(m.text(), "line 49") })
 	if n := len(h.m.logs.ring().visible(h.m.logs.limit)); n != 20 {
 		t.Errorf("%d lines kept, want 20", n)
 	}
-	if !strings.Contains(h.m.View(), "20 lines") {
-		t.Errorf("the title does not count 20 lines:\n%s", h.m.View())
+	if !strings.Contains(h.view(), "20 lines") {
+		t.Errorf("the title does not count 20 lines:\n%s", h.view())
 	}
 }

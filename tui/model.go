@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/charmbracelet/bubbles/help"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/help"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/devenv-dev/devenv/env"
 )
@@ -85,7 +85,7 @@ func (m *Model) Init() tea.Cmd {
 // Update handles one message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var wake tea.Cmd
-	if _, ok := msg.(tea.KeyMsg); ok {
+	if _, ok := msg.(tea.KeyPressMsg); ok {
 		wake = m.touched()
 	}
 	cmd := m.update(msg)
@@ -114,10 +114,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		return nil
-	case tea.KeyMsg:
-		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !m.capturing() {
-			return m.keys(msg.Runes) // typed faster than read: one key at a time
-		}
+	case tea.KeyPressMsg:
 		return m.key(msg)
 	case engineUpMsg:
 		return m.onEngineUp()

@@ -4,14 +4,14 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 )
 
 // key handles a key press: a pending question first, then a focused text
 // field, then the global keys, the actions and the active tab's keys.
-func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
-	if msg.Type == tea.KeyCtrlC {
+func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
+	if msg.String() == "ctrl+c" {
 		return tea.Quit
 	}
 	if m.confirm != nil {
@@ -38,7 +38,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, g.PrevTab):
 		return m.setTab((m.tab + m.tabs() - 1) % m.tabs())
 	case key.Matches(msg, g.Tab):
-		if n := int(msg.Runes[0] - '1'); n < m.tabs() {
+		if n := int(msg.Code - '1'); n < m.tabs() {
 			return m.setTab(n)
 		}
 		return nil
@@ -51,15 +51,6 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	return m.viewKey(msg)
 }
 
-// keys handles runes that arrived in one read as separate key presses.
-func (m *Model) keys(runes []rune) tea.Cmd {
-	var cmds []tea.Cmd
-	for _, r := range runes {
-		cmds = append(cmds, m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}}))
-	}
-	return tea.Batch(cmds...)
-}
-
 // capturing reports that a text field has the focus and takes every key.
 func (m *Model) capturing() bool {
 	if p := m.panel(); p != nil {
@@ -69,7 +60,7 @@ func (m *Model) capturing() bool {
 }
 
 // viewKey gives a key to the active tab.
-func (m *Model) viewKey(msg tea.KeyMsg) tea.Cmd {
+func (m *Model) viewKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch m.tab {
 	case tabServices:
 		if key.Matches(msg, m.svc.keys.Logs) && !m.svc.filtering {
@@ -90,7 +81,7 @@ func (m *Model) viewKey(msg tea.KeyMsg) tea.Cmd {
 	return m.panelKey(msg)
 }
 
-func (m *Model) panelKey(msg tea.KeyMsg) tea.Cmd {
+func (m *Model) panelKey(msg tea.KeyPressMsg) tea.Cmd {
 	i := m.tab - tabPanels
 	var cmd tea.Cmd
 	m.panels[i], cmd = m.panels[i].Update(msg)
@@ -168,7 +159,7 @@ func (m *Model) onLogBatch(msg logBatchMsg) tea.Cmd {
 }
 
 // actionKey starts (or asks about) an action on the selected service.
-func (m *Model) actionKey(msg tea.KeyMsg) (tea.Cmd, bool) {
+func (m *Model) actionKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	k := m.acts
 	service := m.target()
 	var a action

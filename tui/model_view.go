@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -47,7 +48,7 @@ func (m *Model) helpKeys() helpKeys {
 // layout gives each tab its size: the lines between the tab bar (and the
 // engine banner) and the status line and help bar.
 func (m *Model) layout() {
-	m.help.Width = m.width
+	m.help.SetWidth(m.width)
 	w, h := m.width, m.bodyHeight()
 	m.svc.width, m.svc.height = w, max(1, h-detailLines)
 	m.svc.moveTo(m.svc.cursor)
@@ -70,8 +71,15 @@ func (m *Model) bodyHeight() int {
 	return max(h, 1)
 }
 
-// View draws the whole screen.
-func (m *Model) View() string {
+// View draws the whole screen on the terminal's alternate screen.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.screen())
+	v.AltScreen = true
+	return v
+}
+
+// screen is the whole screen's text: exactly the window's lines.
+func (m *Model) screen() string {
 	if m.width == 0 {
 		return ""
 	}

@@ -6,7 +6,7 @@ import (
 	"io"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/devenv-dev/devenv/env/config"
 	"github.com/devenv-dev/devenv/env/engine"
@@ -97,8 +97,7 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	m := New(ctx, opts)
-	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out),
-		tea.WithAltScreen(), tea.WithFPS(fps))
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithFPS(fps))
 	m.rt.send = p.Send
 	go WatchEngine(ctx, opts.Engine, opts.Project.Name, p.Send)
 	_, err := p.Run()

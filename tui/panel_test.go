@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 )
 
 // fakePanel records what the root gives it.
@@ -27,7 +27,7 @@ func (p *fakePanel) Init() tea.Cmd {
 }
 func (p *fakePanel) Update(msg tea.Msg) (Panel, tea.Cmd) {
 	switch msg := msg.(type) {
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		*p.log = append(*p.log, "key "+msg.String())
 		if msg.String() == "i" {
 			p.capturing = true
@@ -65,8 +65,8 @@ func TestPanelRouting(t *testing.T) {
 	var log []string
 	fp := &fakePanel{log: &log}
 	h := newHarness(t, p, f, func(o *Options) { o.Panels = []Panel{fp} }).loaded()
-	if !strings.Contains(h.m.View(), "3 Fake") {
-		t.Fatalf("no tab for the panel:\n%s", h.m.View())
+	if !strings.Contains(h.view(), "3 Fake") {
+		t.Fatalf("no tab for the panel:\n%s", h.view())
 	}
 	h.press("j") // the services tab's key: not the hidden panel's
 	h.update(panelTick{})
@@ -77,7 +77,7 @@ func TestPanelRouting(t *testing.T) {
 	if fp.w != 80 || fp.h < 15 {
 		t.Errorf("panel size %dx%d", fp.w, fp.h)
 	}
-	if v := h.m.View(); !strings.Contains(v, "fake panel 80x") || !strings.Contains(v, "insert thing") {
+	if v := h.view(); !strings.Contains(v, "fake panel 80x") || !strings.Contains(v, "insert thing") {
 		t.Errorf("the panel's view or help is missing:\n%s", v)
 	}
 	h.press("x") // not an action here: the panel's

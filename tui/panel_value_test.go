@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 )
 
 // valuePanel is a panel kept by value, as the VPN and access panels are:
@@ -34,7 +34,7 @@ func TestValuePanelKeepsItsSize(t *testing.T) {
 	p := parseProject(t, demoYAML)
 	h := newHarness(t, p, newFake(p), func(o *Options) { o.Panels = []Panel{valuePanel{}} }).loaded()
 	h.press("3")
-	v := h.m.View()
+	v := h.view()
 	if !strings.Contains(v, "value panel 80x") || !strings.Contains(v, "active=true") || strings.Contains(v, "80x0") {
 		t.Fatalf("the panel lost its size or activation on the first switch:\n%s", v)
 	}

@@ -5,10 +5,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/cursor"
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/devenv-dev/devenv/env"
 	"github.com/devenv-dev/devenv/env/config"
@@ -34,10 +33,7 @@ type services struct {
 }
 
 func newServices(p *config.Project) services {
-	ti := textinput.New()
-	ti.Prompt = "/"
-	ti.Placeholder = "filter"
-	ti.Cursor.SetMode(cursor.CursorStatic) // a blinking cursor would redraw twice a second
+	ti := TextInput("/", "filter")
 	deps := map[string]map[string]config.Dependency{}
 	for name, svc := range p.Services {
 		deps[name] = svc.DependsOn
@@ -268,13 +264,13 @@ func (s *services) nextTick(now time.Time) time.Duration {
 }
 
 // update handles a key; handled is false for keys the table does not know.
-func (s *services) update(msg tea.KeyMsg) (cmd tea.Cmd, handled bool) {
+func (s *services) update(msg tea.KeyPressMsg) (cmd tea.Cmd, handled bool) {
 	if s.filtering {
-		switch msg.Type {
+		switch msg.Code {
 		case tea.KeyEnter:
 			s.filtering = false
 			s.filter.Blur()
-		case tea.KeyEsc:
+		case tea.KeyEscape:
 			s.filtering = false
 			s.filter.Blur()
 			s.filter.SetValue("")

@@ -7,12 +7,13 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/devenv-dev/devenv/env"
 	"github.com/devenv-dev/devenv/env/engine"
 	"github.com/devenv-dev/devenv/env/engine/enginetest"
+	"github.com/devenv-dev/devenv/tui/keytest"
 )
 
 func TestServicesListEveryServiceRunningFirst(t *testing.T) {
@@ -30,7 +31,7 @@ func TestServicesListEveryServiceRunningFirst(t *testing.T) {
 	if diff := cmp.Diff(want, order); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)
 	}
-	view := h.m.View()
+	view := h.view()
 	if hdr := screenLine(view, "SERVICE"); !strings.Contains(hdr, "STATE") || !strings.Contains(hdr, "UPTIME") {
 		t.Errorf("header %q", hdr)
 	}
@@ -75,7 +76,7 @@ func TestContainerEventChangesOnlyThatRow(t *testing.T) {
 	if h.loads != loads {
 		t.Errorf("an event caused %d full observations", h.loads-loads)
 	}
-	if l := screenLine(h.m.View(), "worker"); !strings.Contains(l, "exited (3)") {
+	if l := screenLine(h.view(), "worker"); !strings.Contains(l, "exited (3)") {
 		t.Errorf("worker's row %q, want exited (3)", l)
 	}
 }
@@ -160,7 +161,7 @@ func TestSortCyclesAndFilterNarrows(t *testing.T) {
 	if got := names(); got != "db web worker" || h.m.svc.sort != byName {
 		t.Errorf("by name: %s", got)
 	}
-	if !strings.Contains(h.m.View(), "sorted by name") {
+	if !strings.Contains(h.view(), "sorted by name") {
 		t.Error("the status line does not say the sort key")
 	}
 	for range sortKeys - 1 {
@@ -196,7 +197,7 @@ func TestCursorMovesAndFollowsItsRow(t *testing.T) {
 	upAll(t, f, p)
 	h := newHarness(t, p, f, nil).loaded()
 	h.press("j")
-	h.update(keyMsg("down"))
+	h.update(keytest.Press("down"))
 	if r, _ := h.m.svc.current(); r.Service != "worker" {
 		t.Fatalf("after two moves down: %s", r.Service)
 	}
@@ -212,7 +213,7 @@ func TestCursorMovesAndFollowsItsRow(t *testing.T) {
 	if r, _ := h.m.svc.current(); r.Service != "web" || h.m.svc.cursor != 2 {
 		t.Errorf("selected %s at %d, want web, now last", r.Service, h.m.svc.cursor)
 	}
-	if l := screenLine(h.m.View(), "web"); !strings.HasPrefix(l, "> ") {
+	if l := screenLine(h.view(), "web"); !strings.HasPrefix(l, "> ") {
 		t.Errorf("web's row %q is not marked selected", l)
 	}
 }
@@ -225,8 +226,8 @@ func TestEngineUnreachableShowsBannerAndRecovers(t *testing.T) {
 	f.SetUnreachable(true)
 	f.BreakEvents(errors.New("connection refused"))
 	h.waitFor("the banner", func(m *Model) bool { return m.engineErr != nil })
-	if !strings.Contains(h.m.View(), "Docker Engine unreachable") {
-		t.Errorf("no banner on the screen:\n%s", h.m.View())
+	if !strings.Contains(h.view(), "Docker Engine unreachable") {
+		t.Errorf("no banner on the screen:\n%s", h.view())
 	}
 	// A change while the engine is away is seen after it comes back.
 	if err := f.Exit("demo-worker", 2); err != nil {
@@ -235,10 +236,10 @@ func TestEngineUnreachableShowsBannerAndRecovers(t *testing.T) {
 	f.SetUnreachable(false)
 	h.waitFor("the banner to clear", func(m *Model) bool { return m.engineErr == nil })
 	h.waitFor("the change made during the outage", func(m *Model) bool { return h.rowOf("worker").State == "exited" })
-	if strings.Contains(h.m.View(), "unreachable") {
-		t.Errorf("the banner stayed:\n%s", h.m.View())
+	if strings.Contains(h.view(), "unreachable") {
+		t.Errorf("the banner stayed:\n%s", h.view())
 	}
-	for _, l := range strings.Split(h.m.View(), "\n") {
+	for _, l := range strings.Split(h.view(), "\n") {
 		if len([]rune(l)) > 80 {
 			t.Errorf("line wider than the window: %q", l)
 		}
@@ -254,7 +255,7 @@ func TestResizeRelaysOut(t *testing.T) {
 		h.update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
 		for _, tab := range []string{"1", "2"} {
 			h.press(tab)
-			view := h.m.View()
+			view := h.view()
 			lines := strings.Split(view, "\n")
 			if len(lines) != size[1] {
 				t.Errorf("%dx%d tab %s: %d lines\n%s", size[0], size[1], tab, len(lines), view)
@@ -384,7 +385,7 @@ func TestEventShowsAtOnceBeforeTheReRead(t *testing.T) {
 			t.Errorf("after %s: row %+v", s.ev.Action, r.ServiceStatus)
 		}
 	}
-	if l := screenLine(h.m.View(), "worker"); !strings.Contains(l, "running") || !strings.Contains(l, "unhealthy") {
+	if l := screenLine(h.view(), "worker"); !strings.Contains(l, "running") || !strings.Contains(l, "unhealthy") {
 		t.Errorf("worker's row %q", l)
 	}
 }

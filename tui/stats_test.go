@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/devenv-dev/devenv/env/engine"
 )
@@ -72,7 +72,7 @@ func TestStatsOnlyForRowsOnScreenWhileVisible(t *testing.T) {
 	h.update(tea.WindowSizeMsg{Width: 80, Height: 10})
 	h.loaded()
 	h.waitFor("CPU of the rows on screen", func(m *Model) bool {
-		return strings.Contains(m.View(), "50.0%")
+		return strings.Contains(m.text(), "50.0%")
 	})
 	var onScreen []string
 	for _, r := range h.m.svc.onScreen() {
@@ -82,7 +82,7 @@ func TestStatsOnlyForRowsOnScreenWhileVisible(t *testing.T) {
 	if len(onScreen) >= 8 || !slices.Equal(st.asked(), onScreen) {
 		t.Errorf("sampled %v, want only the %d rows on screen %v", st.asked(), len(onScreen), onScreen)
 	}
-	if l := screenLine(h.m.View(), "svc00"); !strings.Contains(l, "50.0%") || !strings.Contains(l, "10.0M") {
+	if l := screenLine(h.view(), "svc00"); !strings.Contains(l, "50.0%") || !strings.Contains(l, "10.0M") {
 		t.Errorf("svc00's row %q: want 50.0%% CPU and 10.0M", l)
 	}
 

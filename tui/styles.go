@@ -1,6 +1,6 @@
 package tui
 
-import "github.com/charmbracelet/lipgloss"
+import "charm.land/lipgloss/v2"
 
 // Styles. lipgloss drops colours under NO_COLOR and on terminals without
 // them; the UI never relies on colour alone (the selected row has a marker,

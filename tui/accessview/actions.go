@@ -4,17 +4,16 @@ import (
 	"context"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/cursor"
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/devenv-dev/devenv/tui"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
-func (m Model) onKey(k tea.KeyMsg) (tui.Panel, tea.Cmd) {
+func (m Model) onKey(k tea.KeyPressMsg) (tui.Panel, tea.Cmd) {
 	switch m.mode {
 	case confirming:
 		return m.confirmKey(k)
@@ -26,7 +25,7 @@ func (m Model) onKey(k tea.KeyMsg) (tui.Panel, tea.Cmd) {
 	return m.browseKey(k)
 }
 
-func (m Model) browseKey(k tea.KeyMsg) (tui.Panel, tea.Cmd) {
+func (m Model) browseKey(k tea.KeyPressMsg) (tui.Panel, tea.Cmd) {
 	switch {
 	case key.Matches(k, m.keys.Refresh):
 		if !m.loading {
@@ -79,13 +78,13 @@ func reasonWidth(width int, r hubapi.Request) int {
 
 // newInput is a text field with a steady cursor: no blinking ticks.
 func newInput(placeholder string, width int) textinput.Model {
-	in := textinput.New()
-	in.Prompt, in.Placeholder, in.Width, in.CharLimit = "", placeholder, width, 500
-	in.Cursor.SetMode(cursor.CursorStatic)
+	in := tui.TextInput("", placeholder)
+	in.SetWidth(width)
+	in.CharLimit = 500
 	return in
 }
 
-func (m Model) confirmKey(k tea.KeyMsg) (tui.Panel, tea.Cmd) {
+func (m Model) confirmKey(k tea.KeyPressMsg) (tui.Panel, tea.Cmd) {
 	switch {
 	case key.Matches(k, m.keys.Yes):
 		m.mode = browsing
@@ -96,7 +95,7 @@ func (m Model) confirmKey(k tea.KeyMsg) (tui.Panel, tea.Cmd) {
 	return m, nil
 }
 
-func (m Model) denyKey(k tea.KeyMsg) (tui.Panel, tea.Cmd) {
+func (m Model) denyKey(k tea.KeyPressMsg) (tui.Panel, tea.Cmd) {
 	if m.running {
 		return m, nil
 	}

@@ -7,8 +7,9 @@ import (
 	"sync"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 
+	"github.com/devenv-dev/devenv/tui/keytest"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/hubclient"
 )
@@ -176,7 +177,7 @@ func update(m Model, msg tea.Msg) (Model, tea.Cmd) {
 func press(m Model, keys ...string) Model {
 	for _, k := range keys {
 		var cmd tea.Cmd
-		m, cmd = update(m, keyMsg(k))
+		m, cmd = update(m, keytest.Press(k))
 		m = settle(m, cmd)
 	}
 	return m
@@ -202,13 +203,4 @@ func settle(m Model, cmd tea.Cmd) Model {
 		}
 	}
 	return m
-}
-
-func keyMsg(s string) tea.KeyMsg {
-	types := map[string]tea.KeyType{"esc": tea.KeyEsc, "enter": tea.KeyEnter, "tab": tea.KeyTab, "shift+tab": tea.KeyShiftTab,
-		"up": tea.KeyUp, "down": tea.KeyDown, "left": tea.KeyLeft, "right": tea.KeyRight, "backspace": tea.KeyBackspace}
-	if t, ok := types[s]; ok {
-		return tea.KeyMsg{Type: t}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
 }

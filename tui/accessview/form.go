@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/devenv-dev/devenv/tui"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
@@ -47,7 +47,7 @@ func newForm(width int) form {
 }
 
 func (f form) sized(width int) form {
-	f.reason.Width = max(width-12, 10)
+	f.reason.SetWidth(max(width-12, 10))
 	return f
 }
 
@@ -106,7 +106,7 @@ func (m Model) openForm() (tui.Panel, tea.Cmd) {
 	}
 }
 
-func (m Model) formKey(k tea.KeyMsg) (tui.Panel, tea.Cmd) {
+func (m Model) formKey(k tea.KeyPressMsg) (tui.Panel, tea.Cmd) {
 	if m.running {
 		return m, nil
 	}
@@ -126,7 +126,7 @@ func (m Model) formKey(k tea.KeyMsg) (tui.Panel, tea.Cmd) {
 	case f.field == fieldTarget && key.Matches(k, m.keys.Pick):
 		if n := len(f.targets); n > 0 {
 			step := 1
-			if k.Type == tea.KeyLeft {
+			if k.Code == tea.KeyLeft {
 				step = -1
 			}
 			f.pick = (f.pick + step + n) % n

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/devenv-dev/devenv/vpn"
@@ -47,7 +48,7 @@ func TestGolden(t *testing.T) {
 					f.set(tt.later)
 					m = press(at(m, 14*time.Second), "R")
 				}
-				golden.RequireEqual(t, []byte(m.View()))
+				golden.RequireEqual(t, []byte(ansi.Strip(m.View())))
 			})
 		}
 	}

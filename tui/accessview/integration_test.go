@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
 	"github.com/devenv-dev/devenv/vpn"
@@ -108,33 +109,33 @@ func TestAgainstARealHub(t *testing.T) {
 	registerGateway(t, h, ann)
 
 	dev := realPanel(ann)
-	mustContain(t, dev.View(), "MY REQUESTS (0)")
-	mustLack(t, dev.View(), "TO APPROVE") // the hub refuses a developer the pending list
+	mustContain(t, ansi.Strip(dev.View()), "MY REQUESTS (0)")
+	mustLack(t, ansi.Strip(dev.View()), "TO APPROVE") // the hub refuses a developer the pending list
 	dev = press(dev, "n")
-	mustContain(t, dev.View(), "‹ api ›  http, at most 1h · 1 of 1", "the API, read-only")
+	mustContain(t, ansi.Strip(dev.View()), "‹ api ›  http, at most 1h · 1 of 1", "the API, read-only")
 	dev = press(dev, "tab", "bug 1234", "enter", "enter")
-	mustContain(t, dev.View(), "for api: pending; an approver decides", "MY REQUESTS (1)")
+	mustContain(t, ansi.Strip(dev.View()), "for api: pending; an approver decides", "MY REQUESTS (1)")
 
 	appr := realPanel(bob)
-	mustContain(t, appr.View(), "TO APPROVE (1)", "ann        api     30m")
+	mustContain(t, ansi.Strip(appr.View()), "TO APPROVE (1)", "ann        api     30m")
 	appr = press(appr, "a", "y")
-	mustContain(t, appr.View(), ": ann on api until ", "TO APPROVE (0)")
+	mustContain(t, ansi.Strip(appr.View()), ": ann on api until ", "TO APPROVE (0)")
 
 	dev = press(dev, "R")
-	if !regexp.MustCompile(`api\s+approved\s+(29m5\d|30m00)s left\s+bug 1234`).MatchString(dev.View()) {
-		t.Errorf("no countdown after approval:\n%s", dev.View())
+	if !regexp.MustCompile(`api\s+approved\s+(29m5\d|30m00)s left\s+bug 1234`).MatchString(ansi.Strip(dev.View())) {
+		t.Errorf("no countdown after approval:\n%s", ansi.Strip(dev.View()))
 	}
-	mustContain(t, dev.View(), "approved by bob until ")
+	mustContain(t, ansi.Strip(dev.View()), "approved by bob until ")
 	if !dev.ticking {
 		t.Error("the countdown does not tick")
 	}
 
 	dev = press(dev, "n", "tab", "again, longer", "tab", "backspace", "backspace", "backspace", "45m", "enter")
-	mustContain(t, dev.View(), "MY REQUESTS (2)")
+	mustContain(t, ansi.Strip(dev.View()), "MY REQUESTS (2)")
 	appr = press(appr, "R", "j", "d", "not during the freeze", "enter")
-	mustContain(t, appr.View(), ": not during the freeze", "TO APPROVE (0)")
+	mustContain(t, ansi.Strip(appr.View()), ": not during the freeze", "TO APPROVE (0)")
 	dev = press(dev, "R")
-	v := dev.View()
+	v := ansi.Strip(dev.View())
 	if !regexp.MustCompile(`api\s+denied\s+\d+s ago\s+again, longer`).MatchString(v) {
 		t.Errorf("no denial in the list:\n%s", v)
 	}
@@ -143,7 +144,7 @@ func TestAgainstARealHub(t *testing.T) {
 			dev = press(dev, "j")
 		}
 	}
-	mustContain(t, dev.View(), "denied by bob: not during the freeze")
+	mustContain(t, ansi.Strip(dev.View()), "denied by bob: not during the freeze")
 	hubGoesAndComesBack(t, h, dataDir, stop, dev)
 }
 
@@ -155,9 +156,9 @@ func hubGoesAndComesBack(t *testing.T, h *hub.Hub, dataDir string, stop func(), 
 	addr := h.Addr().String()
 	stop()
 	dev = press(dev, "R")
-	mustContain(t, dev.View(), "hub unreachable (lists as of ", "retrying by itself", "MY REQUESTS (2)", "bug 1234")
+	mustContain(t, ansi.Strip(dev.View()), "hub unreachable (lists as of ", "retrying by itself", "MY REQUESTS (2)", "bug 1234")
 	startHubAt(t, dataDir, addr)
 	dev = press(dev, "R")
-	mustLack(t, dev.View(), "unreachable")
-	mustContain(t, dev.View(), "MY REQUESTS (2)")
+	mustLack(t, ansi.Strip(dev.View()), "unreachable")
+	mustContain(t, ansi.Strip(dev.View()), "MY REQUESTS (2)")
 }

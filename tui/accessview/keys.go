@@ -1,6 +1,6 @@
 package accessview
 
-import "github.com/charmbracelet/bubbles/key"
+import "charm.land/bubbles/v2/key"
 
 // keyMap is the panel's keys.
 type keyMap struct {

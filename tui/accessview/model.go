@@ -11,8 +11,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/devenv-dev/devenv/tui"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
@@ -114,7 +114,7 @@ func (m Model) Init() tea.Cmd {
 // SetSize gives the panel its size.
 func (m Model) SetSize(width, height int) tui.Panel {
 	m.width, m.height = width, height
-	m.reason.Width = reasonWidth(width, m.asked.req)
+	m.reason.SetWidth(reasonWidth(width, m.asked.req))
 	m.form = m.form.sized(width)
 	m.follow()
 	return m
@@ -156,7 +156,7 @@ func (m Model) Update(msg tea.Msg) (tui.Panel, tea.Cmd) {
 		return m, nil
 	case doneMsg:
 		return m.onDone(msg)
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		return m.onKey(msg)
 	}
 	return m, nil

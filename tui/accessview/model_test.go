@@ -2,25 +2,19 @@ package accessview
 
 import (
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/google/go-cmp/cmp"
-	"github.com/muesli/termenv"
 
 	"github.com/devenv-dev/devenv/vpn"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/hubclient"
 )
-
-func TestMain(m *testing.M) {
-	lipgloss.SetColorProfile(termenv.Ascii)
-	os.Exit(m.Run())
-}
 
 func mustContain(t *testing.T, v string, want ...string) {
 	t.Helper()
@@ -48,7 +42,7 @@ func at(m Model, d time.Duration) Model {
 
 func TestLists(t *testing.T) {
 	m := newTestModel(sampleHub(), 120, 40)
-	v := m.View()
+	v := ansi.Strip(m.View())
 	mustContain(t, v, "MY REQUESTS (3)", "TO APPROVE (1)",
 		"> 5e6f7a8b  logs        pending   asks 15m     checking the 502s",
 		"  a1b2c3d4  orders-api  approved  12m04s left  bug 1234: refunds stuck",
@@ -59,16 +53,16 @@ func TestLists(t *testing.T) {
 		t.Error("a live grant is listed after a denied request")
 	}
 	m = press(m, "j")
-	mustContain(t, m.View(), "approved by bob until 12:12:04 (12m04s left); devenv access connect orders-api")
+	mustContain(t, ansi.Strip(m.View()), "approved by bob until 12:12:04 (12m04s left); devenv access connect orders-api")
 	m = press(m, "j")
-	mustContain(t, m.View(), "denied by carol: use the replica in staging")
+	mustContain(t, ansi.Strip(m.View()), "denied by carol: use the replica in staging")
 	m = press(m, "j", "j", "j") // stops at the last row
-	mustContain(t, m.View(), "9c0d1e2f: erin asks prod-db for 30m · waiting 2m10s; a approves, d denies with a reason")
+	mustContain(t, ansi.Strip(m.View()), "9c0d1e2f: erin asks prod-db for 30m · waiting 2m10s; a approves, d denies with a reason")
 }
 
 func TestEmptyLists(t *testing.T) {
 	m := newTestModel(&fakeHub{}, 80, 24)
-	mustContain(t, m.View(), "none: n asks for access to a target", "nothing waits for your decision")
+	mustContain(t, ansi.Strip(m.View()), "none: n asks for access to a target", "nothing waits for your decision")
 }
 
 // A hub that refuses a developer the pending list, or answers it empty:
@@ -78,14 +72,14 @@ func TestNotAnApprover(t *testing.T) {
 	f.pendingErr = &hubclient.APIError{Status: 403, Body: hubapi.Error{Code: "forbidden",
 		Message: "listing others' requests needs the approver or admin role"}}
 	m := newTestModel(f, 100, 30)
-	v := m.View()
+	v := ansi.Strip(m.View())
 	mustLack(t, v, "TO APPROVE", "listing others'")
 	mustContain(t, v, "MY REQUESTS (3)")
 	if m.approver {
 		t.Error("approver after the hub refused the pending list")
 	}
 	m = press(m, "a")
-	mustContain(t, m.View(), "approving needs the approver role")
+	mustContain(t, ansi.Strip(m.View()), "approving needs the approver role")
 	if m.mode != browsing {
 		t.Error("a asked something of a non-approver")
 	}
@@ -95,15 +89,15 @@ func TestApprove(t *testing.T) {
 	f := sampleHub()
 	m := newTestModel(f, 100, 30)
 	m = press(m, "a")
-	mustContain(t, m.View(), "a and d decide on a request under TO APPROVE")
+	mustContain(t, ansi.Strip(m.View()), "a and d decide on a request under TO APPROVE")
 	m = press(m, "j", "j", "j", "a")
-	mustContain(t, m.View(), "approve 9c0d1e2f: erin on prod-db for 30m? y confirms, n cancels")
+	mustContain(t, ansi.Strip(m.View()), "approve 9c0d1e2f: erin on prod-db for 30m? y confirms, n cancels")
 	m = press(m, "n")
 	if m.mode != browsing || len(f.callLog()) != 2 {
 		t.Fatalf("n: mode %d, calls %v", m.mode, f.callLog())
 	}
 	m = press(m, "a", "y")
-	v := m.View()
+	v := ansi.Strip(m.View())
 	mustContain(t, v, "approved 9c0d1e2f: erin on prod-db until 12:30:00", "TO APPROVE (0)")
 	want := []string{"requests mine", "requests pending", "approve 9c0d1e2f3a4b5c6d", "requests mine", "requests pending"}
 	if diff := cmp.Diff(want, f.callLog()); diff != "" {
@@ -118,9 +112,9 @@ func TestDenyWithAReason(t *testing.T) {
 	if !m.Capturing() {
 		t.Fatal("d: the reason field does not capture keys")
 	}
-	mustContain(t, m.View(), "deny 9c0d1e2f (erin, prod-db), reason: ")
+	mustContain(t, ansi.Strip(m.View()), "deny 9c0d1e2f (erin, prod-db), reason: ")
 	m = press(m, "enter")
-	mustContain(t, m.View(), "a reason is required: the requester sees it")
+	mustContain(t, ansi.Strip(m.View()), "a reason is required: the requester sees it")
 	if m.mode != denying {
 		t.Fatal("an empty reason closed the field")
 	}
@@ -128,7 +122,7 @@ func TestDenyWithAReason(t *testing.T) {
 	if m.Capturing() {
 		t.Error("still capturing after the denial")
 	}
-	mustContain(t, m.View(), "denied 9c0d1e2f: not during the freeze")
+	mustContain(t, ansi.Strip(m.View()), "denied 9c0d1e2f: not during the freeze")
 	if log := f.callLog(); log[2] != "deny not during the freeze 9c0d1e2f3a4b5c6d" {
 		t.Errorf("calls: %v", log)
 	}
@@ -153,22 +147,22 @@ func TestDenyFailureKeepsTheReason(t *testing.T) {
 	if m.mode != denying || m.reason.Value() != "not now" {
 		t.Fatalf("after a failed denial: mode %d, reason %q", m.mode, m.reason.Value())
 	}
-	mustContain(t, m.View(), "denying 9c0d1e2f: cannot reach the hub at https://hub:8443: connection refused")
+	mustContain(t, ansi.Strip(m.View()), "denying 9c0d1e2f: cannot reach the hub at https://hub:8443: connection refused")
 	f.set(func(f *fakeHub) { f.err = nil })
 	m = press(m, "enter")
-	mustContain(t, m.View(), "denied 9c0d1e2f: not now")
+	mustContain(t, ansi.Strip(m.View()), "denied 9c0d1e2f: not now")
 }
 
 func TestRevoke(t *testing.T) {
 	f := sampleHub()
 	m := press(newTestModel(f, 100, 30), "j", "j", "x")
-	mustContain(t, m.View(), "x withdraws a pending request of yours or cuts a grant of yours")
+	mustContain(t, ansi.Strip(m.View()), "x withdraws a pending request of yours or cuts a grant of yours")
 	m = press(m, "k", "x")
-	mustContain(t, m.View(), "cut grant a1b2c3d4 (orders-api) now? y confirms, n cancels")
+	mustContain(t, ansi.Strip(m.View()), "cut grant a1b2c3d4 (orders-api) now? y confirms, n cancels")
 	m = press(m, "y")
-	mustContain(t, m.View(), "a1b2c3d4 (orders-api) is revoked now", "revoked by ann at 12:00:00")
+	mustContain(t, ansi.Strip(m.View()), "a1b2c3d4 (orders-api) is revoked now", "revoked by ann at 12:00:00")
 	m = press(m, "k", "x")
-	mustContain(t, m.View(), "withdraw request 5e6f7a8b (logs)? y confirms, n cancels")
+	mustContain(t, ansi.Strip(m.View()), "withdraw request 5e6f7a8b (logs)? y confirms, n cancels")
 }
 
 func TestRequestForm(t *testing.T) {
@@ -177,9 +171,9 @@ func TestRequestForm(t *testing.T) {
 	if !m.Capturing() {
 		t.Fatal("the form does not capture keys")
 	}
-	mustContain(t, m.View(), "REQUEST ACCESS", "> target  ‹ orders-api ›  http, at most 1h · 1 of 2", "the orders service, read-only", "for     30m")
+	mustContain(t, ansi.Strip(m.View()), "REQUEST ACCESS", "> target  ‹ orders-api ›  http, at most 1h · 1 of 2", "the orders service, read-only", "for     30m")
 	m = press(m, "right")
-	mustContain(t, m.View(), "‹ prod-db ›  postgres, at most 2h · 2 of 2")
+	mustContain(t, ansi.Strip(m.View()), "‹ prod-db ›  postgres, at most 2h · 2 of 2")
 	m = press(m, "enter", "incident 42", "enter", "backspace", "backspace", "backspace", "45m", "enter")
 	if diff := cmp.Diff([]Ask{{Target: "prod-db", For: 45 * time.Minute, Reason: "incident 42"}}, f.asks); diff != "" {
 		t.Errorf("asked (-want +got):\n%s", diff)
@@ -187,7 +181,7 @@ func TestRequestForm(t *testing.T) {
 	if m.Capturing() {
 		t.Error("still capturing after sending")
 	}
-	v := m.View()
+	v := ansi.Strip(m.View())
 	mustContain(t, v, "request feed0001 for prod-db: pending; an approver decides", "MY REQUESTS (4)", "> feed0001  prod-db")
 }
 
@@ -206,7 +200,7 @@ func TestRequestFormChecks(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := sampleHub()
 			m := press(newTestModel(f, 100, 30), append([]string{"n"}, tt.keys...)...)
-			mustContain(t, m.View(), tt.want)
+			mustContain(t, ansi.Strip(m.View()), tt.want)
 			if len(f.asks) != 0 {
 				t.Errorf("asked %v", f.asks)
 			}
@@ -225,7 +219,7 @@ func TestRequestFormHubRefuses(t *testing.T) {
 	if m.mode != requesting || m.form.reason.Value() != "bug 1" {
 		t.Fatalf("mode %d, reason %q", m.mode, m.form.reason.Value())
 	}
-	mustContain(t, m.View(), "hub: orders-api allows at most 1h")
+	mustContain(t, ansi.Strip(m.View()), "hub: orders-api allows at most 1h")
 }
 
 // While the hub does not answer the lists stay, the panel says so in
@@ -237,14 +231,14 @@ func TestHubUnreachableKeepsTheLists(t *testing.T) {
 		f.err = &hubclient.UnreachableError{URL: "https://hub:8443", Err: errors.New("connection refused")}
 	})
 	m = press(at(m, 14*time.Second), "R")
-	v := m.View()
+	v := ansi.Strip(m.View())
 	mustContain(t, v, "hub unreachable (lists as of 14s ago; retrying by itself): cannot reach the hub at https://hub:8443",
 		"orders-api  approved  11m50s left", "TO APPROVE (1)")
 	m = at(m, 20*time.Second)
-	mustContain(t, m.View(), "lists as of 20s ago")
+	mustContain(t, ansi.Strip(m.View()), "lists as of 20s ago")
 	f.set(func(f *fakeHub) { f.err = nil })
 	m = press(m, "R")
-	mustLack(t, m.View(), "unreachable")
+	mustLack(t, ansi.Strip(m.View()), "unreachable")
 }
 
 func TestFirstReadFails(t *testing.T) {
@@ -261,8 +255,8 @@ func TestFirstReadFails(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := newTestModel(&fakeHub{err: tt.err}, 100, 24)
-			mustContain(t, m.View(), tt.want...)
-			mustLack(t, m.View(), "MY REQUESTS")
+			mustContain(t, ansi.Strip(m.View()), tt.want...)
+			mustLack(t, ansi.Strip(m.View()), "MY REQUESTS")
 		})
 	}
 }
@@ -287,26 +281,18 @@ func TestScrollFollowsTheSelection(t *testing.T) {
 			Created: testClock.Add(-time.Duration(i+10) * time.Hour), NotAfter: testClock.Add(-time.Duration(i+9) * time.Hour)})
 	}
 	m := newTestModel(f, 80, 24)
-	mustLack(t, m.View(), "erin")
+	mustLack(t, ansi.Strip(m.View()), "erin")
 	for range 40 {
 		m = press(m, "j")
 	}
-	v := m.View()
+	v := ansi.Strip(m.View())
 	mustContain(t, v, "> 9c0d1e2f  erin")
 	if n := strings.Count(v, "\n") + 1; n != 24 {
 		t.Errorf("%d lines", n)
 	}
 }
 
-// withColors renders in 256 colours for the test, so that sizes are
-// checked with escape sequences in the lines.
-func withColors(t *testing.T) {
-	lipgloss.SetColorProfile(termenv.ANSI256)
-	t.Cleanup(func() { lipgloss.SetColorProfile(termenv.Ascii) })
-}
-
 func TestViewInColoursIsExactlyItsSize(t *testing.T) {
-	withColors(t)
 	for _, keys := range [][]string{nil, {"n"}, {"j", "j", "j", "d", "why"}} {
 		m := press(newTestModel(sampleHub(), 80, 24), keys...)
 		v := m.View()
@@ -325,7 +311,7 @@ func TestViewIsExactlyItsSize(t *testing.T) {
 	for _, keys := range [][]string{nil, {"n"}, {"j", "j", "j", "d"}} {
 		for _, size := range [][2]int{{80, 24}, {120, 40}, {40, 6}, {200, 3}} {
 			m := press(newTestModel(sampleHub(), size[0], size[1]), keys...)
-			lines := strings.Split(m.View(), "\n")
+			lines := strings.Split(ansi.Strip(m.View()), "\n")
 			if len(lines) != size[1] {
 				t.Errorf("%v %dx%d: %d lines", keys, size[0], size[1], len(lines))
 			}
@@ -340,10 +326,10 @@ func TestViewIsExactlyItsSize(t *testing.T) {
 
 func TestIgnoresOthersMessages(t *testing.T) {
 	m := newTestModel(sampleHub(), 80, 24)
-	before := m.View()
+	before := ansi.Strip(m.View())
 	for _, msg := range []tea.Msg{struct{}{}, tea.WindowSizeMsg{Width: 10, Height: 3}, errors.New("x")} {
 		p, cmd := m.Update(msg)
-		if cmd != nil || p.View() != before {
+		if cmd != nil || ansi.Strip(p.View()) != before {
 			t.Errorf("%T changed the panel", msg)
 		}
 	}
@@ -352,6 +338,6 @@ func TestIgnoresOthersMessages(t *testing.T) {
 func BenchmarkView(b *testing.B) {
 	m := newTestModel(sampleHub(), 120, 40)
 	for b.Loop() {
-		_ = m.View()
+		_ = ansi.Strip(m.View())
 	}
 }

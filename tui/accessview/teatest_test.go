@@ -4,9 +4,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
-	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"github.com/devenv-dev/devenv/tui/keytest"
 	"github.com/devenv-dev/devenv/tui/paneltest"
 )
 
@@ -19,19 +21,18 @@ func TestProgramDeny(t *testing.T) {
 	m.now = func() time.Time { return testClock }
 	m.every = 50 * time.Millisecond
 	p, cmd := m.SetActive(true)
-	tm := teatest.NewTestModel(t, paneltest.New(p, cmd), teatest.WithInitialTermSize(80, 24))
+	host := paneltest.New(p, cmd)
+	tm := teatest.NewTestModel(t, host, teatest.WithInitialTermSize(80, 24))
 	wait := teatest.WithDuration(5 * time.Second)
-	teatest.WaitFor(t, tm.Output(), paneltest.Contains("TO APPROVE (1)"), wait)
-	tm.Send(keyMsg("j"))
-	tm.Send(keyMsg("j"))
-	tm.Send(keyMsg("j"))
-	tm.Send(keyMsg("d"))
-	teatest.WaitFor(t, tm.Output(), paneltest.Contains("deny 9c0d1e2f (erin, prod-db), reason:"), wait)
+	teatest.WaitFor(t, tm.Output(), host.Shows("TO APPROVE (1)"), wait)
+	tm.Send(keytest.Press("j"))
+	tm.Send(keytest.Press("j"))
+	tm.Send(keytest.Press("j"))
+	tm.Send(keytest.Press("d"))
+	teatest.WaitFor(t, tm.Output(), host.Shows("deny 9c0d1e2f (erin, prod-db), reason:"), wait)
 	tm.Type("not now")
-	tm.Send(keyMsg("enter"))
-	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
-		return paneltest.Contains("denied 9c0d1e2f: not now")(b) && paneltest.Contains("TO APPROVE (0)")(b)
-	}, wait)
+	tm.Send(keytest.Press("enter"))
+	teatest.WaitFor(t, tm.Output(), host.Shows("denied 9c0d1e2f: not now", "TO APPROVE (0)"), wait)
 	if err := tm.Quit(); err != nil {
 		t.Fatal(err)
 	}
@@ -39,5 +40,5 @@ func TestProgramDeny(t *testing.T) {
 	if final.Panel().Capturing() {
 		t.Error("still capturing after the denial")
 	}
-	golden.RequireEqual(t, []byte(final.Panel().View()))
+	golden.RequireEqual(t, []byte(ansi.Strip(final.Panel().View())))
 }

@@ -3,9 +3,11 @@
 package paneltest
 
 import (
-	"bytes"
+	"strings"
+	"sync"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/devenv-dev/devenv/tui"
 )
@@ -13,12 +15,19 @@ import (
 // Host is a program of one panel: active, sized by the window, keys to it;
 // ctrl+c quits.
 type Host struct {
-	p    tui.Panel
-	init tea.Cmd
+	p     tui.Panel
+	init  tea.Cmd
+	frame *frame // non-nil; shared by the copies of the Host the program keeps
+}
+
+// frame is the text of the last view the program drew.
+type frame struct {
+	mu   sync.Mutex
+	text string // guarded by mu
 }
 
 // New hosts p; init is what activating p returned.
-func New(p tui.Panel, init tea.Cmd) Host { return Host{p: p, init: init} }
+func New(p tui.Panel, init tea.Cmd) Host { return Host{p: p, init: init, frame: &frame{}} }
 
 func (h Host) Init() tea.Cmd { return h.init }
 
@@ -27,8 +36,8 @@ func (h Host) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		h.p = h.p.SetSize(msg.Width, msg.Height)
 		return h, nil
-	case tea.KeyMsg:
-		if msg.Type == tea.KeyCtrlC {
+	case tea.KeyPressMsg:
+		if msg.String() == "ctrl+c" {
 			return h, tea.Quit
 		}
 	}
@@ -37,12 +46,30 @@ func (h Host) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return h, cmd
 }
 
-func (h Host) View() string { return h.p.View() }
+func (h Host) View() tea.View {
+	v := h.p.View()
+	h.frame.mu.Lock()
+	h.frame.text = ansi.Strip(v)
+	h.frame.mu.Unlock()
+	return tea.NewView(v)
+}
 
 // Panel is the panel as the program left it.
 func (h Host) Panel() tui.Panel { return h.p }
 
-// Contains is a teatest.WaitFor condition: the output holds s.
-func Contains(s string) func([]byte) bool {
-	return func(b []byte) bool { return bytes.Contains(b, []byte(s)) }
+// Shows is a teatest.WaitFor condition: the last frame the program drew
+// holds every one of texts. It reads the frame, not the terminal's bytes:
+// the renderer writes only the cells that changed, so the byte stream need
+// not hold a line whole.
+func (h Host) Shows(texts ...string) func([]byte) bool {
+	return func([]byte) bool {
+		h.frame.mu.Lock()
+		defer h.frame.mu.Unlock()
+		for _, s := range texts {
+			if !strings.Contains(h.frame.text, s) {
+				return false
+			}
+		}
+		return true
+	}
 }

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/devenv-dev/devenv/vpn"
 )
@@ -95,16 +95,4 @@ func update(t interface{ Helper() }, m Model, msg tea.Msg) (Model, tea.Cmd) {
 	t.Helper()
 	p, cmd := m.Update(msg)
 	return p.(Model), cmd
-}
-
-func keyMsg(s string) tea.KeyMsg {
-	switch s {
-	case "esc":
-		return tea.KeyMsg{Type: tea.KeyEsc}
-	case "up":
-		return tea.KeyMsg{Type: tea.KeyUp}
-	case "down":
-		return tea.KeyMsg{Type: tea.KeyDown}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
 }

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
+	"github.com/devenv-dev/devenv/tui/keytest"
 	"github.com/devenv-dev/devenv/vpn"
 )
 
@@ -37,9 +39,9 @@ func TestGolden(t *testing.T) {
 				f.set(tt.status, tt.err)
 				m := newTestModel(f, size[0], size[1])
 				for _, k := range tt.keys {
-					m, _ = update(t, m, keyMsg(k))
+					m, _ = update(t, m, keytest.Press(k))
 				}
-				golden.RequireEqual(t, []byte(m.View()))
+				golden.RequireEqual(t, []byte(ansi.Strip(m.View())))
 			})
 		}
 	}

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/devenv-dev/devenv/tui/keytest"
 	"github.com/devenv-dev/devenv/vpn"
 	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
@@ -45,11 +48,11 @@ func waitView(t *testing.T, m Model, want string) Model {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		m, _ = update(t, m, m.readNow())
-		if strings.Contains(m.View(), want) {
+		if strings.Contains(ansi.Strip(m.View()), want) {
 			return m
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the view never showed %q:\n%s", want, m.View())
+			t.Fatalf("the view never showed %q:\n%s", want, ansi.Strip(m.View()))
 		}
 	}
 }
@@ -94,15 +97,15 @@ func TestAgainstARealNode(t *testing.T) {
 	ran := make(chan error, 1)
 	go func() { ran <- n.Run(t.Context(), vpn.RunOptions{Userspace: true, Interface: iface}) }()
 	m = waitView(t, m, "● connected on "+iface+" (netstack)")
-	v := m.View()
+	v := ansi.Strip(m.View())
 	for _, want := range []string{"laptop (ann)", "100.100.0.2 on 100.100.0.0/16", "ago", "hub " + shortKey(h.HubPeer().PublicKey)} {
 		if !strings.Contains(v, want) {
 			t.Errorf("connected view lacks %q:\n%s", want, v)
 		}
 	}
 
-	m, _ = update(t, m, keyMsg("d"))
-	m, cmd := update(t, m, keyMsg("y"))
+	m, _ = update(t, m, keytest.Press("d"))
+	m, cmd := update(t, m, keytest.Press("y"))
 	m, _ = update(t, m, cmd())
 	select {
 	case err := <-ran:
@@ -113,7 +116,7 @@ func TestAgainstARealNode(t *testing.T) {
 		t.Fatal("the node still runs after d, y")
 	}
 	m = waitView(t, m, "○ down")
-	if v := m.View(); !strings.Contains(v, "vpn down") {
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "vpn down") {
 		t.Errorf("after down:\n%s", v)
 	}
 }

@@ -9,8 +9,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/devenv-dev/devenv/tui"
 	"github.com/devenv-dev/devenv/vpn"
@@ -136,7 +136,7 @@ func (m Model) Update(msg tea.Msg) (tui.Panel, tea.Cmd) {
 			m.note, m.noteBad = "vpn "+msg.action.String()+" failed: "+msg.err.Error(), true
 		}
 		return m.read(false)
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		return m.onKey(msg)
 	}
 	return m, nil
@@ -168,7 +168,7 @@ func (m Model) onStatus(msg statusMsg) (tui.Panel, tea.Cmd) {
 	return m, tea.Tick(m.every, func(time.Time) tea.Msg { return tickMsg{gen: gen} })
 }
 
-func (m Model) onKey(k tea.KeyMsg) (tui.Panel, tea.Cmd) {
+func (m Model) onKey(k tea.KeyPressMsg) (tui.Panel, tea.Cmd) {
 	if m.confirm != actionNone {
 		switch {
 		case key.Matches(k, m.keys.Yes):

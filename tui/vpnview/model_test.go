@@ -3,22 +3,17 @@ package vpnview
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
-	"github.com/muesli/termenv"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
+	"github.com/devenv-dev/devenv/tui/keytest"
 	"github.com/devenv-dev/devenv/vpn"
 )
-
-func TestMain(m *testing.M) {
-	lipgloss.SetColorProfile(termenv.Ascii)
-	os.Exit(m.Run())
-}
 
 func TestStates(t *testing.T) {
 	stale := upStatus()
@@ -55,7 +50,7 @@ func TestStates(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeSource{}
 			f.set(tt.status, tt.err)
-			v := newTestModel(f, 120, 40).View()
+			v := ansi.Strip(newTestModel(f, 120, 40).View())
 			for _, w := range tt.want {
 				if !strings.Contains(v, w) {
 					t.Errorf("view lacks %q:\n%s", w, v)
@@ -78,17 +73,17 @@ func TestFailedReadKeepsLastStatus(t *testing.T) {
 	m := newTestModel(f, 100, 30)
 	f.set(vpn.NodeStatus{}, errors.New("control socket timed out"))
 	m.now = func() time.Time { return clock.Add(14 * time.Second) }
-	m, cmd := update(t, m, keyMsg("R"))
+	m, cmd := update(t, m, keytest.Press("R"))
 	m, _ = update(t, m, cmd())
-	v := m.View()
+	v := ansi.Strip(m.View())
 	if !strings.Contains(v, "cannot read the status now (control socket timed out); shown as of 14s ago") ||
 		!strings.Contains(v, "bob-laptop") {
 		t.Fatalf("after a failed read:\n%s", v)
 	}
 	f.set(upStatus(), nil)
-	m, cmd = update(t, m, keyMsg("R"))
+	m, cmd = update(t, m, keytest.Press("R"))
 	m, _ = update(t, m, cmd())
-	if v := m.View(); strings.Contains(v, "cannot read") {
+	if v := ansi.Strip(m.View()); strings.Contains(v, "cannot read") {
 		t.Fatalf("after a good read:\n%s", v)
 	}
 }
@@ -137,11 +132,11 @@ func TestRefreshKey(t *testing.T) {
 	f := &fakeSource{}
 	f.set(upStatus(), nil)
 	m := newTestModel(f, 80, 24)
-	m, cmd := update(t, m, keyMsg("R"))
+	m, cmd := update(t, m, keytest.Press("R"))
 	if cmd == nil {
 		t.Fatal("R read nothing")
 	}
-	if _, again := update(t, m, keyMsg("R")); again != nil {
+	if _, again := update(t, m, keytest.Press("R")); again != nil {
 		t.Error("R while a read is in flight reads again")
 	}
 	if _, next := update(t, m, cmd()); next != nil {
@@ -153,17 +148,17 @@ func TestDownAsksFirst(t *testing.T) {
 	f := &fakeSource{}
 	f.set(upStatus(), nil)
 	m := newTestModel(f, 80, 24)
-	m, _ = update(t, m, keyMsg("d"))
-	if v := m.View(); !strings.Contains(v, "bring the vpn down? the node stops; y confirms, n cancels") {
+	m, _ = update(t, m, keytest.Press("d"))
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "bring the vpn down? the node stops; y confirms, n cancels") {
 		t.Fatalf("d asks nothing:\n%s", v)
 	}
-	m, cmd := update(t, m, keyMsg("n"))
+	m, cmd := update(t, m, keytest.Press("n"))
 	if cmd != nil || m.confirm != actionNone {
 		t.Fatal("n did not cancel")
 	}
-	m, _ = update(t, m, keyMsg("d"))
-	m, cmd = update(t, m, keyMsg("y"))
-	if v := m.View(); !strings.Contains(v, "vpn down…") {
+	m, _ = update(t, m, keytest.Press("d"))
+	m, cmd = update(t, m, keytest.Press("y"))
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "vpn down…") {
 		t.Errorf("while going down:\n%s", v)
 	}
 	m, cmd = update(t, m, cmd())
@@ -171,7 +166,7 @@ func TestDownAsksFirst(t *testing.T) {
 		t.Fatalf("downs = %d, want 1", downs)
 	}
 	m, _ = update(t, m, cmd()) // the read after the action
-	v := m.View()
+	v := ansi.Strip(m.View())
 	if !strings.Contains(v, "○ down") || !strings.HasSuffix(strings.TrimRight(v, " "), "vpn down") {
 		t.Errorf("after down:\n%s", v)
 	}
@@ -183,10 +178,10 @@ func TestUpFailureShown(t *testing.T) {
 	down.Up = false
 	f.set(down, nil)
 	m := newTestModel(f, 120, 24)
-	m, _ = update(t, m, keyMsg("u"))
-	m, cmd := update(t, m, keyMsg("y"))
+	m, _ = update(t, m, keytest.Press("u"))
+	m, cmd := update(t, m, keytest.Press("y"))
 	m, _ = update(t, m, cmd())
-	if v := m.View(); !strings.Contains(v, "vpn up failed: the vpn node stopped: creating TUN: operation not permitted") {
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "vpn up failed: the vpn node stopped: creating TUN: operation not permitted") {
 		t.Errorf("after a failed up:\n%s", v)
 	}
 }
@@ -196,13 +191,13 @@ func TestPointlessActionsRefused(t *testing.T) {
 	f := &fakeSource{}
 	f.set(upStatus(), nil)
 	m := newTestModel(f, 80, 24)
-	if m, _ = update(t, m, keyMsg("u")); m.confirm != actionNone || !strings.Contains(m.View(), "the vpn is already up") {
-		t.Errorf("u while up:\n%s", m.View())
+	if m, _ = update(t, m, keytest.Press("u")); m.confirm != actionNone || !strings.Contains(ansi.Strip(m.View()), "the vpn is already up") {
+		t.Errorf("u while up:\n%s", ansi.Strip(m.View()))
 	}
 	f.set(vpn.NodeStatus{}, vpn.ErrNotJoined)
 	m = newTestModel(f, 80, 24)
-	if m, _ = update(t, m, keyMsg("d")); m.confirm != actionNone || !strings.Contains(m.View(), "the vpn status is unknown") {
-		t.Errorf("d while not joined:\n%s", m.View())
+	if m, _ = update(t, m, keytest.Press("d")); m.confirm != actionNone || !strings.Contains(ansi.Strip(m.View()), "the vpn status is unknown") {
+		t.Errorf("d while not joined:\n%s", ansi.Strip(m.View()))
 	}
 }
 
@@ -210,7 +205,7 @@ func TestHidingDropsTheQuestion(t *testing.T) {
 	f := &fakeSource{}
 	f.set(upStatus(), nil)
 	m := newTestModel(f, 80, 24)
-	m, _ = update(t, m, keyMsg("d"))
+	m, _ = update(t, m, keytest.Press("d"))
 	p, _ := m.SetActive(false)
 	if p.(Model).confirm != actionNone {
 		t.Error("the question outlived the panel being hidden")
@@ -221,10 +216,10 @@ func TestIgnoresOthersMessages(t *testing.T) {
 	f := &fakeSource{}
 	f.set(upStatus(), nil)
 	m := newTestModel(f, 80, 24)
-	before := m.View()
+	before := ansi.Strip(m.View())
 	for _, msg := range []tea.Msg{struct{}{}, tea.WindowSizeMsg{Width: 10, Height: 3}, fmt.Errorf("x")} {
 		p, cmd := m.Update(msg)
-		if cmd != nil || p.View() != before {
+		if cmd != nil || ansi.Strip(p.View()) != before {
 			t.Errorf("%T changed the panel", msg)
 		}
 	}
@@ -239,32 +234,24 @@ func TestScroll(t *testing.T) {
 	f := &fakeSource{}
 	f.set(s, nil)
 	m := newTestModel(f, 80, 24)
-	if v := m.View(); strings.Contains(v, "dev-29") || !strings.Contains(v, "● connected") {
+	if v := ansi.Strip(m.View()); strings.Contains(v, "dev-29") || !strings.Contains(v, "● connected") {
 		t.Fatalf("first page:\n%s", v)
 	}
 	for range 100 {
-		m, _ = update(t, m, keyMsg("j"))
+		m, _ = update(t, m, keytest.Press("j"))
 	}
-	v := m.View()
+	v := ansi.Strip(m.View())
 	lines := strings.Split(v, "\n")
 	if len(lines) != 24 || !strings.HasPrefix(lines[23], "dev-29") {
 		t.Fatalf("scrolled to the end, %d lines:\n%s", len(lines), v)
 	}
-	m, _ = update(t, m, keyMsg("k"))
-	if v := m.View(); strings.Contains(v, "dev-29") {
+	m, _ = update(t, m, keytest.Press("k"))
+	if v := ansi.Strip(m.View()); strings.Contains(v, "dev-29") {
 		t.Errorf("k after the end did not scroll back:\n%s", v)
 	}
 }
 
-// withColors renders in 256 colours for the test, so that sizes are
-// checked with escape sequences in the lines.
-func withColors(t *testing.T) {
-	lipgloss.SetColorProfile(termenv.ANSI256)
-	t.Cleanup(func() { lipgloss.SetColorProfile(termenv.Ascii) })
-}
-
 func TestViewInColoursIsExactlyItsSize(t *testing.T) {
-	withColors(t)
 	hubDown := upStatus()
 	hubDown.HubError = strings.Repeat("the hub does not answer ", 10)
 	f := &fakeSource{}
@@ -286,8 +273,8 @@ func TestViewIsExactlyItsSize(t *testing.T) {
 	f.set(upStatus(), nil)
 	for _, size := range [][2]int{{80, 24}, {120, 40}, {30, 5}, {200, 3}} {
 		m := newTestModel(f, size[0], size[1])
-		m, _ = update(t, m, keyMsg("d")) // with the footer
-		lines := strings.Split(m.View(), "\n")
+		m, _ = update(t, m, keytest.Press("d")) // with the footer
+		lines := strings.Split(ansi.Strip(m.View()), "\n")
 		if len(lines) != size[1] {
 			t.Errorf("%dx%d: %d lines", size[0], size[1], len(lines))
 		}
@@ -327,6 +314,6 @@ func BenchmarkView(b *testing.B) {
 	f.set(upStatus(), nil)
 	m := newTestModel(f, 120, 40)
 	for b.Loop() {
-		_ = m.View()
+		_ = ansi.Strip(m.View())
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
-	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"github.com/devenv-dev/devenv/tui/keytest"
 	"github.com/devenv-dev/devenv/tui/paneltest"
 )
 
@@ -19,12 +21,13 @@ func TestProgramDown(t *testing.T) {
 	m.now = func() time.Time { return clock }
 	m.every = 20 * time.Millisecond
 	p, cmd := m.SetActive(true)
-	tm := teatest.NewTestModel(t, paneltest.New(p, cmd), teatest.WithInitialTermSize(80, 24))
-	teatest.WaitFor(t, tm.Output(), paneltest.Contains("● connected on devenv0"), teatest.WithDuration(5*time.Second))
-	tm.Send(keyMsg("d"))
-	teatest.WaitFor(t, tm.Output(), paneltest.Contains("bring the vpn down?"), teatest.WithDuration(5*time.Second))
-	tm.Send(keyMsg("y"))
-	teatest.WaitFor(t, tm.Output(), paneltest.Contains("○ down: u or"), teatest.WithDuration(5*time.Second))
+	host := paneltest.New(p, cmd)
+	tm := teatest.NewTestModel(t, host, teatest.WithInitialTermSize(80, 24))
+	teatest.WaitFor(t, tm.Output(), host.Shows("● connected on devenv0"), teatest.WithDuration(5*time.Second))
+	tm.Send(keytest.Press("d"))
+	teatest.WaitFor(t, tm.Output(), host.Shows("bring the vpn down?"), teatest.WithDuration(5*time.Second))
+	tm.Send(keytest.Press("y"))
+	teatest.WaitFor(t, tm.Output(), host.Shows("○ down: u or"), teatest.WithDuration(5*time.Second))
 	if err := tm.Quit(); err != nil {
 		t.Fatal(err)
 	}
@@ -32,5 +35,5 @@ func TestProgramDown(t *testing.T) {
 	if reads, _, downs := f.counts(); downs != 1 || reads < 2 {
 		t.Errorf("reads %d, downs %d; want at least 2 reads and 1 down", reads, downs)
 	}
-	golden.RequireEqual(t, []byte(final.View()))
+	golden.RequireEqual(t, []byte(ansi.Strip(final.Panel().View())))
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -113,6 +114,9 @@ Global options (-f, -p, --progress) go before the command: devenv -f other.yaml 
 			return g.checkProjectName()
 		},
 	}
+	root.SetVersionTemplate("{{.Version}}")
+	bi, _ := debug.ReadBuildInfo()
+	root.Version = readVersion(bi).String() // --version prints what devenv version does
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	// Global options come before the command, as with docker compose, so
 	// that commands keep their own short flags (logs -f follows).
@@ -130,6 +134,7 @@ Global options (-f, -p, --progress) go before the command: devenv -f other.yaml 
 		newVPNCmd(g),
 		newAccessCmd(g),
 		newGatewayCmd(g),
+		newVersionCmd(g),
 	)
 	usageArgs(root)
 	return root

@@ -36,13 +36,26 @@ up ENVIRONMENT (default: "default"). Press ? in the UI for every key.`,
 // rootRun opens the UI when devenv runs alone on a terminal with an
 // envs.yaml to show, and prints the help otherwise.
 func rootRun(cmd *cobra.Command, g *globals) error {
-	if !isTerminal(g.stdout) || !isTerminalReader(g.stdin) {
+	if uiTerminalProblem(g) != "" {
 		return cmd.Help()
 	}
 	if _, err := config.FindFile(config.LoadOptions{File: g.file}); errors.Is(err, config.ErrNoFile) {
 		return cmd.Help()
 	}
 	return runTUI(cmd.Context(), g, "")
+}
+
+// uiTerminalProblem says why the UI cannot be drawn here, or "" when it
+// can: it needs a terminal on stdin and stdout that can move the cursor.
+// Nothing is asked of the terminal to decide.
+func uiTerminalProblem(g *globals) string {
+	if !isTerminal(g.stdout) || !isTerminalReader(g.stdin) {
+		return "the interactive UI needs a terminal on stdin and stdout"
+	}
+	if os.Getenv("TERM") == "dumb" {
+		return "the interactive UI cannot draw on a terminal without cursor movement (TERM=dumb)"
+	}
+	return ""
 }
 
 func isTerminalReader(r any) bool {
@@ -61,8 +74,8 @@ func runTUI(ctx context.Context, g *globals, environment string) error {
 			return err
 		}
 	}
-	if !isTerminal(g.stdout) || !isTerminalReader(g.stdin) {
-		return usageError{errors.New("the interactive UI needs a terminal on stdin and stdout; in scripts use devenv ps or devenv logs -f")}
+	if problem := uiTerminalProblem(g); problem != "" {
+		return usageError{errors.New(problem + "; use devenv ps or devenv logs -f instead")}
 	}
 	pins, _, err := env.ReadPins(p)
 	if err != nil {

@@ -47,4 +47,8 @@ type Options struct {
 	TLS *tls.Config
 	// Logger receives the proxy's own errors; nil discards them.
 	Logger *slog.Logger
+	// LoginCanWrite accepts an upstream login that can write (the target's
+	// login_can_write: accept). Without it the gateway refuses to serve the
+	// target with such a login (see InspectLogin).
+	LoginCanWrite bool
 }

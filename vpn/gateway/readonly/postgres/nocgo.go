@@ -18,5 +18,8 @@ func New(Options) (*Proxy, error) { return nil, ErrNoCgo }
 // Serve fails: a Proxy cannot be made without cgo.
 func (*Proxy) Serve(context.Context, net.Conn, readonly.Session) error { return ErrNoCgo }
 
+// InspectLogin fails: a Proxy cannot be made without cgo.
+func (*Proxy) InspectLogin(context.Context) (LoginReport, error) { return LoginReport{}, ErrNoCgo }
+
 // Close does nothing.
 func (*Proxy) Close() error { return nil }

@@ -119,6 +119,11 @@ func (p *Proxy) Serve(ctx context.Context, conn net.Conn, s readonly.Session) er
 		p.fatal(client, out, "08006", fmt.Sprintf("the read-only proxy cannot reach the database: %v", err))
 		return err
 	}
+	if err := p.checkLogin(ctx, pgc); err != nil {
+		pgc.Close(context.WithoutCancel(ctx))
+		p.fatal(client, out, "08004", "the read-only proxy refuses this session: "+err.Error())
+		return err
+	}
 	p.learn(volatile)
 	hj, err := hijack(ctx, pgc)
 	if err != nil {

@@ -96,7 +96,7 @@ func TestUpstreamTLS(t *testing.T) {
 		t.Fatal("no CA")
 	}
 	opts := Options{Upstream: srv.addr, User: "postgres", Password: testPassword, Database: "postgres",
-		TLS: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}
+		TLS: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}, LoginCanWrite: true}
 	tp := serveProxyWith(t, t.Context(), opts)
 	c, err := pgconn.Connect(t.Context(), tp.connString())
 	if err != nil {

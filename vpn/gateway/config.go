@@ -71,6 +71,10 @@ type TargetConfig struct {
 	// TLS makes a postgres target's upstream connection encrypted and
 	// verified; with it the gateway never talks to the upstream in the clear.
 	TLS *UpstreamTLS `yaml:"tls"`
+	// LoginCanWrite is "accept" to serve a postgres target whose upstream
+	// login can write; by default ("" or "refuse") the gateway checks the
+	// login at start and at every session and refuses one that can write.
+	LoginCanWrite string `yaml:"login_can_write"`
 	// ReadOnlyUpstream says the upstream itself refuses writes (a
 	// replica, a read-only login); tcp targets must set it.
 	ReadOnlyUpstream bool          `yaml:"read_only_upstream"`

@@ -68,6 +68,10 @@ func TestParseConfigErrors(t *testing.T) {
 	}{
 		{name: "postgres needs a login", old: "protocol: tcp", new: "protocol: postgres", want: "target \"replica\": postgres targets need credentials with a user"},
 		{name: "redis upstream", old: "protocol: tcp\n    upstream: db-replica.internal:5432", new: "protocol: redis\n    upstream: redis", want: "upstream \"redis\": want host:port"},
+		{name: "login_can_write value", old: "protocol: tcp", new: "protocol: tcp\n    login_can_write: yes",
+			want: `gw.yaml:20: target "replica": login_can_write "yes": use accept or refuse (the default)`},
+		{name: "login_can_write on tcp", old: "protocol: tcp", new: "protocol: tcp\n    login_can_write: accept",
+			want: `gw.yaml:20: target "replica": login_can_write applies to postgres targets`},
 		{name: "unknown protocol", old: "protocol: tcp", new: "protocol: ftp", want: `protocol "ftp": use http, tcp, postgres or redis`},
 		{name: "tcp not read-only", old: "read_only_upstream: true", new: "read_only_upstream: false", want: "gw.yaml:19: target \"replica\": tcp targets need read_only_upstream: true — devenv cannot enforce read-only on opaque bytes"},
 		{name: "tcp upstream", old: "db-replica.internal:5432", new: "db-replica", want: "gw.yaml:20: target \"replica\": upstream \"db-replica\": want host:port"},

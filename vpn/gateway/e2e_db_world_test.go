@@ -95,6 +95,10 @@ func (w *world) dbGatewayConfig(fingerprint, token string, targets []dbTarget) s
 		if tg.database != "" {
 			fmt.Fprintf(&b, "    database: %s\n", tg.database)
 		}
+		if tg.protocol == "postgres" {
+			// The login can write, so that the proxy is tested on its own.
+			b.WriteString("    login_can_write: accept\n")
+		}
 	}
 	path := filepath.Join(w.t.TempDir(), "gateway.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -141,14 +140,13 @@ func (gw *Gateway) listen(i int, tc TargetConfig, header http.Header) (*target, 
 	case hubapi.ProtocolTCP:
 		t.handler, err = tcp.New(tcp.Options{Upstream: tc.Upstream})
 	case hubapi.ProtocolPostgres:
-		var user, password string
-		var tlsConfig *tls.Config
-		if user, password, err = tc.login(); err == nil {
-			tlsConfig, err = tc.TLS.config(tc.Upstream)
-		}
-		if err == nil {
-			t.handler, err = postgres.New(postgres.Options{Upstream: tc.Upstream, User: user, Password: password,
-				Database: tc.Database, TLS: tlsConfig, Logger: gw.log.With("target", tc.Name)})
+		var p *postgres.Proxy
+		if p, err = tc.postgresProxy(gw.log.With("target", tc.Name)); err == nil {
+			if err = checkLoginAtStart(p, tc, gw.log.With("target", tc.Name)); err != nil {
+				p.Close()
+			} else {
+				t.handler = p
+			}
 		}
 	case hubapi.ProtocolRedis:
 		var user, password string

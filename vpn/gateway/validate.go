@@ -97,6 +97,12 @@ func (t *TargetConfig) validate(v *validator, i int) {
 	default:
 		v.errorf(at("protocol"), "%s: protocol %q: use http, tcp, postgres or redis", what, t.Protocol)
 	}
+	switch {
+	case t.LoginCanWrite != "" && t.LoginCanWrite != "accept" && t.LoginCanWrite != "refuse":
+		v.errorf(at("login_can_write"), "%s: login_can_write %q: use accept or refuse (the default)", what, t.LoginCanWrite)
+	case t.LoginCanWrite != "" && t.Protocol != hubapi.ProtocolPostgres:
+		v.errorf(at("login_can_write"), "%s: login_can_write applies to postgres targets, whose login the gateway inspects", what)
+	}
 	if t.TLS != nil && t.Protocol != hubapi.ProtocolPostgres {
 		v.errorf(at("tls"), "%s: tls applies to postgres targets; an http target uses an https:// upstream", what)
 	}

@@ -1,15 +1,18 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/devenv-dev/devenv/vpn/gateway"
+	"github.com/devenv-dev/devenv/vpn/gateway/readonly/postgres"
 )
 
 // defaultGatewayConfig is where a gateway's configuration usually lives.
@@ -25,7 +28,7 @@ targets of its configuration file with the hub and lets each approved access
 grant reach its one target, read-only, through a userspace WireGuard tunnel,
 until the grant's deadline. It needs no root.
 
-  devenv gateway check --config gateway.yaml   # validate, list the targets
+  devenv gateway check --config gateway.yaml   # validate, list the targets, inspect the logins
   devenv gateway serve --config gateway.yaml   # run until interrupted`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
@@ -49,11 +52,16 @@ until the grant's deadline. It needs no root.
 			return gw.Run(cmd.Context())
 		},
 	}
+	var offline bool
 	check := &cobra.Command{
 		Use:   "check",
-		Short: "Validate the configuration and the credentials it names, and list the targets",
-		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
+		Short: "Validate the configuration and the credentials it names, list the targets, and inspect each postgres login",
+		Long: `Validates the configuration and the credentials it names and lists the targets. Then it logs in to
+each postgres target's upstream and asks the server what the login may do beyond reading: a login that
+can write is refused (the gateway would not serve it) unless the target says login_can_write: accept.
+--offline skips the logins, for a machine that cannot reach production.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := loadGatewayConfig(file)
 			if err != nil {
 				return err
@@ -62,10 +70,18 @@ until the grant's deadline. It needs no root.
 				return usageError{err}
 			}
 			writeGatewayTargets(g.stdout, c)
+			if !offline {
+				ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
+				defer cancel()
+				if err := writeLoginChecks(g.stderr, gateway.InspectLogins(ctx, c)); err != nil {
+					return err
+				}
+			}
 			fmt.Fprintf(g.stderr, "%s is valid\n", file)
 			return nil
 		},
 	}
+	check.Flags().BoolVar(&offline, "offline", false, "do not log in to the postgres targets to inspect their logins")
 	cmd.AddCommand(serve, check)
 	return cmd
 }
@@ -105,4 +121,42 @@ func approval(t gateway.TargetConfig) string {
 		parts = append(parts, fmt.Sprintf("break-glass ≤%s", b.TTL))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// writeLoginChecks says what each postgres target's login may do; it fails
+// when a login that can write would be refused, or could not be inspected.
+func writeLoginChecks(w io.Writer, checks []gateway.LoginCheck) error {
+	var refused, failed []string
+	for _, c := range checks {
+		r := c.Report
+		switch {
+		case c.Err != nil:
+			fmt.Fprintf(w, "%s: cannot inspect the upstream login: %v\n", c.Target, c.Err)
+			failed = append(failed, c.Target)
+		case r.ReadOnly():
+			fmt.Fprintf(w, "%s: login %s on database %s can only read\n", c.Target, r.User, r.Database)
+		case c.Accepted:
+			fmt.Fprintf(w, "%s: login %s on database %s can write; served anyway (login_can_write: accept):\n", c.Target, r.User, r.Database)
+			writeList(w, r.Writes)
+		default:
+			fmt.Fprintf(w, "%s: login %s on database %s can write, so the gateway will not serve this target:\n", c.Target, r.User, r.Database)
+			writeList(w, r.Writes)
+			fmt.Fprintf(w, "  Give the gateway a read-only login instead, e.g.:\n\n%s\n  or set login_can_write: accept on the target.\n",
+				indent(postgres.ReadOnlyRoleSQL("devenv_readonly", r.Database), "    "))
+			refused = append(refused, c.Target)
+		}
+	}
+	switch {
+	case len(refused) > 0:
+		return usageError{fmt.Errorf("%s: the upstream login can write (see above)", strings.Join(refused, ", "))}
+	case len(failed) > 0:
+		return fmt.Errorf("%s: the upstream login could not be inspected (see above)", strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+func writeList(w io.Writer, items []string) {
+	for _, s := range items {
+		fmt.Fprintf(w, "  - %s\n", s)
+	}
 }

@@ -77,12 +77,14 @@ type TargetConfig struct {
 	LoginCanWrite string `yaml:"login_can_write"`
 	// ReadOnlyUpstream says the upstream itself refuses writes (a
 	// replica, a read-only login); tcp targets must set it.
-	ReadOnlyUpstream bool          `yaml:"read_only_upstream"`
-	MaxTTL           time.Duration `yaml:"max_ttl"`
-	Approvers        []string      `yaml:"approvers"`
-	ApproverRole     string        `yaml:"approver_role"`
-	AutoApprove      *AutoApprove  `yaml:"auto_approve"`
-	BreakGlass       *BreakGlass   `yaml:"break_glass"`
+	ReadOnlyUpstream bool `yaml:"read_only_upstream"`
+	// Limits bound the connections served at once (see Limits).
+	Limits       *Limits       `yaml:"limits"`
+	MaxTTL       time.Duration `yaml:"max_ttl"`
+	Approvers    []string      `yaml:"approvers"`
+	ApproverRole string        `yaml:"approver_role"`
+	AutoApprove  *AutoApprove  `yaml:"auto_approve"`
+	BreakGlass   *BreakGlass   `yaml:"break_glass"`
 }
 
 // Credentials name the upstream's secret; the gateway injects it and

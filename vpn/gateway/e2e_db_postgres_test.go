@@ -55,6 +55,7 @@ func TestPostgresTargetEndToEnd(t *testing.T) {
 	t.Run("pgx, simple and extended protocol: reads equal direct; a refused write leaves the connection usable", pw.testPgx)
 	t.Run("pgbench -S runs with no failed transaction; TPC-B's writes fail and change nothing", pw.testPgbench)
 	t.Run("the audit trail has every statement normalized, with its verdict", pw.testAudit)
+	t.Run("one grant holds at most 4 upstream sessions; the rest are told which limit", pw.testSessionLimit)
 	c.stop(os.Interrupt)
 	t.Run("at the deadline the in-flight query is cancelled and the upstream session ends", pw.testDeadline)
 	t.Run("a query whose client vanished does not outlive the grant", pw.testClientGone)

@@ -30,6 +30,8 @@ type activeGrant struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	conns  sync.WaitGroup // the grant's connections being served
+	// sessions counts them against the target's limits.
+	sessions sessionCount
 }
 
 // parseGrant checks what the gateway needs of a grant.

@@ -19,6 +19,8 @@ type target struct {
 	addr    netip.AddrPort // its listener on the tunnel
 	handler readonly.Handler
 	ln      net.Listener
+	// sessions counts the connections served, against Limits.Sessions.
+	sessions sessionCount
 }
 
 // accept serves a target's listener until it is closed.
@@ -59,6 +61,12 @@ func (gw *Gateway) serveConn(t *target, c net.Conn) {
 		gw.log.Warn("refused a connection", "target", t.Name, "client", client, "reason", reason)
 		return
 	}
+	release, limit := t.admitSession(a)
+	if limit != "" {
+		gw.refuseInProtocol(a, t, c, client, limit)
+		return
+	}
+	defer release()
 	ctx, cancel := context.WithCancelCause(a.ctx)
 	defer cancel(nil)
 	cc := &countingConn{Conn: c}
@@ -84,6 +92,25 @@ func (gw *Gateway) serveConn(t *target, c net.Conn) {
 		d["reason"] = err.Error()
 	}
 	gw.record(hubapi.AuditRecord{Action: "disconnect", Target: t.Name, RequestID: a.RequestID, Detail: d})
+}
+
+// refusalTimeout bounds how long a refused client may take to send what
+// its protocol's refusal answers.
+const refusalTimeout = 5 * time.Second
+
+// refuseInProtocol turns away a connection that grant a allows but a limit
+// does not, in the client's protocol where the handler speaks one, and
+// audits it.
+func (gw *Gateway) refuseInProtocol(a *activeGrant, t *target, c net.Conn, client netip.AddrPort, reason string) {
+	if r, ok := t.handler.(readonly.Refuser); ok {
+		ctx, cancel := context.WithTimeout(a.ctx, refusalTimeout)
+		r.Refuse(ctx, c, reason)
+		cancel()
+	}
+	c.Close()
+	gw.record(hubapi.AuditRecord{Action: "connect", Target: t.Name, RequestID: a.RequestID, Verdict: readonly.Refused,
+		Detail: map[string]string{"client": client.String(), "requester": a.Requester, "reason": reason}})
+	gw.log.Warn("refused a connection", "target", t.Name, "request", a.RequestID, "reason", reason)
 }
 
 // refusal says why a connection to t under grant a (nil: none) is refused.

@@ -186,7 +186,8 @@ pair=$(med 1)
 wggo=$(med 2)
 for ((k = 0; k < n; k++)); do
 	m=$(med "$k")
-	printf '%-16s %12.0f %10s %12s\n' "${names[$k]}" "$m" "$(ratio "$m" "$pair")" "$(ratio "$m" "$wggo")"
+	# padded by hand: printf's width counts bytes, and → is three
+	printf '%s%*s %12.0f %10s %12s\n' "${names[$k]}" $((16 - ${#names[$k]})) '' "$m" "$(ratio "$m" "$pair")" "$(ratio "$m" "$wggo")"
 done
 echo "(one TCP stream a → b, median of $rounds × ${secs} s; $(nproc) CPUs; devices: bench/vpnpair on vpn/wg, userspace backend;"
 echo " wireguard-go: $wggo_version, run with -f and configured with wg set and ip;"

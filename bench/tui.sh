@@ -12,8 +12,15 @@
 #                                                   every 30 s after a minute without a key)
 #
 # The stack is bench/stack30; bench/tuibench runs each UI in tmux and takes the
-# figures. Figures go to stdout, progress to stderr. It is not a test: it exits
-# non-zero only when a step itself fails.
+# figures. Figures go to stdout as they are measured (the header first, then each
+# idle window, then each UI's latency rows), progress to stderr. A UI that fails
+# one step gets a FAILED row and the run goes on. It is not a test: it exits
+# non-zero only when the harness itself fails (build, stack, tmux, the engine).
+#
+# lazydocker runs with a config directory of the run's own (CONFIG_DIR) whose
+# config.yml sets gui.legacySortContainers: true: containers sorted by name, so
+# that a stopped one keeps its row (by default exited ones move below the
+# running ones, off the first screen of a 30-container list).
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -25,7 +32,7 @@ if [[ ! $secs =~ ^[1-9][0-9]*$ || ! $changes =~ ^[1-9][0-9]*$ || ! $rounds =~ ^[
 	echo "usage: [SECS=60] [CHANGES=20] [ROUNDS=1] [LAZYDOCKER_BIN=path] bash bench/tui.sh   (positive integers)" >&2
 	exit 2
 fi
-cmdline="SECS=$secs CHANGES=$changes ROUNDS=$rounds${LAZYDOCKER_BIN:+ LAZYDOCKER_BIN=$LAZYDOCKER_BIN} bash bench/tui.sh"
+cmdline="SECS=$secs SETTLE=${SETTLE:-70} CHANGES=$changes ROUNDS=$rounds${LAZYDOCKER_BIN:+ LAZYDOCKER_BIN=$LAZYDOCKER_BIN} bash bench/tui.sh"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 
@@ -61,6 +68,12 @@ lazy_note="lazydocker: not measured (LAZYDOCKER_BIN not set)"
 if [[ -n ${LAZYDOCKER_BIN:-} ]]; then
 	"$LAZYDOCKER_BIN" --version >/dev/null 2>&1 || { say "LAZYDOCKER_BIN=$LAZYDOCKER_BIN does not run"; exit 1; }
 	lazy_note="lazydocker: $("$LAZYDOCKER_BIN" --version 2>&1 | tr '\n' ' ' | sed 's/  */ /g')"
+	# tuibench runs a peer with CONFIG_DIR=$work/config/NAME.
+	mkdir -p "$work/config/lazydocker"
+	printf 'gui:\n  legacySortContainers: true\n' >"$work/config/lazydocker/config.yml"
+	lazy_note="$lazy_note
+          run with CONFIG_DIR=$work/config/lazydocker (this run's own), whose config.yml sets gui.legacySortContainers: true
+          (containers sorted by name, so a stopped one keeps its row; by default exited ones sort last)"
 fi
 
 say "building devenv and bench/tuibench"
@@ -85,12 +98,8 @@ run "${devenv[@]}" --progress plain up
 load_start=$(cut -d ' ' -f 1 /proc/loadavg)
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 [[ -z $(git status --porcelain -- . 2>/dev/null) ]] || rev="$rev + uncommitted changes in the working tree"
-"$work/tuibench" -project "$project" -socket "$socket" -dir "$work" -services 30 \
-	-window "${secs}s" -settle "${SETTLE:-70}s" -changes "$changes" -rounds "$rounds" "${tools[@]}" >"$work/figures" &
-bench_pid=$!
-wait "$bench_pid"
-bench_pid=
-
+# The header first; tuibench then prints each figure as soon as it has it, so a
+# step that fails late loses nothing measured before it.
 echo "devenv benchmark: the interactive UI (bench/tui.sh)"
 echo "command:  $cmdline"
 echo "date:     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
@@ -100,6 +109,12 @@ echo "devenv:   $rev, built with go build -o"
 echo "peer:     $lazy_note"
 echo "stack:    bench/stack30 as project $project: 30 running testsvc containers, health checks every 30s (Docker's default)"
 echo "terminal: tmux 160x50, NO_COLOR=1 TERM=xterm-256color; each UI alone, started fresh for each part"
-echo "load:     1-minute load average $load_start at the start, $(cut -d ' ' -f 1 /proc/loadavg) at the end (other work on the machine adds noise)"
+echo "load:     1-minute load average $load_start at the start (other work on the machine adds noise)"
 echo
-cat "$work/figures"
+"$work/tuibench" -project "$project" -socket "$socket" -dir "$work" -services 30 \
+	-window "${secs}s" -settle "${SETTLE:-70}s" -changes "$changes" -rounds "$rounds" "${tools[@]}" &
+bench_pid=$!
+wait "$bench_pid"
+bench_pid=
+echo
+echo "load:     1-minute load average $(cut -d ' ' -f 1 /proc/loadavg) at the end"

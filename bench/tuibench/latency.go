@@ -56,7 +56,7 @@ func (el *eventLog) after(id, action string, t time.Time) (time.Time, error) {
 		}
 		time.Sleep(pollEvery)
 	}
-	return time.Time{}, fmt.Errorf("no %s event for %.12s", action, id)
+	return time.Time{}, &stepFailure{what: fmt.Sprintf("no %s event for %.12s within 2 s", action, id)}
 }
 
 // change stops (or starts) the container and polls the screen from the
@@ -80,8 +80,8 @@ func change(ctx context.Context, cli *client.Client, s *session, el *eventLog, l
 			break
 		}
 		if time.Since(t0) > 10*time.Second {
-			return sample{}, fmt.Errorf("%s not shown %s 10 s after docker %s (%s); screen:\n%s",
-				label, want, verb(stop), engineState(ctx, cli, id, errc), screen)
+			return sample{}, &stepFailure{screen: screen, what: fmt.Sprintf("%s not shown %s 10 s after docker %s (%s)",
+				label, want, verb(stop), engineState(ctx, cli, id, errc))}
 		}
 		time.Sleep(pollEvery)
 	}

@@ -6,11 +6,15 @@
 //
 //	tuibench -project P -socket PATH -dir D -tool 'devenv=/path/devenv -f envs.yaml' [-tool 'lazydocker=/path/lazydocker']
 //
-// Figures go to stdout, progress to stderr.
+// Figures go to stdout as they are measured, progress to stderr. A UI
+// that fails one step (does not show the stack, or a change, in time) gets
+// a FAILED row and the run goes on; the exit status is non-zero only when
+// the harness itself fails (tmux, the Engine API, an interrupt).
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -87,13 +91,37 @@ type window struct {
 	round int
 	tool  string
 	usage
+	err error // a stepFailure: the UI's window was not measured
 }
 
-// results are everything the report prints.
-type results struct {
-	windows []window            // the idle windows in the order they ran
-	lat     map[string][]sample // by tool
-	visible map[string]int      // by tool: the stack's containers its first screen showed
+// stepFailure is a measurement that did not come out: a UI that did not
+// show in time what was awaited, an engine event that never came, a UI that
+// exited. The run goes on without that figure and says so in its row; any
+// other error is the harness's own (tmux, the Engine API, an interrupt) and
+// ends the run.
+type stepFailure struct {
+	what   string // one line, for the table
+	screen string // the UI's screen at that moment, for stderr; may be empty
+}
+
+func (f *stepFailure) Error() string {
+	if f.screen == "" {
+		return f.what
+	}
+	return f.what + "; screen:\n" + f.screen
+}
+
+func asStepFailure(err error) (*stepFailure, bool) {
+	var f *stepFailure
+	ok := errors.As(err, &f)
+	return f, ok
+}
+
+// harness reports whether err ends the run: anything but a stepFailure, and
+// a stepFailure too once the run is interrupted.
+func harness(ctx context.Context, err error) bool {
+	_, step := asStepFailure(err)
+	return err != nil && (!step || ctx.Err() != nil)
 }
 
 func run(ctx context.Context, o options) error {
@@ -115,33 +143,53 @@ func run(ctx context.Context, o options) error {
 	if b.pids["dockerd"] == 0 {
 		return fmt.Errorf("no dockerd process found in /proc")
 	}
-	r := results{lat: map[string][]sample{}, visible: map[string]int{}}
+	rep := newReporter(os.Stdout, o, b.pids)
+	rep.idleHeader()
 	// Rounds of a window without a UI and one per UI, and a last window
 	// without: the machine's other load drifts, so each UI's windows sit
-	// between windows without one.
+	// between windows without one. Each window is printed once measured.
+	var windows []window
 	for round := 1; round <= o.rounds+1; round++ {
-		var u usage
-		if u, err = b.idleWindow(ctx, nil); err != nil {
+		u, err := b.idleWindow(ctx, nil)
+		if err != nil {
 			return err
 		}
-		r.windows = append(r.windows, window{round: round, usage: u})
+		windows = append(windows, window{round: round, usage: u})
+		rep.idleRow(windows[len(windows)-1])
 		for _, t := range o.tools {
 			if round > o.rounds {
 				break
 			}
-			if u, err = b.idleWindow(ctx, &t); err != nil {
+			u, err := b.idleWindow(ctx, &t)
+			if harness(ctx, err) {
 				return err
 			}
-			r.windows = append(r.windows, window{round: round, tool: t.name, usage: u})
+			if err != nil {
+				say("%s: idle window %d failed: %v", t.name, round, err)
+			}
+			windows = append(windows, window{round: round, tool: t.name, usage: u, err: err})
+			rep.idleRow(windows[len(windows)-1])
 		}
 	}
+	rep.idleSummary(windows)
+	fmt.Println()
+
+	rep.latencyHeader()
 	el := watchEvents(ctx, cli, o.project)
 	for _, t := range o.tools {
-		if r.lat[t.name], r.visible[t.name], err = b.latencyRun(ctx, el, t); err != nil {
+		smp, visible, err := b.latencyRun(ctx, el, t)
+		rep.latencyRows(t, smp, visible, err)
+		if harness(ctx, err) {
 			return err
 		}
+		if err != nil {
+			say("%s: the latency step failed: %v", t.name, err)
+			if err := b.restoreStack(ctx); err != nil {
+				return err
+			}
+		}
 	}
-	report(os.Stdout, o, b.pids, r)
+	rep.latencyFooter()
 	return nil
 }
 
@@ -154,34 +202,34 @@ type bench struct {
 }
 
 // idleWindow measures one window of o.window: with t's UI showing the stack
-// and untouched, or with no UI when t is nil.
+// and untouched, or with no UI when t is nil. A UI that does not show the
+// stack, or exits before its window ends, is a stepFailure.
 func (b *bench) idleWindow(ctx context.Context, t *tool) (usage, error) {
 	watch := map[string]int{}
 	for k, v := range b.pids {
 		watch[k] = v
 	}
-	what := "no UI"
-	if t != nil {
-		what = t.name
-		s, _, err := b.startUI(ctx, *t, "idle")
-		if err != nil {
-			return usage{}, err
-		}
-		defer s.kill()
-		if watch["ui"], err = s.pid(); err != nil {
-			return usage{}, err
-		}
-		if err := sleep(ctx, b.o.settle); err != nil {
-			return usage{}, err
-		}
-		defer func() {
-			if s.dead() {
-				say("%s exited during its idle window", t.name)
-			}
-		}()
+	if t == nil {
+		say("idle window, no UI: %s", b.o.window)
+		return measure(ctx, b.o.window, watch)
 	}
-	say("idle window, %s: %s", what, b.o.window)
-	return measure(ctx, b.o.window, watch)
+	s, _, err := b.startUI(ctx, *t, "idle")
+	if err != nil {
+		return usage{}, err
+	}
+	defer s.kill()
+	if watch["ui"], err = s.pid(); err != nil {
+		return usage{}, err
+	}
+	if err := sleep(ctx, b.o.settle); err != nil {
+		return usage{}, err
+	}
+	say("idle window, %s: %s", t.name, b.o.window)
+	u, err := measure(ctx, b.o.window, watch)
+	if ctx.Err() == nil && s.dead() {
+		return usage{}, &stepFailure{what: t.name + " exited during its idle window"}
+	}
+	return u, err
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -75,7 +75,10 @@ func (b *bench) targets(t tool) []target {
 // returns the session and the targets the screen showed.
 func (b *bench) startUI(ctx context.Context, t tool, phase string) (*session, []target, error) {
 	env := []string{"NO_COLOR=1", "TERM=xterm-256color"}
-	if t.name != "devenv" { // keep a peer's config and state out of the user's home
+	// A peer's config and state stay in the run's directory, out of the
+	// user's home: lazydocker reads DIR/config/lazydocker/config.yml
+	// (CONFIG_DIR), which bench/tui.sh writes.
+	if t.name != "devenv" {
 		env = append(env, "XDG_CONFIG_HOME="+b.o.dir+"/config", "CONFIG_DIR="+b.o.dir+"/config/"+t.name)
 	}
 	s, err := startSession(b.o.socket, t.name+"-"+phase, b.o.dir, b.o.width, b.o.height, env, t.argv)
@@ -109,9 +112,17 @@ func (b *bench) startUI(ctx context.Context, t tool, phase string) (*session, []
 			}
 			return s, out, nil
 		}
-		if s.dead() || time.Since(start) > time.Minute || ctx.Err() != nil {
+		if err := ctx.Err(); err != nil {
 			s.kill()
-			return nil, nil, fmt.Errorf("%s did not show %d running containers within a minute; screen:\n%s", t.name, want, screen)
+			return nil, nil, err
+		}
+		if s.dead() {
+			s.kill()
+			return nil, nil, &stepFailure{what: fmt.Sprintf("%s exited before it showed %d running containers", t.name, want), screen: screen}
+		}
+		if time.Since(start) > time.Minute {
+			s.kill()
+			return nil, nil, &stepFailure{what: fmt.Sprintf("%s did not show %d running containers within a minute", t.name, want), screen: screen}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -132,4 +143,39 @@ func (b *bench) latencyRun(ctx context.Context, el *eventLog, t tool) ([]sample,
 	say("%s: %d state changes of %d containers", t.name, b.o.changes, len(picked))
 	smp, err := latencies(ctx, b.cli, s, el, picked, b.o.changes)
 	return smp, len(vis), err
+}
+
+// restoreStack starts every container of the stack that a failed latency
+// step left stopped, and waits until all of them run again, so that the
+// next UI starts from the same stack.
+func (b *bench) restoreStack(ctx context.Context) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		list, err := b.cli.ContainerList(ctx, container.ListOptions{All: true,
+			Filters: filters.NewArgs(filters.Arg("label", "dev.devenv.project="+b.o.project))})
+		if err != nil {
+			return err
+		}
+		running := 0
+		for _, c := range list {
+			switch c.State {
+			case "running":
+				running++
+			case "exited", "created":
+				say("restarting %s, which the failed step left %s", strings.TrimPrefix(c.Names[0], "/"), c.State)
+				if err := b.cli.ContainerStart(ctx, c.ID, container.StartOptions{}); err != nil {
+					return err
+				}
+			}
+		}
+		if running == len(b.stack) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("after a failed step: %d of %d containers of %s running after a minute", running, len(b.stack), b.o.project)
+		}
+		if err := sleep(ctx, 500*time.Millisecond); err != nil {
+			return err
+		}
+	}
 }

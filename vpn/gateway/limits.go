@@ -3,6 +3,7 @@ package gateway
 import (
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
@@ -17,6 +18,12 @@ type Limits struct {
 	// Sessions is how many connections all grants of the target may hold
 	// at once; 0 is the protocol's default.
 	Sessions int `yaml:"sessions"`
+	// StatementTimeout, IdleInTransactionTimeout and LockTimeout are a
+	// postgres target's session timeouts; 0 is the proxy's default (30s,
+	// 60s, 1s).
+	StatementTimeout         time.Duration `yaml:"statement_timeout"`
+	IdleInTransactionTimeout time.Duration `yaml:"idle_in_transaction_timeout"`
+	LockTimeout              time.Duration `yaml:"lock_timeout"`
 }
 
 // defaultLimits per protocol: a database session is an upstream backend, so
@@ -38,8 +45,28 @@ func (tc TargetConfig) limits() Limits {
 		if tc.Limits.Sessions > 0 {
 			l.Sessions = tc.Limits.Sessions
 		}
+		l.StatementTimeout, l.IdleInTransactionTimeout, l.LockTimeout =
+			tc.Limits.StatementTimeout, tc.Limits.IdleInTransactionTimeout, tc.Limits.LockTimeout
 	}
 	return l
+}
+
+// validate checks the limits of a target of protocol.
+func (l *Limits) validate(v *validator, at func(...any) []any, what, protocol string) {
+	if l.SessionsPerGrant < 0 || l.Sessions < 0 {
+		v.errorf(at("limits"), "%s: limits: want positive numbers of sessions, or leave them out for the protocol's defaults", what)
+	}
+	timeouts := []time.Duration{l.StatementTimeout, l.IdleInTransactionTimeout, l.LockTimeout}
+	for _, d := range timeouts {
+		if d < 0 {
+			v.errorf(at("limits"), "%s: limits: want positive timeouts, or leave them out for the defaults", what)
+			return
+		}
+		if d > 0 && protocol != hubapi.ProtocolPostgres {
+			v.errorf(at("limits"), "%s: limits: statement_timeout, idle_in_transaction_timeout and lock_timeout apply to postgres targets", what)
+			return
+		}
+	}
 }
 
 // sessionCount counts a target's or a grant's connections.

@@ -80,10 +80,21 @@ func TestLimitsDefaultsAndValidation(t *testing.T) {
 	if l := pg.limits(); l != (Limits{SessionsPerGrant: 4, Sessions: 2}) {
 		t.Errorf("postgres with sessions: 2: %+v", l)
 	}
-	_, err := ParseConfig("gw.yaml", []byte(strings.Replace(validConfig, "read_only_upstream: true",
-		"read_only_upstream: true\n    limits: {sessions_per_grant: -1}", 1)))
-	if err == nil || !strings.Contains(err.Error(), "limits: want positive numbers of sessions") {
-		t.Errorf("negative limit: %v", err)
+	pg.Limits = &Limits{StatementTimeout: 5 * time.Second}
+	if l := pg.limits(); l.StatementTimeout != 5*time.Second || l.SessionsPerGrant != 4 {
+		t.Errorf("postgres with statement_timeout: 5s: %+v", l)
+	}
+	for limits, want := range map[string]string{
+		"{sessions_per_grant: -1}":   "limits: want positive numbers of sessions",
+		"{statement_timeout: 10s}":   "statement_timeout, idle_in_transaction_timeout and lock_timeout apply to postgres targets",
+		"{lock_timeout: -1s}":        "limits: want positive timeouts",
+		"{statement_timeout: often}": "line 22: cannot unmarshal !!str `often` into time.Duration",
+	} {
+		_, err := ParseConfig("gw.yaml", []byte(strings.Replace(validConfig, "read_only_upstream: true",
+			"read_only_upstream: true\n    limits: "+limits, 1)))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("limits: %s: %v, want %q", limits, err, want)
+		}
 	}
 }
 

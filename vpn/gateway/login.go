@@ -82,6 +82,8 @@ func (tc TargetConfig) postgresProxy(log *slog.Logger) (*postgres.Proxy, error) 
 	if err != nil {
 		return nil, err
 	}
+	l := tc.limits()
 	return postgres.New(postgres.Options{Upstream: tc.Upstream, User: user, Password: password,
-		Database: tc.Database, TLS: tlsConfig, Logger: log, LoginCanWrite: tc.LoginCanWrite == "accept"})
+		Database: tc.Database, TLS: tlsConfig, Logger: log, LoginCanWrite: tc.LoginCanWrite == "accept",
+		StatementTimeout: l.StatementTimeout, IdleInTransactionTimeout: l.IdleInTransactionTimeout, LockTimeout: l.LockTimeout})
 }

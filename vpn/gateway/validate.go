@@ -106,8 +106,8 @@ func (t *TargetConfig) validate(v *validator, i int) {
 	if t.TLS != nil && t.Protocol != hubapi.ProtocolPostgres {
 		v.errorf(at("tls"), "%s: tls applies to postgres targets; an http target uses an https:// upstream", what)
 	}
-	if l := t.Limits; l != nil && (l.SessionsPerGrant < 0 || l.Sessions < 0) {
-		v.errorf(at("limits"), "%s: limits: want positive numbers of sessions, or leave them out for the protocol's defaults", what)
+	if l := t.Limits; l != nil {
+		l.validate(v, at, what, t.Protocol)
 	}
 	t.validatePolicy(v, at, what)
 	if cr := t.Credentials; cr != nil {

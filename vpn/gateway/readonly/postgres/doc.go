@@ -27,6 +27,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"log/slog"
+	"strconv"
+	"time"
 )
 
 // ErrNoCgo is returned by New in builds without cgo.
@@ -47,8 +49,39 @@ type Options struct {
 	TLS *tls.Config
 	// Logger receives the proxy's own errors; nil discards them.
 	Logger *slog.Logger
+	// StatementTimeout, IdleInTransactionTimeout and LockTimeout are the
+	// upstream session's statement_timeout, idle_in_transaction_session_timeout
+	// and lock_timeout, so that reading cannot hold production's resources:
+	// a runaway query, an open transaction that pins old rows and blocks DDL,
+	// a wait on a lock that queues every later writer behind it. 0 is the
+	// default (30 s, 60 s, 1 s).
+	StatementTimeout, IdleInTransactionTimeout, LockTimeout time.Duration
 	// LoginCanWrite accepts an upstream login that can write (the target's
 	// login_can_write: accept). Without it the gateway refuses to serve the
 	// target with such a login (see InspectLogin).
 	LoginCanWrite bool
+}
+
+// Default session timeouts (see Options).
+const (
+	DefaultStatementTimeout         = 30 * time.Second
+	DefaultIdleInTransactionTimeout = 60 * time.Second
+	DefaultLockTimeout              = time.Second
+)
+
+// timeoutParams are the upstream session's timeouts as startup parameters,
+// in milliseconds. Values from the startup packet are the session's own
+// defaults, so RESET and DISCARD ALL return to them.
+func (o Options) timeoutParams() map[string]string {
+	ms := func(d, def time.Duration) string {
+		if d <= 0 {
+			d = def
+		}
+		return strconv.FormatInt(d.Milliseconds(), 10)
+	}
+	return map[string]string{
+		"statement_timeout":                   ms(o.StatementTimeout, DefaultStatementTimeout),
+		"idle_in_transaction_session_timeout": ms(o.IdleInTransactionTimeout, DefaultIdleInTransactionTimeout),
+		"lock_timeout":                        ms(o.LockTimeout, DefaultLockTimeout),
+	}
 }

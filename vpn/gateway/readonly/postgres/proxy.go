@@ -218,6 +218,9 @@ func (p *Proxy) connect(ctx context.Context, clientParams map[string]string) (*p
 			cfg.RuntimeParams[k] = v
 		}
 	}
+	for k, v := range p.opts.timeoutParams() {
+		cfg.RuntimeParams[k] = v
+	}
 	cfg.RuntimeParams["default_transaction_read_only"] = "on"
 	pgc, err := pgconn.ConnectConfig(ctx, cfg)
 	if err != nil {

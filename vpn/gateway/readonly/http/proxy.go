@@ -11,12 +11,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,6 +41,17 @@ type Options struct {
 	Transport http.RoundTripper
 	// Logger receives the proxy's own errors; nil discards them.
 	Logger *slog.Logger
+	// Paths, when set, are the only path prefixes that reach the upstream
+	// (see Rules.Paths).
+	Paths []string
+	// GraphQL refuses GraphQL mutations, subscriptions and persisted
+	// queries (see Rules.GraphQL).
+	GraphQL bool
+	// AllowHeaders are client headers passed to the upstream besides
+	// PassedHeaders, for an upstream that needs one (X-Scope-OrgID,
+	// Accept-Version). Credentials, framing, forwarding and identity
+	// headers, and any naming a method, cannot be allowed.
+	AllowHeaders []string
 }
 
 // Proxy is a readonly.Handler for one HTTP target. It serves the
@@ -45,6 +59,8 @@ type Options struct {
 type Proxy struct {
 	upstream *url.URL
 	header   http.Header
+	rules    Rules
+	pass     []string // the client headers the upstream receives
 	rp       *httputil.ReverseProxy
 	srv      *http.Server
 	ln       *connListener
@@ -64,7 +80,23 @@ func New(o Options) (*Proxy, error) {
 	if o.Transport == nil {
 		o.Transport = newTransport()
 	}
-	p := &Proxy{upstream: o.Upstream, header: o.Header.Clone(), ln: newConnListener(), log: o.Logger}
+	for _, pre := range o.Paths {
+		if err := CheckPathPrefix(pre); err != nil {
+			return nil, fmt.Errorf("http proxy: %w", err)
+		}
+	}
+	pass := append([]string(nil), PassedHeaders...)
+	for _, h := range o.AllowHeaders {
+		if err := CheckHeaderName(h); err != nil {
+			return nil, fmt.Errorf("http proxy: %w", err)
+		}
+		if _, ok := o.Header[http.CanonicalHeaderKey(h)]; ok {
+			return nil, fmt.Errorf("http proxy: header %s carries the injected credentials; it cannot be allowed", h)
+		}
+		pass = append(pass, http.CanonicalHeaderKey(h))
+	}
+	p := &Proxy{upstream: o.Upstream, header: o.Header.Clone(), ln: newConnListener(), log: o.Logger,
+		rules: Rules{Paths: append([]string(nil), o.Paths...), GraphQL: o.GraphQL}, pass: pass}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:       p.rewrite,
 		Transport:     o.Transport,
@@ -122,25 +154,51 @@ func (p *Proxy) Serve(ctx context.Context, conn net.Conn, s readonly.Session) er
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sc, _ := r.Context().Value(sessionKey{}).(*sessionConn)
 	cw := &countingWriter{ResponseWriter: w}
-	reason := Refusal(r)
-	if reason == "" {
-		reason = CheckBody(r)
-	}
-	if reason != "" {
-		refuse(cw, reason)
-	} else {
+	reason := p.rules.Refusal(r)
+	switch {
+	case reason == "":
 		p.rp.ServeHTTP(cw, r)
+	case HasBody(r):
+		// The connection ends after the answer: what the client sent
+		// after its headers is never taken as another request.
+		cw.Header().Set("Connection", "close")
+		status := http.StatusForbidden
+		if malformedBody(cw, r) {
+			status, reason = http.StatusBadRequest, "the request body is malformed (a bad chunk); the request is refused"
+		}
+		refuse(cw, status, reason)
+	default:
+		refuse(cw, http.StatusForbidden, reason)
 	}
 	if sc != nil {
 		sc.session.Record(operation(r, cw, reason))
 	}
 }
 
-func refuse(w *countingWriter, reason string) {
+func refuse(w *countingWriter, status int, reason string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusForbidden)
+	w.WriteHeader(status)
 	fmt.Fprintf(w, "devenv gateway: %s\n", reason)
+}
+
+// Bounds on reading a refused body to tell a malformed one (the client's
+// error, 400) from a well-formed one (refused by policy, 403).
+const (
+	maxDrain     = 64 << 10
+	drainTimeout = 2 * time.Second
+)
+
+// malformedBody reads and discards up to maxDrain bytes of a refused
+// body and reports whether its framing is broken. A client that waits
+// for 100 Continue, or sends too slowly, has not sent a malformed body.
+func malformedBody(w http.ResponseWriter, r *http.Request) bool {
+	if hasToken(r.Header.Values("Expect"), "100-continue") {
+		return false // reading would invite the body
+	}
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(drainTimeout))
+	_, err := io.Copy(io.Discard, io.LimitReader(r.Body, maxDrain))
+	return err != nil && !errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 func operation(r *http.Request, w *countingWriter, reason string) readonly.Operation {
@@ -162,18 +220,75 @@ func operation(r *http.Request, w *countingWriter, reason string) readonly.Opera
 	return readonly.Operation{Verdict: readonly.Allowed, Detail: d}
 }
 
-// rewrite sends the request to the upstream with the gateway's credentials
-// in place of the client's. ReverseProxy has already dropped hop-by-hop and
-// X-Forwarded headers.
+// PassedHeaders are the client headers every upstream receives: content
+// negotiation, conditional and range requests, caching and the user
+// agent. No other client header is passed (unless a target allows it):
+// an allowlist cannot miss the identity header of an upstream nobody
+// listed (X-Forwarded-User, Impersonate-User, X-Remote-User, X-Real-IP,
+// X-Scope-OrgID, an upstream's own API key header), where a deny list
+// would.
+var PassedHeaders = []string{
+	"Accept", "Accept-Charset", "Accept-Encoding", "Accept-Language",
+	"Cache-Control", "Pragma",
+	"If-Match", "If-Modified-Since", "If-None-Match", "If-Range", "If-Unmodified-Since", "Range",
+	"User-Agent",
+}
+
+// neverPassed are headers a target cannot allow: credentials, framing and
+// hop-by-hop headers, and those that say who or where the client is.
+var neverPassed = map[string]bool{
+	"Authorization": true, "Proxy-Authorization": true, "Cookie": true,
+	"Host": true, "Connection": true, "Upgrade": true, "Transfer-Encoding": true, "Content-Length": true,
+	"Te": true, "Trailer": true, "Keep-Alive": true, "Proxy-Connection": true, "Expect": true,
+	"Forwarded": true, "X-Forwarded-For": true, "X-Forwarded-Host": true, "X-Forwarded-Proto": true,
+	"X-Forwarded-User": true, "X-Forwarded-Email": true, "X-Forwarded-Groups": true,
+	"X-Real-Ip": true, "X-Remote-User": true, "X-Remote-Group": true, "Remote-User": true,
+	"X-Original-Url": true, "X-Rewrite-Url": true, "Via": true,
+}
+
+// CheckHeaderName says why a header cannot be allowed for a target, or nil.
+func CheckHeaderName(name string) error {
+	k := http.CanonicalHeaderKey(name)
+	switch {
+	case name == "" || strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r >= 0x7f || strings.ContainsRune("\"(),/:;<=>?@[\\]{}", r) }):
+		return fmt.Errorf("header %q: not a header name", name)
+	case hasMethod(k):
+		return fmt.Errorf("header %s names a method; such headers are always refused", k)
+	case neverPassed[k] || strings.HasPrefix(k, "Impersonate-"):
+		return fmt.Errorf("header %s carries credentials, framing or the client's identity; it cannot be allowed", k)
+	}
+	return nil
+}
+
+// rewrite sends the request to the upstream with the allowed client
+// headers only, the gateway's credentials, and X-Forwarded-For set to the
+// client's tunnel address.
 func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	pr.SetURL(p.upstream)
-	h := pr.Out.Header
-	for _, k := range []string{"Authorization", "Proxy-Authorization", "Cookie"} {
-		h.Del(k)
+	h := make(http.Header, len(p.pass)+len(p.header)+1)
+	for _, k := range p.pass {
+		if vs, ok := pr.In.Header[k]; ok {
+			h[k] = append([]string(nil), vs...)
+		}
 	}
 	for k, vs := range p.header {
 		h[k] = append([]string(nil), vs...)
 	}
+	if ip := clientIP(pr.In); ip != "" {
+		h.Set("X-Forwarded-For", ip)
+	}
+	pr.Out.Header = h
+}
+
+// clientIP is the client's tunnel address, from its session.
+func clientIP(r *http.Request) string {
+	if sc, ok := r.Context().Value(sessionKey{}).(*sessionConn); ok && sc.session.Client.IsValid() {
+		return sc.session.Client.Addr().Unmap().String()
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return ""
 }
 
 func (p *Proxy) upstreamError(w http.ResponseWriter, r *http.Request, err error) {

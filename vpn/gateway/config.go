@@ -71,6 +71,15 @@ type TargetConfig struct {
 	// TLS makes a postgres target's upstream connection encrypted and
 	// verified; with it the gateway never talks to the upstream in the clear.
 	TLS *UpstreamTLS `yaml:"tls"`
+	// Paths (http) are the only path prefixes that reach the upstream;
+	// every other path is refused. Empty: every path.
+	Paths []string `yaml:"paths"`
+	// GraphQL (http) refuses GraphQL mutations and subscriptions in GET
+	// query strings, and persisted queries.
+	GraphQL bool `yaml:"graphql"`
+	// AllowHeaders (http) are client headers passed to the upstream
+	// besides the standard ones (Accept, Range, If-None-Match ...).
+	AllowHeaders []string `yaml:"allow_headers"`
 	// ReadOnlyUpstream says the upstream itself refuses writes (a
 	// replica, a read-only login); tcp targets must set it.
 	ReadOnlyUpstream bool          `yaml:"read_only_upstream"`

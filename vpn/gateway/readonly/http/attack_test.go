@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/devenv-dev/devenv/vpn/gateway/readonly"
 )
 
 // The tests here attack the proxy and judge only by what the recording
@@ -412,4 +415,38 @@ func TestAttackGraphQL(t *testing.T) {
 		t.Errorf("GET /graphql without a query: %d", status)
 	}
 	assertOnly(t, g, append(want, "GET /graphql")...)
+}
+
+// TestAttackAbsoluteForm asks for another host in the request line and
+// the Host header: the upstream still receives an origin-form request
+// for its own host.
+func TestAttackAbsoluteForm(t *testing.T) {
+	g := newGateway(t, Options{})
+	raw := "GET http://169.254.169.254/latest/meta-data?x=1 HTTP/1.1\r\nHost: 169.254.169.254\r\n\r\n"
+	if status, _ := g.send(raw); status != 200 {
+		t.Fatalf("status %d", status)
+	}
+	r := assertOnly(t, g, "GET /latest/meta-data?x=1")[0]
+	if r.Host != g.up.ln.Addr().String() {
+		t.Errorf("the upstream received Host %q", r.Host)
+	}
+}
+
+// TestAuditRecordsRefusals checks that a refused path is recorded as it
+// was sent, with the reason.
+func TestAuditRecordsRefusals(t *testing.T) {
+	g := newGateway(t, Options{})
+	if status, _ := g.send(request("GET", "/public/%2e%2e/admin?a=1")); status != 403 {
+		t.Fatalf("status %d", status)
+	}
+	assertNothingReached(t, g)
+	ops := g.ops()
+	for deadline := time.Now().Add(time.Second); len(ops) == 0 && time.Now().Before(deadline); ops = g.ops() {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if len(ops) != 1 || ops[0].Verdict != readonly.Refused || ops[0].Detail["path"] != "/public/../admin" ||
+		ops[0].Detail["raw_path"] != "/public/%2e%2e/admin" || ops[0].Detail["query"] != "a=1" ||
+		ops[0].Detail["status"] != "403" || !strings.Contains(ops[0].Detail["reason"], "dot segment") {
+		t.Errorf("operations %+v", ops)
+	}
 }

@@ -1,10 +1,63 @@
-// Package http is the read-only HTTP proxy of production access: only GET,
-// HEAD and OPTIONS reach the upstream; other methods, method overrides
-// (headers and _method parameters), protocol upgrades and CONNECT are
-// refused with a 403 and a plain-text reason. The client's own credentials
-// (Authorization, Cookie) are dropped and the gateway's are injected, so a
-// developer never holds the upstream's secret. Responses stream: every
-// chunk is flushed as it arrives.
+// Package http is the read-only HTTP proxy of production access.
+//
+// What reaches the upstream: GET, HEAD and OPTIONS requests without a body
+// (no Content-Length above 0, no Transfer-Encoding), without a protocol
+// upgrade, without a header or query parameter whose name contains
+// "method" once case and punctuation are dropped (X-HTTP-Method-Override,
+// X_HTTP_METHOD_OVERRIDE, X-Original-Method, _method, .method, _method[]),
+// and with a path that holds no dot segment, backslash or control
+// character however many times it is percent-decoded. A target may narrow
+// this: paths: is an allowlist of path prefixes (default-deny when set)
+// and graphql: refuses GraphQL mutations, subscriptions and persisted
+// queries in the query string. Everything else is answered by the gateway
+// itself with a plain-text reason: 403 when the policy refuses it, 400
+// when the client's body is malformed; a refused request that carried a
+// body also ends its connection.
+//
+// The upstream receives the request line, the client headers on an
+// allowlist (PassedHeaders and the target's allow_headers) and nothing
+// else: the gateway's credentials in place of the client's, so that a
+// developer never holds the upstream's secret, and X-Forwarded-For set to
+// the client's tunnel address. The allowlist is default-deny on purpose:
+// identity headers have no common spelling (X-Forwarded-User,
+// X-Remote-User, Impersonate-User, X-Webauth-User, X-Scope-OrgID, an
+// upstream's own API key header, their underscore variants), and a deny
+// list would miss the one an upstream nobody listed trusts. Responses
+// stream: every chunk is flushed as it arrives.
+//
+// What this layer trusts, and why:
+//
+//   - Go's net/http server parses the client's request. It answers
+//     ambiguous framing itself (two Content-Lengths, unknown transfer
+//     codings, invalid header names, bad escapes in the path) with a 4xx or
+//     501 before the filter runs, and any body that remains is refused, so
+//     no byte after the headers is ever written upstream.
+//   - Go's http.Transport frames the upstream request from the Request,
+//     not from client headers (which the allowlist has removed anyway), on
+//     connections it pools: with no body, an upstream that would run a
+//     body as the next request has nothing to run.
+//   - The gateway says who the client is: readonly.Session.Client, the
+//     WireGuard peer's tunnel address, is the only X-Forwarded-For.
+//   - The administrator writes gateway.yaml: paths, graphql and
+//     allow_headers are checked for mistakes (dot segments, identity and
+//     credential headers), not distrusted.
+//
+// What it cannot know, and what catches it when it is wrong: the filter
+// reads the syntax of a request, not what the upstream does with it. A GET
+// that writes (a /logout, an /api/run?job=..., a framework that takes an
+// override from a place not covered here, a GraphQL server that runs
+// something read here as a query, a path normalization no rule here
+// foresaw) gets through. The next layer is the upstream's own
+// authorization: the injected credentials should belong to a read-only
+// identity (a viewer role, a read-only token), which refuses such a request
+// whatever this layer let through. And every request, allowed or refused,
+// is recorded with its grant (method, path as decoded and as sent, query,
+// status, bytes, reason), so what got through can be found and the grant
+// revoked.
+//
+// Rules that refuse legitimate requests, knowingly: CORS preflights
+// (Access-Control-Request-Method names a method), query parameters such as
+// paymentMethod, OPTIONS *, and any request body.
 package http
 
 import (
@@ -209,6 +262,9 @@ func operation(r *http.Request, w *countingWriter, reason string) readonly.Opera
 	d := map[string]string{
 		"method": safeText(r.Method), "path": r.URL.Path,
 		"status": strconv.Itoa(status), "bytes": strconv.FormatInt(w.bytes, 10),
+	}
+	if ep := r.URL.EscapedPath(); ep != r.URL.Path {
+		d["raw_path"] = truncate(ep, 1024)
 	}
 	if q := r.URL.RawQuery; q != "" {
 		d["query"] = truncate(q, 1024)

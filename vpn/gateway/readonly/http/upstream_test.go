@@ -32,9 +32,9 @@ type recordingUpstream struct {
 
 // seenRequest is one request as the upstream parsed it.
 type seenRequest struct {
-	Method, RequestURI, Proto string
-	Header                    http.Header
-	Malformed                 string // the parse error, when the bytes were no request
+	Method, RequestURI, Proto, Host string
+	Header                          http.Header
+	Malformed                       string // the parse error, when the bytes were no request
 }
 
 func newRecordingUpstream(t *testing.T) *recordingUpstream {
@@ -98,7 +98,7 @@ func (u *recordingUpstream) serve(c net.Conn) {
 			return
 		}
 		u.mu.Lock()
-		u.reqs = append(u.reqs, seenRequest{Method: r.Method, RequestURI: r.RequestURI, Proto: r.Proto, Header: r.Header.Clone()})
+		u.reqs = append(u.reqs, seenRequest{Method: r.Method, RequestURI: r.RequestURI, Proto: r.Proto, Host: r.Host, Header: r.Header.Clone()})
 		u.mu.Unlock()
 		switch r.Method {
 		case "GET", "HEAD", "OPTIONS":

@@ -1,7 +1,10 @@
 package http
 
 import (
+	"bufio"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -449,4 +452,53 @@ func TestAuditRecordsRefusals(t *testing.T) {
 		ops[0].Detail["status"] != "403" || !strings.Contains(ops[0].Detail["reason"], "dot segment") {
 		t.Errorf("operations %+v", ops)
 	}
+}
+
+// TestAttackPipelinedAfterRefusedBody pipelines a request after a refused
+// body on one connection: the connection ends with the refusal, so the
+// second request is never served, however the body was framed.
+func TestAttackPipelinedAfterRefusedBody(t *testing.T) {
+	for name, first := range map[string]string{
+		"Content-Length": withBody("GET", smuggled),
+		"chunked":        chunked("GET", smuggled),
+		"POST":           withBody("POST", smuggled),
+	} {
+		t.Run(name, func(t *testing.T) {
+			g := newGateway(t, Options{})
+			c, err := net.Dial("tcp", g.base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			io.WriteString(c, first+request("GET", "/second"))
+			br := bufio.NewReader(c)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			if resp.StatusCode != 403 || !resp.Close {
+				t.Errorf("answer %d, close %v; want 403 and the connection closed", resp.StatusCode, resp.Close)
+			}
+			if rest, _ := io.ReadAll(br); len(rest) != 0 {
+				t.Errorf("a second answer: %q", rest)
+			}
+			assertNothingReached(t, g)
+		})
+	}
+}
+
+// TestAttackHTTP2Preface sends the HTTP/2 prior-knowledge preface.
+func TestAttackHTTP2Preface(t *testing.T) {
+	g := newGateway(t, Options{})
+	c, err := net.Dial("tcp", g.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+	io.Copy(io.Discard, c) // whatever the answer, until the proxy closes
+	assertNothingReached(t, g)
 }

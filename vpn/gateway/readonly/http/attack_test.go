@@ -229,7 +229,17 @@ func TestAttackPathTraversal(t *testing.T) {
 		"/public/.. /admin",
 		"/public/..%20/admin",
 		"/public/.../admin",
+		"/public/%2e/admin",
+		"/public/%2E",
+		"/%2e%2e",
+		"/public/%2e%2e;/admin",
+		"/public/%2e%2e%3b/admin",
+		"/public/....//admin",
+		"/public/..%09/admin",
 		"/public/%c0%ae%c0%ae/admin",
+		"/public/..%c0%afadmin",
+		"/public/%e0%80%ae%e0%80%ae/admin",
+		"/public/%e2%80%a4%e2%80%a4/admin",
 		"/public/%ef%bc%8e%ef%bc%8e/admin",
 		"/public/%25u002e%25u002e/admin",
 		"/public/%00/admin",
@@ -501,4 +511,20 @@ func TestAttackHTTP2Preface(t *testing.T) {
 	io.WriteString(c, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
 	io.Copy(io.Discard, c) // whatever the answer, until the proxy closes
 	assertNothingReached(t, g)
+}
+
+// TestOrdinaryPathsPass keeps the path rules from refusing what is no
+// traversal: dots inside names, encoded spaces and letters, a literal %.
+func TestOrdinaryPathsPass(t *testing.T) {
+	g := newGateway(t, Options{})
+	paths := []string{"/", "/a/b.c", "/.well-known/openid-configuration", "/v1.2/..x/x..", "/a%20b", "/wiki/Z%C3%BCrich",
+		"/search/100%25", "/a/b/", "/a//b", "/q?path=../x&next=%2e%2e"}
+	var want []string
+	for _, p := range paths {
+		if status, body := g.send(request("GET", p)); status != 200 {
+			t.Errorf("GET %s: %d %q", p, status, body)
+		}
+		want = append(want, "GET "+p)
+	}
+	assertOnly(t, g, want...)
 }

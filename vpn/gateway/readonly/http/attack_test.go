@@ -528,3 +528,40 @@ func TestOrdinaryPathsPass(t *testing.T) {
 	}
 	assertOnly(t, g, want...)
 }
+
+// TestAttackHTTP10Chunked: Go ignores Transfer-Encoding on HTTP/1.0
+// requests and reads what follows the headers as the client's next
+// request; that request is filtered like any other, so the POST hidden in
+// the "chunk" never reaches the upstream.
+func TestAttackHTTP10Chunked(t *testing.T) {
+	g := newGateway(t, Options{})
+	c, err := net.Dial("tcp", g.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "GET /first HTTP/1.0\r\nHost: web\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"+
+		fmt.Sprintf("%x\r\n%s\r\n0\r\n\r\n", len(smuggled), smuggled))
+	io.Copy(io.Discard, c)
+	reqs := assertSettled(t, g)
+	t.Logf("the upstream received %d requests", len(reqs))
+	for _, r := range reqs {
+		if r.Method != "GET" || r.RequestURI != "/first" {
+			t.Errorf("the upstream received %s %s %s", r.Method, r.RequestURI, r.Malformed)
+		}
+	}
+}
+
+// assertSettled returns what the upstream received, failing on bytes
+// that were no request.
+func assertSettled(t *testing.T, g *gateway) []seenRequest {
+	t.Helper()
+	reqs, raw := g.settle()
+	for _, r := range reqs {
+		if r.Malformed != "" {
+			t.Fatalf("the upstream received bytes that were no request: %s\n%s", r.Malformed, raw)
+		}
+	}
+	return reqs
+}

@@ -125,22 +125,90 @@ func TestAttackMalformedChunk(t *testing.T) {
 	}
 }
 
+// overrideHeaderAttacks are header lines naming a method; FuzzRefusal starts from them too.
+var overrideHeaderAttacks = []string{
+	"X-HTTP-Method-Override: DELETE",
+	"X_HTTP_METHOD_OVERRIDE: DELETE",
+	"x-http-method-override: POST",
+	"X-Original-Method: DELETE",
+	"X-Forwarded-Method: POST",
+	"X-HTTP-Method: PUT",
+	"X-Method-Override: PATCH",
+	"X_Method: DELETE",
+	"Method: DELETE",
+	"XHTTPMETHODOVERRIDE: DELETE",
+	"X-Http-MeThOd-Override: GET",
+	"X-Me-Thod: DELETE",
+	"X-Me_tho-d-Override: DELETE",
+}
+
+// overrideParamAttacks are query strings with a parameter naming a method.
+var overrideParamAttacks = []string{
+	"_method=DELETE",
+	"a=1&_method=DELETE",
+	"_METHOD=put",
+	".method=DELETE",
+	"[method]=DELETE",
+	"_method[]=DELETE",
+	"_method%5B%5D=DELETE",
+	"%5Fmethod=DELETE",
+	"%255Fmethod=DELETE",
+	"x[_method]=DELETE",
+	"method=DELETE",
+	"_me-thod=DELETE",
+	"+_method=DELETE",
+	"_method+=DELETE",
+	"a=1;_method=DELETE",
+	"a=%zz&_method=DELETE",
+}
+
+// pathAttacks are request targets that leave what was asked.
+var pathAttacks = []string{
+	"/..",
+	"/../etc/passwd",
+	"/public/../admin",
+	"/public/./admin",
+	"/public/%2e%2e/admin",
+	"/public/%2E%2E/admin",
+	"/public/.%2e/admin",
+	"/public/%2e./admin",
+	"/public/..%2fadmin",
+	"/public/..%2Fadmin",
+	"/public/%2e%2e%2fadmin",
+	"/public/..;/admin",
+	"/public/..;jsessionid=1/admin",
+	"/public/%252e%252e/admin",
+	"/public/%252e%252e%252fadmin",
+	"/public/%25252e%25252e/admin",
+	"/public/..%252fadmin",
+	"/public\\..\\admin",
+	"/public/..\\admin",
+	"/public/%5c..%5cadmin",
+	"/public/%5C..%5Cadmin",
+	"/public/%255c..%255cadmin",
+	"/public/.. /admin",
+	"/public/..%20/admin",
+	"/public/.../admin",
+	"/public/%2e/admin",
+	"/public/%2E",
+	"/%2e%2e",
+	"/public/%2e%2e;/admin",
+	"/public/%2e%2e%3b/admin",
+	"/public/....//admin",
+	"/public/..%09/admin",
+	"/public/%c0%ae%c0%ae/admin",
+	"/public/..%c0%afadmin",
+	"/public/%e0%80%ae%e0%80%ae/admin",
+	"/public/%e2%80%a4%e2%80%a4/admin",
+	"/public/%ef%bc%8e%ef%bc%8e/admin",
+	"/public/%25u002e%25u002e/admin",
+	"/public/%00/admin",
+	"/public/%0d%0aX-Injected:%201",
+	"*",
+}
+
 func TestAttackOverrideHeaders(t *testing.T) {
-	for _, h := range []string{
-		"X-HTTP-Method-Override: DELETE",
-		"X_HTTP_METHOD_OVERRIDE: DELETE",
-		"x-http-method-override: POST",
-		"X-Original-Method: DELETE",
-		"X-Forwarded-Method: POST",
-		"X-HTTP-Method: PUT",
-		"X-Method-Override: PATCH",
-		"X_Method: DELETE",
-		"Method: DELETE",
-		"XHTTPMETHODOVERRIDE: DELETE",
-		"X-Http-MeThOd-Override: GET",
-		"X-Me-Thod: DELETE",
-		"X-Me_tho-d-Override: DELETE",
-	} {
+	for _, h := range overrideHeaderAttacks {
 		t.Run(h, func(t *testing.T) {
 			g := newGateway(t, Options{})
 			status, body := g.send(request("GET", "/", h))
@@ -153,24 +221,7 @@ func TestAttackOverrideHeaders(t *testing.T) {
 }
 
 func TestAttackOverrideParams(t *testing.T) {
-	for _, q := range []string{
-		"_method=DELETE",
-		"a=1&_method=DELETE",
-		"_METHOD=put",
-		".method=DELETE",
-		"[method]=DELETE",
-		"_method[]=DELETE",
-		"_method%5B%5D=DELETE",
-		"%5Fmethod=DELETE",
-		"%255Fmethod=DELETE",
-		"x[_method]=DELETE",
-		"method=DELETE",
-		"_me-thod=DELETE",
-		"+_method=DELETE",
-		"_method+=DELETE",
-		"a=1;_method=DELETE",
-		"a=%zz&_method=DELETE",
-	} {
+	for _, q := range overrideParamAttacks {
 		t.Run(q, func(t *testing.T) {
 			g := newGateway(t, Options{})
 			status, body := g.send(request("GET", "/items?"+q))
@@ -203,49 +254,7 @@ func TestAttackOverrideParams(t *testing.T) {
 }
 
 func TestAttackPathTraversal(t *testing.T) {
-	for _, p := range []string{
-		"/..",
-		"/../etc/passwd",
-		"/public/../admin",
-		"/public/./admin",
-		"/public/%2e%2e/admin",
-		"/public/%2E%2E/admin",
-		"/public/.%2e/admin",
-		"/public/%2e./admin",
-		"/public/..%2fadmin",
-		"/public/..%2Fadmin",
-		"/public/%2e%2e%2fadmin",
-		"/public/..;/admin",
-		"/public/..;jsessionid=1/admin",
-		"/public/%252e%252e/admin",
-		"/public/%252e%252e%252fadmin",
-		"/public/%25252e%25252e/admin",
-		"/public/..%252fadmin",
-		"/public\\..\\admin",
-		"/public/..\\admin",
-		"/public/%5c..%5cadmin",
-		"/public/%5C..%5Cadmin",
-		"/public/%255c..%255cadmin",
-		"/public/.. /admin",
-		"/public/..%20/admin",
-		"/public/.../admin",
-		"/public/%2e/admin",
-		"/public/%2E",
-		"/%2e%2e",
-		"/public/%2e%2e;/admin",
-		"/public/%2e%2e%3b/admin",
-		"/public/....//admin",
-		"/public/..%09/admin",
-		"/public/%c0%ae%c0%ae/admin",
-		"/public/..%c0%afadmin",
-		"/public/%e0%80%ae%e0%80%ae/admin",
-		"/public/%e2%80%a4%e2%80%a4/admin",
-		"/public/%ef%bc%8e%ef%bc%8e/admin",
-		"/public/%25u002e%25u002e/admin",
-		"/public/%00/admin",
-		"/public/%0d%0aX-Injected:%201",
-		"*",
-	} {
+	for _, p := range pathAttacks {
 		t.Run(p, func(t *testing.T) {
 			g := newGateway(t, Options{})
 			status, body := g.send(request("GET", p))
@@ -350,39 +359,41 @@ func TestAllowHeaders(t *testing.T) {
 	}
 }
 
+// graphQLAttacks are GraphQL documents that must be refused.
+var graphQLAttacks = []string{
+	"mutation { deleteAll }",
+	"mutation M { deleteAll }",
+	"subscription { events }",
+	"  \n\t,mutation{deleteAll}",
+	"# query\nmutation { deleteAll }",
+	"#{\nmutation { deleteAll }",
+	"#comment\rmutation { deleteAll }",
+	"query A { a } mutation B { deleteAll }",
+	"mutation B { deleteAll } query A { a }",
+	"{ a } mutation { deleteAll }",
+	"query A { a(s: \"}\") } mutation B { deleteAll }",
+	"query A { a(s: \"\"\"}\"\"\") } mutation B { deleteAll }",
+	"query A { a(s: \"\\\"}\") } mutation B { deleteAll }",
+	"query A($x: In = {a: \"{\"}) { a } mutation { deleteAll }",
+	"fragment F on T { a } mutation { deleteAll ...F }",
+	"query A { a } # }\nmutation { deleteAll }",
+	"\ufeffmutation { deleteAll }",
+	"Mutation { deleteAll }",
+	"MUTATION { deleteAll }",
+	"mutation\u2028{ deleteAll }",
+	"{ a } #\u2028mutation { deleteAll }",
+	"query A { a } \u00a0mutation { deleteAll }",
+	"query { a ",
+	"query { a ) }",
+	"query A { a(s: \"unterminated) }",
+	"",
+	"fragment F on T { a }",
+	"schema { query: Q mutation: M }",
+	"extend type Mutation { x: Int }",
+}
+
 func TestAttackGraphQL(t *testing.T) {
-	refused := []string{
-		"mutation { deleteAll }",
-		"mutation M { deleteAll }",
-		"subscription { events }",
-		"  \n\t,mutation{deleteAll}",
-		"# query\nmutation { deleteAll }",
-		"#{\nmutation { deleteAll }",
-		"#comment\rmutation { deleteAll }",
-		"query A { a } mutation B { deleteAll }",
-		"mutation B { deleteAll } query A { a }",
-		"{ a } mutation { deleteAll }",
-		"query A { a(s: \"}\") } mutation B { deleteAll }",
-		"query A { a(s: \"\"\"}\"\"\") } mutation B { deleteAll }",
-		"query A { a(s: \"\\\"}\") } mutation B { deleteAll }",
-		"query A($x: In = {a: \"{\"}) { a } mutation { deleteAll }",
-		"fragment F on T { a } mutation { deleteAll ...F }",
-		"query A { a } # }\nmutation { deleteAll }",
-		"\ufeffmutation { deleteAll }",
-		"Mutation { deleteAll }",
-		"MUTATION { deleteAll }",
-		"mutation\u2028{ deleteAll }",
-		"{ a } #\u2028mutation { deleteAll }",
-		"query A { a } \u00a0mutation { deleteAll }",
-		"query { a ",
-		"query { a ) }",
-		"query A { a(s: \"unterminated) }",
-		"",
-		"fragment F on T { a }",
-		"schema { query: Q mutation: M }",
-		"extend type Mutation { x: Int }",
-	}
-	for _, doc := range refused {
+	for _, doc := range graphQLAttacks {
 		t.Run(doc, func(t *testing.T) {
 			g := newGateway(t, Options{GraphQL: true})
 			q := url.Values{"query": {doc}, "operationName": {"A"}}

@@ -32,6 +32,20 @@ func FuzzRefusal(f *testing.F) {
 	f.Add("GET", "/api/publicity", "Accept", "*/*", "x")
 	f.Add("GET", "/api/public/a%2520b?q=1", "Accept", "*/*", "")
 	f.Add("OPTIONS", "/api/public", "If-None-Match", "\"v\"", "")
+	// Every attack of the table tests is a seed.
+	for _, h := range overrideHeaderAttacks {
+		name, value, _ := strings.Cut(h, ": ")
+		f.Add("GET", "/api/public/x", name, value, "")
+	}
+	for _, q := range overrideParamAttacks {
+		f.Add("GET", "/api/public/x?"+q, "Accept", "*/*", "")
+	}
+	for _, p := range pathAttacks {
+		f.Add("GET", strings.Replace(p, "/public", "/api/public", 1), "Accept", "*/*", "")
+	}
+	f.Add("GET", "/api/public/x", "Transfer-Encoding", "chunked", smuggled)
+	f.Add("OPTIONS", "/api/public/x", "Content-Type", "text/plain", smuggled)
+	f.Add("GET", "/api/public/x", "X-Forwarded-User", "admin", "")
 	f.Fuzz(func(t *testing.T, method, target, hname, hvalue, body string) {
 		raw := method + " " + target + " HTTP/1.1\r\nHost: web\r\n" + hname + ": " + hvalue + "\r\n"
 		if body != "" {
@@ -116,6 +130,9 @@ func FuzzGraphQL(f *testing.F) {
 		"# comment\n{ a }", "{ a(s: \"\"\"x\"\"\"\") }", "query { mutation }", "{a} # trailing",
 		"{ a(s: \"\\\"}\") }", "\ufeff{a}",
 	} {
+		f.Add(s)
+	}
+	for _, s := range graphQLAttacks {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, doc string) {

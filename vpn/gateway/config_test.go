@@ -165,7 +165,7 @@ func TestParseConfigHTTPRules(t *testing.T) {
 	tests := []struct{ name, old, new, want string }{
 		{"relative path", "/api/public,", "api,", `gw.yaml:14: target "grafana": paths: path "api": want an absolute path`},
 		{"dot segment", "/api/public,", "/api/../admin,", `paths: path "/api/../admin": no dot segments`},
-		{"encoded path", "/api/public,", "/api/%2e%2e,", `paths: path "/api/%2e%2e": write it decoded`},
+		{"encoded path", "/api/public,", "/api/%2e%2e,", `paths: path "/api/%2e%2e": use only letters`},
 		{"identity header", "[X-Scope-OrgID]", "[X-Forwarded-User]", "gw.yaml:16: target \"grafana\": allow_headers: header X-Forwarded-User carries credentials, framing or the client's identity"},
 		{"method header", "[X-Scope-OrgID]", "[X-HTTP-Method-Override]", "header X-Http-Method-Override names a method"},
 		{"credential header", "[X-Scope-OrgID]", "[authorization]", "carries credentials"},

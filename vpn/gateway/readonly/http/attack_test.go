@@ -336,6 +336,7 @@ func TestNewRefusesBadOptions(t *testing.T) {
 	u := newRecordingUpstream(t).URL()
 	for _, o := range []Options{
 		{Paths: []string{"api"}}, {Paths: []string{"/api/../admin"}}, {Paths: []string{"/api/%2e%2e"}}, {Paths: []string{"/a\\b"}},
+		{Paths: []string{"/a b"}}, {Paths: []string{"/é"}}, {Paths: []string{"/a;b"}},
 		{AllowHeaders: []string{"X-Forwarded-User"}}, {AllowHeaders: []string{"x-http-method-override"}},
 		{AllowHeaders: []string{"Impersonate-User"}}, {AllowHeaders: []string{"Cookie"}}, {AllowHeaders: []string{"Bad Name"}},
 		{AllowHeaders: []string{"X-Api-Key"}, Header: http.Header{"X-Api-Key": {"s"}}},

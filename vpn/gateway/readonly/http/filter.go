@@ -227,8 +227,12 @@ func CheckPathPrefix(pre string) error {
 	if !strings.HasPrefix(pre, "/") {
 		return fmt.Errorf("path %q: want an absolute path such as /api/", pre)
 	}
-	if strings.ContainsAny(pre, "%?#;") {
-		return fmt.Errorf("path %q: write it decoded, without %%, ?, # or ;", pre)
+	// A prefix must read the same escaped and decoded: the path is
+	// checked against it as sent and after each decoding.
+	if strings.ContainsFunc(pre, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("/-._~!$&'()*+,=:@", r))
+	}) {
+		return fmt.Errorf("path %q: use only letters, digits and /-._~!$&'()*+,=:@ (no %%, ?, #, ;, spaces or other characters a client would escape)", pre)
 	}
 	if PathRefusal(pre, nil) != "" {
 		return fmt.Errorf("path %q: no dot segments, backslashes or control characters", pre)

@@ -349,6 +349,19 @@ func TestNewRefusesBadOptions(t *testing.T) {
 	}
 }
 
+// TestHopByHopHeaders: a header the client's Connection header names is
+// for the proxy alone, even when it is on the allowlist.
+func TestHopByHopHeaders(t *testing.T) {
+	g := newGateway(t, Options{})
+	if status, _ := g.send(request("GET", "/", "Connection: keep-alive, Range", "Range: bytes=0-1", "Accept: */*")); status != 200 {
+		t.Fatalf("status %d", status)
+	}
+	h := assertOnly(t, g, "GET /")[0].Header
+	if h.Get("Range") != "" || h.Get("Accept") != "*/*" {
+		t.Errorf("the upstream received %v", h)
+	}
+}
+
 func TestAllowHeaders(t *testing.T) {
 	g := newGateway(t, Options{AllowHeaders: []string{"x-scope-orgid"}})
 	if status, _ := g.send(request("GET", "/", "X-Scope-OrgID: team-a", "X-Other: 1", "X_Scope_OrgID: team-b")); status != 200 {

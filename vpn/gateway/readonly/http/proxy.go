@@ -323,7 +323,9 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	pr.SetURL(p.upstream)
 	h := make(http.Header, len(p.pass)+len(p.header)+1)
 	for _, k := range p.pass {
-		if vs, ok := pr.In.Header[k]; ok {
+		// Out, not In: ReverseProxy has removed the headers the client's
+		// Connection header named, which are meant for this hop only.
+		if vs, ok := pr.Out.Header[k]; ok {
 			h[k] = append([]string(nil), vs...)
 		}
 	}

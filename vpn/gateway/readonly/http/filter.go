@@ -38,7 +38,7 @@ func (ru Rules) Refusal(r *http.Request) string {
 		return fmt.Sprintf("%s is refused: this target is read-only through devenv; only GET, HEAD and OPTIONS reach it",
 			safeText(r.Method))
 	}
-	if HasBody(r) {
+	if hasBody(r) {
 		return fmt.Sprintf("a request body is refused on %s: an upstream that does not read it would run it as another request", r.Method)
 	}
 	if reason := headerRefusal(r.Header); reason != "" {
@@ -50,7 +50,7 @@ func (ru Rules) Refusal(r *http.Request) string {
 	if r.URL.Opaque != "" || !strings.HasPrefix(r.URL.EscapedPath(), "/") {
 		return "the request target is not a path; it is refused"
 	}
-	if reason := PathRefusal(r.URL.EscapedPath(), ru.Paths); reason != "" {
+	if reason := pathRefusal(r.URL.EscapedPath(), ru.Paths); reason != "" {
 		return reason
 	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
@@ -68,9 +68,9 @@ func (ru Rules) Refusal(r *http.Request) string {
 	return ""
 }
 
-// HasBody reports whether r carries a body or says it does: a non-zero
+// hasBody reports whether r carries a body or says it does: a non-zero
 // Content-Length or any Transfer-Encoding.
-func HasBody(r *http.Request) bool {
+func hasBody(r *http.Request) bool {
 	return r.ContentLength != 0 || len(r.TransferEncoding) > 0 || len(r.Header.Values("Transfer-Encoding")) > 0
 }
 
@@ -110,14 +110,14 @@ func alnum(s string) string {
 	return b.String()
 }
 
-// PathRefusal says why an escaped request path is refused, or "" if it
+// pathRefusal says why an escaped request path is refused, or "" if it
 // may pass. The path is checked as sent and after every round of
 // percent-decoding (an upstream or a framework may decode once, twice or
 // more): in none of them may it hold a dot segment (., .., with path
 // parameters as in ..;/, with trailing spaces or dots, or spelled with
 // look-alike dots), a backslash, a control character or invalid UTF-8,
 // and, when prefixes are set, every one must lie under one of them.
-func PathRefusal(escaped string, prefixes []string) string {
+func pathRefusal(escaped string, prefixes []string) string {
 	p := escaped
 	for i := 0; ; i++ {
 		if reason := decodedPathRefusal(p); reason != "" {
@@ -234,7 +234,7 @@ func CheckPathPrefix(pre string) error {
 	}) {
 		return fmt.Errorf("path %q: use only letters, digits and /-._~!$&'()*+,=:@ (no %%, ?, #, ;, spaces or other characters a client would escape)", pre)
 	}
-	if PathRefusal(pre, nil) != "" {
+	if pathRefusal(pre, nil) != "" {
 		return fmt.Errorf("path %q: no dot segments, backslashes or control characters", pre)
 	}
 	return nil

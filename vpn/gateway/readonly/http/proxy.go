@@ -15,7 +15,8 @@
 // body also ends its connection.
 //
 // The upstream receives the request line, the client headers on an
-// allowlist (PassedHeaders and the target's allow_headers) and nothing
+// allowlist (Accept and its kin, Cache-Control, Pragma, the conditional
+// and range headers, User-Agent, and the target's allow_headers) and nothing
 // else: the gateway's credentials in place of the client's, so that a
 // developer never holds the upstream's secret, and X-Forwarded-For set to
 // the client's tunnel address. The allowlist is default-deny on purpose:
@@ -101,7 +102,7 @@ type Options struct {
 	// queries (see Rules.GraphQL).
 	GraphQL bool
 	// AllowHeaders are client headers passed to the upstream besides
-	// PassedHeaders, for an upstream that needs one (X-Scope-OrgID,
+	// the standard ones, for an upstream that needs one (X-Scope-OrgID,
 	// Accept-Version). Credentials, framing, forwarding and identity
 	// headers, and any naming a method, cannot be allowed.
 	AllowHeaders []string
@@ -138,7 +139,7 @@ func New(o Options) (*Proxy, error) {
 			return nil, fmt.Errorf("http proxy: %w", err)
 		}
 	}
-	pass := append([]string(nil), PassedHeaders...)
+	pass := append([]string(nil), passedHeaders...)
 	for _, h := range o.AllowHeaders {
 		if err := CheckHeaderName(h); err != nil {
 			return nil, fmt.Errorf("http proxy: %w", err)
@@ -211,7 +212,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case reason == "":
 		p.rp.ServeHTTP(cw, r)
-	case HasBody(r):
+	case hasBody(r):
 		// The connection ends after the answer: what the client sent
 		// after its headers is never taken as another request.
 		cw.Header().Set("Connection", "close")
@@ -276,14 +277,14 @@ func operation(r *http.Request, w *countingWriter, reason string) readonly.Opera
 	return readonly.Operation{Verdict: readonly.Allowed, Detail: d}
 }
 
-// PassedHeaders are the client headers every upstream receives: content
+// passedHeaders are the client headers every upstream receives: content
 // negotiation, conditional and range requests, caching and the user
 // agent. No other client header is passed (unless a target allows it):
 // an allowlist cannot miss the identity header of an upstream nobody
 // listed (X-Forwarded-User, Impersonate-User, X-Remote-User, X-Real-IP,
 // X-Scope-OrgID, an upstream's own API key header), where a deny list
 // would.
-var PassedHeaders = []string{
+var passedHeaders = []string{
 	"Accept", "Accept-Charset", "Accept-Encoding", "Accept-Language",
 	"Cache-Control", "Pragma",
 	"If-Match", "If-Modified-Since", "If-None-Match", "If-Range", "If-Unmodified-Since", "Range",

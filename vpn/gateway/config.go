@@ -75,6 +75,15 @@ type TargetConfig struct {
 	// login can write; by default ("" or "refuse") the gateway checks the
 	// login at start and at every session and refuses one that can write.
 	LoginCanWrite string `yaml:"login_can_write"`
+	// Paths (http) are the only path prefixes that reach the upstream;
+	// every other path is refused. Empty: every path.
+	Paths []string `yaml:"paths"`
+	// GraphQL (http) refuses GraphQL mutations and subscriptions in GET
+	// query strings, and persisted queries.
+	GraphQL bool `yaml:"graphql"`
+	// AllowHeaders (http) are client headers passed to the upstream
+	// besides the standard ones (Accept, Range, If-None-Match ...).
+	AllowHeaders []string `yaml:"allow_headers"`
 	// ReadOnlyUpstream says the upstream itself refuses writes (a
 	// replica, a read-only login); tcp targets must set it.
 	ReadOnlyUpstream bool `yaml:"read_only_upstream"`

@@ -152,3 +152,40 @@ func TestCredentialHeaders(t *testing.T) {
 		})
 	}
 }
+
+func TestParseConfigHTTPRules(t *testing.T) {
+	rules := "max_ttl: 1h\n    paths: [/api/public, /static/]\n    graphql: true\n    allow_headers: [X-Scope-OrgID]"
+	text := strings.Replace(validConfig, "max_ttl: 1h", rules, 1)
+	c, err := ParseConfig("gw.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := httpOptions(c.Targets[0], http.Header{"Authorization": {"Bearer x"}}, nil)
+	if diff := cmp.Diff([]string{"/api/public", "/static/"}, o.Paths); diff != "" || !o.GraphQL ||
+		!cmp.Equal(o.AllowHeaders, []string{"X-Scope-OrgID"}) || o.Upstream.String() != "http://grafana.internal:3000" {
+		t.Errorf("options %+v %s", o, diff)
+	}
+
+	tests := []struct{ name, old, new, want string }{
+		{"relative path", "/api/public,", "api,", `gw.yaml:14: target "grafana": paths: path "api": want an absolute path`},
+		{"dot segment", "/api/public,", "/api/../admin,", `paths: path "/api/../admin": no dot segments`},
+		{"encoded path", "/api/public,", "/api/%2e%2e,", `paths: path "/api/%2e%2e": use only letters`},
+		{"identity header", "[X-Scope-OrgID]", "[X-Forwarded-User]", "gw.yaml:16: target \"grafana\": allow_headers: header X-Forwarded-User carries credentials, framing or the client's identity"},
+		{"method header", "[X-Scope-OrgID]", "[X-HTTP-Method-Override]", "header X-Http-Method-Override names a method"},
+		{"credential header", "[X-Scope-OrgID]", "[authorization]", "carries credentials"},
+		{"tcp paths", "read_only_upstream: true", "read_only_upstream: true\n    paths: [/x]", `target "replica": paths applies to http targets`},
+		{"tcp graphql", "read_only_upstream: true", "read_only_upstream: true\n    graphql: true", `target "replica": graphql applies to http targets`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bad := strings.Replace(text, tt.old, tt.new, 1)
+			if bad == text {
+				t.Fatalf("%q is not in the config", tt.old)
+			}
+			_, err := ParseConfig("gw.yaml", []byte(bad))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v\nwant %q", err, tt.want)
+			}
+		})
+	}
+}

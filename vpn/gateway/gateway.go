@@ -134,9 +134,7 @@ func (gw *Gateway) listen(i int, tc TargetConfig, header http.Header) (*target, 
 	var err error
 	switch tc.Protocol {
 	case hubapi.ProtocolHTTP:
-		u, _ := url.Parse(tc.Upstream)
-		t.handler, err = rohttp.New(rohttp.Options{Upstream: u, Header: header,
-			Logger: gw.log.With("target", tc.Name)})
+		t.handler, err = rohttp.New(httpOptions(tc, header, gw.log.With("target", tc.Name)))
 	case hubapi.ProtocolTCP:
 		t.handler, err = tcp.New(tcp.Options{Upstream: tc.Upstream})
 	case hubapi.ProtocolPostgres:
@@ -165,6 +163,13 @@ func (gw *Gateway) listen(i int, tc TargetConfig, header http.Header) (*target, 
 		return nil, fmt.Errorf("target %q: listening on %s: %w", tc.Name, t.addr, err)
 	}
 	return t, nil
+}
+
+// httpOptions are the read-only HTTP proxy's options for an http target.
+func httpOptions(tc TargetConfig, header http.Header, log *slog.Logger) rohttp.Options {
+	u, _ := url.Parse(tc.Upstream)
+	return rohttp.Options{Upstream: u, Header: header, Logger: log,
+		Paths: tc.Paths, GraphQL: tc.GraphQL, AllowHeaders: tc.AllowHeaders}
 }
 
 // restoreGrants re-arms the grants an earlier run saved; expired ones are

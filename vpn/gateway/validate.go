@@ -2,8 +2,10 @@ package gateway
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 
+	rohttp "github.com/devenv-dev/devenv/vpn/gateway/readonly/http"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -103,6 +105,7 @@ func (t *TargetConfig) validate(v *validator, i int) {
 	case t.LoginCanWrite != "" && t.Protocol != hubapi.ProtocolPostgres:
 		v.errorf(at("login_can_write"), "%s: login_can_write applies to postgres targets, whose login the gateway inspects", what)
 	}
+	t.validateHTTPRules(v, at, what)
 	if t.TLS != nil && t.Protocol != hubapi.ProtocolPostgres {
 		v.errorf(at("tls"), "%s: tls applies to postgres targets; an http target uses an https:// upstream", what)
 	}
@@ -112,6 +115,34 @@ func (t *TargetConfig) validate(v *validator, i int) {
 	t.validatePolicy(v, at, what)
 	if cr := t.Credentials; cr != nil {
 		cr.validate(v, at, what)
+	}
+}
+
+// validateHTTPRules checks an http target's paths, graphql and
+// allow_headers; other protocols take none.
+func (t *TargetConfig) validateHTTPRules(v *validator, at func(...any) []any, what string) {
+	if t.Protocol != hubapi.ProtocolHTTP {
+		for _, o := range []struct {
+			key string
+			set bool
+		}{{"paths", len(t.Paths) > 0}, {"graphql", t.GraphQL}, {"allow_headers", len(t.AllowHeaders) > 0}} {
+			if o.set {
+				v.errorf(at(o.key), "%s: %s applies to http targets", what, o.key)
+			}
+		}
+		return
+	}
+	for j, p := range t.Paths {
+		if err := rohttp.CheckPathPrefix(p); err != nil {
+			v.errorf(at("paths", j), "%s: paths: %v", what, err)
+		}
+	}
+	for j, h := range t.AllowHeaders {
+		if err := rohttp.CheckHeaderName(h); err != nil {
+			v.errorf(at("allow_headers", j), "%s: allow_headers: %v", what, err)
+		} else if cr := t.Credentials; cr != nil && http.CanonicalHeaderKey(h) == http.CanonicalHeaderKey(cr.Header) {
+			v.errorf(at("allow_headers", j), "%s: allow_headers: %s carries the injected credentials", what, h)
+		}
 	}
 }
 

@@ -1,22 +1,79 @@
-// Package http is the read-only HTTP proxy of production access: only GET,
-// HEAD and OPTIONS reach the upstream; other methods, method overrides
-// (headers and _method parameters), protocol upgrades and CONNECT are
-// refused with a 403 and a plain-text reason. The client's own credentials
-// (Authorization, Cookie) are dropped and the gateway's are injected, so a
-// developer never holds the upstream's secret. Responses stream: every
-// chunk is flushed as it arrives.
+// Package http is the read-only HTTP proxy of production access.
+//
+// What reaches the upstream: GET, HEAD and OPTIONS requests without a body
+// (no Content-Length above 0, no Transfer-Encoding), without a protocol
+// upgrade, without a header or query parameter whose name contains
+// "method" once case and punctuation are dropped (X-HTTP-Method-Override,
+// X_HTTP_METHOD_OVERRIDE, X-Original-Method, _method, .method, _method[]),
+// and with a path that holds no dot segment, backslash or control
+// character however many times it is percent-decoded. A target may narrow
+// this: paths: is an allowlist of path prefixes (default-deny when set)
+// and graphql: refuses GraphQL mutations, subscriptions and persisted
+// queries in the query string. Everything else is answered by the gateway
+// itself with a plain-text reason: 403 when the policy refuses it, 400
+// when the client's body is malformed; a refused request that carried a
+// body also ends its connection.
+//
+// The upstream receives the request line, the client headers on an
+// allowlist (Accept and its kin, Cache-Control, Pragma, the conditional
+// and range headers, User-Agent, and the target's allow_headers) and nothing
+// else: the gateway's credentials in place of the client's, so that a
+// developer never holds the upstream's secret, and X-Forwarded-For set to
+// the client's tunnel address. The allowlist is default-deny on purpose:
+// identity headers have no common spelling (X-Forwarded-User,
+// X-Remote-User, Impersonate-User, X-Webauth-User, X-Scope-OrgID, an
+// upstream's own API key header, their underscore variants), and a deny
+// list would miss the one an upstream nobody listed trusts. Responses
+// stream: every chunk is flushed as it arrives.
+//
+// What this layer trusts, and why:
+//
+//   - Go's net/http server parses the client's request. It answers
+//     ambiguous framing itself (two Content-Lengths, unknown transfer
+//     codings, invalid header names, bad escapes in the path) with a 4xx or
+//     501 before the filter runs, and any body that remains is refused, so
+//     no byte after the headers is ever written upstream.
+//   - Go's http.Transport frames the upstream request from the Request,
+//     not from client headers (which the allowlist has removed anyway), on
+//     connections it pools: with no body, an upstream that would run a
+//     body as the next request has nothing to run.
+//   - The gateway says who the client is: readonly.Session.Client, the
+//     WireGuard peer's tunnel address, is the only X-Forwarded-For.
+//   - The administrator writes gateway.yaml: paths, graphql and
+//     allow_headers are checked for mistakes (dot segments, identity and
+//     credential headers), not distrusted.
+//
+// What it cannot know, and what catches it when it is wrong: the filter
+// reads the syntax of a request, not what the upstream does with it. A GET
+// that writes (a /logout, an /api/run?job=..., a framework that takes an
+// override from a place not covered here, a GraphQL server that runs
+// something read here as a query, a path normalization no rule here
+// foresaw) gets through. The next layer is the upstream's own
+// authorization: the injected credentials should belong to a read-only
+// identity (a viewer role, a read-only token), which refuses such a request
+// whatever this layer let through. And every request, allowed or refused,
+// is recorded with its grant (method, path as decoded and as sent, query,
+// status, bytes, reason), so what got through can be found and the grant
+// revoked.
+//
+// Rules that refuse legitimate requests, knowingly: CORS preflights
+// (Access-Control-Request-Method names a method), query parameters such as
+// paymentMethod, OPTIONS *, and any request body.
 package http
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,6 +95,17 @@ type Options struct {
 	Transport http.RoundTripper
 	// Logger receives the proxy's own errors; nil discards them.
 	Logger *slog.Logger
+	// Paths, when set, are the only path prefixes that reach the upstream
+	// (see Rules.Paths).
+	Paths []string
+	// GraphQL refuses GraphQL mutations, subscriptions and persisted
+	// queries (see Rules.GraphQL).
+	GraphQL bool
+	// AllowHeaders are client headers passed to the upstream besides
+	// the standard ones, for an upstream that needs one (X-Scope-OrgID,
+	// Accept-Version). Credentials, framing, forwarding and identity
+	// headers, and any naming a method, cannot be allowed.
+	AllowHeaders []string
 }
 
 // Proxy is a readonly.Handler for one HTTP target. It serves the
@@ -45,6 +113,8 @@ type Options struct {
 type Proxy struct {
 	upstream *url.URL
 	header   http.Header
+	rules    Rules
+	pass     []string // the client headers the upstream receives
 	rp       *httputil.ReverseProxy
 	srv      *http.Server
 	ln       *connListener
@@ -64,7 +134,23 @@ func New(o Options) (*Proxy, error) {
 	if o.Transport == nil {
 		o.Transport = newTransport()
 	}
-	p := &Proxy{upstream: o.Upstream, header: o.Header.Clone(), ln: newConnListener(), log: o.Logger}
+	for _, pre := range o.Paths {
+		if err := CheckPathPrefix(pre); err != nil {
+			return nil, fmt.Errorf("http proxy: %w", err)
+		}
+	}
+	pass := append([]string(nil), passedHeaders...)
+	for _, h := range o.AllowHeaders {
+		if err := CheckHeaderName(h); err != nil {
+			return nil, fmt.Errorf("http proxy: %w", err)
+		}
+		if _, ok := o.Header[http.CanonicalHeaderKey(h)]; ok {
+			return nil, fmt.Errorf("http proxy: header %s carries the injected credentials; it cannot be allowed", h)
+		}
+		pass = append(pass, http.CanonicalHeaderKey(h))
+	}
+	p := &Proxy{upstream: o.Upstream, header: o.Header.Clone(), ln: newConnListener(), log: o.Logger,
+		rules: Rules{Paths: append([]string(nil), o.Paths...), GraphQL: o.GraphQL}, pass: pass}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:       p.rewrite,
 		Transport:     o.Transport,
@@ -122,25 +208,51 @@ func (p *Proxy) Serve(ctx context.Context, conn net.Conn, s readonly.Session) er
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sc, _ := r.Context().Value(sessionKey{}).(*sessionConn)
 	cw := &countingWriter{ResponseWriter: w}
-	reason := Refusal(r)
-	if reason == "" {
-		reason = CheckBody(r)
-	}
-	if reason != "" {
-		refuse(cw, reason)
-	} else {
+	reason := p.rules.Refusal(r)
+	switch {
+	case reason == "":
 		p.rp.ServeHTTP(cw, r)
+	case hasBody(r):
+		// The connection ends after the answer: what the client sent
+		// after its headers is never taken as another request.
+		cw.Header().Set("Connection", "close")
+		status := http.StatusForbidden
+		if malformedBody(cw, r) {
+			status, reason = http.StatusBadRequest, "the request body is malformed (a bad chunk); the request is refused"
+		}
+		refuse(cw, status, reason)
+	default:
+		refuse(cw, http.StatusForbidden, reason)
 	}
 	if sc != nil {
 		sc.session.Record(operation(r, cw, reason))
 	}
 }
 
-func refuse(w *countingWriter, reason string) {
+func refuse(w *countingWriter, status int, reason string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusForbidden)
+	w.WriteHeader(status)
 	fmt.Fprintf(w, "devenv gateway: %s\n", reason)
+}
+
+// Bounds on reading a refused body to tell a malformed one (the client's
+// error, 400) from a well-formed one (refused by policy, 403).
+const (
+	maxDrain     = 64 << 10
+	drainTimeout = 2 * time.Second
+)
+
+// malformedBody reads and discards up to maxDrain bytes of a refused
+// body and reports whether its framing is broken. A client that waits
+// for 100 Continue, or sends too slowly, has not sent a malformed body.
+func malformedBody(w http.ResponseWriter, r *http.Request) bool {
+	if hasToken(r.Header.Values("Expect"), "100-continue") {
+		return false // reading would invite the body
+	}
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(drainTimeout))
+	_, err := io.Copy(io.Discard, io.LimitReader(r.Body, maxDrain))
+	return err != nil && !errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 func operation(r *http.Request, w *countingWriter, reason string) readonly.Operation {
@@ -152,6 +264,9 @@ func operation(r *http.Request, w *countingWriter, reason string) readonly.Opera
 		"method": safeText(r.Method), "path": r.URL.Path,
 		"status": strconv.Itoa(status), "bytes": strconv.FormatInt(w.bytes, 10),
 	}
+	if ep := r.URL.EscapedPath(); ep != r.URL.Path {
+		d["raw_path"] = truncate(ep, 1024)
+	}
 	if q := r.URL.RawQuery; q != "" {
 		d["query"] = truncate(q, 1024)
 	}
@@ -162,18 +277,77 @@ func operation(r *http.Request, w *countingWriter, reason string) readonly.Opera
 	return readonly.Operation{Verdict: readonly.Allowed, Detail: d}
 }
 
-// rewrite sends the request to the upstream with the gateway's credentials
-// in place of the client's. ReverseProxy has already dropped hop-by-hop and
-// X-Forwarded headers.
+// passedHeaders are the client headers every upstream receives: content
+// negotiation, conditional and range requests, caching and the user
+// agent. No other client header is passed (unless a target allows it):
+// an allowlist cannot miss the identity header of an upstream nobody
+// listed (X-Forwarded-User, Impersonate-User, X-Remote-User, X-Real-IP,
+// X-Scope-OrgID, an upstream's own API key header), where a deny list
+// would.
+var passedHeaders = []string{
+	"Accept", "Accept-Charset", "Accept-Encoding", "Accept-Language",
+	"Cache-Control", "Pragma",
+	"If-Match", "If-Modified-Since", "If-None-Match", "If-Range", "If-Unmodified-Since", "Range",
+	"User-Agent",
+}
+
+// neverPassed are headers a target cannot allow: credentials, framing and
+// hop-by-hop headers, and those that say who or where the client is.
+var neverPassed = map[string]bool{
+	"Authorization": true, "Proxy-Authorization": true, "Cookie": true,
+	"Host": true, "Connection": true, "Upgrade": true, "Transfer-Encoding": true, "Content-Length": true,
+	"Te": true, "Trailer": true, "Keep-Alive": true, "Proxy-Connection": true, "Expect": true,
+	"Forwarded": true, "X-Forwarded-For": true, "X-Forwarded-Host": true, "X-Forwarded-Proto": true,
+	"X-Forwarded-User": true, "X-Forwarded-Email": true, "X-Forwarded-Groups": true,
+	"X-Real-Ip": true, "X-Remote-User": true, "X-Remote-Group": true, "Remote-User": true,
+	"X-Original-Url": true, "X-Rewrite-Url": true, "Via": true,
+}
+
+// CheckHeaderName says why a header cannot be allowed for a target, or nil.
+func CheckHeaderName(name string) error {
+	k := http.CanonicalHeaderKey(name)
+	switch {
+	case name == "" || strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r >= 0x7f || strings.ContainsRune("\"(),/:;<=>?@[\\]{}", r) }):
+		return fmt.Errorf("header %q: not a header name", name)
+	case hasMethod(k):
+		return fmt.Errorf("header %s names a method; such headers are always refused", k)
+	case neverPassed[k] || strings.HasPrefix(k, "Impersonate-"):
+		return fmt.Errorf("header %s carries credentials, framing or the client's identity; it cannot be allowed", k)
+	}
+	return nil
+}
+
+// rewrite sends the request to the upstream with the allowed client
+// headers only, the gateway's credentials, and X-Forwarded-For set to the
+// client's tunnel address.
 func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	pr.SetURL(p.upstream)
-	h := pr.Out.Header
-	for _, k := range []string{"Authorization", "Proxy-Authorization", "Cookie"} {
-		h.Del(k)
+	h := make(http.Header, len(p.pass)+len(p.header)+1)
+	for _, k := range p.pass {
+		// Out, not In: ReverseProxy has removed the headers the client's
+		// Connection header named, which are meant for this hop only.
+		if vs, ok := pr.Out.Header[k]; ok {
+			h[k] = append([]string(nil), vs...)
+		}
 	}
 	for k, vs := range p.header {
 		h[k] = append([]string(nil), vs...)
 	}
+	if ip := clientIP(pr.In); ip != "" {
+		h.Set("X-Forwarded-For", ip)
+	}
+	pr.Out.Header = h
+}
+
+// clientIP is the client's tunnel address, from its session.
+func clientIP(r *http.Request) string {
+	if sc, ok := r.Context().Value(sessionKey{}).(*sessionConn); ok && sc.session.Client.IsValid() {
+		return sc.session.Client.Addr().Unmap().String()
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return ""
 }
 
 func (p *Proxy) upstreamError(w http.ResponseWriter, r *http.Request, err error) {

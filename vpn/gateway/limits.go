@@ -1,8 +1,9 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/devenv-dev/devenv/vpn/hubapi"
@@ -26,11 +27,12 @@ type Limits struct {
 	LockTimeout              time.Duration `yaml:"lock_timeout"`
 }
 
-// defaultLimits per protocol: a database session is an upstream backend, so
-// few; a browser opens several connections to one site.
+// defaultLimits per protocol: a postgres session is an upstream backend, so
+// few; redis sessions share a few upstream connections (redis-benchmark
+// opens 50 clients); a browser opens several connections to one site.
 var defaultLimits = map[string]Limits{
 	hubapi.ProtocolPostgres: {SessionsPerGrant: 4, Sessions: 16},
-	hubapi.ProtocolRedis:    {SessionsPerGrant: 8, Sessions: 32},
+	hubapi.ProtocolRedis:    {SessionsPerGrant: 64, Sessions: 256}, // sessions share a few upstream connections
 	hubapi.ProtocolHTTP:     {SessionsPerGrant: 32, Sessions: 128},
 	hubapi.ProtocolTCP:      {SessionsPerGrant: 4, Sessions: 16},
 }
@@ -69,31 +71,67 @@ func (l *Limits) validate(v *validator, at func(...any) []any, what, protocol st
 	}
 }
 
-// sessionCount counts a target's or a grant's connections.
-type sessionCount struct{ n atomic.Int32 }
+// admitWait is how long a connection over a limit waits for a session to
+// end before it is refused: a client that just closed one is still counted
+// until the gateway sees it end, and a tool run again at once (pgbench, a
+// test suite) must not be refused for that.
+const admitWait = 2 * time.Second
 
-// take counts one more connection unless that would pass max (0: no
-// limit); it reports whether it did.
-func (c *sessionCount) take(max int) bool {
-	if c.n.Add(1) > int32(max) && max > 0 {
-		c.n.Add(-1)
-		return false
-	}
-	return true
+// sessionCount counts a target's or a grant's connections.
+type sessionCount struct {
+	mu    sync.Mutex
+	n     int           // guarded by mu
+	freed chan struct{} // closed and dropped when a session ends while someone waits; guarded by mu
 }
 
-func (c *sessionCount) release() { c.n.Add(-1) }
-
-// admitSession counts a connection of grant a to t, or says which limit
-// refuses it.
-func (t *target) admitSession(a *activeGrant) (release func(), refusal string) {
-	l := t.limits()
-	if !t.sessions.take(l.Sessions) {
-		return nil, fmt.Sprintf("limit: sessions on target %s (%d at once, all grants together); try again when one ends", t.Name, l.Sessions)
+// take counts one more connection, waiting while that would pass max (0:
+// no limit) until a session ends or ctx is done; it reports whether it
+// counted one.
+func (c *sessionCount) take(ctx context.Context, max int) bool {
+	for {
+		c.mu.Lock()
+		if max <= 0 || c.n < max {
+			c.n++
+			c.mu.Unlock()
+			return true
+		}
+		if c.freed == nil {
+			c.freed = make(chan struct{})
+		}
+		freed := c.freed
+		c.mu.Unlock()
+		select {
+		case <-freed:
+		case <-ctx.Done():
+			return false
+		}
 	}
-	if !a.sessions.take(l.SessionsPerGrant) {
-		t.sessions.release()
+}
+
+func (c *sessionCount) release() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n--
+	if c.freed != nil {
+		close(c.freed)
+		c.freed = nil
+	}
+}
+
+// admitSession counts a connection of grant a to t, waiting up to
+// admitWait for room, or says which limit refuses it. The grant's own
+// limit is taken first, so that a grant at its limit holds no room of the
+// target's while it waits.
+func (t *target) admitSession(ctx context.Context, a *activeGrant) (release func(), refusal string) {
+	ctx, cancel := context.WithTimeout(ctx, admitWait)
+	defer cancel()
+	l := t.limits()
+	if !a.sessions.take(ctx, l.SessionsPerGrant) {
 		return nil, fmt.Sprintf("limit: sessions per grant on target %s (%d at once); close one of yours first", t.Name, l.SessionsPerGrant)
 	}
-	return func() { a.sessions.release(); t.sessions.release() }, ""
+	if !t.sessions.take(ctx, l.Sessions) {
+		a.sessions.release()
+		return nil, fmt.Sprintf("limit: sessions on target %s (%d at once, all grants together); try again when one ends", t.Name, l.Sessions)
+	}
+	return func() { t.sessions.release(); a.sessions.release() }, ""
 }

@@ -2,7 +2,10 @@ package gateway
 
 import (
 	"bufio"
+	"context"
+	"io"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -28,22 +31,30 @@ func TestSessionLimits(t *testing.T) {
 	echo := c.TargetAddress(2).String()
 	a1, a2 := mustEcho(t, ann, echo), mustEcho(t, ann, echo)
 	defer a2.Close()
-	assertClosed(t, ann, echo, "a third connection of one grant (sessions_per_grant: 2)")
+	// A third connection waits for room (up to admitWait) and is served
+	// once one of the grant's ends.
+	third := make(chan net.Conn, 1)
+	go func() {
+		conn, err := ann.dev.DialContext(t.Context(), "tcp", echo)
+		if err == nil && !echoes(conn) {
+			conn.Close()
+			conn = nil
+		}
+		third <- conn
+	}()
+	a1.Close()
+	a3 := <-third
+	if a3 == nil {
+		t.Fatal("a connection waiting for room was not served when one of the grant's ended")
+	}
+	defer a3.Close()
+	assertClosed(t, ann, echo, "a third connection held at once (sessions_per_grant: 2)")
 	b1 := mustEcho(t, bob, echo)
 	defer b1.Close()
 	assertClosed(t, bob, echo, "a fourth connection to the target (sessions: 3)")
-	a1.Close()
-	waitFor(t, 5*time.Second, "room for ann again after closing one", func() bool {
-		conn, err := ann.dev.DialContext(t.Context(), "tcp", echo)
-		if err != nil {
-			return false
-		}
-		defer conn.Close()
-		return echoes(conn)
-	})
 
-	cut := web.stream(t) // holds web's one session
-	status, body, err := web.get(t, 0, "/")
+	cut := web.stream(t)                                   // holds web's one session
+	status, body, err := getWithin(t, web, 10*time.Second) // refused once admitWait is over
 	if err != nil || status != 429 || !strings.Contains(body, "limit: sessions per grant on target web (1 at once)") {
 		t.Errorf("a second HTTP session of one grant: %d %q %v, want 429 naming the limit", status, body, err)
 	}
@@ -134,4 +145,19 @@ func assertClosed(t *testing.T, cl *client, addr, what string) {
 	if echoes(conn) {
 		t.Errorf("%s was served", what)
 	}
+}
+
+// getWithin GETs / on the web target, giving up after limit.
+func getWithin(t *testing.T, cl *client, limit time.Duration) (int, string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), limit)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", cl.url(0)+"/", nil)
+	resp, err := cl.http().Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
 }

@@ -61,7 +61,7 @@ func (gw *Gateway) serveConn(t *target, c net.Conn) {
 		gw.log.Warn("refused a connection", "target", t.Name, "client", client, "reason", reason)
 		return
 	}
-	release, limit := t.admitSession(a)
+	release, limit := t.admitSession(a.ctx, a)
 	if limit != "" {
 		gw.refuseInProtocol(a, t, c, client, limit)
 		return

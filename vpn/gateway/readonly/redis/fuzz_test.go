@@ -38,18 +38,41 @@ func FuzzReadCommand(f *testing.F) {
 	})
 }
 
-// FuzzReadReply checks the upstream-side reader: no panic, and a reply it
-// accepts is passed on byte for byte.
+// FuzzReadReply checks the upstream-side reader: no panic, a reply it
+// accepts is passed on byte for byte, and ReadReplyLimit consumes exactly
+// what ReadReply does whatever the limit — a reply over the limit is
+// discarded, never left half-read on a connection that other sessions
+// share — and keeps the reply whole when it fits.
 func FuzzReadReply(f *testing.F) {
 	for _, s := range []string{"+OK\r\n", "-ERR x\r\n", ":1\r\n", "$3\r\nabc\r\n", "$-1\r\n", "*-1\r\n",
 		"*2\r\n$1\r\na\r\n:2\r\n", "%1\r\n+k\r\n,1.5\r\n", "~1\r\n#t\r\n", "|1\r\n+a\r\n+b\r\n_\r\n",
-		">2\r\n+m\r\n(123\r\n", "=7\r\ntxt:abc\r\n", "!3\r\nerr\r\n"} {
-		f.Add([]byte(s))
+		">2\r\n+m\r\n(123\r\n", "=7\r\ntxt:abc\r\n", "!3\r\nerr\r\n",
+		"*3\r\n$5\r\nhello\r\n$5\r\nworld\r\n$3\r\nbig\r\n+NEXT\r\n", "$10\r\n0123456789\r\n:7\r\n",
+		"*2000000\r\n:1\r\n", "$10\r\n0123456789XX"} {
+		f.Add([]byte(s), uint16(8))
 	}
-	f.Fuzz(func(t *testing.T, in []byte) {
-		raw, err := NewReader(bytes.NewReader(in)).ReadReply(nil)
+	f.Fuzz(func(t *testing.T, in []byte, limit uint16) {
+		br := bytes.NewReader(in)
+		r := NewReader(br)
+		raw, err := r.ReadReply(nil)
+		consumed := len(in) - br.Len() - r.Buffered()
+		lbr := bytes.NewReader(in)
+		lr := NewReader(lbr)
+		kept, over, lerr := lr.ReadReplyLimit([]byte("pre"), int(limit))
+		if (err == nil) != (lerr == nil) {
+			t.Fatalf("ReadReply: %v; ReadReplyLimit(%d): %v", err, limit, lerr)
+		}
 		if err != nil {
 			return
+		}
+		if lconsumed := len(in) - lbr.Len() - lr.Buffered(); lconsumed != consumed {
+			t.Fatalf("ReadReplyLimit(%d) consumed %d bytes, ReadReply %d", limit, lconsumed, consumed)
+		}
+		switch {
+		case over && (len(raw) <= int(limit) || string(kept) != "pre"):
+			t.Fatalf("ReadReplyLimit(%d) of %q: over with %q", limit, raw, kept)
+		case !over && string(kept) != "pre"+string(raw):
+			t.Fatalf("ReadReplyLimit(%d) kept %q, want %q", limit, kept, raw)
 		}
 		if !bytes.HasPrefix(in, raw) {
 			t.Fatalf("reply %q is not a prefix of the input %q", raw, in)

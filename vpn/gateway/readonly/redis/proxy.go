@@ -63,9 +63,19 @@ type Options struct {
 	// share: 0 means DefaultShared, a negative number gives every session
 	// a connection of its own.
 	Shared int
+	// MaxReplyBytes bounds the replies a session holds for its client:
+	// a reply is kept only while it fits in what is left of this budget
+	// once the replies the client has not read yet are counted. A larger
+	// reply is read from the server and discarded as it arrives, and the
+	// client gets an error naming the limit instead; sessions sharing the
+	// connection see nothing of it. 0 means DefaultMaxReplyBytes.
+	MaxReplyBytes int
 	// Logger receives the proxy's own errors; nil discards them.
 	Logger *slog.Logger
 }
+
+// DefaultMaxReplyBytes is Options.MaxReplyBytes when it is 0.
+const DefaultMaxReplyBytes = 64 << 20
 
 // DefaultShared is the number of shared upstream connections when
 // Options.Shared is 0. Redis runs commands one at a time, so more
@@ -89,6 +99,8 @@ type Proxy struct {
 	log  *slog.Logger
 	pool *pool // nil when every session has a connection of its own
 
+	maxReply int // Options.MaxReplyBytes or its default
+
 	mu    sync.Mutex
 	table Table // guarded by mu; nil until a connection has learned it
 }
@@ -105,7 +117,10 @@ func New(opts Options) (readonly.Handler, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	p := &Proxy{opts: opts, log: log}
+	p := &Proxy{opts: opts, log: log, maxReply: opts.MaxReplyBytes}
+	if p.maxReply <= 0 {
+		p.maxReply = DefaultMaxReplyBytes
+	}
 	if n := opts.Shared; n >= 0 {
 		if n == 0 {
 			n = DefaultShared

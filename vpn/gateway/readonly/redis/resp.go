@@ -332,20 +332,57 @@ type Value struct {
 	Null  bool
 }
 
+// maxReplyLen bounds the element count of an aggregate reply. Redis's
+// own replies stay far below it; what bounds the proxy's memory is the
+// byte limit of ReadReplyLimit, not this.
+const maxReplyLen = 1<<31 - 1
+
 // ReadReply appends one complete reply, RESP2 or RESP3, to dst exactly as
 // it was sent. An attribute is read together with the reply it annotates.
 func (r *Reader) ReadReply(dst []byte) ([]byte, error) {
-	return r.reply(dst, nil, 0)
+	return r.reply(dst, nil, 0, &replyLimit{max: -1})
+}
+
+// ReadReplyLimit is ReadReply that keeps at most limit bytes of the reply.
+// A larger reply is read to its end all the same, so that the next reply
+// starts where it should, but its bytes are discarded as they arrive:
+// over is true and out is dst as it was. The input it consumes is the
+// same whatever the limit.
+func (r *Reader) ReadReplyLimit(dst []byte, limit int) (out []byte, over bool, err error) {
+	base := len(dst)
+	lim := &replyLimit{max: base + max(limit, 0)}
+	out, err = r.reply(dst, nil, 0, lim)
+	if err != nil {
+		return nil, false, err
+	}
+	if lim.over {
+		return dst[:base], true, nil
+	}
+	return out, false, nil
 }
 
 // ReadValue reads and parses one reply.
 func (r *Reader) ReadValue() (Value, error) {
 	var v Value
-	_, err := r.reply(nil, &v, 0)
+	_, err := r.reply(nil, &v, 0, &replyLimit{max: -1})
 	return v, err
 }
 
-func (r *Reader) reply(dst []byte, v *Value, depth int) ([]byte, error) {
+// replyLimit is where a reply being read stops being kept.
+type replyLimit struct {
+	max  int  // the largest len(dst) kept; negative: no limit
+	over bool // max was passed: the rest of the reply is discarded
+}
+
+// keep says whether n more bytes still fit in dst.
+func (l *replyLimit) keep(dst []byte, n int) bool {
+	if !l.over && l.max >= 0 && len(dst)+n > l.max {
+		l.over = true
+	}
+	return !l.over
+}
+
+func (r *Reader) reply(dst []byte, v *Value, depth int, lim *replyLimit) ([]byte, error) {
 	if depth > maxDepth {
 		return nil, protoErr("reply nested too deeply")
 	}
@@ -356,11 +393,23 @@ func (r *Reader) reply(dst []byte, v *Value, depth int) ([]byte, error) {
 	if len(l) == 0 {
 		return nil, protoErr("empty reply line")
 	}
-	dst = append(dst, l...)
-	dst = append(dst, '\r', '\n')
 	t := l[0]
 	if v != nil {
 		v.Type = t
+	}
+	var n int
+	switch t {
+	case '$', '!', '=':
+		n, err = parseLen(l[1:], maxBulk)
+	case '*', '~', '>', '%', '|':
+		n, err = parseLen(l[1:], maxReplyLen)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if lim.keep(dst, len(l)+2) {
+		dst = append(dst, l...) // l is not valid after the next read
+		dst = append(dst, '\r', '\n')
 	}
 	switch t {
 	case '+', '-', ':', ',', '#', '(', '_':
@@ -369,15 +418,14 @@ func (r *Reader) reply(dst []byte, v *Value, depth int) ([]byte, error) {
 		}
 		return dst, nil
 	case '$', '!', '=':
-		n, err := parseLen(l[1:], maxBulk)
-		if err != nil {
-			return nil, err
-		}
 		if n < 0 {
 			if v != nil {
 				v.Null = true
 			}
 			return dst, nil
+		}
+		if !lim.keep(dst, n+2) {
+			return dst, r.skip(n)
 		}
 		start := len(dst)
 		if dst, err = r.payload(dst, n); err != nil {
@@ -388,10 +436,6 @@ func (r *Reader) reply(dst []byte, v *Value, depth int) ([]byte, error) {
 		}
 		return dst, nil
 	case '*', '~', '>', '%', '|':
-		n, err := parseLen(l[1:], maxArgs)
-		if err != nil {
-			return nil, err
-		}
 		if n < 0 {
 			if v != nil {
 				v.Null = true
@@ -407,7 +451,7 @@ func (r *Reader) reply(dst []byte, v *Value, depth int) ([]byte, error) {
 				v.Elems = append(v.Elems, Value{})
 				e = &v.Elems[len(v.Elems)-1]
 			}
-			if dst, err = r.reply(dst, e, depth+1); err != nil {
+			if dst, err = r.reply(dst, e, depth+1, lim); err != nil {
 				return nil, err
 			}
 		}
@@ -415,9 +459,30 @@ func (r *Reader) reply(dst []byte, v *Value, depth int) ([]byte, error) {
 			if v != nil {
 				*v = Value{}
 			}
-			return r.reply(dst, v, depth+1)
+			return r.reply(dst, v, depth+1, lim)
 		}
 		return dst, nil
 	}
 	return nil, protoErr("unknown reply type %q", t)
+}
+
+// skip discards n bytes and the CRLF that ends them.
+func (r *Reader) skip(n int) error {
+	if _, err := r.br.Discard(n); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	var crlf [2]byte
+	if _, err := io.ReadFull(r.br, crlf[:]); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	if crlf != [2]byte{'\r', '\n'} {
+		return protoErr("bulk string not terminated by CRLF")
+	}
+	return nil
 }

@@ -50,7 +50,8 @@ type txn struct {
 func newSession(ctx context.Context, cancel context.CancelCauseFunc, p *Proxy, conn net.Conn,
 	rec func(readonly.Operation)) *session {
 	r, w, now := rawsock.IO(conn)
-	return &session{ctx: ctx, cancel: cancel, p: p, conn: conn, rec: rec, cr: NewReader(r), cw: w, out: newReplies(now)}
+	return &session{ctx: ctx, cancel: cancel, p: p, conn: conn, rec: rec, cr: NewReader(r), cw: w,
+		out: newReplies(now, p.maxReply)}
 }
 
 // start takes a shared connection, or a dedicated one when nothing is
@@ -123,7 +124,7 @@ func (ss *session) read() error {
 		if err != nil {
 			return err
 		}
-		if ss.out.owed() >= maxOwed {
+		if ss.out.crowded() {
 			if err := ss.flush(); err != nil {
 				return err
 			}

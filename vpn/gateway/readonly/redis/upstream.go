@@ -162,7 +162,14 @@ func (u *upstream) read() {
 			drop, err = r.ReadReply(drop[:0])
 			continue
 		}
-		if o.r.buf, err = r.ReadReply(o.r.buf[:0]); err == nil && o.to.fill(o.r) {
+		var over bool
+		o.r.buf, over, err = r.ReadReplyLimit(o.r.buf[:0], o.to.room())
+		if over {
+			// Read to its end and discarded: the connection stays in step
+			// and the sessions sharing it see nothing of it.
+			o.r.buf = append(o.r.buf, o.to.tooBig()...)
+		}
+		if err == nil && o.to.fill(o.r) {
 			wake = appendNew(wake, o.to)
 		}
 		if err != nil {

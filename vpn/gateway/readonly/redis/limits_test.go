@@ -1,0 +1,221 @@
+package redis
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fillList appends n copies of elem to the list key through admin, in
+// commands of 10,000 elements.
+func fillList(t *testing.T, admin *client, key string, elem []byte, n int) {
+	t.Helper()
+	for n > 0 {
+		k := min(n, 10000)
+		args := [][]byte{[]byte("RPUSH"), []byte(key)}
+		for range k {
+			args = append(args, elem)
+		}
+		if r := admin.pipeline(t, args)[0]; !strings.HasPrefix(r, ":") {
+			t.Fatalf("RPUSH %s: %q", key, r)
+		}
+		n -= k
+	}
+}
+
+// serverInfo is one field of INFO, read through admin.
+func serverInfo(t *testing.T, admin *client, section, field string) string {
+	t.Helper()
+	for _, l := range strings.Split(admin.do(t, "INFO", section), "\r\n") {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// commandCalls is how often the server ran a command, by INFO
+// commandstats ("lrange", "config|set").
+func commandCalls(t *testing.T, admin *client, name string) int {
+	t.Helper()
+	v := serverInfo(t, admin, "commandstats", "cmdstat_"+name)
+	calls, _, _ := strings.Cut(strings.TrimPrefix(v, "calls="), ",")
+	n, _ := strconv.Atoi(calls)
+	return n
+}
+
+// proxyConnections is the server's CLIENT LIST ids of every connection
+// but admin's.
+func proxyConnections(t *testing.T, admin *client) []string {
+	t.Helper()
+	var ids []string
+	for _, l := range strings.Split(admin.do(t, "CLIENT", "LIST"), "\n") {
+		id, _, ok := strings.Cut(strings.TrimPrefix(l, "id="), " ")
+		if ok && strings.HasPrefix(l, "id=") && !strings.Contains(l, " cmd=client|list ") {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// bystander pipelines reads on its own connection until stop is closed,
+// checking every reply, and reports each round's start and end.
+type bystander struct {
+	rounds []struct{ start, end time.Time }
+	err    error
+}
+
+func runBystander(c *client, stop <-chan struct{}, done *sync.WaitGroup) *bystander {
+	b := &bystander{}
+	done.Go(func() {
+		for round := 0; ; round++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			var cmds [][][]byte
+			var want []string
+			for j := range 50 {
+				e := fmt.Sprintf("bystander round %d command %d", round, j)
+				cmds = append(cmds, [][]byte{[]byte("ECHO"), []byte(e)}, [][]byte{[]byte("GET"), []byte("str")})
+				want = append(want, fmt.Sprintf("$%d\r\n%s\r\n", len(e), e), "$5\r\nhello\r\n")
+			}
+			start := time.Now()
+			got, err := c.tryPipeline(cmds...)
+			if err == nil {
+				for i := range want {
+					if got[i] != want[i] {
+						err = fmt.Errorf("round %d reply %d: %q, want %q", round, i, got[i], want[i])
+						break
+					}
+				}
+			}
+			if err != nil {
+				b.err = err
+				return
+			}
+			b.rounds = append(b.rounds, struct{ start, end time.Time }{start, time.Now()})
+		}
+	})
+	return b
+}
+
+// overlapping counts the rounds in flight at some moment between from
+// and to.
+func (b *bystander) overlapping(from, to time.Time) int {
+	n := 0
+	for _, r := range b.rounds {
+		if r.start.Before(to) && r.end.After(from) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestBigReplyHurtsOnlyItsSession asks, through a connection shared with
+// a client pipelining reads all along, for replies over the session's
+// reply limit: a list of 1.1 million 64-byte elements (78 MB) and a
+// 100 MiB string. The asker gets an error naming the limit and goes on;
+// the bystander gets every reply right; the server shows the proxy's
+// shared connection was never replaced (same CLIENT LIST ids, no new
+// connection in INFO stats) and ran each command once. A list of 1.1
+// million short elements — more elements than a command may have, but
+// under the byte limit — is answered whole.
+func TestBigReplyHurtsOnlyItsSession(t *testing.T) {
+	srv := startRedis(t)
+	admin := srv.admin(t)
+	seed(t, admin)
+	fillList(t, admin, "big", bytes.Repeat([]byte("e"), 64), 1_100_000)
+	fillList(t, admin, "long", []byte("x"), 1_100_000)
+	if r := admin.do(t, "SETRANGE", "huge", strconv.Itoa(100<<20-1), "x"); r != ":104857600\r\n" {
+		t.Fatalf("SETRANGE huge: %q", r)
+	}
+	addr := serveProxy(t, t.Context(), Options{Upstream: srv.addr, Username: "default", Password: testPassword, Shared: 1},
+		func(int) *audit { return &audit{} })
+	asker, other := dial(t, addr), dial(t, addr)
+	for _, c := range []*client{asker, other} {
+		if r := c.do(t, "GET", "str"); r != "$5\r\nhello\r\n" {
+			t.Fatalf("GET str: %q", r)
+		}
+	}
+	conns := proxyConnections(t, admin)
+	if len(conns) != 1 {
+		t.Fatalf("the proxy has %d upstream connections, want its 1 shared", len(conns))
+	}
+	received := serverInfo(t, admin, "stats", "total_connections_received")
+	digest := srv.digest(t, admin)
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	by := runBystander(other, stop, &wg)
+	time.Sleep(20 * time.Millisecond) // the bystander has rounds in flight
+	want := "-ERR devenv gateway: reply discarded: it is larger than this session's reply limit of 64 MiB " +
+		"(replies the client has not read yet count against it)\r\n"
+	for _, cmd := range []string{"LRANGE big 0 -1", "GET huge"} {
+		sent := time.Now()
+		if r := asker.do(t, splitStrings(t, cmd)...); r != want {
+			t.Errorf("%s: %.200q, want %q", cmd, r, want)
+		}
+		if n := by.overlapping(sent, time.Now()); n == 0 {
+			t.Errorf("%s: no bystander round was in flight meanwhile", cmd)
+		}
+	}
+	direct := admin.do(t, "LRANGE", "long", "0", "-1")
+	if r := asker.do(t, "LRANGE", "long", "0", "-1"); r != direct {
+		t.Errorf("LRANGE long 0 -1 (%d bytes direct): proxied %d bytes %.100q", len(direct), len(r), r)
+	}
+	if r := asker.do(t, "GET", "str"); r != "$5\r\nhello\r\n" {
+		t.Errorf("the asker's GET after its big replies: %q", r)
+	}
+	time.Sleep(20 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if by.err != nil {
+		t.Errorf("bystander: %v", by.err)
+	}
+	t.Logf("bystander: %d rounds of 100 commands", len(by.rounds))
+
+	if got := proxyConnections(t, admin); strings.Join(got, ",") != strings.Join(conns, ",") {
+		t.Errorf("the proxy's upstream connections went from %v to %v", conns, got)
+	}
+	if got := serverInfo(t, admin, "stats", "total_connections_received"); got != received {
+		t.Errorf("the server received %s connections in all, %s before the big replies: the proxy reconnected", got, received)
+	}
+	if n := commandCalls(t, admin, "lrange"); n != 3 {
+		t.Errorf("the server ran LRANGE %d times, want 3 (big once, long twice)", n)
+	}
+	if after := srv.digest(t, admin); after != digest {
+		t.Errorf("dataset digest changed from %s to %s", digest, after)
+	}
+}
+
+// TestBigReplyOnDedicatedConnection asks for an oversized reply on a
+// session's own connection (after SELECT 0): the session gets the error
+// and its connection, judged by its CLIENT LIST id, stays.
+func TestBigReplyOnDedicatedConnection(t *testing.T) {
+	srv := startRedis(t)
+	admin := srv.admin(t)
+	seed(t, admin)
+	admin.do(t, "SETRANGE", "huge", strconv.Itoa(8<<20), "x")
+	addr := serveProxy(t, t.Context(), Options{Upstream: srv.addr, Username: "default", Password: testPassword,
+		Shared: -1, MaxReplyBytes: 1 << 20}, func(int) *audit { return &audit{} })
+	c := dial(t, addr)
+	got := c.pipeline(t, mustSplit(t, "SELECT 0"), mustSplit(t, "GET huge"), mustSplit(t, "GET str"))
+	want := []string{"+OK\r\n", "-ERR devenv gateway: reply discarded: it is larger than this session's reply limit " +
+		"of 1 MiB (replies the client has not read yet count against it)\r\n", "$5\r\nhello\r\n"}
+	if strings.Join(got, "") != strings.Join(want, "") {
+		t.Fatalf("SELECT, GET huge, GET str: %q, want %q", got, want)
+	}
+	before := proxyConnections(t, admin)
+	if r := c.do(t, "GET", "huge"); r != want[1] {
+		t.Errorf("second GET huge: %q", r)
+	}
+	if after := proxyConnections(t, admin); strings.Join(after, ",") != strings.Join(before, ",") || len(after) != 1 {
+		t.Errorf("the session's upstream connections went from %v to %v", before, after)
+	}
+}

@@ -34,6 +34,9 @@ func (ss *session) handle(args [][]byte) (quit bool, err error) {
 		args = stripHelloAuth(args)
 	}
 	name, keys, reason := ss.table.check(name, args)
+	if reason == "" {
+		reason = costRefusal(name, args, ss.p.maxCount)
+	}
 	ss.record(name, keys, reason)
 	if ss.multi != nil {
 		switch {

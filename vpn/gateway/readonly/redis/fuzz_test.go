@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -79,6 +81,59 @@ func FuzzReadReply(f *testing.F) {
 		}
 		if _, err := NewReader(bytes.NewReader(raw)).ReadValue(); err != nil {
 			t.Fatalf("accepted reply %q does not parse as a value: %v", raw, err)
+		}
+	})
+}
+
+// FuzzCostRefusal checks the count limits on any arguments: no panic,
+// option names are matched whatever their case, as Redis matches them,
+// and an allowed SCAN-family command has no COUNT over the limit where
+// Redis would read one.
+func FuzzCostRefusal(f *testing.F) {
+	for _, s := range []string{"SCAN 0 MATCH * COUNT 2000000", "SCAN 0 MATCH COUNT COUNT 5", "SSCAN s 0 COUNT 1001",
+		"SRANDMEMBER s -1100000", "MEMORY USAGE k SAMPLES 0", "XINFO STREAM st FULL COUNT 0", "HSCAN h 0 count",
+		"ZSCAN z 0 TYPE COUNT COUNT 2", "HRANDFIELD h -9223372036854775808 WITHVALUES"} {
+		f.Add(s)
+	}
+	names := []string{"scan", "sscan", "hscan", "zscan", "srandmember", "hrandfield", "zrandmember", "memory|usage", "xinfo|stream"}
+	f.Fuzz(func(t *testing.T, line string) {
+		args, err := SplitArgs(line)
+		if err != nil || len(args) == 0 {
+			return
+		}
+		for _, name := range names {
+			reason := costRefusal(name, args, 1000)
+			upper := make([][]byte, len(args))
+			for i, a := range args {
+				upper[i] = bytes.ToUpper(a)
+			}
+			if again := costRefusal(name, upper, 1000); (again == "") != (reason == "") {
+				t.Fatalf("%s %q: %q, in upper case %q", name, args, reason, again)
+			}
+			if reason != "" || !strings.HasSuffix(name, "scan") {
+				continue
+			}
+			from := 2
+			if name != "scan" {
+				from = 3
+			}
+			// As Redis's scanGenericCommand reads options: an unknown one
+			// is a syntax error and nothing runs.
+			for i := from; i < len(args); {
+				switch opt := strings.ToLower(string(args[i])); {
+				case opt == "novalues":
+					i++
+					continue
+				case i+1 >= len(args) || opt != "count" && opt != "match" && opt != "type":
+					i = len(args)
+					continue
+				case opt == "count":
+					if n, err := strconv.ParseInt(string(args[i+1]), 10, 64); err != nil || n < 1 || n > 1000 {
+						t.Fatalf("%s %q allowed with COUNT %q", name, args, args[i+1])
+					}
+				}
+				i += 2
+			}
 		}
 	})
 }

@@ -156,14 +156,14 @@ func TestBigReplyHurtsOnlyItsSession(t *testing.T) {
 	time.Sleep(20 * time.Millisecond) // the bystander has rounds in flight
 	want := "-ERR devenv gateway: reply discarded: it is larger than this session's reply limit of 64 MiB " +
 		"(replies the client has not read yet count against it)\r\n"
-	for _, cmd := range []string{"LRANGE big 0 -1", "GET huge"} {
+	bigCmds := []string{"LRANGE big 0 -1", "GET huge"}
+	var windows [][2]time.Time
+	for _, cmd := range bigCmds {
 		sent := time.Now()
 		if r := asker.do(t, splitStrings(t, cmd)...); r != want {
 			t.Errorf("%s: %.200q, want %q", cmd, r, want)
 		}
-		if n := by.overlapping(sent, time.Now()); n == 0 {
-			t.Errorf("%s: no bystander round was in flight meanwhile", cmd)
-		}
+		windows = append(windows, [2]time.Time{sent, time.Now()})
 	}
 	direct := admin.do(t, "LRANGE", "long", "0", "-1")
 	if r := asker.do(t, "LRANGE", "long", "0", "-1"); r != direct {
@@ -177,6 +177,11 @@ func TestBigReplyHurtsOnlyItsSession(t *testing.T) {
 	wg.Wait()
 	if by.err != nil {
 		t.Errorf("bystander: %v", by.err)
+	}
+	for i, w := range windows {
+		if n := by.overlapping(w[0], w[1]); n == 0 {
+			t.Errorf("%s: no bystander round was in flight meanwhile", bigCmds[i])
+		}
 	}
 	t.Logf("bystander: %d rounds of 100 commands", len(by.rounds))
 
@@ -217,5 +222,51 @@ func TestBigReplyOnDedicatedConnection(t *testing.T) {
 	}
 	if after := proxyConnections(t, admin); strings.Join(after, ",") != strings.Join(before, ",") || len(after) != 1 {
 		t.Errorf("the session's upstream connections went from %v to %v", before, after)
+	}
+}
+
+// statName is the name INFO commandstats gives a command.
+func statName(args [][]byte) string {
+	name := strings.ToLower(string(args[0]))
+	if (name == "memory" || name == "xinfo") && len(args) > 1 {
+		name += "|" + strings.ToLower(string(args[1]))
+	}
+	return name
+}
+
+// TestCostlyCountsRefused runs testdata/costly.txt over a million keys:
+// every refused command never ran on the server (its INFO commandstats
+// calls do not move, SLOWLOG stays empty), every allowed one did.
+func TestCostlyCountsRefused(t *testing.T) {
+	srv := startRedis(t)
+	admin := srv.admin(t)
+	seed(t, admin)
+	if r := admin.do(t, "DEBUG", "POPULATE", "1000000"); r != "+OK\r\n" {
+		t.Fatalf("DEBUG POPULATE: %q", r)
+	}
+	admin.do(t, "CONFIG", "SET", "slowlog-log-slower-than", "20000")
+	admin.do(t, "SLOWLOG", "RESET")
+	addr, _ := proxied(t, t.Context(), srv)
+	c := dial(t, addr)
+	cases := corpus(t, "costly.txt")
+	for _, cmds := range cases {
+		cmd := cmds[0]
+		pass := strings.HasPrefix(cmd, "+")
+		args := mustSplit(t, strings.TrimPrefix(cmd, "+"))
+		before := commandCalls(t, admin, statName(args))
+		r := c.pipeline(t, args)[0]
+		refused := strings.HasPrefix(r, "-NOPERM this connection is read-only: ")
+		after := commandCalls(t, admin, statName(args))
+		switch {
+		case pass && (strings.HasPrefix(r, "-") || after != before+1):
+			t.Errorf("%s: %.120q, the server ran it %d times; want it run once", cmd, r, after-before)
+		case !pass && (!refused || after != before):
+			t.Errorf("%s: %.120q, the server ran it %d times; want it refused", cmd, r, after-before)
+		default:
+			t.Logf("%-45s %.140q", cmd, r)
+		}
+	}
+	if r := admin.do(t, "SLOWLOG", "LEN"); r != ":0\r\n" {
+		t.Errorf("SLOWLOG LEN %s: %s", r, admin.do(t, "SLOWLOG", "GET"))
 	}
 }

@@ -70,6 +70,13 @@ type Options struct {
 	// client gets an error naming the limit instead; sessions sharing the
 	// connection see nothing of it. 0 means DefaultMaxReplyBytes.
 	MaxReplyBytes int
+	// MaxCount is the largest count a client may give a command whose
+	// work on the server the count chooses: COUNT of SCAN, SSCAN, HSCAN
+	// and ZSCAN, the negative count of SRANDMEMBER, HRANDFIELD and
+	// ZRANDMEMBER, SAMPLES of MEMORY USAGE and COUNT of XINFO STREAM FULL
+	// (where 0, no limit, is refused too). Larger counts are refused.
+	// 0 means DefaultMaxCount.
+	MaxCount int
 	// Logger receives the proxy's own errors; nil discards them.
 	Logger *slog.Logger
 }
@@ -100,6 +107,7 @@ type Proxy struct {
 	pool *pool // nil when every session has a connection of its own
 
 	maxReply int // Options.MaxReplyBytes or its default
+	maxCount int // Options.MaxCount or its default
 
 	mu    sync.Mutex
 	table Table // guarded by mu; nil until a connection has learned it
@@ -120,6 +128,9 @@ func New(opts Options) (readonly.Handler, error) {
 	p := &Proxy{opts: opts, log: log, maxReply: opts.MaxReplyBytes}
 	if p.maxReply <= 0 {
 		p.maxReply = DefaultMaxReplyBytes
+	}
+	if p.maxCount = opts.MaxCount; p.maxCount <= 0 {
+		p.maxCount = DefaultMaxCount
 	}
 	if n := opts.Shared; n >= 0 {
 		if n == 0 {

@@ -12,25 +12,52 @@ import (
 
 // FuzzReadCommand checks the client-side reader on any input: it never
 // panics, and what it reads re-encodes to a command that reads back the
-// same, so what the policy checked is what goes upstream.
+// same, so what the policy checked is what goes upstream. A Reader with a
+// command limit consumes exactly what one without does — an oversized
+// command is discarded to its end, so the next one is read from its start
+// — and answers ErrTooLarge only for a command over the limit, with the
+// arguments that fitted.
 func FuzzReadCommand(f *testing.F) {
-	f.Add([]byte("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"))
-	f.Add([]byte("GET \"a\\x41\\n\" 'b\\'c'\r\n\r\n*0\r\n*-1\r\nPING\n"))
-	f.Add([]byte("*1\r\n$-1\r\n"))
-	f.Add([]byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$999999999\r\n"))
-	f.Add([]byte("\"unbalanced\r\n"))
-	f.Fuzz(func(t *testing.T, in []byte) {
-		r := NewReader(bytes.NewReader(in))
+	for _, s := range []string{"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", "GET \"a\\x41\\n\" 'b\\'c'\r\n\r\n*0\r\n*-1\r\nPING\n",
+		"*1\r\n$-1\r\n", "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$999999999\r\n", "\"unbalanced\r\n",
+		"*3\r\n$4\r\nMGET\r\n$40\r\n0123456789012345678901234567890123456789\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n",
+		"*5\r\n$4\r\nMGET\r\n$134217728\r\nAAAA", "*4\r\n$0\r\n\r\n$0\r\n\r\n$0\r\n\r\n$0\r\n\r\n*1\r\n$1\r\nx\r\n"} {
+		f.Add([]byte(s), uint16(64))
+	}
+	f.Fuzz(func(t *testing.T, in []byte, limit uint16) {
+		br, lbr := bytes.NewReader(in), bytes.NewReader(in)
+		r, lr := NewReader(br), NewReader(lbr)
+		lr.SetCommandLimit(int(limit))
 		for range 100 {
 			args, err := r.ReadCommand()
+			largs, lerr := lr.ReadCommand()
+			if consumed, lconsumed := len(in)-br.Len()-r.Buffered(), len(in)-lbr.Len()-lr.Buffered(); consumed != lconsumed {
+				t.Fatalf("with limit %d the reader consumed %d bytes, without %d", limit, lconsumed, consumed)
+			}
 			if err != nil {
 				if !errors.Is(err, ErrProtocol) && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 					t.Fatalf("unexpected error kind: %v", err)
+				}
+				if lerr == nil || errors.Is(lerr, ErrTooLarge) || err.Error() != lerr.Error() {
+					t.Fatalf("without a limit: %v; with limit %d: %v", err, limit, lerr)
 				}
 				return
 			}
 			if len(args) == 0 {
 				t.Fatal("an empty command was returned")
+			}
+			size := 0
+			for _, a := range args {
+				size += len(a) + argOverhead
+			}
+			switch {
+			case errors.Is(lerr, ErrTooLarge):
+				if limit == 0 || size <= int(limit) || len(largs) > len(args) ||
+					!slices.EqualFunc(largs, args[:len(largs)], bytes.Equal) {
+					t.Fatalf("%q of %d bytes: ErrTooLarge under limit %d with %q", args, size, limit, largs)
+				}
+			case lerr != nil || !slices.EqualFunc(args, largs, bytes.Equal):
+				t.Fatalf("%q: with limit %d %q, %v", args, limit, largs, lerr)
 			}
 			again, err := NewReader(bytes.NewReader(AppendCommand(nil, args...))).ReadCommand()
 			if err != nil || !slices.EqualFunc(args, again, bytes.Equal) {

@@ -77,12 +77,23 @@ type Options struct {
 	// (where 0, no limit, is refused too). Larger counts are refused.
 	// 0 means DefaultMaxCount.
 	MaxCount int
+	// MaxRequestBytes bounds what a session's client may have the proxy
+	// hold of its requests: one command's arguments (a larger command is
+	// discarded as it arrives, unbuffered, and answered with an error),
+	// the commands queued in MULTI (a larger transaction is discarded at
+	// EXEC), and the requests sent upstream and not yet answered (the
+	// session reads no more commands until replies come). 0 means
+	// DefaultMaxRequestBytes.
+	MaxRequestBytes int
 	// Logger receives the proxy's own errors; nil discards them.
 	Logger *slog.Logger
 }
 
-// DefaultMaxReplyBytes is Options.MaxReplyBytes when it is 0.
-const DefaultMaxReplyBytes = 64 << 20
+// Defaults of Options' limits.
+const (
+	DefaultMaxReplyBytes   = 64 << 20
+	DefaultMaxRequestBytes = 16 << 20
+)
 
 // DefaultShared is the number of shared upstream connections when
 // Options.Shared is 0. Redis runs commands one at a time, so more
@@ -106,8 +117,9 @@ type Proxy struct {
 	log  *slog.Logger
 	pool *pool // nil when every session has a connection of its own
 
-	maxReply int // Options.MaxReplyBytes or its default
-	maxCount int // Options.MaxCount or its default
+	maxReply   int // Options.MaxReplyBytes or its default
+	maxCount   int // Options.MaxCount or its default
+	maxRequest int // Options.MaxRequestBytes or its default
 
 	mu    sync.Mutex
 	table Table // guarded by mu; nil until a connection has learned it
@@ -131,6 +143,9 @@ func New(opts Options) (readonly.Handler, error) {
 	}
 	if p.maxCount = opts.MaxCount; p.maxCount <= 0 {
 		p.maxCount = DefaultMaxCount
+	}
+	if p.maxRequest = opts.MaxRequestBytes; p.maxRequest <= 0 {
+		p.maxRequest = DefaultMaxRequestBytes
 	}
 	if n := opts.Shared; n >= 0 {
 		if n == 0 {

@@ -20,6 +20,7 @@ const bigReply = 64 << 10
 // reply of its own); once ready, to the session's writer.
 type reply struct {
 	buf   []byte
+	req   int  // bytes of the request it answers, while in flight
 	quit  bool // the session ends once this reply is written
 	ready bool // guarded by replies.mu
 }
@@ -39,6 +40,8 @@ type replies struct {
 	werr     error    // guarded by mu; writing to the client failed
 	held     int      // guarded by mu; bytes of replies filled but not yet written
 	budget   int      // the most bytes of replies held for the client
+	sending  int      // guarded by mu; bytes of requests whose replies are not filled yet
+	reqLimit int      // how many bytes of requests may be unanswered before the session reads no more
 
 	// now writes to the client without blocking, so that the goroutine
 	// reading a shared upstream can hand replies over itself; nil when
@@ -50,8 +53,9 @@ type replies struct {
 	reader chan struct{} // cap 1: a reply was filled or written
 }
 
-func newReplies(now func([]byte) (int, error), budget int) *replies {
-	return &replies{writer: make(chan struct{}, 1), reader: make(chan struct{}, 1), now: now, budget: budget}
+func newReplies(now func([]byte) (int, error), budget, reqLimit int) *replies {
+	return &replies{writer: make(chan struct{}, 1), reader: make(chan struct{}, 1), now: now,
+		budget: budget, reqLimit: reqLimit}
 }
 
 // room is how many bytes the next reply may have: what is left of the
@@ -87,8 +91,8 @@ func (q *replies) written(n int) {
 	q.mu.Unlock()
 }
 
-// add queues a reply to be filled later.
-func (q *replies) add() *reply {
+// add queues a reply to be filled later, to a request of req bytes.
+func (q *replies) add(req int) *reply {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	var r *reply
@@ -99,12 +103,14 @@ func (q *replies) add() *reply {
 	}
 	q.queue = append(q.queue, r)
 	q.unfilled++
+	r.req = req
+	q.sending += req
 	return r
 }
 
 // local queues a reply the proxy makes itself.
 func (q *replies) local(b []byte, quit bool) {
-	r := q.add()
+	r := q.add(0)
 	r.buf = append(r.buf[:0], b...)
 	r.quit = quit
 	if q.fill(r) {
@@ -120,6 +126,8 @@ func (q *replies) fill(r *reply) bool {
 	r.ready = true
 	q.unfilled--
 	q.held += len(r.buf)
+	q.sending -= r.req
+	r.req = 0
 	q.wakeReaderLocked()
 	return q.queue[0] == r
 }
@@ -205,8 +213,9 @@ func (q *replies) wait(stop <-chan struct{}, ok func() bool) bool {
 }
 
 // crowded says the session should read no more commands for now: it owes
-// maxOwed replies, or the replies its client has not read yet fill half
-// its budget, so that the replies to commands in flight find room.
+// maxOwed replies, the requests it sent and has no replies to yet reach
+// their limit, or the replies its client has not read yet fill half its
+// budget, so that the replies to commands in flight find room.
 func (q *replies) crowded() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -214,7 +223,7 @@ func (q *replies) crowded() bool {
 }
 
 func (q *replies) crowdedLocked() bool {
-	return len(q.queue) >= maxOwed || q.held >= q.budget/2
+	return len(q.queue) >= maxOwed || q.sending >= q.reqLimit || q.held >= q.budget/2
 }
 
 // waitRoom waits until the session is no longer crowded.

@@ -22,6 +22,16 @@ const (
 // ErrProtocol is wrapped by every error about malformed RESP.
 var ErrProtocol = errors.New("protocol error")
 
+// ErrTooLarge is ReadCommand's error for a command over the Reader's
+// limit. The command was read to its end and its arguments past the limit
+// discarded unread into memory, so the next command can be read.
+var ErrTooLarge = errors.New("command too large")
+
+// argOverhead is what the Reader keeps per argument besides its bytes
+// (its slice and where it ends), counted against the command limit so
+// that a million empty arguments cost what they take.
+const argOverhead = 32
+
 func protoErr(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrProtocol, fmt.Sprintf(format, a...))
 }
@@ -32,7 +42,14 @@ type Reader struct {
 	args [][]byte // the last command's arguments, slices of buf
 	buf  []byte   // the last command's argument bytes
 	ends []int    // where each argument ends in buf
+
+	limit int // the most bytes a command may take, argOverhead per argument included; 0: no limit
 }
+
+// SetCommandLimit bounds the commands ReadCommand reads to n bytes of
+// arguments, argOverhead per argument included; a larger command is
+// discarded as it arrives and answered ErrTooLarge. 0 removes the bound.
+func (r *Reader) SetCommandLimit(n int) { r.limit = n }
 
 // bufferSize is what a Reader buffers: a whole pipeline of small
 // commands, or many replies, per read system call.
@@ -68,7 +85,8 @@ func (r *Reader) line() ([]byte, error) {
 
 // ReadCommand reads one command: an array of bulk strings or an inline
 // command. It skips empty inline lines, as Redis does. The arguments are
-// valid until the next call.
+// valid until the next call. A command over the Reader's limit is read to
+// its end and answered ErrTooLarge with the arguments that fitted, if any.
 func (r *Reader) ReadCommand() ([][]byte, error) {
 	if cap(r.buf) > 1<<20 {
 		r.buf = nil // a big command once is no reason to keep its memory
@@ -97,8 +115,9 @@ func (r *Reader) ReadCommand() ([][]byte, error) {
 			continue // Redis ignores *0 and *-1 from clients
 		}
 		r.buf, r.ends = r.buf[:0], r.ends[:0]
+		size, over := 0, false
 		for range n {
-			if err := r.bulkArg(); err != nil {
+			if err := r.bulkArg(&size, &over); err != nil {
 				return nil, err
 			}
 		}
@@ -108,12 +127,26 @@ func (r *Reader) ReadCommand() ([][]byte, error) {
 			r.args = append(r.args, r.buf[start:end:end])
 			start = end
 		}
+		if over {
+			return r.args, ErrTooLarge
+		}
 		return r.args, nil
 	}
 }
 
-// bulkArg appends one bulk string argument to r.buf.
-func (r *Reader) bulkArg() error {
+// size is what args count against the Reader's limit.
+func (r *Reader) size(args [][]byte) int {
+	n := 0
+	for _, a := range args {
+		n += len(a) + argOverhead
+	}
+	return n
+}
+
+// bulkArg appends one bulk string argument to r.buf and its size to
+// size; once size is over the limit it discards the argument instead and
+// sets over.
+func (r *Reader) bulkArg(size *int, over *bool) error {
 	l, err := r.line()
 	if err != nil {
 		return err
@@ -127,6 +160,10 @@ func (r *Reader) bulkArg() error {
 	}
 	if n < 0 {
 		return protoErr("invalid bulk length")
+	}
+	*size += n + argOverhead
+	if *over = *over || (r.limit > 0 && *size > r.limit); *over {
+		return r.skip(n)
 	}
 	if r.buf, err = r.payload(r.buf, n); err != nil {
 		return err
@@ -426,6 +463,11 @@ func (r *Reader) reply(dst []byte, v *Value, depth int, lim *replyLimit) ([]byte
 		}
 		if !lim.keep(dst, n+2) {
 			return dst, r.skip(n)
+		}
+		if lim.max >= 0 {
+			// Room for the payload at once, not in steps that leave
+			// garbage behind; the limit bounds it.
+			dst = slices.Grow(dst, n+2)
 		}
 		start := len(dst)
 		if dst, err = r.payload(dst, n); err != nil {

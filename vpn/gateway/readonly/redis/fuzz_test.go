@@ -164,3 +164,42 @@ func FuzzCostRefusal(f *testing.F) {
 		}
 	})
 }
+
+// FuzzConfigGet checks the CONFIG GET filter: a pattern it allows matches
+// no secret parameter under a reference matcher (dynamic programming, not
+// globMatch's backtracking), in any case.
+func FuzzConfigGet(f *testing.F) {
+	for _, s := range []string{"*", "maxmemory*", "re?uirepass", "*e*", "[r]equirepass", "MASTERAUTH", "tls-*-pass", "*-file-*"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, pattern string) {
+		if configGetRefusal([][]byte{[]byte(pattern)}) != "" {
+			return
+		}
+		for _, s := range secretConfig {
+			if refMatch(asciiLower(pattern), s) {
+				t.Fatalf("CONFIG GET %q allowed, but it matches %s", pattern, s)
+			}
+		}
+	})
+}
+
+// refMatch is * and ? matching by dynamic programming: m[j] says whether
+// the pattern read so far matches s[:j].
+func refMatch(pattern, s string) bool {
+	m := make([]bool, len(s)+1)
+	m[0] = true
+	for _, c := range []byte(pattern) {
+		next := make([]bool, len(s)+1)
+		for j := range next {
+			switch c {
+			case '*':
+				next[j] = m[j] || (j > 0 && next[j-1])
+			default:
+				next[j] = j > 0 && m[j-1] && (c == '?' || c == s[j-1])
+			}
+		}
+		m = next
+	}
+	return m[len(s)]
+}

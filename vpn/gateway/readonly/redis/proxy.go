@@ -3,13 +3,73 @@
 // through only the commands the upstream itself flags readonly — learned
 // from COMMAND once per Handler — minus scripting, administration, Pub/Sub
 // and KEYS, plus a few connection commands (PING, ECHO, SELECT, HELLO,
-// WATCH, TIME, INFO, COMMAND, CLIENT SETNAME/GETNAME/ID/INFO/SETINFO).
-// Readonly commands whose key specs may write (PFCOUNT rewrites its key's
-// cached cardinality) and commands with a STORE option are refused too.
-// Unknown commands and subcommands are refused.
+// WATCH, TIME, INFO, COMMAND, CLIENT SETNAME/GETNAME/ID/SETINFO) and, by
+// name, the administrative reads a developer debugging the server needs:
+// SLOWLOG GET/LEN, LATENCY LATEST/DOCTOR/HISTORY, MEMORY STATS/DOCTOR,
+// CLIENT LIST/INFO, CONFIG GET (but no pattern that matches a parameter
+// holding a secret), CLUSTER INFO/NODES/SLOTS, ACL WHOAMI, PUBSUB
+// CHANNELS/NUMSUB, ROLE, FUNCTION LIST and LASTSAVE. Every other
+// subcommand of those containers is refused. Readonly commands whose key
+// specs may write (PFCOUNT rewrites its key's cached cardinality) and
+// commands with a STORE option are refused too. Unknown commands and
+// subcommands are refused.
 //
 // A refusal is a "-NOPERM this connection is read-only: <rule>" error and
 // the connection stays usable. Refused commands never reach the upstream.
+//
+// # Cost
+//
+// Redis runs one command at a time, so a command that keeps the server
+// busy for a second stalls every client of it, and the proxy's memory is
+// shared by every session of the gateway. Hence limits per session:
+//
+//   - Options.MaxCount (1000) bounds the counts that choose the server's
+//     work rather than the data: COUNT of SCAN, SSCAN, HSCAN and ZSCAN, the
+//     negative count of SRANDMEMBER, HRANDFIELD and ZRANDMEMBER, SAMPLES of
+//     MEMORY USAGE and COUNT of XINFO STREAM FULL. Larger counts are
+//     refused, not clamped, so what runs is what the client sent and the
+//     audit recorded.
+//   - Options.MaxRequestBytes (16 MiB) bounds one command (past it the
+//     command is discarded as it arrives, never buffered, and answered
+//     with an error), the commands queued in MULTI (EXEC then discards the
+//     transaction), and the requests in flight upstream (the session reads
+//     no more until replies come).
+//   - Options.MaxReplyBytes (64 MiB) bounds the replies a session holds for
+//     its client, the ones it has not read yet included. A reply over what
+//     is left is read from the server to its end and discarded as it
+//     arrives — the connection, which other sessions may share, stays in
+//     step — and the client gets an error naming the limit. A session whose
+//     unread replies fill half the budget reads no more commands.
+//
+// What is not bounded here: reads whose cost is the size of the data
+// (LRANGE 0 -1, SMEMBERS, HGETALL, SORT_RO, SUNION, LCS, MGET of big
+// values), which the server spends its time on whatever the proxy does
+// with the reply.
+//
+// # Trust
+//
+// This layer trusts the upstream's COMMAND reply, as the server's own word
+// on what each command does: its flags and key specs decide, so a renamed
+// command or a module's command is judged by what the server declares. It
+// trusts its own RESP reader to read a command exactly as Redis does (the
+// fuzz targets check that what it checked re-encodes to what it sends),
+// and the upstream to frame its replies, though not to keep them small.
+// It trusts nothing the client sends: every byte of it is bounded, and
+// what the proxy cannot parse the way Redis does (a CONFIG GET pattern
+// with [classes], a count that is not a plain integer) is refused.
+//
+// When this layer is wrong — a module command flagged readonly that
+// writes, a subcommand allowed by mistake, a secret configuration
+// parameter a newer Redis adds, a key the developer should not read — the
+// next layer is the server's ACL user the gateway logs in as, if it is
+// configured read-only (for example "+@read +@connection -@write
+// -@dangerous" plus, by name, the debugging reads above, and a key
+// pattern). Its NOPERM errors reach the client as they are. The ACL
+// does not bound cost: SCAN counts, reply sizes and memory are this
+// layer's alone (the server's client-output-buffer-limit for normal
+// clients, unlimited by default, bounds its own memory).
+//
+// # Connections
 //
 // The gateway logs in upstream itself (AUTH [user] password) on every
 // connection it opens; the client's AUTH is answered +OK locally and never
@@ -21,12 +81,14 @@
 // upstream connections, as twemproxy does: the commands of many clients go
 // upstream in one write and each reply goes back to the client that owes
 // it, in order. A command that needs a connection of its own (SELECT,
-// HELLO, WATCH, EXEC, RESET, CLIENT …, XREAD BLOCK and other blocking
-// commands) first waits for the client's shared commands to be answered,
-// then moves the session to a dedicated connection for the rest of its
-// life. A shared connection that breaks answers the commands it owed with
-// an error and is replaced; a session that loses its dedicated connection
-// ends after the error.
+// HELLO, WATCH, EXEC, RESET, CLIENT SETNAME and the other CLIENT
+// subcommands but LIST and INFO, XREAD BLOCK and other blocking commands)
+// first waits for the client's shared commands to be answered, then moves
+// the session to a dedicated connection for the rest of its life. CLIENT
+// INFO on a shared connection describes that connection, the pool's, which
+// runs the session's commands among others'. A shared connection that
+// breaks answers the commands it owed with an error and is replaced; a
+// session that loses its dedicated connection ends after the error.
 //
 // MULTI is kept locally: commands are queued (refused ones are answered
 // -NOPERM at once) and EXEC sends MULTI, the queue and EXEC upstream only

@@ -166,7 +166,11 @@ func (u *upstream) read() {
 		o.r.buf, over, err = r.ReadReplyLimit(o.r.buf[:0], o.to.room())
 		if over {
 			// Read to its end and discarded: the connection stays in step
-			// and the sessions sharing it see nothing of it.
+			// and the sessions sharing it see nothing of it. The part
+			// kept before the limit was passed is let go at once.
+			if cap(o.r.buf) > bigReply {
+				o.r.buf = nil
+			}
 			o.r.buf = append(o.r.buf, o.to.tooBig()...)
 		}
 		if err == nil && o.to.fill(o.r) {

@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"runtime"
@@ -277,5 +278,52 @@ func TestMemoryBoundedUnderAttack(t *testing.T) {
 	}
 	if after := srv.digest(t, admin); after != digest {
 		t.Errorf("dataset digest changed from %s to %s", digest, after)
+	}
+}
+
+// TestSlowClientOnItsOwnConnection pipelines 100 GETs of a 1 MiB value on
+// a session with its own connection (after SELECT 0) and a 4 MiB reply
+// budget, and reads them only after a pause: the proxy waits for the
+// client instead of holding 100 MiB or discarding replies, so every reply
+// arrives whole, and the heap stays far below what was asked for. The
+// server ran every GET once.
+func TestSlowClientOnItsOwnConnection(t *testing.T) {
+	srv := startRedis(t)
+	admin := srv.admin(t)
+	admin.do(t, "SET", "v", strings.Repeat("v", 1<<20))
+	admin.do(t, "CONFIG", "RESETSTAT")
+	addr := serveProxy(t, t.Context(), Options{Upstream: srv.addr, Username: "default", Password: testPassword,
+		MaxReplyBytes: 4 << 20}, func(int) *audit { return &audit{} })
+	c := dial(t, addr)
+	if r := c.do(t, "SELECT", "0"); r != "+OK\r\n" {
+		t.Fatalf("SELECT 0: %q", r)
+	}
+	base := liveHeap()
+	h := watchHeap()
+	var req []byte
+	for range 100 {
+		req = AppendCommand(req, []byte("GET"), []byte("v"))
+	}
+	c.c.SetDeadline(time.Now().Add(60 * time.Second))
+	if _, err := c.c.Write(req); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // the client lags
+	live := liveHeap()
+	want := []byte(fmt.Sprintf("$%d\r\n%s\r\n", 1<<20, strings.Repeat("v", 1<<20)))
+	var r []byte
+	for i := range 100 {
+		var err error
+		if r, err = c.r.ReadReply(r[:0]); err != nil || !bytes.Equal(r, want) {
+			t.Fatalf("reply %d: %.100q, %v", i, r, err)
+		}
+	}
+	peak := h.end()
+	t.Logf("heap: base %s, live while the client lagged %s, peak %s", mib(base), mib(live), mib(peak))
+	if live > base+16<<20 || peak > base+64<<20 {
+		t.Errorf("heap live %s, peak %s over base %s: the proxy held the replies", mib(live), mib(peak), mib(base))
+	}
+	if n := commandCalls(t, admin, "get"); n != 100 {
+		t.Errorf("the server ran GET %d times, want 100", n)
 	}
 }

@@ -39,7 +39,13 @@
 //     is left is read from the server to its end and discarded as it
 //     arrives — the connection, which other sessions may share, stays in
 //     step — and the client gets an error naming the limit. A session whose
-//     unread replies fill half the budget reads no more commands.
+//     unread replies fill half the budget reads no more commands, and on a
+//     connection of its own the proxy reads no more replies either until
+//     the client catches up, so there only a single reply over half the
+//     budget can be discarded. A shared connection cannot wait for one
+//     client: there a client that pipelines more than the budget of
+//     replies and reads them slower than the server answers gets errors
+//     for those that do not fit.
 //
 // What is not bounded here: reads whose cost is the size of the data
 // (LRANGE 0 -1, SMEMBERS, HGETALL, SORT_RO, SUNION, LCS, MGET of big
@@ -130,7 +136,9 @@ type Options struct {
 	// once the replies the client has not read yet are counted. A larger
 	// reply is read from the server and discarded as it arrives, and the
 	// client gets an error naming the limit instead; sessions sharing the
-	// connection see nothing of it. 0 means DefaultMaxReplyBytes.
+	// connection see nothing of it. On a session's own connection the
+	// proxy stops reading replies while the client's unread ones fill
+	// half the budget. 0 means DefaultMaxReplyBytes.
 	MaxReplyBytes int
 	// MaxCount is the largest count a client may give a command whose
 	// work on the server the count chooses: COUNT of SCAN, SSCAN, HSCAN

@@ -49,13 +49,14 @@ type replies struct {
 	now    func([]byte) (int, error)
 	direct []byte // guarded by mu; push's buffer, lent out while writing
 
-	writer chan struct{} // cap 1: the head may be ready, or finished was set
-	reader chan struct{} // cap 1: a reply was filled or written
+	writer  chan struct{} // cap 1: the head may be ready, or finished was set
+	reader  chan struct{} // cap 1: a reply was filled or written
+	drained chan struct{} // cap 1: held went down
 }
 
 func newReplies(now func([]byte) (int, error), budget, reqLimit int) *replies {
-	return &replies{writer: make(chan struct{}, 1), reader: make(chan struct{}, 1), now: now,
-		budget: budget, reqLimit: reqLimit}
+	return &replies{writer: make(chan struct{}, 1), reader: make(chan struct{}, 1), drained: make(chan struct{}, 1),
+		now: now, budget: budget, reqLimit: reqLimit}
 }
 
 // room is how many bytes the next reply may have: what is left of the
@@ -89,6 +90,41 @@ func (q *replies) written(n int) {
 	q.held -= n
 	q.wakeReaderLocked()
 	q.mu.Unlock()
+	q.wakeDrained()
+}
+
+func (q *replies) wakeDrained() {
+	select {
+	case q.drained <- struct{}{}:
+	default:
+	}
+}
+
+// lagging says the replies the client has not read yet fill more than
+// half the budget.
+func (q *replies) lagging() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.held > q.budget/2
+}
+
+// waitDrained waits, for the one goroutine reading the session's own
+// upstream connection, until the session is no longer lagging, its client
+// cannot be written to, or stop is closed (false).
+func (q *replies) waitDrained(stop <-chan struct{}) bool {
+	for {
+		q.mu.Lock()
+		ok := q.held <= q.budget/2 || q.werr != nil
+		q.mu.Unlock()
+		if ok {
+			return true
+		}
+		select {
+		case <-q.drained:
+		case <-stop:
+			return false
+		}
+	}
 }
 
 // add queues a reply to be filled later, to a request of req bytes.
@@ -334,6 +370,7 @@ func (q *replies) push() {
 		q.direct = buf
 	}
 	q.mu.Unlock()
+	q.wakeDrained()
 	if wake {
 		q.wakeWriter()
 	}

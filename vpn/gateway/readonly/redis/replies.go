@@ -203,11 +203,12 @@ func (q *replies) takeLocked(dst []byte) (out []byte, quit bool) {
 		if !r.ready {
 			break
 		}
+		borrowed := false
 		if len(r.buf) > bigReply {
 			if n > 0 || len(dst) > 0 {
 				break // written on its own, next time
 			}
-			dst, r.buf = r.buf, nil
+			dst, r.buf, borrowed = r.buf, nil, true
 		} else {
 			dst = append(dst, r.buf...)
 		}
@@ -218,8 +219,8 @@ func (q *replies) takeLocked(dst []byte) (out []byte, quit bool) {
 			r.buf = nil
 		}
 		q.free = append(q.free, r)
-		if quit {
-			break
+		if quit || borrowed {
+			break // a big reply is written alone, from its own buffer
 		}
 	}
 	clear(q.queue[:n])

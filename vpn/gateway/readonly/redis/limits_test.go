@@ -235,7 +235,7 @@ func TestBigReplyOnDedicatedConnection(t *testing.T) {
 // statName is the name INFO commandstats gives a command.
 func statName(args [][]byte) string {
 	name := strings.ToLower(string(args[0]))
-	if (name == "memory" || name == "xinfo") && len(args) > 1 {
+	if (name == "memory" || name == "xinfo" || name == "object") && len(args) > 1 {
 		name += "|" + strings.ToLower(string(args[1]))
 	}
 	return name

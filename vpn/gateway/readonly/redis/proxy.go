@@ -28,7 +28,7 @@
 //     negative count of SRANDMEMBER, HRANDFIELD and ZRANDMEMBER, SAMPLES of
 //     MEMORY USAGE and COUNT of XINFO STREAM FULL. Larger counts are
 //     refused, not clamped, so what runs is what the client sent and the
-//     audit recorded.
+//     audit recorded. LCS, quadratic in its strings' lengths, is refused.
 //   - Options.MaxRequestBytes (16 MiB) bounds one command (past it the
 //     command is discarded as it arrives, never buffered, and answered
 //     with an error), the commands queued in MULTI (EXEC then discards the
@@ -38,7 +38,11 @@
 //     its client, the ones it has not read yet included. A reply over what
 //     is left is read from the server to its end and discarded as it
 //     arrives — the connection, which other sessions may share, stays in
-//     step — and the client gets an error naming the limit. A session whose
+//     step — and the client gets an error naming the limit. Replies are
+//     not streamed to the client instead: on a shared connection a slow
+//     client would then hold up every session on it. That session
+//     goes on on a connection of its own, so that its next big reply,
+//     drained from the server, holds up no other session. A session whose
 //     unread replies fill half the budget reads no more commands, and on a
 //     connection of its own the proxy reads no more replies either until
 //     the client catches up, so there only a single reply over half the
@@ -48,9 +52,9 @@
 //     for those that do not fit.
 //
 // What is not bounded here: reads whose cost is the size of the data
-// (LRANGE 0 -1, SMEMBERS, HGETALL, SORT_RO, SUNION, LCS, MGET of big
-// values), which the server spends its time on whatever the proxy does
-// with the reply.
+// (LRANGE 0 -1, SMEMBERS, HGETALL, SORT_RO, SUNION, MGET of big values),
+// which the server spends its time on whatever the proxy does with the
+// reply.
 //
 // # Trust
 //
@@ -88,8 +92,8 @@
 // upstream in one write and each reply goes back to the client that owes
 // it, in order. A command that needs a connection of its own (SELECT,
 // HELLO, WATCH, EXEC, RESET, CLIENT SETNAME and the other CLIENT
-// subcommands but LIST and INFO, XREAD BLOCK and other blocking commands)
-// first waits for the client's shared commands to be answered, then moves
+// subcommands but LIST and INFO, XREAD BLOCK and other blocking commands;
+// also any command after a reply over the session's limit) first waits for the client's shared commands to be answered, then moves
 // the session to a dedicated connection for the rest of its life. CLIENT
 // INFO on a shared connection describes that connection, the pool's, which
 // runs the session's commands among others'. A shared connection that
@@ -136,9 +140,11 @@ type Options struct {
 	// once the replies the client has not read yet are counted. A larger
 	// reply is read from the server and discarded as it arrives, and the
 	// client gets an error naming the limit instead; sessions sharing the
-	// connection see nothing of it. On a session's own connection the
-	// proxy stops reading replies while the client's unread ones fill
-	// half the budget. 0 means DefaultMaxReplyBytes.
+	// connection see nothing of it but the time the server takes to send
+	// it, and the session that asked goes on on a connection of its own.
+	// On a session's own connection the proxy stops reading replies while
+	// the client's unread ones fill half the budget. 0 means
+	// DefaultMaxReplyBytes.
 	MaxReplyBytes int
 	// MaxCount is the largest count a client may give a command whose
 	// work on the server the count chooses: COUNT of SCAN, SSCAN, HSCAN

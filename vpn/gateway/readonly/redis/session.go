@@ -139,6 +139,17 @@ func (ss *session) read() error {
 				return context.Cause(ss.ctx)
 			}
 		}
+		if ss.own == nil && ss.p.pool != nil && ss.out.takeOverflowed() {
+			// A session that asked for a reply over its limit goes on on
+			// a connection of its own: the next such reply, drained from
+			// the server, holds up only the session that asked for it.
+			if err := ss.dedicate(); err != nil {
+				if ss.ctx.Err() != nil {
+					return err
+				}
+				ss.p.log.Warn("redis session: a connection of its own for a session with big replies", "err", err)
+			}
+		}
 		quit, err := ss.handle(args)
 		if err != nil || quit {
 			return err

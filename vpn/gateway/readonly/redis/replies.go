@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 )
 
 // maxOwed bounds the replies a session may owe its client before it stops
@@ -29,20 +30,20 @@ type reply struct {
 // whichever connection answers them.
 type replies struct {
 	mu         sync.Mutex
-	queue      []*reply // guarded by mu; owed, in command order
-	free       []*reply // guarded by mu; written, for reuse
-	unfilled   int      // guarded by mu; replies in queue not ready yet
-	finished   bool     // guarded by mu; no more replies will be added
-	waiting    bool     // guarded by mu; the reader waits for a change
-	writing    bool     // guarded by mu; a write to the client is under way
-	rest       []byte   // guarded by mu; taken but not yet written
-	quit       bool     // guarded by mu; a reply that ends the session was written
-	werr       error    // guarded by mu; writing to the client failed
-	held       int      // guarded by mu; bytes of replies filled but not yet written
-	budget     int      // the most bytes of replies held for the client
-	sending    int      // guarded by mu; bytes of requests whose replies are not filled yet
-	reqLimit   int      // how many bytes of requests may be unanswered before the session reads no more
-	overflowed bool     // guarded by mu; a reply over the budget was discarded since takeOverflowed
+	queue      []*reply    // guarded by mu; owed, in command order
+	free       []*reply    // guarded by mu; written, for reuse
+	unfilled   int         // guarded by mu; replies in queue not ready yet
+	finished   bool        // guarded by mu; no more replies will be added
+	waiting    bool        // guarded by mu; the reader waits for a change
+	writing    bool        // guarded by mu; a write to the client is under way
+	rest       []byte      // guarded by mu; taken but not yet written
+	quit       bool        // guarded by mu; a reply that ends the session was written
+	werr       error       // guarded by mu; writing to the client failed
+	held       int         // guarded by mu; bytes of replies filled but not yet written
+	budget     int         // the most bytes of replies held for the client
+	sending    int         // guarded by mu; bytes of requests whose replies are not filled yet
+	reqLimit   int         // how many bytes of requests may be unanswered before the session reads no more
+	overflowed atomic.Bool // a reply over the budget was discarded since takeOverflowed
 
 	// now writes to the client without blocking, so that the goroutine
 	// reading a shared upstream can hand replies over itself; nil when
@@ -71,9 +72,7 @@ func (q *replies) room() int {
 // tooBig is the error that replaces a reply over the budget, which it
 // records.
 func (q *replies) tooBig() []byte {
-	q.mu.Lock()
-	q.overflowed = true
-	q.mu.Unlock()
+	q.overflowed.Store(true)
 	return errorReply(fmt.Sprintf("ERR devenv gateway: reply discarded: it is larger than this session's reply limit "+
 		"of %s (replies the client has not read yet count against it)", size(q.budget)))
 }
@@ -92,11 +91,7 @@ func size(n int) string {
 // takeOverflowed says whether a reply was discarded for being over the
 // budget since it was last asked.
 func (q *replies) takeOverflowed() bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	o := q.overflowed
-	q.overflowed = false
-	return o
+	return q.overflowed.Load() && q.overflowed.Swap(false)
 }
 
 // written says n bytes of replies reached the client.

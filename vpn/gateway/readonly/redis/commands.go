@@ -24,7 +24,7 @@ func (ss *session) handle(args [][]byte) (quit bool, err error) {
 		if ok, err := ss.dedicated(); !ok {
 			return false, err
 		}
-		ss.forward(args)
+		ss.forward(args, 0)
 		if auth := ss.p.auth(); auth != nil {
 			ss.batch = append(ss.batch, auth...)
 			ss.owing = append(ss.owing, owed{})
@@ -34,6 +34,9 @@ func (ss *session) handle(args [][]byte) (quit bool, err error) {
 		args = stripHelloAuth(args)
 	}
 	name, keys, reason := ss.table.check(name, args)
+	if reason == "" {
+		reason = costRefusal(name, args, ss.p.maxCount)
+	}
 	ss.record(name, keys, reason)
 	if ss.multi != nil {
 		switch {
@@ -42,6 +45,9 @@ func (ss *session) handle(args [][]byte) (quit bool, err error) {
 			ss.out.local(refusedReply(reason), false)
 		case name == "watch":
 			ss.out.local(errorReply("ERR WATCH inside MULTI is not allowed"), false)
+		case len(ss.multi.cmds)+ss.cr.size(args) > ss.p.maxRequest:
+			ss.multi.over = "the queued commands are larger than the request limit of " + size(ss.p.maxRequest)
+			ss.out.local(errorReply("ERR devenv gateway: "+ss.multi.over+"; EXEC will discard the transaction"), false)
 		default:
 			ss.multi.cmds = AppendCommand(ss.multi.cmds, args...)
 			ss.multi.n++
@@ -58,7 +64,7 @@ func (ss *session) handle(args [][]byte) (quit bool, err error) {
 			return false, err
 		}
 	}
-	ss.forward(args)
+	ss.forward(args, 0)
 	return false, nil
 }
 
@@ -90,6 +96,11 @@ func (ss *session) transaction(name string) error {
 	case name == "discard":
 		ss.multi = nil
 		ss.out.local(okReply, false)
+	case t.over != "":
+		ss.multi = nil
+		ss.record(name, 0, "transaction discarded: "+t.over)
+		ss.out.local(errorReply("EXECABORT devenv gateway: transaction discarded: "+t.over), false)
+		return nil
 	case len(t.refused) > 0:
 		ss.multi = nil
 		ss.record(name, 0, "transaction discarded: it contained "+display(t.refused[0]))
@@ -108,7 +119,7 @@ func (ss *session) transaction(name string) error {
 		for range 1 + t.n {
 			ss.owing = append(ss.owing, owed{})
 		}
-		ss.forward([][]byte{[]byte("EXEC")})
+		ss.forward([][]byte{[]byte("EXEC")}, len(t.cmds))
 		return nil
 	}
 	ss.record(name, 0, "")

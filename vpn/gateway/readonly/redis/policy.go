@@ -94,7 +94,7 @@ func init() {
 		refusedCommands[n] = "scripting is refused"
 	}
 	for _, n := range []string{"config", "module", "debug", "monitor", "migrate", "save", "bgsave", "bgrewriteaof",
-		"replicaof", "slaveof", "shutdown", "sync", "psync", "acl", "cluster", "failover", "lastsave", "latency",
+		"replicaof", "slaveof", "shutdown", "sync", "psync", "acl", "cluster", "failover", "latency",
 		"slowlog", "swapdb", "flushall", "flushdb", "restore-asking", "replconf"} {
 		refusedCommands[n] = "administrative commands are refused"
 	}
@@ -103,6 +103,90 @@ func init() {
 		refusedCommands[n] = "Pub/Sub is refused"
 	}
 	refusedCommands["keys"] = "KEYS blocks the server while it walks every key; use SCAN"
+}
+
+// debugReads are the administrative reads a developer debugging the
+// server needs. They only report, so they are allowed by name whatever
+// the upstream flags them (admin, pubsub, nothing) and whichever rule
+// refuses their container; every other subcommand of those containers
+// (SLOWLOG RESET, CONFIG SET, LATENCY RESET, MEMORY PURGE, FUNCTION
+// LOAD, …) stays refused.
+var debugReads = map[string]bool{
+	"slowlog|get": true, "slowlog|len": true,
+	"latency|latest": true, "latency|doctor": true, "latency|history": true,
+	"memory|stats": true, "memory|doctor": true,
+	"client|list": true, "client|info": true,
+	"config|get":   true,
+	"cluster|info": true, "cluster|nodes": true, "cluster|slots": true,
+	"acl|whoami":      true,
+	"pubsub|channels": true, "pubsub|numsub": true,
+	"function|list": true,
+	"role":          true, "lastsave": true,
+}
+
+// secretConfig are the configuration parameters whose values are
+// secrets: CONFIG GET refuses any pattern that matches one.
+var secretConfig = []string{"requirepass", "masterauth", "masteruser", "tls-key-file-pass", "tls-client-key-file-pass"}
+
+// configGetRefusal is why CONFIG GET patterns are refused: a pattern that
+// matches a secret parameter (as "*" does), or one with Redis's [classes]
+// or \ escapes, which this does not read the way Redis does.
+func configGetRefusal(patterns [][]byte) string {
+	for _, p := range patterns {
+		ps := string(p)
+		if strings.ContainsAny(ps, "[\\") {
+			return fmt.Sprintf("CONFIG GET %s: patterns with [ or \\ are not allowed", printable(ps))
+		}
+		lower := asciiLower(ps) // as Redis's nocase matching folds
+		for _, w := range []string{"pass", "auth", "secret"} {
+			if strings.Contains(lower, w) {
+				return fmt.Sprintf("CONFIG GET %s: parameters holding secrets are not shown", printable(ps))
+			}
+		}
+		for _, s := range secretConfig {
+			if globMatch(lower, s) {
+				return fmt.Sprintf("CONFIG GET %s: the pattern matches %s, which holds a secret", printable(ps), s)
+			}
+		}
+	}
+	return ""
+}
+
+// asciiLower folds ASCII letters only, byte by byte.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// globMatch matches s against a pattern of * (any run of bytes) and ?
+// (any one byte), as Redis's stringmatch does for such patterns.
+func globMatch(pattern, s string) bool {
+	p, i := 0, 0
+	star, from := -1, 0 // the last * seen, and where in s its run ends now
+	for i < len(s) {
+		switch {
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
+			p++
+			i++
+		case p < len(pattern) && pattern[p] == '*':
+			star, from = p, i
+			p++
+		case star >= 0:
+			from++
+			p, i = star+1, from
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
 }
 
 // connectionCommands are allowed although not flagged readonly: they
@@ -151,7 +235,22 @@ func (t Table) name(cmd []byte) string {
 
 // check is Check of a command whose name is already in lowercase.
 func (t Table) check(name string, args [][]byte) (string, int, string) {
+	full := name
+	if c := t[name]; c != nil && len(c.Subcommands) > 0 && len(args) > 1 {
+		full = name + "|" + strings.ToLower(string(args[1]))
+	}
+	if debugReads[full] {
+		if full == "config|get" {
+			if r := configGetRefusal(args[2:]); r != "" {
+				return full, 0, r
+			}
+		}
+		return full, 0, ""
+	}
 	if r, ok := refusedCommands[name]; ok {
+		if full != name {
+			return full, 0, display(printable(full)) + ": " + r
+		}
 		return name, 0, display(name) + ": " + r
 	}
 	if subs, ok := connectionCommands[name]; ok {
@@ -204,6 +303,11 @@ func (t Table) Stateful(name string, args [][]byte) bool {
 		return true
 	case "client":
 		return true
+	case "client|list", "client|info":
+		// They report and change nothing: on a shared connection CLIENT
+		// INFO describes that connection, the one running the session's
+		// commands.
+		return false
 	}
 	if strings.HasPrefix(name, "client|") {
 		return true

@@ -78,3 +78,19 @@ func TestStripHelloAuth(t *testing.T) {
 		}
 	}
 }
+
+func TestGlobMatch(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"*", "requirepass", true}, {"", "", true}, {"", "a", false}, {"*pass", "requirepass", true},
+		{"re?uire*", "requirepass", true}, {"*e*e*e*", "requirepass", false}, {"*e*e*", "requirepass", true},
+		{"maxmemory*", "requirepass", false}, {"requirepass?", "requirepass", false}, {"**", "", true},
+		{"a*b*c", "aXbYc", true}, {"a*b*c", "aXbYd", false}, {"?", "", false},
+	} {
+		if got := globMatch(tc.pattern, tc.s); got != tc.want {
+			t.Errorf("globMatch(%q, %q) = %v, want %v", tc.pattern, tc.s, got, tc.want)
+		}
+	}
+}

@@ -22,6 +22,16 @@ const (
 // ErrProtocol is wrapped by every error about malformed RESP.
 var ErrProtocol = errors.New("protocol error")
 
+// ErrTooLarge is ReadCommand's error for a command over the Reader's
+// limit. The command was read to its end and its arguments past the limit
+// discarded unread into memory, so the next command can be read.
+var ErrTooLarge = errors.New("command too large")
+
+// argOverhead is what the Reader keeps per argument besides its bytes
+// (its slice and where it ends), counted against the command limit so
+// that a million empty arguments cost what they take.
+const argOverhead = 32
+
 func protoErr(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrProtocol, fmt.Sprintf(format, a...))
 }
@@ -32,7 +42,14 @@ type Reader struct {
 	args [][]byte // the last command's arguments, slices of buf
 	buf  []byte   // the last command's argument bytes
 	ends []int    // where each argument ends in buf
+
+	limit int // the most bytes a command may take, argOverhead per argument included; 0: no limit
 }
+
+// SetCommandLimit bounds the commands ReadCommand reads to n bytes of
+// arguments, argOverhead per argument included; a larger command is
+// discarded as it arrives and answered ErrTooLarge. 0 removes the bound.
+func (r *Reader) SetCommandLimit(n int) { r.limit = n }
 
 // bufferSize is what a Reader buffers: a whole pipeline of small
 // commands, or many replies, per read system call.
@@ -68,7 +85,8 @@ func (r *Reader) line() ([]byte, error) {
 
 // ReadCommand reads one command: an array of bulk strings or an inline
 // command. It skips empty inline lines, as Redis does. The arguments are
-// valid until the next call.
+// valid until the next call. A command over the Reader's limit is read to
+// its end and answered ErrTooLarge with the arguments that fitted, if any.
 func (r *Reader) ReadCommand() ([][]byte, error) {
 	if cap(r.buf) > 1<<20 {
 		r.buf = nil // a big command once is no reason to keep its memory
@@ -97,8 +115,9 @@ func (r *Reader) ReadCommand() ([][]byte, error) {
 			continue // Redis ignores *0 and *-1 from clients
 		}
 		r.buf, r.ends = r.buf[:0], r.ends[:0]
+		size, over := 0, false
 		for range n {
-			if err := r.bulkArg(); err != nil {
+			if err := r.bulkArg(&size, &over); err != nil {
 				return nil, err
 			}
 		}
@@ -108,12 +127,26 @@ func (r *Reader) ReadCommand() ([][]byte, error) {
 			r.args = append(r.args, r.buf[start:end:end])
 			start = end
 		}
+		if over {
+			return r.args, ErrTooLarge
+		}
 		return r.args, nil
 	}
 }
 
-// bulkArg appends one bulk string argument to r.buf.
-func (r *Reader) bulkArg() error {
+// size is what args count against the Reader's limit.
+func (r *Reader) size(args [][]byte) int {
+	n := 0
+	for _, a := range args {
+		n += len(a) + argOverhead
+	}
+	return n
+}
+
+// bulkArg appends one bulk string argument to r.buf and its size to
+// size; once size is over the limit it discards the argument instead and
+// sets over.
+func (r *Reader) bulkArg(size *int, over *bool) error {
 	l, err := r.line()
 	if err != nil {
 		return err
@@ -127,6 +160,10 @@ func (r *Reader) bulkArg() error {
 	}
 	if n < 0 {
 		return protoErr("invalid bulk length")
+	}
+	*size += n + argOverhead
+	if *over = *over || (r.limit > 0 && *size > r.limit); *over {
+		return r.skip(n)
 	}
 	if r.buf, err = r.payload(r.buf, n); err != nil {
 		return err
@@ -332,20 +369,57 @@ type Value struct {
 	Null  bool
 }
 
+// maxReplyLen bounds the element count of an aggregate reply. Redis's
+// own replies stay far below it; what bounds the proxy's memory is the
+// byte limit of ReadReplyLimit, not this.
+const maxReplyLen = 1<<31 - 1
+
 // ReadReply appends one complete reply, RESP2 or RESP3, to dst exactly as
 // it was sent. An attribute is read together with the reply it annotates.
 func (r *Reader) ReadReply(dst []byte) ([]byte, error) {
-	return r.reply(dst, nil, 0)
+	return r.reply(dst, nil, 0, &replyLimit{max: -1})
+}
+
+// ReadReplyLimit is ReadReply that keeps at most limit bytes of the reply.
+// A larger reply is read to its end all the same, so that the next reply
+// starts where it should, but its bytes are discarded as they arrive:
+// over is true and out is dst as it was. The input it consumes is the
+// same whatever the limit.
+func (r *Reader) ReadReplyLimit(dst []byte, limit int) (out []byte, over bool, err error) {
+	base := len(dst)
+	lim := &replyLimit{max: base + max(limit, 0)}
+	out, err = r.reply(dst, nil, 0, lim)
+	if err != nil {
+		return nil, false, err
+	}
+	if lim.over {
+		return dst[:base], true, nil
+	}
+	return out, false, nil
 }
 
 // ReadValue reads and parses one reply.
 func (r *Reader) ReadValue() (Value, error) {
 	var v Value
-	_, err := r.reply(nil, &v, 0)
+	_, err := r.reply(nil, &v, 0, &replyLimit{max: -1})
 	return v, err
 }
 
-func (r *Reader) reply(dst []byte, v *Value, depth int) ([]byte, error) {
+// replyLimit is where a reply being read stops being kept.
+type replyLimit struct {
+	max  int  // the largest len(dst) kept; negative: no limit
+	over bool // max was passed: the rest of the reply is discarded
+}
+
+// keep says whether n more bytes still fit in dst.
+func (l *replyLimit) keep(dst []byte, n int) bool {
+	if !l.over && l.max >= 0 && len(dst)+n > l.max {
+		l.over = true
+	}
+	return !l.over
+}
+
+func (r *Reader) reply(dst []byte, v *Value, depth int, lim *replyLimit) ([]byte, error) {
 	if depth > maxDepth {
 		return nil, protoErr("reply nested too deeply")
 	}
@@ -356,11 +430,23 @@ func (r *Reader) reply(dst []byte, v *Value, depth int) ([]byte, error) {
 	if len(l) == 0 {
 		return nil, protoErr("empty reply line")
 	}
-	dst = append(dst, l...)
-	dst = append(dst, '\r', '\n')
 	t := l[0]
 	if v != nil {
 		v.Type = t
+	}
+	var n int
+	switch t {
+	case '$', '!', '=':
+		n, err = parseLen(l[1:], maxBulk)
+	case '*', '~', '>', '%', '|':
+		n, err = parseLen(l[1:], maxReplyLen)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if lim.keep(dst, len(l)+2) {
+		dst = append(dst, l...) // l is not valid after the next read
+		dst = append(dst, '\r', '\n')
 	}
 	switch t {
 	case '+', '-', ':', ',', '#', '(', '_':
@@ -369,15 +455,19 @@ func (r *Reader) reply(dst []byte, v *Value, depth int) ([]byte, error) {
 		}
 		return dst, nil
 	case '$', '!', '=':
-		n, err := parseLen(l[1:], maxBulk)
-		if err != nil {
-			return nil, err
-		}
 		if n < 0 {
 			if v != nil {
 				v.Null = true
 			}
 			return dst, nil
+		}
+		if !lim.keep(dst, n+2) {
+			return dst, r.skip(n)
+		}
+		if lim.max >= 0 {
+			// Room for the payload at once, not in steps that leave
+			// garbage behind; the limit bounds it.
+			dst = slices.Grow(dst, n+2)
 		}
 		start := len(dst)
 		if dst, err = r.payload(dst, n); err != nil {
@@ -388,10 +478,6 @@ func (r *Reader) reply(dst []byte, v *Value, depth int) ([]byte, error) {
 		}
 		return dst, nil
 	case '*', '~', '>', '%', '|':
-		n, err := parseLen(l[1:], maxArgs)
-		if err != nil {
-			return nil, err
-		}
 		if n < 0 {
 			if v != nil {
 				v.Null = true
@@ -407,7 +493,7 @@ func (r *Reader) reply(dst []byte, v *Value, depth int) ([]byte, error) {
 				v.Elems = append(v.Elems, Value{})
 				e = &v.Elems[len(v.Elems)-1]
 			}
-			if dst, err = r.reply(dst, e, depth+1); err != nil {
+			if dst, err = r.reply(dst, e, depth+1, lim); err != nil {
 				return nil, err
 			}
 		}
@@ -415,9 +501,30 @@ func (r *Reader) reply(dst []byte, v *Value, depth int) ([]byte, error) {
 			if v != nil {
 				*v = Value{}
 			}
-			return r.reply(dst, v, depth+1)
+			return r.reply(dst, v, depth+1, lim)
 		}
 		return dst, nil
 	}
 	return nil, protoErr("unknown reply type %q", t)
+}
+
+// skip discards n bytes and the CRLF that ends them.
+func (r *Reader) skip(n int) error {
+	if _, err := r.br.Discard(n); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	var crlf [2]byte
+	if _, err := io.ReadFull(r.br, crlf[:]); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	if crlf != [2]byte{'\r', '\n'} {
+		return protoErr("bulk string not terminated by CRLF")
+	}
+	return nil
 }

@@ -45,12 +45,16 @@ type txn struct {
 	cmds    []byte // the queued commands, encoded
 	n       int
 	refused []string // names of refused commands
+	over    string   // why it is too large to send, if it is
 }
 
 func newSession(ctx context.Context, cancel context.CancelCauseFunc, p *Proxy, conn net.Conn,
 	rec func(readonly.Operation)) *session {
 	r, w, now := rawsock.IO(conn)
-	return &session{ctx: ctx, cancel: cancel, p: p, conn: conn, rec: rec, cr: NewReader(r), cw: w, out: newReplies(now)}
+	cr := NewReader(r)
+	cr.SetCommandLimit(p.maxRequest)
+	return &session{ctx: ctx, cancel: cancel, p: p, conn: conn, rec: rec, cr: cr, cw: w,
+		out: newReplies(now, p.maxReply, p.maxRequest)}
 }
 
 // start takes a shared connection, or a dedicated one when nothing is
@@ -116,6 +120,10 @@ func (ss *session) read() error {
 			}
 		}
 		args, err := ss.cr.ReadCommand()
+		if errors.Is(err, ErrTooLarge) {
+			ss.tooLarge(args)
+			continue
+		}
 		if errors.Is(err, ErrProtocol) {
 			ss.out.local(errorReply("ERR Protocol error: "+err.Error()), true)
 			return nil
@@ -123,12 +131,23 @@ func (ss *session) read() error {
 		if err != nil {
 			return err
 		}
-		if ss.out.owed() >= maxOwed {
+		if ss.out.crowded() {
 			if err := ss.flush(); err != nil {
 				return err
 			}
 			if !ss.out.waitRoom(ss.ctx.Done()) {
 				return context.Cause(ss.ctx)
+			}
+		}
+		if ss.own == nil && ss.p.pool != nil && ss.out.takeOverflowed() {
+			// A session that asked for a reply over its limit goes on on
+			// a connection of its own: the next such reply, drained from
+			// the server, holds up only the session that asked for it.
+			if err := ss.dedicate(); err != nil {
+				if ss.ctx.Err() != nil {
+					return err
+				}
+				ss.p.log.Warn("redis session: a connection of its own for a session with big replies", "err", err)
 			}
 		}
 		quit, err := ss.handle(args)
@@ -186,10 +205,29 @@ func (ss *session) flush() error {
 	return nil
 }
 
-// forward gathers one command for upstream and queues its reply.
-func (ss *session) forward(args [][]byte) {
+// forward gathers one command for upstream and queues its reply; extra
+// is the bytes of other requests gathered for it (a transaction's).
+func (ss *session) forward(args [][]byte, extra int) {
+	n := len(ss.batch)
 	ss.batch = AppendCommand(ss.batch, args...)
-	ss.owing = append(ss.owing, owed{to: ss.out, r: ss.out.add()})
+	ss.owing = append(ss.owing, owed{to: ss.out, r: ss.out.add(len(ss.batch) - n + extra)})
+}
+
+// tooLarge answers a command that was over the request limit and
+// discarded as it arrived; args are those that fitted. Within MULTI it
+// dooms the transaction, as a command Redis cannot queue does.
+func (ss *session) tooLarge(args [][]byte) {
+	name := "?"
+	if len(args) > 0 {
+		name = ss.table.name(args[0])
+	}
+	reason := "command larger than the request limit of " + size(ss.p.maxRequest)
+	ss.record(printable(name), 0, reason)
+	if ss.multi != nil {
+		ss.multi.over = reason
+	}
+	ss.out.local(errorReply("ERR devenv gateway: command discarded: it is larger than this session's request limit of "+
+		size(ss.p.maxRequest)), false)
 }
 
 // dedicate moves the session to a connection of its own, once its

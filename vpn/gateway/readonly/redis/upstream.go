@@ -37,12 +37,15 @@ type upstream struct {
 	err   error  // guarded by mu; non-nil once the connection broke or was closed
 	users int    // guarded by the pool slot's mu; sessions using a shared upstream
 
-	kick chan struct{} // cap 1: out has requests
-	done chan struct{} // closed when the reading goroutine ends
+	kick    chan struct{} // cap 1: out has requests
+	done    chan struct{} // closed when the reading goroutine ends
+	closing chan struct{} // closed by close
+	once    sync.Once
 }
 
 func newUpstream(conn net.Conn, r *Reader, w io.Writer, shared bool) *upstream {
-	u := &upstream{conn: conn, r: r, w: w, shared: shared, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	u := &upstream{conn: conn, r: r, w: w, shared: shared, kick: make(chan struct{}, 1), done: make(chan struct{}),
+		closing: make(chan struct{})}
 	go u.write()
 	go u.read()
 	return u
@@ -82,6 +85,7 @@ func (u *upstream) close() {
 		u.err = net.ErrClosed
 	}
 	u.mu.Unlock()
+	u.once.Do(func() { close(u.closing) })
 	u.conn.Close()
 }
 
@@ -134,7 +138,7 @@ func (u *upstream) read() {
 		mine []owed     // taken from u.owed, answered up to next
 		next int        //
 		wake []*replies // sessions with a reply ready at their head
-		drop []byte     // replies read and dropped
+		drop []byte     // scratch for replies read and dropped
 		err  error      //
 		r    = u.r      //
 		lost = errLost  //
@@ -159,10 +163,32 @@ func (u *upstream) read() {
 		o := mine[next]
 		next++
 		if o.to == nil {
-			drop, err = r.ReadReply(drop[:0])
+			_, _, err = r.ReadReplyLimit(drop[:0], 0) // read, not kept
 			continue
 		}
-		if o.r.buf, err = r.ReadReply(o.r.buf[:0]); err == nil && o.to.fill(o.r) {
+		if !u.shared && o.to.lagging() {
+			// A connection of the session's own waits for its client to
+			// read, rather than have replies discarded: the server holds
+			// the rest meanwhile. A shared one cannot wait for one client.
+			wake = wakeAll(wake)
+			if !o.to.waitDrained(u.closing) {
+				err, lost = net.ErrClosed, net.ErrClosed
+				next--
+				continue
+			}
+		}
+		var over bool
+		o.r.buf, over, err = r.ReadReplyLimit(o.r.buf[:0], o.to.room())
+		if over {
+			// Read to its end and discarded: the connection stays in step
+			// and the sessions sharing it see nothing of it. The part
+			// kept before the limit was passed is let go at once.
+			if cap(o.r.buf) > bigReply {
+				o.r.buf = nil
+			}
+			o.r.buf = append(o.r.buf, o.to.tooBig()...)
+		}
+		if err == nil && o.to.fill(o.r) {
 			wake = appendNew(wake, o.to)
 		}
 		if err != nil {

@@ -149,8 +149,10 @@ func (gw *Gateway) listen(i int, tc TargetConfig, header http.Header) (*target, 
 	case hubapi.ProtocolRedis:
 		var user, password string
 		if user, password, err = tc.login(); err == nil {
+			l := tc.limits()
 			t.handler, err = redis.New(redis.Options{Upstream: tc.Upstream, Username: user, Password: password,
-				Logger: gw.log.With("target", tc.Name)})
+				Logger: gw.log.With("target", tc.Name), MaxCount: l.MaxCount,
+				MaxRequestBytes: l.MaxRequestMiB << 20, MaxReplyBytes: l.MaxReplyMiB << 20})
 		}
 	default:
 		err = fmt.Errorf("protocol %s is not supported yet", tc.Protocol)

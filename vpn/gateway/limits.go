@@ -25,6 +25,13 @@ type Limits struct {
 	StatementTimeout         time.Duration `yaml:"statement_timeout"`
 	IdleInTransactionTimeout time.Duration `yaml:"idle_in_transaction_timeout"`
 	LockTimeout              time.Duration `yaml:"lock_timeout"`
+	// MaxCount, MaxRequestMiB and MaxReplyMiB are a redis target's: the
+	// largest count a client may choose (SCAN COUNT, negative random
+	// counts…), the largest command and the replies one session may hold;
+	// 0 is the proxy's default (1000, 16 MiB, 64 MiB).
+	MaxCount      int `yaml:"max_count"`
+	MaxRequestMiB int `yaml:"max_request_mib"`
+	MaxReplyMiB   int `yaml:"max_reply_mib"`
 }
 
 // defaultLimits per protocol: a postgres session is an upstream backend, so
@@ -49,6 +56,7 @@ func (tc TargetConfig) limits() Limits {
 		}
 		l.StatementTimeout, l.IdleInTransactionTimeout, l.LockTimeout =
 			tc.Limits.StatementTimeout, tc.Limits.IdleInTransactionTimeout, tc.Limits.LockTimeout
+		l.MaxCount, l.MaxRequestMiB, l.MaxReplyMiB = tc.Limits.MaxCount, tc.Limits.MaxRequestMiB, tc.Limits.MaxReplyMiB
 	}
 	return l
 }
@@ -57,6 +65,11 @@ func (tc TargetConfig) limits() Limits {
 func (l *Limits) validate(v *validator, at func(...any) []any, what, protocol string) {
 	if l.SessionsPerGrant < 0 || l.Sessions < 0 {
 		v.errorf(at("limits"), "%s: limits: want positive numbers of sessions, or leave them out for the protocol's defaults", what)
+	}
+	if l.MaxCount < 0 || l.MaxRequestMiB < 0 || l.MaxReplyMiB < 0 {
+		v.errorf(at("limits"), "%s: limits: want positive max_count, max_request_mib and max_reply_mib, or leave them out for the defaults", what)
+	} else if (l.MaxCount > 0 || l.MaxRequestMiB > 0 || l.MaxReplyMiB > 0) && protocol != hubapi.ProtocolRedis {
+		v.errorf(at("limits"), "%s: limits: max_count, max_request_mib and max_reply_mib apply to redis targets", what)
 	}
 	timeouts := []time.Duration{l.StatementTimeout, l.IdleInTransactionTimeout, l.LockTimeout}
 	for _, d := range timeouts {

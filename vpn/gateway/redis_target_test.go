@@ -3,6 +3,7 @@ package gateway
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"os/exec"
 	"strings"
@@ -55,7 +56,7 @@ func TestRedisTargetThroughTheTunnel(t *testing.T) {
 wireguard: {listen_port: %d, endpoint: "127.0.0.1:%d"}
 state_dir: %s
 targets:
-  - {name: cache, protocol: redis, upstream: %q, credentials: {env: REDIS_PASSWORD}, max_ttl: 1h}
+  - {name: cache, protocol: redis, upstream: %q, credentials: {env: REDIS_PASSWORD}, max_ttl: 1h, limits: {max_count: 50}}
 `, hub.srv.URL, fingerprintOf(hub), port, port, t.TempDir(), addr)))
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +77,8 @@ targets:
 		{"SET k v\r\n", "-NOPERM"},
 		{"GET k\r\n", "$-1"},
 		{"DBSIZE\r\n", ":0"},
+		{"SCAN 0 COUNT 50\r\n", "*2"},
+		{"SCAN 0 COUNT 51\r\n", "-"}, // limits.max_count reached the proxy
 	} {
 		if _, err := conn.Write([]byte(step.cmd)); err != nil {
 			t.Fatal(err)
@@ -84,5 +87,35 @@ targets:
 		if err != nil || !strings.HasPrefix(line, step.want) {
 			t.Errorf("%q through the gateway: got %q (%v), want %s…", strings.TrimSpace(step.cmd), line, err, step.want)
 		}
+		if strings.HasPrefix(line, "*") { // the rest of an array reply: the cursor and the (empty) keys
+			r.ReadString('\n')
+			r.ReadString('\n')
+			r.ReadString('\n')
+		}
+	}
+	// Judged by the server: only the allowed SCAN ran.
+	direct, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	direct.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprint(direct, "AUTH redis-secret\r\nINFO commandstats\r\n")
+	dr := bufio.NewReader(direct)
+	var size int
+	if ok, _ := dr.ReadString('\n'); ok != "+OK\r\n" {
+		t.Fatalf("AUTH: %q", ok)
+	}
+	if head, _ := dr.ReadString('\n'); !strings.HasPrefix(head, "$") {
+		t.Fatalf("INFO: %q", head)
+	} else {
+		fmt.Sscanf(head, "$%d", &size)
+	}
+	stats := make([]byte, size)
+	if _, err := io.ReadFull(dr, stats); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(stats), "cmdstat_scan:calls=1,") {
+		t.Errorf("the server's SCAN calls, want exactly 1:\n%s", stats)
 	}
 }

@@ -56,6 +56,10 @@ type Options struct {
 	// a wait on a lock that queues every later writer behind it. 0 is the
 	// default (30 s, 60 s, 1 s).
 	StatementTimeout, IdleInTransactionTimeout, LockTimeout time.Duration
+	// MaxMessageBytes is the largest message a client may send (a Query,
+	// a Parse…); a longer one ends the session with an error naming the
+	// limit before its body is read. 0 is DefaultMaxMessageBytes (16 MiB).
+	MaxMessageBytes int
 	// LoginCanWrite accepts an upstream login that can write (the target's
 	// login_can_write: accept). Without it the gateway refuses to serve the
 	// target with such a login (see InspectLogin).

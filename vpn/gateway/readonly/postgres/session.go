@@ -120,6 +120,11 @@ func (ss *session) run(ctx context.Context, conn net.Conn) error {
 		ss.cut(upDone)
 	}
 	ss.upConn.Close()
+	var limit *limitError
+	if errors.As(err, &limit) {
+		<-upDone // the upstream loop no longer writes to the client
+		ss.tellLimit(limit)
+	}
 	conn.Close()
 	<-upDone
 	if errors.Is(err, net.ErrClosed) {
@@ -184,11 +189,17 @@ func (ss *session) clientLoop() error {
 		if err != nil {
 			return err
 		}
+		if err := ss.checkLength(typ, n); err != nil {
+			return err
+		}
 		body, err := ss.in.read(n)
 		if err != nil {
 			return err
 		}
 		if done, err := ss.clientMessage(typ, body); done || err != nil {
+			return err
+		}
+		if err := ss.checkKept(); err != nil {
 			return err
 		}
 	}

@@ -37,7 +37,7 @@ func checksum(t *testing.T, srv *pgServer) string {
 		`select count(*), md5(coalesce(string_agg(data::text, '' order by loid, pageno), '')) from pg_largeobject`,
 		`select count(*) from pg_largeobject_metadata`,
 		`select last_value, is_called from invoice_no`, `select last_value, is_called from accounts_id_seq`,
-		`select last_value, is_called from events_id_seq`,
+		`select last_value, is_called from events_id_seq`, `select last_value, is_called from probe_seq`,
 		`select pg_stat_get_db_xact_commit(0) is null`,
 	}
 	res, err := c.Exec(ctx, `select tablename from pg_tables where schemaname = 'public' order by 1`).ReadAll()

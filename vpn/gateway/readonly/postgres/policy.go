@@ -27,6 +27,9 @@ type Policy struct {
 type Statement struct {
 	SQL     string // the statement's own text
 	Refusal string // why it is refused, or "" if it may run
+	// unparsed: the text was refused before it reached the parser (see
+	// bound), so nothing may parse it, not even the audit's normalizer.
+	unparsed bool
 }
 
 // deniedFuncs are built-in functions with side effects, refused wherever
@@ -75,6 +78,9 @@ type dependence struct {
 // check is Check that also says what the verdict depends on besides sql
 // and the catalog facts.
 func (p *Policy) check(sql string, prepared map[string]bool) (stmts []Statement, deps dependence) {
+	if r := bound(sql); r != "" {
+		return []Statement{{SQL: sql, Refusal: r, unparsed: true}}, deps
+	}
 	tree, err := pg_query.Parse(sql)
 	if err != nil {
 		return []Statement{{SQL: sql, Refusal: fmt.Sprintf("the statement does not parse (%v), so it cannot be checked", err)}}, deps

@@ -85,6 +85,11 @@ func (c *checker) check(sql string, prepared map[string]bool) *verdict {
 // judge makes the verdict of stmts, the statements of sql.
 func judge(sql string, stmts []Statement) *verdict {
 	v := &verdict{refusal: Refusal(stmts)}
+	if len(stmts) == 1 && stmts[0].unparsed {
+		// Too big for the parser, and so for the normalizer.
+		v.norm = "(a statement over the proxy's limits, " + strconv.Itoa(len(sql)) + " bytes, not parsed)"
+		return v
+	}
 	if v.refusal != "" {
 		v.norm = normalize(sql)
 		return v

@@ -178,9 +178,8 @@ func (p *Proxy) checker() *checker { return p.judge.Load() }
 // encryption (the tunnel is already encrypted). A CancelRequest is
 // forwarded upstream and yields a nil message.
 func (p *Proxy) receiveStartup(conn net.Conn) (*pgproto3.StartupMessage, error) {
-	b := pgproto3.NewBackend(conn, conn)
 	for {
-		msg, err := b.ReceiveStartupMessage()
+		msg, err := readStartup(conn)
 		if err != nil {
 			return nil, fmt.Errorf("reading the client's startup message: %w", err)
 		}
@@ -194,10 +193,54 @@ func (p *Proxy) receiveStartup(conn net.Conn) (*pgproto3.StartupMessage, error) 
 			return nil, nil
 		case *pgproto3.StartupMessage:
 			return m, nil
-		default:
-			return nil, fmt.Errorf("unexpected startup message %T", msg)
 		}
 	}
+}
+
+// Startup-phase request codes, in place of a protocol version.
+const (
+	cancelRequestCode = 80877102
+	sslRequestCode    = 80877103
+	gssEncRequestCode = 80877104
+	maxStartupPacket  = 10000 // PostgreSQL's MAX_STARTUP_PACKET_LENGTH
+)
+
+// readStartup reads one startup-phase message, exactly its length and no
+// further: whatever the client sent after it in the same packet — a
+// pipelining client's first Query — stays unread on conn for the relay.
+func readStartup(conn net.Conn) (pgproto3.FrontendMessage, error) {
+	var h [4]byte
+	if _, err := io.ReadFull(conn, h[:]); err != nil {
+		return nil, err
+	}
+	n := binary.BigEndian.Uint32(h[:])
+	if n < 8 || n > maxStartupPacket {
+		return nil, fmt.Errorf("invalid length of startup packet: %d", n)
+	}
+	body := make([]byte, n-4)
+	if _, err := io.ReadFull(conn, body); err != nil {
+		return nil, err
+	}
+	var msg interface {
+		pgproto3.FrontendMessage
+		Decode([]byte) error
+	}
+	switch code := binary.BigEndian.Uint32(body); code {
+	case sslRequestCode:
+		msg = &pgproto3.SSLRequest{}
+	case gssEncRequestCode:
+		msg = &pgproto3.GSSEncRequest{}
+	case cancelRequestCode:
+		msg = &pgproto3.CancelRequest{}
+	case pgproto3.ProtocolVersion30, pgproto3.ProtocolVersion32:
+		msg = &pgproto3.StartupMessage{}
+	default:
+		return nil, fmt.Errorf("unknown startup message code %d", code)
+	}
+	if err := msg.Decode(body); err != nil {
+		return nil, err
+	}
+	return msg, nil
 }
 
 // connect logs in upstream with the injected credentials and the pinned

@@ -52,11 +52,12 @@ func bound(sql string) string {
 //
 // The scanner must never see code as a literal or comment where the server
 // does not — that would hide nesting — so it follows the server's lexer for
-// everything that opens or closes one: '…' with doubled quotes inside; E'…' (E not
-// ending a longer word) where a backslash escapes the next byte; "…";
-// $tag$…$tag$ (a $ that does not continue a word or number); -- to the end
-// of the line and nested /* */. FuzzBound holds it to pg_query's lexer and
-// its estimate to the depth of pg_query's trees.
+// everything that opens or closes one: '…' with doubled quotes inside;
+// E'…' (E not ending a longer word) where a backslash escapes the next
+// byte; "…"; $tag$…$tag$ (a $ that does not continue a word, or a number
+// as the junk after it); -- to the end of the line and nested /* */.
+// FuzzBound holds it to pg_query's lexer and its estimate to the depth of
+// pg_query's trees.
 func depth(sql string) int { return scanDepth(sql, nil) }
 
 // scanDepth is depth that also reports each literal, quoted name and
@@ -293,14 +294,15 @@ func dollarEnd(sql string, start int) int {
 
 // numberEnd returns the index after the numeric literal at start: digits,
 // a point, an exponent with its sign, underscores and the letters of
-// hexadecimal, octal or binary literals (letters the server would call
-// trailing junk end in an error anyway). A $ never continues a number.
+// hexadecimal, octal or binary literals — and, as the server's lexer
+// does, whatever word characters follow ($ too), which it reads as one
+// token of trailing junk, an error.
 func numberEnd(sql string, start int) int {
 	i := start
 	for i < len(sql) {
 		c := sql[i]
 		switch {
-		case isDigit(c) || c == '.' || c == '_' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z'):
+		case identCont(c) || c == '.':
 			i++
 			if (c == 'e' || c == 'E') && i < len(sql) && (sql[i] == '+' || sql[i] == '-') {
 				i++

@@ -113,7 +113,7 @@ func TestBoundScanner(t *testing.T) {
 		{"select $a$ $$ ( $a$ + 1", 2}, // another tag inside
 		{"select $1 + $2", 2},
 		{"select a$$b + 1", 2}, // $ continues a word: no dollar quote
-		{"select 1$$(((", 1},   // $ after a number opens one
+		{"select 1$$(((", 4},   // a number's trailing junk, an error, but not a dollar quote
 		{"select 1 -- (((\n+ 1", 2},
 		{"select 1 /* /* ( */ ( */ + 1", 2},
 		{"select case when a and b then case when c or d then 1 end end", 3},

@@ -50,12 +50,12 @@ func bound(sql string) string {
 // x::t::t…, joins, unions), which the parser builds without limit, are
 // counted exactly; right-nested ones the parser's own stack limits.
 //
-// The scanner must never see code as a literal or comment where the server
-// does not — that would hide nesting — so it follows the server's lexer for
-// everything that opens or closes one: '…' with doubled quotes inside;
+// The scanner must never see code as a literal or comment where pg_query
+// does not — that would hide nesting — so it follows pg_query's lexer (the
+// server's, as of PostgreSQL 17) for everything that opens or closes one: '…' with doubled quotes inside;
 // E'…' (E not ending a longer word) where a backslash escapes the next
-// byte; "…"; $tag$…$tag$ (a $ that does not continue a word, or a number
-// as the junk after it); -- to the end of the line and nested /* */.
+// byte, and so in the '…' continuing it after a newline; "…"; $tag$…$tag$ (a $ that does not continue a word, nor the
+// junk after a number); -- to the end of the line and nested /* */.
 // FuzzBound holds it to pg_query's lexer and its estimate to the depth of
 // pg_query's trees.
 func depth(sql string) int { return scanDepth(sql, nil) }
@@ -148,7 +148,7 @@ func scanDepth(sql string, literal func(start, end int)) int {
 			word := sql[i:j]
 			switch {
 			case j < len(sql) && sql[j] == '\'' && (word == "e" || word == "E"):
-				j = skipped(i, quoteEnd(sql, j+1, '\'', true))
+				j = skipped(i, eStringEnd(sql, j+1))
 			case isKeyword(word, "and") || isKeyword(word, "or"):
 				endExpr()
 			case isKeyword(word, "case"):
@@ -244,6 +244,27 @@ func quoteEnd(sql string, start int, q byte, backslash bool) int {
 	return len(sql)
 }
 
+// eStringEnd returns the index after an E” literal opened before start,
+// with its continuations: pg_query reads 'more' after an E” literal and
+// whitespace holding a newline as more of the same literal, backslash
+// escapes and all. (A PostgreSQL 15 server also continues across --
+// comments there; pg_query does not, and then sees two literals in a row,
+// a syntax error, so that difference never reaches a parse tree.)
+func eStringEnd(sql string, start int) int {
+	end := quoteEnd(sql, start, '\'', true)
+	for {
+		k, newline := end, false
+		for k < len(sql) && (sql[k] == ' ' || sql[k] == '\t' || sql[k] == '\n' || sql[k] == '\r' || sql[k] == '\f' || sql[k] == '\v') {
+			newline = newline || sql[k] == '\n' || sql[k] == '\r'
+			k++
+		}
+		if !newline || k >= len(sql) || sql[k] != '\'' {
+			return end
+		}
+		end = quoteEnd(sql, k+1, '\'', true)
+	}
+}
+
 // blockCommentEnd returns the index after the comment opened at start,
 // counting nested /* */ as the server does.
 func blockCommentEnd(sql string, start int) int {
@@ -292,23 +313,27 @@ func dollarEnd(sql string, start int) int {
 	return len(sql)
 }
 
-// numberEnd returns the index after the numeric literal at start: digits,
-// a point, an exponent with its sign, underscores and the letters of
-// hexadecimal, octal or binary literals — and, as the server's lexer
-// does, whatever word characters follow ($ too), which it reads as one
-// token of trailing junk, an error.
+// numberEnd returns the index after the numeric token at start, as the
+// server's lexer reads it: digits, points and underscores between digits;
+// a signed exponent; then, if a letter follows (an unsigned exponent, the
+// digits of 0x1f, or trailing junk, an error), the word it starts, $ and
+// all. A $ right after the digits is no part of it: 0$$…$$ is a number
+// and a dollar-quoted literal.
 func numberEnd(sql string, start int) int {
 	i := start
-	for i < len(sql) {
-		c := sql[i]
-		switch {
-		case identCont(c) || c == '.':
+	digits := func() {
+		for i < len(sql) && (isDigit(sql[i]) || sql[i] == '.' || (sql[i] == '_' && i+1 < len(sql) && isDigit(sql[i+1]))) {
 			i++
-			if (c == 'e' || c == 'E') && i < len(sql) && (sql[i] == '+' || sql[i] == '-') {
-				i++
-			}
-		default:
-			return i
+		}
+	}
+	digits()
+	if i+2 < len(sql) && (sql[i] == 'e' || sql[i] == 'E') && (sql[i+1] == '+' || sql[i+1] == '-') && isDigit(sql[i+2]) {
+		i += 2
+		digits()
+	}
+	if i < len(sql) && identStart(sql[i]) {
+		for i < len(sql) && identCont(sql[i]) {
+			i++
 		}
 	}
 	return i

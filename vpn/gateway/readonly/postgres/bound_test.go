@@ -105,15 +105,24 @@ func TestBoundScanner(t *testing.T) {
 		{"select '((('", 1},
 		{"select 'it''s (' + 1", 2},
 		{`select E'\'' + 1`, 2},
-		{`select 'a\' + 1`, 2},         // standard conforming: the backslash is a character
-		{`select xe'\' + 1`, 2},        // a word ending in e: a plain literal
-		{`select e'\'' + ('`, 3},       // E-string with an escaped quote, then a bracket
-		{`select "a""(" + 1`, 2},       // quoted name with a doubled quote
-		{"select $$ ((( $$ + 1", 2},    // dollar quote
-		{"select $a$ $$ ( $a$ + 1", 2}, // another tag inside
+		{`select 'a\' + 1`, 2},                // standard conforming: the backslash is a character
+		{`select xe'\' + 1`, 2},               // a word ending in e: a plain literal
+		{`select e'\'' + ('`, 3},              // E-string with an escaped quote, then a bracket
+		{`select "a""(" + 1`, 2},              // quoted name with a doubled quote
+		{"select E'a'\n'\\' + ( '", 1},        // an E'' literal continued after a newline: escapes go on
+		{"select E'a'  \n\t\n '\\' + ( '", 1}, // whitespace around the newline
+		{"select E'a' -- c\n'\\' + ( '", 3},   // pg_query does not continue across a comment
+		{"select E'a' '\\' + ( '", 3},         // no newline: a plain literal follows (a syntax error)
+		{"select 'a'\n'\\' + ( '", 3},         // a plain literal's continuation stays plain
+		{"select $$ ((( $$ + 1", 2},           // dollar quote
+		{"select $a$ $$ ( $a$ + 1", 2},        // another tag inside
 		{"select $1 + $2", 2},
 		{"select a$$b + 1", 2}, // $ continues a word: no dollar quote
-		{"select 1$$(((", 4},   // a number's trailing junk, an error, but not a dollar quote
+		{"select 1$$(((", 1},   // $ right after digits opens a dollar quote
+		{"select 0$$ $$ + 1", 2},
+		{"select 1e+5$$ ( $$ + 1", 2},
+		{"select 0b1$$ + 1", 2},     // trailing junk (an error) that runs over the $
+		{"select 1_$$ ( $$ + 1", 2}, // likewise (_ not between digits starts the junk), then ( and a dollar quote
 		{"select 1 -- (((\n+ 1", 2},
 		{"select 1 /* /* ( */ ( */ + 1", 2},
 		{"select case when a and b then case when c or d then 1 end end", 3},
@@ -195,7 +204,7 @@ func TestBoundEstimatesTrees(t *testing.T) {
 // what pg_query's own lexer reads as code, which would hide nesting.
 func FuzzBound(f *testing.F) {
 	for _, s := range []string{"select 1+1+1", `select E'\'' + ('`, "select $a$ $$ $a$ + 1", "select 1 /* /* */ */ + 1",
-		"select 'a''b' || (1)", `select "x""y" from t`, "select case when a and b then 1 end", "select a$$b, 1$$x$$",
+		"select 'a''b' || (1)", `select "x""y" from t`, "select case when a and b then 1 end", "select a$$b, 1$$x$$", "select E'a'\n'\\' + ( '", "select E'a' -- c\n'\\' + ( ''",
 		"select 1 union select 2 intersect select 3", "select 1 -- c\n+ 1", "select U&'\\0041' || x'1f'", "select 1::int[]",
 		deepTexts(50)["plus"], deepTexts(50)["case"], deepTexts(20)["subquery"]} {
 		f.Add(s)

@@ -75,3 +75,4 @@ show standard_conforming_strings
 show client_encoding
 select 'a\' , ' ; commit; set default_transaction_read_only = off; insert into audit_log values ($$desync$$); --'
 select 'x\' || ' ; delete from accounts; --', E'\' ; no'
+select E'a'\n'\' ; delete from accounts; --'

@@ -236,6 +236,10 @@ set client_encoding to default
 set standard_conforming_strings = off; select 'a\' , ' ; delete from accounts; --'
 set names 'SJIS'; select 'x'
 select 1; set client_encoding = 'GBK'
+# A PostgreSQL 15 server continues a literal across a -- comment and a newline;
+# pg_query does not, sees two literals in a row and refuses the text.
+select E'a' -- c\n'\' ; delete from accounts; --'
+select 'a' -- c\n' ; delete from accounts; --'
 # Settings outside the reviewed list, and set_config in forms the proxy cannot read.
 set work_mem = '1GB'
 set local work_mem = '8MB'

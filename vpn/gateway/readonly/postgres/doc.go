@@ -30,9 +30,12 @@
 //     ParameterStatus the server reports) and trusts layer 3 to keep
 //     clients from changing them later. It does not cover differences of
 //     grammar version: pg_query has PostgreSQL 17's lexer. Those found so
-//     far (0x1f, 1_000, $1abc are numbers or parameters to pg_query and
-//     trailing junk to a PostgreSQL 15 server) end in the server refusing
-//     the text, not in other statement boundaries.
+//     far end in one side refusing the text, not in other statement
+//     boundaries: 0x1f, 1_000 and $1abc are numbers or parameters to
+//     pg_query and trailing junk to a PostgreSQL 15 server, and a 15
+//     server continues a literal across a -- comment and a newline where
+//     pg_query sees two literals in a row, a syntax error (the write
+//     corpus holds that attempt).
 //     If this layer is wrong, a desynchronized text passes layer 3 as a
 //     read, and layer 4 — the server's own read-only mode — still refuses
 //     its writes, unless the smuggled part turns read-only off: then only
@@ -42,7 +45,7 @@
 //     recursion; a text nesting about twenty thousand levels deep crashes
 //     the whole gateway. A Go pre-scan refuses, before any cgo call, texts
 //     over 1 MiB or over an estimated 1000 levels. It trusts its own small
-//     lexer to agree with the server's under the pinned settings (FuzzBound
+//     lexer to agree with pg_query's (FuzzBound
 //     holds it to pg_query's lexer) and its estimate to bound the tree's
 //     depth (FuzzBound and the tests hold it to pg_query's trees, with a
 //     twenty-fold margin below the crash). If it is wrong the process may

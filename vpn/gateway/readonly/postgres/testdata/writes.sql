@@ -265,6 +265,9 @@ set statement_timeout = '0x10'
 set statement_timeout = -1
 set statement_timeout = 5, 6
 select set_config('statement_timeout', '500us', false)
+update pg_settings set setting = 'SJIS' where name = 'client_encoding'
+update pg_catalog.pg_settings set setting = 'off' where name = 'standard_conforming_strings'
+with x as (update pg_settings set setting = 'off' where name = 'default_transaction_read_only' returning 1) select * from x
 # Read-write again, every way.
 set session characteristics as transaction read write
 set session characteristics as transaction read only, read write

@@ -157,6 +157,19 @@ func TestDeepQueryThroughProxy(t *testing.T) {
 	if err != nil || string(res[0].Rows[0][0]) != "42" {
 		t.Fatalf("after the deep query: %s", resultText(res, err))
 	}
+	c.Close(ctx)
+	tp.settled(t)
+	var refused []string
+	for _, op := range tp.operations() {
+		if op.Verdict == "refused" {
+			refused = append(refused, op.Detail["statement"]+" | "+op.Detail["reason"])
+		}
+	}
+	want := fmt.Sprintf("(a statement over the proxy's limits, %d bytes, not parsed) | the query nests too deeply to be checked: "+
+		"an estimated 25001 levels of parentheses, operators, CASE, joins or set operations, over the proxy's limit of 1000", len(sql))
+	if len(refused) != 2 || refused[0] != want || refused[1] != want {
+		t.Errorf("audit of the refusals:\n got %q\nwant twice %q", refused, want)
+	}
 }
 
 // treeDepth is how deeply messages nest in a parse tree.

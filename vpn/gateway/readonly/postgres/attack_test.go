@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -417,6 +419,35 @@ func TestClientEncodingNames(t *testing.T) {
 		}
 		if want := string(res[0].Rows[0][0]) == "t"; utf8Name(name) != want {
 			t.Errorf("utf8Name(%q) = %v, the server says %v", name, !want, want)
+		}
+	}
+}
+
+// TestPsqlClientEncoding runs the real psql with PGCLIENTENCODING set:
+// UTF8 works, and each client-only encoding is refused at startup with the
+// proxy's message, before anything reaches the server.
+func TestPsqlClientEncoding(t *testing.T) {
+	srv := startPostgres(t)
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		t.Skip("psql is not installed")
+	}
+	tp := serveProxy(t, srv, t.Context())
+	host, port, _ := strings.Cut(tp.addr, ":")
+	run := func(enc string) (string, error) {
+		cmd := exec.CommandContext(t.Context(), psql, "-h", host, "-p", port, "-U", "dev", "-d", "prod", "-XAt",
+			"-c", "show client_encoding", "-c", "select count(*) from accounts")
+		cmd.Env = append(os.Environ(), "PGPASSWORD=", "PGSSLMODE=disable", "PGCLIENTENCODING="+enc)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := run("UTF8"); err != nil || out != "UTF8\n50\n" {
+		t.Errorf("psql with PGCLIENTENCODING=UTF8: %q, %v", out, err)
+	}
+	for _, e := range desyncEncodings {
+		out, err := run(e.name)
+		if err == nil || !strings.Contains(out, "client_encoding \""+e.name+"\" is refused by the read-only proxy") {
+			t.Errorf("psql with PGCLIENTENCODING=%s: %q, %v; want the proxy's refusal", e.name, out, err)
 		}
 	}
 }

@@ -351,8 +351,9 @@ func TestServerReadOnly(t *testing.T) {
 }
 
 // TestSettableOnlyLowered checks the timeouts a client may only lower
-// against a session default, and that SET verdicts, which read a
-// constant's value, are never shared by shape.
+// against a session default, the settable list, and pinned settings, which
+// may only be set to the value they have; and that SET verdicts, which
+// read a constant's value, are never shared by shape.
 func TestSettableOnlyLowered(t *testing.T) {
 	p := &Policy{ceilings: map[string]int64{"statement_timeout": 30000, "lock_timeout": 0}}
 	c := newChecker(p)
@@ -391,6 +392,29 @@ func TestSettableOnlyLowered(t *testing.T) {
 		{"set bytea_output = 'escape'", true},
 		{"set work_mem = '64kB'", false},
 		{"reset work_mem", false},
+		// Pinned settings: to their pinned value only, which changes nothing.
+		{"set client_encoding to 'UTF8'", true}, // libpq's PQsetClientEncoding
+		{"set client_encoding = utf8", true},
+		{"set names 'utf-8'", true},
+		{"set names 'Unicode'", true},
+		{"select set_config('client_encoding', 'UTF8', false)", true},
+		{"set client_encoding to 'SJIS'", false},
+		{"set client_encoding to 'SQL_ASCII'", false},
+		{"set client_encoding to default", false},
+		{"reset client_encoding", false},
+		{"set standard_conforming_strings = on", true},
+		{"set standard_conforming_strings = true", true},
+		{"set standard_conforming_strings = off", false},
+		{"set standard_conforming_strings = 'of'", false},
+		{"set standard_conforming_strings = 0", false},
+		{"set backslash_quote = safe_encoding", true},
+		{"set backslash_quote = on", false},
+		{"set escape_string_warning = on", true},
+		{"set escape_string_warning = off", false},
+		{"set default_transaction_read_only = on", true},
+		{"set default_transaction_read_only = 'off'", false},
+		{"select set_config('default_transaction_read_only', 'on', false)", true},
+		{"set transaction_read_only = on", false}, // not pinned: refused like any other
 	} {
 		v := c.check(tt.sql, nil)
 		if (v.refusal == "") != tt.allowed {

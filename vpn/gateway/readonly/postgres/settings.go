@@ -122,6 +122,12 @@ var unsettableWhy = map[string]string{
 // ceilings are the session defaults of the lowerOnly settings.
 func settingRefusal(name string, args []*pg_query.Node, ceilings map[string]int64) string {
 	name = strings.ToLower(name)
+	if pinned, ok := pinnedParams[name]; ok && args != nil && pinnedValue(name, pinned, args) {
+		// Setting a pinned setting to its pinned value changes nothing,
+		// and drivers do it: libpq's PQsetClientEncoding sends
+		// set client_encoding to 'UTF8'.
+		return ""
+	}
 	s, ok := settable[name]
 	if !ok {
 		if why, ok := unsettableWhy[name]; ok {
@@ -140,6 +146,24 @@ func settingRefusal(name string, args []*pg_query.Node, ceilings map[string]int6
 		return fmt.Sprintf("changing %s is refused: its value must be a number of milliseconds or a quoted number with a unit (us, ms, s, min, h, d), such as '30s'", name)
 	}
 	return lowerOnlyRefusal(name, ms, ceilings[name])
+}
+
+// pinnedValue reports whether args is the one string constant that means
+// pinned, the value the session has for name: any name of UTF8 for
+// client_encoding, else pinned itself (or true for on), in any case.
+func pinnedValue(name, pinned string, args []*pg_query.Node) bool {
+	if len(args) != 1 {
+		return false
+	}
+	c := args[0].GetAConst()
+	if c == nil || c.Isnull || c.GetSval() == nil {
+		return false
+	}
+	v := c.GetSval().Sval
+	if name == "client_encoding" {
+		return utf8Name(v)
+	}
+	return strings.EqualFold(v, pinned) || (pinned == "on" && strings.EqualFold(v, "true"))
 }
 
 // lowerOnlyRefusal judges a timeout of ms milliseconds against the

@@ -76,3 +76,6 @@ show client_encoding
 select 'a\' , ' ; commit; set default_transaction_read_only = off; insert into audit_log values ($$desync$$); --'
 select 'x\' || ' ; delete from accounts; --', E'\' ; no'
 select E'a'\n'\' ; delete from accounts; --'
+set client_encoding to 'UTF8'
+set standard_conforming_strings = on; show standard_conforming_strings
+select set_config('client_encoding', 'utf-8', false), current_setting('client_encoding')

@@ -58,8 +58,9 @@
 //     start), and SET, RESET, SET LOCAL and set_config only of settings on
 //     the reviewed list (with a reason each: nothing that changes lexing,
 //     logging, tracking, read-only-ness, privileges, memory or damaged-page
-//     handling; timeouts only lowered). It trusts layer 1 (the server runs
-//     what it judged) and that the functions it lets through do not write:
+//     handling; timeouts only lowered), and pinned settings only to the
+//     value they have. It trusts layer 1 (the server runs what it judged)
+//     and that the functions it lets through do not write:
 //     a STABLE function is trusted to be stable, operators are not traced
 //     to the functions behind them, and views and functions defined
 //     upstream run with whatever they call. When that trust is misplaced,

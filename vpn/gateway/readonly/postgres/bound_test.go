@@ -254,3 +254,32 @@ func FuzzBound(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkBound measures the pre-scan, which runs on every verdict-cache
+// miss before the parser: a pgbench -S query, and a 1 MiB IN list.
+func BenchmarkBound(b *testing.B) {
+	for name, sql := range map[string]string{
+		"pgbench": "SELECT abalance FROM pgbench_accounts WHERE aid = 471231;",
+		"1MiB":    "select * from accounts where id in (" + strings.Repeat("123456, ", maxStatementBytes/8-10) + "1)",
+	} {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(sql)))
+			for b.Loop() {
+				if bound(sql) != "" {
+					b.Fatal("refused")
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkParse is what the pre-scan is measured against: the parser on
+// the pgbench -S query.
+func BenchmarkParse(b *testing.B) {
+	sql := "SELECT abalance FROM pgbench_accounts WHERE aid = 471231;"
+	for b.Loop() {
+		if _, err := pg_query.Parse(sql); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,24 +1,98 @@
 // Package postgres is the read-only PostgreSQL proxy of production access.
 // A developer connects with psql, pgx or any libpq client and no password;
-// the proxy logs in upstream with the gateway's injected credentials (they
-// should belong to a read-only role: the proxy is one layer, the role is
-// another), forces default_transaction_read_only=on at startup, and parses
-// every statement — each statement of a simple query, each Parse message —
-// with PostgreSQL's own grammar (pg_query), letting through only an
-// allowlist of reads, safe SETs and read-only transaction control. Calls to
-// functions with side effects, built-in or user-defined VOLATILE (learned
-// from the upstream's pg_proc at session start), are refused anywhere in a
-// statement. A refusal is an ErrorResponse naming the rule; the session
-// stays usable. At the grant's deadline the in-flight query is cancelled
-// and the session terminated.
+// the proxy logs in upstream with the gateway's injected credentials and
+// parses every statement — each statement of a simple query, each Parse
+// message — with PostgreSQL's own grammar (pg_query), letting through only
+// an allowlist of reads, SHOW, SETs of reviewed settings and read-only
+// transaction control. A refusal is an ErrorResponse naming the rule; the
+// session stays usable. At the grant's deadline the in-flight query is
+// cancelled and the session terminated.
+//
+// # Layers
+//
+// Each layer says what it trusts, and what the next catches when that
+// trust is misplaced.
+//
+//  1. Pinned lexing (settings.go: pinnedParams). The proxy's parser and the
+//     server must agree on where every literal and statement ends, or a
+//     text that is one SELECT to pg_query runs as a SELECT and a write on
+//     the server. pg_query reads UTF-8 with standard conforming strings, so
+//     every upstream session is opened with client_encoding=UTF8,
+//     standard_conforming_strings=on and the two other settings the lexer
+//     reads (backslash_quote, escape_string_warning) at their defaults, as
+//     startup parameters, which override the role's and the database's own
+//     settings; RESET ALL returns to them, since a startup value is the
+//     session's default. A client that asks for another client_encoding
+//     at startup is refused; its other startup parameters are dropped but
+//     for a few on the settable list. This layer trusts the server to
+//     honour startup parameters over stored settings (the tests check it
+//     against a role whose settings say otherwise, and connect checks the
+//     ParameterStatus the server reports) and trusts layer 3 to keep
+//     clients from changing them later. It does not cover differences of
+//     grammar version: pg_query has PostgreSQL 17's lexer. Those found so
+//     far end in one side refusing the text, not in other statement
+//     boundaries: 0x1f, 1_000 and $1abc are numbers or parameters to
+//     pg_query and trailing junk to a PostgreSQL 15 server, and a 15
+//     server continues a literal across a -- comment and a newline where
+//     pg_query sees two literals in a row, a syntax error (the write
+//     corpus holds that attempt).
+//     If this layer is wrong, a desynchronized text passes layer 3 as a
+//     read, and layer 4 — the server's own read-only mode — still refuses
+//     its writes, unless the smuggled part turns read-only off: then only
+//     layer 5 remains.
+//
+//  2. The bound (bound.go). pg_query builds and serializes trees with C
+//     recursion; a text nesting about twenty thousand levels deep crashes
+//     the whole gateway. A Go pre-scan refuses, before any cgo call, texts
+//     over 1 MiB or over an estimated 1000 levels. It trusts its own small
+//     lexer to agree with pg_query's (FuzzBound
+//     holds it to pg_query's lexer) and its estimate to bound the tree's
+//     depth (FuzzBound and the tests hold it to pg_query's trees, with a
+//     twenty-fold margin below the crash). If it is wrong the process may
+//     crash — a denial of service, not a write: nothing has run upstream.
+//
+//  3. The policy (policy.go, settings.go). Statements are judged on
+//     pg_query's tree: reads only, no data-modifying CTEs, SELECT INTO or
+//     locking clauses, no built-in function with side effects and no
+//     user-defined VOLATILE function (learned from pg_proc at session
+//     start), and SET, RESET, SET LOCAL and set_config only of settings on
+//     the reviewed list (with a reason each: nothing that changes lexing,
+//     logging, tracking, read-only-ness, privileges, memory or damaged-page
+//     handling; timeouts only lowered), and pinned settings only to the
+//     value they have. It trusts layer 1 (the server runs what it judged)
+//     and that the functions it lets through do not write:
+//     a STABLE function is trusted to be stable, operators are not traced
+//     to the functions behind them, and views and functions defined
+//     upstream run with whatever they call. When that trust is misplaced,
+//     layer 4 refuses the write.
+//
+//  4. Server-enforced read-only. Every session starts with
+//     default_transaction_read_only=on (a pinned startup parameter) and no
+//     client statement can turn it off: transaction_read_only,
+//     default_transaction_read_only, READ WRITE transactions and SESSION
+//     CHARACTERISTICS are refused by layer 3, and RESET ALL returns to the
+//     pinned value. The server then refuses every write, including those of
+//     functions layer 3 trusted. It trusts layer 3 to keep the setting on;
+//     a function defined upstream that calls set_config could still turn it
+//     off for later transactions, and then layer 5 is what remains.
+//
+//  5. The role. Options.User should be a role without write privileges:
+//     the last layer, and the only one that holds if the others are wrong.
+//     The tests log in as roles that can write, so that they judge the
+//     layers above by the server's state.
+//
+// # The relay
 //
 // The relay passes messages on as bytes and decodes only what it inspects
 // (queries, Parse, Bind and Execute one way; completions, errors and
 // ReadyForQuery the other), flushing when its input runs dry. Verdicts are
 // cached per proxy by exact text, and texts that differ only in integer
-// constants share one (shape.go says when that holds); a session that
-// learns other catalog facts replaces the cache. Audit records are queued
-// and handed on off the relay's path.
+// constants share one (shape.go says when that holds; never a SET, whose
+// verdict reads its value); a session that learns other catalog facts
+// replaces the cache. The bound and the checks add no round trip: pinned
+// settings are startup parameters, and the catalog facts are read in one
+// query per session. Audit records are queued and handed on off the
+// relay's path.
 //
 // The parser needs cgo; builds without cgo get a New that fails.
 package postgres
@@ -40,7 +114,7 @@ type Options struct {
 	Upstream string
 	// User and Password log in upstream (SCRAM-SHA-256, md5 or cleartext,
 	// as the server asks); clients never see them. User should be a
-	// read-only role.
+	// read-only role: the last of the layers the package doc lists.
 	User, Password string
 	// Database is the upstream database every session uses, whatever the
 	// client asks for.

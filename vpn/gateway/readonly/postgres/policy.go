@@ -18,18 +18,24 @@ type Policy struct {
 	// volatile holds the names of the upstream's user-defined VOLATILE
 	// functions, learned from pg_proc at session start.
 	volatile map[string]bool
+	// ceilings are the session defaults, in milliseconds, of the timeouts
+	// a client may only lower (0: no limit), learned at session start.
+	ceilings map[string]int64
 }
 
 // Statement is one statement of a query and the verdict on it.
 type Statement struct {
 	SQL     string // the statement's own text
 	Refusal string // why it is refused, or "" if it may run
+	// unparsed: the text was refused before it reached the parser (see
+	// bound), so nothing may parse it, not even the audit's normalizer.
+	unparsed bool
 }
 
 // deniedFuncs are built-in functions with side effects, refused wherever
 // they appear. denyPrefixes extend the list to whole families.
 var deniedFuncs = map[string]bool{
-	"nextval": true, "setval": true, "set_config": true, "txid_current": true,
+	"nextval": true, "setval": true, "txid_current": true,
 	"pg_current_xact_id": true, "pg_notify": true, "pg_terminate_backend": true,
 	"pg_cancel_backend": true, "pg_reload_conf": true, "pg_rotate_logfile": true,
 	"pg_read_file": true, "pg_read_binary_file": true, "pg_ls_dir": true, "pg_stat_file": true,
@@ -49,14 +55,6 @@ var denyPrefixes = []string{
 	"pg_stat_reset", "pg_ls_", "pg_file_",
 }
 
-// refusedSettings may be neither SET, RESET nor set_config: they are how a
-// session leaves read-only mode or changes whose privileges it has.
-var refusedSettings = map[string]bool{
-	"transaction_read_only": true, "default_transaction_read_only": true,
-	"session_authorization": true, "role": true, "session_replication_role": true,
-	"allow_system_table_mods": true,
-}
-
 // Check parses sql with PostgreSQL's grammar and judges each statement.
 // prepared says which names PREPARE has created in this session; EXECUTE
 // of any other name is refused. A query that does not parse is refused as
@@ -66,26 +64,42 @@ func (p *Policy) Check(sql string, prepared map[string]bool) []Statement {
 	return stmts
 }
 
-// check is Check that also says whether the verdict depends on the
-// session's prepared statements (an EXECUTE) rather than on sql and the
-// catalog facts alone.
-func (p *Policy) check(sql string, prepared map[string]bool) (stmts []Statement, sessionDependent bool) {
+// dependence says what a verdict depends on besides the text's structure
+// and the catalog facts, which decides how it may be cached.
+type dependence struct {
+	// session: the verdict depends on the session's prepared statements
+	// (an EXECUTE); it is not cached at all.
+	session bool
+	// values: the verdict read the value of a constant (a SET's value);
+	// it is cached by exact text only, never shared by shape.
+	values bool
+}
+
+// check is Check that also says what the verdict depends on besides sql
+// and the catalog facts.
+func (p *Policy) check(sql string, prepared map[string]bool) (stmts []Statement, deps dependence) {
+	if r := bound(sql); r != "" {
+		return []Statement{{SQL: sql, Refusal: r, unparsed: true}}, deps
+	}
 	tree, err := pg_query.Parse(sql)
 	if err != nil {
-		return []Statement{{SQL: sql, Refusal: fmt.Sprintf("the statement does not parse (%v), so it cannot be checked", err)}}, false
+		return []Statement{{SQL: sql, Refusal: fmt.Sprintf("the statement does not parse (%v), so it cannot be checked", err)}}, deps
 	}
 	if len(tree.Stmts) == 0 {
-		return nil, false
+		return nil, deps
 	}
 	out := make([]Statement, 0, len(tree.Stmts))
 	for _, raw := range tree.Stmts {
 		text := stmtText(sql, raw)
-		if raw.Stmt.GetExecuteStmt() != nil {
-			sessionDependent = true
+		switch {
+		case raw.Stmt.GetExecuteStmt() != nil:
+			deps.session = true
+		case raw.Stmt.GetVariableSetStmt() != nil:
+			deps.values = true
 		}
 		out = append(out, Statement{SQL: text, Refusal: p.statement(raw.Stmt, prepared)})
 	}
-	return out, sessionDependent
+	return out, deps
 }
 
 // Refusal is the first refusal among stmts, or "".
@@ -122,7 +136,7 @@ func (p *Policy) statement(n *pg_query.Node, prepared map[string]bool) string {
 	case *pg_query.Node_VariableShowStmt:
 		return ""
 	case *pg_query.Node_VariableSetStmt:
-		return setRefusal(s.VariableSetStmt)
+		return p.setRefusal(s.VariableSetStmt)
 	case *pg_query.Node_TransactionStmt:
 		return transactionRefusal(s.TransactionStmt)
 	case *pg_query.Node_DeclareCursorStmt:
@@ -200,6 +214,11 @@ func (p *Policy) funcRefusal(f *pg_query.FuncCall) string {
 		return ""
 	}
 	name := strings.ToLower(f.Funcname[len(f.Funcname)-1].GetString_().GetSval())
+	if name == "set_config" {
+		if r := p.setConfigRefusal(f); r != "" {
+			return r
+		}
+	}
 	if deniedFuncs[name] {
 		return fmt.Sprintf("function %s is refused: it has side effects", name)
 	}
@@ -236,23 +255,50 @@ func walk(m protoreflect.Message, visit func(proto.Message) string) string {
 	return refusal
 }
 
-func setRefusal(s *pg_query.VariableSetStmt) string {
-	name := strings.ToLower(s.Name)
+func (p *Policy) setRefusal(s *pg_query.VariableSetStmt) string {
 	switch s.Kind {
 	case pg_query.VariableSetKind_VAR_SET_MULTI:
-		// SET TRANSACTION …, SET SESSION CHARACTERISTICS AS TRANSACTION …
+		// SET TRANSACTION …, SET SESSION CHARACTERISTICS AS TRANSACTION …,
+		// SET TRANSACTION SNAPSHOT.
 		if readWrite(s.Args) {
-			return fmt.Sprintf("SET %s … READ WRITE is refused: the session stays read-only", strings.ToUpper(name))
+			return fmt.Sprintf("SET %s … READ WRITE is refused: the session stays read-only", strings.ToUpper(s.Name))
 		}
 		return ""
 	case pg_query.VariableSetKind_VAR_RESET_ALL:
-		// RESET ALL returns to the startup values, which are read-only.
+		// RESET ALL returns every setting to the session's default: for
+		// the pinned ones, the startup values, which the client never
+		// chose (pinnedParams).
 		return ""
+	case pg_query.VariableSetKind_VAR_SET_VALUE:
+		return settingRefusal(s.Name, s.Args, p.ceilings)
 	}
-	if refusedSettings[name] {
-		return fmt.Sprintf("SET/RESET of %s is refused: the session stays read-only under the gateway's role", name)
+	// SET … TO DEFAULT, SET … FROM CURRENT, RESET: back to (or staying
+	// at) the session's default, for a setting on the list.
+	return settingRefusal(s.Name, nil, p.ceilings)
+}
+
+// setConfigRefusal judges set_config(name, value, is_local) as the SET it
+// is: the name must be a string constant naming a settable setting, and
+// the value a string constant (or NULL, the default) the setting takes.
+func (p *Policy) setConfigRefusal(f *pg_query.FuncCall) string {
+	const form = "set_config is allowed only as set_config('name', 'value', is_local) with constant name and value"
+	if len(f.Args) != 3 || f.AggStar || f.AggDistinct || f.FuncVariadic || f.Over != nil || f.AggFilter != nil || len(f.AggOrder) > 0 {
+		return form
 	}
-	return ""
+	name := f.Args[0].GetAConst()
+	if name == nil || name.GetSval() == nil {
+		return form
+	}
+	value := f.Args[1].GetAConst()
+	switch {
+	case value == nil:
+		return form
+	case value.Isnull:
+		return settingRefusal(name.GetSval().Sval, nil, p.ceilings)
+	case value.GetSval() == nil:
+		return form
+	}
+	return settingRefusal(name.GetSval().Sval, f.Args[1:2], p.ceilings)
 }
 
 func transactionRefusal(s *pg_query.TransactionStmt) string {

@@ -27,9 +27,10 @@ import (
 // ErrClosed is returned by Serve after Close.
 var ErrClosed = errors.New("postgres proxy closed")
 
-// forwardedParams are the startup parameters a client may pass upstream;
-// others — notably options, which can carry -c settings — are dropped.
-var forwardedParams = []string{"application_name", "client_encoding", "DateStyle", "TimeZone",
+// forwardedParams are the startup parameters a client may pass upstream
+// (each is on the settable list); others — notably options, which can
+// carry -c settings — are dropped, and pinnedParams are set over them.
+var forwardedParams = []string{"application_name", "DateStyle", "TimeZone",
 	"extra_float_digits", "IntervalStyle", "search_path"}
 
 // volatileFuncsSQL lists user-defined VOLATILE functions: those outside the
@@ -37,6 +38,11 @@ var forwardedParams = []string{"application_name", "client_encoding", "DateStyle
 const volatileFuncsSQL = `select distinct p.proname from pg_catalog.pg_proc p
 join pg_catalog.pg_namespace n on n.oid = p.pronamespace
 where p.provolatile = 'v' and n.nspname not in ('pg_catalog', 'information_schema')`
+
+// ceilingsSQL reads the session defaults, in milliseconds, of the timeouts
+// a client may only lower. It is sent with volatileFuncsSQL in one query.
+const ceilingsSQL = `select name, setting from pg_catalog.pg_settings
+where name in ('statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout', 'idle_session_timeout')`
 
 // Proxy is a readonly.Handler for one PostgreSQL target.
 type Proxy struct {
@@ -114,7 +120,11 @@ func (p *Proxy) Serve(ctx context.Context, conn net.Conn, s readonly.Session) er
 	if startup.Parameters["replication"] != "" {
 		return p.fatal(client, out, "08004", "replication connections are refused by the read-only proxy")
 	}
-	pgc, volatile, err := p.connect(ctx, startup.Parameters)
+	if enc, ok := startup.Parameters["client_encoding"]; ok && !utf8Name(enc) {
+		return p.fatal(client, out, "08004", fmt.Sprintf("client_encoding %q is refused by the read-only proxy: sessions use UTF8, "+
+			"so that the server reads every query as the proxy checked it (set PGCLIENTENCODING=UTF8 or client_encoding=UTF8)", enc))
+	}
+	pgc, facts, err := p.connect(ctx, startup.Parameters)
 	if err != nil {
 		p.fatal(client, out, "08006", fmt.Sprintf("the read-only proxy cannot reach the database: %v", err))
 		return err
@@ -124,7 +134,7 @@ func (p *Proxy) Serve(ctx context.Context, conn net.Conn, s readonly.Session) er
 		p.fatal(client, out, "08004", "the read-only proxy refuses this session: "+err.Error())
 		return err
 	}
-	p.learn(volatile)
+	p.learn(facts)
 	hj, err := hijack(ctx, pgc)
 	if err != nil {
 		return err
@@ -154,16 +164,16 @@ func hijack(ctx context.Context, pgc *pgconn.PgConn) (*pgconn.HijackedConn, erro
 	return hj, nil
 }
 
-// learn makes the catalog facts a session just read the ones every
-// session's statements are judged by. Verdicts cached under other facts
-// are dropped with their checker.
-func (p *Proxy) learn(volatile map[string]bool) {
+// learn makes the catalog facts a session just read (a Policy) the ones
+// every session's statements are judged by. Verdicts cached under other
+// facts are dropped with their checker.
+func (p *Proxy) learn(facts *Policy) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if c := p.judge.Load(); c != nil && c.sameFacts(volatile) {
+	if c := p.judge.Load(); c != nil && c.sameFacts(facts) {
 		return
 	}
-	p.judge.Store(newChecker(&Policy{volatile: volatile}))
+	p.judge.Store(newChecker(facts))
 }
 
 // checker is the current checker; non-nil once a session has connected.
@@ -173,9 +183,8 @@ func (p *Proxy) checker() *checker { return p.judge.Load() }
 // encryption (the tunnel is already encrypted). A CancelRequest is
 // forwarded upstream and yields a nil message.
 func (p *Proxy) receiveStartup(conn net.Conn) (*pgproto3.StartupMessage, error) {
-	b := pgproto3.NewBackend(conn, conn)
 	for {
-		msg, err := b.ReceiveStartupMessage()
+		msg, err := readStartup(conn)
 		if err != nil {
 			return nil, fmt.Errorf("reading the client's startup message: %w", err)
 		}
@@ -189,15 +198,60 @@ func (p *Proxy) receiveStartup(conn net.Conn) (*pgproto3.StartupMessage, error) 
 			return nil, nil
 		case *pgproto3.StartupMessage:
 			return m, nil
-		default:
-			return nil, fmt.Errorf("unexpected startup message %T", msg)
 		}
 	}
 }
 
-// connect logs in upstream with the injected credentials, read-only, and
-// learns the user-defined volatile functions.
-func (p *Proxy) connect(ctx context.Context, clientParams map[string]string) (*pgconn.PgConn, map[string]bool, error) {
+// Startup-phase request codes, in place of a protocol version.
+const (
+	cancelRequestCode = 80877102
+	sslRequestCode    = 80877103
+	gssEncRequestCode = 80877104
+	maxStartupPacket  = 10000 // PostgreSQL's MAX_STARTUP_PACKET_LENGTH
+)
+
+// readStartup reads one startup-phase message, exactly its length and no
+// further: whatever the client sent after it in the same packet — a
+// pipelining client's first Query — stays unread on conn for the relay.
+func readStartup(conn net.Conn) (pgproto3.FrontendMessage, error) {
+	var h [4]byte
+	if _, err := io.ReadFull(conn, h[:]); err != nil {
+		return nil, err
+	}
+	n := binary.BigEndian.Uint32(h[:])
+	if n < 8 || n > maxStartupPacket {
+		return nil, fmt.Errorf("invalid length of startup packet: %d", n)
+	}
+	body := make([]byte, n-4)
+	if _, err := io.ReadFull(conn, body); err != nil {
+		return nil, err
+	}
+	var msg interface {
+		pgproto3.FrontendMessage
+		Decode([]byte) error
+	}
+	switch code := binary.BigEndian.Uint32(body); code {
+	case sslRequestCode:
+		msg = &pgproto3.SSLRequest{}
+	case gssEncRequestCode:
+		msg = &pgproto3.GSSEncRequest{}
+	case cancelRequestCode:
+		msg = &pgproto3.CancelRequest{}
+	case pgproto3.ProtocolVersion30, pgproto3.ProtocolVersion32:
+		msg = &pgproto3.StartupMessage{}
+	default:
+		return nil, fmt.Errorf("unknown startup message code %d", code)
+	}
+	if err := msg.Decode(body); err != nil {
+		return nil, err
+	}
+	return msg, nil
+}
+
+// connect logs in upstream with the injected credentials and the pinned
+// parameters, and learns the catalog facts statements are judged by: the
+// user-defined volatile functions and the timeouts' defaults.
+func (p *Proxy) connect(ctx context.Context, clientParams map[string]string) (*pgconn.PgConn, *Policy, error) {
 	cfg, err := pgconn.ParseConfig("sslmode=disable")
 	if err != nil {
 		return nil, nil, err
@@ -221,23 +275,40 @@ func (p *Proxy) connect(ctx context.Context, clientParams map[string]string) (*p
 	for k, v := range p.opts.timeoutParams() {
 		cfg.RuntimeParams[k] = v
 	}
-	cfg.RuntimeParams["default_transaction_read_only"] = "on"
+	for k, v := range pinnedParams {
+		cfg.RuntimeParams[k] = v
+	}
 	pgc, err := pgconn.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := pgc.Exec(ctx, volatileFuncsSQL).ReadAll()
-	if err != nil {
-		pgc.Close(ctx)
-		return nil, nil, fmt.Errorf("listing volatile functions: %w", err)
-	}
-	volatile := map[string]bool{}
-	for _, r := range res {
-		for _, row := range r.Rows {
-			volatile[string(row[0])] = true
+	for k, v := range pinnedParams {
+		if got := pgc.ParameterStatus(k); got != "" && got != v {
+			pgc.Close(ctx)
+			return nil, nil, fmt.Errorf("the upstream session has %s=%s, not %s", k, got, v)
 		}
 	}
-	return pgc, volatile, nil
+	res, err := pgc.Exec(ctx, volatileFuncsSQL+";\n"+ceilingsSQL).ReadAll()
+	if err == nil && len(res) != 2 {
+		err = fmt.Errorf("%d results to 2 queries", len(res))
+	}
+	if err != nil {
+		pgc.Close(ctx)
+		return nil, nil, fmt.Errorf("reading the catalog facts: %w", err)
+	}
+	facts := &Policy{volatile: map[string]bool{}, ceilings: map[string]int64{}}
+	for _, row := range res[0].Rows {
+		facts.volatile[string(row[0])] = true
+	}
+	for _, row := range res[1].Rows {
+		ms, err := strconv.ParseInt(string(row[1]), 10, 64)
+		if err != nil {
+			pgc.Close(ctx)
+			return nil, nil, fmt.Errorf("reading the default of %s: %w", row[0], err)
+		}
+		facts.ceilings[string(row[0])] = ms
+	}
+	return pgc, facts, nil
 }
 
 func (p *Proxy) fatal(client *pgproto3.Backend, out *bufio.Writer, code, msg string) error {

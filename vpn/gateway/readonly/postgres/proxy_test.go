@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -37,7 +38,7 @@ func checksum(t *testing.T, srv *pgServer) string {
 		`select count(*), md5(coalesce(string_agg(data::text, '' order by loid, pageno), '')) from pg_largeobject`,
 		`select count(*) from pg_largeobject_metadata`,
 		`select last_value, is_called from invoice_no`, `select last_value, is_called from accounts_id_seq`,
-		`select last_value, is_called from events_id_seq`,
+		`select last_value, is_called from events_id_seq`, `select last_value, is_called from probe_seq`,
 		`select pg_stat_get_db_xact_commit(0) is null`,
 	}
 	res, err := c.Exec(ctx, `select tablename from pg_tables where schemaname = 'public' order by 1`).ReadAll()
@@ -410,4 +411,54 @@ func rawClient(t *testing.T, srv *pgServer) *pgconn.HijackedConn {
 	}
 	t.Cleanup(func() { hj.Conn.Close() })
 	return hj
+}
+
+// TestQueryInStartupPacket sends the StartupMessage and a Query in one
+// write, as a pipelining client may: the query is answered after the
+// greeting, and the session goes on.
+func TestQueryInStartupPacket(t *testing.T) {
+	srv := startPostgres(t)
+	tp := serveProxy(t, srv, t.Context())
+	conn, err := net.DialTimeout("tcp", tp.addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	buf, err := (&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30,
+		Parameters: map[string]string{"user": "dev", "database": "prod"}}).Encode(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if buf, err = (&pgproto3.Query{String: "select 41 + 1"}).Encode(buf); err != nil {
+		t.Fatal(err)
+	}
+	if buf, err = (&pgproto3.Query{String: "delete from accounts"}).Encode(buf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Write(buf); err != nil {
+		t.Fatal(err)
+	}
+	f := pgproto3.NewFrontend(conn, conn)
+	var got []string
+	for ready := 0; ready < 3; {
+		msg, err := f.Receive()
+		if err != nil {
+			t.Fatalf("after %v: %v", got, err)
+		}
+		switch m := msg.(type) {
+		case *pgproto3.AuthenticationOk:
+			got = append(got, "auth ok")
+		case *pgproto3.ErrorResponse:
+			got = append(got, "error "+m.Code)
+		case *pgproto3.DataRow:
+			got = append(got, "row "+string(m.Values[0]))
+		case *pgproto3.ReadyForQuery:
+			got = append(got, "ready")
+			ready++
+		}
+	}
+	if diff := cmp.Diff([]string{"auth ok", "ready", "row 42", "ready", "error 25006", "ready"}, got); diff != "" {
+		t.Errorf("startup and two queries in one packet (-want +got):\n%s", diff)
+	}
 }

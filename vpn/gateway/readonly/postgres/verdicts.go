@@ -68,15 +68,15 @@ func (c *checker) check(sql string, prepared map[string]bool) *verdict {
 			return v
 		}
 	}
-	stmts, sessionDependent := c.policy.check(sql, prepared)
+	stmts, deps := c.policy.check(sql, prepared)
 	v = judge(sql, stmts)
-	if sessionDependent || len(sql) > maxCachedText {
+	if deps.session || len(sql) > maxCachedText {
 		return v
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.exact.put(sql, v)
-	if shaped && sh.covers(v, stmts) {
+	if shaped && !deps.values && sh.covers(v, stmts) {
 		c.shapes.put(sh.key, v)
 	}
 	return v
@@ -85,6 +85,11 @@ func (c *checker) check(sql string, prepared map[string]bool) *verdict {
 // judge makes the verdict of stmts, the statements of sql.
 func judge(sql string, stmts []Statement) *verdict {
 	v := &verdict{refusal: Refusal(stmts)}
+	if len(stmts) == 1 && stmts[0].unparsed {
+		// Too big for the parser, and so for the normalizer.
+		v.norm = "(a statement over the proxy's limits, " + strconv.Itoa(len(sql)) + " bytes, not parsed)"
+		return v
+	}
 	if v.refusal != "" {
 		v.norm = normalize(sql)
 		return v
@@ -113,9 +118,9 @@ func (c *checker) cached() int {
 	return c.exact.len()
 }
 
-// sameFacts reports whether c was made from the catalog facts volatile.
-func (c *checker) sameFacts(volatile map[string]bool) bool {
-	return maps.Equal(c.policy.volatile, volatile)
+// sameFacts reports whether c was made from the same catalog facts as p.
+func (c *checker) sameFacts(p *Policy) bool {
+	return maps.Equal(c.policy.volatile, p.volatile) && maps.Equal(c.policy.ceilings, p.ceilings)
 }
 
 // generations is a size-capped map that keeps recently used entries: an

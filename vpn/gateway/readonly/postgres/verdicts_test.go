@@ -76,18 +76,21 @@ func TestCheckerCatalogFacts(t *testing.T) {
 			t.Fatalf("%q with label stable: %s", sql, v.refusal)
 		}
 	}
-	if !c.sameFacts(map[string]bool{}) || c.sameFacts(map[string]bool{"label": true}) {
+	if !c.sameFacts(&Policy{volatile: map[string]bool{}}) || c.sameFacts(&Policy{volatile: map[string]bool{"label": true}}) {
 		t.Fatal("sameFacts does not compare the volatile functions")
+	}
+	if c.sameFacts(&Policy{volatile: map[string]bool{}, ceilings: map[string]int64{"statement_timeout": 1000}}) {
+		t.Fatal("sameFacts does not compare the timeouts' defaults")
 	}
 	// The proxy replaces its checker when a session learns other facts.
 	p := &Proxy{}
-	p.learn(map[string]bool{})
+	p.learn(&Policy{volatile: map[string]bool{}})
 	first := p.checker()
-	p.learn(map[string]bool{})
+	p.learn(&Policy{volatile: map[string]bool{}})
 	if p.checker() != first {
 		t.Fatal("the same facts replaced the checker")
 	}
-	p.learn(map[string]bool{"label": true})
+	p.learn(&Policy{volatile: map[string]bool{"label": true}})
 	for _, sql := range []string{"select label(name) from accounts", "select label(name) from accounts where id = 5"} {
 		if v := p.checker().check(sql, nil); !strings.Contains(v.refusal, "function label is refused") {
 			t.Errorf("%q after label became volatile: %q", sql, v.refusal)
@@ -208,9 +211,9 @@ func FuzzShape(f *testing.F) {
 		if !ok {
 			return
 		}
-		stmts, dependent := p.check(sql, nil)
+		stmts, deps := p.check(sql, nil)
 		v := judge(sql, stmts)
-		if dependent || !sh.covers(v, stmts) {
+		if deps.session || deps.values || !sh.covers(v, stmts) {
 			return
 		}
 		other := strings.ReplaceAll(sh.key, "\x00", strconv.FormatUint(uint64(n%1e9), 10))

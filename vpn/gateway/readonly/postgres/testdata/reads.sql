@@ -61,6 +61,21 @@ select 1; select 2
 begin read only; select count(*) from accounts; commit
 begin; select 1; rollback
 set statement_timeout = '5s'; show statement_timeout
-set local work_mem = '8MB'
+set local statement_timeout = '8s'
 reset statement_timeout
 set transaction isolation level repeatable read
+select pg_catalog.set_config('search_path', 'public', false)
+select set_config('application_name', 'devenv-reads', false), current_setting('application_name')
+set lock_timeout = '500ms'; show lock_timeout
+set time zone 'UTC'; show timezone
+set extra_float_digits = 1
+set search_path to default
+reset all
+show standard_conforming_strings
+show client_encoding
+select 'a\' , ' ; commit; set default_transaction_read_only = off; insert into audit_log values ($$desync$$); --'
+select 'x\' || ' ; delete from accounts; --', E'\' ; no'
+select E'a'\n'\' ; delete from accounts; --'
+set client_encoding to 'UTF8'
+set standard_conforming_strings = on; show standard_conforming_strings
+select set_config('client_encoding', 'utf-8', false), current_setting('client_encoding')

@@ -69,7 +69,6 @@ select pg_catalog.lo_unlink(424242)
 select set_config('default_transaction_read_only', 'off', false)
 select set_config('transaction_read_only', 'off', true)
 select set_config('role', 'postgres', false)
-select pg_catalog.set_config('search_path', 'public', false)
 select txid_current()
 select pg_current_xact_id()
 select pg_notify('chan', 'payload')
@@ -206,3 +205,82 @@ select 1 +
 select * from accounts where
 insert into
 selec 1
+# Settings that change how the server lexes a query: after them the proxy's
+# parser and the server would disagree on where a literal or a statement ends.
+set standard_conforming_strings = off
+set standard_conforming_strings to off
+set session standard_conforming_strings = off
+set local standard_conforming_strings = off
+set standard_conforming_strings to default
+reset standard_conforming_strings
+select set_config('standard_conforming_strings', 'off', false)
+select pg_catalog.set_config('standard_conforming_strings', 'off', true)
+set backslash_quote = on
+select set_config('backslash_quote', 'on', false)
+set escape_string_warning = off
+select set_config('escape_string_warning', 'off', false)
+set client_encoding = 'SJIS'
+set client_encoding to 'GBK'
+set client_encoding = 'BIG5'
+set client_encoding = 'GB18030'
+set names 'SJIS'
+set names 'GBK'
+set names 'BIG5'
+set names 'GB18030'
+select set_config('client_encoding', 'SJIS', false)
+select set_config('client_encoding', 'GBK', false)
+select set_config('client_encoding', 'BIG5', true)
+select set_config('client_encoding', 'GB18030', false)
+reset client_encoding
+set client_encoding to default
+set standard_conforming_strings = off; select 'a\' , ' ; delete from accounts; --'
+set names 'SJIS'; select 'x'
+select 1; set client_encoding = 'GBK'
+# A PostgreSQL 15 server continues a literal across a -- comment and a newline;
+# pg_query does not, sees two literals in a row and refuses the text.
+select E'a' -- c\n'\' ; delete from accounts; --'
+select 'a' -- c\n' ; delete from accounts; --'
+# Settings outside the reviewed list, and set_config in forms the proxy cannot read.
+set work_mem = '1GB'
+set local work_mem = '8MB'
+set maintenance_work_mem = '2GB'
+set zero_damaged_pages = on
+set ignore_checksum_failure = on
+set log_statement = 'none'
+set log_min_duration_statement = -1
+set track_activities = off
+set row_security = off
+set jit = on
+set myapp.flag = on
+select set_config('work_mem', '1GB', false)
+select set_config('search_path'::text, 'public', false)
+select set_config('role' || '', 'postgres', false)
+select set_config(current_setting('application_name'), 'off', false)
+select set_config('search_path', 'public')
+select set_config('search_path', current_user, false)
+set statement_timeout = '0.1ms'
+set statement_timeout = '500us'
+set lock_timeout = '010'
+set statement_timeout = '0x10'
+set statement_timeout = -1
+set statement_timeout = 5, 6
+select set_config('statement_timeout', '500us', false)
+update pg_settings set setting = 'SJIS' where name = 'client_encoding'
+update pg_catalog.pg_settings set setting = 'off' where name = 'standard_conforming_strings'
+with x as (update pg_settings set setting = 'off' where name = 'default_transaction_read_only' returning 1) select * from x
+# Read-write again, every way.
+set session characteristics as transaction read write
+set session characteristics as transaction read only, read write
+begin read only, read write
+start transaction isolation level serializable, read write
+set default_transaction_read_only to default
+set session default_transaction_read_only = false
+select set_config('default_transaction_read_only', 'false', false)
+select set_config('DEFAULT_TRANSACTION_READ_ONLY', 'off', false)
+select set_config('default_transaction_read_only', null, false)
+# Timeouts above the session's (30s, 60s, 1s by default) would let reading hold production's resources.
+set statement_timeout = 0
+set statement_timeout = '31s'
+set lock_timeout = '2s'
+set idle_in_transaction_session_timeout = 0
+select set_config('statement_timeout', '0', false)

@@ -25,6 +25,9 @@ type Limits struct {
 	StatementTimeout         time.Duration `yaml:"statement_timeout"`
 	IdleInTransactionTimeout time.Duration `yaml:"idle_in_transaction_timeout"`
 	LockTimeout              time.Duration `yaml:"lock_timeout"`
+	// MaxMessageMiB is a postgres target's largest client message (a
+	// Query, a Parse…); 0 is the proxy's default (16 MiB).
+	MaxMessageMiB int `yaml:"max_message_mib"`
 	// MaxCount, MaxRequestMiB and MaxReplyMiB are a redis target's: the
 	// largest count a client may choose (SCAN COUNT, negative random
 	// counts…), the largest command and the replies one session may hold;
@@ -57,6 +60,7 @@ func (tc TargetConfig) limits() Limits {
 		l.StatementTimeout, l.IdleInTransactionTimeout, l.LockTimeout =
 			tc.Limits.StatementTimeout, tc.Limits.IdleInTransactionTimeout, tc.Limits.LockTimeout
 		l.MaxCount, l.MaxRequestMiB, l.MaxReplyMiB = tc.Limits.MaxCount, tc.Limits.MaxRequestMiB, tc.Limits.MaxReplyMiB
+		l.MaxMessageMiB = tc.Limits.MaxMessageMiB
 	}
 	return l
 }
@@ -70,6 +74,12 @@ func (l *Limits) validate(v *validator, at func(...any) []any, what, protocol st
 		v.errorf(at("limits"), "%s: limits: want positive max_count, max_request_mib and max_reply_mib, or leave them out for the defaults", what)
 	} else if (l.MaxCount > 0 || l.MaxRequestMiB > 0 || l.MaxReplyMiB > 0) && protocol != hubapi.ProtocolRedis {
 		v.errorf(at("limits"), "%s: limits: max_count, max_request_mib and max_reply_mib apply to redis targets", what)
+	}
+	switch {
+	case l.MaxMessageMiB < 0:
+		v.errorf(at("limits"), "%s: limits: want a positive max_message_mib, or leave it out for the default", what)
+	case l.MaxMessageMiB > 0 && protocol != hubapi.ProtocolPostgres:
+		v.errorf(at("limits"), "%s: limits: max_message_mib applies to postgres targets (redis: max_request_mib)", what)
 	}
 	timeouts := []time.Duration{l.StatementTimeout, l.IdleInTransactionTimeout, l.LockTimeout}
 	for _, d := range timeouts {

@@ -100,6 +100,7 @@ func TestLimitsDefaultsAndValidation(t *testing.T) {
 		"{statement_timeout: 10s}":   "statement_timeout, idle_in_transaction_timeout and lock_timeout apply to postgres targets",
 		"{lock_timeout: -1s}":        "limits: want positive timeouts",
 		"{max_count: 10}":            "max_count, max_request_mib and max_reply_mib apply to redis targets",
+		"{max_message_mib: 4}":       "max_message_mib applies to postgres targets",
 		"{statement_timeout: often}": "line 22: cannot unmarshal !!str `often` into time.Duration",
 	} {
 		_, err := ParseConfig("gw.yaml", []byte(strings.Replace(validConfig, "read_only_upstream: true",

@@ -85,5 +85,6 @@ func (tc TargetConfig) postgresProxy(log *slog.Logger) (*postgres.Proxy, error) 
 	l := tc.limits()
 	return postgres.New(postgres.Options{Upstream: tc.Upstream, User: user, Password: password,
 		Database: tc.Database, TLS: tlsConfig, Logger: log, LoginCanWrite: tc.LoginCanWrite == "accept",
-		StatementTimeout: l.StatementTimeout, IdleInTransactionTimeout: l.IdleInTransactionTimeout, LockTimeout: l.LockTimeout})
+		StatementTimeout: l.StatementTimeout, IdleInTransactionTimeout: l.IdleInTransactionTimeout, LockTimeout: l.LockTimeout,
+		MaxMessageBytes: l.MaxMessageMiB << 20})
 }

@@ -145,6 +145,9 @@ func writeLoginChecks(w io.Writer, checks []gateway.LoginCheck) error {
 				indent(postgres.ReadOnlyRoleSQL("devenv_readonly", r.Database), "    "))
 			refused = append(refused, c.Target)
 		}
+		for _, n := range r.Notes {
+			fmt.Fprintf(w, "  note: login %s %s\n", r.User, n)
+		}
 	}
 	switch {
 	case len(refused) > 0:

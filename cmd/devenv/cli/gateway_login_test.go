@@ -21,6 +21,9 @@ func TestWriteLoginChecks(t *testing.T) {
 	}{
 		{name: "read-only", checks: []gateway.LoginCheck{{Target: "db", Report: ro}},
 			want: []string{"db: login ro on database app can only read"}},
+		{name: "read-only with a note", checks: []gateway.LoginCheck{{Target: "db",
+			Report: postgres.LoginReport{User: "ro", Database: "app", Notes: []string{"may create large objects (…)"}}}},
+			want: []string{"db: login ro on database app can only read", "  note: login ro may create large objects (…)"}},
 		{name: "accepted", checks: []gateway.LoginCheck{{Target: "db", Report: rw, Accepted: true}},
 			want: []string{"db: login app on database app can write; served anyway (login_can_write: accept):",
 				"  - INSERT on public.orders", "  - CREATE on schema public"}},

@@ -28,7 +28,16 @@ type LoginReport struct {
 	// not, e.g. "superuser" or "INSERT, UPDATE on public.orders"; empty for a
 	// read-only login.
 	Writes []string
+	// Notes name writes no privilege of the login's guards, which only the
+	// proxy stops: they do not make the login refused.
+	Notes []string
 }
+
+// loCreators are the functions that create a large object. PostgreSQL runs
+// them for any role that may execute them (PUBLIC, by default), even in a
+// read-only transaction (checked on 15.18).
+const loCreators = `'pg_catalog.lo_create(oid)', 'pg_catalog.lo_creat(integer)', 'pg_catalog.lo_from_bytea(oid, bytea)',
+  'pg_catalog.lo_import(text)', 'pg_catalog.lo_import(text, oid)'`
 
 // ReadOnly reports that the login can do nothing but read.
 func (r LoginReport) ReadOnly() bool { return len(r.Writes) == 0 }
@@ -65,6 +74,9 @@ const loginSQL = `with me as (
   where n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast|temp_)'
 )
 select 'who', current_user, pg_catalog.current_database(), ''
+union all
+select 'lo', current_user, f, '' from pg_catalog.unnest(array[` + loCreators + `]) f
+  where pg_catalog.has_function_privilege(current_user, f, 'EXECUTE')
 union all
 select 'attribute', m.rolname, a.name, '' from me m join pg_catalog.pg_roles r on r.oid = m.oid
   cross join lateral (values ('superuser', r.rolsuper), ('replication', r.rolreplication),
@@ -113,8 +125,16 @@ func InspectLogin(ctx context.Context, conn *pgconn.PgConn) (LoginReport, error)
 	rows := make([]loginRow, 0, len(res.Rows))
 	for _, row := range res.Rows {
 		lr := loginRow{kind: string(row[0]), role: string(row[1]), object: string(row[2]), privs: string(row[3])}
-		if lr.kind == "who" {
+		switch lr.kind {
+		case "who":
 			r.User, r.Database = lr.role, lr.object
+			continue
+		case "lo":
+			if len(r.Notes) == 0 {
+				r.Notes = append(r.Notes, "may create large objects (lo_create and its kin are executable by PUBLIC by default, "+
+					"and PostgreSQL runs them even in a read-only transaction): only the proxy stops that; "+
+					"ReadOnlyRoleSQL says how to revoke it")
+			}
 			continue
 		}
 		rows = append(rows, lr)
@@ -228,6 +248,10 @@ GRANT pg_read_all_data TO %[1]s;
 ALTER ROLE %[1]s SET default_transaction_read_only = on;
 -- Where a report names CREATE on schema public (the default before PostgreSQL 15):
 --   REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+-- Any role may create large objects, even in a read-only transaction, unless this is
+-- revoked from PUBLIC (grant it back to the application roles that create them):
+--   REVOKE EXECUTE ON FUNCTION lo_create(oid), lo_creat(integer), lo_from_bytea(oid, bytea),
+--     lo_import(text), lo_import(text, oid) FROM PUBLIC;
 `, r, d)
 }
 

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -187,4 +189,67 @@ func runSQL(t *testing.T, c *pgconn.PgConn, sql string) {
 	if _, err := c.Exec(context.Background(), sql).ReadAll(); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
+}
+
+// TestReadOnlyRoleHoldsWithoutTheProxy is the layer under the proxy tested
+// on its own: every statement of the writes corpus, sent straight to the
+// server (no proxy, no policy) as the role ReadOnlyRoleSQL makes. Any role
+// may create large objects, even in a read-only transaction, so the report
+// notes that, and the corpus creates some; with the recipe's REVOKE applied
+// as well, it changes nothing the checksum sees.
+func TestReadOnlyRoleHoldsWithoutTheProxy(t *testing.T) {
+	srv := startPostgres(t)
+	admin := connectAs(t, srv, "postgres", testPassword, "postgres")
+	const role, pw = "corpus_readonly", "corpus-readonly-pw"
+	const revoke = `revoke execute on function lo_create(oid), lo_creat(integer), lo_from_bytea(oid, bytea),
+  lo_import(text), lo_import(text, oid) from public`
+	t.Cleanup(func() {
+		runSQL(t, admin, strings.Replace(strings.Replace(revoke, "revoke", "grant", 1), "from public", "to public", 1))
+		runSQL(t, admin, `do $$ begin if exists (select from pg_roles where rolname = '`+role+`') then
+  execute 'drop owned by `+role+` cascade'; execute 'drop role `+role+`'; end if; end $$`)
+	})
+	runSQL(t, admin, strings.Replace(ReadOnlyRoleSQL(role, "postgres"), "choose-a-secret", pw, 1))
+	r, err := InspectLogin(t.Context(), connectAs(t, srv, role, pw, "postgres"))
+	if err != nil || !r.ReadOnly() || len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "may create large objects") {
+		t.Errorf("the recipe's role before the REVOKE: %+v %v, want read-only with a note on large objects", r, err)
+	}
+	before := checksum(t, srv)
+	if changed := runCorpusAs(t, srv, role, pw); !slices.Equal(changed, []string{"select lo_create(0)", "select lo_from_bytea(0, 'x')"}) {
+		t.Errorf("without the REVOKE, the statements that changed the server: %q; want exactly the two that create large objects", changed)
+	}
+	runSQL(t, admin, revoke)
+	if r, err := InspectLogin(t.Context(), connectAs(t, srv, role, pw, "postgres")); err != nil || len(r.Notes) != 0 {
+		t.Errorf("after the REVOKE: %+v %v, want no note", r, err)
+	}
+	before = checksum(t, srv)
+	if changed := runCorpusAs(t, srv, role, pw); len(changed) != 0 {
+		t.Errorf("with the REVOKE, statements changed the server as the read-only role: %q", changed)
+	}
+	wantUnchanged(t, srv, before, "the writes corpus as the read-only role, without the proxy")
+}
+
+// runCorpusAs sends each statement of the writes corpus straight to the
+// server, each on a fresh connection as user, and returns those after which
+// the checksum changed.
+func runCorpusAs(t *testing.T, srv *pgServer, user, password string) []string {
+	t.Helper()
+	host, port, _ := net.SplitHostPort(srv.addr)
+	conn := fmt.Sprintf("host=%s port=%s user=%s password=%s dbname=postgres sslmode=disable statement_timeout=2000", host, port, user, password)
+	sum := checksum(t, srv)
+	var changed []string
+	for _, sql := range corpus(t, "writes.sql") {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		c, err := pgconn.Connect(ctx, conn)
+		if err != nil {
+			cancel()
+			t.Fatalf("connecting as %s: %v", user, err)
+		}
+		c.Exec(ctx, sql).ReadAll() // refused or harmless: the checksum judges
+		c.Close(context.Background())
+		cancel()
+		if now := checksum(t, srv); now != sum {
+			changed, sum = append(changed, sql), now
+		}
+	}
+	return changed
 }

@@ -18,7 +18,7 @@ func FuzzCheck(f *testing.F) {
 		"begin read only", "set transaction read write", "prepare p as select $1::int"} {
 		f.Add(s)
 	}
-	p := &Policy{volatile: map[string]bool{"bump": true}}
+	p := corpusPolicy()
 	f.Fuzz(func(t *testing.T, sql string) {
 		if Refusal(p.Check(sql, map[string]bool{})) != "" {
 			return

@@ -4,6 +4,7 @@ package postgres
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -15,12 +16,43 @@ import (
 // immutable after construction, except for the prepared-statement names a
 // session tracks itself.
 type Policy struct {
-	// volatile holds the names of the upstream's user-defined VOLATILE
-	// functions, learned from pg_proc at session start.
-	volatile map[string]bool
+	// allow are the functions outside pg_catalog the target's
+	// configuration names (Options.AllowFunctions), as "schema.name".
+	allow map[string]bool
+	// userFuncs has the name of every function outside pg_catalog,
+	// learned from pg_proc at session start: true if every function of
+	// that name is in allow, false if some is not.
+	userFuncs map[string]bool
+	// shadowed holds the names in userFuncs that pg_catalog has a
+	// function of too.
+	shadowed map[string]bool
 	// ceilings are the session defaults, in milliseconds, of the timeouts
 	// a client may only lower (0: no limit), learned at session start.
 	ceilings map[string]int64
+}
+
+// newPolicy is a Policy with the proxy's configuration and no catalog
+// facts yet.
+func (p *Proxy) newPolicy() *Policy {
+	return newPolicy(p.opts.AllowFunctions)
+}
+
+func newPolicy(allow []string) *Policy {
+	pol := &Policy{allow: map[string]bool{}, userFuncs: map[string]bool{}, shadowed: map[string]bool{}, ceilings: map[string]int64{}}
+	for _, f := range allow {
+		pol.allow[f] = true
+	}
+	return pol
+}
+
+// learnFunc adds the catalog's function schema.name (outside pg_catalog)
+// to the facts; shadows says pg_catalog has a function of that name too.
+func (p *Policy) learnFunc(schema, name string, shadows bool) {
+	ok, seen := p.userFuncs[name]
+	p.userFuncs[name] = p.allow[schema+"."+name] && (ok || !seen)
+	if shadows {
+		p.shadowed[name] = true
+	}
 }
 
 // Statement is one statement of a query and the verdict on it.
@@ -30,29 +62,17 @@ type Statement struct {
 	// unparsed: the text was refused before it reached the parser (see
 	// bound), so nothing may parse it, not even the audit's normalizer.
 	unparsed bool
+	// names is what an allowed statement does to the session's prepared
+	// statements, if anything.
+	names *nameOp
 }
 
-// deniedFuncs are built-in functions with side effects, refused wherever
-// they appear. denyPrefixes extend the list to whole families.
-var deniedFuncs = map[string]bool{
-	"nextval": true, "setval": true, "txid_current": true,
-	"pg_current_xact_id": true, "pg_notify": true, "pg_terminate_backend": true,
-	"pg_cancel_backend": true, "pg_reload_conf": true, "pg_rotate_logfile": true,
-	"pg_read_file": true, "pg_read_binary_file": true, "pg_ls_dir": true, "pg_stat_file": true,
-	"pg_file_write": true, "pg_file_unlink": true, "pg_file_rename": true,
-	"loread": true, "lowrite": true, "pg_switch_wal": true, "pg_create_restore_point": true,
-	"pg_promote": true, "pg_logical_emit_message": true, "pg_import_system_collations": true,
-	"pg_log_backend_memory_contexts": true, "pg_backup_start": true, "pg_backup_stop": true,
-	"pg_drop_replication_slot": true, "pg_copy_physical_replication_slot": true,
-	"pg_copy_logical_replication_slot": true, "pg_wal_replay_pause": true, "pg_wal_replay_resume": true,
-	// These run SQL given as text, which the proxy cannot check.
-	"query_to_xml": true, "query_to_xmlschema": true, "query_to_xml_and_xmlschema": true,
-	"cursor_to_xml": true, "cursor_to_xmlschema": true, "ts_stat": true, "ts_rewrite": true,
-}
-
-var denyPrefixes = []string{
-	"lo_", "dblink", "pg_advisory", "pg_try_advisory", "pg_create_", "pg_replication_origin",
-	"pg_stat_reset", "pg_ls_", "pg_file_",
+// nameOp is what a statement does to the session's prepared-statement
+// names: PREPARE adds name, DEALLOCATE removes it, DEALLOCATE ALL and
+// DISCARD ALL (all) remove every name.
+type nameOp struct {
+	name     string
+	add, all bool
 }
 
 // Check parses sql with PostgreSQL's grammar and judges each statement.
@@ -89,17 +109,49 @@ func (p *Policy) check(sql string, prepared map[string]bool) (stmts []Statement,
 		return nil, deps
 	}
 	out := make([]Statement, 0, len(tree.Stmts))
+	// local is prepared with the names this text's own PREPAREs add,
+	// copied on the first, so that "PREPARE q …; EXECUTE q" is allowed.
+	local := prepared
 	for _, raw := range tree.Stmts {
 		text := stmtText(sql, raw)
 		switch {
 		case raw.Stmt.GetExecuteStmt() != nil:
 			deps.session = true
+		case raw.Stmt.GetExplainStmt() != nil && raw.Stmt.GetExplainStmt().Query.GetExecuteStmt() != nil:
+			deps.session = true
 		case raw.Stmt.GetVariableSetStmt() != nil:
 			deps.values = true
 		}
-		out = append(out, Statement{SQL: text, Refusal: p.statement(raw.Stmt, prepared)})
+		st := Statement{SQL: text, Refusal: p.statement(raw.Stmt, local)}
+		if st.Refusal == "" {
+			st.names = namesOf(raw.Stmt)
+			if st.names != nil && st.names.add {
+				local = maps.Clone(local)
+				if local == nil {
+					local = map[string]bool{}
+				}
+				local[st.names.name] = true
+			}
+		}
+		out = append(out, st)
 	}
 	return out, deps
+}
+
+// namesOf says what a statement does to the session's prepared-statement
+// names, or nil.
+func namesOf(n *pg_query.Node) *nameOp {
+	switch s := n.GetNode().(type) {
+	case *pg_query.Node_PrepareStmt:
+		return &nameOp{name: s.PrepareStmt.Name, add: true}
+	case *pg_query.Node_DeallocateStmt:
+		return &nameOp{name: s.DeallocateStmt.Name, all: s.DeallocateStmt.Isall || s.DeallocateStmt.Name == ""}
+	case *pg_query.Node_DiscardStmt:
+		if s.DiscardStmt.Target == pg_query.DiscardMode_DISCARD_ALL {
+			return &nameOp{all: true}
+		}
+	}
+	return nil
 }
 
 // Refusal is the first refusal among stmts, or "".
@@ -129,8 +181,11 @@ func (p *Policy) statement(n *pg_query.Node, prepared map[string]bool) string {
 	case *pg_query.Node_SelectStmt:
 		return p.read(n)
 	case *pg_query.Node_ExplainStmt:
+		if s.ExplainStmt.Query.GetExecuteStmt() != nil {
+			return p.statement(s.ExplainStmt.Query, prepared)
+		}
 		if s.ExplainStmt.Query.GetSelectStmt() == nil {
-			return "EXPLAIN is allowed only of SELECT, VALUES, TABLE or read-only WITH"
+			return "EXPLAIN is allowed only of SELECT, VALUES, TABLE, read-only WITH or EXECUTE of a prepared read"
 		}
 		return p.read(s.ExplainStmt.Query)
 	case *pg_query.Node_VariableShowStmt:
@@ -159,6 +214,12 @@ func (p *Policy) statement(n *pg_query.Node, prepared map[string]bool) string {
 		}
 		return p.funcs(n)
 	case *pg_query.Node_DeallocateStmt:
+		return ""
+	case *pg_query.Node_DiscardStmt:
+		// DISCARD ALL resets the session to its defaults: the pinned
+		// settings are startup parameters, so it returns to them, and
+		// read-only stays on. PLANS, SEQUENCES and TEMP drop this
+		// session's caches and temporary tables only.
 		return ""
 	}
 	return fmt.Sprintf("%s is refused: only reads, SHOW, safe SET and read-only transaction control are allowed", stmtKind(n))
@@ -193,9 +254,30 @@ func (p *Policy) read(n *pg_query.Node) string {
 			}
 		case *pg_query.FuncCall:
 			return p.funcRefusal(v)
+		case *pg_query.RangeTableSample:
+			return p.sampleRefusal(v)
+		case *pg_query.RangeVar:
+			if why, ok := refusedRelations[v.Relname]; ok {
+				return fmt.Sprintf("reading %s is refused: %s", v.Relname, why)
+			}
 		}
 		return ""
 	})
+}
+
+// sampleRefusal judges TABLESAMPLE, whose method is a function resolved
+// like any other: only the built-in methods, by an unqualified name no
+// function outside pg_catalog has.
+func (p *Policy) sampleRefusal(s *pg_query.RangeTableSample) string {
+	n := len(s.Method)
+	if n == 0 {
+		return ""
+	}
+	name := s.Method[n-1].GetString_().GetSval()
+	if _, user := p.userFuncs[name]; n == 1 && !user && (name == "system" || name == "bernoulli") {
+		return ""
+	}
+	return fmt.Sprintf("TABLESAMPLE %s is refused: only the built-in methods system and bernoulli are allowed", name)
 }
 
 // funcs checks only function calls, for statements such as EXECUTE whose
@@ -210,27 +292,59 @@ func (p *Policy) funcs(n *pg_query.Node) string {
 }
 
 func (p *Policy) funcRefusal(f *pg_query.FuncCall) string {
-	if len(f.Funcname) == 0 {
+	n := len(f.Funcname)
+	if n == 0 {
 		return ""
 	}
-	name := strings.ToLower(f.Funcname[len(f.Funcname)-1].GetString_().GetSval())
-	if name == "set_config" {
+	name := f.Funcname[n-1].GetString_().GetSval()
+	schema := ""
+	if n >= 2 {
+		// db.schema.name: the server refuses any db but the current one.
+		schema = f.Funcname[n-2].GetString_().GetSval()
+	}
+	builtin := builtinAllowed[name] != ""
+	if name == "set_config" && (schema == "" || schema == "pg_catalog") {
+		// Judged as the SET it is (settings.go).
 		if r := p.setConfigRefusal(f); r != "" {
 			return r
 		}
+		builtin = true
 	}
-	if deniedFuncs[name] {
-		return fmt.Sprintf("function %s is refused: it has side effects", name)
+	return p.nameRefusal(schema, name, builtin)
+}
+
+// nameRefusal judges a call of the function schema.name (schema "" when
+// the call does not qualify it); builtin says a pg_catalog function of
+// that name is allowed. Functions are default-deny (functions.go).
+func (p *Policy) nameRefusal(schema, name string, builtin bool) string {
+	if why, ok := refusedFuncs[name]; ok {
+		return fmt.Sprintf("function %s is refused: %s", name, why)
 	}
-	for _, pre := range denyPrefixes {
-		if strings.HasPrefix(name, pre) {
-			return fmt.Sprintf("function %s is refused: functions %s* have side effects", name, pre)
+	switch schema {
+	case "pg_catalog":
+		if builtin {
+			return ""
 		}
+		return fmt.Sprintf("function pg_catalog.%s is refused: it is not on the proxy's reviewed list of read-only built-in functions", name)
+	case "":
+		allowed, user := p.userFuncs[name]
+		switch {
+		case user && !allowed:
+			return fmt.Sprintf("function %s is refused: a function %s outside pg_catalog exists upstream and the target's configuration does not allow it "+
+				"(an unqualified call could resolve to it; user-defined functions run only when the configuration names them)", name, name)
+		case builtin:
+			return ""
+		case user && !p.shadowed[name]:
+			return "" // every function of that name is allowed by the configuration
+		case user:
+			return fmt.Sprintf("function %s is refused: pg_catalog has a function %s that is not on the proxy's reviewed list, and an unqualified call could resolve to it", name, name)
+		}
+		return fmt.Sprintf("function %s is refused: it is not on the proxy's reviewed list of read-only built-in functions, nor named by the target's configuration", name)
 	}
-	if p.volatile[name] {
-		return fmt.Sprintf("function %s is refused: it is a user-defined VOLATILE function, which may write", name)
+	if p.allow[schema+"."+name] {
+		return ""
 	}
-	return ""
+	return fmt.Sprintf("function %s.%s is refused: user-defined functions run only when the target's configuration names them (a STABLE or IMMUTABLE marker is the author's claim, not a guarantee)", schema, name)
 }
 
 // walk visits every message in a parse tree, depth first, and returns the

@@ -183,7 +183,7 @@ type testProxy struct {
 func serveProxy(t *testing.T, srv *pgServer, grant context.Context) *testProxy {
 	t.Helper()
 	return serveProxyWith(t, grant, Options{Upstream: srv.addr, User: "postgres", Password: testPassword, Database: "postgres",
-		LoginCanWrite: true}) // the tests' login can write: each layer is tested on its own
+		LoginCanWrite: true, AllowFunctions: testAllowFunctions}) // the tests' login can write: each layer is tested on its own
 }
 
 func serveProxyWith(t *testing.T, grant context.Context, opts Options) *testProxy {

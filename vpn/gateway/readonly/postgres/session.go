@@ -260,6 +260,7 @@ func (ss *session) query(sql string, body []byte) error {
 	if v.refusal != "" {
 		return ss.refuse(v.norm, v.refusal)
 	}
+	ss.applyNames(v)
 	now := time.Now()
 	ss.mu.Lock()
 	for _, norm := range v.norms {
@@ -288,11 +289,30 @@ func (ss *session) parse(body []byte) error {
 		}
 		return ss.sendUp(msg[0], msg[5:])
 	}
+	ss.applyNames(v)
 	ss.stmts[name] = strings.Join(v.norms, "; ")
 	if name != "" {
 		ss.prepared[name] = true
 	}
 	return ss.sendUp('P', body)
+}
+
+// applyNames records what an allowed text's PREPARE, DEALLOCATE and
+// DISCARD ALL statements do to the session's prepared-statement names.
+// A name stays known only if it was prepared through the proxy from a
+// checked read; a PREPARE the server then fails leaves a name that
+// EXECUTE finds missing upstream.
+func (ss *session) applyNames(v *verdict) {
+	for _, op := range v.names {
+		switch {
+		case op.add:
+			ss.prepared[op.name] = true
+		case op.all:
+			clear(ss.prepared)
+		default:
+			delete(ss.prepared, op.name)
+		}
+	}
 }
 
 // refuse answers a simple-protocol message with a refusal, in order; norm

@@ -186,7 +186,6 @@ lock table accounts in access exclusive mode
 lock accounts
 checkpoint
 load 'auto_explain'
-discard all
 declare c cursor for delete from accounts returning *
 declare c cursor for select * from accounts for update
 declare c cursor for select nextval('invoice_no')

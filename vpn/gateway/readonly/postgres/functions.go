@@ -156,8 +156,9 @@ var refusedFamilies = []funcFamily{
 		pg_create_restore_point pg_promote pg_log_backend_memory_contexts pg_backup_start pg_backup_stop
 		pg_wal_replay_pause pg_wal_replay_resume pg_stat_reset pg_stat_reset_shared
 		pg_stat_reset_single_table_counters pg_stat_reset_single_function_counters pg_stat_reset_slru
-		pg_stat_reset_replication_slot pg_stat_reset_subscription_stats pg_import_system_collations
-		pg_export_snapshot pg_nextoid`},
+		pg_stat_reset_replication_slot pg_stat_reset_subscription_stats pg_import_system_collations`},
+	{"it changes server state: pg_nextoid takes an object id, pg_export_snapshot keeps a snapshot for other sessions",
+		`pg_nextoid pg_export_snapshot`},
 	{"it consumes, advances or holds a replication slot (peeking holds the slot against its consumer)",
 		`pg_logical_slot_get_changes pg_logical_slot_get_binary_changes pg_logical_slot_peek_changes
 		pg_logical_slot_peek_binary_changes pg_replication_slot_advance pg_create_physical_replication_slot

@@ -22,6 +22,10 @@ import (
 	"github.com/devenv-dev/devenv/vpn/gateway/readonly"
 )
 
+// probeSlot is a logical replication slot made at setup, for attacks that
+// would consume, advance or hold it.
+const probeSlot = "devenv_probe_slot"
+
 // testPassword is the superuser's; the upstream asks for SCRAM-SHA-256.
 const testPassword = "s3cret-test"
 
@@ -147,6 +151,12 @@ func launch(bin string) (*pgServer, error) {
 	if _, err := c.Exec(ctx, string(setup)).ReadAll(); err != nil {
 		s.stop()
 		return nil, fmt.Errorf("loading testdata/setup.sql: %w", err)
+	}
+	// A logical slot for the attacks on slots to aim at; it cannot be
+	// made in setup.sql's transaction, which has written.
+	if _, err := c.Exec(ctx, "select pg_create_logical_replication_slot('"+probeSlot+"', 'test_decoding')").ReadAll(); err != nil {
+		s.stop()
+		return nil, fmt.Errorf("creating the probe slot: %w", err)
 	}
 	return s, nil
 }

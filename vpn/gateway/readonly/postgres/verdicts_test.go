@@ -21,9 +21,10 @@ var testAllowFunctions = []string{"public.label", "public.probe_write"}
 // its functions outside pg_catalog.
 func corpusPolicy() *Policy {
 	p := newPolicy(testAllowFunctions)
-	for _, f := range []string{"bump", "touch", "label", "wipe", "probe_write"} {
+	for _, f := range []string{"bump", "touch", "label", "wipe", "probe_write", "sneaky", "crosstab", "connectby", "dblink", "dblink_exec"} {
 		p.learnFunc("public", f, false)
 	}
+	p.learnFunc("shady", "initcap", true)
 	return p
 }
 

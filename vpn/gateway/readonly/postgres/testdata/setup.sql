@@ -24,3 +24,8 @@ alter role desync_writer set standard_conforming_strings = off;
 alter role desync_writer set client_encoding = 'SJIS';
 alter role desync_writer set backslash_quote = on;
 alter role desync_writer set default_transaction_read_only = off;
+create function sneaky(int) returns bigint language sql immutable as $$ select nextval('invoice_no') + $1 $$;
+create schema shady;
+create function shady.initcap(int) returns bigint language sql immutable as $$ select nextval('invoice_no') $$;
+create extension tablefunc;
+create extension dblink;

@@ -51,8 +51,8 @@
 //     twenty-fold margin below the crash). If it is wrong the process may
 //     crash — a denial of service, not a write: nothing has run upstream.
 //
-//  3. The policy (policy.go, settings.go, functions.go). Statements are
-//     judged on pg_query's tree: reads only, no data-modifying CTEs,
+//  3. The policy (policy.go, settings.go, functions.go, trace.go).
+//     Statements are judged on pg_query's tree: reads only, no data-modifying CTEs,
 //     SELECT INTO or locking clauses, and SET, RESET, SET LOCAL and
 //     set_config only of settings on the reviewed list (with a reason
 //     each: nothing that changes lexing, logging, tracking,
@@ -68,16 +68,27 @@
 //     that the configuration does not name (learned from pg_proc at
 //     session start), and pg_catalog.f only if f is on the allowlist.
 //     Functions that run SQL given as text, hold locks or slots, write or
-//     read server files are refused by name even if configured. SQL
+//     read server files are refused by name even if configured. What runs
+//     functions without naming them — operators, casts, types (input and
+//     output functions, domain checks, range functions, default operator
+//     classes), views, row-level security policies, foreign tables — is
+//     traced at session start (trace.go): every such object outside
+//     pg_catalog that runs, directly or through another, a function that
+//     is not allowed is tainted, and a statement naming a tainted object
+//     is refused (an operator by its name, including the implicit = of
+//     IN, CASE and USING; a type or cast target in a type name; a view or
+//     table in FROM or COPY; a function name in attribute notation a.f).
+//     The rule judges names, not resolved objects, so it refuses more
+//     than it must; a tainted built-in type refuses every read. SQL
 //     PREPARE, EXECUTE and EXPLAIN EXECUTE run only under names the
 //     session prepared from a checked read. It trusts layer 1 (the server
 //     runs what it judged), the allowlist's review, the functions the
 //     configuration names, and that a session's catalog facts are current
 //     (a function created upstream after a session started is unknown to
-//     it until a later session learns it); operators, casts, types and
-//     views are not traced to the functions behind them. When that trust
-//     is misplaced,
-//     layer 4 refuses the write.
+//     it until a later session learns it), and that statements reach
+//     tainted types only through names it sees (a parameter type given
+//     by OID in a Parse message is not judged). When that trust is
+//     misplaced, layer 4 refuses the write.
 //
 //  4. Server-enforced read-only. Every session starts with
 //     default_transaction_read_only=on (a pinned startup parameter) and no

@@ -26,6 +26,9 @@ type Policy struct {
 	// shadowed holds the names in userFuncs that pg_catalog has a
 	// function of too.
 	shadowed map[string]bool
+	// traced are the operators, types, casts and relations that run a
+	// function that is not allowed (trace.go), learned at session start.
+	traced traced
 	// ceilings are the session defaults, in milliseconds, of the timeouts
 	// a client may only lower (0: no limit), learned at session start.
 	ceilings map[string]int64
@@ -38,7 +41,8 @@ func (p *Proxy) newPolicy() *Policy {
 }
 
 func newPolicy(allow []string) *Policy {
-	pol := &Policy{allow: map[string]bool{}, userFuncs: map[string]bool{}, shadowed: map[string]bool{}, ceilings: map[string]int64{}}
+	pol := &Policy{allow: map[string]bool{}, userFuncs: map[string]bool{}, shadowed: map[string]bool{}, ceilings: map[string]int64{},
+		traced: newTraced()}
 	for _, f := range allow {
 		pol.allow[f] = true
 	}
@@ -212,7 +216,7 @@ func (p *Policy) statement(n *pg_query.Node, prepared map[string]bool) string {
 		if !prepared[s.ExecuteStmt.Name] {
 			return fmt.Sprintf("EXECUTE of %q is refused: no read-only statement of that name was prepared through the proxy", s.ExecuteStmt.Name)
 		}
-		return p.funcs(n)
+		return p.read(n)
 	case *pg_query.Node_DeallocateStmt:
 		return ""
 	case *pg_query.Node_DiscardStmt:
@@ -239,8 +243,12 @@ func stmtKind(n *pg_query.Node) string {
 
 // read checks a query tree for anything that writes, locks or has side
 // effects: data-modifying statements (writable CTEs), SELECT INTO, locking
-// clauses and denied or volatile functions, wherever they are nested.
+// clauses, functions that are not allowed, and operators, types, casts
+// and relations that run them (trace.go), wherever they are nested.
 func (p *Policy) read(n *pg_query.Node) string {
+	if p.traced.builtin != "" {
+		return p.traced.builtin
+	}
 	return walk(n.ProtoReflect(), func(m proto.Message) string {
 		switch v := m.(type) {
 		case *pg_query.InsertStmt, *pg_query.UpdateStmt, *pg_query.DeleteStmt, *pg_query.MergeStmt:
@@ -253,13 +261,38 @@ func (p *Policy) read(n *pg_query.Node) string {
 				return "FOR UPDATE/SHARE locking clauses are refused: they lock rows"
 			}
 		case *pg_query.FuncCall:
-			return p.funcRefusal(v)
+			if r := p.funcRefusal(v); r != "" {
+				return r
+			}
+			// A function-notation cast, type(x).
+			return p.typeRefusal(v.Funcname)
 		case *pg_query.RangeTableSample:
 			return p.sampleRefusal(v)
 		case *pg_query.RangeVar:
-			if why, ok := refusedRelations[v.Relname]; ok {
-				return fmt.Sprintf("reading %s is refused: %s", v.Relname, why)
+			return p.relRefusal(v)
+		case *pg_query.TypeName:
+			return p.typeRefusal(v.Names)
+		case *pg_query.A_Expr:
+			return p.exprOpRefusal(v)
+		case *pg_query.SubLink:
+			if len(v.OperName) == 0 && v.SubLinkType == pg_query.SubLinkType_ANY_SUBLINK {
+				return p.opRefusal("=") // IN (subquery)
 			}
+			return p.opNameRefusal(v.OperName)
+		case *pg_query.SortBy:
+			return p.opNameRefusal(v.UseOp)
+		case *pg_query.CaseExpr:
+			if v.Arg != nil {
+				return p.opRefusal("=") // CASE x WHEN y compares with =
+			}
+		case *pg_query.JoinExpr:
+			if v.IsNatural || len(v.UsingClause) > 0 {
+				return p.opRefusal("=")
+			}
+		case *pg_query.ColumnRef:
+			return p.attributeRefusal(v.Fields[1:])
+		case *pg_query.A_Indirection:
+			return p.attributeRefusal(v.Indirection)
 		}
 		return ""
 	})
@@ -280,15 +313,82 @@ func (p *Policy) sampleRefusal(s *pg_query.RangeTableSample) string {
 	return fmt.Sprintf("TABLESAMPLE %s is refused: only the built-in methods system and bernoulli are allowed", name)
 }
 
-// funcs checks only function calls, for statements such as EXECUTE whose
-// parameters are expressions.
-func (p *Policy) funcs(n *pg_query.Node) string {
-	return walk(n.ProtoReflect(), func(m proto.Message) string {
-		if f, ok := m.(*pg_query.FuncCall); ok {
-			return p.funcRefusal(f)
+// relRefusal judges reading a relation by its name.
+func (p *Policy) relRefusal(v *pg_query.RangeVar) string {
+	if why, ok := refusedRelations[v.Relname]; ok {
+		return fmt.Sprintf("reading %s is refused: %s", v.Relname, why)
+	}
+	if why, ok := p.traced.rels[v.Relname]; ok {
+		return fmt.Sprintf("reading %s is refused: %s", v.Relname, why)
+	}
+	return ""
+}
+
+// typeRefusal judges a type name (or a function name that may be a cast
+// in function notation): a tainted type, or the target of a tainted cast.
+func (p *Policy) typeRefusal(names []*pg_query.Node) string {
+	if len(names) == 0 {
+		return ""
+	}
+	name := names[len(names)-1].GetString_().GetSval()
+	if why, ok := p.traced.types[name]; ok {
+		return fmt.Sprintf("type %s is refused: %s", name, why)
+	}
+	if why, ok := p.traced.casts[name]; ok {
+		return fmt.Sprintf("casting to %s is refused: a cast to it defined upstream %s", name, why[len("it "):])
+	}
+	return ""
+}
+
+// exprOpRefusal judges the operators an expression uses by name.
+func (p *Policy) exprOpRefusal(v *pg_query.A_Expr) string {
+	switch v.Kind {
+	case pg_query.A_Expr_Kind_AEXPR_BETWEEN, pg_query.A_Expr_Kind_AEXPR_NOT_BETWEEN,
+		pg_query.A_Expr_Kind_AEXPR_BETWEEN_SYM, pg_query.A_Expr_Kind_AEXPR_NOT_BETWEEN_SYM:
+		for _, op := range []string{"<", ">", "<=", ">="} {
+			if r := p.opRefusal(op); r != "" {
+				return r
+			}
 		}
 		return ""
-	})
+	}
+	return p.opNameRefusal(v.Name)
+}
+
+// opNameRefusal judges an operator name, possibly qualified: OPERATOR(
+// pg_catalog.+) is always a built-in.
+func (p *Policy) opNameRefusal(names []*pg_query.Node) string {
+	n := len(names)
+	if n == 0 || (n >= 2 && names[n-2].GetString_().GetSval() == "pg_catalog") {
+		return ""
+	}
+	return p.opRefusal(names[n-1].GetString_().GetSval())
+}
+
+func (p *Policy) opRefusal(op string) string {
+	if why, ok := p.traced.ops[op]; ok {
+		return fmt.Sprintf("operator %s is refused: an operator of that name defined upstream %s", op, why[len("it "):])
+	}
+	return ""
+}
+
+// attributeRefusal judges the fields after the first of a column
+// reference, a.b, or an indirection, (a).b: b may be the function b
+// called on the row a. A name of a function the proxy refuses is refused
+// there too; other names are columns or allowed functions.
+func (p *Policy) attributeRefusal(fields []*pg_query.Node) string {
+	for _, f := range fields {
+		name := f.GetString_().GetSval()
+		if name == "" {
+			continue
+		}
+		allowed, user := p.userFuncs[name]
+		_, refused := refusedFuncs[name]
+		if refused || (user && !allowed) {
+			return fmt.Sprintf("%s in attribute notation (a.%s) is refused: it may call the function %s on the row, which is not allowed", name, name, name)
+		}
+	}
+	return ""
 }
 
 func (p *Policy) funcRefusal(f *pg_query.FuncCall) string {
@@ -458,6 +558,11 @@ func (p *Policy) copyRefusal(s *pg_query.CopyStmt) string {
 			return "COPY (query) is allowed only of a read"
 		}
 		return p.read(s.Query)
+	case s.Relation != nil:
+		if p.traced.builtin != "" {
+			return p.traced.builtin
+		}
+		return p.relRefusal(s.Relation)
 	}
 	return ""
 }

@@ -308,9 +308,9 @@ func (p *Proxy) connect(ctx context.Context, clientParams map[string]string) (*p
 			return nil, nil, fmt.Errorf("the upstream session has %s=%s, not %s", k, got, v)
 		}
 	}
-	res, err := pgc.Exec(ctx, pinCatalogPathSQL+";\n"+userFuncsSQL+";\n"+ceilingsSQL).ReadAll()
-	if err == nil && len(res) != 3 {
-		err = fmt.Errorf("%d results to 3 queries", len(res))
+	res, err := pgc.Exec(ctx, pinCatalogPathSQL+";\n"+userFuncsSQL+";\n"+ceilingsSQL+";\n"+traceSQL).ReadAll()
+	if err == nil && len(res) != 4 {
+		err = fmt.Errorf("%d results to 4 queries", len(res))
 	}
 	if err != nil {
 		pgc.Close(ctx)
@@ -329,6 +329,15 @@ func (p *Proxy) connect(ctx context.Context, clientParams map[string]string) (*p
 		}
 		facts.ceilings[string(row[0])] = ms
 	}
+	edges := make([]traceEdge, 0, len(res[2].Rows))
+	for _, row := range res[2].Rows {
+		var kind byte
+		if len(row[3]) == 1 {
+			kind = row[3][0]
+		}
+		edges = append(edges, traceEdge{obj: string(row[0]), name: string(row[1]), builtin: string(row[2]) == "t", kind: kind, ref: string(row[4])})
+	}
+	facts.trace(edges)
 	return pgc, facts, nil
 }
 

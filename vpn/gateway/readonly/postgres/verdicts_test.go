@@ -21,7 +21,8 @@ var testAllowFunctions = []string{"public.label", "public.probe_write"}
 // its functions outside pg_catalog.
 func corpusPolicy() *Policy {
 	p := newPolicy(testAllowFunctions)
-	for _, f := range []string{"bump", "touch", "label", "wipe", "probe_write", "sneaky", "crosstab", "connectby", "dblink", "dblink_exec"} {
+	for _, f := range []string{"bump", "touch", "label", "wipe", "probe_write", "sneaky", "crosstab", "connectby", "dblink", "dblink_exec",
+		"op_writer", "to_holder", "diff_writer", "acct_writer"} {
 		p.learnFunc("public", f, false)
 	}
 	p.learnFunc("shady", "initcap", true)

@@ -103,3 +103,8 @@ prepare pr1 as select name from accounts where id = $1; execute pr1(3); dealloca
 prepare pr2(int) as select count(*) from events where account_id = $1; explain (costs off) execute pr2(1); deallocate pr2
 discard all
 select * from accounts tablesample bernoulli (100) repeatable (1) order by id limit 2
+select * from clean_view order by id
+select a.name, (a).id from accounts a order by id limit 3
+select 1 where 1 in (1, 2) and 2 between 1 and 3
+select case 2 when 1 then 'a' else 'b' end, nullif(1, 2), 1 is distinct from 2
+select count(*) from accounts join events using (id)

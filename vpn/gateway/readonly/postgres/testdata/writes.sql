@@ -348,3 +348,22 @@ select pg_catalog.int4pl(1, 2)
 select "LOWER"('x')
 select * from accounts tablesample bernoulli_writer(10)
 select * from accounts tablesample pg_catalog.system(10)
+# Functions run without being named (trace.go): operators, casts, domains, views, policies, attribute notation.
+select 1 ==> 2
+select count(*) from accounts where id ==> 1
+select 1 operator(public.==>) 2
+explain select 1 ==> 2
+select 1::holder
+select holder(1)
+select 5::checked_int
+select * from sneaky_view
+select * from over_sneaky
+select count(*) from op_view
+select * from guarded
+select a.acct_writer from accounts a
+select (a).acct_writer from accounts a
+copy (select * from sneaky_view) to stdout
+copy checked_vals to stdout
+declare c cursor for select 1 ==> 2
+prepare pv as select * from sneaky_view
+explain analyze select * from over_sneaky

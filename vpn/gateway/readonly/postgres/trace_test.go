@@ -1,0 +1,188 @@
+//go:build cgo
+
+package postgres
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// tracedAttacks run a function that is not allowed without naming it:
+// through operators, casts, domains, views, policies and attribute
+// notation made in testdata/setup.sql, directly and inside EXPLAIN,
+// COPY, DECLARE and PREPARE. writes says the statement, on a direct
+// read-write session, does advance invoice_no: the attack is real. The
+// others are refused because the proxy's rule is conservative (a table
+// with a column of a tainted type, a range type whose tainted function
+// only an index would call, a policy the superuser bypasses).
+var tracedAttacks = []struct {
+	sql    string
+	writes bool
+}{
+	{"select 1 ==> 2", true},
+	{"select count(*) from accounts where id ==> 1", true},
+	{"select 1 operator(public.==>) 2", true},
+	{"select * from accounts where id ==> any(array[1, 2])", true},
+	{"explain select 1 ==> 2", true}, // the planner folds the immutable call
+	{"explain analyze select 1 ==> 2", true},
+	{"select 1::holder", true},
+	{"select cast(1 as holder)", true},
+	{"select holder(1)", false}, // no function-notation cast to a composite type, but refused by name
+	{"select (id::holder).x from accounts", true},
+	{"select 5::checked_int", true},
+	{"select cast(id as checked_int) from accounts", true},
+	{"select * from sneaky_view", true},
+	{"select * from over_sneaky", true},
+	{"select count(*) from op_view", true},
+	{"table sneaky_view", true},
+	{"select s.s from accounts a join sneaky_view s using (id)", true},
+	{"select a.acct_writer from accounts a", true},
+	{"select (a).acct_writer from accounts a", true},
+	{"select a.acct_writer + 1 from accounts a where id = 1", true},
+	{"copy (select * from sneaky_view) to stdout", true},
+	{"copy (select 1 ==> 2) to stdout", true},
+	{"copy (select 1::holder) to stdout", true},
+	{"declare c cursor for select * from over_sneaky", false},
+	{"prepare pv as select * from sneaky_view", false},
+	{"prepare pv as select $1::int ==> 1", false},
+	{"select * from checked_vals", false},
+	{"copy checked_vals to stdout", false},
+	{"select '[1,2]'::writer_range", false},
+	{"select * from guarded", false},
+	{"select * from holds_range", false},
+}
+
+// TestTracedObjects checks each traced attack twice: on a direct
+// read-write session it writes (for those marked so), and through the
+// proxy, in both protocols, it is refused naming the object and leaves
+// the server's state unchanged.
+func TestTracedObjects(t *testing.T) {
+	srv := startPostgres(t)
+	ctx := t.Context()
+	direct, err := pgconn.Connect(ctx, srv.connString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close(ctx)
+	seq := func() string {
+		res, err := direct.Exec(ctx, "select last_value from invoice_no").ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(res[0].Rows[0][0])
+	}
+	for _, a := range tracedAttacks {
+		if !a.writes {
+			continue
+		}
+		before := seq()
+		if _, err := direct.Exec(ctx, a.sql).ReadAll(); err != nil {
+			t.Errorf("%q on a direct session: %v", a.sql, err)
+		}
+		if seq() == before {
+			t.Errorf("%q on a direct session did not advance invoice_no: not a fair attack", a.sql)
+		}
+	}
+	tp := serveProxy(t, srv, ctx)
+	before := checksum(t, srv)
+	c, err := pgconn.Connect(ctx, tp.connString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	for _, a := range tracedAttacks {
+		_, err := c.Exec(ctx, a.sql).ReadAll()
+		wantRefused(t, "simple", a.sql, err)
+		c.Exec(ctx, "rollback").ReadAll()
+		wantRefused(t, "extended", a.sql, c.ExecParams(ctx, a.sql, nil, nil, nil, nil).Read().Err)
+		if err != nil && !strings.Contains(err.Error(), " is refused: ") {
+			t.Errorf("%q: %v, want a refusal naming the object", a.sql, err)
+		}
+	}
+	// The clean objects of the same kinds stay readable.
+	for _, sql := range []string{"select * from clean_view order by id", "select * from rich order by id",
+		"select a.name, a.id from accounts a order by id limit 2", "select (a).name from accounts a order by id limit 2",
+		"select 1 where 1 in (1, 2)", "select case 1 when 1 then 'a' end", "select 'happy'::mood"} {
+		if _, err := c.Exec(ctx, sql).ReadAll(); err != nil {
+			t.Errorf("%q: %v", sql, err)
+		}
+	}
+	wantUnchanged(t, srv, before, "the traced attacks")
+}
+
+// TestTracedGlobal makes objects upstream that taint names every
+// statement uses — an operator = and an implicit cast from a built-in
+// type — and wants them refused once a session has learned them, and
+// allowed again once they are gone: the checker follows the catalog.
+func TestTracedGlobal(t *testing.T) {
+	srv := startPostgres(t)
+	tp := serveProxy(t, srv, t.Context())
+	ctx := t.Context()
+	admin, err := pgconn.Connect(ctx, srv.connString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	exec := func(c *pgconn.PgConn, sql string) error {
+		_, err := c.Exec(ctx, sql).ReadAll()
+		return err
+	}
+	session := func() *pgconn.PgConn {
+		c, err := pgconn.Connect(ctx, tp.connString())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	eqUses := []string{"select 1 where 1 in (1, 2)", "select case 1 when 1 then 'a' end", "select nullif(1, 1)",
+		"select 1 is distinct from 2", "select count(*) from accounts join events using (id)", "select 1 = 1",
+		"select 1 where 1 in (select 1)", "select 1 where 1 = any(array[1])"}
+	defer exec(admin, "drop operator if exists public.= (int, text); drop function if exists eq_writer(int, text)")
+	if err := exec(admin, "create or replace function eq_writer(int, text) returns bool language sql immutable as $$ select nextval('invoice_no') > 0 $$;"+
+		"create operator public.= (leftarg = int, rightarg = text, function = eq_writer)"); err != nil {
+		t.Fatal(err)
+	}
+	before := checksum(t, srv)
+	c := session()
+	for _, sql := range eqUses {
+		wantRefused(t, "simple", sql, exec(c, sql))
+	}
+	c.Close(ctx)
+	wantUnchanged(t, srv, before, "uses of = while a user = is tainted")
+	if err := exec(admin, "drop operator public.= (int, text)"); err != nil {
+		t.Fatal(err)
+	}
+	c = session()
+	for _, sql := range eqUses {
+		if err := exec(c, sql); err != nil {
+			t.Errorf("%q after the user = was dropped: %v", sql, err)
+		}
+	}
+	c.Close(ctx)
+
+	defer exec(admin, "drop function if exists bool_holder(bool)")
+	defer exec(admin, "drop cast if exists (bool as holder)")
+	if err := exec(admin, "create or replace function bool_holder(bool) returns holder language sql immutable as $$ select row(nextval('invoice_no')::int)::holder $$;"+
+		"create cast (bool as holder) with function bool_holder(bool) as implicit"); err != nil {
+		t.Fatal(err)
+	}
+	c = session()
+	for _, sql := range []string{"select 1", "select true", "select * from accounts"} {
+		err := exec(c, sql)
+		wantRefused(t, "simple", sql, err)
+		if err != nil && !strings.Contains(err.Error(), "built-in type bool") {
+			t.Errorf("%q: %v, want the refusal naming bool", sql, err)
+		}
+	}
+	c.Close(ctx)
+	if err := exec(admin, "drop cast (bool as holder)"); err != nil {
+		t.Fatal(err)
+	}
+	c = session()
+	defer c.Close(ctx)
+	if err := exec(c, "select true"); err != nil {
+		t.Errorf("select true after the cast was dropped: %v", err)
+	}
+}

@@ -85,10 +85,9 @@
 //     runs what it judged), the allowlist's review, the functions the
 //     configuration names, and that a session's catalog facts are current
 //     (a function created upstream after a session started is unknown to
-//     it until a later session learns it), and that statements reach
-//     tainted types only through names it sees (a parameter type given
-//     by OID in a Parse message is not judged). When that trust is
-//     misplaced, layer 4 refuses the write.
+//     it until a later session learns it). Parameter types a Parse
+//     message gives by OID, and PREPARE's, are judged as type names are.
+//     When that trust is misplaced, layer 4 refuses the write.
 //
 //  4. Server-enforced read-only. Every session starts with
 //     default_transaction_read_only=on (a pinned startup parameter) and no

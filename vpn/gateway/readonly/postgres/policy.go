@@ -211,6 +211,13 @@ func (p *Policy) statement(n *pg_query.Node, prepared map[string]bool) string {
 		if s.PrepareStmt.Query.GetSelectStmt() == nil {
 			return "PREPARE is allowed only of a read (SELECT, VALUES, TABLE, read-only WITH)"
 		}
+		for _, a := range s.PrepareStmt.Argtypes {
+			if tn := a.GetTypeName(); tn != nil {
+				if r := p.typeRefusal(tn.Names); r != "" {
+					return r
+				}
+			}
+		}
 		return p.read(s.PrepareStmt.Query)
 	case *pg_query.Node_ExecuteStmt:
 		if !prepared[s.ExecuteStmt.Name] {
@@ -311,6 +318,21 @@ func (p *Policy) sampleRefusal(s *pg_query.RangeTableSample) string {
 		return ""
 	}
 	return fmt.Sprintf("TABLESAMPLE %s is refused: only the built-in methods system and bernoulli are allowed", name)
+}
+
+// paramTypesRefusal judges the parameter types a Parse message gives by
+// OID: binding a value to a tainted type runs its input function or
+// domain check.
+func (p *Policy) paramTypesRefusal(oids []uint32) string {
+	if p.traced.builtin != "" && len(oids) > 0 {
+		return p.traced.builtin
+	}
+	for _, oid := range oids {
+		if why, ok := p.traced.typeOIDs[oid]; ok {
+			return fmt.Sprintf("a parameter of type %s is refused", why)
+		}
+	}
+	return ""
 }
 
 // relRefusal judges reading a relation by its name.

@@ -279,7 +279,13 @@ func (ss *session) parse(body []byte) error {
 		return err
 	}
 	name, sql := names[0], names[1]
-	v := ss.p.checker().check(sql, ss.prepared)
+	ck := ss.p.checker()
+	v := ck.check(sql, ss.prepared)
+	if v.refusal == "" {
+		if r := ck.policy.paramTypesRefusal(paramOIDs(body, len(name)+len(sql)+2)); r != "" {
+			v = &verdict{refusal: r, norm: strings.Join(v.norms, "; ")}
+		}
+	}
 	if v.refusal != "" {
 		delete(ss.stmts, name)
 		tok := ss.token(v.norm, v.refusal)
@@ -295,6 +301,23 @@ func (ss *session) parse(body []byte) error {
 		ss.prepared[name] = true
 	}
 	return ss.sendUp('P', body)
+}
+
+// paramOIDs reads the parameter types of a Parse message's body, whose
+// two strings take the first off bytes; a malformed list reads as far as
+// it goes (the server refuses the message).
+func paramOIDs(body []byte, off int) []uint32 {
+	if len(body) < off+2 {
+		return nil
+	}
+	n := int(binary.BigEndian.Uint16(body[off:]))
+	body = body[off+2:]
+	out := make([]uint32, 0, n)
+	for i := 0; i < n && len(body) >= 4; i++ {
+		out = append(out, binary.BigEndian.Uint32(body))
+		body = body[4:]
+	}
+	return out
 }
 
 // applyNames records what an allowed text's PREPARE, DEALLOCATE and

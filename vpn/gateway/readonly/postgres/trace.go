@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 )
 
 // Things that run functions without naming them: operators, casts, types
@@ -106,18 +107,22 @@ from pg_opclass c join pg_type t on t.oid = c.opcintype where c.opcdefault and c
 // traced are the tainted objects' names, each with why it is tainted.
 type traced struct {
 	ops, types, rels, casts map[string]string
+	// typeOIDs are the tainted types by OID, for parameter types a Parse
+	// message gives.
+	typeOIDs map[uint32]string
 	// builtin, if not "", is why every read is refused: a built-in type
 	// is tainted.
 	builtin string
 }
 
 func newTraced() traced {
-	return traced{ops: map[string]string{}, types: map[string]string{}, rels: map[string]string{}, casts: map[string]string{}}
+	return traced{ops: map[string]string{}, types: map[string]string{}, rels: map[string]string{}, casts: map[string]string{},
+		typeOIDs: map[uint32]string{}}
 }
 
 func (t traced) equal(o traced) bool {
 	return maps.Equal(t.ops, o.ops) && maps.Equal(t.types, o.types) && maps.Equal(t.rels, o.rels) &&
-		maps.Equal(t.casts, o.casts) && t.builtin == o.builtin
+		maps.Equal(t.casts, o.casts) && maps.Equal(t.typeOIDs, o.typeOIDs) && t.builtin == o.builtin
 }
 
 // traceEdge is one row of traceSQL.
@@ -193,6 +198,9 @@ func (p *Policy) trace(edges []traceEdge) {
 			m = t.ops
 		case 't':
 			m = t.types
+			if oid, err := strconv.ParseUint(id[1:], 10, 32); err == nil {
+				t.typeOIDs[uint32(oid)] = o.name + ": " + o.why
+			}
 			if o.builtin && t.builtin == "" {
 				t.builtin = fmt.Sprintf("every read is refused while the built-in type %s is tainted upstream: %s", o.name, o.why)
 			}

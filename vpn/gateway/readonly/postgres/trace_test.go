@@ -3,6 +3,7 @@
 package postgres
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -52,6 +53,7 @@ var tracedAttacks = []struct {
 	{"select '[1,2]'::writer_range", false},
 	{"select * from guarded", false},
 	{"select * from holds_range", false},
+	{"prepare pt(checked_int) as select $1", false},
 }
 
 // TestTracedObjects checks each traced attack twice: on a direct
@@ -85,6 +87,16 @@ func TestTracedObjects(t *testing.T) {
 			t.Errorf("%q on a direct session did not advance invoice_no: not a fair attack", a.sql)
 		}
 	}
+	res, err := direct.Exec(ctx, "select 'checked_int'::regtype::oid").ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var oid uint32
+	fmt.Sscan(string(res[0].Rows[0][0]), &oid)
+	seqBefore := seq()
+	if r := direct.ExecParams(ctx, "select $1", [][]byte{[]byte("5")}, []uint32{oid}, nil, nil).Read(); r.Err != nil || seq() == seqBefore {
+		t.Errorf("binding a checked_int parameter on a direct session: %v, invoice_no %s → %s; not a fair attack", r.Err, seqBefore, seq())
+	}
 	tp := serveProxy(t, srv, ctx)
 	before := checksum(t, srv)
 	c, err := pgconn.Connect(ctx, tp.connString())
@@ -100,6 +112,15 @@ func TestTracedObjects(t *testing.T) {
 		if err != nil && !strings.Contains(err.Error(), " is refused: ") {
 			t.Errorf("%q: %v, want a refusal naming the object", a.sql, err)
 		}
+	}
+	// A parameter type given by OID in Parse: binding 5 would run the
+	// domain's check. Not refused: the same text with an untainted type.
+	_, err = c.Prepare(ctx, "typed", "select $1", []uint32{oid})
+	wantRefused(t, "Parse", "select $1 with a checked_int parameter", err)
+	r := c.ExecParams(ctx, "select $1", [][]byte{[]byte("5")}, []uint32{oid}, nil, nil).Read()
+	wantRefused(t, "extended", "select $1 with a checked_int parameter", r.Err)
+	if r := c.ExecParams(ctx, "select $1", [][]byte{[]byte("5")}, []uint32{23}, nil, nil).Read(); r.Err != nil {
+		t.Errorf("select $1 with an int parameter: %v", r.Err)
 	}
 	// The clean objects of the same kinds stay readable.
 	for _, sql := range []string{"select * from clean_view order by id", "select * from rich order by id",

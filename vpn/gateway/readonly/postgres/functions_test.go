@@ -3,6 +3,8 @@
 package postgres
 
 import (
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +187,114 @@ func TestSideEffectsRefused(t *testing.T) {
 	}
 	if len(notes) != 1 || notes[0] != "devenv_chan:direct" {
 		t.Errorf("a direct notification: the listener received %q", notes)
+	}
+}
+
+// TestNameResolution judges calls by how the server could resolve them:
+// an unqualified name only while every function of that name outside
+// pg_catalog is allowed, pg_catalog.f only for reviewed built-ins, and
+// no name a function added to pg_catalog after initdb has.
+func TestNameResolution(t *testing.T) {
+	p := newPolicy([]string{"public.label", "app.initcap"})
+	p.learnFunc("public", "label", false)
+	p.learnFunc("app", "initcap", true)
+	p.learnFunc("public", "bump", false)
+	p.learnFunc("public", "upper", true) // not allowed: shadows the built-in
+	p.learnFunc("pg_catalog", "lower", true)
+	for _, tt := range []struct {
+		sql     string
+		allowed bool
+	}{
+		{"select label('x')", true},
+		{"select public.label('x')", true},
+		{"select other.label('x')", false},
+		{"select initcap('x')", true}, // both candidates are allowed
+		{"select app.initcap('x')", true},
+		{"select pg_catalog.initcap('x')", true},
+		{"select upper('x')", false},
+		{"select pg_catalog.upper('x')", true},
+		{"select public.upper('x')", false},
+		{"select lower('x')", false},
+		{"select pg_catalog.lower('x')", false},
+		{"select bump()", false},
+		{"select length('x')", true},
+		{"select postgres.pg_catalog.length('x')", true},
+		{"select postgres.public.bump()", false},
+		{"select nextval('s')", false},
+		{"select public.nextval('s')", false},
+		{"select pg_catalog.pg_stat_get_numscans(1)", false},
+		{"select set_config('search_path', 'public', false)", true},
+		{"select public.set_config('search_path', 'public', false)", false},
+		{"select a.bump from accounts a", false},
+		{"select a.label from accounts a", true},
+		{"select * from t tablesample system(1)", true},
+		{"select * from t tablesample public.system(1)", false},
+	} {
+		if got := Refusal(p.Check(tt.sql, nil)); (got == "") != tt.allowed {
+			t.Errorf("%q: refusal %q, want allowed=%v", tt.sql, got, tt.allowed)
+		}
+	}
+}
+
+// TestTraceRules judges synthetic catalog facts: kind 'f' needs the
+// allowlist even in pg_catalog, kind 'F' trusts pg_catalog, taint
+// follows references through cycles, and the reasons do not depend on
+// the order the server returned the rows in.
+func TestTraceRules(t *testing.T) {
+	edges := []traceEdge{
+		{obj: "o1", name: "==>", kind: 'f', ref: "pg_catalog.nextval"},
+		{obj: "o2", name: "<=>", kind: 'f', ref: "pg_catalog.int4eq"},
+		{obj: "o3", name: "<->", kind: 'f', ref: "pg_catalog.textcat"},
+		{obj: "o3", name: "<->", kind: 'F', ref: "pg_catalog.eqsel"},
+		{obj: "t1", name: "mytype", kind: 'F', ref: "pg_catalog.record_in"},
+		{obj: "t1", name: "mytype", kind: 'x', ref: "r1"},
+		{obj: "r1", name: "mytable", kind: 'x', ref: "t1"},
+		{obj: "r1", name: "mytable", kind: 'x', ref: "t2"},
+		{obj: "t2", name: "dom", kind: 'f', ref: "public.check_it"},
+		{obj: "r2", name: "cleanview", kind: 'f', ref: "pg_catalog.upper"},
+		{obj: "r2", name: "cleanview", kind: 'x', ref: "t9"},
+		{obj: "c1", name: "json", kind: 'f', ref: "public.to_json_x"},
+		{obj: "t3", name: "text", builtin: true, kind: 'x', ref: "c2"},
+		{obj: "c2", name: "holder", kind: 'f', ref: "public.allowed_cast"},
+	}
+	p := newPolicy([]string{"public.allowed_cast"})
+	p.trace(edges)
+	want := map[string]bool{"op ==>": true, "op <=>": true, "op <->": false, "type mytype": true, "rel mytable": true,
+		"type dom": true, "rel cleanview": false, "cast json": true, "cast holder": false}
+	for k, w := range want {
+		kind, name, _ := strings.Cut(k, " ")
+		m := map[string]map[string]string{"op": p.traced.ops, "type": p.traced.types, "rel": p.traced.rels, "cast": p.traced.casts}[kind]
+		if _, got := m[name]; got != w {
+			t.Errorf("%s tainted = %v, want %v", k, got, w)
+		}
+	}
+	if p.traced.builtin != "" {
+		t.Errorf("a built-in type tainted through an allowed cast: %s", p.traced.builtin)
+	}
+	for i := 0; i < 20; i++ {
+		shuffled := slices.Clone(edges)
+		rand.Shuffle(len(shuffled), func(a, b int) { shuffled[a], shuffled[b] = shuffled[b], shuffled[a] })
+		q := newPolicy([]string{"public.allowed_cast"})
+		q.trace(shuffled)
+		if !q.traced.equal(p.traced) {
+			t.Fatalf("the facts differ with the rows' order:\n%+v\n%+v", p.traced, q.traced)
+		}
+	}
+	// Not allowing the implicit cast taints the built-in text: every read.
+	q := newPolicy(nil)
+	q.trace(edges)
+	if !strings.Contains(Refusal(q.Check("select 1", nil)), "built-in type text") {
+		t.Errorf("select 1 with text tainted: %q", Refusal(q.Check("select 1", nil)))
+	}
+	for _, sql := range []string{"select 1 ==> 2", "select 1 operator(public.==>) 2", "select 1 where 1 between 0 and 2 and 1 <=> 1",
+		"select * from mytable", "select '{}'::json", "select x::mytype from t", "select * from t order by x using <=>"} {
+		if Refusal(p.Check(sql, nil)) == "" {
+			t.Errorf("%q was allowed", sql)
+		}
+	}
+	for _, sql := range []string{"select 1 operator(pg_catalog.=) 1", "select * from cleanview", "select 1 <-> 2", "select 1::holder"} {
+		if r := Refusal(p.Check(sql, nil)); r != "" {
+			t.Errorf("%q: %s", sql, r)
+		}
 	}
 }

@@ -26,6 +26,9 @@ type Policy struct {
 	// shadowed holds the names in userFuncs that pg_catalog has a
 	// function of too.
 	shadowed map[string]bool
+	// catalogAdded holds the names of functions made in pg_catalog after
+	// initdb: not the built-ins the allowlist reviewed.
+	catalogAdded map[string]bool
 	// traced are the operators, types, casts and relations that run a
 	// function that is not allowed (trace.go), learned at session start.
 	traced traced
@@ -41,7 +44,7 @@ func (p *Proxy) newPolicy() *Policy {
 }
 
 func newPolicy(allow []string) *Policy {
-	pol := &Policy{allow: map[string]bool{}, userFuncs: map[string]bool{}, shadowed: map[string]bool{}, ceilings: map[string]int64{},
+	pol := &Policy{allow: map[string]bool{}, userFuncs: map[string]bool{}, shadowed: map[string]bool{}, catalogAdded: map[string]bool{}, ceilings: map[string]int64{},
 		traced: newTraced()}
 	for _, f := range allow {
 		pol.allow[f] = true
@@ -52,6 +55,10 @@ func newPolicy(allow []string) *Policy {
 // learnFunc adds the catalog's function schema.name (outside pg_catalog)
 // to the facts; shadows says pg_catalog has a function of that name too.
 func (p *Policy) learnFunc(schema, name string, shadows bool) {
+	if schema == "pg_catalog" {
+		p.catalogAdded[name] = true
+		return
+	}
 	ok, seen := p.userFuncs[name]
 	p.userFuncs[name] = p.allow[schema+"."+name] && (ok || !seen)
 	if shadows {
@@ -441,6 +448,9 @@ func (p *Policy) funcRefusal(f *pg_query.FuncCall) string {
 func (p *Policy) nameRefusal(schema, name string, builtin bool) string {
 	if why, ok := refusedFuncs[name]; ok {
 		return fmt.Sprintf("function %s is refused: %s", name, why)
+	}
+	if p.catalogAdded[name] && (schema == "" || schema == "pg_catalog") {
+		return fmt.Sprintf("function %s is refused: a function of that name was added to pg_catalog after initdb (an extension installed there), which the allowlist did not review", name)
 	}
 	switch schema {
 	case "pg_catalog":

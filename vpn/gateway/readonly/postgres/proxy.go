@@ -41,12 +41,14 @@ var forwardedParams = []string{"application_name", "DateStyle", "TimeZone",
 const pinCatalogPathSQL = `select pg_catalog.set_config('search_path', 'pg_catalog', true)`
 
 // userFuncsSQL lists every function outside pg_catalog — user-defined,
-// from extensions or information_schema — by schema and name, and whether
-// pg_catalog has a function of the same name.
+// from extensions or information_schema — and every function made in
+// pg_catalog after initdb (an OID from 16384 on: an extension installed
+// there), by schema and name, and whether pg_catalog has a function of
+// the same name.
 const userFuncsSQL = `select n.nspname, p.proname,
 exists(select from pg_proc b where b.pronamespace = 'pg_catalog'::regnamespace and b.proname = p.proname)
 from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-where n.nspname <> 'pg_catalog'`
+where n.nspname <> 'pg_catalog' or p.oid >= 16384`
 
 // ceilingsSQL reads the session defaults, in milliseconds, of the timeouts
 // a client may only lower. It is sent with userFuncsSQL in one query.

@@ -28,10 +28,11 @@ import (
 // class outside pg_catalog for it) could be used by any expression, so
 // then every read is refused.
 
-// traceSQL lists, for every object outside pg_catalog and
-// information_schema that can run a function without being named as one,
-// what it runs or depends on: one row per edge, as (object, name,
-// built-in, kind, reference). Objects are "o<oid>" operators, "t<oid>"
+// traceSQL lists, for every object that can run a function without being
+// named as one — outside pg_catalog and information_schema, or made in
+// pg_catalog after initdb (an OID from 16384 on: an extension installed
+// there) — what it runs or depends on: one row per edge, as (object,
+// name, built-in, kind, reference). Objects are "o<oid>" operators, "t<oid>"
 // types, "r<oid>" relations, "c<oid>" casts (named by their target type)
 // and "p<oid>" operator families. Kind 'f' references a function
 // (schema.name) judged by the allowlist; 'F' a function in a role only
@@ -41,46 +42,46 @@ import (
 const traceSQL = `with u as (select oid from pg_namespace where nspname not in ('pg_catalog', 'information_schema')),
 fn as (select f.oid, n.nspname || '.' || f.proname as name from pg_proc f join pg_namespace n on n.oid = f.pronamespace)
 select 'o' || o.oid, o.oprname, false, 'f', fn.name from pg_operator o join fn on fn.oid = o.oprcode
-where o.oprnamespace in (select oid from u)
+where (o.oprnamespace in (select oid from u) or o.oid >= 16384)
 union all
 select 'o' || o.oid, o.oprname, false, 'F', fn.name from pg_operator o join fn on fn.oid in (o.oprrest, o.oprjoin)
-where o.oprnamespace in (select oid from u)
+where (o.oprnamespace in (select oid from u) or o.oid >= 16384)
 union all
 select 't' || t.oid, t.typname, false, 'F', fn.name from pg_type t
 join fn on fn.oid in (t.typinput, t.typoutput, t.typreceive, t.typsend, t.typmodin, t.typmodout, t.typanalyze, t.typsubscript)
-where t.typnamespace in (select oid from u)
+where (t.typnamespace in (select oid from u) or t.oid >= 16384)
 union all
 select 't' || t.oid, t.typname, false, 'F', fn.name from pg_range r join pg_type t on t.oid = r.rngtypid
-join fn on fn.oid in (r.rngcanonical, r.rngsubdiff) where t.typnamespace in (select oid from u)
+join fn on fn.oid in (r.rngcanonical, r.rngsubdiff) where (t.typnamespace in (select oid from u) or t.oid >= 16384)
 union all
 select 't' || t.oid, t.typname, false, 'x', 't' || r.rngsubtype from pg_range r join pg_type t on t.oid = r.rngtypid
-where t.typnamespace in (select oid from u)
+where (t.typnamespace in (select oid from u) or t.oid >= 16384)
 union all
 select 't' || t.oid, t.typname, false, 'x', 't' || d from pg_type t, unnest(array[t.typbasetype, t.typelem]) d
-where d <> 0 and t.typnamespace in (select oid from u)
+where d <> 0 and (t.typnamespace in (select oid from u) or t.oid >= 16384)
 union all
 select 't' || t.oid, t.typname, false, 'x', 'r' || t.typrelid from pg_type t
-where t.typrelid <> 0 and t.typnamespace in (select oid from u)
+where t.typrelid <> 0 and (t.typnamespace in (select oid from u) or t.oid >= 16384)
 union all
 select e.obj, e.name, false, case d.refclassid when 'pg_proc'::regclass then 'f' else 'x' end,
 case d.refclassid when 'pg_proc'::regclass then (select fn.name from fn where fn.oid = d.refobjid)
 when 'pg_operator'::regclass then 'o' || d.refobjid when 'pg_class'::regclass then 'r' || d.refobjid
 else 't' || d.refobjid end
 from (select 'pg_constraint'::regclass as classid, c.oid as objid, 't' || t.oid as obj, t.typname as name, 0::oid as self
-  from pg_constraint c join pg_type t on t.oid = c.contypid where t.typnamespace in (select oid from u)
+  from pg_constraint c join pg_type t on t.oid = c.contypid where (t.typnamespace in (select oid from u) or t.oid >= 16384)
   union all
   select 'pg_rewrite'::regclass, w.oid, 'r' || c.oid, c.relname, c.oid
-  from pg_rewrite w join pg_class c on c.oid = w.ev_class where c.relnamespace in (select oid from u)
+  from pg_rewrite w join pg_class c on c.oid = w.ev_class where (c.relnamespace in (select oid from u) or c.oid >= 16384)
   union all
   select 'pg_policy'::regclass, p.oid, 'r' || c.oid, c.relname, c.oid
-  from pg_policy p join pg_class c on c.oid = p.polrelid where c.relnamespace in (select oid from u)) e
+  from pg_policy p join pg_class c on c.oid = p.polrelid where (c.relnamespace in (select oid from u) or c.oid >= 16384)) e
 join pg_depend d on d.classid = e.classid and d.objid = e.objid
 where d.refclassid in ('pg_proc'::regclass, 'pg_operator'::regclass, 'pg_class'::regclass, 'pg_type'::regclass)
 and not (d.refclassid = 'pg_class'::regclass and d.refobjid = e.self)
 union all
 select 'r' || c.oid, c.relname, false, 'x', 't' || a.atttypid from pg_class c
 join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-where c.relkind in ('r', 'v', 'm', 'f', 'p', 'c') and c.relnamespace in (select oid from u)
+where c.relkind in ('r', 'v', 'm', 'f', 'p', 'c') and (c.relnamespace in (select oid from u) or c.oid >= 16384)
 union all
 select 'r' || c.oid, c.relname, false, 'f', fn.name from pg_foreign_table ft join pg_class c on c.oid = ft.ftrelid
 join pg_foreign_server s on s.oid = ft.ftserver join pg_foreign_data_wrapper w on w.oid = s.srvfdw join fn on fn.oid = w.fdwhandler
@@ -92,17 +93,17 @@ select 't' || s.oid, s.typname, s.typnamespace = 'pg_catalog'::regnamespace, 'x'
 from pg_cast c join pg_type s on s.oid = c.castsource where c.oid >= 16384 and c.castcontext in ('i', 'a') and c.castfunc <> 0
 union all
 select 'p' || p.oid, p.opfname, false, 'F', fn.name from pg_opfamily p join pg_amproc a on a.amprocfamily = p.oid
-join fn on fn.oid = a.amproc where p.opfnamespace in (select oid from u)
+join fn on fn.oid = a.amproc where (p.opfnamespace in (select oid from u) or p.oid >= 16384)
 union all
 select 'p' || p.oid, p.opfname, false, 'x', 'o' || a.amopopr from pg_opfamily p join pg_amop a on a.amopfamily = p.oid
-where p.opfnamespace in (select oid from u)
+where (p.opfnamespace in (select oid from u) or p.oid >= 16384)
 union all
 select 'o' || o.oid, o.oprname, o.oprnamespace = 'pg_catalog'::regnamespace, 'x', 'p' || p.oid
 from pg_opfamily p join pg_amop a on a.amopfamily = p.oid join pg_operator o on o.oid = a.amopopr
-where p.opfnamespace in (select oid from u)
+where (p.opfnamespace in (select oid from u) or p.oid >= 16384)
 union all
 select 't' || t.oid, t.typname, t.typnamespace = 'pg_catalog'::regnamespace, 'x', 'p' || c.opcfamily
-from pg_opclass c join pg_type t on t.oid = c.opcintype where c.opcdefault and c.opcnamespace in (select oid from u)`
+from pg_opclass c join pg_type t on t.oid = c.opcintype where c.opcdefault and (c.opcnamespace in (select oid from u) or c.oid >= 16384)`
 
 // traced are the tainted objects' names, each with why it is tainted.
 type traced struct {
@@ -246,7 +247,7 @@ func (p *Policy) funcAllowed(qualified string, trusted bool) bool {
 				return false
 			}
 			if schema == "pg_catalog" {
-				return trusted || builtinAllowed[name] != ""
+				return !p.catalogAdded[name] && (trusted || builtinAllowed[name] != "")
 			}
 			return p.allow[qualified]
 		}

@@ -126,7 +126,7 @@ func (c *checker) cached() int {
 
 // sameFacts reports whether c was made from the same catalog facts as p.
 func (c *checker) sameFacts(p *Policy) bool {
-	return maps.Equal(c.policy.userFuncs, p.userFuncs) && maps.Equal(c.policy.shadowed, p.shadowed) &&
+	return maps.Equal(c.policy.userFuncs, p.userFuncs) && maps.Equal(c.policy.shadowed, p.shadowed) && maps.Equal(c.policy.catalogAdded, p.catalogAdded) &&
 		maps.Equal(c.policy.allow, p.allow) && maps.Equal(c.policy.ceilings, p.ceilings) && c.policy.traced.equal(p.traced)
 }
 

@@ -40,19 +40,21 @@ import (
 // estimators, range and operator-class support), trusted in pg_catalog;
 // 'x' another object. Casts made by initdb have OIDs below 16384.
 const traceSQL = `with u as (select oid from pg_namespace where nspname not in ('pg_catalog', 'information_schema')),
-fn as (select f.oid, n.nspname || '.' || f.proname as name from pg_proc f join pg_namespace n on n.oid = f.pronamespace)
+fn as not materialized (select f.oid, n.nspname || '.' || f.proname as name from pg_proc f join pg_namespace n on n.oid = f.pronamespace)
 select 'o' || o.oid, o.oprname, false, 'f', fn.name from pg_operator o join fn on fn.oid = o.oprcode
 where (o.oprnamespace in (select oid from u) or o.oid >= 16384)
 union all
-select 'o' || o.oid, o.oprname, false, 'F', fn.name from pg_operator o join fn on fn.oid in (o.oprrest, o.oprjoin)
+select 'o' || o.oid, o.oprname, false, 'F', fn.name from pg_operator o
+cross join lateral unnest(array[o.oprrest::oid, o.oprjoin::oid]) as e(f) join fn on fn.oid = e.f
 where (o.oprnamespace in (select oid from u) or o.oid >= 16384)
 union all
 select 't' || t.oid, t.typname, false, 'F', fn.name from pg_type t
-join fn on fn.oid in (t.typinput, t.typoutput, t.typreceive, t.typsend, t.typmodin, t.typmodout, t.typanalyze, t.typsubscript)
+cross join lateral unnest(array[t.typinput::oid, t.typoutput::oid, t.typreceive::oid, t.typsend::oid, t.typmodin::oid,
+t.typmodout::oid, t.typanalyze::oid, t.typsubscript::oid]) as e(f) join fn on fn.oid = e.f
 where (t.typnamespace in (select oid from u) or t.oid >= 16384)
 union all
 select 't' || t.oid, t.typname, false, 'F', fn.name from pg_range r join pg_type t on t.oid = r.rngtypid
-join fn on fn.oid in (r.rngcanonical, r.rngsubdiff) where (t.typnamespace in (select oid from u) or t.oid >= 16384)
+cross join lateral unnest(array[r.rngcanonical::oid, r.rngsubdiff::oid]) as e(f) join fn on fn.oid = e.f where (t.typnamespace in (select oid from u) or t.oid >= 16384)
 union all
 select 't' || t.oid, t.typname, false, 'x', 't' || r.rngsubtype from pg_range r join pg_type t on t.oid = r.rngtypid
 where (t.typnamespace in (select oid from u) or t.oid >= 16384)

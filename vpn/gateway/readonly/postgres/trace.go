@@ -13,7 +13,9 @@ import (
 // Things that run functions without naming them: operators, casts, types
 // (input and output functions, domain checks, range functions, default
 // operator classes), views (their rules), row-level security policies and
-// foreign tables. The proxy does not resolve which operator, cast or type
+// foreign tables, partitioned tables (their key's operator classes prune
+// partitions and order their bounds) and the parents and children of
+// tainted tables. The proxy does not resolve which operator, cast or type
 // a statement ends up using — that needs the server's analysis — but
 // learns at session start, from the catalog, every such object outside
 // pg_catalog and what it runs, and marks it tainted when it runs, directly
@@ -93,6 +95,16 @@ join fn on fn.oid = c.castfunc where c.oid >= 16384
 union all
 select 't' || s.oid, s.typname, s.typnamespace = 'pg_catalog'::regnamespace, 'x', 'c' || c.oid
 from pg_cast c join pg_type s on s.oid = c.castsource where c.oid >= 16384 and c.castcontext in ('i', 'a') and c.castfunc <> 0
+union all
+select 'r' || c.oid, c.relname, false, 'x', 'r' || i.inhparent from pg_inherits i join pg_class c on c.oid = i.inhrelid
+where (c.relnamespace in (select oid from u) or c.oid >= 16384)
+union all
+select 'r' || c.oid, c.relname, false, 'x', 'r' || i.inhrelid from pg_inherits i join pg_class c on c.oid = i.inhparent
+where (c.relnamespace in (select oid from u) or c.oid >= 16384)
+union all
+select 'r' || c.oid, c.relname, false, 'x', 'p' || oc.opcfamily from pg_partitioned_table pt
+join pg_class c on c.oid = pt.partrelid cross join lateral unnest(pt.partclass::oid[]) as k(opc)
+join pg_opclass oc on oc.oid = k.opc where (c.relnamespace in (select oid from u) or c.oid >= 16384)
 union all
 select 'p' || p.oid, p.opfname, false, 'F', fn.name from pg_opfamily p join pg_amproc a on a.amprocfamily = p.oid
 join fn on fn.oid = a.amproc where (p.opfnamespace in (select oid from u) or p.oid >= 16384)

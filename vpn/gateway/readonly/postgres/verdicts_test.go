@@ -26,6 +26,14 @@ func corpusPolicy() *Policy {
 		p.learnFunc("public", f, false)
 	}
 	p.learnFunc("shady", "initcap", true)
+	p.trace([]traceEdge{
+		{obj: "o1", name: "==>", kind: 'f', ref: "public.op_writer"},
+		{obj: "c1", name: "holder", kind: 'f', ref: "public.to_holder"},
+		{obj: "t1", name: "checked_int", kind: 'f', ref: "public.op_writer"},
+		{obj: "r1", name: "sneaky_view", kind: 'f', ref: "public.sneaky"},
+		{obj: "r2", name: "op_view", kind: 'x', ref: "o1"},
+		{obj: "r3", name: "clean_view", kind: 'f', ref: "pg_catalog.upper"},
+	})
 	return p
 }
 

@@ -168,8 +168,13 @@ type Options struct {
 	// default-deny: besides these, only the reviewed built-ins of
 	// functions.go run. A function's volatility marker is its author's
 	// claim, so a STABLE or IMMUTABLE function is not trusted unless named
-	// here. Functions the proxy refuses by name (functions.go:
-	// refusedFamilies) stay refused even if named here.
+	// here. A named function is trusted whole: the proxy does not read its
+	// body, and layer 4 of the package doc is what remains if it writes.
+	// Naming a function also lifts the taint of the operators, types,
+	// casts and views that run it (trace.go): an extension's types, for
+	// one, are readable once their input and output functions are named.
+	// Functions the proxy refuses by name (functions.go: refusedFamilies)
+	// stay refused even if named here.
 	AllowFunctions []string
 }
 

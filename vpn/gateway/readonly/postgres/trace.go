@@ -29,6 +29,13 @@ import (
 // type (a user cast applied implicitly from it, or a default operator
 // class outside pg_catalog for it) could be used by any expression, so
 // then every read is refused.
+//
+// Not traced: code reached through C handler structs — index and table
+// access methods, text search parsers and templates, procedural language
+// handlers, planner and executor hooks — which only a superuser can
+// install, as C; and the bodies of functions the configuration allows.
+// Layer 4 of the package doc, the server's read-only mode, remains for
+// them.
 
 // traceSQL lists, for every object that can run a function without being
 // named as one — outside pg_catalog and information_schema, or made in
@@ -40,7 +47,11 @@ import (
 // (schema.name) judged by the allowlist; 'F' a function in a role only
 // C functions of the right signature can fill (input and output, planner
 // estimators, range and operator-class support), trusted in pg_catalog;
-// 'x' another object. Casts made by initdb have OIDs below 16384.
+// 'x' another object. Casts made by initdb have OIDs below 16384. A cast
+// taints its source type, not only its target's name, when the server
+// applies it unasked: an implicit or assignment cast, or a cast to json
+// or jsonb, which to_json, json_agg and the like call for values of the
+// source type.
 const traceSQL = `with u as (select oid from pg_namespace where nspname not in ('pg_catalog', 'information_schema')),
 fn as not materialized (select f.oid, n.nspname || '.' || f.proname as name from pg_proc f join pg_namespace n on n.oid = f.pronamespace)
 select 'o' || o.oid, o.oprname, false, 'f', fn.name from pg_operator o join fn on fn.oid = o.oprcode
@@ -94,7 +105,8 @@ select 'c' || c.oid, t.typname, false, 'f', fn.name from pg_cast c join pg_type 
 join fn on fn.oid = c.castfunc where c.oid >= 16384
 union all
 select 't' || s.oid, s.typname, s.typnamespace = 'pg_catalog'::regnamespace, 'x', 'c' || c.oid
-from pg_cast c join pg_type s on s.oid = c.castsource where c.oid >= 16384 and c.castcontext in ('i', 'a') and c.castfunc <> 0
+from pg_cast c join pg_type s on s.oid = c.castsource where c.oid >= 16384 and c.castfunc <> 0
+and (c.castcontext in ('i', 'a') or c.casttarget in ('json'::regtype, 'jsonb'::regtype))
 union all
 select 'r' || c.oid, c.relname, false, 'x', 'r' || i.inhparent from pg_inherits i join pg_class c on c.oid = i.inhrelid
 where (c.relnamespace in (select oid from u) or c.oid >= 16384)

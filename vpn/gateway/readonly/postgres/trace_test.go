@@ -207,6 +207,27 @@ func TestTracedGlobal(t *testing.T) {
 	}
 	c.Close(ctx)
 
+	// A cast to json from a user type: to_json calls it for values of the
+	// type, without naming json or the cast.
+	defer exec(admin, "drop table if exists jsoned; drop type if exists jtype cascade; drop function if exists jtype_json(jtype)")
+	if err := exec(admin, "create type jtype as enum ('a', 'b');"+
+		"create function jtype_json(jtype) returns json language sql immutable as $$ select to_json(nextval('invoice_no')) $$;"+
+		"create cast (jtype as json) with function jtype_json(jtype); create table jsoned (v jtype); insert into jsoned values ('a')"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := admin.Exec(ctx, "select last_value from invoice_no; select to_json(v) from jsoned; select last_value from invoice_no").ReadAll()
+	if err != nil || string(res[0].Rows[0][0]) == string(res[2].Rows[0][0]) {
+		t.Errorf("to_json of a jtype on a direct session did not advance invoice_no (%v): not a fair attack", err)
+	}
+	before = checksum(t, srv)
+	c = session()
+	for _, sql := range []string{"select to_json(v) from jsoned", "select json_agg(j) from jsoned j", "select to_jsonb('a'::jtype)"} {
+		wantRefused(t, "simple", sql, exec(c, sql))
+	}
+	c.Close(ctx)
+	wantUnchanged(t, srv, before, "to_json of a type with a writing cast to json")
+	exec(admin, "drop table if exists jsoned")
+
 	// A partitioned table keyed with an operator class whose support
 	// function writes: pruning calls it when the plan is made.
 	defer exec(admin, "drop table if exists parted; drop operator family if exists int_writer_ops using btree; drop function if exists cmp_writer(int, int)")
@@ -218,7 +239,7 @@ func TestTracedGlobal(t *testing.T) {
 		"create table parted_1 partition of parted for values from (0) to (10)"); err != nil {
 		t.Fatal(err)
 	}
-	res, err := admin.Exec(ctx, "select last_value from invoice_no; select count(*) from parted where id = 5; select last_value from invoice_no").ReadAll()
+	res, err = admin.Exec(ctx, "select last_value from invoice_no; select count(*) from parted where id = 5; select last_value from invoice_no").ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}

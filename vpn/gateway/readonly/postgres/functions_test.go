@@ -4,6 +4,8 @@ package postgres
 
 import (
 	"math/rand/v2"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -296,5 +298,28 @@ func TestTraceRules(t *testing.T) {
 		if r := Refusal(p.Check(sql, nil)); r != "" {
 			t.Errorf("%q: %s", sql, r)
 		}
+	}
+}
+
+// TestPsqlDescribe runs psql's describe commands through the proxy: the
+// catalog queries a debugging developer's psql sends use only allowed
+// functions.
+func TestPsqlDescribe(t *testing.T) {
+	srv := startPostgres(t)
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		t.Skip("psql is not installed")
+	}
+	tp := serveProxy(t, srv, t.Context())
+	host, port, _ := strings.Cut(tp.addr, ":")
+	args := []string{"-h", host, "-p", port, "-U", "dev", "-d", "prod", "-X", "-v", "ON_ERROR_STOP=1"}
+	for _, c := range []string{`\d accounts`, `\d+ events`, `\dt`, `\df`, `\dv`, `\d+ rich`, `\dn`, `\du`, `\l`, `\dx`,
+		`\di`, `\ds`, `\dT`, `\sf label`, `\sv rich`, `\dp`, `\do`, `\dD`, `\dconfig`, `\dRp`} {
+		args = append(args, "-c", c)
+	}
+	cmd := exec.CommandContext(t.Context(), psql, args...)
+	cmd.Env = append(os.Environ(), "PGPASSWORD=", "PGSSLMODE=disable")
+	if out, err := cmd.CombinedOutput(); err != nil || strings.Contains(string(out), "refused") {
+		t.Errorf("psql describe commands: %v\n%s", err, out)
 	}
 }

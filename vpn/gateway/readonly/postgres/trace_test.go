@@ -265,3 +265,53 @@ func TestTracedGlobal(t *testing.T) {
 		t.Errorf("reads of a table partitioned with a writing operator class advanced invoice_no from %s to %s", seqBefore, got)
 	}
 }
+
+// TestTracedRefresh redefines a view whose reads are allowed and cached
+// to call a function that is not allowed: once a session has learned
+// that, every session refuses it, the one that cached it too.
+func TestTracedRefresh(t *testing.T) {
+	srv := startPostgres(t)
+	tp := serveProxy(t, srv, t.Context())
+	ctx := t.Context()
+	admin, err := pgconn.Connect(ctx, srv.connString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	exec := func(c *pgconn.PgConn, sql string) error {
+		_, err := c.Exec(ctx, sql).ReadAll()
+		return err
+	}
+	defer exec(admin, "drop view if exists late_view")
+	if err := exec(admin, "create or replace view late_view as select id from accounts"); err != nil {
+		t.Fatal(err)
+	}
+	old, err := pgconn.Connect(ctx, tp.connString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close(ctx)
+	reads := []string{"select * from late_view", "select * from late_view where id = 3", "select * from late_view where id = 4"}
+	for _, sql := range reads {
+		if err := exec(old, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	if err := exec(admin, "create or replace view late_view as select id, sneaky(id) as s from accounts"); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := pgconn.Connect(ctx, tp.connString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close(ctx)
+	for _, c := range []*pgconn.PgConn{old, fresh} {
+		for _, sql := range append(reads, "select * from late_view where id = 5") {
+			err := exec(c, sql)
+			wantRefused(t, "after the refresh", sql, err)
+			if err != nil && !strings.Contains(err.Error(), "reading late_view is refused: it runs function public.sneaky") {
+				t.Errorf("%s: %v, want the refusal naming sneaky", sql, err)
+			}
+		}
+	}
+}

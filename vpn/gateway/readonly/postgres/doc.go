@@ -52,42 +52,47 @@
 //     crash — a denial of service, not a write: nothing has run upstream.
 //
 //  3. The policy (policy.go, settings.go, functions.go, trace.go).
-//     Statements are judged on pg_query's tree: reads only, no data-modifying CTEs,
-//     SELECT INTO or locking clauses, and SET, RESET, SET LOCAL and
-//     set_config only of settings on the reviewed list (with a reason
-//     each: nothing that changes lexing, logging, tracking,
+//     Statements are judged on pg_query's tree: reads only, no
+//     data-modifying CTEs, SELECT INTO or locking clauses, and SET, RESET,
+//     SET LOCAL and set_config only of settings on the reviewed list (with
+//     a reason each: nothing that changes lexing, logging, tracking,
 //     read-only-ness, privileges, memory or damaged-page handling;
 //     timeouts only lowered), and pinned settings only to the value they
-//     have. Functions are default-deny: a call runs only if it names a
-//     built-in of pg_catalog on the reviewed allowlist (functions.go, by
-//     family, with the reason for each), or a function outside pg_catalog
-//     the target's configuration names (Options.AllowFunctions). A STABLE
-//     or IMMUTABLE marker is not trusted. Names resolve through
-//     search_path, which a client may set, so an unqualified call is
-//     allowed only if no function outside pg_catalog of that name exists
-//     that the configuration does not name (learned from pg_proc at
-//     session start), and pg_catalog.f only if f is on the allowlist.
-//     Functions that run SQL given as text, hold locks or slots, write or
-//     read server files are refused by name even if configured. What runs
-//     functions without naming them — operators, casts, types (input and
-//     output functions, domain checks, range functions, default operator
-//     classes), views, row-level security policies, foreign tables — is
-//     traced at session start (trace.go): every such object outside
-//     pg_catalog that runs, directly or through another, a function that
-//     is not allowed is tainted, and a statement naming a tainted object
-//     is refused (an operator by its name, including the implicit = of
-//     IN, CASE and USING; a type or cast target in a type name; a view or
-//     table in FROM or COPY; a function name in attribute notation a.f).
-//     The rule judges names, not resolved objects, so it refuses more
-//     than it must; a tainted built-in type refuses every read. SQL
-//     PREPARE, EXECUTE and EXPLAIN EXECUTE run only under names the
-//     session prepared from a checked read. It trusts layer 1 (the server
-//     runs what it judged), the allowlist's review, the functions the
-//     configuration names, and that a session's catalog facts are current
-//     (a function created upstream after a session started is unknown to
-//     it until a later session learns it). Parameter types a Parse
-//     message gives by OID, and PREPARE's, are judged as type names are.
-//     When that trust is misplaced, layer 4 refuses the write.
+//     have. SQL PREPARE, EXECUTE and EXPLAIN EXECUTE run only under names
+//     the session prepared from a checked read.
+//     Functions are default-deny: a call runs only if it names a built-in
+//     of pg_catalog on the reviewed allowlist (functions.go, by family,
+//     with the reason for each), or a function outside pg_catalog the
+//     target's configuration names (Options.AllowFunctions). A STABLE or
+//     IMMUTABLE marker is not trusted. Names resolve through search_path,
+//     which a client may set, so an unqualified call is allowed only if no
+//     function of that name exists outside pg_catalog that the
+//     configuration does not name, pg_catalog.f only if f is on the
+//     allowlist, and neither if a function of that name was added to
+//     pg_catalog after initdb (an extension installed there). Functions
+//     that run SQL given as text, take locks, hold or consume slots, write,
+//     or read server files are refused by name even if configured.
+//     What runs functions without naming them — operators, casts, types
+//     (input and output functions, domain checks, range functions, default
+//     operator classes), views, row-level security policies, foreign
+//     tables, partition keys — is traced (trace.go): every such object
+//     outside pg_catalog that runs, directly or through another, a
+//     function that is not allowed is tainted, and a statement naming a
+//     tainted object is refused: an operator by its name, including the
+//     implicit = of IN, CASE and USING; a type or cast target in a type
+//     name, a function-notation cast or a parameter type (PREPARE's, and
+//     a Parse message's by OID); a relation in FROM or COPY; a function
+//     name in attribute notation a.f. The rule judges names, not resolved
+//     objects, so it refuses more than it must; a tainted built-in type
+//     refuses every read.
+//     The facts (functions outside pg_catalog, tainted objects) are read
+//     in the query every session already sends at its start, and all
+//     sessions are judged by the latest session's facts. It trusts layer 1
+//     (the server runs what it judged), the allowlist's review, the
+//     functions the configuration names (their bodies are not read), and
+//     that the facts are current: an object created or changed upstream
+//     is known once a session has started after it. When that trust is
+//     misplaced, layer 4 refuses the write.
 //
 //  4. Server-enforced read-only. Every session starts with
 //     default_transaction_read_only=on (a pinned startup parameter) and no

@@ -44,16 +44,17 @@ func (p *Proxy) newPolicy() *Policy {
 }
 
 func newPolicy(allow []string) *Policy {
-	pol := &Policy{allow: map[string]bool{}, userFuncs: map[string]bool{}, shadowed: map[string]bool{}, catalogAdded: map[string]bool{}, ceilings: map[string]int64{},
-		traced: newTraced()}
+	pol := &Policy{allow: map[string]bool{}, userFuncs: map[string]bool{}, shadowed: map[string]bool{},
+		catalogAdded: map[string]bool{}, ceilings: map[string]int64{}, traced: newTraced()}
 	for _, f := range allow {
 		pol.allow[f] = true
 	}
 	return pol
 }
 
-// learnFunc adds the catalog's function schema.name (outside pg_catalog)
-// to the facts; shadows says pg_catalog has a function of that name too.
+// learnFunc adds the catalog's function schema.name — outside pg_catalog,
+// or added to it after initdb — to the facts; shadows says pg_catalog has
+// a function of that name too.
 func (p *Policy) learnFunc(schema, name string, shadows bool) {
 	if schema == "pg_catalog" {
 		p.catalogAdded[name] = true

@@ -261,30 +261,28 @@ func TestLexerDesync(t *testing.T) {
 // can write and whose own settings (testdata/setup.sql) turn
 // standard_conforming_strings and read-only off and ask for SJIS: the
 // pinned startup values win over them, RESET ALL returns to the pinned
-// values, not the role's, and so does DISCARD ALL on a direct session
-// opened as the proxy opens one (the proxy refuses DISCARD anyway).
+// values, not the role's, and so does DISCARD ALL, through the proxy and
+// on a direct session opened as the proxy opens one.
 func TestPinnedOverRoleSettings(t *testing.T) {
 	srv := startPostgres(t)
 	ctx := t.Context()
 	probeWrites(t, srv)
 	before := checksum(t, srv)
 	tp := serveProxyWith(t, t.Context(), Options{Upstream: srv.addr, User: "desync_writer", Password: testPassword, Database: "postgres",
-		LoginCanWrite: true}) // the login writes on purpose: the layers above the role are tested
+		LoginCanWrite: true, AllowFunctions: testAllowFunctions}) // the login writes on purpose: the layers above the role are tested
 	c, err := pgconn.Connect(ctx, tp.connString())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close(ctx)
 	wantPinned(t, c, "login as desync_writer")
-	for _, sql := range []string{"reset all", "set search_path to default; reset all", "begin; reset all; commit"} {
+	for _, sql := range []string{"reset all", "set search_path to default; reset all", "begin; reset all; commit", "discard all"} {
 		if _, err := c.Exec(ctx, sql).ReadAll(); err != nil {
 			t.Fatalf("%s: %v", sql, err)
 		}
 		attack(t, c, sql)
 	}
-	_, err = c.Exec(ctx, "discard all").ReadAll()
-	wantRefused(t, "simple", "discard all", err)
-	wantUnchanged(t, srv, before, "RESET ALL as desync_writer")
+	wantUnchanged(t, srv, before, "RESET ALL and DISCARD ALL as desync_writer")
 
 	// The server's own word on DISCARD ALL, on a session opened with the
 	// pinned parameters as desync_writer.
@@ -475,4 +473,63 @@ func TestPsqlClientEncoding(t *testing.T) {
 			t.Errorf("psql with PGCLIENTENCODING=%s: %q, %v; want the proxy's refusal", e.name, out, err)
 		}
 	}
+}
+
+// TestPreparedReads runs SQL PREPARE, EXECUTE and EXPLAIN EXECUTE of reads
+// through the proxy, in one text and across texts, and refuses EXECUTE of
+// a name the proxy has not seen prepared from a checked read: never
+// prepared, refused when prepared, deallocated or discarded. The server's
+// state is unchanged.
+func TestPreparedReads(t *testing.T) {
+	srv := startPostgres(t)
+	tp := serveProxy(t, srv, t.Context())
+	ctx := t.Context()
+	probeWrites(t, srv)
+	before := checksum(t, srv)
+	c, err := pgconn.Connect(ctx, tp.connString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	run := func(sql string) string {
+		t.Helper()
+		res, err := c.Exec(ctx, sql).ReadAll()
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		last := res[len(res)-1]
+		if len(last.Rows) == 0 {
+			return ""
+		}
+		return string(last.Rows[0][0])
+	}
+	refused := func(sql string) {
+		t.Helper()
+		_, err := c.Exec(ctx, sql).ReadAll()
+		wantRefused(t, "simple", sql, err)
+		c.Exec(ctx, "rollback").ReadAll()
+	}
+	if got := run("prepare q as select name from accounts where id = $1; execute q(3)"); got != "user3" {
+		t.Errorf("prepare and execute in one text: %q", got)
+	}
+	if got := run("execute q(4)"); got != "user4" {
+		t.Errorf("execute q(4): %q", got)
+	}
+	if got := run("explain (costs off) execute q(4)"); !strings.Contains(got, "Index Scan") {
+		t.Errorf("explain execute q(4): %q", got)
+	}
+	run("explain (analyze, costs off, timing off, summary off) execute q(5)")
+	refused("execute q(bump())")
+	refused("explain analyze execute q(bump())")
+	refused("prepare w as select nextval('invoice_no')")
+	refused("execute w")
+	refused("explain analyze execute w")
+	refused("prepare w2 as select bump(); execute w2")
+	run("deallocate q")
+	refused("execute q(3)")
+	run("prepare q2 as select 2")
+	run("discard all")
+	refused("execute q2")
+	refused("explain execute q2")
+	wantUnchanged(t, srv, before, "the prepared statements")
 }

@@ -59,7 +59,7 @@ func (ss *session) checkKept() error {
 	switch {
 	case unanswered >= maxUnanswered:
 		return &limitError{fmt.Sprintf("%d refused statements without a Sync: the read-only proxy keeps at most %d", unanswered, maxUnanswered)}
-	case len(ss.stmts)+len(ss.portals) > maxNamed:
+	case len(ss.stmts)+len(ss.portals) > maxNamed || len(ss.prepared) > maxNamed:
 		return &limitError{fmt.Sprintf("more than %d named statements and portals in one session", maxNamed)}
 	}
 	return nil

@@ -61,12 +61,15 @@ func TestCachedVerdictsThroughSessions(t *testing.T) {
 	}
 }
 
-// TestCatalogRefreshRefuses makes a function that was allowed, and whose
-// verdicts are cached, VOLATILE upstream: once a session has learned that,
-// the proxy refuses it on every session, by exact text and by shape.
+// TestCatalogRefreshRefuses adds, upstream, a second function of the name
+// of an allowed one, whose unqualified calls are allowed and cached: once
+// a session has learned that, the proxy refuses the unqualified call on
+// every session, by exact text and by shape (it could resolve to the new
+// function), and still allows the qualified one.
 func TestCatalogRefreshRefuses(t *testing.T) {
 	srv := startPostgres(t)
-	tp := serveProxy(t, srv, t.Context())
+	tp := serveProxyWith(t, t.Context(), Options{Upstream: srv.addr, User: "postgres", Password: testPassword, Database: "postgres",
+		LoginCanWrite: true, AllowFunctions: append([]string{"public.doubled"}, testAllowFunctions...)})
 	ctx := t.Context()
 	admin, err := pgconn.Connect(ctx, srv.connString())
 	if err != nil {
@@ -82,7 +85,7 @@ func TestCatalogRefreshRefuses(t *testing.T) {
 	}
 	// Dropped before admin closes and while ctx lives: a t.Cleanup would
 	// run after both, drop nothing, and fail the test's next run.
-	defer exec(admin, "drop function if exists doubled(int)")
+	defer exec(admin, "drop function if exists doubled(int); drop schema if exists shadowing cascade")
 	old, err := pgconn.Connect(ctx, tp.connString())
 	if err != nil {
 		t.Fatal(err)
@@ -90,10 +93,10 @@ func TestCatalogRefreshRefuses(t *testing.T) {
 	defer old.Close(ctx)
 	for _, sql := range []string{"select doubled(21)", "select doubled(4)", "select doubled(21)"} {
 		if err := exec(old, sql); err != nil {
-			t.Fatalf("%s while doubled is stable: %v", sql, err)
+			t.Fatalf("%s while doubled is allowed: %v", sql, err)
 		}
 	}
-	if err := exec(admin, "alter function doubled(int) volatile"); err != nil {
+	if err := exec(admin, "create schema shadowing; create function shadowing.doubled(int) returns int language sql as $$ select $1 $$"); err != nil {
 		t.Fatal(err)
 	}
 	fresh, err := pgconn.Connect(ctx, tp.connString()) // learns the catalog anew
@@ -102,12 +105,15 @@ func TestCatalogRefreshRefuses(t *testing.T) {
 	}
 	defer fresh.Close(ctx)
 	for _, c := range []*pgconn.PgConn{old, fresh} {
-		for _, sql := range []string{"select doubled(21)", "select doubled(5)"} {
+		for _, sql := range []string{"select doubled(21)", "select doubled(5)", "select shadowing.doubled(5)"} {
 			err := exec(c, sql)
 			wantRefused(t, "after the refresh", sql, err)
-			if err != nil && !strings.Contains(err.Error(), "function doubled is refused") {
+			if err != nil && !strings.Contains(err.Error(), "doubled is refused") {
 				t.Errorf("%s: %v, want the refusal of doubled", sql, err)
 			}
+		}
+		if err := exec(c, "select public.doubled(5)"); err != nil {
+			t.Errorf("public.doubled, qualified, after the refresh: %v", err)
 		}
 	}
 }

@@ -51,20 +51,48 @@
 //     twenty-fold margin below the crash). If it is wrong the process may
 //     crash — a denial of service, not a write: nothing has run upstream.
 //
-//  3. The policy (policy.go, settings.go). Statements are judged on
-//     pg_query's tree: reads only, no data-modifying CTEs, SELECT INTO or
-//     locking clauses, no built-in function with side effects and no
-//     user-defined VOLATILE function (learned from pg_proc at session
-//     start), and SET, RESET, SET LOCAL and set_config only of settings on
-//     the reviewed list (with a reason each: nothing that changes lexing,
-//     logging, tracking, read-only-ness, privileges, memory or damaged-page
-//     handling; timeouts only lowered), and pinned settings only to the
-//     value they have. It trusts layer 1 (the server runs what it judged)
-//     and that the functions it lets through do not write:
-//     a STABLE function is trusted to be stable, operators are not traced
-//     to the functions behind them, and views and functions defined
-//     upstream run with whatever they call. When that trust is misplaced,
-//     layer 4 refuses the write.
+//  3. The policy (policy.go, settings.go, functions.go, trace.go).
+//     Statements are judged on pg_query's tree: reads only, no
+//     data-modifying CTEs, SELECT INTO or locking clauses, and SET, RESET,
+//     SET LOCAL and set_config only of settings on the reviewed list (with
+//     a reason each: nothing that changes lexing, logging, tracking,
+//     read-only-ness, privileges, memory or damaged-page handling;
+//     timeouts only lowered), and pinned settings only to the value they
+//     have. SQL PREPARE, EXECUTE and EXPLAIN EXECUTE run only under names
+//     the session prepared from a checked read.
+//     Functions are default-deny: a call runs only if it names a built-in
+//     of pg_catalog on the reviewed allowlist (functions.go, by family,
+//     with the reason for each), or a function outside pg_catalog the
+//     target's configuration names (Options.AllowFunctions). A STABLE or
+//     IMMUTABLE marker is not trusted. Names resolve through search_path,
+//     which a client may set, so an unqualified call is allowed only if no
+//     function of that name exists outside pg_catalog that the
+//     configuration does not name, pg_catalog.f only if f is on the
+//     allowlist, and neither if a function of that name was added to
+//     pg_catalog after initdb (an extension installed there). Functions
+//     that run SQL given as text, take locks, hold or consume slots, write,
+//     or read server files are refused by name even if configured.
+//     What runs functions without naming them — operators, casts, types
+//     (input and output functions, domain checks, range functions, default
+//     operator classes), views, row-level security policies, foreign
+//     tables, partition keys — is traced (trace.go): every such object
+//     outside pg_catalog that runs, directly or through another, a
+//     function that is not allowed is tainted, and a statement naming a
+//     tainted object is refused: an operator by its name, including the
+//     implicit = of IN, CASE and USING; a type or cast target in a type
+//     name, a function-notation cast or a parameter type (PREPARE's, and
+//     a Parse message's by OID); a relation in FROM or COPY; a function
+//     name in attribute notation a.f. The rule judges names, not resolved
+//     objects, so it refuses more than it must; a tainted built-in type
+//     refuses every read.
+//     The facts (functions outside pg_catalog, tainted objects) are read
+//     in the query every session already sends at its start, and all
+//     sessions are judged by the latest session's facts. It trusts layer 1
+//     (the server runs what it judged), the allowlist's review, the
+//     functions the configuration names (their bodies are not read), and
+//     that the facts are current: an object created or changed upstream
+//     is known once a session has started after it. When that trust is
+//     misplaced, layer 4 refuses the write.
 //
 //  4. Server-enforced read-only. Every session starts with
 //     default_transaction_read_only=on (a pinned startup parameter) and no
@@ -73,8 +101,9 @@
 //     CHARACTERISTICS are refused by layer 3, and RESET ALL returns to the
 //     pinned value. The server then refuses every write, including those of
 //     functions layer 3 trusted. It trusts layer 3 to keep the setting on;
-//     a function defined upstream that calls set_config could still turn it
-//     off for later transactions, and then layer 5 is what remains.
+//     a function the configuration allows that calls set_config could
+//     still turn it off for later transactions, and then layer 5 is what
+//     remains.
 //
 //  5. The role. Options.User should be a role without write privileges:
 //     the last layer, and the only one that holds if the others are wrong.
@@ -138,6 +167,20 @@ type Options struct {
 	// login_can_write: accept). Without it the gateway refuses to serve the
 	// target with such a login (see InspectLogin).
 	LoginCanWrite bool
+	// AllowFunctions are the functions outside pg_catalog — user-defined
+	// or from extensions — that statements may call, schema-qualified as
+	// the catalog spells them ("public.label"). Functions are
+	// default-deny: besides these, only the reviewed built-ins of
+	// functions.go run. A function's volatility marker is its author's
+	// claim, so a STABLE or IMMUTABLE function is not trusted unless named
+	// here. A named function is trusted whole: the proxy does not read its
+	// body, and layer 4 of the package doc is what remains if it writes.
+	// Naming a function also lifts the taint of the operators, types,
+	// casts and views that run it (trace.go): an extension's types, for
+	// one, are readable once their input and output functions are named.
+	// Functions the proxy refuses by name (functions.go: refusedFamilies)
+	// stay refused even if named here.
+	AllowFunctions []string
 }
 
 // Default session timeouts (see Options).

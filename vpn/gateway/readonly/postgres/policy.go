@@ -4,6 +4,7 @@ package postgres
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -15,12 +16,55 @@ import (
 // immutable after construction, except for the prepared-statement names a
 // session tracks itself.
 type Policy struct {
-	// volatile holds the names of the upstream's user-defined VOLATILE
-	// functions, learned from pg_proc at session start.
-	volatile map[string]bool
+	// allow are the functions outside pg_catalog the target's
+	// configuration names (Options.AllowFunctions), as "schema.name".
+	allow map[string]bool
+	// userFuncs has the name of every function outside pg_catalog,
+	// learned from pg_proc at session start: true if every function of
+	// that name is in allow, false if some is not.
+	userFuncs map[string]bool
+	// shadowed holds the names in userFuncs that pg_catalog has a
+	// function of too.
+	shadowed map[string]bool
+	// catalogAdded holds the names of functions made in pg_catalog after
+	// initdb: not the built-ins the allowlist reviewed.
+	catalogAdded map[string]bool
+	// traced are the operators, types, casts and relations that run a
+	// function that is not allowed (trace.go), learned at session start.
+	traced traced
 	// ceilings are the session defaults, in milliseconds, of the timeouts
 	// a client may only lower (0: no limit), learned at session start.
 	ceilings map[string]int64
+}
+
+// newPolicy is a Policy with the proxy's configuration and no catalog
+// facts yet.
+func (p *Proxy) newPolicy() *Policy {
+	return newPolicy(p.opts.AllowFunctions)
+}
+
+func newPolicy(allow []string) *Policy {
+	pol := &Policy{allow: map[string]bool{}, userFuncs: map[string]bool{}, shadowed: map[string]bool{},
+		catalogAdded: map[string]bool{}, ceilings: map[string]int64{}, traced: newTraced()}
+	for _, f := range allow {
+		pol.allow[f] = true
+	}
+	return pol
+}
+
+// learnFunc adds the catalog's function schema.name — outside pg_catalog,
+// or added to it after initdb — to the facts; shadows says pg_catalog has
+// a function of that name too.
+func (p *Policy) learnFunc(schema, name string, shadows bool) {
+	if schema == "pg_catalog" {
+		p.catalogAdded[name] = true
+		return
+	}
+	ok, seen := p.userFuncs[name]
+	p.userFuncs[name] = p.allow[schema+"."+name] && (ok || !seen)
+	if shadows {
+		p.shadowed[name] = true
+	}
 }
 
 // Statement is one statement of a query and the verdict on it.
@@ -30,29 +74,17 @@ type Statement struct {
 	// unparsed: the text was refused before it reached the parser (see
 	// bound), so nothing may parse it, not even the audit's normalizer.
 	unparsed bool
+	// names is what an allowed statement does to the session's prepared
+	// statements, if anything.
+	names *nameOp
 }
 
-// deniedFuncs are built-in functions with side effects, refused wherever
-// they appear. denyPrefixes extend the list to whole families.
-var deniedFuncs = map[string]bool{
-	"nextval": true, "setval": true, "txid_current": true,
-	"pg_current_xact_id": true, "pg_notify": true, "pg_terminate_backend": true,
-	"pg_cancel_backend": true, "pg_reload_conf": true, "pg_rotate_logfile": true,
-	"pg_read_file": true, "pg_read_binary_file": true, "pg_ls_dir": true, "pg_stat_file": true,
-	"pg_file_write": true, "pg_file_unlink": true, "pg_file_rename": true,
-	"loread": true, "lowrite": true, "pg_switch_wal": true, "pg_create_restore_point": true,
-	"pg_promote": true, "pg_logical_emit_message": true, "pg_import_system_collations": true,
-	"pg_log_backend_memory_contexts": true, "pg_backup_start": true, "pg_backup_stop": true,
-	"pg_drop_replication_slot": true, "pg_copy_physical_replication_slot": true,
-	"pg_copy_logical_replication_slot": true, "pg_wal_replay_pause": true, "pg_wal_replay_resume": true,
-	// These run SQL given as text, which the proxy cannot check.
-	"query_to_xml": true, "query_to_xmlschema": true, "query_to_xml_and_xmlschema": true,
-	"cursor_to_xml": true, "cursor_to_xmlschema": true, "ts_stat": true, "ts_rewrite": true,
-}
-
-var denyPrefixes = []string{
-	"lo_", "dblink", "pg_advisory", "pg_try_advisory", "pg_create_", "pg_replication_origin",
-	"pg_stat_reset", "pg_ls_", "pg_file_",
+// nameOp is what a statement does to the session's prepared-statement
+// names: PREPARE adds name, DEALLOCATE removes it, DEALLOCATE ALL and
+// DISCARD ALL (all) remove every name.
+type nameOp struct {
+	name     string
+	add, all bool
 }
 
 // Check parses sql with PostgreSQL's grammar and judges each statement.
@@ -89,17 +121,49 @@ func (p *Policy) check(sql string, prepared map[string]bool) (stmts []Statement,
 		return nil, deps
 	}
 	out := make([]Statement, 0, len(tree.Stmts))
+	// local is prepared with the names this text's own PREPAREs add,
+	// copied on the first, so that "PREPARE q …; EXECUTE q" is allowed.
+	local := prepared
 	for _, raw := range tree.Stmts {
 		text := stmtText(sql, raw)
 		switch {
 		case raw.Stmt.GetExecuteStmt() != nil:
 			deps.session = true
+		case raw.Stmt.GetExplainStmt() != nil && raw.Stmt.GetExplainStmt().Query.GetExecuteStmt() != nil:
+			deps.session = true
 		case raw.Stmt.GetVariableSetStmt() != nil:
 			deps.values = true
 		}
-		out = append(out, Statement{SQL: text, Refusal: p.statement(raw.Stmt, prepared)})
+		st := Statement{SQL: text, Refusal: p.statement(raw.Stmt, local)}
+		if st.Refusal == "" {
+			st.names = namesOf(raw.Stmt)
+			if st.names != nil && st.names.add {
+				local = maps.Clone(local)
+				if local == nil {
+					local = map[string]bool{}
+				}
+				local[st.names.name] = true
+			}
+		}
+		out = append(out, st)
 	}
 	return out, deps
+}
+
+// namesOf says what a statement does to the session's prepared-statement
+// names, or nil.
+func namesOf(n *pg_query.Node) *nameOp {
+	switch s := n.GetNode().(type) {
+	case *pg_query.Node_PrepareStmt:
+		return &nameOp{name: s.PrepareStmt.Name, add: true}
+	case *pg_query.Node_DeallocateStmt:
+		return &nameOp{name: s.DeallocateStmt.Name, all: s.DeallocateStmt.Isall || s.DeallocateStmt.Name == ""}
+	case *pg_query.Node_DiscardStmt:
+		if s.DiscardStmt.Target == pg_query.DiscardMode_DISCARD_ALL {
+			return &nameOp{all: true}
+		}
+	}
+	return nil
 }
 
 // Refusal is the first refusal among stmts, or "".
@@ -129,8 +193,11 @@ func (p *Policy) statement(n *pg_query.Node, prepared map[string]bool) string {
 	case *pg_query.Node_SelectStmt:
 		return p.read(n)
 	case *pg_query.Node_ExplainStmt:
+		if s.ExplainStmt.Query.GetExecuteStmt() != nil {
+			return p.statement(s.ExplainStmt.Query, prepared)
+		}
 		if s.ExplainStmt.Query.GetSelectStmt() == nil {
-			return "EXPLAIN is allowed only of SELECT, VALUES, TABLE or read-only WITH"
+			return "EXPLAIN is allowed only of SELECT, VALUES, TABLE, read-only WITH or EXECUTE of a prepared read"
 		}
 		return p.read(s.ExplainStmt.Query)
 	case *pg_query.Node_VariableShowStmt:
@@ -152,13 +219,26 @@ func (p *Policy) statement(n *pg_query.Node, prepared map[string]bool) string {
 		if s.PrepareStmt.Query.GetSelectStmt() == nil {
 			return "PREPARE is allowed only of a read (SELECT, VALUES, TABLE, read-only WITH)"
 		}
+		for _, a := range s.PrepareStmt.Argtypes {
+			if tn := a.GetTypeName(); tn != nil {
+				if r := p.typeRefusal(tn.Names); r != "" {
+					return r
+				}
+			}
+		}
 		return p.read(s.PrepareStmt.Query)
 	case *pg_query.Node_ExecuteStmt:
 		if !prepared[s.ExecuteStmt.Name] {
 			return fmt.Sprintf("EXECUTE of %q is refused: no read-only statement of that name was prepared through the proxy", s.ExecuteStmt.Name)
 		}
-		return p.funcs(n)
+		return p.read(n)
 	case *pg_query.Node_DeallocateStmt:
+		return ""
+	case *pg_query.Node_DiscardStmt:
+		// DISCARD ALL resets the session to its defaults: the pinned
+		// settings are startup parameters, so it returns to them, and
+		// read-only stays on. PLANS, SEQUENCES and TEMP drop this
+		// session's caches and temporary tables only.
 		return ""
 	}
 	return fmt.Sprintf("%s is refused: only reads, SHOW, safe SET and read-only transaction control are allowed", stmtKind(n))
@@ -178,8 +258,12 @@ func stmtKind(n *pg_query.Node) string {
 
 // read checks a query tree for anything that writes, locks or has side
 // effects: data-modifying statements (writable CTEs), SELECT INTO, locking
-// clauses and denied or volatile functions, wherever they are nested.
+// clauses, functions that are not allowed, and operators, types, casts
+// and relations that run them (trace.go), wherever they are nested.
 func (p *Policy) read(n *pg_query.Node) string {
+	if p.traced.builtin != "" {
+		return p.traced.builtin
+	}
 	return walk(n.ProtoReflect(), func(m proto.Message) string {
 		switch v := m.(type) {
 		case *pg_query.InsertStmt, *pg_query.UpdateStmt, *pg_query.DeleteStmt, *pg_query.MergeStmt:
@@ -192,45 +276,208 @@ func (p *Policy) read(n *pg_query.Node) string {
 				return "FOR UPDATE/SHARE locking clauses are refused: they lock rows"
 			}
 		case *pg_query.FuncCall:
-			return p.funcRefusal(v)
+			if r := p.funcRefusal(v); r != "" {
+				return r
+			}
+			// A function-notation cast, type(x).
+			return p.typeRefusal(v.Funcname)
+		case *pg_query.RangeTableSample:
+			return p.sampleRefusal(v)
+		case *pg_query.RangeVar:
+			return p.relRefusal(v)
+		case *pg_query.TypeName:
+			return p.typeRefusal(v.Names)
+		case *pg_query.A_Expr:
+			return p.exprOpRefusal(v)
+		case *pg_query.SubLink:
+			if len(v.OperName) == 0 && v.SubLinkType == pg_query.SubLinkType_ANY_SUBLINK {
+				return p.opRefusal("=") // IN (subquery)
+			}
+			return p.opNameRefusal(v.OperName)
+		case *pg_query.SortBy:
+			return p.opNameRefusal(v.UseOp)
+		case *pg_query.CaseExpr:
+			if v.Arg != nil {
+				return p.opRefusal("=") // CASE x WHEN y compares with =
+			}
+		case *pg_query.JoinExpr:
+			if v.IsNatural || len(v.UsingClause) > 0 {
+				return p.opRefusal("=")
+			}
+		case *pg_query.ColumnRef:
+			return p.attributeRefusal(v.Fields[1:])
+		case *pg_query.A_Indirection:
+			return p.attributeRefusal(v.Indirection)
 		}
 		return ""
 	})
 }
 
-// funcs checks only function calls, for statements such as EXECUTE whose
-// parameters are expressions.
-func (p *Policy) funcs(n *pg_query.Node) string {
-	return walk(n.ProtoReflect(), func(m proto.Message) string {
-		if f, ok := m.(*pg_query.FuncCall); ok {
-			return p.funcRefusal(f)
+// sampleRefusal judges TABLESAMPLE, whose method is a function resolved
+// like any other: only the built-in methods, by an unqualified name no
+// function outside pg_catalog has.
+func (p *Policy) sampleRefusal(s *pg_query.RangeTableSample) string {
+	n := len(s.Method)
+	if n == 0 {
+		return ""
+	}
+	name := s.Method[n-1].GetString_().GetSval()
+	if _, user := p.userFuncs[name]; n == 1 && !user && (name == "system" || name == "bernoulli") {
+		return ""
+	}
+	return fmt.Sprintf("TABLESAMPLE %s is refused: only the built-in methods system and bernoulli are allowed", name)
+}
+
+// paramTypesRefusal judges the parameter types a Parse message gives by
+// OID: binding a value to a tainted type runs its input function or
+// domain check.
+func (p *Policy) paramTypesRefusal(oids []uint32) string {
+	if p.traced.builtin != "" && len(oids) > 0 {
+		return p.traced.builtin
+	}
+	for _, oid := range oids {
+		if why, ok := p.traced.typeOIDs[oid]; ok {
+			return fmt.Sprintf("a parameter of type %s is refused", why)
+		}
+	}
+	return ""
+}
+
+// relRefusal judges reading a relation by its name.
+func (p *Policy) relRefusal(v *pg_query.RangeVar) string {
+	if why, ok := refusedRelations[v.Relname]; ok {
+		return fmt.Sprintf("reading %s is refused: %s", v.Relname, why)
+	}
+	if why, ok := p.traced.rels[v.Relname]; ok {
+		return fmt.Sprintf("reading %s is refused: %s", v.Relname, why)
+	}
+	return ""
+}
+
+// typeRefusal judges a type name (or a function name that may be a cast
+// in function notation): a tainted type, or the target of a tainted cast.
+func (p *Policy) typeRefusal(names []*pg_query.Node) string {
+	if len(names) == 0 {
+		return ""
+	}
+	name := names[len(names)-1].GetString_().GetSval()
+	if why, ok := p.traced.types[name]; ok {
+		return fmt.Sprintf("type %s is refused: %s", name, why)
+	}
+	if why, ok := p.traced.casts[name]; ok {
+		return fmt.Sprintf("casting to %s is refused: a cast to it defined upstream %s", name, why[len("it "):])
+	}
+	return ""
+}
+
+// exprOpRefusal judges the operators an expression uses by name.
+func (p *Policy) exprOpRefusal(v *pg_query.A_Expr) string {
+	switch v.Kind {
+	case pg_query.A_Expr_Kind_AEXPR_BETWEEN, pg_query.A_Expr_Kind_AEXPR_NOT_BETWEEN,
+		pg_query.A_Expr_Kind_AEXPR_BETWEEN_SYM, pg_query.A_Expr_Kind_AEXPR_NOT_BETWEEN_SYM:
+		for _, op := range []string{"<", ">", "<=", ">="} {
+			if r := p.opRefusal(op); r != "" {
+				return r
+			}
 		}
 		return ""
-	})
+	}
+	return p.opNameRefusal(v.Name)
+}
+
+// opNameRefusal judges an operator name, possibly qualified: OPERATOR(
+// pg_catalog.+) is always a built-in.
+func (p *Policy) opNameRefusal(names []*pg_query.Node) string {
+	n := len(names)
+	if n == 0 || (n >= 2 && names[n-2].GetString_().GetSval() == "pg_catalog") {
+		return ""
+	}
+	return p.opRefusal(names[n-1].GetString_().GetSval())
+}
+
+func (p *Policy) opRefusal(op string) string {
+	if why, ok := p.traced.ops[op]; ok {
+		return fmt.Sprintf("operator %s is refused: an operator of that name defined upstream %s", op, why[len("it "):])
+	}
+	return ""
+}
+
+// attributeRefusal judges the fields after the first of a column
+// reference, a.b, or an indirection, (a).b: b may be the function b
+// called on the row a. A name of a function the proxy refuses is refused
+// there too; other names are columns or allowed functions.
+func (p *Policy) attributeRefusal(fields []*pg_query.Node) string {
+	for _, f := range fields {
+		name := f.GetString_().GetSval()
+		if name == "" {
+			continue
+		}
+		allowed, user := p.userFuncs[name]
+		_, refused := refusedFuncs[name]
+		if refused || (user && !allowed) {
+			return fmt.Sprintf("%s in attribute notation (a.%s) is refused: it may call the function %s on the row, which is not allowed", name, name, name)
+		}
+	}
+	return ""
 }
 
 func (p *Policy) funcRefusal(f *pg_query.FuncCall) string {
-	if len(f.Funcname) == 0 {
+	n := len(f.Funcname)
+	if n == 0 {
 		return ""
 	}
-	name := strings.ToLower(f.Funcname[len(f.Funcname)-1].GetString_().GetSval())
-	if name == "set_config" {
+	name := f.Funcname[n-1].GetString_().GetSval()
+	schema := ""
+	if n >= 2 {
+		// db.schema.name: the server refuses any db but the current one.
+		schema = f.Funcname[n-2].GetString_().GetSval()
+	}
+	builtin := builtinAllowed[name] != ""
+	if name == "set_config" && (schema == "" || schema == "pg_catalog") {
+		// Judged as the SET it is (settings.go).
 		if r := p.setConfigRefusal(f); r != "" {
 			return r
 		}
+		builtin = true
 	}
-	if deniedFuncs[name] {
-		return fmt.Sprintf("function %s is refused: it has side effects", name)
+	return p.nameRefusal(schema, name, builtin)
+}
+
+// nameRefusal judges a call of the function schema.name (schema "" when
+// the call does not qualify it); builtin says a pg_catalog function of
+// that name is allowed. Functions are default-deny (functions.go).
+func (p *Policy) nameRefusal(schema, name string, builtin bool) string {
+	if why, ok := refusedFuncs[name]; ok {
+		return fmt.Sprintf("function %s is refused: %s", name, why)
 	}
-	for _, pre := range denyPrefixes {
-		if strings.HasPrefix(name, pre) {
-			return fmt.Sprintf("function %s is refused: functions %s* have side effects", name, pre)
+	if p.catalogAdded[name] && (schema == "" || schema == "pg_catalog") {
+		return fmt.Sprintf("function %s is refused: a function of that name was added to pg_catalog after initdb (an extension installed there), which the allowlist did not review", name)
+	}
+	switch schema {
+	case "pg_catalog":
+		if builtin {
+			return ""
 		}
+		return fmt.Sprintf("function pg_catalog.%s is refused: it is not on the proxy's reviewed list of read-only built-in functions", name)
+	case "":
+		allowed, user := p.userFuncs[name]
+		switch {
+		case user && !allowed:
+			return fmt.Sprintf("function %s is refused: a function %s outside pg_catalog exists upstream and the target's configuration does not allow it "+
+				"(an unqualified call could resolve to it; user-defined functions run only when the configuration names them)", name, name)
+		case builtin:
+			return ""
+		case user && !p.shadowed[name]:
+			return "" // every function of that name is allowed by the configuration
+		case user:
+			return fmt.Sprintf("function %s is refused: pg_catalog has a function %s that is not on the proxy's reviewed list, and an unqualified call could resolve to it", name, name)
+		}
+		return fmt.Sprintf("function %s is refused: it is not on the proxy's reviewed list of read-only built-in functions, nor named by the target's configuration", name)
 	}
-	if p.volatile[name] {
-		return fmt.Sprintf("function %s is refused: it is a user-defined VOLATILE function, which may write", name)
+	if p.allow[schema+"."+name] {
+		return ""
 	}
-	return ""
+	return fmt.Sprintf("function %s.%s is refused: user-defined functions run only when the target's configuration names them (a STABLE or IMMUTABLE marker is the author's claim, not a guarantee)", schema, name)
 }
 
 // walk visits every message in a parse tree, depth first, and returns the
@@ -344,6 +591,11 @@ func (p *Policy) copyRefusal(s *pg_query.CopyStmt) string {
 			return "COPY (query) is allowed only of a read"
 		}
 		return p.read(s.Query)
+	case s.Relation != nil:
+		if p.traced.builtin != "" {
+			return p.traced.builtin
+		}
+		return p.relRefusal(s.Relation)
 	}
 	return ""
 }

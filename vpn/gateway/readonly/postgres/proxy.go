@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,14 +34,24 @@ var ErrClosed = errors.New("postgres proxy closed")
 var forwardedParams = []string{"application_name", "DateStyle", "TimeZone",
 	"extra_float_digits", "IntervalStyle", "search_path"}
 
-// volatileFuncsSQL lists user-defined VOLATILE functions: those outside the
-// system schemas, which may write.
-const volatileFuncsSQL = `select distinct p.proname from pg_catalog.pg_proc p
-join pg_catalog.pg_namespace n on n.oid = p.pronamespace
-where p.provolatile = 'v' and n.nspname not in ('pg_catalog', 'information_schema')`
+// pinCatalogPathSQL makes pg_catalog the only schema the catalog-facts
+// query resolves operators and functions in, whatever search_path the
+// client asked for at startup: the statements of one simple query are one
+// transaction, and the setting is local to it.
+const pinCatalogPathSQL = `select pg_catalog.set_config('search_path', 'pg_catalog', true)`
+
+// userFuncsSQL lists every function outside pg_catalog — user-defined,
+// from extensions or information_schema — and every function made in
+// pg_catalog after initdb (an OID from 16384 on: an extension installed
+// there), by schema and name, and whether pg_catalog has a function of
+// the same name.
+const userFuncsSQL = `select n.nspname, p.proname,
+exists(select from pg_proc b where b.pronamespace = 'pg_catalog'::regnamespace and b.proname = p.proname)
+from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+where n.nspname <> 'pg_catalog' or p.oid >= 16384`
 
 // ceilingsSQL reads the session defaults, in milliseconds, of the timeouts
-// a client may only lower. It is sent with volatileFuncsSQL in one query.
+// a client may only lower. It is sent with userFuncsSQL in one query.
 const ceilingsSQL = `select name, setting from pg_catalog.pg_settings
 where name in ('statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout', 'idle_session_timeout')`
 
@@ -83,6 +94,17 @@ func New(o Options) (*Proxy, error) {
 	}
 	if o.User == "" {
 		return nil, fmt.Errorf("postgres proxy: upstream %q: no user to log in as", o.Upstream)
+	}
+	for _, f := range o.AllowFunctions {
+		schema, name, ok := strings.Cut(f, ".")
+		switch {
+		case !ok || schema == "" || name == "" || strings.Contains(name, "."):
+			return nil, fmt.Errorf("postgres proxy: upstream %q: allowed function %q: want schema.name", o.Upstream, f)
+		case schema == "pg_catalog":
+			return nil, fmt.Errorf("postgres proxy: upstream %q: allowed function %q: built-in functions are allowed by the proxy's reviewed list only", o.Upstream, f)
+		case refusedFuncs[name] != "":
+			return nil, fmt.Errorf("postgres proxy: upstream %q: allowed function %q is refused whatever the configuration: %s", o.Upstream, f, refusedFuncs[name])
+		}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -250,7 +272,7 @@ func readStartup(conn net.Conn) (pgproto3.FrontendMessage, error) {
 
 // connect logs in upstream with the injected credentials and the pinned
 // parameters, and learns the catalog facts statements are judged by: the
-// user-defined volatile functions and the timeouts' defaults.
+// functions outside pg_catalog and the timeouts' defaults.
 func (p *Proxy) connect(ctx context.Context, clientParams map[string]string) (*pgconn.PgConn, *Policy, error) {
 	cfg, err := pgconn.ParseConfig("sslmode=disable")
 	if err != nil {
@@ -288,17 +310,18 @@ func (p *Proxy) connect(ctx context.Context, clientParams map[string]string) (*p
 			return nil, nil, fmt.Errorf("the upstream session has %s=%s, not %s", k, got, v)
 		}
 	}
-	res, err := pgc.Exec(ctx, volatileFuncsSQL+";\n"+ceilingsSQL).ReadAll()
-	if err == nil && len(res) != 2 {
-		err = fmt.Errorf("%d results to 2 queries", len(res))
+	res, err := pgc.Exec(ctx, pinCatalogPathSQL+";\n"+userFuncsSQL+";\n"+ceilingsSQL+";\n"+traceSQL).ReadAll()
+	if err == nil && len(res) != 4 {
+		err = fmt.Errorf("%d results to 4 queries", len(res))
 	}
 	if err != nil {
 		pgc.Close(ctx)
 		return nil, nil, fmt.Errorf("reading the catalog facts: %w", err)
 	}
-	facts := &Policy{volatile: map[string]bool{}, ceilings: map[string]int64{}}
+	res = res[1:]
+	facts := p.newPolicy()
 	for _, row := range res[0].Rows {
-		facts.volatile[string(row[0])] = true
+		facts.learnFunc(string(row[0]), string(row[1]), string(row[2]) == "t")
 	}
 	for _, row := range res[1].Rows {
 		ms, err := strconv.ParseInt(string(row[1]), 10, 64)
@@ -308,6 +331,15 @@ func (p *Proxy) connect(ctx context.Context, clientParams map[string]string) (*p
 		}
 		facts.ceilings[string(row[0])] = ms
 	}
+	edges := make([]traceEdge, 0, len(res[2].Rows))
+	for _, row := range res[2].Rows {
+		var kind byte
+		if len(row[3]) == 1 {
+			kind = row[3][0]
+		}
+		edges = append(edges, traceEdge{obj: string(row[0]), name: string(row[1]), builtin: string(row[2]) == "t", kind: kind, ref: string(row[4])})
+	}
+	facts.trace(edges)
 	return pgc, facts, nil
 }
 

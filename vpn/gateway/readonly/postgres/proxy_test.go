@@ -40,6 +40,8 @@ func checksum(t *testing.T, srv *pgServer) string {
 		`select last_value, is_called from invoice_no`, `select last_value, is_called from accounts_id_seq`,
 		`select last_value, is_called from events_id_seq`, `select last_value, is_called from probe_seq`,
 		`select pg_stat_get_db_xact_commit(0) is null`,
+		`select string_agg(slot_name || ' ' || coalesce(restart_lsn::text, '-') || ' ' || coalesce(confirmed_flush_lsn::text, '-') || ' ' || active, ',' order by slot_name) from pg_replication_slots`,
+		`select count(*) from pg_locks where locktype = 'advisory'`,
 	}
 	res, err := c.Exec(ctx, `select tablename from pg_tables where schemaname = 'public' order by 1`).ReadAll()
 	if err != nil {

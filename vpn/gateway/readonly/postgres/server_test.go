@@ -22,6 +22,10 @@ import (
 	"github.com/devenv-dev/devenv/vpn/gateway/readonly"
 )
 
+// probeSlot is a logical replication slot made at setup, for attacks that
+// would consume, advance or hold it.
+const probeSlot = "devenv_probe_slot"
+
 // testPassword is the superuser's; the upstream asks for SCRAM-SHA-256.
 const testPassword = "s3cret-test"
 
@@ -148,6 +152,12 @@ func launch(bin string) (*pgServer, error) {
 		s.stop()
 		return nil, fmt.Errorf("loading testdata/setup.sql: %w", err)
 	}
+	// A logical slot for the attacks on slots to aim at; it cannot be
+	// made in setup.sql's transaction, which has written.
+	if _, err := c.Exec(ctx, "select pg_create_logical_replication_slot('"+probeSlot+"', 'test_decoding')").ReadAll(); err != nil {
+		s.stop()
+		return nil, fmt.Errorf("creating the probe slot: %w", err)
+	}
 	return s, nil
 }
 
@@ -183,7 +193,7 @@ type testProxy struct {
 func serveProxy(t *testing.T, srv *pgServer, grant context.Context) *testProxy {
 	t.Helper()
 	return serveProxyWith(t, grant, Options{Upstream: srv.addr, User: "postgres", Password: testPassword, Database: "postgres",
-		LoginCanWrite: true}) // the tests' login can write: each layer is tested on its own
+		LoginCanWrite: true, AllowFunctions: testAllowFunctions}) // the tests' login can write: each layer is tested on its own
 }
 
 func serveProxyWith(t *testing.T, grant context.Context, opts Options) *testProxy {

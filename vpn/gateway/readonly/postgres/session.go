@@ -260,6 +260,7 @@ func (ss *session) query(sql string, body []byte) error {
 	if v.refusal != "" {
 		return ss.refuse(v.norm, v.refusal)
 	}
+	ss.applyNames(v)
 	now := time.Now()
 	ss.mu.Lock()
 	for _, norm := range v.norms {
@@ -278,7 +279,13 @@ func (ss *session) parse(body []byte) error {
 		return err
 	}
 	name, sql := names[0], names[1]
-	v := ss.p.checker().check(sql, ss.prepared)
+	ck := ss.p.checker()
+	v := ck.check(sql, ss.prepared)
+	if v.refusal == "" {
+		if r := ck.policy.paramTypesRefusal(paramOIDs(body, len(name)+len(sql)+2)); r != "" {
+			v = &verdict{refusal: r, norm: strings.Join(v.norms, "; ")}
+		}
+	}
 	if v.refusal != "" {
 		delete(ss.stmts, name)
 		tok := ss.token(v.norm, v.refusal)
@@ -288,11 +295,47 @@ func (ss *session) parse(body []byte) error {
 		}
 		return ss.sendUp(msg[0], msg[5:])
 	}
+	ss.applyNames(v)
 	ss.stmts[name] = strings.Join(v.norms, "; ")
 	if name != "" {
 		ss.prepared[name] = true
 	}
 	return ss.sendUp('P', body)
+}
+
+// paramOIDs reads the parameter types of a Parse message's body, whose
+// two strings take the first off bytes; a malformed list reads as far as
+// it goes (the server refuses the message).
+func paramOIDs(body []byte, off int) []uint32 {
+	if len(body) < off+2 {
+		return nil
+	}
+	n := int(binary.BigEndian.Uint16(body[off:]))
+	body = body[off+2:]
+	out := make([]uint32, 0, n)
+	for i := 0; i < n && len(body) >= 4; i++ {
+		out = append(out, binary.BigEndian.Uint32(body))
+		body = body[4:]
+	}
+	return out
+}
+
+// applyNames records what an allowed text's PREPARE, DEALLOCATE and
+// DISCARD ALL statements do to the session's prepared-statement names.
+// A name stays known only if it was prepared through the proxy from a
+// checked read; a PREPARE the server then fails leaves a name that
+// EXECUTE finds missing upstream.
+func (ss *session) applyNames(v *verdict) {
+	for _, op := range v.names {
+		switch {
+		case op.add:
+			ss.prepared[op.name] = true
+		case op.all:
+			clear(ss.prepared)
+		default:
+			delete(ss.prepared, op.name)
+		}
+	}
 }
 
 // refuse answers a simple-protocol message with a refusal, in order; norm

@@ -52,7 +52,7 @@ type setting struct {
 // SCHEMA and SET XML OPTION arrive as timezone, search_path and xmloption.
 var settable = map[string]setting{
 	"application_name":                    {why: "a label shown in pg_stat_activity; the server logs the gateway's own connection details regardless"},
-	"search_path":                         {why: "name resolution only; the policy judges functions by name whatever their schema, and the role's privileges apply in every schema"},
+	"search_path":                         {why: "name resolution only; an unqualified call is allowed only while no function outside pg_catalog of its name is refused, and tainted operators, types and relations are refused by name in every schema, so no path makes a name resolve to something the policy did not allow"},
 	"datestyle":                           {why: "output and input format of dates"},
 	"intervalstyle":                       {why: "output format of intervals"},
 	"timezone":                            {why: "time zone of timestamptz output and input"},

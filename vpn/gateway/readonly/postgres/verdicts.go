@@ -28,6 +28,9 @@ type verdict struct {
 	norms []string
 	// norm is the whole text normalized, for the audit of a refusal.
 	norm string
+	// names are what the allowed statements do to the session's
+	// prepared-statement names, in order.
+	names []nameOp
 }
 
 // checker judges query texts with a Policy and remembers its verdicts. A
@@ -97,6 +100,9 @@ func judge(sql string, stmts []Statement) *verdict {
 	v.norms = make([]string, len(stmts))
 	for i, st := range stmts {
 		v.norms[i] = normalize(st.SQL)
+		if st.names != nil {
+			v.names = append(v.names, *st.names)
+		}
 	}
 	return v
 }
@@ -120,7 +126,8 @@ func (c *checker) cached() int {
 
 // sameFacts reports whether c was made from the same catalog facts as p.
 func (c *checker) sameFacts(p *Policy) bool {
-	return maps.Equal(c.policy.volatile, p.volatile) && maps.Equal(c.policy.ceilings, p.ceilings)
+	return maps.Equal(c.policy.userFuncs, p.userFuncs) && maps.Equal(c.policy.shadowed, p.shadowed) && maps.Equal(c.policy.catalogAdded, p.catalogAdded) &&
+		maps.Equal(c.policy.allow, p.allow) && maps.Equal(c.policy.ceilings, p.ceilings) && c.policy.traced.equal(p.traced)
 }
 
 // generations is a size-capped map that keeps recently used entries: an

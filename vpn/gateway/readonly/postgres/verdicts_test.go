@@ -11,9 +11,31 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// corpusFacts are the catalog facts of testdata/setup.sql: its
-// user-defined VOLATILE functions.
-var corpusFacts = map[string]bool{"bump": true, "touch": true, "wipe": true}
+// testAllowFunctions are the functions the tests' proxies allow:
+// label, a read, and probe_write, a STABLE function that writes — an
+// allowlist that trusts it is the misconfiguration the server's read-only
+// mode (layer 4) must catch.
+var testAllowFunctions = []string{"public.label", "public.probe_write"}
+
+// corpusPolicy is the policy with the catalog facts of testdata/setup.sql:
+// its functions outside pg_catalog.
+func corpusPolicy() *Policy {
+	p := newPolicy(testAllowFunctions)
+	for _, f := range []string{"bump", "touch", "label", "wipe", "probe_write", "sneaky", "crosstab", "connectby", "dblink", "dblink_exec",
+		"op_writer", "to_holder", "diff_writer", "acct_writer"} {
+		p.learnFunc("public", f, false)
+	}
+	p.learnFunc("shady", "initcap", true)
+	p.trace([]traceEdge{
+		{obj: "o1", name: "==>", kind: 'f', ref: "public.op_writer"},
+		{obj: "c1", name: "holder", kind: 'f', ref: "public.to_holder"},
+		{obj: "t1", name: "checked_int", kind: 'f', ref: "public.op_writer"},
+		{obj: "r1", name: "sneaky_view", kind: 'f', ref: "public.sneaky"},
+		{obj: "r2", name: "op_view", kind: 'x', ref: "o1"},
+		{obj: "r3", name: "clean_view", kind: 'f', ref: "pg_catalog.upper"},
+	})
+	return p
+}
 
 // uncached is the verdict the policy gives sql without any cache.
 func uncached(p *Policy, sql string, prepared map[string]bool) *verdict {
@@ -29,7 +51,7 @@ func verdictText(v *verdict) string {
 // a hit by exact text and, for texts with integer literals, a hit by
 // shape with other numbers — and wants the uncached verdict each time.
 func TestCheckerMatchesPolicy(t *testing.T) {
-	p := &Policy{volatile: corpusFacts}
+	p := corpusPolicy()
 	c := newChecker(p)
 	texts := append(corpus(t, "reads.sql"), corpus(t, "writes.sql")...)
 	for _, sql := range texts {
@@ -70,31 +92,62 @@ func renumbered(sql string) []string {
 }
 
 func TestCheckerCatalogFacts(t *testing.T) {
-	c := newChecker(&Policy{volatile: map[string]bool{}})
+	facts := func(allowed bool) *Policy {
+		p := newPolicy(nil)
+		if allowed {
+			p = newPolicy([]string{"public.label"})
+		}
+		p.learnFunc("public", "label", false)
+		return p
+	}
+	c := newChecker(facts(true))
 	for _, sql := range []string{"select label(name) from accounts", "select label(name) from accounts where id = 4"} {
 		if v := c.check(sql, nil); v.refusal != "" {
-			t.Fatalf("%q with label stable: %s", sql, v.refusal)
+			t.Fatalf("%q with label allowed: %s", sql, v.refusal)
 		}
 	}
-	if !c.sameFacts(&Policy{volatile: map[string]bool{}}) || c.sameFacts(&Policy{volatile: map[string]bool{"label": true}}) {
-		t.Fatal("sameFacts does not compare the volatile functions")
+	if !c.sameFacts(facts(true)) || c.sameFacts(facts(false)) {
+		t.Fatal("sameFacts does not compare the allowed functions")
 	}
-	if c.sameFacts(&Policy{volatile: map[string]bool{}, ceilings: map[string]int64{"statement_timeout": 1000}}) {
+	other := facts(true)
+	other.learnFunc("s2", "label", false)
+	if c.sameFacts(other) {
+		t.Fatal("sameFacts does not compare the functions outside pg_catalog")
+	}
+	other = facts(true)
+	other.learnFunc("public", "lower", true)
+	if c.sameFacts(other) {
+		t.Fatal("sameFacts does not compare the functions that shadow built-ins")
+	}
+	other = facts(true)
+	other.ceilings["statement_timeout"] = 1000
+	if c.sameFacts(other) {
 		t.Fatal("sameFacts does not compare the timeouts' defaults")
 	}
 	// The proxy replaces its checker when a session learns other facts.
 	p := &Proxy{}
-	p.learn(&Policy{volatile: map[string]bool{}})
+	p.learn(facts(true))
 	first := p.checker()
-	p.learn(&Policy{volatile: map[string]bool{}})
+	p.learn(facts(true))
 	if p.checker() != first {
 		t.Fatal("the same facts replaced the checker")
 	}
-	p.learn(&Policy{volatile: map[string]bool{"label": true}})
+	p.learn(other)
+	if p.checker() == first {
+		t.Fatal("other facts kept the checker")
+	}
+	// A second function named label, which the configuration does not
+	// name, makes the unqualified call refused: it could resolve to it.
+	shadow := facts(true)
+	shadow.learnFunc("s2", "label", false)
+	p.learn(shadow)
 	for _, sql := range []string{"select label(name) from accounts", "select label(name) from accounts where id = 5"} {
 		if v := p.checker().check(sql, nil); !strings.Contains(v.refusal, "function label is refused") {
-			t.Errorf("%q after label became volatile: %q", sql, v.refusal)
+			t.Errorf("%q after s2.label appeared: %q", sql, v.refusal)
 		}
+	}
+	if v := p.checker().check("select public.label(name) from accounts", nil); v.refusal != "" {
+		t.Errorf("public.label, qualified, after s2.label appeared: %q", v.refusal)
 	}
 }
 
@@ -205,7 +258,7 @@ func FuzzShape(f *testing.F) {
 		"select '1'::varchar(10), 5", "begin read only; select 1", "select nextval('s') + 1"} {
 		f.Add(s, uint32(12345))
 	}
-	p := &Policy{volatile: corpusFacts}
+	p := corpusPolicy()
 	f.Fuzz(func(t *testing.T, sql string, n uint32) {
 		sh, ok := shapeOf(sql)
 		if !ok {

@@ -79,3 +79,32 @@ select E'a'\n'\' ; delete from accounts; --'
 set client_encoding to 'UTF8'
 set standard_conforming_strings = on; show standard_conforming_strings
 select set_config('client_encoding', 'utf-8', false), current_setting('client_encoding')
+select lo_get(424242)
+select lo_get(424242, 0, 5)
+select pg_catalog.lower('ABC'), pg_catalog.initcap('abc def')
+select label('x'), public.label('y')
+select pg_backend_pid() > 0, current_user, session_user, version() like 'PostgreSQL%'
+select to_jsonb(a) from accounts a where id = 1
+select jsonb_path_query_array('{"a":[1,2,3]}', '$.a[*] ? (@ > 1)')
+select pg_size_pretty(pg_relation_size('accounts')) is not null
+select xpath('/a/text()', '<a>x</a>')
+select pg_sleep(0)
+select gen_random_uuid() is not null
+select regexp_replace('abc', 'b', 'x'), split_part('a,b', ',', 2), format('%s-%s', 1, 2)
+select has_table_privilege('accounts', 'select'), pg_table_is_visible('accounts'::regclass)
+select pg_get_viewdef('rich'::regclass)
+select date_trunc('month', at), age(at, timestamptz '2020-01-01') from events order by id limit 2
+select to_tsvector('english', 'the quick brown fox') @@ to_tsquery('english', 'fox')
+select inet '10.1.2.3/8' << inet '10.0.0.0/8', host(inet '10.1.2.3/8'), masklen(cidr '10.0.0.0/8')
+select int4range(1, 5) @> 3, lower(int4range(1, 5)), upper(numrange(1.5, 2.5))
+select count(*) filter (where kind = 'login'), percentile_cont(0.5) within group (order by id) from events
+select lag(id) over w, lead(id) over w, ntile(3) over w from accounts window w as (order by id) order by id limit 5
+prepare pr1 as select name from accounts where id = $1; execute pr1(3); deallocate pr1
+prepare pr2(int) as select count(*) from events where account_id = $1; explain (costs off) execute pr2(1); deallocate pr2
+discard all
+select * from accounts tablesample bernoulli (100) repeatable (1) order by id limit 2
+select * from clean_view order by id
+select a.name, (a).id from accounts a order by id limit 3
+select 1 where 1 in (1, 2) and 2 between 1 and 3
+select case 2 when 1 then 'a' else 'b' end, nullif(1, 2), 1 is distinct from 2
+select count(*) from accounts join events using (id)

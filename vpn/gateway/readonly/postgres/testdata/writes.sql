@@ -186,7 +186,6 @@ lock table accounts in access exclusive mode
 lock accounts
 checkpoint
 load 'auto_explain'
-discard all
 declare c cursor for delete from accounts returning *
 declare c cursor for select * from accounts for update
 declare c cursor for select nextval('invoice_no')
@@ -284,3 +283,87 @@ set statement_timeout = '31s'
 set lock_timeout = '2s'
 set idle_in_transaction_session_timeout = 0
 select set_config('statement_timeout', '0', false)
+# Functions are default-deny: a STABLE or IMMUTABLE marker is the author's claim.
+select sneaky(1)
+select public.sneaky(0)
+select * from accounts where id = sneaky(0)
+select probe_write() from accounts where false union all select sneaky(2)
+# A user function with the name of an allowed built-in, reached through search_path.
+select initcap(1)
+set search_path = shady, pg_catalog; select initcap(1)
+select shady.initcap(1)
+# Functions that run SQL given as text, whatever schema they are in.
+select table_to_xml('accounts', true, true, '')
+select table_to_xmlschema('accounts', true, true, '')
+select schema_to_xml('public', true, true, '')
+select database_to_xml(true, true, '')
+select cursor_to_xml('c', 1, true, true, '')
+select * from crosstab('select 1, 1, nextval(''invoice_no'')::text') as t(a int, b text)
+select * from public.crosstab('select 1, 1, 1') as t(a int, b int)
+select * from connectby('accounts', 'id', 'id', '1', 0) as t(a int, b int, c int)
+select dblink_connect('dbname=postgres')
+select public.dblink_exec('dbname=postgres', 'delete from accounts')
+select ts_rewrite('a & b'::tsquery, 'select ''a''::tsquery, ''c''::tsquery')
+# Replication slots: consuming, advancing and peeking (which holds the slot).
+select pg_logical_slot_get_changes('devenv_probe_slot', null, null)
+select pg_logical_slot_get_binary_changes('devenv_probe_slot', null, null)
+select pg_logical_slot_peek_changes('devenv_probe_slot', null, null)
+select * from pg_logical_slot_peek_binary_changes('devenv_probe_slot', null, null)
+select pg_replication_slot_advance('devenv_probe_slot', pg_current_wal_lsn())
+select pg_catalog.pg_replication_slot_advance('devenv_probe_slot', '0/0')
+# Index maintenance, object ids.
+select brin_summarize_new_values('accounts_pkey')
+select brin_summarize_range('accounts_pkey', 0)
+select brin_desummarize_range('accounts_pkey', 0)
+select gin_clean_pending_list('accounts_pkey')
+select pg_nextoid('pg_class', 'oid', 'pg_class_oid_index')
+# Server files and build configuration.
+select pg_config()
+select * from pg_config
+select * from pg_catalog.pg_config
+select * from pg_hba_file_rules
+select * from pg_catalog.pg_ident_file_mappings
+select * from pg_file_settings
+select pg_show_all_file_settings()
+select pg_current_logfile()
+select pg_control_system()
+# Large objects: only lo_get reads.
+select lo_open(424242, 262144)
+select lo_creat(-1)
+select lo_truncate64(0, 0)
+# Locks, notifications, signals, transaction ids, sequences, in every position.
+select pg_catalog.pg_advisory_lock(1)
+select * from pg_advisory_lock(1) a
+select 1 from accounts where pg_try_advisory_lock(id)
+select pg_catalog.pg_notify('devenv_chan', 'x')
+select count(pg_notify('devenv_chan', name)) from accounts
+select pg_catalog.pg_terminate_backend(pg_backend_pid())
+select pg_catalog.txid_current()
+select pg_catalog.nextval('invoice_no')
+select (select max(nextval('invoice_no')) from accounts)
+select pg_export_snapshot()
+# Not reviewed: refused as unknown (reads of statistics functions, internal names).
+select pg_stat_get_numscans('accounts'::regclass)
+select pg_catalog.int4pl(1, 2)
+select "LOWER"('x')
+select * from accounts tablesample bernoulli_writer(10)
+select * from accounts tablesample pg_catalog.system(10)
+# Functions run without being named (trace.go): operators, casts, domains, views, policies, attribute notation.
+select 1 ==> 2
+select count(*) from accounts where id ==> 1
+select 1 operator(public.==>) 2
+explain select 1 ==> 2
+select 1::holder
+select holder(1)
+select 5::checked_int
+select * from sneaky_view
+select * from over_sneaky
+select count(*) from op_view
+select * from guarded
+select a.acct_writer from accounts a
+select (a).acct_writer from accounts a
+copy (select * from sneaky_view) to stdout
+copy checked_vals to stdout
+declare c cursor for select 1 ==> 2
+prepare pv as select * from sneaky_view
+explain analyze select * from over_sneaky

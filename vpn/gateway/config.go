@@ -75,6 +75,10 @@ type TargetConfig struct {
 	// login can write; by default ("" or "refuse") the gateway checks the
 	// login at start and at every session and refuses one that can write.
 	LoginCanWrite string `yaml:"login_can_write"`
+	// AllowFunctions (postgres) are the functions outside pg_catalog that
+	// statements may call, schema-qualified ("app.order_total"): functions
+	// are default-deny, and a volatility marker is not trusted.
+	AllowFunctions []string `yaml:"allow_functions"`
 	// Paths (http) are the only path prefixes that reach the upstream;
 	// every other path is refused. Empty: every path.
 	Paths []string `yaml:"paths"`

@@ -70,6 +70,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{name: "redis upstream", old: "protocol: tcp\n    upstream: db-replica.internal:5432", new: "protocol: redis\n    upstream: redis", want: "upstream \"redis\": want host:port"},
 		{name: "login_can_write value", old: "protocol: tcp", new: "protocol: tcp\n    login_can_write: yes",
 			want: `gw.yaml:20: target "replica": login_can_write "yes": use accept or refuse (the default)`},
+		{name: "allow_functions on tcp", old: "protocol: tcp", new: "protocol: tcp\n    allow_functions: [app.f]",
+			want: `gw.yaml:20: target "replica": allow_functions applies to postgres targets`},
 		{name: "login_can_write on tcp", old: "protocol: tcp", new: "protocol: tcp\n    login_can_write: accept",
 			want: `gw.yaml:20: target "replica": login_can_write applies to postgres targets`},
 		{name: "unknown protocol", old: "protocol: tcp", new: "protocol: ftp", want: `protocol "ftp": use http, tcp, postgres or redis`},

@@ -86,5 +86,5 @@ func (tc TargetConfig) postgresProxy(log *slog.Logger) (*postgres.Proxy, error) 
 	return postgres.New(postgres.Options{Upstream: tc.Upstream, User: user, Password: password,
 		Database: tc.Database, TLS: tlsConfig, Logger: log, LoginCanWrite: tc.LoginCanWrite == "accept",
 		StatementTimeout: l.StatementTimeout, IdleInTransactionTimeout: l.IdleInTransactionTimeout, LockTimeout: l.LockTimeout,
-		MaxMessageBytes: l.MaxMessageMiB << 20})
+		MaxMessageBytes: l.MaxMessageMiB << 20, AllowFunctions: tc.AllowFunctions})
 }

@@ -102,6 +102,8 @@ func (t *TargetConfig) validate(v *validator, i int) {
 	switch {
 	case t.LoginCanWrite != "" && t.LoginCanWrite != "accept" && t.LoginCanWrite != "refuse":
 		v.errorf(at("login_can_write"), "%s: login_can_write %q: use accept or refuse (the default)", what, t.LoginCanWrite)
+	case len(t.AllowFunctions) > 0 && t.Protocol != hubapi.ProtocolPostgres:
+		v.errorf(at("allow_functions"), "%s: allow_functions applies to postgres targets", what)
 	case t.LoginCanWrite != "" && t.Protocol != hubapi.ProtocolPostgres:
 		v.errorf(at("login_can_write"), "%s: login_can_write applies to postgres targets, whose login the gateway inspects", what)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -214,8 +215,10 @@ func TestReadOnlyRoleHoldsWithoutTheProxy(t *testing.T) {
 		t.Errorf("the recipe's role before the REVOKE: %+v %v, want read-only with a note on large objects", r, err)
 	}
 	before := checksum(t, srv)
-	if changed := runCorpusAs(t, srv, role, pw); !slices.Equal(changed, []string{"select lo_create(0)", "select lo_from_bytea(0, 'x')"}) {
-		t.Errorf("without the REVOKE, the statements that changed the server: %q; want exactly the two that create large objects", changed)
+	changed := runCorpusAs(t, srv, role, pw)
+	creates := regexp.MustCompile(`\blo_(create?|from_bytea|import)\(`)
+	if len(changed) == 0 || slices.ContainsFunc(changed, func(sql string) bool { return !creates.MatchString(sql) }) {
+		t.Errorf("without the REVOKE, the statements that changed the server: %q; want only ones that create large objects", changed)
 	}
 	runSQL(t, admin, revoke)
 	if r, err := InspectLogin(t.Context(), connectAs(t, srv, role, pw, "postgres")); err != nil || len(r.Notes) != 0 {

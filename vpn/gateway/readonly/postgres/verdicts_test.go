@@ -275,3 +275,26 @@ func FuzzShape(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCheck is the policy's cost per statement on a verdict-cache
+// miss (the parse and the walk) and on a hit, for pgbench -S's query and
+// a catalog query of psql's, with the corpus's catalog facts.
+func BenchmarkCheck(b *testing.B) {
+	p := corpusPolicy()
+	for _, sql := range []string{"SELECT abalance FROM pgbench_accounts WHERE aid = 471231;",
+		"SELECT c.oid, n.nspname, c.relname FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " +
+			"WHERE c.relname OPERATOR(pg_catalog.~) '^(accounts)$' COLLATE pg_catalog.default AND pg_catalog.pg_table_is_visible(c.oid) ORDER BY 2, 3"} {
+		b.Run("miss/"+sql[:12], func(b *testing.B) {
+			for b.Loop() {
+				p.check(sql, nil)
+			}
+		})
+		c := newChecker(p)
+		c.check(sql, nil)
+		b.Run("hit/"+sql[:12], func(b *testing.B) {
+			for b.Loop() {
+				c.check(sql, nil)
+			}
+		})
+	}
+}

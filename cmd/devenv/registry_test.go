@@ -61,8 +61,10 @@ func TestPulledDigestsAndTheLock(t *testing.T) {
 	push("e2e/api:1", imgA)
 	push("e2e/db:1", imgA)
 
-	dir, project := setupRegistryProject(t, reg.Addr)
+	// Registered before the project's down, so that it runs after it: an
+	// image is removed only once no container uses it.
 	t.Cleanup(func() { removeImages(t, cli, reg.Addr) })
+	dir, project := setupRegistryProject(t, reg.Addr)
 	mustRun(t, dir, 0, "up")
 	assertImages(t, dir, map[string]string{"api": idA, "db": idA})
 	before := psIDs(t, dir)

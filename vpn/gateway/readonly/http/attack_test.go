@@ -479,7 +479,7 @@ func TestAuditRecordsRefusals(t *testing.T) {
 	}
 	assertNothingReached(t, g)
 	ops := g.ops()
-	for deadline := time.Now().Add(time.Second); len(ops) == 0 && time.Now().Before(deadline); ops = g.ops() {
+	for deadline := time.Now().Add(5 * time.Second); len(ops) == 0 && time.Now().Before(deadline); ops = g.ops() {
 		time.Sleep(5 * time.Millisecond)
 	}
 	if len(ops) != 1 || ops[0].Verdict != readonly.Refused || ops[0].Detail["path"] != "/public/../admin" ||

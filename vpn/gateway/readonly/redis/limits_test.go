@@ -66,12 +66,27 @@ func proxyConnections(t *testing.T, admin *client) []string {
 // bystander pipelines reads on its own connection until stop is closed,
 // checking every reply, and reports each round's start and end.
 type bystander struct {
-	rounds []struct{ start, end time.Time }
-	err    error
+	rounds []struct{ start, end time.Time } // read after done
+	err    error                            // read after done
+	round  chan struct{}                    // a token after each round that came back whole
+}
+
+// awaitRound waits until the bystander completes a round from now on.
+func (b *bystander) awaitRound(t *testing.T) {
+	t.Helper()
+	select {
+	case <-b.round: // a token left from an earlier round
+	default:
+	}
+	select {
+	case <-b.round:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the bystander completed no round in 30 s")
+	}
 }
 
 func runBystander(c *client, stop <-chan struct{}, done *sync.WaitGroup) *bystander {
-	b := &bystander{}
+	b := &bystander{round: make(chan struct{}, 1)}
 	done.Go(func() {
 		for round := 0; ; round++ {
 			select {
@@ -101,6 +116,10 @@ func runBystander(c *client, stop <-chan struct{}, done *sync.WaitGroup) *bystan
 				return
 			}
 			b.rounds = append(b.rounds, struct{ start, end time.Time }{start, time.Now()})
+			select {
+			case b.round <- struct{}{}:
+			default:
+			}
 		}
 	})
 	return b
@@ -164,7 +183,7 @@ func TestBigReplyHurtsOnlyItsSession(t *testing.T) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	by := runBystander(other, stop, &wg)
-	time.Sleep(20 * time.Millisecond) // the bystander has rounds in flight
+	by.awaitRound(t) // the bystander is pipelining on the shared connection
 	want := "-ERR devenv gateway: reply discarded: it is larger than this session's reply limit of 64 MiB " +
 		"(replies the client has not read yet count against it)\r\n"
 	bigCmds := []string{"LRANGE big 0 -1", "GET huge"}
@@ -188,7 +207,7 @@ func TestBigReplyHurtsOnlyItsSession(t *testing.T) {
 			t.Errorf("asker %d is still on the shared connection: %q", i, r)
 		}
 	}
-	time.Sleep(20 * time.Millisecond)
+	by.awaitRound(t) // and goes on after the big replies
 	close(stop)
 	wg.Wait()
 	if by.err != nil {

@@ -33,6 +33,10 @@ type requestRecord struct {
 	Port          int       `json:"port"`                     // the target's port when requested
 	ClientAddress string    `json:"client_address,omitempty"` // a single address; set while approved
 	LapseAt       time.Time `json:"lapse_at"`                 // when a pending request lapses
+	// Device is the enrolled device that asked; revoking it ends the
+	// request. Empty in requests stored before it was recorded: those end
+	// with any device of their requester.
+	Device string `json:"device,omitempty"`
 }
 
 // deadline is when the request next changes by itself; zero if never.
@@ -48,8 +52,9 @@ func (r requestRecord) deadline() time.Time {
 
 // caller is the user behind a device token.
 type caller struct {
-	user string
-	role hubapi.Role
+	user   string
+	role   hubapi.Role
+	device string // the device's ID
 }
 
 func callerOf(tx *bolt.Tx, token string) (caller, error) {
@@ -64,7 +69,7 @@ func callerOf(tx *bolt.Tx, token string) (caller, error) {
 	if role == "" {
 		return caller{}, ErrUnauthorized
 	}
-	return caller{user: d.User, role: role}, nil
+	return caller{user: d.User, role: role, device: d.ID}, nil
 }
 
 // mayApprove reports whether c may decide requests for t (their own aside).
@@ -140,24 +145,14 @@ func (h *Hub) accessUpdate(fn func(tx *bolt.Tx, fx *accessEffects) error) error 
 		if err := fn(tx, &fx); err != nil || !fx.changed {
 			return err
 		}
-		v = accessVersion(tx) + 1
-		return tx.Bucket(bucketMeta).Put(keyAccessVersion, binary.BigEndian.AppendUint64(nil, v))
+		var err error
+		v, err = bumpAccessVersion(tx)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	if v > 0 {
-		h.accessChanges.advance(v)
-	}
-	for _, id := range fx.disarm {
-		h.deadlines.disarm(id)
-	}
-	for id, at := range fx.arm {
-		h.deadlines.arm(id, at, h.onDeadline)
-	}
-	for _, text := range fx.notify {
-		h.webhook.send(text)
-	}
+	h.applyAccess(fx, v)
 	return nil
 }
 

@@ -101,7 +101,7 @@ func (h *Hub) onDeadline(id string) {
 		default:
 			ended = hubapi.StateExpired
 		}
-		return h.endLocked(tx, fx, &r, ended, actorHub, now)
+		return h.endLocked(tx, fx, &r, ended, actorHub, "", now)
 	})
 	switch {
 	case err != nil:

@@ -133,7 +133,7 @@ func (h *Hub) RevokeGrant(token, id string) (hubapi.Request, error) {
 			return nil
 		}
 		now := time.Now().UTC()
-		return h.endLocked(tx, fx, &r, hubapi.StateRevoked, c.user, now)
+		return h.endLocked(tx, fx, &r, hubapi.StateRevoked, c.user, "", now)
 	})
 	if err != nil {
 		return hubapi.Request{}, err
@@ -185,10 +185,14 @@ func (h *Hub) grantLocked(tx *bolt.Tx, fx *accessEffects, r *requestRecord, now 
 }
 
 // endLocked ends a pending request or an active grant: lapsed, revoked or
-// expired. by is who ended it (a user, or the hub).
-func (h *Hub) endLocked(tx *bolt.Tx, fx *accessEffects, r *requestRecord, state, by string, now time.Time) error {
+// expired. by is who ended it (a user, or the hub); why, if not empty, is
+// what the audit record gives as the reason.
+func (h *Hub) endLocked(tx *bolt.Tx, fx *accessEffects, r *requestRecord, state, by, why string, now time.Time) error {
 	action := map[string]string{hubapi.StateLapsed: "lapse", hubapi.StateRevoked: "revoke", hubapi.StateExpired: "expire"}[state]
 	detail := map[string]string{"was": r.State}
+	if why != "" {
+		detail["reason"] = why
+	}
 	if r.State == hubapi.StateApproved {
 		detail["not_after"] = r.NotAfter.Format(time.RFC3339Nano)
 		if err := releaseGrantAddress(tx, r.Gateway, r.ClientAddress); err != nil {

@@ -45,7 +45,7 @@ func (h *Hub) CreateRequest(token string, req hubapi.AccessRequest) (hubapi.Requ
 			Request: hubapi.Request{ID: newID(), Requester: c.user, Target: t.Name, For: req.For, Reason: req.Reason,
 				Emergency: req.Emergency, State: hubapi.StatePending, Created: now},
 			PublicKey: req.PublicKey, Gateway: t.Gateway, Protocol: t.Protocol, Port: t.Port,
-			LapseAt: now.Add(h.opts.RequestWindow),
+			LapseAt: now.Add(h.opts.RequestWindow), Device: c.device,
 		}
 		if err := keys.Put([]byte(req.PublicKey), []byte(r.ID)); err != nil {
 			return err

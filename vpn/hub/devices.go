@@ -3,6 +3,7 @@ package hub
 import (
 	"crypto/subtle"
 	"encoding/hex"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -143,10 +144,11 @@ func (h *Hub) Leave(token string) error {
 }
 
 // Revoke cuts a device off: its peer is removed from the hub's device at
-// once, its address is freed, and its token only tells it that it was
-// revoked. Revoking a revoked device is done already.
+// once, its address is freed, its token only tells it that it was revoked,
+// and every request and grant it asked for ends. Revoking a revoked device
+// is done already.
 func (h *Hub) Revoke(id string) error {
-	return h.mutate(func(tx *bolt.Tx, pc *peerChanges) error {
+	return h.mutateTrust(func(tx *bolt.Tx, pc *peerChanges, fx *accessEffects) error {
 		d, ok, err := getDevice(tx, id)
 		if err != nil {
 			return err
@@ -154,13 +156,20 @@ func (h *Hub) Revoke(id string) error {
 		if !ok {
 			return ErrDeviceUnknown.with("no device %q; list them with devenv hub device list", id)
 		}
-		return h.revokeLocked(tx, pc, d)
+		return h.revokeLocked(tx, pc, fx, d)
 	})
 }
 
-func (h *Hub) revokeLocked(tx *bolt.Tx, pc *peerChanges, d deviceRecord) error {
+func (h *Hub) revokeLocked(tx *bolt.Tx, pc *peerChanges, fx *accessEffects, d deviceRecord) error {
 	if d.Revoked {
 		return nil
+	}
+	why := fmt.Sprintf("device %s (%s) of %s revoked", d.Name, d.ID, d.User)
+	err := h.endTrustLocked(tx, fx, why, func(r requestRecord) bool {
+		return r.Device == d.ID || (r.Device == "" && r.Requester == d.User)
+	})
+	if err != nil {
+		return err
 	}
 	if err := releaseDevice(tx, d); err != nil {
 		return err

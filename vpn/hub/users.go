@@ -2,6 +2,7 @@ package hub
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"time"
 
@@ -57,13 +58,17 @@ func (h *Hub) Users() ([]User, error) {
 	return out, err
 }
 
-// RemoveUser removes a user, revokes all their devices and drops their
-// invites, in one transaction.
+// RemoveUser removes a user, ends their requests and grants, revokes all
+// their devices and drops their invites, in one transaction.
 func (h *Hub) RemoveUser(name string) error {
-	err := h.mutate(func(tx *bolt.Tx, pc *peerChanges) error {
+	err := h.mutateTrust(func(tx *bolt.Tx, pc *peerChanges, fx *accessEffects) error {
 		users := tx.Bucket(bucketUsers)
 		if users.Get([]byte(name)) == nil {
 			return ErrUserUnknown.with("no user %q; list them with devenv hub user list", name)
+		}
+		why := fmt.Sprintf("user %s removed", name)
+		if err := h.endTrustLocked(tx, fx, why, func(r requestRecord) bool { return r.Requester == name }); err != nil {
+			return err
 		}
 		all, err := allDevices(tx)
 		if err != nil {
@@ -71,7 +76,7 @@ func (h *Hub) RemoveUser(name string) error {
 		}
 		for _, d := range all {
 			if d.User == name {
-				if err := h.revokeLocked(tx, pc, d); err != nil {
+				if err := h.revokeLocked(tx, pc, fx, d); err != nil {
 					return err
 				}
 			}

@@ -1,0 +1,99 @@
+package hub
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/devenv-dev/devenv/vpn/hubapi"
+)
+
+// TestRevokingADeviceEndsItsAccess: an admin revokes alice's device. Her
+// active grant leaves the gateway's grant stream at once, her pending
+// request can no longer be approved, the audit says why; erin's request
+// is untouched.
+func TestRevokingADeviceEndsItsAccess(t *testing.T) {
+	ah := startAccessHub(t, Options{})
+	granted := ah.granted(t, "prod-db", 30*time.Minute)
+	pending := ah.mustRequest(t, "alice", "prod-db", 30*time.Minute)
+	erins := ah.mustRequest(t, "erin", "prod-db", 30*time.Minute)
+	if gg, err := ah.gatewayGrants(t, 0); err != nil || !hasGrant(gg, granted.ID) {
+		t.Fatalf("before: the gateway's grants %+v (%v) lack %s", gg, err, granted.ID)
+	}
+	answer := ah.pollGateway(t)
+	if err := ah.admin.Revoke(t.Context(), deviceOf(t, ah, "alice").ID); err != nil {
+		t.Fatal(err)
+	}
+	if a := receiveGrants(t, answer, 5*time.Second); hasGrant(a.GatewayGrants, granted.ID) {
+		t.Errorf("the gateway's grants still hold %s after its device was revoked", granted.ID)
+	}
+	wantEnded(t, ah, "device laptop (", "of alice revoked", granted.ID, pending.ID)
+	if _, err := ah.approve(t, "bob", pending.ID, 0); err == nil {
+		t.Errorf("bob approved %s after its device was revoked", pending.ID)
+	}
+	if _, err := ah.approve(t, "bob", erins.ID, 0); err != nil {
+		t.Errorf("erin's request, of another device, was touched: %v", err)
+	}
+}
+
+// TestRemovingAUserEndsTheirAccess: removing alice ends her grant and her
+// pending request, with the audit saying so.
+func TestRemovingAUserEndsTheirAccess(t *testing.T) {
+	ah := startAccessHub(t, Options{})
+	granted := ah.granted(t, "prod-db", 30*time.Minute)
+	pending := ah.mustRequest(t, "alice", "prod-db", 30*time.Minute)
+	answer := ah.pollGateway(t)
+	if err := ah.admin.RemoveUser(t.Context(), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if a := receiveGrants(t, answer, 5*time.Second); hasGrant(a.GatewayGrants, granted.ID) {
+		t.Errorf("the gateway's grants still hold %s after its user was removed", granted.ID)
+	}
+	wantEnded(t, ah, "user alice removed", "", granted.ID, pending.ID)
+	if _, err := ah.approve(t, "bob", pending.ID, 0); err == nil {
+		t.Errorf("bob approved %s of a removed user", pending.ID)
+	}
+}
+
+// wantEnded checks that each request's last audit record is a revoke by
+// the hub whose reason holds both parts.
+func wantEnded(t *testing.T, ah *accessHub, part1, part2 string, ids ...string) {
+	t.Helper()
+	recs := ah.auditRecords(t)
+	for _, id := range ids {
+		var last hubapi.AuditRecord
+		for _, r := range recs {
+			if r.RequestID == id {
+				last = r
+			}
+		}
+		why := last.Detail["reason"]
+		if last.Action != "revoke" || last.Actor != actorHub || !strings.Contains(why, part1) || !strings.Contains(why, part2) {
+			t.Errorf("request %s: last audit record %s by %s (%q), want a revoke by the hub saying %q…%q", id, last.Action, last.Actor, why, part1, part2)
+		}
+	}
+}
+
+func hasGrant(gg hubapi.GatewayGrants, id string) bool {
+	for _, g := range gg.Grants {
+		if g.RequestID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func deviceOf(t *testing.T, ah *accessHub, user string) hubapi.Device {
+	t.Helper()
+	ds, err := ah.admin.Devices(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d.User == user && !d.Revoked {
+			return d
+		}
+	}
+	t.Fatalf("%s has no device", user)
+	return hubapi.Device{}
+}

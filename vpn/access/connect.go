@@ -140,8 +140,9 @@ func forward(ctx context.Context, o *ConnectOptions, g hubapi.Grant, dev wg.Nets
 }
 
 // watchGrant asks the hub every o.Poll whether the grant still stands and
-// cancels ctx with an *EndedError when it does not. A hub that does not
-// answer changes nothing: the deadline holds regardless.
+// cancels ctx with an *EndedError when it does not, or when the hub says
+// this device was revoked. A hub that does not answer changes nothing:
+// the deadline holds regardless.
 func watchGrant(ctx context.Context, cancel context.CancelCauseFunc, o *ConnectOptions, g hubapi.Grant) {
 	t := time.NewTicker(o.Poll)
 	defer t.Stop()
@@ -155,6 +156,11 @@ func watchGrant(ctx context.Context, cancel context.CancelCauseFunc, o *ConnectO
 		r, err := findRequest(ctx, o.Hub, g.RequestID)
 		switch {
 		case ctx.Err() != nil:
+			return
+		case errors.Is(err, hubclient.ErrRevoked):
+			// This device was revoked (or its user removed): the hub has
+			// ended its grants, and the answer is final.
+			cancel(&EndedError{Target: g.Target, At: time.Now(), Reason: ErrRevoked, By: "an admin, who revoked this device"})
 			return
 		case err != nil && !lost:
 			lost = true

@@ -97,6 +97,7 @@ func TestProductionAccess(t *testing.T) {
 	t.Run("writes and method overrides are refused and never reach upstream", w.testReadOnly)
 	t.Run("self-approval and a developer's approval are refused", w.testApprovalRules)
 	t.Run("revoke cuts a live connection within a second", w.testRevoke)
+	t.Run("removing a user cuts their live connection within a second", w.testUserRemoved)
 	t.Run("hub and gateway restarts keep the grant and its deadline; an expired key gets no handshake", w.testRestartsAndDeadline)
 	t.Run("hub away: deadlines hold, the gateway fails closed after the grace", w.testHubAway)
 	t.Run("audit verifies, and a tampered store does not", w.testAudit)
@@ -163,7 +164,14 @@ func (w *world) host(name, addr string) *netnstest.Host {
 // grant asks for access as ann and has bob approve it for ttl.
 func (w *world) grant(ttl time.Duration) hubapi.Request {
 	w.t.Helper()
-	out, err := w.access(w.dev, w.ann, "request", target, "--for", "10m", "--reason", "e2e: bug 1234")
+	return w.grantFor(w.ann, ttl)
+}
+
+// grantFor asks for access as the device of dir (on host dev) and has bob
+// approve it for ttl.
+func (w *world) grantFor(dir string, ttl time.Duration) hubapi.Request {
+	w.t.Helper()
+	out, err := w.access(w.dev, dir, "request", target, "--for", "10m", "--reason", "e2e: bug 1234")
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -171,7 +179,7 @@ func (w *world) grant(ttl time.Duration) hubapi.Request {
 	if _, err := w.access(w.appr, w.bob, "approve", id, "--for", ttl.String()); err != nil {
 		w.t.Fatal(err)
 	}
-	return w.request(w.ann, id)
+	return w.request(dir, id)
 }
 
 // request reads request id as the device of dir sees it.
@@ -198,7 +206,13 @@ func (w *world) request(dir, id string) hubapi.Request {
 // the local port to take connections.
 func (w *world) connect(ref string, port int) *proc {
 	w.t.Helper()
-	p := w.start(w.dev, "connect "+ref, nil, "access", "--state-dir", w.ann, "connect", ref, "--port", fmt.Sprint(port))
+	return w.connectFrom(w.ann, ref, port)
+}
+
+// connectFrom is connect as the device of dir (on host dev).
+func (w *world) connectFrom(dir, ref string, port int) *proc {
+	w.t.Helper()
+	p := w.start(w.dev, "connect "+ref, nil, "access", "--state-dir", dir, "connect", ref, "--port", fmt.Sprint(port))
 	eventually(w.t, "connect's listen line", 10*time.Second, func() error {
 		select {
 		case <-p.done:
@@ -344,6 +358,26 @@ func (w *world) testRevoke(t *testing.T) {
 	}
 	if status, _, err := get(w.dev, local(18082)+"/", time.Second); err == nil {
 		t.Errorf("GET after the revocation answered %d", status)
+	}
+}
+
+// testUserRemoved removes carl while his grant streams: the gateway cuts
+// the live connection within a second and his connect ends.
+func (w *world) testUserRemoved(t *testing.T) {
+	r := w.grantFor(w.carl, time.Minute)
+	c := w.connectFrom(w.carl, r.ID, 18085)
+	defer c.kill()
+	s := startStream(t, w.dev, local(18085))
+	s.waitTicks(t, 3)
+	w.admin("user", "remove", "carl")
+	removed := time.Now()
+	cut := s.waitCut(t, 5*time.Second)
+	t.Logf("user remove: the stream was cut %v after the command returned", cut.Sub(removed).Round(time.Millisecond))
+	if cut.Sub(removed) > time.Second {
+		t.Errorf("the stream was cut %v after the user was removed, want < 1s", cut.Sub(removed))
+	}
+	if code := c.exitCode(5 * time.Second); code != 7 {
+		t.Errorf("connect after its user was removed: exit %d (-1: still running), want 7\n%s", code, c.stderr.String())
 	}
 }
 

@@ -71,6 +71,18 @@ func (c *AdminClient) Revoke(ctx context.Context, id string) error {
 	return c.do(ctx, http.MethodPost, adminRevoke, hubapi.RevokeRequest{ID: id}, nil)
 }
 
+// OpenAccess lists the pending requests and active grants.
+func (c *AdminClient) OpenAccess(ctx context.Context) ([]hubapi.Request, error) {
+	var rs []hubapi.Request
+	return rs, c.do(ctx, http.MethodGet, adminGrants, nil, &rs)
+}
+
+// RevokeGrant ends a grant or withdraws a pending request, as the hub.
+func (c *AdminClient) RevokeGrant(ctx context.Context, id string) (hubapi.Request, error) {
+	var r hubapi.Request
+	return r, c.do(ctx, http.MethodPost, adminGrantRevoke, hubapi.RevokeGrantRequest{ID: id}, &r)
+}
+
 // AddGateway creates a gateway identity; the token is shown only now.
 func (c *AdminClient) AddGateway(ctx context.Context, name string) (CreatedGateway, error) {
 	var gw CreatedGateway

@@ -97,3 +97,34 @@ func deviceOf(t *testing.T, ah *accessHub, user string) hubapi.Device {
 	t.Fatalf("%s has no device", user)
 	return hubapi.Device{}
 }
+
+// TestAdminSocketRevokesGrants: the admin socket lists open access and ends
+// a grant without any enrolled device; the gateway's stream drops it and
+// the audit says where it was revoked.
+func TestAdminSocketRevokesGrants(t *testing.T) {
+	ah := startAccessHub(t, Options{})
+	granted := ah.granted(t, "prod-db", 30*time.Minute)
+	pending := ah.mustRequest(t, "erin", "prod-db", 30*time.Minute)
+	open, err := ah.admin.OpenAccess(t.Context())
+	if err != nil || len(open) != 2 || open[0].ID != granted.ID || open[1].ID != pending.ID {
+		t.Fatalf("open access %+v (%v), want the grant then the pending request", open, err)
+	}
+	answer := ah.pollGateway(t)
+	r, err := ah.admin.RevokeGrant(t.Context(), granted.ID)
+	if err != nil || r.State != hubapi.StateRevoked || r.Approver != actorHub {
+		t.Fatalf("revoke on the admin socket: %+v %v", r, err)
+	}
+	if a := receiveGrants(t, answer, 5*time.Second); hasGrant(a.GatewayGrants, granted.ID) {
+		t.Errorf("the gateway's grants still hold %s", granted.ID)
+	}
+	wantEnded(t, ah, "revoked on the hub's admin socket", "", granted.ID)
+	if r, err := ah.admin.RevokeGrant(t.Context(), granted.ID); err != nil || r.State != hubapi.StateRevoked {
+		t.Errorf("revoking it again: %+v %v, want it as it is", r, err)
+	}
+	if _, err := ah.admin.RevokeGrant(t.Context(), "no-such-request"); err == nil {
+		t.Error("revoking an unknown request succeeded")
+	}
+	if open, _ := ah.admin.OpenAccess(t.Context()); len(open) != 1 || open[0].ID != pending.ID {
+		t.Errorf("open access after the revoke: %+v", open)
+	}
+}

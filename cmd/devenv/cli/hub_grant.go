@@ -1,0 +1,59 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/devenv-dev/devenv/vpn/hub"
+	"github.com/devenv-dev/devenv/vpn/hubapi"
+)
+
+func newHubGrantCmd(g *globals, dataDir *string) *cobra.Command {
+	cmd := &cobra.Command{Use: "grant", Short: "List and end production access on the hub itself, without an enrolled device",
+		Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
+	list := &cobra.Command{
+		Use: "list", Short: "List the pending requests and active grants", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rs, err := hub.NewAdminClient(*dataDir).OpenAccess(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return writeJSON(g.stdout, rs)
+			}
+			return writeOpenAccess(g.stdout, rs)
+		},
+	}
+	list.Flags().StringVarP(&g.output, "output", "o", "", "json: the requests as JSON")
+	revoke := &cobra.Command{
+		Use:   "revoke ID",
+		Short: "End a grant (the gateway cuts its connections at once) or withdraw a pending request",
+		Args:  hubArgs(1, "grant revoke takes one argument: the request ID (devenv hub grant list)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := hub.NewAdminClient(*dataDir).RevokeGrant(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stderr, "request %s of %s for %s is %s\n", r.ID, r.Requester, r.Target, r.State)
+			return nil
+		},
+	}
+	cmd.AddCommand(list, revoke)
+	return cmd
+}
+
+func writeOpenAccess(w io.Writer, rs []hubapi.Request) error {
+	tw := newTable(w)
+	fmt.Fprintln(tw, "ID\tUSER\tTARGET\tSTATE\tUNTIL\tREASON")
+	for _, r := range rs {
+		until := "-"
+		if !r.NotAfter.IsZero() {
+			until = r.NotAfter.Local().Format(time.DateTime)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Requester, r.Target, r.State, until, oneLine(r.Reason, 40))
+	}
+	return tw.Flush()
+}

@@ -96,12 +96,20 @@ func (gw *Gateway) arm(g hubapi.Grant) {
 		gw.log.Error("ignoring a grant", "err", err)
 		return
 	}
-	if gw.targetIndex(g.Target) < 0 {
+	i := gw.targetIndex(g.Target)
+	if i < 0 {
 		gw.log.Error("ignoring a grant for a target this gateway does not serve", "request", g.RequestID, "target", g.Target)
 		return
 	}
-	if !time.Now().Before(g.NotAfter) {
+	now := time.Now()
+	if !now.Before(g.NotAfter) {
 		return
+	}
+	// The gateway's own max_ttl bounds every grant, whatever the hub says.
+	if limit := now.Add(gw.cfg.Targets[i].MaxTTL); gw.cfg.Targets[i].MaxTTL > 0 && g.NotAfter.After(limit) {
+		gw.log.Warn("the hub's grant outlasts the target's max_ttl: capped", "request", g.RequestID, "target", g.Target,
+			"hub_not_after", g.NotAfter, "not_after", limit, "max_ttl", gw.cfg.Targets[i].MaxTTL)
+		g.NotAfter = limit
 	}
 	cctx, cancel := context.WithCancelCause(gw.ctx)
 	ctx, release := context.WithDeadlineCause(cctx, g.NotAfter, ErrExpired)

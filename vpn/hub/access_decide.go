@@ -25,7 +25,8 @@ func (h *Hub) Approve(token string, a hubapi.ApproveRequest) (hubapi.Request, er
 		if r, c, err = decidable(tx, token, a.ID); err != nil {
 			return err
 		}
-		if _, ok, err := getTarget(tx, r.Target); err != nil {
+		t, ok, err := getTarget(tx, r.Target)
+		if err != nil {
 			return err
 		} else if !ok {
 			return ErrTargetUnknown.with("target %s is no longer registered by its gateway; deny request %s", r.Target, r.ID)
@@ -35,6 +36,11 @@ func (h *Hub) Approve(token string, a hubapi.ApproveRequest) (hubapi.Request, er
 		}
 		if a.For > 0 {
 			r.For = a.For
+		}
+		// The target's max_ttl as its gateway registers it now: lowered
+		// since the request was made, it holds for this approval too.
+		if t.MaxTTL > 0 && r.For > t.MaxTTL {
+			r.For = t.MaxTTL
 		}
 		now := time.Now().UTC()
 		r.Approver = c.user

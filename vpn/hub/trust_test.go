@@ -128,3 +128,20 @@ func TestAdminSocketRevokesGrants(t *testing.T) {
 		t.Errorf("open access after the revoke: %+v", open)
 	}
 }
+
+// TestApprovalHoldsToTheCurrentMaxTTL: a request for 1h is pending when
+// the gateway lowers prod-db's max_ttl to 10m; bob's approval grants 10m.
+func TestApprovalHoldsToTheCurrentMaxTTL(t *testing.T) {
+	ah := startAccessHub(t, Options{})
+	r := ah.mustRequest(t, "alice", "prod-db", time.Hour)
+	targets := testTargets()
+	targets[0].MaxTTL = 10 * time.Minute
+	ah.register(t, ah.gwToken, targets)
+	got, err := ah.approve(t, "bob", r.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.For != 10*time.Minute || got.NotAfter.After(time.Now().Add(10*time.Minute)) {
+		t.Errorf("approved for %v until %v after max_ttl became 10m", got.For, got.NotAfter)
+	}
+}

@@ -23,8 +23,8 @@ func (h *Hub) Enroll(req hubapi.EnrollRequest) (hubapi.EnrollResponse, error) {
 	if !deviceNameRE.MatchString(req.Name) {
 		return hubapi.EnrollResponse{}, ErrBadRequest.with("device name %q: use letters, digits, '.', '_' and '-', up to 63, starting with a letter or digit", req.Name)
 	}
-	if _, err := wgtypes.ParseKey(req.PublicKey); err != nil {
-		return hubapi.EnrollResponse{}, ErrBadRequest.with("public key: not a base64 WireGuard key")
+	if err := h.checkDeviceKey(req.PublicKey); err != nil {
+		return hubapi.EnrollResponse{}, err
 	}
 	token := secret(32)
 	var d deviceRecord
@@ -180,10 +180,25 @@ func (h *Hub) revokeLocked(tx *bolt.Tx, pc *peerChanges, fx *accessEffects, d de
 	return putJSON(tx.Bucket(bucketDevices), d.ID, d)
 }
 
+// checkDeviceKey refuses what cannot be a device's own key: not a key, the
+// all-zero key, or the hub's own.
+func (h *Hub) checkDeviceKey(publicKey string) error {
+	k, err := wgtypes.ParseKey(publicKey)
+	switch {
+	case err != nil:
+		return ErrBadRequest.with("public key: not a base64 WireGuard key")
+	case k == wgtypes.Key{}:
+		return ErrBadRequest.with("public key: the all-zero key is no device's key; make a key pair on the device")
+	case k == h.wgKey.PublicKey():
+		return ErrKeyTaken.with("public key: that is the hub's own key; make a key pair on the device")
+	}
+	return nil
+}
+
 // Rotate replaces the public key of the token's device; its address stays.
 func (h *Hub) Rotate(token, publicKey string) error {
-	if _, err := wgtypes.ParseKey(publicKey); err != nil {
-		return ErrBadRequest.with("public key: not a base64 WireGuard key")
+	if err := h.checkDeviceKey(publicKey); err != nil {
+		return err
 	}
 	return h.mutate(func(tx *bolt.Tx, pc *peerChanges) error {
 		d, err := deviceByToken(tx, token)

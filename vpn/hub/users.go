@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -20,10 +21,24 @@ type User struct {
 
 var userNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._@-]{0,62}$`)
 
+// reservedName reports names the hub writes in records as its own actors
+// (the hub, auto-approval, break-glass, gateways): a user called so would
+// look like the system in the audit trail.
+func reservedName(name string) bool {
+	switch name {
+	case actorHub, approverAuto, approverEmergency:
+		return true
+	}
+	return strings.HasPrefix(name, "gateway")
+}
+
 // AddUser adds a user with a role.
 func (h *Hub) AddUser(name string, role hubapi.Role) (User, error) {
 	if !userNameRE.MatchString(name) {
 		return User{}, ErrBadRequest.with("user name %q: use lowercase letters, digits, '.', '_', '@' and '-', starting with a letter or digit", name)
+	}
+	if reservedName(name) {
+		return User{}, ErrBadRequest.with("user name %q is reserved: the audit trail uses it for the hub itself; pick another", name)
 	}
 	switch role {
 	case hubapi.RoleDeveloper, hubapi.RoleApprover, hubapi.RoleAdmin:

@@ -143,6 +143,9 @@ func (m Model) Capturing() bool { return m.mode == denying || m.mode == requesti
 func (m Model) Update(msg tea.Msg) (tui.Panel, tea.Cmd) {
 	switch msg := msg.(type) {
 	case listsMsg:
+		// What users typed is drawn, never interpreted: escape sequences
+		// in a reason cannot move the cursor or recolour the panel.
+		msg.mine, msg.pending = printable(msg.mine), printable(msg.pending)
 		return m.onLists(msg)
 	case listTickMsg:
 		if !m.active || msg.gen != m.gen {
@@ -155,6 +158,7 @@ func (m Model) Update(msg tea.Msg) (tui.Panel, tea.Cmd) {
 		m.form = m.form.withTargets(msg)
 		return m, nil
 	case doneMsg:
+		msg.req = msg.req.Printable()
 		return m.onDone(msg)
 	case tea.KeyPressMsg:
 		return m.onKey(msg)
@@ -277,4 +281,14 @@ func (m Model) onCountdown(msg countdownMsg) (tui.Panel, tea.Cmd) {
 		}
 	}
 	return m, cmd
+}
+
+// printable folds the whitespace of what users typed (the panel shows it on
+// one line) and makes the rest hubapi.Printable.
+func printable(rs []hubapi.Request) []hubapi.Request {
+	for i := range rs {
+		rs[i].Reason, rs[i].DenyReason = oneLine(rs[i].Reason), oneLine(rs[i].DenyReason)
+		rs[i] = rs[i].Printable()
+	}
+	return rs
 }

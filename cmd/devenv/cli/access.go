@@ -260,11 +260,13 @@ func writeRequests(w io.Writer, rs []hubapi.Request, now time.Time) error {
 	tw := newTable(w)
 	fmt.Fprintln(tw, "ID\tTARGET\tREQUESTER\tSTATE\tTIME\tREASON")
 	for _, r := range rs {
+		reason := oneLine(r.Reason, 40) // whitespace folded, then made printable
+		r = r.Printable()
 		state := r.State
 		if r.Emergency {
 			state += " (emergency)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Target, r.Requester, state, requestTime(r, now), oneLine(r.Reason, 40))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Target, r.Requester, state, requestTime(r, now), reason)
 	}
 	return tw.Flush()
 }
@@ -289,8 +291,10 @@ func timeLeft(t, now time.Time) string {
 	return "ended"
 }
 
+// oneLine is s on one line, at most max runes, printable: what a user typed
+// cannot move or recolour the reader's terminal (hubapi.Printable).
 func oneLine(s string, max int) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = hubapi.Printable(strings.Join(strings.Fields(s), " "))
 	if r := []rune(s); len(r) > max {
 		s = string(r[:max-1]) + "…"
 	}
@@ -359,6 +363,7 @@ func decide(g *globals, f *accessFlags, doing, id string, call func(*hubclient.C
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", doing, id, err)
 	}
+	r = r.Printable()
 	fmt.Fprintf(g.stderr, "request %s (%s for %s): %s\n", r.ID, r.Requester, r.Target, r.State)
 	if r.State == hubapi.StateApproved {
 		fmt.Fprintf(g.stderr, "access until %s (%s)\n", r.NotAfter.Local().Format(time.TimeOnly), timeLeft(r.NotAfter, time.Now()))
@@ -449,6 +454,7 @@ func writeAudit(w io.Writer, rs []hubapi.AuditRecord) error {
 	tw := newTable(w)
 	fmt.Fprintln(tw, "SEQ\tTIME\tACTOR\tACTION\tTARGET\tREQUEST\tVERDICT\tDETAIL")
 	for _, r := range rs {
+		r = r.Printable()
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Seq, r.Time.Local().Format(time.DateTime), r.Actor, r.Action,
 			dash(r.Target), dash(r.RequestID), dash(r.Verdict), details(r.Detail))
 	}

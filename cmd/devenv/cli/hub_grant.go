@@ -37,6 +37,7 @@ func newHubGrantCmd(g *globals, dataDir *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			r = r.Printable()
 			fmt.Fprintf(g.stderr, "request %s of %s for %s is %s\n", r.ID, r.Requester, r.Target, r.State)
 			return nil
 		},
@@ -49,11 +50,13 @@ func writeOpenAccess(w io.Writer, rs []hubapi.Request) error {
 	tw := newTable(w)
 	fmt.Fprintln(tw, "ID\tUSER\tTARGET\tSTATE\tUNTIL\tREASON")
 	for _, r := range rs {
+		reason := oneLine(r.Reason, 40) // whitespace folded, then made printable
+		r = r.Printable()
 		until := "-"
 		if !r.NotAfter.IsZero() {
 			until = r.NotAfter.Local().Format(time.DateTime)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Requester, r.Target, r.State, until, oneLine(r.Reason, 40))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Requester, r.Target, r.State, until, reason)
 	}
 	return tw.Flush()
 }

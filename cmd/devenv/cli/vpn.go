@@ -30,7 +30,7 @@ func newVPNCmd(g *globals) *cobra.Command {
 		Long: `devenv vpn puts this machine on the team's WireGuard network, through the hub.
 
 Join once with the invite an admin created (devenv hub invite create), then bring
-the node up: devenv vpn join INVITE && devenv vpn up. Without root, use
+the node up: devenv vpn join - (the invite on standard input) && devenv vpn up. Without root, use
 devenv vpn up --userspace and reach the network through --socks or devenv vpn forward.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
@@ -43,12 +43,20 @@ devenv vpn up --userspace and reach the network through --socks or devenv vpn fo
 
 func newVPNJoinCmd(g *globals, f *vpnFlags) *cobra.Command {
 	o := vpn.JoinOptions{}
+	var inviteFile string
 	cmd := &cobra.Command{
-		Use:   "join INVITE",
+		Use:   "join [- | --invite-file FILE | INVITE]",
 		Short: "Join the network with an invite; the private key is made here and never leaves this machine",
-		Args:  exactArgs(1, "join takes one argument: the invite devenv hub invite create printed"),
+		Long: `Joins the network with an invite from devenv hub invite create. The invite holds a secret: give it on
+standard input (devenv vpn join -) or in a file (--invite-file FILE), not as an argument, which every
+user of this machine can read in ps.`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Invite, o.Dir = args[0], f.dir
+			inv, err := readInvite(g, args, inviteFile)
+			if err != nil {
+				return err
+			}
+			o.Invite, o.Dir = inv, f.dir
 			st, err := vpn.Join(cmd.Context(), o)
 			if err != nil {
 				return err
@@ -59,7 +67,42 @@ func newVPNJoinCmd(g *globals, f *vpnFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&o.Name, "name", "", "this device's name on the network (default: the host name)")
+	cmd.Flags().StringVar(&inviteFile, "invite-file", "", "read the invite from this file")
 	return cmd
+}
+
+// maxInvite bounds what is read as an invite.
+const maxInvite = 4 << 10
+
+// readInvite takes the invite from standard input ("-"), a file, or (with a
+// warning) the argument.
+func readInvite(g *globals, args []string, file string) (string, error) {
+	var raw []byte
+	var err error
+	switch {
+	case len(args) == 1 && file != "":
+		return "", usageError{errors.New("give the invite once: as -, --invite-file or an argument")}
+	case len(args) == 0 && file == "":
+		return "", usageError{errors.New("give the invite: devenv vpn join - reads it from standard input, --invite-file FILE from a file")}
+	case file != "":
+		raw, err = os.ReadFile(file)
+	case args[0] == "-":
+		raw, err = io.ReadAll(io.LimitReader(g.stdin, maxInvite+1))
+	default:
+		fmt.Fprintln(g.stderr, "devenv: note: an invite given as an argument is visible to every user of this machine (ps); use devenv vpn join - or --invite-file next time")
+		return args[0], nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading the invite: %w", err)
+	}
+	inv := strings.TrimSpace(string(raw))
+	switch {
+	case len(raw) > maxInvite:
+		return "", usageError{fmt.Errorf("the invite is longer than %d bytes: is that the right file?", maxInvite)}
+	case inv == "":
+		return "", usageError{errors.New("the invite is empty: give what devenv hub invite create printed")}
+	}
+	return inv, nil
 }
 
 // upFlags are devenv vpn up's flags.

@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 )
@@ -49,7 +51,7 @@ func (w *webhook) send(text string) {
 	go func() {
 		defer w.pending.Done()
 		if err := w.post(text); err != nil {
-			w.log.Warn("webhook notification failed", "err", err)
+			w.log.Warn("webhook notification failed", "webhook", redactURL(w.url), "err", strings.ReplaceAll(err.Error(), w.url, redactURL(w.url)))
 		}
 	}()
 }
@@ -86,4 +88,14 @@ func (w *webhook) close() {
 	w.mu.Unlock()
 	w.cancel()
 	w.pending.Wait()
+}
+
+// redactURL is a webhook URL fit for a log: its scheme and host. The rest
+// is the secret (a Slack incoming webhook's path is its credential).
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "(the webhook URL)"
+	}
+	return u.Scheme + "://" + u.Host + "/…"
 }

@@ -1,9 +1,12 @@
 package hub
 
 import (
+	"bytes"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -57,5 +60,24 @@ func TestWebhookNeverBlocks(t *testing.T) {
 	ah.Close()
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("closing the hub took %v with a stuck webhook", d)
+	}
+}
+
+// TestWebhookURLNotLogged: a notification that fails is logged without the
+// webhook URL's secret path.
+func TestWebhookURLNotLogged(t *testing.T) {
+	var logs bytes.Buffer
+	const secretURL = "http://127.0.0.1:1/services/T000/B000/s3cr3t-token"
+	w := newWebhook(secretURL, slog.New(slog.NewTextHandler(&logs, nil)))
+	w.send("hello")
+	w.close() // waits for the send
+	if !strings.Contains(logs.String(), "webhook notification failed") {
+		t.Fatalf("no log line for the failed notification:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), "s3cr3t") {
+		t.Errorf("the log has the webhook's secret:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "http://127.0.0.1:1/…") {
+		t.Errorf("the log does not say which webhook:\n%s", logs.String())
 	}
 }

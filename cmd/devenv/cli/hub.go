@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/netip"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -48,8 +50,31 @@ type hubServeFlags struct {
 	listen, publicURL, endpoint, network, cert, key, iface string
 	wgPort                                                 int
 	advertise                                              []string
-	webhook                                                string
+	webhook, webhookFile                                   string
 	requestWindow                                          time.Duration
+}
+
+// webhookURLEnv holds the webhook URL when neither --webhook nor
+// --webhook-file gives it: a Slack incoming webhook's URL is a secret, and
+// the process's arguments are readable by every user of the machine.
+const webhookURLEnv = "DEVENV_HUB_WEBHOOK"
+
+// webhookURL is the webhook URL from --webhook-file, --webhook or the
+// environment, in that order.
+func (f hubServeFlags) webhookURL() (string, error) {
+	switch {
+	case f.webhookFile != "" && f.webhook != "":
+		return "", usageError{errors.New("give the webhook once: --webhook-file or --webhook")}
+	case f.webhookFile != "":
+		b, err := os.ReadFile(f.webhookFile)
+		if err != nil {
+			return "", usageError{fmt.Errorf("--webhook-file: %w", err)}
+		}
+		return strings.TrimSpace(string(b)), nil
+	case f.webhook != "":
+		return f.webhook, nil
+	}
+	return os.Getenv(webhookURLEnv), nil
 }
 
 // options turns serve's flags into hub.Options (without the device and logger).
@@ -58,10 +83,14 @@ func (f hubServeFlags) options(dataDir string) (hub.Options, error) {
 	if err != nil {
 		return hub.Options{}, usageError{fmt.Errorf("--network %q: want a CIDR such as 100.100.0.0/16", f.network)}
 	}
+	webhook, err := f.webhookURL()
+	if err != nil {
+		return hub.Options{}, err
+	}
 	o := hub.Options{
 		DataDir: dataDir, Listen: f.listen, PublicURL: f.publicURL, WGListenPort: f.wgPort,
 		Endpoint: f.endpoint, Network: network, CertFile: f.cert, KeyFile: f.key, Interface: f.iface,
-		Webhook: f.webhook, RequestWindow: f.requestWindow,
+		Webhook: webhook, RequestWindow: f.requestWindow,
 	}
 	for _, a := range f.advertise {
 		p, err := netip.ParsePrefix(a)
@@ -79,8 +108,8 @@ func (f hubServeFlags) options(dataDir string) (hub.Options, error) {
 	if f.requestWindow < 0 {
 		return hub.Options{}, usageError{fmt.Errorf("--request-window %s: want a positive duration such as 15m", f.requestWindow)}
 	}
-	if u, err := url.Parse(f.webhook); f.webhook != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
-		return hub.Options{}, usageError{fmt.Errorf("--webhook %q: want an http(s) URL, such as a Slack incoming webhook", f.webhook)}
+	if u, err := url.Parse(webhook); webhook != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
+		return hub.Options{}, usageError{errors.New("the webhook: want an http(s) URL, such as a Slack incoming webhook")}
 	}
 	return o, nil
 }
@@ -119,7 +148,8 @@ func newHubServeCmd(g *globals, dataDir *string) *cobra.Command {
 	fl.StringVar(&f.cert, "cert", "", "TLS certificate file (default: a self-signed one kept in --data)")
 	fl.StringVar(&f.key, "key", "", "TLS key file, with --cert")
 	fl.StringVar(&f.iface, "interface", hub.DefaultInterface, "the hub's WireGuard interface name")
-	fl.StringVar(&f.webhook, "webhook", "", "URL that receives Slack-compatible JSON about access requests, emergency grants and decisions")
+	fl.StringVar(&f.webhookFile, "webhook-file", "", "file holding the URL that receives Slack-compatible JSON about access requests, emergency grants and decisions (or $"+webhookURLEnv+")")
+	fl.StringVar(&f.webhook, "webhook", "", "the webhook URL itself; every user of this machine can read it in ps: prefer --webhook-file or $"+webhookURLEnv)
 	fl.DurationVar(&f.requestWindow, "request-window", hub.DefaultRequestWindow, "how long an access request waits for a decision before it lapses")
 	return cmd
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,6 +20,10 @@ import (
 )
 
 func TestHubServeFlags(t *testing.T) {
+	hookFile := filepath.Join(t.TempDir(), "webhook")
+	if err := os.WriteFile(hookFile, []byte("https://hooks.example/from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	ok := hubServeFlags{listen: ":8443", network: "100.100.0.0/16", wgPort: 51820, advertise: []string{"10.1.0.0/16"}}
 	tests := []struct {
 		name  string
@@ -41,7 +46,15 @@ func TestHubServeFlags(t *testing.T) {
 			Advertise: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")},
 			Webhook:   "https://hooks.example/x", RequestWindow: 5 * time.Minute,
 		}},
-		{name: "bad webhook", edit: func(f *hubServeFlags) { f.webhook = "hooks.example/x" }, usage: "--webhook"},
+		{name: "bad webhook", edit: func(f *hubServeFlags) { f.webhook = "hooks.example/x" }, usage: "the webhook: want an http(s) URL"},
+		{name: "webhook from a file", edit: func(f *hubServeFlags) { f.webhookFile = hookFile }, want: hub.Options{
+			DataDir: "/d", Listen: ":8443", WGListenPort: 51820,
+			Network:   netip.MustParsePrefix("100.100.0.0/16"),
+			Advertise: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")},
+			Webhook:   "https://hooks.example/from-file",
+		}},
+		{name: "webhook twice", edit: func(f *hubServeFlags) { f.webhookFile, f.webhook = hookFile, "https://hooks.example/x" }, usage: "give the webhook once"},
+		{name: "webhook file missing", edit: func(f *hubServeFlags) { f.webhookFile = "/nonexistent/hook" }, usage: "--webhook-file"},
 		{name: "bad window", edit: func(f *hubServeFlags) { f.requestWindow = -time.Minute }, usage: "--request-window"},
 	}
 	for _, tt := range tests {
@@ -207,5 +220,13 @@ func editFirstAuditRecord(t *testing.T, path string) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestHubServeWebhookFromTheEnvironment(t *testing.T) {
+	t.Setenv(webhookURLEnv, "https://hooks.example/from-env")
+	o, err := hubServeFlags{listen: ":8443", network: "100.100.0.0/16", wgPort: 51820}.options("/d")
+	if err != nil || o.Webhook != "https://hooks.example/from-env" {
+		t.Errorf("webhook from $%s: %q %v", webhookURLEnv, o.Webhook, err)
 	}
 }

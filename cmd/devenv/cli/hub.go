@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,6 +51,7 @@ same machine, through the admin socket in its data directory:
 type hubServeFlags struct {
 	listen, publicURL, endpoint, network, cert, key, iface string
 	wgPort                                                 int
+	wgPortSet                                              bool // --wg-port was given
 	advertise                                              []string
 	webhook, webhookFile                                   string
 	requestWindow                                          time.Duration
@@ -105,6 +108,21 @@ func (f hubServeFlags) options(dataDir string) (hub.Options, error) {
 	if f.wgPort < 1 || f.wgPort > 65535 {
 		return hub.Options{}, usageError{fmt.Errorf("--wg-port %d: want 1-65535", f.wgPort)}
 	}
+	// Devices dial the endpoint's port; the hub listens on --wg-port. They
+	// must be one port (no forwarding between them is assumed): an endpoint
+	// with its own port sets --wg-port when it is not given.
+	if _, p, err := net.SplitHostPort(f.endpoint); f.endpoint != "" && err == nil {
+		port, err := strconv.Atoi(p)
+		switch {
+		case err != nil || port < 1 || port > 65535:
+			return hub.Options{}, usageError{fmt.Errorf("--endpoint %q: want HOST:PORT with a port 1-65535", f.endpoint)}
+		case !f.wgPortSet:
+			o.WGListenPort = port
+		case port != f.wgPort:
+			return hub.Options{}, usageError{fmt.Errorf("--endpoint %s and --wg-port %d disagree: devices would dial port %d while the hub listens on %d; "+
+				"give one port (or forward %d to %d and say so with the same number)", f.endpoint, f.wgPort, port, f.wgPort, port, f.wgPort)}
+		}
+	}
 	if f.requestWindow < 0 {
 		return hub.Options{}, usageError{fmt.Errorf("--request-window %s: want a positive duration such as 15m", f.requestWindow)}
 	}
@@ -121,6 +139,7 @@ func newHubServeCmd(g *globals, dataDir *string) *cobra.Command {
 		Short: "Run the hub until interrupted: HTTPS API, WireGuard device, admin socket",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.wgPortSet = cmd.Flags().Changed("wg-port")
 			o, err := f.options(*dataDir)
 			if err != nil {
 				return err

@@ -56,6 +56,14 @@ func TestHubServeFlags(t *testing.T) {
 		{name: "webhook twice", edit: func(f *hubServeFlags) { f.webhookFile, f.webhook = hookFile, "https://hooks.example/x" }, usage: "give the webhook once"},
 		{name: "webhook file missing", edit: func(f *hubServeFlags) { f.webhookFile = "/nonexistent/hook" }, usage: "--webhook-file"},
 		{name: "bad window", edit: func(f *hubServeFlags) { f.requestWindow = -time.Minute }, usage: "--request-window"},
+		{name: "endpoint's port is the WireGuard port", edit: func(f *hubServeFlags) { f.endpoint = "hub.example:41820" }, want: hub.Options{
+			DataDir: "/d", Listen: ":8443", WGListenPort: 41820, Endpoint: "hub.example:41820",
+			Network:   netip.MustParsePrefix("100.100.0.0/16"),
+			Advertise: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")},
+		}},
+		{name: "endpoint and wg-port disagree", edit: func(f *hubServeFlags) { f.endpoint, f.wgPortSet = "hub.example:41820", true },
+			usage: "--endpoint hub.example:41820 and --wg-port 51820 disagree"},
+		{name: "endpoint without a port number", edit: func(f *hubServeFlags) { f.endpoint = "hub.example:wg" }, usage: "--endpoint"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -114,6 +114,9 @@ func (h *Hub) GatewayGrants(ctx context.Context, token string, since uint64) (hu
 		select {
 		case <-wake:
 		case <-timer.C:
+			// The hub's clock as it answers, not as it began to wait: the
+			// gateway compares it with its own to detect skew.
+			gg.Now = time.Now().UTC()
 			return gg, nil
 		case <-ctx.Done():
 			return hubapi.GatewayGrants{}, context.Cause(ctx)

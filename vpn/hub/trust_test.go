@@ -145,3 +145,21 @@ func TestApprovalHoldsToTheCurrentMaxTTL(t *testing.T) {
 		t.Errorf("approved for %v until %v after max_ttl became 10m", got.For, got.NotAfter)
 	}
 }
+
+// TestGatewayLongPollNowIsFresh: a long-poll that times out answers with
+// the hub's clock at the answer, not at the start of the wait.
+func TestGatewayLongPollNowIsFresh(t *testing.T) {
+	ah := startAccessHub(t, Options{pollTimeout: 2 * time.Second})
+	cur, err := ah.gatewayGrants(t, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gg, err := ah.gatewayGrants(t, cur.Version) // nothing changes: it waits the timeout out
+	answered := time.Now()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if skew := answered.Sub(gg.Now); skew > 1500*time.Millisecond { // a stale one is the whole 2 s
+		t.Errorf("the answer's Now is %v older than the answer", skew)
+	}
+}

@@ -237,7 +237,9 @@ func TestReadOnlyRoleHoldsWithoutTheProxy(t *testing.T) {
 func runCorpusAs(t *testing.T, srv *pgServer, user, password string) []string {
 	t.Helper()
 	host, port, _ := net.SplitHostPort(srv.addr)
-	conn := fmt.Sprintf("host=%s port=%s user=%s password=%s dbname=postgres sslmode=disable statement_timeout=2000", host, port, user, password)
+	conn := fmt.Sprintf("host=%s port=%s user=%s password=%s dbname=postgres sslmode=disable statement_timeout=2000 application_name=corpus_run",
+		host, port, user, password)
+	admin := connectAs(t, srv, "postgres", testPassword, "postgres")
 	sum := checksum(t, srv)
 	var changed []string
 	for _, sql := range corpus(t, "writes.sql") {
@@ -250,6 +252,14 @@ func runCorpusAs(t *testing.T, srv *pgServer, user, password string) []string {
 		c.Exec(ctx, sql).ReadAll() // refused or harmless: the checksum judges
 		c.Close(context.Background())
 		cancel()
+		// The backend ends a moment after the connection closes, releasing
+		// what the session held (an advisory lock): judge after it has gone.
+		// Each look is a round trip, so the loop needs no sleep.
+		for deadline := time.Now().Add(10 * time.Second); serverCount(t, admin, "application_name = 'corpus_run'") != "0"; {
+			if time.Now().After(deadline) {
+				t.Fatalf("the session of %q did not end", sql)
+			}
+		}
 		if now := checksum(t, srv); now != sum {
 			changed, sum = append(changed, sql), now
 		}

@@ -43,6 +43,10 @@ type Gateway struct {
 type CreatedGateway struct {
 	Name  string `json:"name"`
 	Token string `json:"token"`
+	// HubURL and Fingerprint are what the gateway's configuration needs
+	// besides the token to reach this hub and trust its certificate.
+	HubURL      string `json:"hub_url"`
+	Fingerprint string `json:"fingerprint"`
 }
 
 // AddGateway creates a gateway identity and returns its token, of which
@@ -67,7 +71,7 @@ func (h *Hub) AddGateway(name string) (CreatedGateway, error) {
 		return CreatedGateway{}, err
 	}
 	h.log.Info("gateway added", "gateway", name)
-	return CreatedGateway{Name: name, Token: token}, nil
+	return CreatedGateway{Name: name, Token: token, HubURL: h.PublicURL(), Fingerprint: h.Fingerprint()}, nil
 }
 
 // Gateways lists the gateways by name with their targets.

@@ -320,7 +320,8 @@ func newHubGatewayCmd(g *globals, dataDir *string) *cobra.Command {
 				return err
 			}
 			fmt.Fprintln(g.stdout, gw.Token)
-			fmt.Fprintf(g.stderr, "gateway %s added; its token is shown only now: put it in the gateway's configuration\n", gw.Name)
+			fmt.Fprintf(g.stderr, "gateway %s added; its token (above) is shown only now. Put it in a file the gateway reads, and in its gateway.yaml:\n"+
+				"  hub: {url: %s, fingerprint: %s, token_file: /etc/devenv/gateway.token}\n", gw.Name, gw.HubURL, gw.Fingerprint)
 			return nil
 		},
 	}

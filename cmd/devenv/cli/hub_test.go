@@ -182,6 +182,9 @@ func TestHubGatewayAndAuditCommands(t *testing.T) {
 	if code != 0 || strings.Count(out, "\n") != 1 || len(token) < 32 || !strings.Contains(errOut, "only now") {
 		t.Fatalf("gateway add: code %d, stdout %q, stderr %q; want the token on one line", code, out, errOut)
 	}
+	if want := "hub: {url: https://hub.test:8443, fingerprint: " + h.Fingerprint() + ", token_file: "; !strings.Contains(errOut, want) {
+		t.Errorf("gateway add does not print the gateway's hub line %q:\n%s", want, errOut)
+	}
 	reg := hubapi.RegisterTargets{PublicKey: "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=", Endpoint: "gw.example:51821",
 		Network: "100.101.0.0/24", Targets: []hubapi.Target{{Name: "orders", Protocol: hubapi.ProtocolHTTP, MaxTTL: time.Hour}}}
 	if _, err := h.RegisterTargets(token, reg); err != nil {

@@ -26,6 +26,9 @@ func (h *Hub) CreateRequest(token string, req hubapi.AccessRequest) (hubapi.Requ
 	if err := checkAccessRequest(req); err != nil {
 		return hubapi.Request{}, err
 	}
+	if len(req.Reason) > h.opts.MaxReason {
+		return hubapi.Request{}, ErrBadRequest.with("the reason is %d bytes; at most %d: a sentence and a link to the ticket", len(req.Reason), h.opts.MaxReason)
+	}
 	var r requestRecord
 	err := h.accessUpdate(func(tx *bolt.Tx, fx *accessEffects) error {
 		c, err := callerOf(tx, token)
@@ -34,6 +37,9 @@ func (h *Hub) CreateRequest(token string, req hubapi.AccessRequest) (hubapi.Requ
 		}
 		t, err := requestableTarget(tx, req)
 		if err != nil {
+			return err
+		}
+		if err := h.checkUserLimits(tx, c.user, req.Emergency); err != nil {
 			return err
 		}
 		keys := tx.Bucket(bucketReqKeys)
@@ -183,4 +189,32 @@ func requestFilter(tx *bolt.Tx, c caller, which string) (func(requestRecord) boo
 		t, ok, err := getTarget(tx, r.Target)
 		return err == nil && checkDecider(c, r, t, ok) == nil
 	}, nil
+}
+
+// checkUserLimits refuses a request that would give user more pending
+// requests, or (emergency) more active emergency grants, than the hub
+// keeps for one user.
+func (h *Hub) checkUserLimits(tx *bolt.Tx, user string, emergency bool) error {
+	all, err := allRequests(tx)
+	if err != nil {
+		return err
+	}
+	pending, emergencies := 0, 0
+	now := time.Now()
+	for _, r := range all {
+		switch {
+		case r.Requester != user:
+		case r.State == hubapi.StatePending && now.Before(r.LapseAt):
+			pending++
+		case r.State == hubapi.StateApproved && r.Emergency && now.Before(r.NotAfter):
+			emergencies++
+		}
+	}
+	switch {
+	case emergency && emergencies >= h.opts.MaxEmergencyGrants:
+		return ErrForbidden.with("you hold %d active emergency grant(s), the most one user may; use it, or end it with devenv access revoke ID", emergencies)
+	case !emergency && pending >= h.opts.MaxOpenRequests:
+		return ErrForbidden.with("you have %d pending requests, the most one user may; withdraw one with devenv access revoke ID or wait for a decision", pending)
+	}
+	return nil
 }

@@ -79,6 +79,11 @@ type Options struct {
 	// Webhook, when set, receives Slack-compatible JSON ({"text": "…"})
 	// about new access requests, emergency grants, approvals and denials.
 	Webhook string
+	// MaxReason, MaxOpenRequests and MaxEmergencyGrants bound what one user
+	// may make the hub keep: the bytes of a request's reason (default
+	// 1 KiB), their pending requests (default 5) and their active
+	// emergency grants (default 1).
+	MaxReason, MaxOpenRequests, MaxEmergencyGrants int
 
 	pollTimeout time.Duration // tests shorten long-polls
 }
@@ -208,6 +213,15 @@ func withDefaults(o Options) (Options, error) {
 	}
 	if o.RequestWindow <= 0 {
 		o.RequestWindow = DefaultRequestWindow
+	}
+	if o.MaxReason <= 0 {
+		o.MaxReason = 1 << 10
+	}
+	if o.MaxOpenRequests <= 0 {
+		o.MaxOpenRequests = 5
+	}
+	if o.MaxEmergencyGrants <= 0 {
+		o.MaxEmergencyGrants = 1
 	}
 	return o, nil
 }

@@ -163,3 +163,39 @@ func TestGatewayLongPollNowIsFresh(t *testing.T) {
 		t.Errorf("the answer's Now is %v older than the answer", skew)
 	}
 }
+
+// TestOneUserCannotFillTheHub: a reason over 1 KiB, a sixth pending
+// request and a second active emergency grant are refused; withdrawing a
+// request or ending the grant makes room again.
+func TestOneUserCannotFillTheHub(t *testing.T) {
+	ah := startAccessHub(t, Options{})
+	_, err := ah.request(t, "alice", hubapi.AccessRequest{Target: "prod-db", For: time.Hour, Reason: strings.Repeat("x", 1025)})
+	wantCode(t, err, "bad_request")
+	var first hubapi.Request
+	for i := range 5 {
+		r := ah.mustRequest(t, "alice", "prod-db", time.Hour)
+		if i == 0 {
+			first = r
+		}
+	}
+	_, err = ah.request(t, "alice", hubapi.AccessRequest{Target: "prod-db", For: time.Hour})
+	wantCode(t, err, "forbidden")
+	ah.mustRequest(t, "erin", "prod-db", time.Hour) // another user is not counted against alice
+	if _, err := ah.decide(t, "alice", hubapi.PathRevokeGrant, hubapi.RevokeGrantRequest{ID: first.ID}); err != nil {
+		t.Fatal(err)
+	}
+	ah.mustRequest(t, "alice", "prod-db", time.Hour)
+
+	em, err := ah.request(t, "erin", hubapi.AccessRequest{Target: "db-ro", For: 5 * time.Minute, Emergency: true})
+	if err != nil || em.State != hubapi.StateApproved {
+		t.Fatalf("the first emergency grant: %+v %v", em, err)
+	}
+	_, err = ah.request(t, "erin", hubapi.AccessRequest{Target: "db-ro", For: 5 * time.Minute, Emergency: true})
+	wantCode(t, err, "forbidden")
+	if _, err := ah.decide(t, "erin", hubapi.PathRevokeGrant, hubapi.RevokeGrantRequest{ID: em.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ah.request(t, "erin", hubapi.AccessRequest{Target: "db-ro", For: 5 * time.Minute, Emergency: true}); err != nil {
+		t.Errorf("an emergency grant after ending the first: %v", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/vpn/hubapi"
+	bolt "go.etcd.io/bbolt"
 )
 
 // maxAccessBody bounds access request bodies: a gateway's registration
@@ -35,6 +36,27 @@ func decodeAccess(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
+// The caller is known before its body is read: a stranger's large POSTs
+// cost the hub a token lookup, not their size in memory. A device's body
+// is small (a reason is at most a KiB); only a gateway's registration and
+// audit uploads may be large.
+
+// decodeFromDevice reads a device's request body once its token is known.
+func (h *Hub) decodeFromDevice(w http.ResponseWriter, r *http.Request, v any) error {
+	if err := h.db.View(func(tx *bolt.Tx) error { _, err := deviceByToken(tx, bearer(r)); return err }); err != nil {
+		return err
+	}
+	return decodeJSON(w, r, v)
+}
+
+// decodeFromGateway reads a gateway's request body once its token is known.
+func (h *Hub) decodeFromGateway(w http.ResponseWriter, r *http.Request, v any) error {
+	if err := h.db.View(func(tx *bolt.Tx) error { _, err := gatewayByToken(tx, bearer(r)); return err }); err != nil {
+		return err
+	}
+	return decodeAccess(w, r, v)
+}
+
 func (h *Hub) serveTargets(w http.ResponseWriter, r *http.Request) error {
 	ts, err := h.Targets(bearer(r))
 	if err != nil {
@@ -46,7 +68,7 @@ func (h *Hub) serveTargets(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Hub) serveCreateRequest(w http.ResponseWriter, r *http.Request) error {
 	var req hubapi.AccessRequest
-	if err := decodeAccess(w, r, &req); err != nil {
+	if err := h.decodeFromDevice(w, r, &req); err != nil {
 		return err
 	}
 	return answer(w)(h.CreateRequest(bearer(r), req))
@@ -63,7 +85,7 @@ func (h *Hub) serveListRequests(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Hub) serveApprove(w http.ResponseWriter, r *http.Request) error {
 	var req hubapi.ApproveRequest
-	if err := decodeAccess(w, r, &req); err != nil {
+	if err := h.decodeFromDevice(w, r, &req); err != nil {
 		return err
 	}
 	return answer(w)(h.Approve(bearer(r), req))
@@ -71,7 +93,7 @@ func (h *Hub) serveApprove(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Hub) serveDeny(w http.ResponseWriter, r *http.Request) error {
 	var req hubapi.DenyRequest
-	if err := decodeAccess(w, r, &req); err != nil {
+	if err := h.decodeFromDevice(w, r, &req); err != nil {
 		return err
 	}
 	return answer(w)(h.Deny(bearer(r), req))
@@ -79,7 +101,7 @@ func (h *Hub) serveDeny(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Hub) serveRevokeGrant(w http.ResponseWriter, r *http.Request) error {
 	var req hubapi.RevokeGrantRequest
-	if err := decodeAccess(w, r, &req); err != nil {
+	if err := h.decodeFromDevice(w, r, &req); err != nil {
 		return err
 	}
 	return answer(w)(h.RevokeGrant(bearer(r), req.ID))
@@ -129,7 +151,7 @@ func (h *Hub) serveAudit(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Hub) serveRegisterTargets(w http.ResponseWriter, r *http.Request) error {
 	var req hubapi.RegisterTargets
-	if err := decodeAccess(w, r, &req); err != nil {
+	if err := h.decodeFromGateway(w, r, &req); err != nil {
 		return err
 	}
 	info, err := h.RegisterTargets(bearer(r), req)
@@ -158,7 +180,7 @@ func (h *Hub) serveGatewayGrants(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Hub) serveGatewayAudit(w http.ResponseWriter, r *http.Request) error {
 	var recs []hubapi.AuditRecord
-	if err := decodeAccess(w, r, &recs); err != nil {
+	if err := h.decodeFromGateway(w, r, &recs); err != nil {
 		return err
 	}
 	if err := h.AppendGatewayAudit(bearer(r), recs); err != nil {

@@ -199,3 +199,11 @@ func TestOneUserCannotFillTheHub(t *testing.T) {
 		t.Errorf("an emergency grant after ending the first: %v", err)
 	}
 }
+
+// TestDeviceBodiesAreSmall: a device's request body over 64 KiB is
+// refused (a reason is at most a KiB); only gateways send large bodies.
+func TestDeviceBodiesAreSmall(t *testing.T) {
+	ah := startAccessHub(t, Options{})
+	_, err := ah.request(t, "alice", hubapi.AccessRequest{Target: "prod-db", For: time.Hour, Reason: strings.Repeat("x", 100<<10)})
+	wantCode(t, err, "bad_request")
+}

@@ -478,10 +478,7 @@ func TestAuditRecordsRefusals(t *testing.T) {
 		t.Fatalf("status %d", status)
 	}
 	assertNothingReached(t, g)
-	ops := g.ops()
-	for deadline := time.Now().Add(5 * time.Second); len(ops) == 0 && time.Now().Before(deadline); ops = g.ops() {
-		time.Sleep(5 * time.Millisecond)
-	}
+	ops := g.waitOps(1)
 	if len(ops) != 1 || ops[0].Verdict != readonly.Refused || ops[0].Detail["path"] != "/public/../admin" ||
 		ops[0].Detail["raw_path"] != "/public/%2e%2e/admin" || ops[0].Detail["query"] != "a=1" ||
 		ops[0].Detail["status"] != "403" || !strings.Contains(ops[0].Detail["reason"], "dot segment") {

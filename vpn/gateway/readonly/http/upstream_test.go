@@ -137,6 +137,25 @@ type gateway struct {
 	tr   *http.Transport
 	p    *Proxy
 	ops  func() []readonly.Operation
+	// recorded gets a token after each audit record.
+	recorded chan struct{}
+}
+
+// waitOps waits until at least n audit records are in, at most 5 s, and
+// returns them.
+func (g *gateway) waitOps(n int) []readonly.Operation {
+	g.t.Helper()
+	timeout := time.After(5 * time.Second)
+	for {
+		if ops := g.ops(); len(ops) >= n {
+			return ops
+		}
+		select {
+		case <-g.recorded:
+		case <-timeout:
+			return g.ops()
+		}
+	}
 }
 
 // tunnelClient is the session's client tunnel address: the only
@@ -163,10 +182,15 @@ func newGateway(t *testing.T, o Options) *gateway {
 	t.Cleanup(func() { ln.Close() })
 	var mu sync.Mutex
 	var ops []readonly.Operation
+	recorded := make(chan struct{}, 1)
 	s := readonly.Session{RequestID: "r1", Target: "web", Client: tunnelClient, Record: func(o readonly.Operation) {
 		mu.Lock()
 		ops = append(ops, o)
 		mu.Unlock()
+		select {
+		case recorded <- struct{}{}:
+		default:
+		}
 	}}
 	go func() {
 		for {
@@ -177,7 +201,7 @@ func newGateway(t *testing.T, o Options) *gateway {
 			go p.Serve(t.Context(), c, s)
 		}
 	}()
-	return &gateway{t: t, base: ln.Addr().String(), up: up, tr: tr, p: p, ops: func() []readonly.Operation {
+	return &gateway{t: t, base: ln.Addr().String(), up: up, tr: tr, p: p, recorded: recorded, ops: func() []readonly.Operation {
 		mu.Lock()
 		defer mu.Unlock()
 		return append([]readonly.Operation(nil), ops...)

@@ -270,11 +270,7 @@ func TestPinnedOverRoleSettings(t *testing.T) {
 	before := checksum(t, srv)
 	tp := serveProxyWith(t, t.Context(), Options{Upstream: srv.addr, User: "desync_writer", Password: testPassword, Database: "postgres",
 		LoginCanWrite: true, AllowFunctions: testAllowFunctions}) // the login writes on purpose: the layers above the role are tested
-	c, err := pgconn.Connect(ctx, tp.connString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
+	c := dialProxy(t, tp, "")
 	wantPinned(t, c, "login as desync_writer")
 	for _, sql := range []string{"reset all", "set search_path to default; reset all", "begin; reset all; commit", "discard all"} {
 		if _, err := c.Exec(ctx, sql).ReadAll(); err != nil {
@@ -486,11 +482,7 @@ func TestPreparedReads(t *testing.T) {
 	ctx := t.Context()
 	probeWrites(t, srv)
 	before := checksum(t, srv)
-	c, err := pgconn.Connect(ctx, tp.connString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
+	c := dialProxy(t, tp, "")
 	run := func(sql string) string {
 		t.Helper()
 		res, err := c.Exec(ctx, sql).ReadAll()

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -144,13 +143,9 @@ func TestDeepQueryThroughProxy(t *testing.T) {
 	srv := startPostgres(t)
 	tp := serveProxy(t, srv, t.Context())
 	ctx := t.Context()
-	c, err := pgconn.Connect(ctx, tp.connString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
+	c := dialProxy(t, tp, "")
 	sql := deepTexts(25000)["plus"]
-	_, err = c.Exec(ctx, sql).ReadAll()
+	_, err := c.Exec(ctx, sql).ReadAll()
 	wantRefused(t, "simple", "select 1+1+… (25,000 terms)", err)
 	wantRefused(t, "extended", "select 1+1+… (25,000 terms)", c.ExecParams(ctx, sql, nil, nil, nil, nil).Read().Err)
 	res, err := c.Exec(ctx, "select 41 + 1").ReadAll()

@@ -131,11 +131,7 @@ func TestSideEffectsRefused(t *testing.T) {
 		return string(res[len(res)-1].Rows[0][0])
 	}
 	one("listen devenv_chan; select 1")
-	c, err := pgconn.Connect(ctx, tp.connString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
+	c := dialProxy(t, tp, "")
 	res, err := c.Exec(ctx, "select pg_backend_pid()").ReadAll()
 	if err != nil {
 		t.Fatal(err)

@@ -89,11 +89,7 @@ func TestWritesRefused(t *testing.T) {
 		t.Fatalf("the write corpus has %d attempts, want at least 120", len(writes))
 	}
 	before := checksum(t, srv)
-	c, err := pgconn.Connect(ctx, tp.connString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
+	c := dialProxy(t, tp, "")
 	for i, sql := range writes {
 		_, err := c.Exec(ctx, sql).ReadAll()
 		wantRefused(t, "simple", sql, err)
@@ -278,13 +274,9 @@ func TestGrantDeadlineCancels(t *testing.T) {
 	defer cancel()
 	tp := serveProxy(t, srv, grant)
 	ctx := t.Context()
-	c, err := pgconn.Connect(ctx, tp.connString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
+	c := dialProxy(t, tp, "")
 	start := time.Now()
-	_, err = c.Exec(ctx, "select pg_sleep(10) /* devenv-deadline */").ReadAll()
+	_, err := c.Exec(ctx, "select pg_sleep(10) /* devenv-deadline */").ReadAll()
 	if err == nil || time.Since(start) > 5*time.Second {
 		t.Fatalf("pg_sleep(10) at the grant's deadline: %v after %v", err, time.Since(start))
 	}
@@ -312,17 +304,13 @@ func TestClientCancel(t *testing.T) {
 	srv := startPostgres(t)
 	tp := serveProxy(t, srv, t.Context())
 	ctx := t.Context()
-	c, err := pgconn.Connect(ctx, tp.connString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
+	c := dialProxy(t, tp, "")
 	go func() {
 		time.Sleep(300 * time.Millisecond)
 		c.CancelRequest(ctx)
 	}()
 	start := time.Now()
-	_, err = c.Exec(ctx, "select pg_sleep(10)").ReadAll()
+	_, err := c.Exec(ctx, "select pg_sleep(10)").ReadAll()
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || pe.Code != "57014" || time.Since(start) > 5*time.Second {
 		t.Fatalf("cancelled pg_sleep: %v after %v", err, time.Since(start))
@@ -336,11 +324,7 @@ func TestAudit(t *testing.T) {
 	srv := startPostgres(t)
 	tp := serveProxy(t, srv, t.Context())
 	ctx := t.Context()
-	c, err := pgconn.Connect(ctx, tp.connString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
+	c := dialProxy(t, tp, "")
 	c.Exec(ctx, "select * from accounts where name = 'secret-literal'; select * from accounts").ReadAll()
 	c.Exec(ctx, "delete from accounts where id = 99").ReadAll()
 	c.ExecParams(ctx, "select id from accounts where id < $1", [][]byte{[]byte("4")}, nil, nil, nil).Read()

@@ -87,9 +87,15 @@ func TestSessionTimeouts(t *testing.T) {
 	})
 }
 
+// dialProxy connects to tp as application app ("": none); the connection
+// closes with the test.
 func dialProxy(t *testing.T, tp *testProxy, app string) *pgconn.PgConn {
 	t.Helper()
-	c, err := pgconn.Connect(t.Context(), tp.connString()+" application_name="+app)
+	conn := tp.connString()
+	if app != "" {
+		conn += " application_name=" + app
+	}
+	c, err := pgconn.Connect(t.Context(), conn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,11 +99,7 @@ func TestTracedObjects(t *testing.T) {
 	}
 	tp := serveProxy(t, srv, ctx)
 	before := checksum(t, srv)
-	c, err := pgconn.Connect(ctx, tp.connString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
+	c := dialProxy(t, tp, "")
 	for _, a := range tracedAttacks {
 		_, err := c.Exec(ctx, a.sql).ReadAll()
 		wantRefused(t, "simple", a.sql, err)

@@ -1,7 +1,6 @@
 package vpn
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,8 +45,10 @@ type RunOptions struct {
 	// Userspace runs the device on netstack: no root, no TUN, no routes;
 	// reach the network through SOCKSAddr or Forward.
 	Userspace bool
-	// Interface names the network interface; default InterfaceName. The
-	// userspace backend's control socket for the wg tool takes this name.
+	// Interface names the network interface. By default it is
+	// InterfaceName, or the first of devenv1…devenv9 that is free when
+	// another device on this host holds it. The userspace backend's
+	// control socket for the wg tool takes this name.
 	Interface string
 	// SOCKSAddr, with Userspace, serves a SOCKS5 proxy into the network
 	// here, e.g. 127.0.0.1:1080.
@@ -144,6 +145,27 @@ func (n *Node) Run(ctx context.Context, o RunOptions) error {
 	return err
 }
 
+// openNamed opens the device named iface, or when iface is "" under the
+// first free default name.
+func openNamed(open func(wg.Options) (wg.Device, error), opts wg.Options, iface string) (wg.Device, error) {
+	if iface != "" {
+		opts.Config.Name = iface
+		return open(opts)
+	}
+	var err error
+	for i := range 10 {
+		opts.Config.Name = InterfaceName
+		if i > 0 {
+			opts.Config.Name = fmt.Sprintf("devenv%d", i)
+		}
+		var dev wg.Device
+		if dev, err = open(opts); !errors.Is(err, wg.ErrInUse) {
+			return dev, err
+		}
+	}
+	return nil, err
+}
+
 // openDevice opens the device with our address and routes and sets the hub
 // as its one peer.
 func (n *Node) openDevice(o RunOptions) (wg.Device, error) {
@@ -153,7 +175,7 @@ func (n *Node) openDevice(o RunOptions) (wg.Device, error) {
 		return nil, err
 	}
 	opts := wg.Options{Backend: o.Backend, Config: wg.Config{
-		Name: cmp.Or(o.Interface, InterfaceName), PrivateKey: n.key, Address: st.Address, Routes: hub.AllowedIPs,
+		PrivateKey: n.key, Address: st.Address, Routes: hub.AllowedIPs,
 	}}
 	if o.Userspace {
 		opts.Backend = wg.BackendNetstack
@@ -162,7 +184,7 @@ func (n *Node) openDevice(o RunOptions) (wg.Device, error) {
 	if open == nil {
 		open = wg.Open
 	}
-	dev, err := open(opts)
+	dev, err := openNamed(open, opts, o.Interface)
 	if err != nil {
 		return nil, deviceError(err)
 	}

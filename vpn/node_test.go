@@ -327,3 +327,31 @@ func TestPlanHub(t *testing.T) {
 		})
 	}
 }
+
+// A node without --interface takes the first free default name; with one,
+// it takes that name or fails.
+func TestNodeDefaultInterfaceSkipsTakenNames(t *testing.T) {
+	taken := map[string]bool{InterfaceName: true, "devenv1": true}
+	var tried []string
+	open := func(o wg.Options) (wg.Device, error) {
+		tried = append(tried, o.Config.Name)
+		if taken[o.Config.Name] {
+			return nil, fmt.Errorf("opening: %w", wg.ErrInUse)
+		}
+		return newFakeDevice(o), nil
+	}
+	dev, err := openNamed(open, wg.Options{}, "")
+	if err != nil || dev.Name() != "devenv2" {
+		t.Fatalf("default name: %v, %v; tried %q", dev, err, tried)
+	}
+	if _, err := openNamed(open, wg.Options{}, InterfaceName); !errors.Is(err, wg.ErrInUse) {
+		t.Errorf("an explicit name in use: %v, want ErrInUse", err)
+	}
+	for k := range 10 {
+		taken[fmt.Sprintf("devenv%d", k)] = true
+	}
+	taken[InterfaceName] = true
+	if _, err := openNamed(open, wg.Options{}, ""); !errors.Is(err, wg.ErrInUse) {
+		t.Errorf("every default name in use: %v, want ErrInUse", err)
+	}
+}

@@ -23,6 +23,10 @@ var (
 	ErrNoKernel = errors.New("no kernel WireGuard")
 	// ErrUnsupported means the backend is not implemented on this system.
 	ErrUnsupported = errors.New("not supported on this system")
+	// ErrInUse means the interface name is taken: a network interface of
+	// that name exists, or another WireGuard device on this host (in any
+	// network namespace) serves the control socket of that name.
+	ErrInUse = errors.New("interface name in use")
 )
 
 // Options says which device Open makes.
@@ -56,6 +60,11 @@ func Open(opts Options) (Device, error) {
 	if c.Name == "" && opts.Backend != BackendNetstack {
 		return nil, errors.New("opening WireGuard device: no interface name")
 	}
+	if opts.Backend != BackendNetstack {
+		if err := nameFree(c.Name); err != nil {
+			return nil, err
+		}
+	}
 	log := newLogger(opts.Log)
 	switch opts.Backend {
 	case BackendKernel:
@@ -77,6 +86,23 @@ func Open(opts Options) (Device, error) {
 	}
 	if opts.AllowNetstack && errors.Is(err, ErrNoTUN) {
 		return openNetstack(c, log)
+	}
+	return nil, err
+}
+
+// OpenFirstFree opens a device like Open under the first of names that is
+// not in use, so that two devices on one host (two nodes, a node and a
+// hub) do not fight over an interface or its control socket. The name in
+// opts.Config is ignored; the error of the last name is returned when
+// every one is taken.
+func OpenFirstFree(opts Options, names ...string) (Device, error) {
+	err := fmt.Errorf("opening WireGuard device: %w: no name to try", ErrInUse)
+	for _, n := range names {
+		opts.Config.Name = n
+		var d Device
+		if d, err = Open(opts); !errors.Is(err, ErrInUse) {
+			return d, err
+		}
 	}
 	return nil, err
 }

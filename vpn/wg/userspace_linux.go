@@ -55,7 +55,14 @@ func openUserspace(c Config, log *device.Logger) (Device, error) {
 		},
 		func() error { d.dev.Close(); return nil }, // the TUN link goes with it
 		closeBind,
-		func() error { return removeSocket(name) },
+		func() error {
+			// Only a socket this device made is removed: one that was in
+			// use belongs to another device.
+			if uapi == nil {
+				return nil
+			}
+			return removeSocket(name)
+		},
 	}
 	if err := d.configure(c); err != nil {
 		d.Close()
@@ -77,6 +84,9 @@ func openUserspace(c Config, log *device.Logger) (Device, error) {
 func listenUAPI(dev *device.Device, name string) (net.Listener, error) {
 	f, err := ipc.UAPIOpen(name)
 	if err != nil {
+		if inUse := socketFree(name); inUse != nil {
+			return nil, inUse // another device took it since Open checked
+		}
 		return nil, fmt.Errorf("opening control socket of %s: %w", name, err)
 	}
 	l, err := ipc.UAPIListen(name, f)

@@ -132,6 +132,16 @@ func (f hubServeFlags) options(dataDir string) (hub.Options, error) {
 	return o, nil
 }
 
+// defaultHubInterfaces are the names a hub tries, in order, when
+// --interface is not given.
+func defaultHubInterfaces() []string {
+	names := []string{hub.DefaultInterface}
+	for i := 1; i < 10; i++ {
+		names = append(names, fmt.Sprintf("%s%d", hub.DefaultInterface, i))
+	}
+	return names
+}
+
 func newHubServeCmd(g *globals, dataDir *string) *cobra.Command {
 	var f hubServeFlags
 	cmd := &cobra.Command{
@@ -145,7 +155,12 @@ func newHubServeCmd(g *globals, dataDir *string) *cobra.Command {
 				return err
 			}
 			o.Logger = slog.New(slog.NewTextHandler(g.stderr, nil))
-			o.NewDevice = func(c wg.Config) (wg.Device, error) { return wg.Open(wg.Options{Config: c}) }
+			o.NewDevice = func(c wg.Config) (wg.Device, error) {
+				if cmd.Flags().Changed("interface") {
+					return wg.Open(wg.Options{Config: c})
+				}
+				return wg.OpenFirstFree(wg.Options{Config: c}, defaultHubInterfaces()...)
+			}
 			o.EnableForwarding = true
 			h, err := hub.New(o)
 			if err != nil {
@@ -166,7 +181,7 @@ func newHubServeCmd(g *globals, dataDir *string) *cobra.Command {
 	fl.StringSliceVar(&f.advertise, "advertise", nil, "a subnet behind the hub that devices route through it (repeatable)")
 	fl.StringVar(&f.cert, "cert", "", "TLS certificate file (default: a self-signed one kept in --data)")
 	fl.StringVar(&f.key, "key", "", "TLS key file, with --cert")
-	fl.StringVar(&f.iface, "interface", hub.DefaultInterface, "the hub's WireGuard interface name")
+	fl.StringVar(&f.iface, "interface", hub.DefaultInterface, "the hub's WireGuard interface name (by default the first free of "+hub.DefaultInterface+", "+hub.DefaultInterface+"1…9)")
 	fl.StringVar(&f.webhookFile, "webhook-file", "", "file holding the URL that receives Slack-compatible JSON about access requests, emergency grants and decisions (or $"+webhookURLEnv+")")
 	fl.StringVar(&f.webhook, "webhook", "", "the webhook URL itself; every user of this machine can read it in ps: prefer --webhook-file or $"+webhookURLEnv)
 	fl.DurationVar(&f.requestWindow, "request-window", hub.DefaultRequestWindow, "how long an access request waits for a decision before it lapses")

@@ -136,7 +136,7 @@ func newVPNUpCmd(g *globals, f *vpnFlags) *cobra.Command {
 	fl.BoolVar(&u.userspace, "userspace", false, "userspace network stack: no root, no interface; use --socks or devenv vpn forward")
 	fl.StringVar(&u.socks, "socks", "", "with --userspace, serve a SOCKS5 proxy into the network here, e.g. 127.0.0.1:1080")
 	fl.StringVar(&u.backend, "backend", "", "kernel or userspace (default: kernel if available, else wireguard-go)")
-	fl.StringVar(&u.iface, "interface", vpn.InterfaceName, "the network interface's name")
+	fl.StringVar(&u.iface, "interface", "", "the network interface's name (default "+vpn.InterfaceName+", or the first free devenv1…devenv9 when another device on this host holds it)")
 	_ = fl.MarkHidden("backend")
 	return cmd
 }
@@ -195,7 +195,7 @@ func upArgs(f *vpnFlags, u *upFlags) []string {
 	if u.backend != "" {
 		args = append(args, "--backend", u.backend)
 	}
-	if u.iface != "" && u.iface != vpn.InterfaceName {
+	if u.iface != "" {
 		args = append(args, "--interface", u.iface)
 	}
 	return args

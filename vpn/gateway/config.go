@@ -21,7 +21,6 @@ import (
 const (
 	DefaultGrace      = 30 * time.Second
 	DefaultListenPort = 51821
-	DefaultStateDir   = "/var/lib/devenv/gateway"
 	// FirstTargetPort is the tunnel port of the first target: the i-th
 	// target (from 0, in file order) listens on FirstTargetPort+i unless it
 	// sets port:. The port is sent to the hub either way.
@@ -194,7 +193,7 @@ func (c *Config) setDefaults() {
 		c.WireGuard.ListenPort = DefaultListenPort
 	}
 	if c.StateDir == "" {
-		c.StateDir = DefaultStateDir
+		c.StateDir = DefaultStateDir(c.File)
 	}
 	if c.Grace == 0 {
 		c.Grace = DefaultGrace

@@ -56,6 +56,7 @@ type Gateway struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	unlock    func() // releases the state directory
 
 	mu           sync.Mutex
 	grants       map[string]*activeGrant     // guarded by mu; by request ID
@@ -88,7 +89,11 @@ func New(o Options) (*Gateway, error) {
 	if err := openStateDir(c.StateDir); err != nil {
 		return nil, err
 	}
-	gw := &Gateway{cfg: c, hub: o.Hub, log: o.Logger, pollAlive: o.pollAlive, name: "gateway",
+	unlock, err := lockStateDir(c.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	gw := &Gateway{unlock: unlock, cfg: c, hub: o.Hub, log: o.Logger, pollAlive: o.pollAlive, name: "gateway",
 		grants: map[string]*activeGrant{}, byClient: map[netip.Addr]*activeGrant{}, lastContact: time.Now()}
 	if gw.pollAlive == 0 {
 		gw.pollAlive = pollAlive
@@ -251,6 +256,7 @@ func (gw *Gateway) close() error {
 	if gw.spool != nil {
 		gw.spool.close()
 	}
+	gw.unlock()
 	return errors.Join(errs...)
 }
 

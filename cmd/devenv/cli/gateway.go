@@ -47,8 +47,8 @@ until the grant's deadline. It needs no root.
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.stderr, "gateway %s serving %d target(s); WireGuard key %s\n",
-				c.GatewayAddress(), len(c.Targets), gw.PublicKey())
+			fmt.Fprintf(g.stderr, "gateway %s serving %d target(s); WireGuard key %s; state in %s\n",
+				c.GatewayAddress(), len(c.Targets), gw.PublicKey(), c.StateDir)
 			return gw.Run(cmd.Context())
 		},
 	}
@@ -77,7 +77,7 @@ can write is refused (the gateway would not serve it) unless the target says log
 					return err
 				}
 			}
-			fmt.Fprintf(g.stderr, "%s is valid\n", file)
+			fmt.Fprintf(g.stderr, "%s is valid; the gateway keeps its state in %s\n", file, c.StateDir)
 			return nil
 		},
 	}

@@ -247,7 +247,7 @@ func TestFirstReadFails(t *testing.T) {
 		err  error
 		want []string
 	}{
-		{"not joined", vpn.ErrNotJoined, []string{"not joined: access works as the device this machine joined with", "next: devenv vpn join INVITE"}},
+		{"not joined", vpn.ErrNotJoined, []string{"not joined: access works as the device this machine joined with", "next: devenv vpn join - (paste the invite)"}},
 		{"unreachable", &hubclient.UnreachableError{URL: "https://hub:8443", Err: errors.New("i/o timeout")},
 			[]string{"hub unreachable (retrying by itself): cannot reach the hub at https://hub:8443: i/o timeout"}},
 		{"other", errors.New("an admin revoked this device"), []string{"cannot read the access requests (retrying by itself): an admin revoked this device"}},

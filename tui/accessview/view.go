@@ -134,7 +134,7 @@ func (m Model) problem() []string {
 		return nil
 	case errors.Is(m.err, vpn.ErrNotJoined):
 		return []string{styleFaint.Render("○") + " not joined: access works as the device this machine joined with",
-			"next: devenv vpn join INVITE, then devenv vpn up", ""}
+			"next: devenv vpn join - (paste the invite), then devenv vpn up", ""}
 	case errors.Is(m.err, hubclient.ErrUnreachable) && m.loaded:
 		msg = fmt.Sprintf("hub unreachable (lists as of %s ago; retrying by itself): %v", age(m.now().Sub(m.readAt)), m.err)
 	case errors.Is(m.err, hubclient.ErrUnreachable):

@@ -43,7 +43,7 @@ func TestStates(t *testing.T) {
 		{name: "down", status: down, want: []string{"○ down: u or devenv vpn up brings it up", "laptop (ann)"},
 			absent: []string{"backend", "PEER"}},
 		{name: "revoked", status: revoked, want: []string{"✕ revoked by an admin: devenv vpn leave, then join again"}},
-		{name: "not joined", err: vpn.ErrNotJoined, want: []string{"not joined", "next: devenv vpn join INVITE, then devenv vpn up"}},
+		{name: "not joined", err: vpn.ErrNotJoined, want: []string{"not joined", "next: devenv vpn join - (paste the invite), then devenv vpn up"}},
 		{name: "read fails", err: errors.New("permission denied"), want: []string{"cannot read the vpn status: permission denied", "R reads it again"}},
 	}
 	for _, tt := range tests {

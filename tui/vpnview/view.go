@@ -77,7 +77,7 @@ func (m Model) body(now time.Time) []string {
 		return []string{
 			styleFaint.Render("○") + " not joined: this machine is on no network yet",
 			"",
-			"next: devenv vpn join INVITE, then devenv vpn up",
+			"next: devenv vpn join - (paste the invite), then devenv vpn up",
 			styleFaint.Render("an admin makes an invite with devenv hub invite create"),
 		}
 	case !m.loaded && m.err == nil:

@@ -37,6 +37,10 @@ type requestRecord struct {
 	// request. Empty in requests stored before it was recorded: those end
 	// with any device of their requester.
 	Device string `json:"device,omitempty"`
+	// RequesterID is the requester's user ID: a user of the same name
+	// added later does not own the request. Empty in older requests
+	// (userRecord.binds).
+	RequesterID string `json:"requester_id,omitempty"`
 }
 
 // deadline is when the request next changes by itself; zero if never.
@@ -54,7 +58,8 @@ func (r requestRecord) deadline() time.Time {
 type caller struct {
 	user   string
 	role   hubapi.Role
-	device string // the device's ID
+	device string     // the device's ID
+	u      userRecord // the user, with their ID
 }
 
 func callerOf(tx *bolt.Tx, token string) (caller, error) {
@@ -65,11 +70,35 @@ func callerOf(tx *bolt.Tx, token string) (caller, error) {
 	if d.Revoked {
 		return caller{}, ErrRevoked
 	}
-	role := userRole(tx, d.User)
-	if role == "" {
+	u, ok, err := getUser(tx, d.User)
+	if err != nil {
+		return caller{}, err
+	}
+	if !ok || !u.binds(d.UserID, d.Created) {
 		return caller{}, ErrUnauthorized
 	}
-	return caller{user: d.User, role: role, device: d.ID}, nil
+	return caller{user: d.User, role: u.Role, device: d.ID, u: u}, nil
+}
+
+// owns reports whether r is c's own request: same user ID, not only the
+// same name.
+func (c caller) owns(r requestRecord) bool {
+	return r.Requester == c.user && c.u.binds(r.RequesterID, r.Created)
+}
+
+// visibleRequest reads request id if c may see it: their own, or any for
+// approvers and admins. One c may not see answers exactly as one that does
+// not exist, so the answer neither names its owner nor confirms it.
+func visibleRequest(tx *bolt.Tx, c caller, id string) (requestRecord, error) {
+	r, err := getRequest(tx, id)
+	if err == nil && c.role == hubapi.RoleDeveloper && !c.owns(r) {
+		return requestRecord{}, requestUnknown(id)
+	}
+	return r, err
+}
+
+func requestUnknown(id string) error {
+	return ErrRequestUnknown.with("no request %q; list them with devenv access list", id)
 }
 
 // mayApprove reports whether c may decide requests for t (their own aside).
@@ -93,16 +122,20 @@ func mayApprove(c caller, t hubapi.Target) bool {
 // checkDecider refuses c deciding r (approve or deny) unless allowed.
 func checkDecider(c caller, r requestRecord, t hubapi.Target, known bool) error {
 	switch {
-	case c.user == r.Requester:
+	case c.owns(r):
 		return ErrSelfApproval.with("request %s is yours; nobody decides their own request, ask another approver of %s", r.ID, r.Target)
 	case c.role == hubapi.RoleDeveloper:
-		return ErrForbidden.with("deciding access requests needs the approver or admin role; %s is a developer", c.user)
+		return errDeveloperDecides(c)
 	case c.role == hubapi.RoleAdmin:
 		return nil
 	case !known || !mayApprove(c, t):
 		return ErrNotApprover.with("%s may not decide access to %s; its approvers are %s", c.user, r.Target, approverList(t))
 	}
 	return nil
+}
+
+func errDeveloperDecides(c caller) error {
+	return ErrForbidden.with("deciding access requests needs the approver or admin role; %s is a developer", c.user)
 }
 
 // approverList says who may approve access to t, for messages.
@@ -171,7 +204,7 @@ func getRequest(tx *bolt.Tx, id string) (requestRecord, error) {
 	var r requestRecord
 	ok, err := getJSON(tx.Bucket(bucketRequests), id, &r)
 	if err == nil && !ok {
-		err = ErrRequestUnknown.with("no request %q; list them with devenv access list", id)
+		err = requestUnknown(id)
 	}
 	return r, err
 }

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -65,7 +66,12 @@ func decidable(tx *bolt.Tx, token, id string) (requestRecord, caller, error) {
 	if err != nil {
 		return requestRecord{}, c, err
 	}
-	r, err := getRequest(tx, id)
+	r, err := visibleRequest(tx, c, id)
+	if c.role == hubapi.RoleDeveloper && errors.Is(err, ErrRequestUnknown) {
+		// Whether another's request or none: a developer decides nothing,
+		// and hears the same either way.
+		return r, c, errDeveloperDecides(c)
+	}
 	if err != nil {
 		return r, c, err
 	}
@@ -125,7 +131,7 @@ func (h *Hub) RevokeGrant(token, id string) (hubapi.Request, error) {
 		if err != nil {
 			return err
 		}
-		if r, err = getRequest(tx, id); err != nil {
+		if r, err = visibleRequest(tx, c, id); err != nil {
 			return err
 		}
 		t, ok, err := getTarget(tx, r.Target)
@@ -152,7 +158,7 @@ func (h *Hub) RevokeGrant(token, id string) (hubapi.Request, error) {
 // of its target, or an admin.
 func mayRevoke(c caller, r requestRecord, t hubapi.Target, targetKnown bool) bool {
 	switch {
-	case c.user == r.Requester, c.role == hubapi.RoleAdmin:
+	case c.owns(r), c.role == hubapi.RoleAdmin:
 		return true
 	case c.role == hubapi.RoleApprover:
 		return targetKnown && mayApprove(c, t)

@@ -18,11 +18,20 @@ import (
 func (h *Hub) Grant(ctx context.Context, token, id string, wait bool) (hubapi.Grant, error) {
 	timer := time.NewTimer(h.opts.pollTimeout)
 	defer timer.Stop()
-	for {
+	release := func() {}
+	defer func() { release() }()
+	for held := false; ; held = true {
 		_, wake := h.accessChanges.current()
 		g, err := h.readGrant(token, id)
 		if !wait || !errors.Is(err, ErrPending) {
 			return g, err
+		}
+		if !held {
+			r, err := h.holdDevicePoll(token)
+			if err != nil {
+				return hubapi.Grant{}, err
+			}
+			release = r
 		}
 		select {
 		case <-wake:
@@ -42,12 +51,12 @@ func (h *Hub) readGrant(token, id string) (hubapi.Grant, error) {
 		if err != nil {
 			return err
 		}
-		r, err := getRequest(tx, id)
+		r, err := visibleRequest(tx, c, id)
 		if err != nil {
 			return err
 		}
-		if r.Requester != c.user {
-			return ErrForbidden.with("request %s is %s's; only the requester fetches its grant", r.ID, r.Requester)
+		if !c.owns(r) {
+			return ErrForbidden.with("request %s is not yours; only its requester fetches its grant", r.ID)
 		}
 		if r.State == hubapi.StateApproved && !time.Now().Before(r.NotAfter) {
 			r.State = hubapi.StateExpired // the timer is about to record it
@@ -105,11 +114,20 @@ func grantOf(tx *bolt.Tx, r requestRecord) (hubapi.Grant, error) {
 func (h *Hub) GatewayGrants(ctx context.Context, token string, since uint64) (hubapi.GatewayGrants, error) {
 	timer := time.NewTimer(h.opts.pollTimeout)
 	defer timer.Stop()
-	for {
+	release := func() {}
+	defer func() { release() }()
+	for held := false; ; held = true {
 		_, wake := h.accessChanges.current()
-		gg, err := h.readGatewayGrants(token)
+		gg, name, err := h.readGatewayGrants(token)
 		if err != nil || gg.Version != since {
 			return gg, err
+		}
+		if !held {
+			r, err := h.holdPoll("gateway " + name)
+			if err != nil {
+				return hubapi.GatewayGrants{}, err
+			}
+			release = r
 		}
 		select {
 		case <-wake:
@@ -124,13 +142,16 @@ func (h *Hub) GatewayGrants(ctx context.Context, token string, since uint64) (hu
 	}
 }
 
-func (h *Hub) readGatewayGrants(token string) (hubapi.GatewayGrants, error) {
+// readGatewayGrants reads the token's gateway's active grants and name.
+func (h *Hub) readGatewayGrants(token string) (hubapi.GatewayGrants, string, error) {
 	gg := hubapi.GatewayGrants{Grants: []hubapi.Grant{}}
+	var name string
 	err := h.db.View(func(tx *bolt.Tx) error {
 		gw, err := gatewayByToken(tx, token)
 		if err != nil {
 			return err
 		}
+		name = gw.Name
 		gg.Version, gg.Now = accessVersion(tx), time.Now().UTC()
 		// The gateway's grant leases are exactly its active grants.
 		prefix := []byte(gw.Name + "\x00")
@@ -151,5 +172,5 @@ func (h *Hub) readGatewayGrants(token string) (hubapi.GatewayGrants, error) {
 		}
 		return nil
 	})
-	return gg, err
+	return gg, name, err
 }

@@ -39,7 +39,7 @@ func (h *Hub) CreateRequest(token string, req hubapi.AccessRequest) (hubapi.Requ
 		if err != nil {
 			return err
 		}
-		if err := h.checkUserLimits(tx, c.user, req.Emergency); err != nil {
+		if err := h.checkUserLimits(tx, c, req.Emergency); err != nil {
 			return err
 		}
 		keys := tx.Bucket(bucketReqKeys)
@@ -51,7 +51,7 @@ func (h *Hub) CreateRequest(token string, req hubapi.AccessRequest) (hubapi.Requ
 			Request: hubapi.Request{ID: newID(), Requester: c.user, Target: t.Name, For: req.For, Reason: req.Reason,
 				Emergency: req.Emergency, State: hubapi.StatePending, Created: now},
 			PublicKey: req.PublicKey, Gateway: t.Gateway, Protocol: t.Protocol, Port: t.Port,
-			LapseAt: now.Add(h.opts.RequestWindow), Device: c.device,
+			LapseAt: now.Add(h.opts.RequestWindow), Device: c.device, RequesterID: c.u.ID,
 		}
 		if err := keys.Put([]byte(req.PublicKey), []byte(r.ID)); err != nil {
 			return err
@@ -171,7 +171,7 @@ func (h *Hub) ListRequests(token, which string) ([]hubapi.Request, error) {
 func requestFilter(tx *bolt.Tx, c caller, which string) (func(requestRecord) bool, error) {
 	switch which {
 	case "", ListMine:
-		return func(r requestRecord) bool { return r.Requester == c.user }, nil
+		return c.owns, nil
 	case ListPending, ListAll:
 		if c.role == hubapi.RoleDeveloper {
 			return nil, ErrForbidden.with("listing others' requests needs the approver or admin role; list your own with --mine")
@@ -183,7 +183,7 @@ func requestFilter(tx *bolt.Tx, c caller, which string) (func(requestRecord) boo
 		return func(requestRecord) bool { return true }, nil
 	}
 	return func(r requestRecord) bool {
-		if r.State != hubapi.StatePending || r.Requester == c.user {
+		if r.State != hubapi.StatePending || c.owns(r) {
 			return false
 		}
 		t, ok, err := getTarget(tx, r.Target)
@@ -194,7 +194,7 @@ func requestFilter(tx *bolt.Tx, c caller, which string) (func(requestRecord) boo
 // checkUserLimits refuses a request that would give user more pending
 // requests, or (emergency) more active emergency grants, than the hub
 // keeps for one user.
-func (h *Hub) checkUserLimits(tx *bolt.Tx, user string, emergency bool) error {
+func (h *Hub) checkUserLimits(tx *bolt.Tx, c caller, emergency bool) error {
 	all, err := allRequests(tx)
 	if err != nil {
 		return err
@@ -203,7 +203,7 @@ func (h *Hub) checkUserLimits(tx *bolt.Tx, user string, emergency bool) error {
 	now := time.Now()
 	for _, r := range all {
 		switch {
-		case r.Requester != user:
+		case !c.owns(r):
 		case r.State == hubapi.StatePending && now.Before(r.LapseAt):
 			pending++
 		case r.State == hubapi.StateApproved && r.Emergency && now.Before(r.NotAfter):

@@ -20,6 +20,10 @@ type RotateRequest struct {
 	PublicKey string `json:"public_key"`
 }
 
+// PathHealth answers 200 to anyone: the hub serves. It is on the public
+// API and beside /metrics.
+const PathHealth = "/healthz"
+
 // maxBody bounds request bodies; every request of the API is small.
 const maxBody = 64 << 10
 
@@ -32,10 +36,25 @@ func (h *Hub) apiHandler() http.Handler {
 	mux.Handle("POST "+PathRotate, h.handle(h.serveRotate))
 	mux.Handle("GET "+hubapi.PathDevices, h.handle(h.adminOnly(h.serveDevices)))
 	mux.Handle("POST "+hubapi.PathRevoke, h.handle(h.adminOnly(h.serveRevoke)))
-	mux.HandleFunc("GET "+hubapi.PathMetrics, h.serveMetrics)
+	mux.HandleFunc("GET "+PathHealth, serveHealth)
 	h.accessRoutes(mux)
 	mux.Handle("/", h.handle(notFound))
-	return h.counted(mux)
+	return h.counted(h.limitFailures(mux))
+}
+
+// metricsHandler serves /metrics and /healthz on Options.MetricsListen:
+// the counters tell who is enrolled and how busy the hub is, which is no
+// business of whoever reaches the public port.
+func (h *Hub) metricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+hubapi.PathMetrics, h.serveMetrics)
+	mux.HandleFunc("GET "+PathHealth, serveHealth)
+	return mux
+}
+
+func serveHealth(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain")
+	w.Write([]byte("ok\n"))
 }
 
 // apiFunc is a handler whose error becomes a hubapi.Error answer.
@@ -51,6 +70,8 @@ func (h *Hub) handle(f apiFunc) http.Handler {
 		if e == ErrInternal && r.Context().Err() == nil {
 			h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		}
+		h.noteFailure(r, e)
+		setRetryAfter(w, err)
 		writeJSON(w, e.Status, e.API())
 	})
 }
@@ -116,7 +137,10 @@ func (h *Hub) serveLeave(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Hub) serveRotate(w http.ResponseWriter, r *http.Request) error {
 	var req RotateRequest
-	if err := decodeJSON(w, r, &req); err != nil {
+	if err := h.decodeFromDevice(w, r, &req); err != nil {
+		return err
+	}
+	if err := h.chargeRotation(r); err != nil {
 		return err
 	}
 	if err := h.Rotate(bearer(r), req.PublicKey); err != nil {
@@ -130,16 +154,11 @@ func (h *Hub) serveRotate(w http.ResponseWriter, r *http.Request) error {
 func (h *Hub) adminOnly(f apiFunc) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		err := h.db.View(func(tx *bolt.Tx) error {
-			d, err := deviceByToken(tx, bearer(r))
-			switch {
-			case err != nil:
-				return err
-			case d.Revoked:
-				return ErrRevoked
-			case userRole(tx, d.User) != hubapi.RoleAdmin:
-				return ErrForbidden
+			c, err := callerOf(tx, bearer(r))
+			if err == nil && c.role != hubapi.RoleAdmin {
+				err = ErrForbidden
 			}
-			return nil
+			return err
 		})
 		if err != nil {
 			return err

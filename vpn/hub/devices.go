@@ -19,6 +19,18 @@ var deviceNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 // Enroll redeems an invite for a device: in one transaction it checks the
 // invite, counts its use, leases the lowest free address and registers the
 // device with a fresh token, so a crash leaves all of it or none.
+//
+// A retry is answered with the same device: when the invite, the name and
+// the public key are those of a device that enrolled with that invite and
+// has not used its token yet, the first answer was lost (a dropped
+// connection, a hub killed after its commit), and the device gets a fresh
+// token in place of the one that never reached it. Reissuing rather than
+// storing the first token keeps only hashes in the store, and is safe:
+// nobody holds the old token (the device never used it), and the asker
+// proves the invite's secret as at first. Once the device has used its
+// token (its first netmap poll, which every client makes on joining), the
+// invite is spent for good: a retry answers invite_used, as does any other
+// key.
 func (h *Hub) Enroll(req hubapi.EnrollRequest) (hubapi.EnrollResponse, error) {
 	if !deviceNameRE.MatchString(req.Name) {
 		return hubapi.EnrollResponse{}, ErrBadRequest.with("device name %q: use letters, digits, '.', '_' and '-', up to 63, starting with a letter or digit", req.Name)
@@ -28,12 +40,18 @@ func (h *Hub) Enroll(req hubapi.EnrollRequest) (hubapi.EnrollResponse, error) {
 	}
 	token := secret(32)
 	var d deviceRecord
+	var retried bool
 	err := h.mutate(func(tx *bolt.Tx, pc *peerChanges) error {
-		inv, err := redeemInvite(tx, req.Secret, time.Now())
+		now := time.Now()
+		var err error
+		if d, retried, err = reissue(tx, req, token, now); err != nil || retried {
+			return err
+		}
+		inv, err := redeemInvite(tx, req.Secret, now)
 		if err != nil {
 			return err
 		}
-		if d, err = h.addDevice(tx, inv.User, req, token); err != nil {
+		if d, err = h.addDevice(tx, inv, req, token); err != nil {
 			return err
 		}
 		pc.set = append(pc.set, d)
@@ -42,16 +60,46 @@ func (h *Hub) Enroll(req hubapi.EnrollRequest) (hubapi.EnrollResponse, error) {
 	if err != nil {
 		return hubapi.EnrollResponse{}, err
 	}
-	h.metrics.enrollments.Add(1)
-	h.log.Info("device enrolled", "device", d.ID, "name", d.Name, "user", d.User, "address", d.Address)
+	if retried {
+		h.log.Info("device enrollment retried; its token is reissued", "device", d.ID, "name", d.Name, "user", d.User, "address", d.Address)
+	} else {
+		h.metrics.enrollments.Add(1)
+		h.log.Info("device enrolled", "device", d.ID, "name", d.Name, "user", d.User, "address", d.Address)
+	}
 	return hubapi.EnrollResponse{
 		DeviceID: d.ID, Token: token, Address: d.api().Address,
 		Network: h.opts.Network.String(), User: d.User, Hub: h.hubPeer,
 	}, nil
 }
 
-// redeemInvite checks an invite secret ("ID.RANDOM") and counts one use.
-func redeemInvite(tx *bolt.Tx, secret string, now time.Time) (inviteRecord, error) {
+// reissue answers a retried enrollment (see Enroll) with its device and a
+// fresh token; ok is false when req is not one.
+func reissue(tx *bolt.Tx, req hubapi.EnrollRequest, token string, now time.Time) (deviceRecord, bool, error) {
+	id := tx.Bucket(bucketKeys).Get([]byte(req.PublicKey))
+	if id == nil {
+		return deviceRecord{}, false, nil
+	}
+	d, ok, err := getDevice(tx, string(id))
+	if err != nil || !ok || d.Revoked || d.TokenSeen || d.Invite == "" || d.Name != req.Name {
+		return deviceRecord{}, false, err
+	}
+	inv, err := findInvite(tx, req.Secret)
+	if err != nil || inv.ID != d.Invite || now.After(inv.Expires) {
+		return deviceRecord{}, false, nil
+	}
+	tokens := tx.Bucket(bucketTokens)
+	if err := tokens.Delete([]byte(d.TokenHash)); err != nil {
+		return d, false, err
+	}
+	d.TokenHash = hex.EncodeToString(hashSecret(token))
+	if err := tokens.Put([]byte(d.TokenHash), []byte(d.ID)); err != nil {
+		return d, false, err
+	}
+	return d, true, putJSON(tx.Bucket(bucketDevices), d.ID, d)
+}
+
+// findInvite finds the invite of a secret ("ID.RANDOM").
+func findInvite(tx *bolt.Tx, secret string) (inviteRecord, error) {
 	var inv inviteRecord
 	id, _, ok := strings.Cut(secret, ".")
 	if !ok {
@@ -63,6 +111,15 @@ func redeemInvite(tx *bolt.Tx, secret string, now time.Time) (inviteRecord, erro
 	}
 	if !found || subtle.ConstantTimeCompare(hashSecret(secret), inv.SecretHash) != 1 {
 		return inv, ErrInviteUnknown
+	}
+	return inv, nil
+}
+
+// redeemInvite checks an invite secret and counts one use.
+func redeemInvite(tx *bolt.Tx, secret string, now time.Time) (inviteRecord, error) {
+	inv, err := findInvite(tx, secret)
+	if err != nil {
+		return inv, err
 	}
 	if now.After(inv.Expires) {
 		return inv, ErrInviteExpired.with("the invite expired at %s; ask an admin for a new one (devenv hub invite create)", inv.Expires.UTC().Format(time.RFC3339))
@@ -77,8 +134,15 @@ func redeemInvite(tx *bolt.Tx, secret string, now time.Time) (inviteRecord, erro
 	return inv, putJSON(tx.Bucket(bucketInvites), inv.ID, inv)
 }
 
-// addDevice registers a live device for user inside tx.
-func (h *Hub) addDevice(tx *bolt.Tx, user string, req hubapi.EnrollRequest, token string) (deviceRecord, error) {
+// addDevice registers a live device for the invite's user inside tx.
+func (h *Hub) addDevice(tx *bolt.Tx, inv inviteRecord, req hubapi.EnrollRequest, token string) (deviceRecord, error) {
+	user := inv.User
+	u, ok, err := getUser(tx, user)
+	if err != nil {
+		return deviceRecord{}, err
+	} else if !ok {
+		return deviceRecord{}, ErrInviteUnknown
+	}
 	names, keys := tx.Bucket(bucketNames), tx.Bucket(bucketKeys)
 	if names.Get(nameKey(user, req.Name)) != nil {
 		return deviceRecord{}, ErrNameTaken.with("%s already has a device named %q; pick another name, or leave the network on that device first", user, req.Name)
@@ -94,6 +158,7 @@ func (h *Hub) addDevice(tx *bolt.Tx, user string, req hubapi.EnrollRequest, toke
 	d := deviceRecord{
 		ID: id, Name: req.Name, User: user, PublicKey: req.PublicKey, Address: addr.String(),
 		Created: time.Now().UTC(), TokenHash: hex.EncodeToString(hashSecret(token)),
+		UserID: u.ID, Invite: inv.ID,
 	}
 	if err := names.Put(nameKey(user, req.Name), []byte(id)); err != nil {
 		return d, err
@@ -208,8 +273,9 @@ func (h *Hub) Rotate(token, publicKey string) error {
 		if d.Revoked {
 			return ErrRevoked
 		}
+		d.TokenSeen = true
 		if d.PublicKey == publicKey {
-			return nil
+			return putJSON(tx.Bucket(bucketDevices), d.ID, d)
 		}
 		keys := tx.Bucket(bucketKeys)
 		if keys.Get([]byte(publicKey)) != nil {
@@ -239,4 +305,28 @@ func (h *Hub) Devices() ([]hubapi.Device, error) {
 		return err
 	})
 	return out, err
+}
+
+// tokenDelivered records that the token's device has used its token, so
+// its enrollment's answer reached it and can no longer be reissued (see
+// Enroll). It writes once per device; an unknown token is left to the
+// caller's own lookup to refuse.
+func (h *Hub) tokenDelivered(token string) error {
+	var d deviceRecord
+	err := h.db.View(func(tx *bolt.Tx) error {
+		var err error
+		d, err = deviceByToken(tx, token)
+		return err
+	})
+	if err != nil || d.TokenSeen || d.Revoked {
+		return nil
+	}
+	return h.db.Update(func(tx *bolt.Tx) error {
+		cur, ok, err := getDevice(tx, d.ID)
+		if err != nil || !ok || cur.TokenHash != d.TokenHash || cur.TokenSeen {
+			return err
+		}
+		cur.TokenSeen = true
+		return putJSON(tx.Bucket(bucketDevices), cur.ID, cur)
+	})
 }

@@ -40,6 +40,13 @@ const (
 	DefaultListen       = ":8443"
 	DefaultWGListenPort = 51820
 	DefaultInterface    = "devenv-hub"
+	// DefaultMetricsListen is where `devenv hub serve` serves /metrics
+	// unless told otherwise: the hub's host only, never the public API.
+	DefaultMetricsListen = "127.0.0.1:9443"
+	// What one user may make the hub keep, unless Options say otherwise.
+	DefaultMaxReason          = 1 << 10
+	DefaultMaxOpenRequests    = 5
+	DefaultMaxEmergencyGrants = 1
 )
 
 // DefaultNetwork is the virtual LAN unless Options.Network says otherwise.
@@ -84,8 +91,17 @@ type Options struct {
 	// 1 KiB), their pending requests (default 5) and their active
 	// emergency grants (default 1).
 	MaxReason, MaxOpenRequests, MaxEmergencyGrants int
+	// MaxLongPolls bounds the long-polls one device or gateway holds at
+	// once (default 16); more are answered 429 with a Retry-After.
+	MaxLongPolls int
+	// MetricsListen, when set, is the plain-HTTP address of /metrics and
+	// /healthz, e.g. 127.0.0.1:9443. The public HTTPS API serves no
+	// metrics; the admin socket does too.
+	MetricsListen string
 
-	pollTimeout time.Duration // tests shorten long-polls
+	pollTimeout             time.Duration    // tests shorten long-polls
+	pollHeld                func(key string) // tests learn that a long-poll holds its slot
+	authFailures, rotations bucketSpec       // tests stop the buckets' refill
 }
 
 // Hub is a hub that has its store, certificate and listeners; Serve runs it.
@@ -99,8 +115,13 @@ type Hub struct {
 	hubPeer     hubapi.HubPeer // what every device peers with
 	apiLn       net.Listener
 	adminLn     net.Listener
+	metricsLn   net.Listener // nil unless Options.MetricsListen
 	changes     changes
 	metrics     metrics
+
+	polls        pollSlots      // long-polls held by each device and gateway
+	authFailures *sourceLimiter // failed authentications by source
+	rotations    *sourceLimiter // key rotations by source
 
 	accessChanges changes   // the access version: requests, grants, gateways
 	deadlines     deadlines // lapse and expiry timers of access requests
@@ -135,7 +156,9 @@ func New(opts Options) (*Hub, error) {
 	if err := os.Chmod(opts.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("restricting the data directory: %w", err)
 	}
-	h := &Hub{opts: opts, log: opts.Logger}
+	h := &Hub{opts: opts, log: opts.Logger,
+		authFailures: newSourceLimiter("failed authentications", opts.authFailures, true, opts.Logger),
+		rotations:    newSourceLimiter("key rotations refused", opts.rotations, false, opts.Logger)}
 	if h.db, err = openStore(filepath.Join(opts.DataDir, storeName)); err != nil {
 		return nil, err
 	}
@@ -176,6 +199,14 @@ func (h *Hub) init() error {
 	if h.adminLn, err = listenAdmin(filepath.Join(h.opts.DataDir, socketName)); err != nil {
 		return err
 	}
+	if h.opts.MetricsListen != "" {
+		if h.metricsLn, err = net.Listen("tcp", h.opts.MetricsListen); err != nil {
+			return fmt.Errorf("listening for metrics on %s: %w; give another address, or an empty one to serve none", h.opts.MetricsListen, err)
+		}
+	}
+	if err := h.db.Update(assignUserIDs); err != nil {
+		return fmt.Errorf("giving users their ids: %w", err)
+	}
 	return h.db.View(func(tx *bolt.Tx) error {
 		h.changes.advance(version(tx))
 		return nil
@@ -215,13 +246,22 @@ func withDefaults(o Options) (Options, error) {
 		o.RequestWindow = DefaultRequestWindow
 	}
 	if o.MaxReason <= 0 {
-		o.MaxReason = 1 << 10
+		o.MaxReason = DefaultMaxReason
 	}
 	if o.MaxOpenRequests <= 0 {
-		o.MaxOpenRequests = 5
+		o.MaxOpenRequests = DefaultMaxOpenRequests
 	}
 	if o.MaxEmergencyGrants <= 0 {
-		o.MaxEmergencyGrants = 1
+		o.MaxEmergencyGrants = DefaultMaxEmergencyGrants
+	}
+	if o.MaxLongPolls <= 0 {
+		o.MaxLongPolls = DefaultMaxLongPolls
+	}
+	if o.authFailures == (bucketSpec{}) {
+		o.authFailures = defaultAuthFailures
+	}
+	if o.rotations == (bucketSpec{}) {
+		o.rotations = defaultRotations
 	}
 	return o, nil
 }
@@ -286,6 +326,14 @@ func (h *Hub) Fingerprint() string { return h.fingerprint }
 // Addr is the address the HTTPS API listens on.
 func (h *Hub) Addr() net.Addr { return h.apiLn.Addr() }
 
+// MetricsAddr is the address /metrics is served on, nil when none.
+func (h *Hub) MetricsAddr() net.Addr {
+	if h.metricsLn == nil {
+		return nil
+	}
+	return h.metricsLn.Addr()
+}
+
 // PublicURL is the URL invites carry.
 func (h *Hub) PublicURL() string { return h.opts.PublicURL }
 
@@ -317,5 +365,8 @@ func (h *Hub) closeListeners() {
 	}
 	if h.adminLn != nil {
 		h.adminLn.Close()
+	}
+	if h.metricsLn != nil {
+		h.metricsLn.Close()
 	}
 }

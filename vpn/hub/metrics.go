@@ -34,7 +34,7 @@ func (m *metrics) request(path, code string) {
 }
 
 var knownPaths = []string{hubapi.PathEnroll, hubapi.PathNetMap, hubapi.PathLeave, hubapi.PathDevices,
-	hubapi.PathRevoke, hubapi.PathMetrics, PathRotate}
+	hubapi.PathRevoke, hubapi.PathMetrics, PathRotate, PathHealth}
 
 // metricPath keeps the label set small: unknown paths count as "other".
 func metricPath(p string) string {

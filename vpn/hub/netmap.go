@@ -13,10 +13,18 @@ import (
 // differs from since, or the current one after the long-poll timeout
 // (25 s). A revoked device gets a netmap with Revoked set, at once.
 func (h *Hub) NetMap(ctx context.Context, token string, since uint64) (hubapi.NetMap, error) {
+	if err := h.tokenDelivered(token); err != nil {
+		return hubapi.NetMap{}, err
+	}
 	nm, err := h.readNetMap(token)
 	if err != nil || nm.Revoked || nm.Version != since {
 		return nm, err
 	}
+	release, err := h.holdPoll("device " + nm.Self.ID)
+	if err != nil {
+		return hubapi.NetMap{}, err
+	}
+	defer release()
 	h.metrics.waiters.Add(1)
 	defer h.metrics.waiters.Add(-1)
 	timer := time.NewTimer(h.opts.pollTimeout)

@@ -253,11 +253,20 @@ func TestAdminOverHTTPS(t *testing.T) {
 	}
 }
 
+// TestMetrics: /metrics is served on the metrics address only; whoever
+// reaches the public HTTPS port learns nothing of the hub's counters.
 func TestMetrics(t *testing.T) {
-	th := startHub(t, Options{})
+	th := startHub(t, Options{MetricsListen: "127.0.0.1:0"})
 	th.enroll(t, th.invite(t, "ned", InviteOptions{}), "a")
 	th.client.enroll(t.Context(), "bogus", "b", newPublicKey(t))
-	resp, err := th.client.http.Get(th.client.base + hubapi.PathMetrics)
+	err := th.client.do(t.Context(), http.MethodGet, hubapi.PathMetrics, "", nil, nil)
+	if errCode(err) != "not_found" {
+		t.Errorf("/metrics on the public port: %v, want not_found", err)
+	}
+	if err := th.client.do(t.Context(), http.MethodGet, PathHealth, "", nil, nil); err != nil {
+		t.Errorf("/healthz on the public port: %v", err)
+	}
+	resp, err := http.Get("http://" + th.MetricsAddr().String() + hubapi.PathMetrics)
 	if err != nil {
 		t.Fatal(err)
 	}

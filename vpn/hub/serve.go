@@ -49,11 +49,18 @@ func (h *Hub) serveHTTP(ctx context.Context, stop context.CancelCauseFunc) error
 		ErrorLog:          errLog,
 	}
 	admin := &http.Server{Handler: h.adminHandler(), ReadHeaderTimeout: 10 * time.Second, BaseContext: base, ErrorLog: errLog}
-	errc := make(chan error, 2)
+	metrics := &http.Server{Handler: h.metricsHandler(), ReadHeaderTimeout: 10 * time.Second, BaseContext: base, ErrorLog: errLog}
+	errc := make(chan error, 3)
 	go func() { errc <- api.ServeTLS(h.apiLn, "", "") }()
 	go func() { errc <- admin.Serve(h.adminLn) }()
+	metricsAddr := "none"
+	if h.metricsLn != nil {
+		metricsAddr = h.metricsLn.Addr().String()
+		go func() { errc <- metrics.Serve(h.metricsLn) }()
+	}
+	go h.sweepLimits(ctx)
 	h.log.Info("hub serving", "api", h.apiLn.Addr().String(), "public_url", h.opts.PublicURL,
-		"fingerprint", h.fingerprint, "network", h.opts.Network.String(), "wg_endpoint", h.opts.Endpoint)
+		"fingerprint", h.fingerprint, "network", h.opts.Network.String(), "wg_endpoint", h.opts.Endpoint, "metrics", metricsAddr)
 	var err error
 	select {
 	case <-ctx.Done():
@@ -69,6 +76,9 @@ func (h *Hub) serveHTTP(ctx context.Context, stop context.CancelCauseFunc) error
 	}
 	if admin.Shutdown(shutCtx) != nil {
 		admin.Close()
+	}
+	if metrics.Shutdown(shutCtx) != nil {
+		metrics.Close()
 	}
 	h.log.Info("hub stopped", "cause", context.Cause(ctx).Error())
 	if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {

@@ -72,6 +72,7 @@ type userRecord struct {
 	Name    string      `json:"name"`
 	Role    hubapi.Role `json:"role"`
 	Created time.Time   `json:"created"`
+	ID      string      `json:"id,omitempty"` // unique for ever: a name removed and added again is another user
 }
 
 type inviteRecord struct {
@@ -93,6 +94,11 @@ type deviceRecord struct {
 	Created   time.Time `json:"created"`
 	Revoked   bool      `json:"revoked,omitempty"`
 	TokenHash string    `json:"token_hash"`
+	UserID    string    `json:"user_id,omitempty"` // the user's ID (users.go); empty in older records
+	Invite    string    `json:"invite,omitempty"`  // the invite it enrolled with
+	// TokenSeen: the device has used its token, so the enrollment's answer
+	// reached it; until then a retry of the enrollment may reissue it.
+	TokenSeen bool `json:"token_seen,omitempty"`
 }
 
 func (d deviceRecord) api() hubapi.Device {

@@ -17,6 +17,10 @@ type User struct {
 	Name    string      `json:"name"`
 	Role    hubapi.Role `json:"role"`
 	Created time.Time   `json:"created"`
+	// ID tells this user from an earlier one of the same name: requests
+	// and devices belong to an ID, so a name removed and added again
+	// inherits nothing.
+	ID string `json:"id,omitempty"`
 }
 
 var userNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._@-]{0,62}$`)
@@ -45,7 +49,7 @@ func (h *Hub) AddUser(name string, role hubapi.Role) (User, error) {
 	default:
 		return User{}, ErrBadRequest.with("role %q: use developer, approver or admin", role)
 	}
-	u := User{Name: name, Role: role, Created: time.Now().UTC()}
+	u := User{Name: name, Role: role, Created: time.Now().UTC(), ID: newID()}
 	err := h.mutate(func(tx *bolt.Tx, _ *peerChanges) error {
 		users := tx.Bucket(bucketUsers)
 		if users.Get([]byte(name)) != nil {
@@ -174,11 +178,41 @@ func (h *Hub) CreateInvite(opts InviteOptions) (CreatedInvite, error) {
 	return CreatedInvite{Invite: line, ID: id, User: opts.User, Expires: inv.Expires, Uses: inv.Uses}, nil
 }
 
-// userRole is the role of a user, "" when there is no such user.
-func userRole(tx *bolt.Tx, name string) hubapi.Role {
+// getUser reads the user of a name; ok is false when there is none.
+func getUser(tx *bolt.Tx, name string) (userRecord, bool, error) {
 	var u userRecord
-	if ok, err := getJSON(tx.Bucket(bucketUsers), name, &u); !ok || err != nil {
-		return ""
+	ok, err := getJSON(tx.Bucket(bucketUsers), name, &u)
+	return u, ok, err
+}
+
+// binds reports whether a record made at created for user ID id (a
+// device, a request) is u's. Records from before users had IDs carry none:
+// those are u's when made after u was added, since an earlier user of the
+// same name was removed before u existed.
+func (u userRecord) binds(id string, created time.Time) bool {
+	if id != "" {
+		return id == u.ID
 	}
-	return u.Role
+	return !created.Before(u.Created)
+}
+
+// assignUserIDs gives an ID to every user added before users had one. A
+// record it cannot read is left for whoever reads it to report.
+func assignUserIDs(tx *bolt.Tx) error {
+	users := tx.Bucket(bucketUsers)
+	var missing []userRecord
+	users.ForEach(func(_, v []byte) error {
+		var u userRecord
+		if json.Unmarshal(v, &u) == nil && u.ID == "" {
+			missing = append(missing, u)
+		}
+		return nil
+	})
+	for _, u := range missing {
+		u.ID = newID()
+		if err := putJSON(users, u.Name, u); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -55,6 +55,8 @@ type hubServeFlags struct {
 	advertise                                              []string
 	webhook, webhookFile                                   string
 	requestWindow                                          time.Duration
+	metricsListen                                          string
+	maxReason, maxOpenRequests, maxEmergencyGrants         int
 }
 
 // webhookURLEnv holds the webhook URL when neither --webhook nor
@@ -93,7 +95,16 @@ func (f hubServeFlags) options(dataDir string) (hub.Options, error) {
 	o := hub.Options{
 		DataDir: dataDir, Listen: f.listen, PublicURL: f.publicURL, WGListenPort: f.wgPort,
 		Endpoint: f.endpoint, Network: network, CertFile: f.cert, KeyFile: f.key, Interface: f.iface,
-		Webhook: webhook, RequestWindow: f.requestWindow,
+		Webhook: webhook, RequestWindow: f.requestWindow, MetricsListen: f.metricsListen,
+		MaxReason: f.maxReason, MaxOpenRequests: f.maxOpenRequests, MaxEmergencyGrants: f.maxEmergencyGrants,
+	}
+	for _, c := range []struct {
+		flag string
+		v    int
+	}{{"--max-reason", f.maxReason}, {"--max-open-requests", f.maxOpenRequests}, {"--max-emergency-grants", f.maxEmergencyGrants}} {
+		if c.v < 1 {
+			return hub.Options{}, usageError{fmt.Errorf("%s %d: want 1 or more", c.flag, c.v)}
+		}
 	}
 	for _, a := range f.advertise {
 		p, err := netip.ParsePrefix(a)
@@ -185,6 +196,10 @@ func newHubServeCmd(g *globals, dataDir *string) *cobra.Command {
 	fl.StringVar(&f.webhookFile, "webhook-file", "", "file holding the URL that receives Slack-compatible JSON about access requests, emergency grants and decisions (or $"+webhookURLEnv+")")
 	fl.StringVar(&f.webhook, "webhook", "", "the webhook URL itself; every user of this machine can read it in ps: prefer --webhook-file or $"+webhookURLEnv)
 	fl.DurationVar(&f.requestWindow, "request-window", hub.DefaultRequestWindow, "how long an access request waits for a decision before it lapses")
+	fl.StringVar(&f.metricsListen, "metrics-listen", hub.DefaultMetricsListen, "plain-HTTP address of /metrics and /healthz; keep it off the public network (\"\" serves none)")
+	fl.IntVar(&f.maxReason, "max-reason", hub.DefaultMaxReason, "the most bytes of an access request's reason")
+	fl.IntVar(&f.maxOpenRequests, "max-open-requests", hub.DefaultMaxOpenRequests, "the most pending access requests one user may have")
+	fl.IntVar(&f.maxEmergencyGrants, "max-emergency-grants", hub.DefaultMaxEmergencyGrants, "the most active emergency grants one user may hold")
 	return cmd
 }
 

@@ -24,43 +24,58 @@ func TestHubServeFlags(t *testing.T) {
 	if err := os.WriteFile(hookFile, []byte("https://hooks.example/from-file\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ok := hubServeFlags{listen: ":8443", network: "100.100.0.0/16", wgPort: 51820, advertise: []string{"10.1.0.0/16"}}
+	ok := hubServeFlags{listen: ":8443", network: "100.100.0.0/16", wgPort: 51820, advertise: []string{"10.1.0.0/16"},
+		maxReason: hub.DefaultMaxReason, maxOpenRequests: hub.DefaultMaxOpenRequests, maxEmergencyGrants: hub.DefaultMaxEmergencyGrants}
+	limits := func(o hub.Options) hub.Options {
+		o.MaxReason, o.MaxOpenRequests, o.MaxEmergencyGrants = hub.DefaultMaxReason, hub.DefaultMaxOpenRequests, hub.DefaultMaxEmergencyGrants
+		return o
+	}
 	tests := []struct {
 		name  string
 		edit  func(*hubServeFlags)
 		want  hub.Options
 		usage string // part of the usage error, "" for none
 	}{
-		{name: "defaults", edit: func(*hubServeFlags) {}, want: hub.Options{
+		{name: "defaults", edit: func(*hubServeFlags) {}, want: limits(hub.Options{
 			DataDir: "/d", Listen: ":8443", WGListenPort: 51820,
 			Network:   netip.MustParsePrefix("100.100.0.0/16"),
 			Advertise: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")},
-		}},
+		})},
 		{name: "bad network", edit: func(f *hubServeFlags) { f.network = "100.100.0.0" }, usage: "--network"},
 		{name: "bad advertise", edit: func(f *hubServeFlags) { f.advertise = []string{"lan"} }, usage: "--advertise"},
 		{name: "cert without key", edit: func(f *hubServeFlags) { f.cert = "c.pem" }, usage: "--cert and --key"},
 		{name: "bad port", edit: func(f *hubServeFlags) { f.wgPort = 70000 }, usage: "--wg-port"},
-		{name: "access", edit: func(f *hubServeFlags) { f.webhook, f.requestWindow = "https://hooks.example/x", 5*time.Minute }, want: hub.Options{
+		{name: "access", edit: func(f *hubServeFlags) { f.webhook, f.requestWindow = "https://hooks.example/x", 5*time.Minute }, want: limits(hub.Options{
 			DataDir: "/d", Listen: ":8443", WGListenPort: 51820,
 			Network:   netip.MustParsePrefix("100.100.0.0/16"),
 			Advertise: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")},
 			Webhook:   "https://hooks.example/x", RequestWindow: 5 * time.Minute,
-		}},
+		})},
 		{name: "bad webhook", edit: func(f *hubServeFlags) { f.webhook = "hooks.example/x" }, usage: "the webhook: want an http(s) URL"},
-		{name: "webhook from a file", edit: func(f *hubServeFlags) { f.webhookFile = hookFile }, want: hub.Options{
+		{name: "webhook from a file", edit: func(f *hubServeFlags) { f.webhookFile = hookFile }, want: limits(hub.Options{
 			DataDir: "/d", Listen: ":8443", WGListenPort: 51820,
 			Network:   netip.MustParsePrefix("100.100.0.0/16"),
 			Advertise: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")},
 			Webhook:   "https://hooks.example/from-file",
-		}},
+		})},
 		{name: "webhook twice", edit: func(f *hubServeFlags) { f.webhookFile, f.webhook = hookFile, "https://hooks.example/x" }, usage: "give the webhook once"},
 		{name: "webhook file missing", edit: func(f *hubServeFlags) { f.webhookFile = "/nonexistent/hook" }, usage: "--webhook-file"},
 		{name: "bad window", edit: func(f *hubServeFlags) { f.requestWindow = -time.Minute }, usage: "--request-window"},
-		{name: "endpoint's port is the WireGuard port", edit: func(f *hubServeFlags) { f.endpoint = "hub.example:41820" }, want: hub.Options{
+		{name: "limits and metrics", edit: func(f *hubServeFlags) {
+			f.maxReason, f.maxOpenRequests, f.maxEmergencyGrants, f.metricsListen = 200, 2, 3, "127.0.0.1:9100"
+		}, want: hub.Options{
+			DataDir: "/d", Listen: ":8443", WGListenPort: 51820,
+			Network:   netip.MustParsePrefix("100.100.0.0/16"),
+			Advertise: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")},
+			MaxReason: 200, MaxOpenRequests: 2, MaxEmergencyGrants: 3, MetricsListen: "127.0.0.1:9100",
+		}},
+		{name: "no reason at all", edit: func(f *hubServeFlags) { f.maxReason = 0 }, usage: "--max-reason 0: want 1 or more"},
+		{name: "negative emergency grants", edit: func(f *hubServeFlags) { f.maxEmergencyGrants = -1 }, usage: "--max-emergency-grants"},
+		{name: "endpoint's port is the WireGuard port", edit: func(f *hubServeFlags) { f.endpoint = "hub.example:41820" }, want: limits(hub.Options{
 			DataDir: "/d", Listen: ":8443", WGListenPort: 41820, Endpoint: "hub.example:41820",
 			Network:   netip.MustParsePrefix("100.100.0.0/16"),
 			Advertise: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")},
-		}},
+		})},
 		{name: "endpoint and wg-port disagree", edit: func(f *hubServeFlags) { f.endpoint, f.wgPortSet = "hub.example:41820", true },
 			usage: "--endpoint hub.example:41820 and --wg-port 51820 disagree"},
 		{name: "endpoint without a port number", edit: func(f *hubServeFlags) { f.endpoint = "hub.example:wg" }, usage: "--endpoint"},
@@ -236,7 +251,7 @@ func editFirstAuditRecord(t *testing.T, path string) {
 
 func TestHubServeWebhookFromTheEnvironment(t *testing.T) {
 	t.Setenv(webhookURLEnv, "https://hooks.example/from-env")
-	o, err := hubServeFlags{listen: ":8443", network: "100.100.0.0/16", wgPort: 51820}.options("/d")
+	o, err := hubServeFlags{listen: ":8443", network: "100.100.0.0/16", wgPort: 51820, maxReason: 1, maxOpenRequests: 1, maxEmergencyGrants: 1}.options("/d")
 	if err != nil || o.Webhook != "https://hooks.example/from-env" {
 		t.Errorf("webhook from $%s: %q %v", webhookURLEnv, o.Webhook, err)
 	}

@@ -24,7 +24,9 @@ type JoinOptions struct {
 
 // Join redeems an invite: it generates the device's key locally, sends only
 // the public key to the hub and saves the key and the state (both 0600). On
-// any error nothing is saved and nothing stays registered.
+// a refusal nothing is saved and nothing stays registered. When the hub
+// gives no answer, the key stays in a pending file, so that the same join
+// run again gets the device the hub may have made (see pendingFile).
 func Join(ctx context.Context, o JoinOptions) (State, error) {
 	inv, err := hubapi.ParseInvite(o.Invite)
 	if err != nil {
@@ -44,16 +46,20 @@ func Join(ctx context.Context, o JoinOptions) (State, error) {
 	if err != nil {
 		return State{}, err
 	}
-	key, err := newKey()
+	key, err := enrollmentKey(dir, inv, name)
 	if err != nil {
 		return State{}, err
 	}
 	c := hubclient.New(inv.HubURL, inv.Fingerprint, "")
 	defer c.Close()
-	resp, err := c.Enroll(ctx, hubapi.EnrollRequest{Secret: inv.Secret, Name: name, PublicKey: key.PublicKey().String()})
+	resp, err := enroll(ctx, c, hubapi.EnrollRequest{Secret: inv.Secret, Name: name, PublicKey: key.PublicKey().String()})
 	if err != nil {
+		if !errors.Is(err, hubclient.ErrUnreachable) {
+			dropRefused(dir) // a retry would be refused too
+		}
 		return State{}, joinError(err, name)
 	}
+	dropPending(dir)
 	st, err := newState(inv, name, key.PublicKey().String(), resp)
 	if err == nil {
 		err = saveJoined(dir, key, st)
@@ -137,6 +143,9 @@ func joinError(err error, name string) error {
 		msg = "the hub already knows this device's new key, which should never happen; run devenv vpn join again"
 	case errors.Is(err, hubclient.ErrAddressSpaceFull):
 		msg = "the network has no free address left; ask the hub's admin to revoke unused devices"
+	case errors.Is(err, hubclient.ErrUnreachable):
+		return fmt.Errorf("joining: %w (if the hub got the request, running the same devenv vpn join again "+
+			"gets this device back)", err)
 	default:
 		return fmt.Errorf("joining: %w", err)
 	}

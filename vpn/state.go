@@ -141,7 +141,7 @@ func writeSecret(dir, name string, data []byte) error {
 // are already gone are fine.
 func removeState(dir string) error {
 	var errs []error
-	for _, name := range []string{keyFile, stateFile, controlFile, LogFile} {
+	for _, name := range []string{keyFile, stateFile, controlFile, LogFile, pendingFile} {
 		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}

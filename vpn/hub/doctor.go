@@ -162,15 +162,22 @@ func readableAudit(db *bolt.DB) ([]hubapi.AuditRecord, error) {
 	return recs, err
 }
 
-// repairedAudit says how the audit chain of a repaired store stands.
-func repairedAudit(db *bolt.DB) (bool, string) {
+// repairedAudit says how the audit chain of a repaired store stands:
+// records lost anywhere in it break it, even where what is left verifies
+// (a lost head or tail leaves no gap).
+func repairedAudit(db *bolt.DB, lost bool) (bool, string) {
 	recs, err := readableAudit(db)
 	if err != nil {
 		return false, err.Error()
 	}
-	if err := hubapi.VerifyAudit(recs); err != nil {
-		return false, fmt.Sprintf("%d records; the chain does not verify (%v): records were lost. "+
+	err = hubapi.VerifyAudit(recs)
+	switch {
+	case err != nil:
+		return false, fmt.Sprintf("%d records kept; the chain does not verify (%v): records were lost. "+
 			"Keep the damaged store: it is the evidence of what the chain held", len(recs), err)
+	case lost:
+		return false, fmt.Sprintf("%d records kept, but audit records were lost (above), so the chain is incomplete. "+
+			"Keep the damaged store: it is the evidence of what the chain held", len(recs))
 	}
 	return true, fmt.Sprintf("%d records; the chain verifies", len(recs))
 }

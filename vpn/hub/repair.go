@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -74,7 +76,8 @@ func repair(src *bolt.DB, out string) (RepairReport, error) {
 		rep.Copied[d.bucket]--
 		rep.Lost = append(rep.Lost, d.Damage)
 	}
-	rep.AuditIntact, rep.Audit = repairedAudit(dst)
+	rep.Lost = collapse(rep.Lost)
+	rep.AuditIntact, rep.Audit = repairedAudit(dst, lostAudit(rep.Lost))
 	if err := dst.Close(); err != nil {
 		return rep, fmt.Errorf("writing the repaired store: %w", err)
 	}
@@ -82,6 +85,18 @@ func repair(src *bolt.DB, out string) (RepairReport, error) {
 		return rep, fmt.Errorf("writing the repaired store: %w", err)
 	}
 	return rep, nil
+}
+
+// lostAudit says whether any audit record is among the losses.
+func lostAudit(lost []Damage) bool {
+	return slices.ContainsFunc(lost, func(d Damage) bool {
+		if strings.HasPrefix(d.Where, "audit ") || d.Where == "bucket list" {
+			return true
+		}
+		_, names, isBucket := strings.Cut(d.Where, " ") // "bucket audit", "buckets users, audit"
+		isBucket = isBucket && strings.HasPrefix(d.Where, "bucket")
+		return isBucket && slices.Contains(strings.Split(names, ", "), "audit")
+	})
 }
 
 // storeBuckets lists the store's buckets; when its root page cannot be

@@ -182,7 +182,7 @@ func checkOpenedStore(db *bolt.DB, path string) error {
 func viewStore(db *bolt.DB, fn func(*bolt.Tx) error) error {
 	err := safely(func() error { return db.View(fn) })
 	if errors.Is(err, errDamagedPage) {
-		return damagedError(db.Path(), []Damage{{Where: "a page", What: err.Error()}})
+		return damagedError(db.Path(), []Damage{{Where: "pages", What: err.Error()}})
 	}
 	return err
 }

@@ -273,7 +273,28 @@ func inspectStore(db *bolt.DB) []Damage {
 	if err != nil {
 		found = append(found, Damage{Where: "pages", What: err.Error()})
 	}
-	return found
+	return collapse(found)
+}
+
+// collapse merges the buckets that failed alike: one bad root page makes
+// every bucket fail with the same words.
+func collapse(ds []Damage) []Damage {
+	var out []Damage
+	at := map[string]int{} // What -> index in out of a bucket's damage
+	for _, d := range ds {
+		name, isBucket := strings.CutPrefix(d.Where, "bucket ")
+		i, seen := at[d.What]
+		switch {
+		case !isBucket:
+			out = append(out, d)
+		case seen:
+			out[i].Where = strings.Replace(out[i].Where, "bucket ", "buckets ", 1) + ", " + name
+		default:
+			at[d.What] = len(out)
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // checkPages is bbolt's own consistency check (which recovers its panics).
@@ -282,7 +303,8 @@ func checkPages(tx *bolt.Tx) []Damage {
 	n := 0
 	for err := range tx.Check() {
 		if n++; n <= maxPageDamage {
-			found = append(found, Damage{Where: "pages", What: err.Error()})
+			// bbolt reports a panic it caught as "panic: …", which reads as a crash.
+			found = append(found, Damage{Where: "pages", What: strings.TrimPrefix(err.Error(), "panic: ")})
 		}
 	}
 	if n > maxPageDamage {

@@ -56,6 +56,10 @@ func (e *DamagedError) Error() string {
 		}
 		b.WriteString(d.String())
 	}
+	if len(e.Damage) == 1 && e.Damage[0].Where == "meta pages" {
+		b.WriteString(".") // nothing to salvage: its words say to restore a backup
+		return b.String()
+	}
 	fmt.Fprintf(&b, ". Run devenv hub doctor %s to list the damage, and add --repair NEW.db to salvage the rest into a new store", doctorArgs(e.Path))
 	return b.String()
 }
@@ -162,6 +166,12 @@ func readMetas(path string) ([2]metaPage, error) {
 		return metas, nil
 	}
 	metas[1] = metaPage{problem: "not found"}
+	if ps := metas[0].pageSize; ps >= 1024 && ps <= 16<<20 && ps&(ps-1) == 0 {
+		// Page 0's page size may have survived the damage.
+		if metas[1] = parseMeta(read(int64(ps))); metas[1].valid {
+			return metas, nil
+		}
+	}
 	for size := int64(1024); size <= 16<<20; size *= 2 {
 		if m := parseMeta(read(size)); m.valid {
 			metas[1] = m

@@ -25,6 +25,7 @@ import (
 //	POST   /v1/gateways            {"name"} -> CreatedGateway (the token, shown once)
 //	GET    /v1/audit               -> []hubapi.AuditRecord (all of them, in order)
 //	GET    /metrics                -> Prometheus text
+//	GET    /v1/backup              -> a consistent copy of the store (backup.go)
 const (
 	adminUsers   = "/v1/users"
 	adminInvites = "/v1/invites"
@@ -71,6 +72,7 @@ func (h *Hub) adminHandler() http.Handler {
 	mux.Handle("GET "+adminGrants, h.handle(h.adminListGrants))
 	mux.Handle("POST "+adminGrantRevoke, h.handle(h.adminRevokeGrant))
 	mux.HandleFunc("GET "+hubapi.PathMetrics, h.serveMetrics)
+	mux.Handle("GET "+adminBackup, h.handle(h.adminBackup))
 	mux.Handle("/", h.handle(notFound))
 	return mux
 }

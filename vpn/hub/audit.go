@@ -150,16 +150,13 @@ func checkGatewayRecord(tx *bolt.Tx, gateway string, r hubapi.AuditRecord) error
 // hub runs on it (the store allows one process at a time).
 func ReadAudit(dataDir string) ([]hubapi.AuditRecord, error) {
 	path := filepath.Join(dataDir, storeName)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, fmt.Errorf("opening %s: %w", path, errLocked)
-	}
+	db, err := openStoreReadOnly(path)
 	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", path, err)
+		return nil, err
 	}
 	defer db.Close()
 	var out []hubapi.AuditRecord
-	err = db.View(func(tx *bolt.Tx) error {
+	err = viewStore(db, func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketAudit) == nil {
 			out = []hubapi.AuditRecord{}
 			return nil

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -106,13 +107,27 @@ func (d deviceRecord) api() hubapi.Device {
 		Address: d.Address + "/" + hostBits(d.Address), Created: d.Created, Revoked: d.Revoked}
 }
 
+// openStore opens the hub's store for reading and writing. It refuses a
+// damaged store (fail closed: a security store that lost a commit or a
+// record could serve a revoked grant again), naming the damage and the
+// doctor that lists and salvages it, before anything is written to it:
+// bbolt's next commit would overwrite a corrupt meta page, and with it the
+// only trace of the commit that was lost.
 func openStore(path string) (*bolt.DB, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	var db *bolt.DB
+	err := safely(func() (err error) {
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+		return err
+	})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("opening %s: %w", path, errLocked)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", path, err)
+		return nil, damagedOr(path, err)
+	}
+	if err := checkOpenedStore(db, path); err != nil {
+		db.Close()
+		return nil, err
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range allBuckets {
@@ -129,13 +144,62 @@ func openStore(path string) (*bolt.DB, error) {
 	return db, nil
 }
 
+// openStoreReadOnly opens a stopped hub's store to read it, refusing a
+// damaged meta page as openStore does.
+func openStoreReadOnly(path string) (*bolt.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("opening the hub's store: %w", err)
+	}
+	var db *bolt.DB
+	err := safely(func() (err error) {
+		db, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+		return err
+	})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("opening %s: %w", path, errLocked)
+	}
+	if err != nil {
+		return nil, damagedOr(path, err)
+	}
+	if d := metaDamage(path); d != nil {
+		db.Close()
+		return nil, damagedError(path, []Damage{*d})
+	}
+	return db, nil
+}
+
+// checkOpenedStore is the check of every start: both meta pages, bbolt's
+// own page check and every record's JSON, all before the first write.
+func checkOpenedStore(db *bolt.DB, path string) error {
+	var found []Damage
+	if d := metaDamage(path); d != nil {
+		found = append(found, *d)
+	}
+	found = append(found, inspectStore(db)...)
+	if len(found) > 0 {
+		return damagedError(path, found)
+	}
+	return nil
+}
+
+// viewStore is db.View for a store that may be damaged: bbolt panics on
+// some corrupt pages, and a panic becomes an error naming the file and the
+// doctor.
+func viewStore(db *bolt.DB, fn func(*bolt.Tx) error) error {
+	err := safely(func() error { return db.View(fn) })
+	if errors.Is(err, errDamagedPage) {
+		return damagedError(db.Path(), []Damage{{Where: "pages", What: err.Error()}})
+	}
+	return err
+}
+
 func getJSON(b *bolt.Bucket, key string, v any) (bool, error) {
 	raw := b.Get([]byte(key))
 	if raw == nil {
 		return false, nil
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
-		return false, fmt.Errorf("reading record %q: %w", key, err)
+		return false, fmt.Errorf("reading record %q: %w; devenv hub doctor lists the damaged records", key, err)
 	}
 	return true, nil
 }

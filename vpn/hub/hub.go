@@ -84,6 +84,10 @@ type Options struct {
 	// 1 KiB), their pending requests (default 5) and their active
 	// emergency grants (default 1).
 	MaxReason, MaxOpenRequests, MaxEmergencyGrants int
+	// AuditCheckpointEvery is how often a serving hub logs a checkpoint of
+	// its grown audit trail and sends it to the webhook (audit_anchor.go);
+	// default DefaultAuditCheckpointEvery.
+	AuditCheckpointEvery time.Duration
 
 	pollTimeout time.Duration // tests shorten long-polls
 }
@@ -105,6 +109,8 @@ type Hub struct {
 	accessChanges changes   // the access version: requests, grants, gateways
 	deadlines     deadlines // lapse and expiry timers of access requests
 	webhook       *webhook
+	anchors       checkpoints // the audit trail's last checkpoint
+	refusals      refusals    // refused actions recorded, per actor
 
 	// applyMu makes a store commit and its application to the device one
 	// step, so the device sees peer changes in commit order.

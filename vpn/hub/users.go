@@ -51,7 +51,7 @@ func (h *Hub) AddUser(name string, role hubapi.Role) (User, error) {
 		if users.Get([]byte(name)) != nil {
 			return ErrUserExists.with("user %q exists; pick another name", name)
 		}
-		return putJSON(users, name, userRecord(u))
+		return chainAfter(putJSON(users, name, userRecord(u)), tx, userAddAudit(u))
 	})
 	if err == nil {
 		h.log.Info("user added", "user", name, "role", string(role))
@@ -97,6 +97,9 @@ func (h *Hub) RemoveUser(name string) error {
 			}
 		}
 		if err := dropInvites(tx, name); err != nil {
+			return err
+		}
+		if err := appendAudit(tx, userRemoveAudit(name, userRole(tx, name))); err != nil {
 			return err
 		}
 		return users.Delete([]byte(name))
@@ -164,7 +167,7 @@ func (h *Hub) CreateInvite(opts InviteOptions) (CreatedInvite, error) {
 		if tx.Bucket(bucketUsers).Get([]byte(opts.User)) == nil {
 			return ErrUserUnknown.with("no user %q; add them first with devenv hub user add", opts.User)
 		}
-		return putJSON(tx.Bucket(bucketInvites), id, inv)
+		return chainAfter(putJSON(tx.Bucket(bucketInvites), id, inv), tx, inviteAudit(inv))
 	})
 	if err != nil {
 		return CreatedInvite{}, err

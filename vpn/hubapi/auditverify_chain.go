@@ -79,7 +79,10 @@ func (v *ChainVerifier) Add(r AuditRecord) error {
 	var p string
 	switch {
 	case v.n == 0 && r.Seq != v.first && AuditHash(r) == r.Hash:
-		if v.first == 1 {
+		switch {
+		case v.first == 1 && r.Seq == 2:
+			return fail("the trail starts here, not at record 1: record 1 is missing (removed?)")
+		case v.first == 1:
 			return fail("the trail starts here, not at record 1: records 1 to %d are missing (removed?)", r.Seq-1)
 		}
 		return fail("the run starts here, not at record %d (removed?)", v.first)

@@ -167,9 +167,9 @@ type GatewayGrants struct {
 // encoding (see AuditHash); the first record's PrevHash is "". VerifyAudit
 // checks a run of records.
 type AuditRecord struct {
-	Seq       uint64            `json:"seq"`
-	Time      time.Time         `json:"time"`
-	Actor     string            `json:"actor"`  // user, "gateway:NAME", or "hub"
+	Seq   uint64    `json:"seq"`
+	Time  time.Time `json:"time"`
+	Actor string    `json:"actor"` // user, "gateway:NAME", or "hub"
 	// Action: request, approve, deny, lapse, grant, connect, disconnect, operation, expire, revoke, emergency,
 	// request_state (a request's seal), register, user_add, user_remove, invite_create, device_enroll,
 	// device_rotate, device_leave, device_revoke, gateway_add; refused attempts also read_grant, read_audit, list.

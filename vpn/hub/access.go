@@ -211,6 +211,9 @@ func getRequest(tx *bolt.Tx, id string) (requestRecord, error) {
 
 func putRequest(tx *bolt.Tx, fx *accessEffects, r requestRecord) error {
 	fx.changed = true
+	if err := sealRequest(tx, r); err != nil { // the trail covers every field (audit_seal.go)
+		return err
+	}
 	return putJSON(tx.Bucket(bucketRequests), r.ID, r)
 }
 

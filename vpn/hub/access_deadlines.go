@@ -114,6 +114,9 @@ func (h *Hub) onDeadline(id string) {
 // startAccess loads the access version and re-arms every deadline kept in
 // the store; what fell due while the hub was down ends now, in order.
 func (h *Hub) startAccess() error {
+	if err := h.checkStoredRequests(); err != nil {
+		return err
+	}
 	var due []requestRecord
 	arm := map[string]time.Time{}
 	err := h.db.View(func(tx *bolt.Tx) error {

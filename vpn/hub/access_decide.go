@@ -54,6 +54,7 @@ func (h *Hub) Approve(token string, a hubapi.ApproveRequest) (hubapi.Request, er
 		return h.grantLocked(tx, fx, &r, now)
 	})
 	if err != nil {
+		h.auditRefused(token, "approve", "", a.ID, err)
 		return hubapi.Request{}, err
 	}
 	h.log.Info("access approved", "request", r.ID, "approver", r.Approver, "user", r.Requester, "target", r.Target, "not_after", r.NotAfter)
@@ -109,12 +110,13 @@ func (h *Hub) Deny(token string, d hubapi.DenyRequest) (hubapi.Request, error) {
 		fx.notify = append(fx.notify, fmt.Sprintf("%s denied %s's access to %s: %q (request %s)", c.user, r.Requester, r.Target, d.Reason, r.ID))
 		rec := hubapi.AuditRecord{Time: now, Actor: c.user, Action: "deny", Target: r.Target, RequestID: r.ID,
 			Verdict: "refused", Detail: map[string]string{"reason": d.Reason}}
-		if err := appendAudit(tx, rec); err != nil {
+		if err := appendAudit(tx, sealed(rec, r)); err != nil {
 			return err
 		}
 		return putRequest(tx, fx, r)
 	})
 	if err != nil {
+		h.auditRefused(token, "deny", "", d.ID, err)
 		return hubapi.Request{}, err
 	}
 	h.log.Info("access denied", "request", r.ID, "approver", r.Approver, "user", r.Requester, "target", r.Target)
@@ -148,6 +150,7 @@ func (h *Hub) RevokeGrant(token, id string) (hubapi.Request, error) {
 		return h.endLocked(tx, fx, &r, hubapi.StateRevoked, c.user, "", now)
 	})
 	if err != nil {
+		h.auditRefused(token, "revoke", "", id, err)
 		return hubapi.Request{}, err
 	}
 	h.log.Info("access revoked", "request", r.ID, "by", r.Approver, "state", r.State)
@@ -190,7 +193,7 @@ func (h *Hub) grantLocked(tx *bolt.Tx, fx *accessEffects, r *requestRecord, now 
 	rec := hubapi.AuditRecord{Time: now, Actor: actorHub, Action: "grant", Target: r.Target, RequestID: r.ID, Verdict: "allowed",
 		Detail: map[string]string{"requester": r.Requester, "gateway": gw.Name, "client_address": r.ClientAddress,
 			"public_key": r.PublicKey, "not_after": r.NotAfter.Format(time.RFC3339Nano)}}
-	if err := appendAudit(tx, rec); err != nil {
+	if err := appendAudit(tx, sealed(rec, *r)); err != nil {
 		return err
 	}
 	return putRequest(tx, fx, *r)
@@ -220,7 +223,7 @@ func (h *Hub) endLocked(tx *bolt.Tx, fx *accessEffects, r *requestRecord, state,
 	}
 	fx.disarm = append(fx.disarm, r.ID)
 	rec := hubapi.AuditRecord{Time: now, Actor: by, Action: action, Target: r.Target, RequestID: r.ID, Detail: detail}
-	if err := appendAudit(tx, rec); err != nil {
+	if err := appendAudit(tx, sealed(rec, *r)); err != nil {
 		return err
 	}
 	return putRequest(tx, fx, *r)

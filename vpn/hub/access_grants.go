@@ -24,6 +24,7 @@ func (h *Hub) Grant(ctx context.Context, token, id string, wait bool) (hubapi.Gr
 		_, wake := h.accessChanges.current()
 		g, err := h.readGrant(token, id)
 		if !wait || !errors.Is(err, ErrPending) {
+			h.auditRefused(token, "read_grant", "", id, err)
 			return g, err
 		}
 		if !held {

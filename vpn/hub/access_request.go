@@ -62,6 +62,7 @@ func (h *Hub) CreateRequest(token string, req hubapi.AccessRequest) (hubapi.Requ
 		return h.routeRequest(tx, fx, &r, c, t, now)
 	})
 	if err != nil {
+		h.auditRefused(token, requestAction(req), req.Target, "", err)
 		return hubapi.Request{}, err
 	}
 	h.log.Info("access requested", "request", r.ID, "user", r.Requester, "target", r.Target, "for", r.For, "state", r.State)
@@ -89,7 +90,7 @@ func requestAudit(r requestRecord) hubapi.AuditRecord {
 	if r.Emergency {
 		d["emergency"] = "true"
 	}
-	return hubapi.AuditRecord{Time: r.Created, Actor: r.Requester, Action: "request", Target: r.Target, RequestID: r.ID, Detail: d}
+	return sealed(hubapi.AuditRecord{Time: r.Created, Actor: r.Requester, Action: "request", Target: r.Target, RequestID: r.ID, Detail: d}, r)
 }
 
 // routeRequest grants a new request at once (emergency, auto-approval) or
@@ -164,6 +165,7 @@ func (h *Hub) ListRequests(token, which string) ([]hubapi.Request, error) {
 		}
 		return err
 	})
+	h.auditRefused(token, "list", "", "", err)
 	slices.SortFunc(out, func(a, b hubapi.Request) int { return cmp.Compare(a.Created.UnixNano(), b.Created.UnixNano()) })
 	return out, err
 }

@@ -23,7 +23,8 @@ import (
 //	POST   /v1/devices/revoke      hubapi.RevokeRequest -> 204
 //	GET    /v1/gateways            -> []Gateway
 //	POST   /v1/gateways            {"name"} -> CreatedGateway (the token, shown once)
-//	GET    /v1/audit               -> []hubapi.AuditRecord (all of them, in order)
+//	GET    /v1/audit               ?from=&to=&since=&until= -> JSON lines: hubapi.AuditRecord…, then {"end":true} or {"error":…} (audit_stream.go)
+//	POST   /v1/audit/checkpoint    -> hubapi.AuditAnchor (logged and sent to the webhook)
 //	GET    /metrics                -> Prometheus text
 //	GET    /v1/backup              -> a consistent copy of the store (backup.go)
 const (
@@ -33,6 +34,8 @@ const (
 	adminRevoke  = "/v1/devices/revoke"
 	adminGateway = "/v1/gateways"
 	adminAudit   = "/v1/audit"
+
+	adminCheckpoint = "/v1/audit/checkpoint"
 )
 
 // addUserRequest is the body of POST /v1/users.
@@ -69,6 +72,7 @@ func (h *Hub) adminHandler() http.Handler {
 	mux.Handle("GET "+adminGateway, h.handle(h.adminListGateways))
 	mux.Handle("POST "+adminGateway, h.handle(h.adminAddGateway))
 	mux.Handle("GET "+adminAudit, h.handle(h.adminExportAudit))
+	mux.Handle("POST "+adminCheckpoint, h.handle(h.adminCheckpoint))
 	mux.Handle("GET "+adminGrants, h.handle(h.adminListGrants))
 	mux.Handle("POST "+adminGrantRevoke, h.handle(h.adminRevokeGrant))
 	mux.HandleFunc("GET "+hubapi.PathMetrics, h.serveMetrics)
@@ -147,14 +151,5 @@ func (h *Hub) adminListGateways(w http.ResponseWriter, _ *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, nonNil(gws))
-	return nil
-}
-
-func (h *Hub) adminExportAudit(w http.ResponseWriter, _ *http.Request) error {
-	recs, err := h.ExportAudit()
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, recs)
 	return nil
 }

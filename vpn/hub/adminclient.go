@@ -95,10 +95,17 @@ func (c *AdminClient) Gateways(ctx context.Context) ([]Gateway, error) {
 	return gws, c.do(ctx, http.MethodGet, adminGateway, nil, &gws)
 }
 
-// Audit exports every audit record, in order.
+// Audit exports every audit record, in order; StreamAudit holds one at a time.
 func (c *AdminClient) Audit(ctx context.Context) ([]hubapi.AuditRecord, error) {
-	var recs []hubapi.AuditRecord
-	return recs, c.do(ctx, http.MethodGet, adminAudit, nil, &recs)
+	recs := []hubapi.AuditRecord{}
+	err := c.StreamAudit(ctx, AuditQuery{}, func(r hubapi.AuditRecord) error { recs = append(recs, r); return nil })
+	return recs, err
+}
+
+// Checkpoint has the hub emit an audit checkpoint now and returns it.
+func (c *AdminClient) Checkpoint(ctx context.Context) (hubapi.AuditAnchor, error) {
+	var a hubapi.AuditAnchor
+	return a, c.do(ctx, http.MethodPost, adminCheckpoint, nil, &a)
 }
 
 func (c *AdminClient) do(ctx context.Context, method, path string, in, out any) error {

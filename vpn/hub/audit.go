@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -82,17 +81,7 @@ func (h *Hub) Audit(token string, f AuditFilter) ([]hubapi.AuditRecord, error) {
 		out, err = readAudit(tx, f)
 		return err
 	})
-	return out, err
-}
-
-// ExportAudit returns every audit record, for the hub's administrator.
-func (h *Hub) ExportAudit() ([]hubapi.AuditRecord, error) {
-	var out []hubapi.AuditRecord
-	err := h.db.View(func(tx *bolt.Tx) error {
-		var err error
-		out, err = readAudit(tx, AuditFilter{})
-		return err
-	})
+	h.auditRefused(token, "read_audit", f.Target, "", err)
 	return out, err
 }
 
@@ -149,31 +138,16 @@ func checkGatewayRecord(tx *bolt.Tx, gateway string, r hubapi.AuditRecord) error
 // ReadAudit reads every audit record from the store in dataDir while no
 // hub runs on it (the store allows one process at a time).
 func ReadAudit(dataDir string) ([]hubapi.AuditRecord, error) {
-	path := filepath.Join(dataDir, storeName)
-	db, err := openStoreReadOnly(path)
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	var out []hubapi.AuditRecord
-	err = viewStore(db, func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketAudit) == nil {
-			out = []hubapi.AuditRecord{}
-			return nil
-		}
-		var err error
-		out, err = readAudit(tx, AuditFilter{})
-		return err
-	})
+	out := []hubapi.AuditRecord{}
+	err := StreamAuditStore(dataDir, AuditQuery{}, func(r hubapi.AuditRecord) error { out = append(out, r); return nil })
 	return out, err
 }
 
 // LoadAudit reads every audit record of the hub on dataDir: through the
-// admin socket while the hub runs, else from its store.
+// admin socket while the hub runs, else from its store. EachAudit holds
+// one record at a time.
 func LoadAudit(ctx context.Context, dataDir string) ([]hubapi.AuditRecord, error) {
-	recs, err := NewAdminClient(dataDir).Audit(ctx)
-	if errors.Is(err, ErrNoHub) {
-		return ReadAudit(dataDir)
-	}
-	return recs, err
+	out := []hubapi.AuditRecord{}
+	err := EachAudit(ctx, dataDir, AuditQuery{}, func(r hubapi.AuditRecord) error { out = append(out, r); return nil })
+	return out, err
 }

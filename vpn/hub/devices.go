@@ -55,7 +55,7 @@ func (h *Hub) Enroll(req hubapi.EnrollRequest) (hubapi.EnrollResponse, error) {
 			return err
 		}
 		pc.set = append(pc.set, d)
-		return nil
+		return appendAudit(tx, deviceAudit(d.User, "device_enroll", d, "invite", inv.ID))
 	})
 	if err != nil {
 		return hubapi.EnrollResponse{}, err
@@ -204,7 +204,7 @@ func (h *Hub) Leave(token string) error {
 		}
 		pc.remove = append(pc.remove, d.PublicKey)
 		h.log.Info("device left", "device", d.ID, "name", d.Name, "user", d.User)
-		return tx.Bucket(bucketDevices).Delete([]byte(d.ID))
+		return chainAfter(tx.Bucket(bucketDevices).Delete([]byte(d.ID)), tx, deviceAudit(d.User, "device_leave", d))
 	})
 }
 
@@ -242,7 +242,7 @@ func (h *Hub) revokeLocked(tx *bolt.Tx, pc *peerChanges, fx *accessEffects, d de
 	d.Revoked = true
 	pc.remove = append(pc.remove, d.PublicKey)
 	h.log.Info("device revoked", "device", d.ID, "name", d.Name, "user", d.User)
-	return putJSON(tx.Bucket(bucketDevices), d.ID, d)
+	return chainAfter(putJSON(tx.Bucket(bucketDevices), d.ID, d), tx, deviceAudit(actorHub, "device_revoke", d, "via", viaAdminSocket))
 }
 
 // checkDeviceKey refuses what cannot be a device's own key: not a key, the
@@ -285,12 +285,13 @@ func (h *Hub) Rotate(token, publicKey string) error {
 			return err
 		}
 		pc.remove = append(pc.remove, d.PublicKey)
+		old := d.PublicKey
 		d.PublicKey = publicKey
 		pc.set = append(pc.set, d)
 		if err := keys.Put([]byte(publicKey), []byte(d.ID)); err != nil {
 			return err
 		}
-		return putJSON(tx.Bucket(bucketDevices), d.ID, d)
+		return chainAfter(putJSON(tx.Bucket(bucketDevices), d.ID, d), tx, deviceAudit(d.User, "device_rotate", d, "old_public_key", old))
 	})
 }
 

@@ -65,7 +65,7 @@ func (h *Hub) AddGateway(name string) (CreatedGateway, error) {
 		if err := tx.Bucket(bucketGWTokens).Put([]byte(gw.TokenHash), []byte(name)); err != nil {
 			return err
 		}
-		return putJSON(gws, name, gw)
+		return chainAfter(putJSON(gws, name, gw), tx, gatewayAddAudit(name))
 	})
 	if err != nil {
 		return CreatedGateway{}, err

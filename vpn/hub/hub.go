@@ -98,6 +98,10 @@ type Options struct {
 	// /healthz, e.g. 127.0.0.1:9443. The public HTTPS API serves no
 	// metrics; the admin socket does too.
 	MetricsListen string
+	// AuditCheckpointEvery is how often a serving hub logs a checkpoint of
+	// its grown audit trail and sends it to the webhook (audit_anchor.go);
+	// default DefaultAuditCheckpointEvery.
+	AuditCheckpointEvery time.Duration
 
 	pollTimeout             time.Duration    // tests shorten long-polls
 	pollHeld                func(key string) // tests learn that a long-poll holds its slot
@@ -126,6 +130,8 @@ type Hub struct {
 	accessChanges changes   // the access version: requests, grants, gateways
 	deadlines     deadlines // lapse and expiry timers of access requests
 	webhook       *webhook
+	anchors       checkpoints // the audit trail's last checkpoint
+	refusals      refusals    // refused actions recorded, per actor
 
 	// applyMu makes a store commit and its application to the device one
 	// step, so the device sees peer changes in commit order.

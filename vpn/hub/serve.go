@@ -27,6 +27,7 @@ func (h *Hub) Serve(ctx context.Context) error {
 		return err
 	}
 	defer h.finishServing()
+	defer h.runCheckpoints(ctx)()
 	if h.opts.EnableForwarding {
 		h.enableForwarding()
 	}

@@ -55,7 +55,7 @@ func (h *Hub) AddUser(name string, role hubapi.Role) (User, error) {
 		if users.Get([]byte(name)) != nil {
 			return ErrUserExists.with("user %q exists; pick another name", name)
 		}
-		return putJSON(users, name, userRecord(u))
+		return chainAfter(putJSON(users, name, userRecord(u)), tx, userAddAudit(u))
 	})
 	if err == nil {
 		h.log.Info("user added", "user", name, "role", string(role))
@@ -101,6 +101,9 @@ func (h *Hub) RemoveUser(name string) error {
 			}
 		}
 		if err := dropInvites(tx, name); err != nil {
+			return err
+		}
+		if err := appendAudit(tx, userRemoveAudit(name, userRole(tx, name))); err != nil {
 			return err
 		}
 		return users.Delete([]byte(name))
@@ -168,7 +171,7 @@ func (h *Hub) CreateInvite(opts InviteOptions) (CreatedInvite, error) {
 		if tx.Bucket(bucketUsers).Get([]byte(opts.User)) == nil {
 			return ErrUserUnknown.with("no user %q; add them first with devenv hub user add", opts.User)
 		}
-		return putJSON(tx.Bucket(bucketInvites), id, inv)
+		return chainAfter(putJSON(tx.Bucket(bucketInvites), id, inv), tx, inviteAudit(inv))
 	})
 	if err != nil {
 		return CreatedInvite{}, err
@@ -215,4 +218,13 @@ func assignUserIDs(tx *bolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+// userRole is the role of the user of a name, "" when there is none.
+func userRole(tx *bolt.Tx, name string) hubapi.Role {
+	u, ok, err := getUser(tx, name)
+	if !ok || err != nil {
+		return ""
+	}
+	return u.Role
 }

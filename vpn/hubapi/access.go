@@ -167,13 +167,16 @@ type GatewayGrants struct {
 // encoding (see AuditHash); the first record's PrevHash is "". VerifyAudit
 // checks a run of records.
 type AuditRecord struct {
-	Seq       uint64            `json:"seq"`
-	Time      time.Time         `json:"time"`
-	Actor     string            `json:"actor"`  // user, "gateway:NAME", or "hub"
-	Action    string            `json:"action"` // request, approve, deny, lapse, grant, connect, disconnect, operation, expire, revoke, emergency
+	Seq   uint64    `json:"seq"`
+	Time  time.Time `json:"time"`
+	Actor string    `json:"actor"` // user, "gateway:NAME", or "hub"
+	// Action: request, approve, deny, lapse, grant, connect, disconnect, operation, expire, revoke, emergency,
+	// request_state (a request's seal), register, user_add, user_remove, invite_create, device_enroll,
+	// device_rotate, device_leave, device_revoke, gateway_add; refused attempts also read_grant, read_audit, list.
+	Action    string            `json:"action"`
 	Target    string            `json:"target,omitempty"`
 	RequestID string            `json:"request_id,omitempty"`
-	Verdict   string            `json:"verdict,omitempty"` // allowed, refused
+	Verdict   string            `json:"verdict,omitempty"` // allowed, refused (Detail "code" and "reason" when the hub refused the actor)
 	Detail    map[string]string `json:"detail,omitempty"`  // e.g. method, path, status, bytes
 	PrevHash  string            `json:"prev_hash"`
 	Hash      string            `json:"hash"`

@@ -79,28 +79,47 @@ func VerifyAudit(records []AuditRecord) error {
 		fail := func(format string, args ...any) error {
 			return &AuditError{Index: i, Seq: r.Seq, Problem: fmt.Sprintf(format, args...)}
 		}
-		if AuditHash(r) != r.Hash {
-			return fail("hash does not match its content (edited?)")
-		}
 		if i == 0 {
-			if r.Seq == 1 && r.PrevHash != "" {
-				return fail("the first record has a previous hash (records before it removed?)")
+			if p := checkFirst(r); p != "" {
+				return fail("%s", p)
 			}
 			continue
 		}
 		prev := records[i-1]
-		switch {
-		case r.Seq <= prev.Seq:
-			return fail("comes after record %d (reordered?)", prev.Seq)
-		case r.Seq > prev.Seq+1 && slices.ContainsFunc(records[i+1:], func(l AuditRecord) bool { return l.Seq == prev.Seq+1 }):
+		if r.Seq > prev.Seq+1 && AuditHash(r) == r.Hash && slices.ContainsFunc(records[i+1:], func(l AuditRecord) bool { return l.Seq == prev.Seq+1 }) {
 			return fail("comes before record %d (reordered?)", prev.Seq+1)
-		case r.Seq == prev.Seq+2:
-			return fail("follows record %d: record %d is missing (removed?)", prev.Seq, prev.Seq+1)
-		case r.Seq > prev.Seq+2:
-			return fail("follows record %d: records %d to %d are missing (removed?)", prev.Seq, prev.Seq+1, r.Seq-1)
-		case r.PrevHash != prev.Hash:
-			return fail("previous hash does not match record %d (removed or reordered?)", prev.Seq)
+		}
+		if p := checkLink(prev, r); p != "" {
+			return fail("%s", p)
 		}
 	}
 	return nil
+}
+
+// checkFirst is what is wrong with the first record of a run, or "".
+func checkFirst(r AuditRecord) string {
+	if AuditHash(r) != r.Hash {
+		return "hash does not match its content (edited?)"
+	}
+	if r.Seq == 1 && r.PrevHash != "" {
+		return "the first record has a previous hash (records before it removed?)"
+	}
+	return ""
+}
+
+// checkLink is what is wrong with r following prev, or "".
+func checkLink(prev, r AuditRecord) string {
+	switch {
+	case AuditHash(r) != r.Hash:
+		return "hash does not match its content (edited?)"
+	case r.Seq <= prev.Seq:
+		return fmt.Sprintf("comes after record %d (reordered?)", prev.Seq)
+	case r.Seq == prev.Seq+2:
+		return fmt.Sprintf("follows record %d: record %d is missing (removed?)", prev.Seq, prev.Seq+1)
+	case r.Seq > prev.Seq+2:
+		return fmt.Sprintf("follows record %d: records %d to %d are missing (removed?)", prev.Seq, prev.Seq+1, r.Seq-1)
+	case r.PrevHash != prev.Hash:
+		return fmt.Sprintf("previous hash does not match record %d (removed or reordered?)", prev.Seq)
+	}
+	return ""
 }

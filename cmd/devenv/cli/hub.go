@@ -373,49 +373,6 @@ func newHubGatewayCmd(g *globals, dataDir *string) *cobra.Command {
 	return cmd
 }
 
-func newHubAuditCmd(g *globals, dataDir *string) *cobra.Command {
-	cmd := &cobra.Command{Use: "audit", Short: "Export and verify the access audit trail", Args: cobra.NoArgs,
-		Long: `The audit trail is read through the running hub's admin socket, or from its
-store in --data when no hub runs.`,
-		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
-	export := &cobra.Command{
-		Use: "export", Short: "Print every audit record as JSON, in order", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			recs, err := hub.LoadAudit(cmd.Context(), *dataDir)
-			if err != nil {
-				return err
-			}
-			return writeJSON(g.stdout, recs)
-		},
-	}
-	verify := &cobra.Command{
-		Use: "verify", Short: "Check the hash chain: say where a record was edited, removed or reordered", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			recs, err := hub.LoadAudit(cmd.Context(), *dataDir)
-			if err != nil {
-				return err
-			}
-			if err := hubapi.VerifyAudit(recs); err != nil {
-				return fmt.Errorf("the audit trail in %s is broken: %w", *dataDir, err)
-			}
-			fmt.Fprintln(g.stdout, auditSummary(recs))
-			return nil
-		},
-	}
-	cmd.AddCommand(export, verify)
-	return cmd
-}
-
-// auditSummary is verify's one line: how many records, and the last hash
-// to keep elsewhere, since rewriting the whole tail goes unnoticed without it.
-func auditSummary(recs []hubapi.AuditRecord) string {
-	if len(recs) == 0 {
-		return "audit trail empty"
-	}
-	last := recs[len(recs)-1]
-	return fmt.Sprintf("audit trail intact: %d records, last %d with hash %s", len(recs), last.Seq, last.Hash)
-}
-
 func writeHubGateways(w io.Writer, gws []hub.Gateway) error {
 	tw := newTable(w)
 	fmt.Fprintln(tw, "GATEWAY\tENDPOINT\tNETWORK\tTARGETS\tREGISTERED")

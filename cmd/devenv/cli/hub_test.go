@@ -211,16 +211,16 @@ func TestHubGatewayAndAuditCommands(t *testing.T) {
 	}
 	out, _, code = runCLI(t, dir, "hub", "audit", "export", "--data", data)
 	var recs []hubapi.AuditRecord
-	if code != 0 || json.Unmarshal([]byte(out), &recs) != nil || len(recs) != 1 || recs[0].Actor != "gateway:prod-eu" {
+	if code != 0 || json.Unmarshal([]byte(out), &recs) != nil || len(recs) != 2 || recs[0].Action != "gateway_add" || recs[1].Actor != "gateway:prod-eu" {
 		t.Fatalf("audit export: code %d, %q", code, out)
 	}
 	out, _, code = runCLI(t, dir, "hub", "audit", "verify", "--data", data)
-	if code != 0 || !strings.Contains(out, "intact: 1 records") {
+	if code != 0 || !strings.Contains(out, "intact: 2 records") {
 		t.Errorf("audit verify through the socket: code %d, %q", code, out)
 	}
 	h.Close()
 	out, errOut, code = runCLI(t, dir, "hub", "audit", "verify", "--data", data)
-	if code != 0 || !strings.Contains(out, "intact: 1 records") {
+	if code != 0 || !strings.Contains(out, "intact: 2 records") {
 		t.Errorf("audit verify from the store: code %d, %q, %q", code, out, errOut)
 	}
 	editFirstAuditRecord(t, filepath.Join(data, "hub.db"))
@@ -230,7 +230,7 @@ func TestHubGatewayAndAuditCommands(t *testing.T) {
 	}
 }
 
-// editFirstAuditRecord changes the actor of the first record in the
+// editFirstAuditRecord changes the gateway named by the first record in the
 // store's audit bucket, as someone with the file could.
 func editFirstAuditRecord(t *testing.T, path string) {
 	t.Helper()
@@ -242,7 +242,7 @@ func editFirstAuditRecord(t *testing.T, path string) {
 	err = db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte("audit"))
 		k, v := b.Cursor().First()
-		return b.Put(k, []byte(strings.Replace(string(v), "gateway:prod-eu", "gateway:other", 1)))
+		return b.Put(k, []byte(strings.Replace(string(v), "prod-eu", "other", 1)))
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -25,7 +25,7 @@ import (
 type Hub interface {
 	RegisterTargets(ctx context.Context, r hubapi.RegisterTargets) (hubapi.GatewayInfo, error)
 	GatewayGrants(ctx context.Context, since uint64) (hubapi.GatewayGrants, error)
-	GatewayAudit(ctx context.Context, records []hubapi.AuditRecord) error
+	GatewayAudit(ctx context.Context, records []hubapi.AuditRecord) (hubapi.GatewayAuditResult, error)
 }
 
 // Options configure a Gateway.
@@ -53,6 +53,7 @@ type Gateway struct {
 	ctx    context.Context // ends with the gateway, cause ErrShutdown; parent of every grant's
 	cancel context.CancelCauseFunc
 	conns  sync.WaitGroup // connections being served
+	ending sync.WaitGroup // armed grants whose end is not yet recorded
 
 	closeOnce sync.Once
 	closeErr  error
@@ -62,6 +63,8 @@ type Gateway struct {
 	byClient     map[netip.Addr]*activeGrant // guarded by mu; by client tunnel address
 	failedClosed bool                        // guarded by mu; the hub was away longer than the grace
 	lastContact  time.Time                   // guarded by mu; the hub's last answer
+	savedContact time.Time                   // guarded by mu; lastContact as saved in contactFile
+	contactMu    sync.Mutex                  // serializes writes of contactFile
 	pollStart    time.Time                   // guarded by mu; zero: no long-poll in flight
 	name         string                      // guarded by mu; the hub's name for this gateway
 }
@@ -89,7 +92,7 @@ func New(o Options) (*Gateway, error) {
 		return nil, err
 	}
 	gw := &Gateway{cfg: c, hub: o.Hub, log: o.Logger, pollAlive: o.pollAlive, name: "gateway",
-		grants: map[string]*activeGrant{}, byClient: map[netip.Addr]*activeGrant{}, lastContact: time.Now()}
+		grants: map[string]*activeGrant{}, byClient: map[netip.Addr]*activeGrant{}}
 	if gw.pollAlive == 0 {
 		gw.pollAlive = pollAlive
 	}
@@ -174,11 +177,14 @@ func httpOptions(tc TargetConfig, header http.Header, log *slog.Logger) rohttp.O
 		Paths: tc.Paths, GraphQL: tc.GraphQL, AllowHeaders: tc.AllowHeaders}
 }
 
-// restoreGrants re-arms the grants an earlier run saved; expired ones are
-// dropped by arm.
+// restoreGrants re-arms the grants an earlier run saved, unless the hub was
+// last reached longer than the grace ago; expired ones are dropped by arm.
 func (gw *Gateway) restoreGrants() error {
 	saved, err := loadGrants(gw.cfg.StateDir)
 	if err != nil {
+		return err
+	}
+	if err := gw.restoreContact(len(saved.Grants)); err != nil {
 		return err
 	}
 	for _, g := range saved.Grants {
@@ -239,12 +245,16 @@ func (gw *Gateway) Close() error {
 
 func (gw *Gateway) close() error {
 	gw.cancel(ErrShutdown)
+	if gw.spool != nil { // opened: the state directory is the gateway's
+		gw.saveContact(0)
+	}
 	var errs []error
 	for _, t := range gw.targets {
 		errs = append(errs, t.ln.Close())
 		closeHandler(t.handler)
 	}
 	gw.conns.Wait()
+	gw.ending.Wait() // their records go to the spool before it closes
 	if gw.dev != nil {
 		errs = append(errs, gw.dev.Close())
 	}

@@ -91,6 +91,7 @@ func (gw *Gateway) poll(ctx context.Context, since uint64) (uint64, error) {
 	gw.pollStart = time.Time{}
 	gw.mu.Unlock()
 	if err != nil {
+		gw.saveContact(contactSaveEvery)
 		return since, err
 	}
 	gw.hubAnswered()
@@ -108,6 +109,7 @@ func (gw *Gateway) hubAnswered() {
 	resumed := gw.failedClosed
 	gw.failedClosed = false
 	gw.mu.Unlock()
+	gw.saveContact(contactSaveEvery)
 	if resumed {
 		gw.log.Info("the hub answers again; enforcing its grants")
 	}

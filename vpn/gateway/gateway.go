@@ -58,6 +58,12 @@ type Gateway struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	// registered is closed once the hub has the gateway's targets: its
+	// audit records name them, and the hub attributes a record only to a
+	// target the gateway registered.
+	registered     chan struct{}
+	registeredOnce sync.Once
+
 	mu           sync.Mutex
 	grants       map[string]*activeGrant     // guarded by mu; by request ID
 	byClient     map[netip.Addr]*activeGrant // guarded by mu; by client tunnel address
@@ -92,7 +98,7 @@ func New(o Options) (*Gateway, error) {
 		return nil, err
 	}
 	gw := &Gateway{cfg: c, hub: o.Hub, log: o.Logger, pollAlive: o.pollAlive, name: "gateway",
-		grants: map[string]*activeGrant{}, byClient: map[netip.Addr]*activeGrant{}}
+		grants: map[string]*activeGrant{}, byClient: map[netip.Addr]*activeGrant{}, registered: make(chan struct{})}
 	if gw.pollAlive == 0 {
 		gw.pollAlive = pollAlive
 	}
@@ -127,6 +133,11 @@ func (gw *Gateway) open(headers map[string]http.Header) error {
 			return err
 		}
 		gw.targets = append(gw.targets, t)
+	}
+	if gw.cfg.Metrics != "" {
+		if err := gw.serveMetrics(gw.cfg.Metrics); err != nil {
+			return err
+		}
 	}
 	return gw.restoreGrants()
 }
@@ -206,7 +217,13 @@ func (gw *Gateway) Run(ctx context.Context) error {
 	defer stop()
 	running.Go(func() { gw.follow(loops) })
 	running.Go(func() { gw.watch(loops) })
-	running.Go(func() { gw.spool.ship(loops, gw.hub.GatewayAudit) })
+	running.Go(func() {
+		select {
+		case <-gw.registered:
+			gw.spool.ship(loops, gw.hub.GatewayAudit)
+		case <-loops.Done():
+		}
+	})
 	gw.log.Info("gateway serving", "address", gw.cfg.GatewayAddress(), "wireguard_port", gw.cfg.WireGuard.ListenPort,
 		"public_key", gw.dev.PublicKey().String(), "targets", len(gw.targets))
 	<-ctx.Done()

@@ -202,7 +202,8 @@ func (s *spool) ship(ctx context.Context, post postAudit) {
 				"record", recordJSON(recs[0]), "err", err)
 		case err != nil:
 			if failing.IsZero() || time.Since(failing) > time.Minute {
-				s.log.Warn("audit delivery failed; the records wait on disk", "backlog", s.pending(), "err", err)
+				b, _ := s.backlog()
+				s.log.Warn("audit delivery failed; the records wait on disk", "records", b.Records, "oldest", b.Oldest, "err", err)
 				failing = time.Now()
 			}
 			wait(ctx, s.retry, nil, backoff)

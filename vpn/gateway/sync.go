@@ -67,6 +67,7 @@ func (gw *Gateway) register(ctx context.Context) error {
 		gw.name = info.Name
 	}
 	gw.mu.Unlock()
+	gw.registeredOnce.Do(func() { close(gw.registered) })
 	gw.log.Info("registered with the hub", "gateway", info.Name, "targets", len(gw.cfg.Targets))
 	return nil
 }

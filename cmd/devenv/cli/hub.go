@@ -372,7 +372,7 @@ store in --data when no hub runs.`,
 			return nil
 		},
 	}
-	cmd.AddCommand(export, verify)
+	cmd.AddCommand(export, verify, newHubQuarantineCmd(g, dataDir))
 	return cmd
 }
 

@@ -57,11 +57,11 @@ func (h *fakeHub) GatewayGrants(ctx context.Context, since uint64) (hubapi.Gatew
 	}
 }
 
-func (h *fakeHub) GatewayAudit(ctx context.Context, records []hubapi.AuditRecord) error {
+func (h *fakeHub) GatewayAudit(ctx context.Context, records []hubapi.AuditRecord) (hubapi.GatewayAuditResult, error) {
 	h.mu.Lock()
 	h.audit += len(records)
 	h.mu.Unlock()
-	return nil
+	return hubapi.GatewayAuditResult{Chained: len(records)}, nil
 }
 
 // set replaces the active grants and returns the new version.

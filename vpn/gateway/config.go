@@ -37,10 +37,14 @@ type Config struct {
 	WireGuard WireGuardConfig `yaml:"wireguard"`
 	// Network is the access network; the gateway takes its first address
 	// and the hub gives clients the others.
-	Network  netip.Prefix   `yaml:"network"`
-	StateDir string         `yaml:"state_dir"`
-	Grace    time.Duration  `yaml:"grace"` // how long the gateway keeps grants without the hub
-	Targets  []TargetConfig `yaml:"targets"`
+	Network  netip.Prefix  `yaml:"network"`
+	StateDir string        `yaml:"state_dir"`
+	Grace    time.Duration `yaml:"grace"` // how long the gateway keeps grants without the hub
+	// Metrics is a host:port to serve Prometheus metrics on (the audit
+	// backlog, the hub's last contact); empty: none. Keep it on loopback
+	// or a monitoring network.
+	Metrics string         `yaml:"metrics"`
+	Targets []TargetConfig `yaml:"targets"`
 }
 
 // HubConfig says how to reach the hub.

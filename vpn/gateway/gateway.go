@@ -25,7 +25,7 @@ import (
 type Hub interface {
 	RegisterTargets(ctx context.Context, r hubapi.RegisterTargets) (hubapi.GatewayInfo, error)
 	GatewayGrants(ctx context.Context, since uint64) (hubapi.GatewayGrants, error)
-	GatewayAudit(ctx context.Context, records []hubapi.AuditRecord) error
+	GatewayAudit(ctx context.Context, records []hubapi.AuditRecord) (hubapi.GatewayAuditResult, error)
 }
 
 // Options configure a Gateway.
@@ -53,16 +53,25 @@ type Gateway struct {
 	ctx    context.Context // ends with the gateway, cause ErrShutdown; parent of every grant's
 	cancel context.CancelCauseFunc
 	conns  sync.WaitGroup // connections being served
+	ending sync.WaitGroup // armed grants whose end is not yet recorded
 
 	closeOnce sync.Once
 	closeErr  error
 	unlock    func() // releases the state directory
+
+	// registered is closed once the hub has the gateway's targets: its
+	// audit records name them, and the hub attributes a record only to a
+	// target the gateway registered.
+	registered     chan struct{}
+	registeredOnce sync.Once
 
 	mu           sync.Mutex
 	grants       map[string]*activeGrant     // guarded by mu; by request ID
 	byClient     map[netip.Addr]*activeGrant // guarded by mu; by client tunnel address
 	failedClosed bool                        // guarded by mu; the hub was away longer than the grace
 	lastContact  time.Time                   // guarded by mu; the hub's last answer
+	savedContact time.Time                   // guarded by mu; lastContact as saved in contactFile
+	contactMu    sync.Mutex                  // serializes writes of contactFile
 	pollStart    time.Time                   // guarded by mu; zero: no long-poll in flight
 	name         string                      // guarded by mu; the hub's name for this gateway
 }
@@ -94,7 +103,7 @@ func New(o Options) (*Gateway, error) {
 		return nil, err
 	}
 	gw := &Gateway{unlock: unlock, cfg: c, hub: o.Hub, log: o.Logger, pollAlive: o.pollAlive, name: "gateway",
-		grants: map[string]*activeGrant{}, byClient: map[netip.Addr]*activeGrant{}, lastContact: time.Now()}
+		grants: map[string]*activeGrant{}, byClient: map[netip.Addr]*activeGrant{}, registered: make(chan struct{})}
 	if gw.pollAlive == 0 {
 		gw.pollAlive = pollAlive
 	}
@@ -129,6 +138,11 @@ func (gw *Gateway) open(headers map[string]http.Header) error {
 			return err
 		}
 		gw.targets = append(gw.targets, t)
+	}
+	if gw.cfg.Metrics != "" {
+		if err := gw.serveMetrics(gw.cfg.Metrics); err != nil {
+			return err
+		}
 	}
 	return gw.restoreGrants()
 }
@@ -179,11 +193,14 @@ func httpOptions(tc TargetConfig, header http.Header, log *slog.Logger) rohttp.O
 		Paths: tc.Paths, GraphQL: tc.GraphQL, AllowHeaders: tc.AllowHeaders}
 }
 
-// restoreGrants re-arms the grants an earlier run saved; expired ones are
-// dropped by arm.
+// restoreGrants re-arms the grants an earlier run saved, unless the hub was
+// last reached longer than the grace ago; expired ones are dropped by arm.
 func (gw *Gateway) restoreGrants() error {
 	saved, err := loadGrants(gw.cfg.StateDir)
 	if err != nil {
+		return err
+	}
+	if err := gw.restoreContact(len(saved.Grants)); err != nil {
 		return err
 	}
 	for _, g := range saved.Grants {
@@ -205,7 +222,13 @@ func (gw *Gateway) Run(ctx context.Context) error {
 	defer stop()
 	running.Go(func() { gw.follow(loops) })
 	running.Go(func() { gw.watch(loops) })
-	running.Go(func() { gw.spool.ship(loops, gw.hub.GatewayAudit) })
+	running.Go(func() {
+		select {
+		case <-gw.registered:
+			gw.spool.ship(loops, gw.hub.GatewayAudit)
+		case <-loops.Done():
+		}
+	})
 	gw.log.Info("gateway serving", "address", gw.cfg.GatewayAddress(), "wireguard_port", gw.cfg.WireGuard.ListenPort,
 		"public_key", gw.dev.PublicKey().String(), "targets", len(gw.targets))
 	<-ctx.Done()
@@ -244,12 +267,16 @@ func (gw *Gateway) Close() error {
 
 func (gw *Gateway) close() error {
 	gw.cancel(ErrShutdown)
+	if gw.spool != nil { // opened: the state directory is the gateway's
+		gw.saveContact(0)
+	}
 	var errs []error
 	for _, t := range gw.targets {
 		errs = append(errs, t.ln.Close())
 		closeHandler(t.handler)
 	}
 	gw.conns.Wait()
+	gw.ending.Wait() // their records go to the spool before it closes
 	if gw.dev != nil {
 		errs = append(errs, gw.dev.Close())
 	}

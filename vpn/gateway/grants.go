@@ -119,7 +119,9 @@ func (gw *Gateway) arm(g hubapi.Grant) {
 		release()
 		return
 	}
+	gw.ending.Add(1)
 	context.AfterFunc(ctx, func() {
+		defer gw.ending.Done()
 		release()
 		gw.ended(a)
 	})

@@ -20,10 +20,20 @@ import (
 )
 
 // prodUpstream is the "production" HTTP server: it echoes the injected
-// credentials, counts what reached it and streams on /stream until the
-// client goes.
+// credentials, counts what reached it, streams on /stream until the
+// client goes, and on /break sends part of a response and then drops its
+// connection.
 func prodUpstream(t *testing.T) *httptest.Server {
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/break" {
+			w.Header().Set("Content-Length", "100000")
+			io.WriteString(w, strings.Repeat("x", 1000))
+			w.(http.Flusher).Flush()
+			if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				c.Close()
+			}
+			return
+		}
 		if r.URL.Path == "/stream" {
 			for r.Context().Err() == nil {
 				if _, err := io.WriteString(w, "tick\n"); err != nil {

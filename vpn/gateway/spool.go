@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/vpn/hubapi"
+	"github.com/devenv-dev/devenv/vpn/hubclient"
 )
 
 // maxBatch bounds the records of one delivery.
@@ -161,12 +164,20 @@ func (s *spool) pending() int64 {
 	return s.size - s.shipped
 }
 
+// postAudit delivers a batch of records to the hub.
+type postAudit func(context.Context, []hubapi.AuditRecord) (hubapi.GatewayAuditResult, error)
+
 // ship delivers records until ctx is done, retrying with backoff while the
-// hub is away and at once when it answers again.
-func (s *spool) ship(ctx context.Context, post func(context.Context, []hubapi.AuditRecord) error) {
-	backoff := minBackoff
+// hub is away and at once when it answers again. The hub takes a batch
+// record by record; a batch it refuses whole (a 4xx: too large, or a hub
+// that checks the batch at once) is split until the one record it refuses
+// is found, which is logged and skipped, so that no record holds back the
+// ones after it.
+func (s *spool) ship(ctx context.Context, post postAudit) {
+	backoff, limit := minBackoff, maxBatch
+	var failing time.Time // when delivery started failing; zero while it works
 	for ctx.Err() == nil {
-		recs, end, err := s.next(maxBatch)
+		recs, end, err := s.next(limit)
 		if err != nil {
 			s.log.Error("reading the audit spool", "err", err)
 		}
@@ -177,17 +188,74 @@ func (s *spool) ship(ctx context.Context, post func(context.Context, []hubapi.Au
 			wait(ctx, s.more, s.retry, time.Minute)
 			continue
 		}
-		if err := post(ctx, recs); err != nil {
-			s.log.Debug("audit delivery failed; keeping the records", "records", len(recs), "err", err)
+		res, err := post(ctx, recs)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return
+		case refusedBatch(err) && len(recs) > 1:
+			limit = max(len(recs)/2, 1)
+			s.log.Warn("the hub refused a batch of audit records; sending smaller ones to find the record it refuses",
+				"records", len(recs), "err", err)
+			continue
+		case refusedBatch(err):
+			s.log.Error("the hub refused an audit record; it is skipped and kept only in this log",
+				"record", recordJSON(recs[0]), "err", err)
+		case err != nil:
+			if failing.IsZero() || time.Since(failing) > time.Minute {
+				b, _ := s.backlog()
+				s.log.Warn("audit delivery failed; the records wait on disk", "records", b.Records, "oldest", b.Oldest, "err", err)
+				failing = time.Now()
+			}
 			wait(ctx, s.retry, nil, backoff)
 			backoff = min(2*backoff, maxBackoff)
 			continue
+		default:
+			s.reportRejected(recs, res)
 		}
-		backoff = minBackoff
+		if !failing.IsZero() {
+			s.log.Info("audit delivery resumed", "since", failing)
+			failing = time.Time{}
+		}
+		backoff, limit = minBackoff, maxBatch
 		if err := s.ack(end); err != nil {
 			s.log.Error("recording delivered audit records", "err", err)
 		}
 	}
+}
+
+// refusedBatch reports whether the hub refused a batch for what it holds
+// (400, 413, 422), rather than for who sent it (401, 403) or when (429,
+// 5xx), which sending again later may fix.
+func refusedBatch(err error) bool {
+	var e *hubclient.APIError
+	return errors.As(err, &e) && (e.Status == http.StatusBadRequest ||
+		e.Status == http.StatusRequestEntityTooLarge || e.Status == http.StatusUnprocessableEntity)
+}
+
+// reportRejected logs the records the hub quarantined (kept, but outside
+// its chain) and dropped (not kept: logged here in full).
+func (s *spool) reportRejected(recs []hubapi.AuditRecord, res hubapi.GatewayAuditResult) {
+	if n := len(res.Quarantined); n > 0 {
+		q := res.Quarantined[0]
+		s.log.Warn("the hub quarantined audit records it cannot attribute; see devenv hub audit quarantine on the hub",
+			"records", n, "first_reason", q.Reason, "first", recordJSON(at(recs, q.Index)))
+	}
+	for _, d := range res.Dropped {
+		s.log.Error("the hub dropped an audit record: its quarantine is full; the record is kept only in this log",
+			"reason", d.Reason, "record", recordJSON(at(recs, d.Index)))
+	}
+}
+
+func at(recs []hubapi.AuditRecord, i int) hubapi.AuditRecord {
+	if i < 0 || i >= len(recs) {
+		return hubapi.AuditRecord{}
+	}
+	return recs[i]
+}
+
+func recordJSON(r hubapi.AuditRecord) string {
+	b, _ := json.Marshal(r)
+	return string(b)
 }
 
 // wait returns after d, or when ctx is done or a or b is poked.

@@ -67,6 +67,7 @@ func (gw *Gateway) register(ctx context.Context) error {
 		gw.name = info.Name
 	}
 	gw.mu.Unlock()
+	gw.registeredOnce.Do(func() { close(gw.registered) })
 	gw.log.Info("registered with the hub", "gateway", info.Name, "targets", len(gw.cfg.Targets))
 	return nil
 }
@@ -91,6 +92,7 @@ func (gw *Gateway) poll(ctx context.Context, since uint64) (uint64, error) {
 	gw.pollStart = time.Time{}
 	gw.mu.Unlock()
 	if err != nil {
+		gw.saveContact(contactSaveEvery)
 		return since, err
 	}
 	gw.hubAnswered()
@@ -108,6 +110,7 @@ func (gw *Gateway) hubAnswered() {
 	resumed := gw.failedClosed
 	gw.failedClosed = false
 	gw.mu.Unlock()
+	gw.saveContact(contactSaveEvery)
 	if resumed {
 		gw.log.Info("the hub answers again; enforcing its grants")
 	}

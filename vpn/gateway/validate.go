@@ -22,6 +22,9 @@ func (c *Config) validate(v *validator) {
 	if c.Network.Bits() > c.Network.Addr().BitLen()-2 {
 		v.errorf([]any{"network"}, "network %s is too small for a gateway and its clients; use e.g. %s", c.Network, DefaultNetwork)
 	}
+	if c.Metrics != "" && !validHostPort(c.Metrics) {
+		v.errorf([]any{"metrics"}, "metrics %q: want the host:port to serve metrics on, e.g. 127.0.0.1:9471", c.Metrics)
+	}
 	if c.Grace < 0 {
 		v.errorf([]any{"grace"}, "grace %v: want a positive duration such as 30s", c.Grace)
 	}

@@ -183,11 +183,11 @@ func (h *Hub) serveGatewayAudit(w http.ResponseWriter, r *http.Request) error {
 	if err := h.decodeFromGateway(w, r, &recs); err != nil {
 		return err
 	}
-	if err := h.AppendGatewayAudit(bearer(r), recs); err != nil {
-		return err
+	res, err := h.AppendGatewayAudit(bearer(r), recs)
+	if err == nil {
+		writeJSON(w, http.StatusOK, res)
 	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return err
 }
 
 // nonNil makes an empty list encode as [] rather than null.

@@ -73,6 +73,7 @@ func (h *Hub) adminHandler() http.Handler {
 	mux.Handle("POST "+adminGateway, h.handle(h.adminAddGateway))
 	mux.Handle("GET "+adminAudit, h.handle(h.adminExportAudit))
 	mux.Handle("POST "+adminCheckpoint, h.handle(h.adminCheckpoint))
+	mux.Handle("GET "+adminQuarantine, h.handle(h.adminListQuarantine))
 	mux.Handle("GET "+adminGrants, h.handle(h.adminListGrants))
 	mux.Handle("POST "+adminGrantRevoke, h.handle(h.adminRevokeGrant))
 	mux.HandleFunc("GET "+hubapi.PathMetrics, h.serveMetrics)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -83,56 +82,6 @@ func (h *Hub) Audit(token string, f AuditFilter) ([]hubapi.AuditRecord, error) {
 	})
 	h.auditRefused(token, "read_audit", f.Target, "", err)
 	return out, err
-}
-
-// maxGatewayRecords bounds one upload of gateway audit records.
-const maxGatewayRecords = 10000
-
-// AppendGatewayAudit chains records a gateway sends (connect, disconnect,
-// operation…) with Actor "gateway:NAME", in one transaction. Their Seq,
-// PrevHash and Hash are the hub's to set. A record may name only the
-// gateway's own targets and requests.
-func (h *Hub) AppendGatewayAudit(token string, recs []hubapi.AuditRecord) error {
-	if len(recs) > maxGatewayRecords {
-		return ErrBadRequest.with("%d audit records in one upload; send at most %d at a time", len(recs), maxGatewayRecords)
-	}
-	return h.db.Update(func(tx *bolt.Tx) error {
-		gw, err := gatewayByToken(tx, token)
-		if err != nil {
-			return err
-		}
-		for i, r := range recs {
-			if err := checkGatewayRecord(tx, gw.Name, r); err != nil {
-				return ErrBadRequest.with("audit record %d: %v", i, err)
-			}
-			r.Actor = gatewayActor(gw.Name)
-			if err := appendAudit(tx, r); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-func checkGatewayRecord(tx *bolt.Tx, gateway string, r hubapi.AuditRecord) error {
-	if r.Action == "" {
-		return errors.New("no action")
-	}
-	if r.RequestID != "" {
-		req, err := getRequest(tx, r.RequestID)
-		if err != nil {
-			return err
-		}
-		if req.Gateway != gateway {
-			return fmt.Errorf("request %s is not one of gateway %s's", r.RequestID, gateway)
-		}
-	}
-	if t, ok, err := getTarget(tx, r.Target); err != nil {
-		return err
-	} else if ok && t.Gateway != gateway {
-		return fmt.Errorf("target %s is not one of gateway %s's", r.Target, gateway)
-	}
-	return nil
 }
 
 // ReadAudit reads every audit record from the store in dataDir while no

@@ -15,69 +15,6 @@ import (
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
-func TestGatewayAuditIngest(t *testing.T) {
-	ah := startAccessHub(t, Options{})
-	r := ah.granted(t, "prod-db", time.Hour)
-	at := time.Now().Add(-time.Second).UTC()
-	recs := []hubapi.AuditRecord{
-		{Time: at, Actor: "alice", Action: "connect", Target: "prod-db", RequestID: r.ID, Seq: 99, Hash: "forged"},
-		{Time: at, Action: "operation", Target: "prod-db", RequestID: r.ID, Verdict: "refused",
-			Detail: map[string]string{"method": "POST", "path": "/orders", "status": "403", "bytes": "57"}},
-		{Action: "disconnect", Target: "prod-db", RequestID: r.ID},
-	}
-	if err := ah.client.do(t.Context(), http.MethodPost, hubapi.PathGatewayAudit, ah.gwToken, recs, nil); err != nil {
-		t.Fatal(err)
-	}
-	all := ah.auditRecords(t)
-	got := all[len(all)-3:]
-	for i, rec := range got {
-		if rec.Actor != "gateway:gw1" || rec.Action != recs[i].Action || rec.Seq != all[len(all)-4].Seq+uint64(i)+1 || rec.Time.IsZero() {
-			t.Errorf("ingested record %d: %+v", i, rec)
-		}
-	}
-	if !got[0].Time.Equal(at) || got[1].Detail["path"] != "/orders" || got[1].Verdict != "refused" {
-		t.Errorf("the gateway's time and details were not kept: %+v", got[:2])
-	}
-	bad := []struct {
-		name  string
-		token string
-		recs  []hubapi.AuditRecord
-		code  string
-	}{
-		{"no action", ah.gwToken, []hubapi.AuditRecord{{Target: "prod-db"}}, "bad_request"},
-		{"unknown request", ah.gwToken, []hubapi.AuditRecord{{Action: "connect", RequestID: "nope"}}, "bad_request"},
-		{"device token", ah.tokens["dave"], recs, "unauthorized"},
-	}
-	for _, tt := range bad {
-		err := ah.client.do(t.Context(), http.MethodPost, hubapi.PathGatewayAudit, tt.token, tt.recs, nil)
-		if errCode(err) != tt.code {
-			t.Errorf("%s: %v, want %s", tt.name, err, tt.code)
-		}
-	}
-	if n := len(ah.auditRecords(t)); n != len(all) {
-		t.Errorf("refused uploads left records: %d, want %d", n, len(all))
-	}
-}
-
-func TestGatewayAuditForeignRecords(t *testing.T) {
-	ah := startAccessHub(t, Options{})
-	other, err := ah.admin.AddGateway(t.Context(), "gw2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ah.register(t, other.Token, []hubapi.Target{{Name: "cache", Protocol: hubapi.ProtocolRedis, MaxTTL: time.Hour}})
-	r := ah.granted(t, "prod-db", time.Hour)
-	for _, rec := range []hubapi.AuditRecord{
-		{Action: "connect", RequestID: r.ID},
-		{Action: "operation", Target: "prod-db"},
-	} {
-		err := ah.client.do(t.Context(), http.MethodPost, hubapi.PathGatewayAudit, other.Token, []hubapi.AuditRecord{rec}, nil)
-		if errCode(err) != "bad_request" || !strings.Contains(err.Error(), "gw2") {
-			t.Errorf("gw2 writing about gw1's %+v: %v", rec, err)
-		}
-	}
-}
-
 func TestAuditAPI(t *testing.T) {
 	ah := startAccessHub(t, Options{})
 	ah.granted(t, "prod-db", time.Hour)

@@ -19,6 +19,9 @@ import (
 type metrics struct {
 	enrollments atomic.Uint64
 	waiters     atomic.Int64 // netmap long-polls in progress
+	// quarantineDropped counts gateway audit records dropped because the
+	// quarantine was full.
+	quarantineDropped atomic.Uint64
 
 	mu       sync.Mutex
 	requests map[[2]string]uint64 // guarded by mu; by path and status code
@@ -78,6 +81,9 @@ func (h *Hub) writeMetrics(w io.Writer) error {
 	fmt.Fprintf(w, "devenv_hub_netmap_waiters %d\n", h.metrics.waiters.Load())
 	fmt.Fprintf(w, "# HELP devenv_hub_netmap_version The netmap version.\n# TYPE devenv_hub_netmap_version gauge\n")
 	fmt.Fprintf(w, "devenv_hub_netmap_version %d\n", v)
+	if err := h.writeQuarantineMetrics(w); err != nil {
+		return err
+	}
 	return h.writeRequests(w)
 }
 

@@ -14,7 +14,7 @@ const (
 	PathAudit          = BasePath + "/access/audit"    // GET ?target=&since=RFC3339 -> []AuditRecord (approver/admin)
 	PathGatewayTargets = BasePath + "/gateway/targets" // PUT RegisterTargets (gateway token) -> GatewayInfo
 	PathGatewayGrants  = BasePath + "/gateway/grants"  // GET ?since=VERSION -> GatewayGrants; long-polls ≤25 s (gateway token)
-	PathGatewayAudit   = BasePath + "/gateway/audit"   // POST []AuditRecord (gateway token; Seq/PrevHash/Hash empty) -> 204
+	PathGatewayAudit   = BasePath + "/gateway/audit"   // POST []AuditRecord (gateway token; Seq/PrevHash/Hash empty) -> GatewayAuditResult
 )
 
 // Protocols of targets.
@@ -178,6 +178,27 @@ type AuditRecord struct {
 	RequestID string            `json:"request_id,omitempty"`
 	Verdict   string            `json:"verdict,omitempty"` // allowed, refused (Detail "code" and "reason" when the hub refused the actor)
 	Detail    map[string]string `json:"detail,omitempty"`  // e.g. method, path, status, bytes
-	PrevHash  string            `json:"prev_hash"`
-	Hash      string            `json:"hash"`
+	// ReceivedAt is when the hub took a record a gateway shipped; Time is
+	// then the gateway's own clock. Zero in the hub's own records.
+	ReceivedAt time.Time `json:"received_at,omitzero"`
+	PrevHash   string    `json:"prev_hash"`
+	Hash       string    `json:"hash"`
+}
+
+// GatewayAuditResult is the hub's answer to an upload of gateway audit
+// records. Every record of the upload is taken: chained, or kept aside in
+// the hub's quarantine when the hub cannot attribute it to one of the
+// gateway's targets and grants (a request the hub does not know, an
+// action no gateway records), or dropped when the quarantine is full. The
+// gateway need not send any of them again.
+type GatewayAuditResult struct {
+	Chained     int              `json:"chained"`
+	Quarantined []RecordRejected `json:"quarantined,omitempty"`
+	Dropped     []RecordRejected `json:"dropped,omitempty"`
+}
+
+// RecordRejected is a record of an upload that was not chained.
+type RecordRejected struct {
+	Index  int    `json:"index"` // its place in the upload
+	Reason string `json:"reason"`
 }

@@ -24,6 +24,7 @@ const DefaultBreakGlassTTL = 15 * time.Minute
 //	Actor, Action, Target, RequestID, Verdict
 //	the number of Detail entries in decimal
 //	each Detail key and its value, keys in byte order
+//	"received_at" and ReceivedAt as Time is, only when ReceivedAt is set
 //
 // Hash itself is not part of the encoding. Netstrings make the encoding
 // unambiguous whatever bytes the fields hold.
@@ -50,6 +51,10 @@ func AuditHash(r AuditRecord) string {
 	for _, k := range keys {
 		field(k)
 		field(r.Detail[k])
+	}
+	if !r.ReceivedAt.IsZero() { // after the counted Detail entries, so unambiguous; absent in older records
+		field("received_at")
+		field(r.ReceivedAt.UTC().Format(time.RFC3339Nano))
 	}
 	sum := sha256.Sum256([]byte(b.String()))
 	return hex.EncodeToString(sum[:])

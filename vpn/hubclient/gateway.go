@@ -28,8 +28,15 @@ func (c *Client) GatewayGrants(ctx context.Context, since uint64) (hubapi.Gatewa
 	return gg, err
 }
 
-// GatewayAudit delivers a batch of the gateway's audit records; the hub
-// chains them (Seq, PrevHash and Hash are left empty).
-func (c *Client) GatewayAudit(ctx context.Context, records []hubapi.AuditRecord) error {
-	return c.do(ctx, callTimeout, http.MethodPost, hubapi.PathGatewayAudit, records, nil)
+// GatewayAudit delivers a batch of the gateway's audit records (Seq,
+// PrevHash and Hash left empty). The hub takes every record: it chains
+// those it can attribute and says which it quarantined or dropped. An
+// older hub answers nothing, which reads as all chained.
+func (c *Client) GatewayAudit(ctx context.Context, records []hubapi.AuditRecord) (hubapi.GatewayAuditResult, error) {
+	res := hubapi.GatewayAuditResult{Chained: -1}
+	err := c.do(ctx, callTimeout, http.MethodPost, hubapi.PathGatewayAudit, records, &res)
+	if res.Chained < 0 {
+		res.Chained = len(records) - len(res.Quarantined) - len(res.Dropped)
+	}
+	return res, err
 }

@@ -149,7 +149,7 @@ func (c *Client) do(ctx context.Context, timeout time.Duration, method, path str
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return readAPIError(resp)
 	}
-	if out == nil {
+	if out == nil || resp.StatusCode == http.StatusNoContent { // 204: an older hub's answer without a body
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 		return nil
 	}

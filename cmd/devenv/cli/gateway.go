@@ -29,7 +29,8 @@ grant reach its one target, read-only, through a userspace WireGuard tunnel,
 until the grant's deadline. It needs no root.
 
   devenv gateway check --config gateway.yaml   # validate, list the targets, inspect the logins
-  devenv gateway serve --config gateway.yaml   # run until interrupted`,
+  devenv gateway serve --config gateway.yaml   # run until interrupted
+  devenv gateway status --config gateway.yaml  # last contact with the hub, saved grants, audit backlog`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
@@ -82,7 +83,7 @@ can write is refused (the gateway would not serve it) unless the target says log
 		},
 	}
 	check.Flags().BoolVar(&offline, "offline", false, "do not log in to the postgres targets to inspect their logins")
-	cmd.AddCommand(serve, check)
+	cmd.AddCommand(serve, check, newGatewayStatusCmd(g, &file))
 	return cmd
 }
 

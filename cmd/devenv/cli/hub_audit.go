@@ -29,7 +29,8 @@ them to the webhook. Keep them outside the hub, and verify against them:
 
   devenv hub audit verify --anchor 1234:9f86d08…   # or --anchor FILE of them`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
-	cmd.AddCommand(newHubAuditExportCmd(g, dataDir), newHubAuditVerifyCmd(g, dataDir), newHubAuditCheckpointCmd(g, dataDir))
+	cmd.AddCommand(newHubAuditExportCmd(g, dataDir), newHubAuditVerifyCmd(g, dataDir), newHubAuditCheckpointCmd(g, dataDir),
+		newHubQuarantineCmd(g, dataDir))
 	return cmd
 }
 

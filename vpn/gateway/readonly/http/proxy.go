@@ -200,15 +200,41 @@ func (p *Proxy) Serve(ctx context.Context, conn net.Conn, s readonly.Session) er
 		return nil
 	case <-ctx.Done():
 		conn.Close()
+		// The server is done with the connection once its request has
+		// been recorded: the gateway's disconnect record comes after it.
+		select {
+		case <-sc.done:
+		case <-time.After(recordWait):
+		}
 		return context.Cause(ctx)
 	}
 }
 
-// ServeHTTP filters, then proxies, one request and records it.
+// recordWait bounds how long Serve waits, after the grant's end, for the
+// request being served to be recorded.
+const recordWait = 5 * time.Second
+
+// ServeHTTP filters, then proxies, one request and records it, however
+// it ends: a response cut by the grant's end, the client's departure or a
+// broken upstream (which ReverseProxy ends with a panic) is recorded too,
+// with its outcome.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sc, _ := r.Context().Value(sessionKey{}).(*sessionConn)
 	cw := &countingWriter{ResponseWriter: w}
 	reason := p.rules.Refusal(r)
+	if sc != nil {
+		defer func() {
+			v := recover()
+			op := operation(r, cw, reason)
+			if o := outcome(sc.ctx, r, cw, v); o != "" {
+				op.Detail["outcome"] = o
+			}
+			sc.session.Record(op)
+			if v != nil {
+				panic(v) // net/http's way to abort the response: pass it on
+			}
+		}()
+	}
 	switch {
 	case reason == "":
 		p.rp.ServeHTTP(cw, r)
@@ -224,9 +250,26 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		refuse(cw, http.StatusForbidden, reason)
 	}
-	if sc != nil {
-		sc.session.Record(operation(r, cw, reason))
+}
+
+// outcome says how a request ended other than by its complete answer:
+// the grant's end (the cause of grant, the session's context), the
+// client's departure, an upstream that failed, or a response aborted
+// midway (panicked, the value ReverseProxy panics with). "" for a complete
+// answer. The grant is asked first: its end closes the client's
+// connection, which the server may see first as the client's departure.
+func outcome(grant context.Context, r *http.Request, w *countingWriter, panicked any) string {
+	switch {
+	case grant.Err() != nil:
+		return "cut: " + context.Cause(grant).Error()
+	case r.Context().Err() != nil:
+		return "cut: the client went away"
+	case w.upstreamErr != nil:
+		return "the upstream failed: " + w.upstreamErr.Error()
+	case panicked != nil:
+		return fmt.Sprintf("cut: the response broke off (%v)", panicked)
 	}
+	return ""
 }
 
 func refuse(w *countingWriter, status int, reason string) {
@@ -351,6 +394,9 @@ func clientIP(r *http.Request) string {
 }
 
 func (p *Proxy) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
+	if cw, ok := w.(*countingWriter); ok {
+		cw.upstreamErr = err
+	}
 	if r.Context().Err() != nil {
 		return // the client left or the grant ended; nobody to answer
 	}
@@ -371,8 +417,9 @@ func truncate(s string, n int) string {
 // lets ReverseProxy flush through it.
 type countingWriter struct {
 	http.ResponseWriter
-	status int
-	bytes  int64
+	status      int
+	bytes       int64
+	upstreamErr error // what ReverseProxy's ErrorHandler was told
 }
 
 func (w *countingWriter) WriteHeader(code int) {

@@ -115,6 +115,21 @@ func (ss *session) complete(tag, outcome string) {
 		took: time.Since(op.start)})
 }
 
+// abandon audits the statements that were still running when the session
+// ended, which no answer will complete: outcome says what ended them.
+func (ss *session) abandon(outcome string) {
+	ss.mu.Lock()
+	left := ss.pending
+	ss.pending = nil
+	ss.mu.Unlock()
+	for _, op := range left {
+		if !op.sync {
+			ss.p.audit.add(auditEntry{record: ss.s.Record, verdict: readonly.Allowed, norm: op.norm, outcome: outcome,
+				took: time.Since(op.start)})
+		}
+	}
+}
+
 // ready drops what a ReadyForQuery ends: statements the server skipped
 // after an error, up to and including their Query or Sync marker.
 func (ss *session) ready() {

@@ -107,15 +107,22 @@ func (ss *session) run(ctx context.Context, conn net.Conn) error {
 	go func() { clientGone <- ss.clientLoop() }()
 	go func() { defer close(upDone); errc <- ss.upstreamLoop() }()
 	var err error
+	var ended string // how statements still running ended, for their records
 	select {
 	case err = <-clientGone:
+		ended = "cut: the client went away"
 		if err != nil && ss.inFlight() {
 			// The client vanished mid-query; the server would run it to
 			// the end, since it does not notice a closed connection.
 			ss.cancel("cancelling the query of a vanished client")
 		}
 	case err = <-errc:
+		ended = "the session ended"
+		if err != nil {
+			ended = "cut: " + err.Error()
+		}
 	case <-ctx.Done():
+		ended = "cut: " + context.Cause(ctx).Error()
 		err = fmt.Errorf("%w: %w", errCut, context.Cause(ctx))
 		ss.cut(upDone)
 	}
@@ -127,6 +134,7 @@ func (ss *session) run(ctx context.Context, conn net.Conn) error {
 	}
 	conn.Close()
 	<-upDone
+	ss.abandon(ended)
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}

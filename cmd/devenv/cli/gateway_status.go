@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/devenv-dev/devenv/vpn/gateway"
+)
+
+func newGatewayStatusCmd(g *globals, file *string) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show the gateway's last contact with the hub, its saved grants and the audit records waiting for the hub",
+		Long: `Reads the gateway's state directory (state_dir in its configuration), so it works whether
+the gateway runs or not. An audit backlog that grows, or whose oldest record keeps aging, means
+the hub is not taking the gateway's records: see the gateway's log.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := loadGatewayConfig(*file)
+			if err != nil {
+				return err
+			}
+			st, err := gateway.ReadStatus(c)
+			if err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return writeJSON(g.stdout, st)
+			}
+			writeGatewayStatus(g.stdout, st, time.Now())
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&g.output, "output", "o", "", "json: the status as JSON")
+	return cmd
+}
+
+func writeGatewayStatus(w io.Writer, st gateway.Status, now time.Time) {
+	contact := "never"
+	if !st.LastContact.IsZero() {
+		age := now.Sub(st.LastContact).Round(time.Second)
+		contact = fmt.Sprintf("%s (%s ago)", st.LastContact.Local().Format(time.DateTime), age)
+		if age > st.Grace {
+			contact += fmt.Sprintf("; longer than the grace of %s: saved grants wait for the hub", st.Grace)
+		}
+	}
+	fmt.Fprintf(w, "state directory:   %s\n", st.StateDir)
+	fmt.Fprintf(w, "last hub contact:  %s\n", contact)
+	fmt.Fprintf(w, "saved grants:      %d\n", len(st.Grants))
+	b := st.Backlog
+	backlog := "none"
+	if b.Records > 0 {
+		backlog = fmt.Sprintf("%d records, %d bytes", b.Records, b.Bytes)
+		if !b.Oldest.IsZero() {
+			backlog += fmt.Sprintf(", oldest from %s (%s ago)", b.Oldest.Local().Format(time.DateTime), now.Sub(b.Oldest).Round(time.Second))
+		}
+	}
+	fmt.Fprintf(w, "audit backlog:     %s\n", backlog)
+}

@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/devenv-dev/devenv/vpn/hub"
+	"github.com/devenv-dev/devenv/vpn/hubapi"
+)
+
+func newHubQuarantineCmd(g *globals, dataDir *string) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "quarantine",
+		Short: "List the gateway audit records the hub kept outside the chain: it could not attribute them",
+		Long: `A gateway's audit record goes to the quarantine instead of the chain when the hub cannot
+attribute it to one of that gateway's targets and granted requests: a request the hub does not
+know (the hub was restored from a backup, or the gateway was registered with another hub), an
+action only the hub records, another gateway's target. The records are kept as received, with
+the hub's receive time and the reason, for an operator to judge.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			q, err := hub.LoadQuarantine(cmd.Context(), *dataDir)
+			if err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return writeJSON(g.stdout, q)
+			}
+			if len(q) == 0 {
+				fmt.Fprintln(g.stderr, "the quarantine is empty")
+				return nil
+			}
+			return writeQuarantine(g.stdout, q)
+		},
+	}
+	cmd.Flags().StringVarP(&g.output, "output", "o", "", "json: the records as JSON")
+	return cmd
+}
+
+func writeQuarantine(w io.Writer, q []hub.QuarantinedRecord) error {
+	tw := newTable(w)
+	fmt.Fprintln(tw, "RECEIVED\tGATEWAY\tTIME\tACTION\tTARGET\tREQUEST\tREASON")
+	for _, e := range q {
+		r := e.Record.Printable()
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ReceivedAt.Local().Format(time.DateTime),
+			hubapi.Printable(e.Gateway), r.Time.Local().Format(time.DateTime), orDash(r.Action), orDash(r.Target),
+			orDash(r.RequestID), oneLine(e.Reason, 80))
+	}
+	return tw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,66 @@
+package gateway
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// A gateway restarted while the hub is away serves its saved grants only
+// for what is left of the grace since its last contact with the hub, which
+// it saved; with that contact older than the grace it serves none until
+// the hub confirms them.
+func TestRestartGraceFromLastContact(t *testing.T) {
+	hub := newFakeHub(t)
+	state := t.TempDir()
+	c := testConfig(t, hub, prodUpstream(t).URL, state, 3*time.Second)
+	gw, stop := startGateway(t, c, hub.client())
+	cl := newClient(t, c, gw.PublicKey(), "web", time.Now().Add(time.Hour))
+	hub.set(cl.grant)
+	waitFor(t, 2*time.Second, "the grant's peer", func() bool { return peerCount(t, gw) == 1 })
+	stop()
+	stopped := time.Now()
+	saved, err := loadContact(state)
+	if err != nil || saved.IsZero() || stopped.Sub(saved) > time.Second {
+		t.Fatalf("the contact saved at the stop is %v (%v), want within 1 s before %v", saved, err, stopped)
+	}
+
+	// The gateway last heard from the hub 2 s ago (it crashed, say); the
+	// hub is away. One second of grace is left, not three.
+	hub.setDown(true)
+	contact := time.Now().Add(-2 * time.Second)
+	writeContact(t, state, contact)
+	gw2, stop2 := startGateway(t, c, hub.client())
+	waitFor(t, time.Second, "the restored peer", func() bool { return peerCount(t, gw2) == 1 })
+	cl.renew(t, gw2.PublicKey())
+	expectCut(t, cl.stream(t), contact.Add(c.Grace), "grace from the saved contact")
+	stop2()
+	if again, _ := loadContact(state); !again.Equal(contact.Truncate(0)) {
+		t.Errorf("a gateway that never reached the hub saved the contact %v, want it left at %v", again, contact)
+	}
+
+	// Restarted again, still without the hub: the contact is older than
+	// the grace, so the saved grant is not served.
+	gw3, _ := startGateway(t, c, hub.client())
+	if n := peerCount(t, gw3); n != 0 {
+		t.Errorf("%d peers from saved grants past the grace since the last contact", n)
+	}
+	cl.renew(t, gw3.PublicKey())
+	if _, _, err := cl.get(t, 0, "/"); err == nil {
+		t.Error("a saved grant was served past the grace since the last contact with the hub")
+	}
+	hub.setDown(false)
+	waitFor(t, 8*time.Second, "the grant confirmed by the hub", func() bool { return peerCount(t, gw3) == 1 })
+	cl.renew(t, gw3.PublicKey())
+	if status, _, err := cl.get(t, 0, "/"); err != nil || status != 200 {
+		t.Errorf("after the hub confirmed the grant: %d %v", status, err)
+	}
+}
+
+func writeContact(t *testing.T, dir string, at time.Time) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, contactFile), []byte(at.UTC().Format(time.RFC3339Nano)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

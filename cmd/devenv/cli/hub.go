@@ -57,6 +57,8 @@ type hubServeFlags struct {
 	requestWindow                                          time.Duration
 	metricsListen                                          string
 	maxReason, maxOpenRequests, maxEmergencyGrants         int
+	maxLongPolls                                           int
+	checkpointEvery                                        time.Duration
 }
 
 // webhookURLEnv holds the webhook URL when neither --webhook nor
@@ -97,14 +99,19 @@ func (f hubServeFlags) options(dataDir string) (hub.Options, error) {
 		Endpoint: f.endpoint, Network: network, CertFile: f.cert, KeyFile: f.key, Interface: f.iface,
 		Webhook: webhook, RequestWindow: f.requestWindow, MetricsListen: f.metricsListen,
 		MaxReason: f.maxReason, MaxOpenRequests: f.maxOpenRequests, MaxEmergencyGrants: f.maxEmergencyGrants,
+		MaxLongPolls: f.maxLongPolls, AuditCheckpointEvery: f.checkpointEvery,
 	}
 	for _, c := range []struct {
 		flag string
 		v    int
-	}{{"--max-reason", f.maxReason}, {"--max-open-requests", f.maxOpenRequests}, {"--max-emergency-grants", f.maxEmergencyGrants}} {
+	}{{"--max-reason", f.maxReason}, {"--max-open-requests", f.maxOpenRequests}, {"--max-emergency-grants", f.maxEmergencyGrants},
+		{"--max-long-polls", f.maxLongPolls}} {
 		if c.v < 1 {
 			return hub.Options{}, usageError{fmt.Errorf("%s %d: want 1 or more", c.flag, c.v)}
 		}
+	}
+	if f.checkpointEvery < time.Minute {
+		return hub.Options{}, usageError{fmt.Errorf("--audit-checkpoint-every %v: want a minute or more", f.checkpointEvery)}
 	}
 	for _, a := range f.advertise {
 		p, err := netip.ParsePrefix(a)
@@ -200,6 +207,8 @@ func newHubServeCmd(g *globals, dataDir *string) *cobra.Command {
 	fl.IntVar(&f.maxReason, "max-reason", hub.DefaultMaxReason, "the most bytes of an access request's reason")
 	fl.IntVar(&f.maxOpenRequests, "max-open-requests", hub.DefaultMaxOpenRequests, "the most pending access requests one user may have")
 	fl.IntVar(&f.maxEmergencyGrants, "max-emergency-grants", hub.DefaultMaxEmergencyGrants, "the most active emergency grants one user may hold")
+	fl.IntVar(&f.maxLongPolls, "max-long-polls", hub.DefaultMaxLongPolls, "the most long-polls one device or gateway may hold at once; more are answered 429")
+	fl.DurationVar(&f.checkpointEvery, "audit-checkpoint-every", hub.DefaultAuditCheckpointEvery, "how often the hub logs an audit checkpoint (SEQ:HASH) and sends it to the webhook, when the trail grew")
 	return cmd
 }
 

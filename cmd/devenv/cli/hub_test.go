@@ -25,9 +25,11 @@ func TestHubServeFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	ok := hubServeFlags{listen: ":8443", network: "100.100.0.0/16", wgPort: 51820, advertise: []string{"10.1.0.0/16"},
-		maxReason: hub.DefaultMaxReason, maxOpenRequests: hub.DefaultMaxOpenRequests, maxEmergencyGrants: hub.DefaultMaxEmergencyGrants}
+		maxReason: hub.DefaultMaxReason, maxOpenRequests: hub.DefaultMaxOpenRequests, maxEmergencyGrants: hub.DefaultMaxEmergencyGrants,
+		maxLongPolls: hub.DefaultMaxLongPolls, checkpointEvery: hub.DefaultAuditCheckpointEvery}
 	limits := func(o hub.Options) hub.Options {
 		o.MaxReason, o.MaxOpenRequests, o.MaxEmergencyGrants = hub.DefaultMaxReason, hub.DefaultMaxOpenRequests, hub.DefaultMaxEmergencyGrants
+		o.MaxLongPolls, o.AuditCheckpointEvery = hub.DefaultMaxLongPolls, hub.DefaultAuditCheckpointEvery
 		return o
 	}
 	tests := []struct {
@@ -63,12 +65,16 @@ func TestHubServeFlags(t *testing.T) {
 		{name: "bad window", edit: func(f *hubServeFlags) { f.requestWindow = -time.Minute }, usage: "--request-window"},
 		{name: "limits and metrics", edit: func(f *hubServeFlags) {
 			f.maxReason, f.maxOpenRequests, f.maxEmergencyGrants, f.metricsListen = 200, 2, 3, "127.0.0.1:9100"
+			f.maxLongPolls, f.checkpointEvery = 4, 10*time.Minute
 		}, want: hub.Options{
 			DataDir: "/d", Listen: ":8443", WGListenPort: 51820,
 			Network:   netip.MustParsePrefix("100.100.0.0/16"),
 			Advertise: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")},
 			MaxReason: 200, MaxOpenRequests: 2, MaxEmergencyGrants: 3, MetricsListen: "127.0.0.1:9100",
+			MaxLongPolls: 4, AuditCheckpointEvery: 10 * time.Minute,
 		}},
+		{name: "no long-polls", edit: func(f *hubServeFlags) { f.maxLongPolls = 0 }, usage: "--max-long-polls 0: want 1 or more"},
+		{name: "checkpoints too often", edit: func(f *hubServeFlags) { f.checkpointEvery = time.Second }, usage: "--audit-checkpoint-every 1s"},
 		{name: "no reason at all", edit: func(f *hubServeFlags) { f.maxReason = 0 }, usage: "--max-reason 0: want 1 or more"},
 		{name: "negative emergency grants", edit: func(f *hubServeFlags) { f.maxEmergencyGrants = -1 }, usage: "--max-emergency-grants"},
 		{name: "endpoint's port is the WireGuard port", edit: func(f *hubServeFlags) { f.endpoint = "hub.example:41820" }, want: limits(hub.Options{
@@ -251,7 +257,8 @@ func editFirstAuditRecord(t *testing.T, path string) {
 
 func TestHubServeWebhookFromTheEnvironment(t *testing.T) {
 	t.Setenv(webhookURLEnv, "https://hooks.example/from-env")
-	o, err := hubServeFlags{listen: ":8443", network: "100.100.0.0/16", wgPort: 51820, maxReason: 1, maxOpenRequests: 1, maxEmergencyGrants: 1}.options("/d")
+	o, err := hubServeFlags{listen: ":8443", network: "100.100.0.0/16", wgPort: 51820, maxReason: 1, maxOpenRequests: 1, maxEmergencyGrants: 1,
+		maxLongPolls: 1, checkpointEvery: time.Hour}.options("/d")
 	if err != nil || o.Webhook != "https://hooks.example/from-env" {
 		t.Errorf("webhook from $%s: %q %v", webhookURLEnv, o.Webhook, err)
 	}

@@ -27,6 +27,7 @@ import (
 //	POST   /v1/audit/checkpoint    -> hubapi.AuditAnchor (logged and sent to the webhook)
 //	GET    /metrics                -> Prometheus text
 //	GET    /v1/backup              -> a consistent copy of the store (backup.go)
+//	GET    /v1/info                -> Info: URL, fingerprint, WireGuard key and endpoint (info.go)
 const (
 	adminUsers   = "/v1/users"
 	adminInvites = "/v1/invites"
@@ -78,6 +79,7 @@ func (h *Hub) adminHandler() http.Handler {
 	mux.Handle("POST "+adminGrantRevoke, h.handle(h.adminRevokeGrant))
 	mux.HandleFunc("GET "+hubapi.PathMetrics, h.serveMetrics)
 	mux.Handle("GET "+adminBackup, h.handle(h.adminBackup))
+	mux.Handle("GET "+adminInfo, h.handle(h.adminInfo))
 	mux.Handle("/", h.handle(notFound))
 	return mux
 }

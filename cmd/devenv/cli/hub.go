@@ -43,7 +43,8 @@ same machine, through the admin socket in its data directory:
 	cmd.PersistentFlags().StringVar(&dataDir, "data", defaultHubDataDir, "the hub's data directory (store, certificate, admin.sock)")
 	cmd.AddCommand(newHubServeCmd(g, &dataDir), newHubUserCmd(g, &dataDir),
 		newHubInviteCmd(g, &dataDir), newHubDeviceCmd(g, &dataDir),
-		newHubGatewayCmd(g, &dataDir), newHubAuditCmd(g, &dataDir), newHubGrantCmd(g, &dataDir), newHubDoctorCmd(g, &dataDir), newHubBackupCmd(g, &dataDir))
+		newHubGatewayCmd(g, &dataDir), newHubAuditCmd(g, &dataDir), newHubGrantCmd(g, &dataDir), newHubDoctorCmd(g, &dataDir), newHubBackupCmd(g, &dataDir),
+		newHubInfoCmd(g, &dataDir))
 	return cmd
 }
 

@@ -206,6 +206,17 @@ func TestHubGatewayAndAuditCommands(t *testing.T) {
 	if want := "hub: {url: https://hub.test:8443, fingerprint: " + h.Fingerprint() + ", token_file: "; !strings.Contains(errOut, want) {
 		t.Errorf("gateway add does not print the gateway's hub line %q:\n%s", want, errOut)
 	}
+	// Later, without a token to show, the admin still gets the hub line.
+	out, _, code = runCLI(t, dir, "hub", "info", "--data", data)
+	if want := "  hub: {url: https://hub.test:8443, fingerprint: " + h.Fingerprint() + ", token_file: "; code != 0 ||
+		!strings.Contains(out, want) || !strings.Contains(out, h.HubPeer().PublicKey) {
+		t.Errorf("hub info: code %d, stdout %q; want the hub line %q and the WireGuard key", code, out, want)
+	}
+	out, _, code = runCLI(t, dir, "hub", "info", "-o", "json", "--data", data)
+	var info hub.Info
+	if code != 0 || json.Unmarshal([]byte(out), &info) != nil || info.Fingerprint != h.Fingerprint() || info.URL != "https://hub.test:8443" {
+		t.Errorf("hub info -o json: code %d, %q", code, out)
+	}
 	reg := hubapi.RegisterTargets{PublicKey: "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=", Endpoint: "gw.example:51821",
 		Network: "100.101.0.0/24", Targets: []hubapi.Target{{Name: "orders", Protocol: hubapi.ProtocolHTTP, MaxTTL: time.Hour}}}
 	if _, err := h.RegisterTargets(token, reg); err != nil {

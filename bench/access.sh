@@ -10,13 +10,13 @@
 # 1. Deadline precision (bench/accessbench deadline): per round, 50 grants
 #    whose NotAfter are spread evenly over 2 s, each held by its own netstack
 #    client device with one streaming GET (a line every 10 ms) through the
-#    real gateway (vpn/gateway, in process, fake hub). late = the time the
+#    real gateway (access/gateway, in process, fake hub). late = the time the
 #    client's read failed − NotAfter; p50/p99/max. Target p99 ≤ 100 ms.
 # 2. HTTP path: wrk against three reverse proxies of one upstream (a tiny Go
 #    server answering 26 bytes), all on 127.0.0.1, rounds alternating the
 #    order:
 #      nginx   Debian's nginx, proxy_pass with upstream keepalive
-#      proxy   vpn/gateway/readonly/http's Proxy as the handler of a plain
+#      proxy   access/proxy/httpproxy's Proxy as the handler of a plain
 #              net/http server — the proxy alone, no tunnel
 #      tunnel  127.0.0.1 → wg.Forward (as access.Connect) → client netstack →
 #              WireGuard over loopback UDP → gateway netstack → grant check →
@@ -138,7 +138,7 @@ url[nginx]=http://127.0.0.1:$nginx_port
 paths=(nginx proxy tunnel)
 declare -A what=(
 	[nginx]="nginx (plain reverse proxy)"
-	[proxy]="proxy: readonly/http on net/http, no tunnel"
+	[proxy]="proxy: proxy/httpproxy on net/http, no tunnel"
 	[tunnel]="tunnel: client netstack -> gateway -> proxy"
 )
 

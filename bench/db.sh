@@ -13,7 +13,7 @@
 #    a SCRAM password that every path logs in as; `pgbench -S -c 8 -j 2 -T
 #    SECS -n` against
 #      direct     the server itself, over TCP
-#      devenv     bench/dbproxy -protocol postgres: vpn/gateway/readonly/postgres
+#      devenv     bench/dbproxy -protocol postgres: access/proxy/postgres
 #                 on a plain TCP listener (no tunnel, no grant, audit dropped)
 #      pgbouncer  Debian's pgbouncer in session mode, auth file
 #    tps medians, ratios to direct (target ≥ 0.85) and to pgbouncer (≥ 1.0),
@@ -196,7 +196,7 @@ pg_paths=(direct devenv pgbouncer)
 declare -A pg_port_of=([direct]=$pg_port [devenv]=$devenv_pg_port [pgbouncer]=$pgb_port)
 declare -A pg_what=(
 	[direct]="direct (PostgreSQL over TCP)"
-	[devenv]="devenv readonly/postgres"
+	[devenv]="devenv proxy/postgres"
 	[pgbouncer]="pgbouncer, session mode"
 )
 # The devenv proxy logs in upstream with its own credentials; its clients
@@ -313,7 +313,7 @@ declare -A redis_port_of=([direct]=$redis_port [devenv]=$devenv_redis_port [twem
 declare -A redis_proxy_pid=([direct]="" [devenv]=$devenv_pid [twemproxy]=$twem_pid)
 declare -A redis_what=(
 	[direct]="direct (redis-server)"
-	[devenv]="devenv readonly/redis"
+	[devenv]="devenv proxy/redis"
 	[twemproxy]="twemproxy (nutcracker)"
 )
 # Clients of the devenv proxy send no password: it logs in upstream itself
@@ -401,7 +401,7 @@ echo
 echo "== PostgreSQL: pgbench -S -c 8 -j 2 -T $secs -n (simple protocol; one SELECT by primary key per transaction) =="
 echo "data:      pgbench -i -s 10 (1,000,000 accounts), shared_buffers 512MB; every path logs in upstream as $ro_user"
 echo "           (SCRAM password, default_transaction_read_only on, SELECT only)"
-echo "devenv:    bench/dbproxy: readonly/postgres on 127.0.0.1, no tunnel, no grant, audit records dropped; clients send no password"
+echo "devenv:    bench/dbproxy: proxy/postgres on 127.0.0.1, no tunnel, no grant, audit records dropped; clients send no password"
 echo "pgbouncer: session mode, auth_type scram-sha-256 with an auth file, default_pool_size 20"
 echo "$rounds rounds, the order of the paths rotating; medians. latency from pgbench -l (every transaction)."
 echo
@@ -432,7 +432,7 @@ echo
 echo "== Redis: redis-benchmark -c 50 -n $requests -q, -t get and MGET of 10 keys (3-byte values) =="
 echo "MGET:      redis-benchmark ${mget[*]:0:2} … (10 keys): redis-benchmark $(redis-benchmark --version 2>/dev/null | awk '{ print $2 }') has no mget test"
 echo "direct and twemproxy clients AUTH with the password (twemproxy: redis_auth, one server connection);"
-echo "devenv: bench/dbproxy: readonly/redis on 127.0.0.1, logs in upstream itself; clients send no password."
+echo "devenv: bench/dbproxy: proxy/redis on 127.0.0.1, logs in upstream itself; clients send no password."
 echo "$rounds rounds, the order of the paths rotating; medians of req/s."
 echo
 printf "%-26s %10s %7s %7s %10s %7s %7s\n" path "GET/s" "÷direct" "÷twem" "MGET/s" "÷direct" "÷twem"

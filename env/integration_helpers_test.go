@@ -17,7 +17,7 @@ import (
 	"github.com/devenv-dev/devenv/env"
 	"github.com/devenv-dev/devenv/env/config"
 	"github.com/devenv-dev/devenv/env/engine"
-	"github.com/devenv-dev/devenv/examples/imagebuild"
+	"github.com/devenv-dev/devenv/internal/imagebuild"
 )
 
 // testImage is the static test service, built once per test binary.

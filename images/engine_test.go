@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/devenv-dev/devenv/images/registrytest"
+	"github.com/devenv-dev/devenv/internal/registrytest"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 	v1 "github.com/google/go-containerregistry/pkg/v1"

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/devenv-dev/devenv/images/registrytest"
+	"github.com/devenv-dev/devenv/internal/registrytest"
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/devenv-dev/devenv/images/registrytest"
+	"github.com/devenv-dev/devenv/internal/registrytest"
 	"github.com/docker/docker/api/types/image"
 )
 

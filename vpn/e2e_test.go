@@ -20,10 +20,10 @@ import (
 
 	"golang.org/x/net/proxy"
 
+	"github.com/devenv-dev/devenv/internal/netnstest"
 	"github.com/devenv-dev/devenv/vpn"
 	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
-	"github.com/devenv-dev/devenv/vpn/netnstest"
 	"github.com/devenv-dev/devenv/vpn/wg"
 )
 

@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/devenv-dev/devenv/vpn/internal/atomicfile"
+	"github.com/devenv-dev/devenv/internal/atomicfile"
 
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 

@@ -13,7 +13,7 @@ import (
 
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
-	"github.com/devenv-dev/devenv/vpn/gateway"
+	"github.com/devenv-dev/devenv/access/gateway"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/wg"
 )

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/devenv-dev/devenv/vpn/gateway"
+	"github.com/devenv-dev/devenv/access/gateway"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 

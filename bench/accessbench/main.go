@@ -1,11 +1,11 @@
 // Command accessbench measures devenv's production-access gateway
-// (vpn/gateway) in one process, with a fake hub serving the grants, real
+// (access/gateway) in one process, with a fake hub serving the grants, real
 // netstack WireGuard devices on loopback and the real read-only HTTP proxy.
 // bench/access.sh builds and runs it; it prints figures and is not a test.
 //
 //	accessbench upstream -addr-file F              the "production" HTTP server
 //	accessbench deadline -upstream URL [-grants 50] [-spread 2s] [-rounds 3]
-//	accessbench proxy -upstream URL -addr-file F   readonly/http on a plain net/http server
+//	accessbench proxy -upstream URL -addr-file F   proxy/httpproxy on a plain net/http server
 //	accessbench tunnel -upstream URL -addr-file F  client netstack → gateway → proxy
 //
 // The servers write their 127.0.0.1 address to the -addr-file once they

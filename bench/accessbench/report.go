@@ -12,7 +12,7 @@ import (
 func printDeadline(w io.Writer, o deadlineOptions, rounds []roundResult) {
 	fmt.Fprintf(w, "\n== deadline precision: %d grants per round, NotAfter spread evenly over %v, %d rounds ==\n",
 		o.grants, o.spread, len(rounds))
-	fmt.Fprintf(w, "in one process: vpn/gateway with a fake hub (grants through its long-poll), one http target on\n"+
+	fmt.Fprintf(w, "in one process: access/gateway with a fake hub (grants through its long-poll), one http target on\n"+
 		"%s (/stream writes a line every %v); %d netstack client devices per round, one per grant key,\n"+
 		"each with one streaming GET through the tunnel. late = when the client's read of the body failed − NotAfter;\n"+
 		"quiet = the longest any stream of the round went without data before its NotAfter (NotAfter − last bytes).\n"+

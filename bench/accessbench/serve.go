@@ -11,7 +11,7 @@ import (
 	"os"
 	"time"
 
-	rohttp "github.com/devenv-dev/devenv/vpn/gateway/readonly/http"
+	"github.com/devenv-dev/devenv/access/proxy/httpproxy"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/wg"
 )
@@ -49,7 +49,7 @@ func runProxy(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	p, err := rohttp.New(rohttp.Options{Upstream: u,
+	p, err := httpproxy.New(httpproxy.Options{Upstream: u,
 		Header: http.Header{"Authorization": {"Bearer bench-secret"}}, Logger: quietLog(o.verbose)})
 	if err != nil {
 		return err

@@ -1,5 +1,5 @@
 // Command dbproxy serves one of devenv's read-only database proxies
-// (vpn/gateway/readonly/postgres or …/redis) on a plain TCP listener, with
+// (access/proxy/postgres or …/redis) on a plain TCP listener, with
 // no tunnel and no grant, so that bench/db.sh can put pgbench and
 // redis-benchmark in front of the proxy alone. Audit records are dropped.
 // It is a benchmark fixture, not a test.
@@ -24,9 +24,9 @@ import (
 	"runtime/pprof"
 	"syscall"
 
-	"github.com/devenv-dev/devenv/vpn/gateway/readonly"
-	"github.com/devenv-dev/devenv/vpn/gateway/readonly/postgres"
-	"github.com/devenv-dev/devenv/vpn/gateway/readonly/redis"
+	"github.com/devenv-dev/devenv/access/proxy"
+	"github.com/devenv-dev/devenv/access/proxy/postgres"
+	"github.com/devenv-dev/devenv/access/proxy/redis"
 )
 
 // errStopped is the cause of the sessions' context once a signal came.
@@ -91,7 +91,7 @@ func run(c config) error {
 	return serve(ctx, ln, h, c.protocol)
 }
 
-func newHandler(c config) (readonly.Handler, error) {
+func newHandler(c config) (proxy.Handler, error) {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	switch c.protocol {
 	case "postgres":
@@ -109,8 +109,8 @@ func newHandler(c config) (readonly.Handler, error) {
 
 // serve accepts until ln is closed; each connection is one session under
 // ctx, which lives as long as the process.
-func serve(ctx context.Context, ln net.Listener, h readonly.Handler, target string) error {
-	s := readonly.Session{Target: target, Record: func(readonly.Operation) {}}
+func serve(ctx context.Context, ln net.Listener, h proxy.Handler, target string) error {
+	s := proxy.Session{Target: target, Record: func(proxy.Operation) {}}
 	for {
 		conn, err := ln.Accept()
 		if err != nil {

@@ -13,9 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/devenv-dev/devenv/internal/netnstest"
 	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
-	"github.com/devenv-dev/devenv/vpn/netnstest"
 )
 
 // The underlay: every host on one bridge.

@@ -9,7 +9,7 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/devenv-dev/devenv/vpn/netnstest"
+	"github.com/devenv-dev/devenv/internal/netnstest"
 )
 
 // errNotReached means no echo request was answered in time.

@@ -19,7 +19,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/devenv-dev/devenv/env/engine"
-	"github.com/devenv-dev/devenv/examples/imagebuild"
+	"github.com/devenv-dev/devenv/internal/imagebuild"
 )
 
 // These tests run the real binary against the real engine, for what only a

@@ -12,8 +12,8 @@ import (
 	"github.com/docker/docker/client"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/devenv-dev/devenv/examples/imagebuild"
-	"github.com/devenv-dev/devenv/images/registrytest"
+	"github.com/devenv-dev/devenv/internal/imagebuild"
+	"github.com/devenv-dev/devenv/internal/registrytest"
 )
 
 // TestPulledDigestsAndTheLock runs the pull path end to end through a real

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/devenv-dev/devenv/examples/imagebuild"
+	"github.com/devenv-dev/devenv/internal/imagebuild"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"

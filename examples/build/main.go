@@ -23,8 +23,8 @@ import (
 
 	"github.com/docker/docker/client"
 
-	"github.com/devenv-dev/devenv/examples/imagebuild"
 	"github.com/devenv-dev/devenv/examples/internal/svc"
+	"github.com/devenv-dev/devenv/internal/imagebuild"
 )
 
 // Services are the buildable examples, in dependency order.

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/devenv-dev/devenv/examples/imagebuild"
+	"github.com/devenv-dev/devenv/internal/imagebuild"
 )
 
 // buildDevenv compiles ./cmd/devenv of this checkout into the user cache

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/devenv-dev/devenv/examples/imagebuild"
+	"github.com/devenv-dev/devenv/internal/imagebuild"
 )
 
 // services are the sample stack's images in dependency order: the set

@@ -28,7 +28,7 @@ import (
 
 	"github.com/docker/docker/client"
 
-	"github.com/devenv-dev/devenv/examples/imagebuild"
+	"github.com/devenv-dev/devenv/internal/imagebuild"
 )
 
 const (

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/devenv-dev/devenv/vpn/access"
+	"github.com/devenv-dev/devenv/access"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/hubclient"
 )

@@ -19,7 +19,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/devenv-dev/devenv/vpn/internal/atomicfile"
+	"github.com/devenv-dev/devenv/internal/atomicfile"
 )
 
 // Names of the generated certificate and key in the data directory.

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/devenv-dev/devenv/vpn/netnstest"
+	"github.com/devenv-dev/devenv/internal/netnstest"
 	"github.com/devenv-dev/devenv/vpn/wg"
 	"golang.org/x/net/proxy"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"

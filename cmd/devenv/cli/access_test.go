@@ -16,8 +16,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/devenv-dev/devenv/access"
 	"github.com/devenv-dev/devenv/vpn"
-	"github.com/devenv-dev/devenv/vpn/access"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/hubclient"
 )
@@ -341,7 +341,7 @@ func TestConnectHint(t *testing.T) {
 
 // TestAccessConnectExitsAtTheDeadline runs connect against a grant ending
 // in a second. No gateway answers: the tunnel, the listener, the message
-// and the exit status are the CLI's part (vpn/access tests the traffic).
+// and the exit status are the CLI's part (access tests the traffic).
 func TestAccessConnectExitsAtTheDeadline(t *testing.T) {
 	h, dir := newAccessHub(t)
 	if _, errs, code := runAccess(t, dir, "request", "api", "--reason", "bug"); code != 0 {

@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/devenv-dev/devenv/vpn/gateway"
-	"github.com/devenv-dev/devenv/vpn/gateway/readonly/postgres"
+	"github.com/devenv-dev/devenv/access/gateway"
+	"github.com/devenv-dev/devenv/access/proxy/postgres"
 )
 
 // defaultGatewayConfig is where a gateway's configuration usually lives.

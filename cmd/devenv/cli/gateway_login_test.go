@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/devenv-dev/devenv/vpn/gateway"
-	"github.com/devenv-dev/devenv/vpn/gateway/readonly/postgres"
+	"github.com/devenv-dev/devenv/access/gateway"
+	"github.com/devenv-dev/devenv/access/proxy/postgres"
 )
 
 func TestWriteLoginChecks(t *testing.T) {

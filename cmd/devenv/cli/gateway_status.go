@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/devenv-dev/devenv/vpn/gateway"
+	"github.com/devenv-dev/devenv/access/gateway"
 )
 
 func newGatewayStatusCmd(g *globals, file *string) *cobra.Command {

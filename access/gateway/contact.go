@@ -50,7 +50,7 @@ func (gw *Gateway) restoreContact(savedGrants int) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now()
+	now := gw.clock.Now()
 	if saved.After(now) {
 		saved = now // a clock set back must not lengthen the grace
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/devenv-dev/devenv/access/proxy/postgres"
 	"github.com/devenv-dev/devenv/access/proxy/redis"
 	"github.com/devenv-dev/devenv/access/proxy/tcp"
+	"github.com/devenv-dev/devenv/internal/clock"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/hubclient"
 	"github.com/devenv-dev/devenv/vpn/wg"
@@ -35,8 +36,12 @@ type Options struct {
 	Hub Hub
 	// Logger receives what the gateway does; nil discards it.
 	Logger *slog.Logger
+	// Clock is the time deadlines, the grace and audit records follow;
+	// nil is clock.Real. Tests move a fake one instead of waiting.
+	Clock clock.Clock
 
-	pollAlive time.Duration // tests shorten it; 0 is pollAlive
+	pollAlive time.Duration   // tests shorten it; 0 is pollAlive
+	watched   func(lost bool) // tests learn that a check of the hub's absence is done
 }
 
 // Gateway serves a configuration's targets to the holders of active grants.
@@ -44,11 +49,13 @@ type Gateway struct {
 	cfg   *Config
 	hub   Hub
 	log   *slog.Logger
+	clock clock.Clock
 	dev   wg.NetstackDevice
 	spool *spool
 
 	targets   []*target // in configuration order; target i listens on port FirstTargetPort+i
 	pollAlive time.Duration
+	watched   func(lost bool)
 
 	ctx    context.Context // ends with the gateway, cause ErrShutdown; parent of every grant's
 	cancel context.CancelCauseFunc
@@ -102,7 +109,7 @@ func New(o Options) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	gw := &Gateway{unlock: unlock, cfg: c, hub: o.Hub, log: o.Logger, pollAlive: o.pollAlive, name: "gateway",
+	gw := &Gateway{unlock: unlock, cfg: c, hub: o.Hub, log: o.Logger, clock: clock.Or(o.Clock), pollAlive: o.pollAlive, watched: o.watched, name: "gateway",
 		grants: map[string]*activeGrant{}, byClient: map[netip.Addr]*activeGrant{}, registered: make(chan struct{})}
 	if gw.pollAlive == 0 {
 		gw.pollAlive = pollAlive
@@ -298,7 +305,7 @@ func (gw *Gateway) record(r hubapi.AuditRecord) {
 	gw.mu.Lock()
 	name := gw.name
 	gw.mu.Unlock()
-	r.Time = time.Now().UTC()
+	r.Time = gw.clock.Now().UTC()
 	r.Actor = "gateway:" + name
 	gw.spool.add(r)
 }

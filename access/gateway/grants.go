@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/devenv-dev/devenv/internal/clock"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/wg"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
@@ -101,7 +102,7 @@ func (gw *Gateway) arm(g hubapi.Grant) {
 		gw.log.Error("ignoring a grant for a target this gateway does not serve", "request", g.RequestID, "target", g.Target)
 		return
 	}
-	now := time.Now()
+	now := gw.clock.Now()
 	if !now.Before(g.NotAfter) {
 		return
 	}
@@ -112,7 +113,7 @@ func (gw *Gateway) arm(g hubapi.Grant) {
 		g.NotAfter = limit
 	}
 	cctx, cancel := context.WithCancelCause(gw.ctx)
-	ctx, release := context.WithDeadlineCause(cctx, g.NotAfter, ErrExpired)
+	ctx, release := clock.WithDeadline(cctx, gw.clock, g.NotAfter, ErrExpired)
 	a := &activeGrant{Grant: g, key: key, client: client.Addr(), ctx: ctx, cancel: cancel}
 	if err := gw.enforce(a, client); err != nil {
 		cancel(err)
@@ -181,7 +182,7 @@ func (gw *Gateway) ended(a *activeGrant) {
 	}
 	action, detail := "revoke", map[string]string{"reason": cause.Error()}
 	if errors.Is(cause, ErrExpired) {
-		late := time.Since(a.NotAfter)
+		late := gw.clock.Now().Sub(a.NotAfter)
 		action, detail = "expire", map[string]string{"late": late.String()}
 		gw.log.Info("grant expired", "request", a.RequestID, "target", a.Target, "late", late)
 	} else {

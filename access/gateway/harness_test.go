@@ -111,8 +111,17 @@ func freeUDPPort(t *testing.T) int {
 // startGateway runs a gateway until the test ends or stop is called.
 func startGateway(t *testing.T, c *Config, hub Hub) (gw *Gateway, stop func()) {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	gw, err := New(Options{Config: c, Hub: hub, Logger: log, pollAlive: 3 * time.Second})
+	return startGatewayWith(t, Options{Config: c, Hub: hub})
+}
+
+// startGatewayWith is startGateway with more options (a clock, hooks).
+func startGatewayWith(t *testing.T, o Options) (gw *Gateway, stop func()) {
+	t.Helper()
+	o.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if o.pollAlive == 0 {
+		o.pollAlive = 3 * time.Second
+	}
+	gw, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

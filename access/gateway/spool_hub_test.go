@@ -125,8 +125,11 @@ func TestBacklogExposed(t *testing.T) {
 		}
 	}
 	b, err := gw.spool.backlog()
-	if err != nil || b.Records < 9 || b.Oldest.Before(before.Add(-time.Second)) || b.Oldest.After(time.Now()) {
-		t.Fatalf("backlog %+v, %v; want at least 3 connects, operations and disconnects since %v", b, err, before)
+	// The three operations were recorded with the hub away; how many
+	// connections carried them (and so how many connect records) is the
+	// HTTP client's choice.
+	if err != nil || b.Records < 3 || b.Bytes == 0 || b.Oldest.Before(before.Add(-time.Second)) || b.Oldest.After(time.Now()) {
+		t.Fatalf("backlog %+v, %v; want at least the 3 operations since %v", b, err, before)
 	}
 	var m bytes.Buffer
 	gw.writeMetrics(&m)

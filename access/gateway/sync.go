@@ -75,14 +75,14 @@ func (gw *Gateway) register(ctx context.Context) error {
 // poll waits for the next set of grants and enforces it.
 func (gw *Gateway) poll(ctx context.Context, since uint64) (uint64, error) {
 	gw.mu.Lock()
-	gw.pollStart = time.Now()
+	gw.pollStart = gw.clock.Now()
 	gw.mu.Unlock()
 	gg, err := gw.hub.GatewayGrants(ctx, since)
 	gw.mu.Lock()
 	// The poll counted as contact while it was in flight (up to
 	// pollAlive), so the grace runs from its end, not from the answer
 	// before it, which may be a whole long-poll older.
-	alive := time.Now()
+	alive := gw.clock.Now()
 	if limit := gw.pollStart.Add(gw.pollAlive); limit.Before(alive) {
 		alive = limit
 	}
@@ -96,7 +96,7 @@ func (gw *Gateway) poll(ctx context.Context, since uint64) (uint64, error) {
 		return since, err
 	}
 	gw.hubAnswered()
-	if skew := time.Since(gg.Now); !gg.Now.IsZero() && (skew > maxSkew || skew < -maxSkew) {
+	if skew := gw.clock.Now().Sub(gg.Now); !gg.Now.IsZero() && (skew > maxSkew || skew < -maxSkew) {
 		gw.log.Warn("this machine's clock differs from the hub's; deadlines follow this clock", "skew", skew)
 	}
 	gw.applyGrants(gg)
@@ -106,7 +106,7 @@ func (gw *Gateway) poll(ctx context.Context, since uint64) (uint64, error) {
 // hubAnswered notes contact with the hub, ending a fail-closed state.
 func (gw *Gateway) hubAnswered() {
 	gw.mu.Lock()
-	gw.lastContact = time.Now()
+	gw.lastContact = gw.clock.Now()
 	resumed := gw.failedClosed
 	gw.failedClosed = false
 	gw.mu.Unlock()
@@ -119,16 +119,22 @@ func (gw *Gateway) hubAnswered() {
 
 // watch fails closed once the hub has been away for longer than the grace.
 func (gw *Gateway) watch(ctx context.Context) {
-	tick := time.NewTicker(min(max(gw.cfg.Grace/10, 10*time.Millisecond), time.Second))
+	every := min(max(gw.cfg.Grace/10, 10*time.Millisecond), time.Second)
+	tick := gw.clock.NewTimer(every)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case now := <-tick.C:
-			if gw.hubLost(now) {
+		case now := <-tick.C():
+			lost := gw.hubLost(now)
+			if lost {
 				gw.failClosed()
 			}
+			if gw.watched != nil {
+				gw.watched(lost)
+			}
+			tick.Reset(every)
 		}
 	}
 }
@@ -140,4 +146,11 @@ func (gw *Gateway) hubLost(now time.Time) bool {
 		return false
 	}
 	return now.Sub(gw.lastContact) > gw.cfg.Grace
+}
+
+// lastHubContact is when the hub last answered, on the gateway's clock.
+func (gw *Gateway) lastHubContact() time.Time {
+	gw.mu.Lock()
+	defer gw.mu.Unlock()
+	return gw.lastContact
 }

@@ -7,6 +7,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/devenv-dev/devenv/internal/clock"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -14,13 +15,14 @@ import (
 // grant (its expiry). The store holds the deadlines; the timers only
 // mirror them and are re-armed from the store when the hub starts.
 type deadlines struct {
+	clock   clock.Clock // set before the first arm
 	mu      sync.Mutex
 	timers  map[string]*deadline // guarded by mu; by request id
 	stopped bool                 // guarded by mu; no timers after stop
 	running sync.WaitGroup       // callbacks in progress
 }
 
-type deadline struct{ t *time.Timer }
+type deadline struct{ t clock.Timer }
 
 // arm (re)sets the timer of request id to call fire(id) at at.
 func (d *deadlines) arm(id string, at time.Time, fire func(string)) {
@@ -36,7 +38,7 @@ func (d *deadlines) arm(id string, at time.Time, fire func(string)) {
 		old.t.Stop()
 	}
 	e := &deadline{}
-	e.t = time.AfterFunc(time.Until(at), func() {
+	e.t = d.clock.AfterFunc(at.Sub(d.clock.Now()), func() {
 		if d.take(id, e) {
 			defer d.running.Done()
 			fire(id)
@@ -89,7 +91,7 @@ func (h *Hub) onDeadline(id string) {
 			return err
 		}
 		at := r.deadline()
-		now := time.Now().UTC()
+		now := h.clock.Now().UTC()
 		switch {
 		case at.IsZero():
 			return nil
@@ -122,7 +124,7 @@ func (h *Hub) startAccess() error {
 	err := h.db.View(func(tx *bolt.Tx) error {
 		h.accessChanges.advance(accessVersion(tx))
 		all, err := allRequests(tx)
-		now := time.Now()
+		now := h.clock.Now()
 		for _, r := range all {
 			switch at := r.deadline(); {
 			case at.IsZero():

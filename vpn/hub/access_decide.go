@@ -23,7 +23,7 @@ func (h *Hub) Approve(token string, a hubapi.ApproveRequest) (hubapi.Request, er
 	err := h.accessUpdate(func(tx *bolt.Tx, fx *accessEffects) error {
 		var c caller
 		var err error
-		if r, c, err = decidable(tx, token, a.ID); err != nil {
+		if r, c, err = decidable(tx, token, a.ID, h.clock.Now()); err != nil {
 			return err
 		}
 		t, ok, err := getTarget(tx, r.Target)
@@ -43,7 +43,7 @@ func (h *Hub) Approve(token string, a hubapi.ApproveRequest) (hubapi.Request, er
 		if t.MaxTTL > 0 && r.For > t.MaxTTL {
 			r.For = t.MaxTTL
 		}
-		now := time.Now().UTC()
+		now := h.clock.Now().UTC()
 		r.Approver = c.user
 		rec := hubapi.AuditRecord{Time: now, Actor: c.user, Action: "approve", Target: r.Target, RequestID: r.ID,
 			Verdict: "allowed", Detail: map[string]string{"for": r.For.String()}}
@@ -62,7 +62,7 @@ func (h *Hub) Approve(token string, a hubapi.ApproveRequest) (hubapi.Request, er
 }
 
 // decidable reads a pending request the token's user may decide.
-func decidable(tx *bolt.Tx, token, id string) (requestRecord, caller, error) {
+func decidable(tx *bolt.Tx, token, id string, now time.Time) (requestRecord, caller, error) {
 	c, err := callerOf(tx, token)
 	if err != nil {
 		return requestRecord{}, c, err
@@ -86,7 +86,7 @@ func decidable(tx *bolt.Tx, token, id string) (requestRecord, caller, error) {
 	if r.State != hubapi.StatePending {
 		return r, c, ErrNotPending.with("request %s is %s already", r.ID, r.State)
 	}
-	if !time.Now().Before(r.LapseAt) {
+	if !now.Before(r.LapseAt) {
 		return r, c, ErrNotPending.with("request %s lapsed at %s; the requester may ask again", r.ID, r.LapseAt.Format(time.RFC3339))
 	}
 	return r, c, nil
@@ -101,10 +101,10 @@ func (h *Hub) Deny(token string, d hubapi.DenyRequest) (hubapi.Request, error) {
 	err := h.accessUpdate(func(tx *bolt.Tx, fx *accessEffects) error {
 		var c caller
 		var err error
-		if r, c, err = decidable(tx, token, d.ID); err != nil {
+		if r, c, err = decidable(tx, token, d.ID, h.clock.Now()); err != nil {
 			return err
 		}
-		now := time.Now().UTC()
+		now := h.clock.Now().UTC()
 		r.State, r.Decided, r.Approver, r.DenyReason = hubapi.StateDenied, now, c.user, d.Reason
 		fx.disarm = append(fx.disarm, r.ID)
 		fx.notify = append(fx.notify, fmt.Sprintf("%s denied %s's access to %s: %q (request %s)", c.user, r.Requester, r.Target, d.Reason, r.ID))
@@ -146,7 +146,7 @@ func (h *Hub) RevokeGrant(token, id string) (hubapi.Request, error) {
 		if r.State != hubapi.StatePending && r.State != hubapi.StateApproved {
 			return nil
 		}
-		now := time.Now().UTC()
+		now := h.clock.Now().UTC()
 		return h.endLocked(tx, fx, &r, hubapi.StateRevoked, c.user, "", now)
 	})
 	if err != nil {

@@ -59,7 +59,7 @@ func (h *Hub) readGrant(token, id string) (hubapi.Grant, error) {
 		if !c.owns(r) {
 			return ErrForbidden.with("request %s is not yours; only its requester fetches its grant", r.ID)
 		}
-		if r.State == hubapi.StateApproved && !time.Now().Before(r.NotAfter) {
+		if r.State == hubapi.StateApproved && !h.clock.Now().Before(r.NotAfter) {
 			r.State = hubapi.StateExpired // the timer is about to record it
 		}
 		switch r.State {
@@ -135,7 +135,7 @@ func (h *Hub) GatewayGrants(ctx context.Context, token string, since uint64) (hu
 		case <-timer.C:
 			// The hub's clock as it answers, not as it began to wait: the
 			// gateway compares it with its own to detect skew.
-			gg.Now = time.Now().UTC()
+			gg.Now = h.clock.Now().UTC()
 			return gg, nil
 		case <-ctx.Done():
 			return hubapi.GatewayGrants{}, context.Cause(ctx)
@@ -153,7 +153,7 @@ func (h *Hub) readGatewayGrants(token string) (hubapi.GatewayGrants, string, err
 			return err
 		}
 		name = gw.Name
-		gg.Version, gg.Now = accessVersion(tx), time.Now().UTC()
+		gg.Version, gg.Now = accessVersion(tx), h.clock.Now().UTC()
 		// The gateway's grant leases are exactly its active grants.
 		prefix := []byte(gw.Name + "\x00")
 		c := tx.Bucket(bucketGrantLeases).Cursor()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +19,23 @@ type accessHub struct {
 	gwToken string
 	gwKey   string
 	tokens  map[string]string // user -> device token
+	held    chan string       // the key of each long-poll once it waits
+}
+
+// heldHook makes opts report each waiting long-poll on the returned
+// channel, besides to the hook opts had.
+func heldHook(opts *Options) chan string {
+	held, user := make(chan string, 256), opts.pollHeld
+	opts.pollHeld = func(key string) {
+		if user != nil {
+			user(key)
+		}
+		select {
+		case held <- key:
+		default:
+		}
+	}
+	return held
 }
 
 // testTargets: prod-db only bob (and admins) approve; logs auto-approves
@@ -38,7 +56,8 @@ var testUsers = map[string]hubapi.Role{
 
 func startAccessHub(t *testing.T, opts Options) *accessHub {
 	t.Helper()
-	ah := &accessHub{testHub: startHub(t, opts), tokens: map[string]string{}}
+	held := heldHook(&opts)
+	ah := &accessHub{testHub: startHub(t, opts), tokens: map[string]string{}, held: held}
 	for user, role := range testUsers {
 		ah.tokens[user] = ah.member(t, user, role)
 	}
@@ -55,7 +74,8 @@ func startAccessHub(t *testing.T, opts Options) *accessHub {
 func (ah *accessHub) reopen(t *testing.T, opts Options) *accessHub {
 	t.Helper()
 	opts.DataDir = ah.opts.DataDir
-	return &accessHub{testHub: startHub(t, opts), gwToken: ah.gwToken, gwKey: ah.gwKey, tokens: ah.tokens}
+	held := heldHook(&opts)
+	return &accessHub{testHub: startHub(t, opts), gwToken: ah.gwToken, gwKey: ah.gwKey, tokens: ah.tokens, held: held}
 }
 
 // member adds a user with a role and enrolls a device, returning its token.
@@ -160,6 +180,9 @@ func (ah *accessHub) pollGateway(t *testing.T) <-chan gatewayAnswer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for len(ah.held) > 0 {
+		<-ah.held
+	}
 	out := make(chan gatewayAnswer, 1)
 	go func() {
 		gg, err := ah.gatewayGrants(t, cur.Version)
@@ -168,8 +191,18 @@ func (ah *accessHub) pollGateway(t *testing.T) <-chan gatewayAnswer {
 		}
 		out <- gatewayAnswer{gg, time.Now()}
 	}()
-	time.Sleep(100 * time.Millisecond) // let the poll reach the hub and wait
-	return out
+	for {
+		select {
+		case key := <-ah.held:
+			if strings.HasPrefix(key, "gateway ") {
+				return out // it waits: whatever changes now wakes it
+			}
+		case a := <-out:
+			t.Fatalf("the gateway's long-poll answered at once: %+v", a.GatewayGrants)
+		case <-time.After(30 * time.Second):
+			t.Fatal("the gateway's long-poll never waited at the hub")
+		}
+	}
 }
 
 type gatewayAnswer struct {

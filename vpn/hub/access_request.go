@@ -46,7 +46,7 @@ func (h *Hub) CreateRequest(token string, req hubapi.AccessRequest) (hubapi.Requ
 		if keys.Get([]byte(req.PublicKey)) != nil {
 			return ErrKeyTaken.with("this public key served an earlier request; make a fresh key pair for every request")
 		}
-		now := time.Now().UTC()
+		now := h.clock.Now().UTC()
 		r = requestRecord{
 			Request: hubapi.Request{ID: newID(), Requester: c.user, Target: t.Name, For: req.For, Reason: req.Reason,
 				Emergency: req.Emergency, State: hubapi.StatePending, Created: now},
@@ -202,7 +202,7 @@ func (h *Hub) checkUserLimits(tx *bolt.Tx, c caller, emergency bool) error {
 		return err
 	}
 	pending, emergencies := 0, 0
-	now := time.Now()
+	now := h.clock.Now()
 	for _, r := range all {
 		switch {
 		case !c.owns(r):

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/devenv-dev/devenv/internal/clock/clocktest"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -204,8 +205,14 @@ func TestAccessAutoApproval(t *testing.T) {
 
 func TestAccessLapse(t *testing.T) {
 	t.Parallel()
-	ah := startAccessHub(t, Options{RequestWindow: 300 * time.Millisecond})
+	clk := clocktest.New(time.Now())
+	ah := startAccessHub(t, Options{RequestWindow: 15 * time.Minute, Clock: clk})
 	r := ah.mustRequest(t, "alice", "prod-db", time.Hour)
+	clk.Set(r.Created.Add(15*time.Minute - time.Millisecond))
+	if got := ah.list(t, "alice", "mine"); got[0].State != hubapi.StatePending {
+		t.Fatalf("a millisecond before the window ends: %+v", got[0])
+	}
+	clk.Set(r.Created.Add(15 * time.Minute))
 	_, err := ah.grant(t, "alice", r.ID, true)
 	if errCode(err) != "grant_ended" || !strings.Contains(err.Error(), "lapsed") {
 		t.Fatalf("waiting for the grant: %v, want lapsed", err)
@@ -220,7 +227,7 @@ func TestAccessLapse(t *testing.T) {
 	if got := actions(recs, r.ID); !slices.Equal(got, []string{"request", "lapse"}) {
 		t.Errorf("audit: %v", got)
 	}
-	if last := recs[len(recs)-1]; last.Actor != "hub" || last.Time.Sub(r.Created) < 300*time.Millisecond {
+	if last := recs[len(recs)-1]; last.Actor != "hub" || !last.Time.Equal(r.Created.Add(15*time.Minute)) {
 		t.Errorf("lapse record %+v", last)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -48,7 +47,7 @@ func (h *Hub) AdminRevokeGrant(id string) (hubapi.Request, error) {
 		if r.State != hubapi.StatePending && r.State != hubapi.StateApproved {
 			return nil
 		}
-		return h.endLocked(tx, fx, &r, hubapi.StateRevoked, actorHub, "revoked on the hub's admin socket", time.Now().UTC())
+		return h.endLocked(tx, fx, &r, hubapi.StateRevoked, actorHub, "revoked on the hub's admin socket", h.clock.Now().UTC())
 	})
 	if err != nil {
 		return hubapi.Request{}, err

@@ -114,7 +114,7 @@ func (h *Hub) auditRefused(token, action, target, id string, err error) {
 	}) != nil {
 		return
 	}
-	now := time.Now().UTC()
+	now := h.clock.Now().UTC()
 	record, suppressed := h.refusals.take(c.user, now)
 	if !record {
 		if suppressed == 1 {

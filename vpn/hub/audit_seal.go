@@ -173,7 +173,7 @@ func (h *Hub) quarantineLocked(tx *bolt.Tx, fx *accessEffects, r requestRecord, 
 		return err
 	}
 	stored := r
-	now := time.Now().UTC()
+	now := h.clock.Now().UTC()
 	r.State, r.Approver, r.ClientAddress, r.Decided = hubapi.StateRevoked, actorHub, "", now
 	fx.disarm = append(fx.disarm, r.ID)
 	why := "the stored request does not match the audit trail (edited outside the hub?); it is not served"

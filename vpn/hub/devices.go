@@ -42,7 +42,7 @@ func (h *Hub) Enroll(req hubapi.EnrollRequest) (hubapi.EnrollResponse, error) {
 	var d deviceRecord
 	var retried bool
 	err := h.mutate(func(tx *bolt.Tx, pc *peerChanges) error {
-		now := time.Now()
+		now := h.clock.Now()
 		var err error
 		if d, retried, err = reissue(tx, req, token, now); err != nil || retried {
 			return err
@@ -157,7 +157,7 @@ func (h *Hub) addDevice(tx *bolt.Tx, inv inviteRecord, req hubapi.EnrollRequest,
 	}
 	d := deviceRecord{
 		ID: id, Name: req.Name, User: user, PublicKey: req.PublicKey, Address: addr.String(),
-		Created: time.Now().UTC(), TokenHash: hex.EncodeToString(hashSecret(token)),
+		Created: h.clock.Now().UTC(), TokenHash: hex.EncodeToString(hashSecret(token)),
 		UserID: u.ID, Invite: inv.ID,
 	}
 	if err := names.Put(nameKey(user, req.Name), []byte(id)); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/devenv-dev/devenv/internal/clock/clocktest"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -54,11 +55,12 @@ func TestEnroll(t *testing.T) {
 }
 
 func TestEnrollRefusals(t *testing.T) {
-	th := startHub(t, Options{})
+	clk := clocktest.New(time.Now())
+	th := startHub(t, Options{Clock: clk})
 	used := th.invite(t, "bob", InviteOptions{})
 	th.enroll(t, used, "first")
-	expired := th.invite(t, "bob", InviteOptions{TTL: time.Millisecond})
-	time.Sleep(5 * time.Millisecond)
+	expired := th.invite(t, "bob", InviteOptions{TTL: time.Hour})
+	clk.Advance(time.Hour + time.Nanosecond) // it works up to its expiry, included
 	valid := th.invite(t, "bob", InviteOptions{})
 	id, _, _ := strings.Cut(valid, ".")
 	tests := []struct {

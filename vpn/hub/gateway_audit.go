@@ -2,7 +2,6 @@ package hub
 
 import (
 	"fmt"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -39,7 +38,7 @@ func (h *Hub) AppendGatewayAudit(token string, recs []hubapi.AuditRecord) (hubap
 			return err
 		}
 		name = gw.Name
-		now := time.Now().UTC()
+		now := h.clock.Now().UTC()
 		var q *quarantineTx // opened at the first record it needs
 		for i, r := range recs {
 			r.Actor, r.ReceivedAt = gatewayActor(gw.Name), now

@@ -56,7 +56,7 @@ func (h *Hub) AddGateway(name string) (CreatedGateway, error) {
 		return CreatedGateway{}, ErrBadRequest.with("gateway name %q: use letters, digits, '.', '_' and '-', up to 63, starting with a letter or digit", name)
 	}
 	token := secret(32)
-	gw := gatewayRecord{Name: name, TokenHash: hex.EncodeToString(hashSecret(token)), Created: time.Now().UTC()}
+	gw := gatewayRecord{Name: name, TokenHash: hex.EncodeToString(hashSecret(token)), Created: h.clock.Now().UTC()}
 	err := h.db.Update(func(tx *bolt.Tx) error {
 		gws := tx.Bucket(bucketGateways)
 		if gws.Get([]byte(name)) != nil {
@@ -140,7 +140,7 @@ func (h *Hub) RegisterTargets(token string, reg hubapi.RegisterTargets) (hubapi.
 		if err := h.storeTargets(tx, g.Name, reg.Targets); err != nil {
 			return err
 		}
-		g.PublicKey, g.Endpoint, g.Network, g.Registered = reg.PublicKey, reg.Endpoint, network.String(), time.Now().UTC()
+		g.PublicKey, g.Endpoint, g.Network, g.Registered = reg.PublicKey, reg.Endpoint, network.String(), h.clock.Now().UTC()
 		if err := putJSON(tx.Bucket(bucketGateways), g.Name, g); err != nil {
 			return err
 		}

@@ -31,6 +31,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/devenv-dev/devenv/internal/clock"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/wg"
 )
@@ -80,6 +81,9 @@ type Options struct {
 	// starts, so the hub routes between devices.
 	EnableForwarding bool
 	Logger           *slog.Logger // default: discard
+	// Clock is the time requests lapse, grants end and records are
+	// stamped by; nil is clock.Real. Tests move a fake one.
+	Clock clock.Clock
 	// RequestWindow is how long an access request waits for a decision
 	// before it lapses; default 15 minutes.
 	RequestWindow time.Duration
@@ -112,6 +116,7 @@ type Options struct {
 type Hub struct {
 	opts        Options // defaults applied
 	log         *slog.Logger
+	clock       clock.Clock
 	db          *bolt.DB
 	cert        tls.Certificate
 	fingerprint string
@@ -162,7 +167,7 @@ func New(opts Options) (*Hub, error) {
 	if err := os.Chmod(opts.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("restricting the data directory: %w", err)
 	}
-	h := &Hub{opts: opts, log: opts.Logger,
+	h := &Hub{opts: opts, log: opts.Logger, clock: clock.Or(opts.Clock), deadlines: deadlines{clock: clock.Or(opts.Clock)},
 		authFailures: newSourceLimiter("failed authentications", opts.authFailures, true, opts.Logger),
 		rotations:    newSourceLimiter("key rotations refused", opts.rotations, false, opts.Logger)}
 	if h.db, err = openStore(filepath.Join(opts.DataDir, storeName)); err != nil {

@@ -3,7 +3,6 @@ package hub
 import (
 	"encoding/binary"
 	"fmt"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -67,7 +66,7 @@ func (h *Hub) endTrustLocked(tx *bolt.Tx, fx *accessEffects, why string, match f
 	if err != nil {
 		return err
 	}
-	now := time.Now().UTC()
+	now := h.clock.Now().UTC()
 	for _, r := range all {
 		if (r.State != hubapi.StatePending && r.State != hubapi.StateApproved) || !match(r) {
 			continue

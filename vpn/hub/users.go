@@ -49,7 +49,7 @@ func (h *Hub) AddUser(name string, role hubapi.Role) (User, error) {
 	default:
 		return User{}, ErrBadRequest.with("role %q: use developer, approver or admin", role)
 	}
-	u := User{Name: name, Role: role, Created: time.Now().UTC(), ID: newID()}
+	u := User{Name: name, Role: role, Created: h.clock.Now().UTC(), ID: newID()}
 	err := h.mutate(func(tx *bolt.Tx, _ *peerChanges) error {
 		users := tx.Bucket(bucketUsers)
 		if users.Get([]byte(name)) != nil {
@@ -163,7 +163,7 @@ func (h *Hub) CreateInvite(opts InviteOptions) (CreatedInvite, error) {
 	if opts.TTL < 0 || opts.Uses < 0 {
 		return CreatedInvite{}, ErrBadRequest.with("an invite needs a positive --ttl and --uses")
 	}
-	now := time.Now().UTC()
+	now := h.clock.Now().UTC()
 	id := newID()
 	sec := id + "." + secret(32)
 	inv := inviteRecord{ID: id, User: opts.User, SecretHash: hashSecret(sec), Created: now, Expires: now.Add(opts.TTL), Uses: opts.Uses}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/vpn/hub"
+	"github.com/devenv-dev/devenv/vpn/hub/hubtest"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/hubclient"
 )
@@ -29,15 +30,11 @@ type lossyHub struct {
 }
 
 func newLossyHub(t *testing.T) *lossyHub {
-	h, err := hub.New(hub.Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0", PublicURL: "https://127.0.0.1:1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
+	h := hubtest.Start(t, hub.Options{})
 	if _, err := h.AddUser("ann", hubapi.RoleDeveloper); err != nil {
 		t.Fatal(err)
 	}
-	l := &lossyHub{hub: h}
+	l := &lossyHub{hub: h.Hub}
 	l.srv = httptest.NewTLSServer(http.HandlerFunc(l.serve))
 	t.Cleanup(l.srv.Close)
 	return l

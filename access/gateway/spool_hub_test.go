@@ -13,30 +13,17 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/vpn/hub"
+	"github.com/devenv-dev/devenv/vpn/hub/hubtest"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/hubclient"
-	"github.com/devenv-dev/devenv/vpn/wg"
 )
 
 // startRealHub serves a real hub with its store in process, and adds the
 // gateway gw1; it returns the hub and a client with gw1's token.
-func startRealHub(t *testing.T) (*hub.Hub, *hubclient.Client) {
+func startRealHub(t *testing.T) (*hubtest.Hub, *hubclient.Client) {
 	t.Helper()
-	h, err := hub.New(hub.Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0", WGListenPort: freeUDPPort(t),
-		NewDevice: func(c wg.Config) (wg.Device, error) {
-			return wg.Open(wg.Options{Config: c, Backend: wg.BackendNetstack})
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- h.Serve(context.Background()) }()
-	t.Cleanup(func() { h.Close(); <-served })
-	gw, err := h.AddGateway("gw1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h, hubclient.New("https://"+h.Addr().String(), h.Fingerprint(), gw.Token)
+	h := hubtest.Start(t, hub.Options{})
+	return h, h.Gateway(t, "gw1")
 }
 
 // A gateway whose spool holds records for requests the hub does not know

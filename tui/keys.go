@@ -2,7 +2,7 @@ package tui
 
 import "charm.land/bubbles/v2/key"
 
-// The keys are documented in README.md ("Interactive UI"); scripts drive the
+// The keys are documented in docs/ui.md; scripts drive the
 // UI with them, so changing one is a change of interface.
 
 // globalKeys work on every tab unless a text field has the focus.

@@ -41,11 +41,15 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		defer os.RemoveAll(dir)
+		// Both binaries in one directory: devenv gateway runs the
+		// devenv-gateway next to it, which these tests thereby cover.
 		devenvBin = filepath.Join(dir, "devenv")
-		out, err := exec.Command("go", "build", "-o", devenvBin, "github.com/devenv-dev/devenv/cmd/devenv").CombinedOutput()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "building devenv: %v\n%s", err, out)
-			return 1
+		for _, pkg := range []string{"cmd/devenv", "cmd/devenv-gateway"} {
+			out, err := exec.Command("go", "build", "-o", dir, "github.com/devenv-dev/devenv/"+pkg).CombinedOutput()
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "building %s: %v\n%s", pkg, err, out)
+				return 1
+			}
 		}
 		return m.Run()
 	}())

@@ -36,6 +36,8 @@ var rules = []rule{
 	{from: "access/gateway", not: []string{mod + "vpn/hub"},
 		except: []string{mod + "vpn/hubapi", mod + "vpn/hubclient"},
 		why:    "the gateway talks to the hub only through its API and client"},
+	{from: "cmd/devenv", not: []string{mod + "access/gateway", mod + "access/proxy", "github.com/pganalyze/"},
+		why: "devenv carries no gateway: devenv-gateway is its own binary (no cgo parser on every laptop)"},
 	{from: "internal", not: []string{mod + "env", mod + "images", mod + "vpn", mod + "access", mod + "tui", mod + "cmd"},
 		why: "internal holds what is shared, not product code"},
 }

@@ -4,163 +4,113 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"strings"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/devenv-dev/devenv/access/gateway"
-	"github.com/devenv-dev/devenv/access/proxy/postgres"
 )
 
-// defaultGatewayConfig is where a gateway's configuration usually lives.
-const defaultGatewayConfig = "/etc/devenv/gateway.yaml"
+// gatewayBinary is the program devenv gateway runs. The gateway is its own
+// binary so that devenv, which every developer installs, carries neither
+// the gateway, its userspace network stack nor the PostgreSQL parser (a cgo
+// build); see ARCHITECTURE.md.
+const gatewayBinary = "devenv-gateway"
+
+// gatewayStopWait is how long a gateway may take to stop after devenv is
+// interrupted before it is killed.
+const gatewayStopWait = 30 * time.Second
 
 func newGatewayCmd(g *globals) *cobra.Command {
-	var file string
-	cmd := &cobra.Command{
+	return &cobra.Command{
 		Use:   "gateway",
-		Short: "Run the production-access gateway: read-only proxies behind time-limited tunnels",
-		Long: `devenv gateway serve runs inside the production network. It registers the
-targets of its configuration file with the hub and lets each approved access
-grant reach its one target, read-only, through a userspace WireGuard tunnel,
-until the grant's deadline. It needs no root.
+		Short: "Run the production-access gateway (the devenv-gateway binary): serve, check, status",
+		Long: `devenv gateway runs inside the production network: it registers the targets of its
+configuration file with the hub and lets each approved access grant reach its one
+target, read-only, through a userspace WireGuard tunnel, until the grant's deadline.
+
+It is the devenv-gateway binary, found next to devenv or on PATH; devenv gateway ARGS
+runs devenv-gateway ARGS. Install it on the gateway machine:
+
+  go install github.com/devenv-dev/devenv/cmd/devenv-gateway@latest
 
   devenv gateway check --config gateway.yaml   # validate, list the targets, inspect the logins
   devenv gateway serve --config gateway.yaml   # run until interrupted
   devenv gateway status --config gateway.yaml  # last contact with the hub, saved grants, audit backlog`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-	}
-	cmd.PersistentFlags().StringVar(&file, "config", defaultGatewayConfig, "the gateway's configuration file")
-	serve := &cobra.Command{
-		Use:   "serve",
-		Short: "Serve the configured targets until interrupted",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := loadGatewayConfig(file)
-			if err != nil {
-				return err
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := findGateway(); err != nil && asksHelp(args) {
+				return cmd.Help() // the help above says how to install it
 			}
-			gw, err := gateway.New(gateway.Options{Config: c, Logger: slog.New(slog.NewTextHandler(g.stderr, nil))})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stderr, "gateway %s serving %d target(s); WireGuard key %s; state in %s\n",
-				c.GatewayAddress(), len(c.Targets), gw.PublicKey(), c.StateDir)
-			return gw.Run(cmd.Context())
+			return runGateway(cmd.Context(), g, args)
 		},
 	}
-	var offline bool
-	check := &cobra.Command{
-		Use:   "check",
-		Short: "Validate the configuration and the credentials it names, list the targets, and inspect each postgres login",
-		Long: `Validates the configuration and the credentials it names and lists the targets. Then it logs in to
-each postgres target's upstream and asks the server what the login may do beyond reading: a login that
-can write is refused (the gateway would not serve it) unless the target says login_can_write: accept.
---offline skips the logins, for a machine that cannot reach production.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := loadGatewayConfig(file)
-			if err != nil {
-				return err
-			}
-			if err := gateway.Check(c); err != nil {
-				return usageError{err}
-			}
-			writeGatewayTargets(g.stdout, c)
-			if !offline {
-				ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
-				defer cancel()
-				if err := writeLoginChecks(g.stderr, gateway.InspectLogins(ctx, c)); err != nil {
-					return err
-				}
-			}
-			fmt.Fprintf(g.stderr, "%s is valid; the gateway keeps its state in %s\n", file, c.StateDir)
-			return nil
-		},
-	}
-	check.Flags().BoolVar(&offline, "offline", false, "do not log in to the postgres targets to inspect their logins")
-	cmd.AddCommand(serve, check, newGatewayStatusCmd(g, &file))
-	return cmd
 }
 
-// loadGatewayConfig reads the file; its problems are usage errors.
-func loadGatewayConfig(file string) (*gateway.Config, error) {
-	c, err := gateway.LoadConfig(file)
-	if errors.Is(err, gateway.ErrConfig) {
-		return nil, usageError{err}
+// runGateway runs devenv-gateway with args: in devenv's place when devenv is
+// a process of its own with its standard streams, else as a child with the
+// given streams, interrupted when ctx ends, returning its exit status.
+func runGateway(ctx context.Context, g *globals, args []string) error {
+	path, err := findGateway()
+	if err != nil {
+		return err
 	}
-	return c, err
-}
-
-// writeGatewayTargets prints one line per target: where it listens on the
-// tunnel, what it reaches and who may approve.
-func writeGatewayTargets(w io.Writer, c *gateway.Config) {
-	tw := newTable(w)
-	fmt.Fprintln(tw, "TARGET\tPROTOCOL\tTUNNEL ADDRESS\tUPSTREAM\tMAX TTL\tAPPROVAL")
-	for i, t := range c.Targets {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Protocol, c.TargetAddress(i), t.Upstream, t.MaxTTL, approval(t))
-	}
-	tw.Flush()
-}
-
-func approval(t gateway.TargetConfig) string {
-	var parts []string
-	if len(t.Approvers) > 0 {
-		parts = append(parts, strings.Join(t.Approvers, ","))
-	}
-	if t.ApproverRole != "" {
-		parts = append(parts, "role "+t.ApproverRole)
-	}
-	if a := t.AutoApprove; a != nil {
-		parts = append(parts, fmt.Sprintf("auto %s ≤%s", a.Role, a.TTL))
-	}
-	if b := t.BreakGlass; b != nil {
-		parts = append(parts, fmt.Sprintf("break-glass ≤%s", b.TTL))
-	}
-	return strings.Join(parts, "; ")
-}
-
-// writeLoginChecks says what each postgres target's login may do; it fails
-// when a login that can write would be refused, or could not be inspected.
-func writeLoginChecks(w io.Writer, checks []gateway.LoginCheck) error {
-	var refused, failed []string
-	for _, c := range checks {
-		r := c.Report
-		switch {
-		case c.Err != nil:
-			fmt.Fprintf(w, "%s: cannot inspect the upstream login: %v\n", c.Target, c.Err)
-			failed = append(failed, c.Target)
-		case r.ReadOnly():
-			fmt.Fprintf(w, "%s: login %s on database %s can only read\n", c.Target, r.User, r.Database)
-		case c.Accepted:
-			fmt.Fprintf(w, "%s: login %s on database %s can write; served anyway (login_can_write: accept):\n", c.Target, r.User, r.Database)
-			writeList(w, r.Writes)
-		default:
-			fmt.Fprintf(w, "%s: login %s on database %s can write, so the gateway will not serve this target:\n", c.Target, r.User, r.Database)
-			writeList(w, r.Writes)
-			fmt.Fprintf(w, "  Give the gateway a read-only login instead, e.g.:\n\n%s\n  or set login_can_write: accept on the target.\n",
-				indent(postgres.ReadOnlyRoleSQL("devenv_readonly", r.Database), "    "))
-			refused = append(refused, c.Target)
-		}
-		for _, n := range r.Notes {
-			fmt.Fprintf(w, "  note: login %s %s\n", r.User, n)
+	env := append(os.Environ(), "DEVENV_GATEWAY_AS=devenv gateway")
+	if g.stdin == os.Stdin && g.stdout == os.Stdout && g.stderr == os.Stderr {
+		// devenv is the process: become the gateway. A supervisor's
+		// signals, even SIGKILL, then reach it and not a parent that
+		// would leave it running.
+		if err := execGateway(path, args, env); !errors.Is(err, errors.ErrUnsupported) {
+			return fmt.Errorf("running %s: %w", path, err)
 		}
 	}
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = g.stdin, g.stdout, g.stderr
+	cmd.Env = env
+	cmd.Cancel = func() error {
+		if runtime.GOOS == "windows" { // no interrupt to send there
+			return cmd.Process.Kill()
+		}
+		return cmd.Process.Signal(os.Interrupt)
+	}
+	cmd.WaitDelay = gatewayStopWait
+	err = cmd.Run()
+	var exit *exec.ExitError
 	switch {
-	case len(refused) > 0:
-		return usageError{fmt.Errorf("%s: the upstream login can write (see above)", strings.Join(refused, ", "))}
-	case len(failed) > 0:
-		return fmt.Errorf("%s: the upstream login could not be inspected (see above)", strings.Join(failed, ", "))
+	case err == nil:
+		return nil
+	case errors.As(err, &exit) && exit.ExitCode() >= 0:
+		return exitCodeError(exit.ExitCode()) // it has said why
 	}
-	return nil
+	return fmt.Errorf("running %s: %w", path, err)
 }
 
-func writeList(w io.Writer, items []string) {
-	for _, s := range items {
-		fmt.Fprintf(w, "  - %s\n", s)
+// asksHelp reports whether args ask for help rather than a command.
+func asksHelp(args []string) bool {
+	return len(args) == 0 || slices.Contains(args, "-h") || slices.Contains(args, "--help") || args[0] == "help"
+}
+
+// findGateway looks for devenv-gateway next to the running devenv, then on
+// PATH, and says how to install it when it is in neither place.
+func findGateway() (string, error) {
+	name := gatewayBinary
+	if runtime.GOOS == "windows" {
+		name += ".exe"
 	}
+	var beside string
+	if exe, err := os.Executable(); err == nil {
+		beside = filepath.Join(filepath.Dir(exe), name)
+		if st, err := os.Stat(beside); err == nil && !st.IsDir() {
+			return beside, nil
+		}
+	}
+	if p, err := exec.LookPath(gatewayBinary); err == nil {
+		return p, nil
+	}
+	return "", fmt.Errorf("devenv gateway runs %s, which is neither next to devenv (%s) nor on PATH: "+
+		"install it with go install github.com/devenv-dev/devenv/cmd/devenv-gateway@latest "+
+		"(or go build -o DIR ./cmd/devenv-gateway in a checkout)", gatewayBinary, beside)
 }

@@ -1,63 +1,39 @@
 package cli
 
 import (
+	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
 
-const gatewayYAML = `hub:
-  url: https://hub.example:8443
-  fingerprint: 3f2a3f2a3f2a3f2a3f2a3f2a3f2a3f2a3f2a3f2a3f2a3f2a3f2a3f2a3f2a3f2a
-  token: gw-token
-wireguard: {endpoint: "gw.example:51821"}
-targets:
-  - name: grafana
-    protocol: http
-    upstream: http://grafana.internal:3000
-    credentials: {env: GW_TEST_GRAFANA_TOKEN}
-    max_ttl: 1h
-    approvers: [alice]
-    auto_approve: {role: admin, ttl: 15m}
-  - name: replica
-    protocol: tcp
-    upstream: db-replica.internal:5432
-    read_only_upstream: true
-    max_ttl: 30m
-    approver_role: approver
-    break_glass: {ttl: 10m}
-`
-
-func TestGatewayCheck(t *testing.T) {
+// devenv gateway runs devenv-gateway from PATH with the same arguments,
+// streams and exit status, and says how to install it when it is missing.
+func TestGatewayRunsItsBinary(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the stand-in gateway is a shell script")
+	}
+	bin := t.TempDir()
+	t.Setenv("PATH", bin)
 	dir := t.TempDir()
-	writeFile(t, dir, "gw.yaml", gatewayYAML)
-	file := filepath.Join(dir, "gw.yaml")
-
-	t.Setenv("GW_TEST_GRAFANA_TOKEN", "s3cret")
-	out, errOut, code := runCLI(t, dir, "gateway", "check", "--config", file)
-	if code != ExitOK {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	want := `TARGET   PROTOCOL  TUNNEL ADDRESS     UPSTREAM                      MAX TTL  APPROVAL
-grafana  http      100.101.0.1:10000  http://grafana.internal:3000  1h0m0s   alice; auto admin ≤15m0s
-replica  tcp       100.101.0.1:10001  db-replica.internal:5432      30m0s    role approver; break-glass ≤10m0s
-`
-	if out != want {
-		t.Errorf("check printed\n%s\nwant\n%s", out, want)
-	}
-	if strings.Contains(out+errOut, "s3cret") {
-		t.Error("check printed a secret")
+	_, errOut, code := runCLI(t, dir, "gateway", "check")
+	if code != ExitError || !strings.Contains(errOut, "devenv gateway runs devenv-gateway, which is neither next to devenv") ||
+		!strings.Contains(errOut, "go install github.com/devenv-dev/devenv/cmd/devenv-gateway@latest") {
+		t.Errorf("without the binary: exit %d, %q", code, errOut)
 	}
 
-	t.Setenv("GW_TEST_GRAFANA_TOKEN", "")
-	_, errOut, code = runCLI(t, dir, "gateway", "check", "--config", file)
-	if code != ExitUsage || !strings.Contains(errOut, `target "grafana": credentials: environment variable GW_TEST_GRAFANA_TOKEN is not set`) {
-		t.Errorf("exit %d, %q; want a usage error naming the variable", code, errOut)
+	out, _, code := runCLI(t, dir, "gateway", "--help")
+	if code != ExitOK || !strings.Contains(out, "go install github.com/devenv-dev/devenv/cmd/devenv-gateway@latest") {
+		t.Errorf("help without the binary: exit %d, %q", code, out)
 	}
 
-	writeFile(t, dir, "bad.yaml", strings.Replace(gatewayYAML, "protocol: tcp", "protocol: postgres", 1))
-	_, errOut, code = runCLI(t, dir, "gateway", "serve", "--config", filepath.Join(dir, "bad.yaml"))
-	if code != ExitUsage || !strings.Contains(errOut, "bad.yaml:14: target \"replica\": postgres targets need credentials with a user") {
-		t.Errorf("exit %d, %q; want the file's line and the reason", code, errOut)
+	script := "#!/bin/sh\necho \"args: $*\"\necho \"as: $DEVENV_GATEWAY_AS\" >&2\nexit 7\n"
+	if err := os.WriteFile(filepath.Join(bin, "devenv-gateway"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code = runCLI(t, dir, "gateway", "status", "--config", "gw.yaml", "-o", "json")
+	if code != 7 || out != "args: status --config gw.yaml -o json\n" || errOut != "as: devenv gateway\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want the binary's", code, out, errOut)
 	}
 }

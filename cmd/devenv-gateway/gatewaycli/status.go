@@ -1,4 +1,4 @@
-package cli
+package gatewaycli
 
 import (
 	"fmt"
@@ -10,7 +10,8 @@ import (
 	"github.com/devenv-dev/devenv/access/gateway"
 )
 
-func newGatewayStatusCmd(g *globals, file *string) *cobra.Command {
+func newStatusCmd(g *globals) *cobra.Command {
+	var output string
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the gateway's last contact with the hub, its saved grants and the audit records waiting for the hub",
@@ -19,7 +20,10 @@ the gateway runs or not. An audit backlog that grows, or whose oldest record kee
 the hub is not taking the gateway's records: see the gateway's log.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := loadGatewayConfig(*file)
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			c, err := loadGatewayConfig(g.config)
 			if err != nil {
 				return err
 			}
@@ -27,14 +31,14 @@ the hub is not taking the gateway's records: see the gateway's log.`,
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
+			if output == "json" {
 				return writeJSON(g.stdout, st)
 			}
 			writeGatewayStatus(g.stdout, st, time.Now())
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&g.output, "output", "o", "", "json: the status as JSON")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "table or json")
 	return cmd
 }
 

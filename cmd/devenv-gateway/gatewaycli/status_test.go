@@ -1,7 +1,6 @@
-package cli
+package gatewaycli
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/vpn/hubapi"
-	"github.com/devenv-dev/devenv/vpn/hubclient"
 )
 
 // gateway status reads the state directory: the last contact with the
@@ -54,32 +52,5 @@ func TestGatewayStatus(t *testing.T) {
 	if code != ExitOK || json.Unmarshal([]byte(out), &st) != nil || !st.LastContact.Equal(contact) ||
 		st.Backlog.Records != 3 || !st.Backlog.Oldest.Equal(oldest) {
 		t.Errorf("status as JSON: %s", out)
-	}
-}
-
-// hub audit quarantine lists what a gateway uploaded that the hub could
-// not attribute, through the running hub's admin socket.
-func TestHubAuditQuarantine(t *testing.T) {
-	data := t.TempDir()
-	h := runTestHub(t, data)
-	gw, err := h.AddGateway("gw1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := hubclient.New("https://"+h.Addr().String(), h.Fingerprint(), gw.Token)
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	res, err := c.GatewayAudit(ctx, []hubapi.AuditRecord{{Time: time.Now().Add(-48 * time.Hour), Action: "approve",
-		Target: "prod\x1b[2J", RequestID: "r-1"}})
-	if err != nil || len(res.Quarantined) != 1 {
-		t.Fatalf("upload: %+v, %v", res, err)
-	}
-	out, errOut, code := runCLI(t, t.TempDir(), "hub", "audit", "quarantine", "--data", data)
-	if code != ExitOK || !strings.Contains(out, "gw1") || !strings.Contains(out, "approve") || !strings.Contains(out, "is not one a gateway records") {
-		t.Errorf("quarantine: exit %d\n%s%s", code, out, errOut)
-	}
-	if strings.Contains(out, "\x1b") {
-		t.Errorf("the listing prints a gateway's escape sequence: %q", out)
 	}
 }

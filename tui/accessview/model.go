@@ -14,6 +14,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/devenv-dev/devenv/internal/format"
 	"github.com/devenv-dev/devenv/tui"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/hubclient"
@@ -287,7 +288,7 @@ func (m Model) onCountdown(msg countdownMsg) (tui.Panel, tea.Cmd) {
 // one line) and makes the rest hubapi.Printable.
 func printable(rs []hubapi.Request) []hubapi.Request {
 	for i := range rs {
-		rs[i].Reason, rs[i].DenyReason = oneLine(rs[i].Reason), oneLine(rs[i].DenyReason)
+		rs[i].Reason, rs[i].DenyReason = format.OneLine(rs[i].Reason, 0), format.OneLine(rs[i].DenyReason, 0)
 		rs[i] = rs[i].Printable()
 	}
 	return rs

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/devenv-dev/devenv/access"
+	"github.com/devenv-dev/devenv/internal/format"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/hubclient"
 )
@@ -91,7 +92,7 @@ func writeTargets(w io.Writer, ts []hubapi.Target) error {
 	tw := newTable(w)
 	fmt.Fprintln(tw, "NAME\tPROTOCOL\tMAX TTL\tAPPROVERS\tBREAK-GLASS")
 	for _, t := range ts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.Protocol, shortDuration(t.MaxTTL), approvers(t), breakGlass(t))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.Protocol, format.Duration(t.MaxTTL), approvers(t), breakGlass(t))
 	}
 	return tw.Flush()
 }
@@ -118,19 +119,7 @@ func breakGlass(t hubapi.Target) string {
 	if ttl == 0 {
 		ttl = hubapi.DefaultBreakGlassTTL
 	}
-	return "yes, " + shortDuration(min(ttl, t.MaxTTL))
-}
-
-// shortDuration drops zero units: 30m, 1h, 1h30m, 45s.
-func shortDuration(d time.Duration) string {
-	s := d.Round(time.Second).String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
+	return "yes, " + format.Duration(min(ttl, t.MaxTTL))
 }
 
 // requestFlags are devenv access request's flags.
@@ -203,10 +192,10 @@ func decisionLine(r hubapi.Request, now time.Time) string {
 	case hubapi.StatePending:
 		return fmt.Sprintf("an approver decides with devenv access approve %s; then devenv access connect %s", r.ID, r.Target)
 	case hubapi.StateApproved:
-		return fmt.Sprintf("approved by %s until %s (%s); devenv access connect %s", dash(r.Approver),
-			r.NotAfter.Local().Format(time.TimeOnly), timeLeft(r.NotAfter, now), r.Target)
+		return fmt.Sprintf("approved by %s until %s (%s); devenv access connect %s", format.OrDash(r.Approver),
+			format.Clock(r.NotAfter, now), format.Left(r.NotAfter, now), r.Target)
 	case hubapi.StateDenied:
-		return fmt.Sprintf("denied by %s: %s", dash(r.Approver), dash(r.DenyReason))
+		return fmt.Sprintf("denied by %s: %s", format.OrDash(r.Approver), format.OrDash(r.DenyReason))
 	case hubapi.StateLapsed:
 		return "nobody decided in time; ask again, or ask an approver directly"
 	}
@@ -260,7 +249,7 @@ func writeRequests(w io.Writer, rs []hubapi.Request, now time.Time) error {
 	tw := newTable(w)
 	fmt.Fprintln(tw, "ID\tTARGET\tREQUESTER\tSTATE\tTIME\tREASON")
 	for _, r := range rs {
-		reason := oneLine(r.Reason, 40) // whitespace folded, then made printable
+		reason := format.OneLine(r.Reason, 40) // whitespace folded, then made printable
 		r = r.Printable()
 		state := r.State
 		if r.Emergency {
@@ -275,30 +264,13 @@ func writeRequests(w io.Writer, rs []hubapi.Request, now time.Time) error {
 func requestTime(r hubapi.Request, now time.Time) string {
 	switch {
 	case r.State == hubapi.StatePending:
-		return "asks " + shortDuration(r.For)
+		return "asks " + format.Duration(r.For)
 	case r.State == hubapi.StateApproved && r.NotAfter.After(now):
-		return "until " + r.NotAfter.Local().Format(time.TimeOnly) + ", " + timeLeft(r.NotAfter, now)
+		return "until " + format.Clock(r.NotAfter, now) + ", " + format.Left(r.NotAfter, now)
 	case !r.Decided.IsZero():
 		return r.Decided.Local().Format(time.DateTime)
 	}
 	return r.Created.Local().Format(time.DateTime)
-}
-
-func timeLeft(t, now time.Time) string {
-	if d := t.Sub(now); d > 0 {
-		return shortDuration(d.Truncate(time.Second)) + " left"
-	}
-	return "ended"
-}
-
-// oneLine is s on one line, at most max runes, printable: what a user typed
-// cannot move or recolour the reader's terminal (hubapi.Printable).
-func oneLine(s string, max int) string {
-	s = hubapi.Printable(strings.Join(strings.Fields(s), " "))
-	if r := []rune(s); len(r) > max {
-		s = string(r[:max-1]) + "…"
-	}
-	return s
 }
 
 func newAccessApproveCmd(g *globals, f *accessFlags) *cobra.Command {
@@ -366,7 +338,8 @@ func decide(g *globals, f *accessFlags, doing, id string, call func(*hubclient.C
 	r = r.Printable()
 	fmt.Fprintf(g.stderr, "request %s (%s for %s): %s\n", r.ID, r.Requester, r.Target, r.State)
 	if r.State == hubapi.StateApproved {
-		fmt.Fprintf(g.stderr, "access until %s (%s)\n", r.NotAfter.Local().Format(time.TimeOnly), timeLeft(r.NotAfter, time.Now()))
+		now := time.Now()
+		fmt.Fprintf(g.stderr, "access until %s (%s)\n", format.Clock(r.NotAfter, now), format.Left(r.NotAfter, now))
 	}
 	return nil
 }
@@ -456,7 +429,7 @@ func writeAudit(w io.Writer, rs []hubapi.AuditRecord) error {
 	for _, r := range rs {
 		r = r.Printable()
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Seq, r.Time.Local().Format(time.DateTime), r.Actor, r.Action,
-			dash(r.Target), dash(r.RequestID), dash(r.Verdict), details(r.Detail))
+			format.OrDash(r.Target), format.OrDash(r.RequestID), format.OrDash(r.Verdict), details(r.Detail))
 	}
 	return tw.Flush()
 }
@@ -464,7 +437,7 @@ func writeAudit(w io.Writer, rs []hubapi.AuditRecord) error {
 func details(d map[string]string) string {
 	var kv []string
 	for _, k := range slices.Sorted(maps.Keys(d)) {
-		kv = append(kv, k+"="+oneLine(d[k], 60))
+		kv = append(kv, k+"="+format.OneLine(d[k], 60))
 	}
-	return dash(strings.Join(kv, " "))
+	return format.OrDash(strings.Join(kv, " "))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/devenv-dev/devenv/access"
+	"github.com/devenv-dev/devenv/internal/format"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -76,11 +77,11 @@ func (v *connectView) on(e access.Event) {
 		v.up = &e
 		fmt.Fprintln(v.g.stdout, e.Listen)
 		fmt.Fprintf(v.g.stderr, "%s (%s) is on %s until %s\n  %s\n", e.Target, e.Protocol, e.Listen,
-			e.NotAfter.Local().Format(time.TimeOnly), connectHint(e.Protocol, e.Listen))
+			format.Clock(e.NotAfter, time.Now()), connectHint(e.Protocol, e.Listen))
 		if v.tty {
 			go v.countdown()
 		} else {
-			fmt.Fprintf(v.g.stderr, "%s; Ctrl-C disconnects\n", timeLeft(e.NotAfter, e.Time))
+			fmt.Fprintf(v.g.stderr, "%s; Ctrl-C disconnects\n", format.Left(e.NotAfter, e.Time))
 		}
 	case access.EventGrant:
 	case access.EventEnded, access.EventStopped:
@@ -98,7 +99,7 @@ func (v *connectView) countdown() {
 	for {
 		v.mu.Lock()
 		if v.up != nil {
-			fmt.Fprintf(v.g.stderr, "\r\x1b[K%s on %s: %s; Ctrl-C disconnects", v.up.Target, v.up.Listen, timeLeft(v.up.NotAfter, time.Now()))
+			fmt.Fprintf(v.g.stderr, "\r\x1b[K%s on %s: %s; Ctrl-C disconnects", v.up.Target, v.up.Listen, format.Left(v.up.NotAfter, time.Now()))
 			v.line = true
 		}
 		v.mu.Unlock()

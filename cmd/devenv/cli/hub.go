@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/devenv-dev/devenv/internal/format"
 	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/wg"
@@ -391,7 +392,7 @@ func writeHubGateways(w io.Writer, gws []hub.Gateway) error {
 		if !gw.Registered.IsZero() {
 			registered = gw.Registered.Local().Format(time.DateTime)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", gw.Name, dash(gw.Endpoint), dash(gw.Network), dash(strings.Join(gw.Targets, ",")), registered)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", gw.Name, format.OrDash(gw.Endpoint), format.OrDash(gw.Network), format.OrDash(strings.Join(gw.Targets, ",")), registered)
 	}
 	return tw.Flush()
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/devenv-dev/devenv/internal/format"
 	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
@@ -50,7 +51,7 @@ func writeOpenAccess(w io.Writer, rs []hubapi.Request) error {
 	tw := newTable(w)
 	fmt.Fprintln(tw, "ID\tUSER\tTARGET\tSTATE\tUNTIL\tREASON")
 	for _, r := range rs {
-		reason := oneLine(r.Reason, 40) // whitespace folded, then made printable
+		reason := format.OneLine(r.Reason, 40) // whitespace folded, then made printable
 		r = r.Printable()
 		until := "-"
 		if !r.NotAfter.IsZero() {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/devenv-dev/devenv/internal/format"
 	"github.com/devenv-dev/devenv/vpn/hub"
 )
 
@@ -29,8 +30,8 @@ configuration (the gateway's own token is shown only by devenv hub gateway add).
 			fmt.Fprintf(tw, "fingerprint\t%s\n", i.Fingerprint)
 			fmt.Fprintf(tw, "wireguard key\t%s\n", i.PublicKey)
 			fmt.Fprintf(tw, "wireguard endpoint\t%s\n", i.Endpoint)
-			fmt.Fprintf(tw, "network\t%s (the hub is %s on %s)\n", i.Network, i.Address, dash(i.Interface))
-			fmt.Fprintf(tw, "metrics\t%s\n", dash(i.Metrics))
+			fmt.Fprintf(tw, "network\t%s (the hub is %s on %s)\n", i.Network, i.Address, format.OrDash(i.Interface))
+			fmt.Fprintf(tw, "metrics\t%s\n", format.OrDash(i.Metrics))
 			if err := tw.Flush(); err != nil {
 				return err
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/devenv-dev/devenv/env/config"
 	"github.com/devenv-dev/devenv/env/engine"
 	"github.com/devenv-dev/devenv/images"
+	"github.com/devenv-dev/devenv/internal/format"
 )
 
 // ExitLockDrift is lock --check's answer when a tag moved since envs.lock.
@@ -157,15 +158,7 @@ func writeOutdated(w io.Writer, rows []env.Outdated) error {
 	tw := newTable(w)
 	fmt.Fprintln(tw, "SERVICE\tIMAGE\tCURRENT\tLATEST")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Service, r.Image, dash(shortDigest(r.Current)), shortDigest(r.Latest))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Service, r.Image, format.OrDash(format.ShortDigest(r.Current)), format.ShortDigest(r.Latest))
 	}
 	return tw.Flush()
-}
-
-func shortDigest(d string) string {
-	d = strings.TrimPrefix(d, "sha256:")
-	if len(d) > 12 {
-		return d[:12]
-	}
-	return d
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/devenv-dev/devenv/env"
 	"github.com/devenv-dev/devenv/env/engine"
+	"github.com/devenv-dev/devenv/internal/format"
 )
 
 func newPsCmd(g *globals) *cobra.Command {
@@ -73,19 +74,12 @@ func writePsTable(w io.Writer, rows []env.ServiceStatus, now time.Time) error {
 		if r.ImageID != "" {
 			img += " (" + r.ImageID + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Service, state, dash(r.Health), dash(formatPorts(r.Ports)), img, uptime(r, now))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Service, state, format.OrDash(r.Health), format.OrDash(formatPorts(r.Ports)), img, uptime(r, now))
 	}
 	return tw.Flush()
 }
 
 func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
 
 func formatPorts(ps []engine.PublishedPort) string {
 	var out []string
@@ -107,17 +101,5 @@ func uptime(r env.ServiceStatus, now time.Time) string {
 	if r.State != "running" || r.StartedAt.IsZero() {
 		return "-"
 	}
-	return humanDuration(now.Sub(r.StartedAt))
-}
-
-func humanDuration(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%dd", int(d.Hours()/24))
+	return format.Age(now.Sub(r.StartedAt))
 }

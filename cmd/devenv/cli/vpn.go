@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/devenv-dev/devenv/internal/format"
 	"github.com/devenv-dev/devenv/vpn"
 	"github.com/devenv-dev/devenv/vpn/wg"
 )
@@ -337,7 +338,7 @@ func writeVPNStatus(w io.Writer, s vpn.NodeStatus, now time.Time) error {
 	}
 	fmt.Fprintf(tw, "device\t%s\n", name)
 	fmt.Fprintf(tw, "address\t%s on %s\n", strings.TrimSuffix(s.Address, "/32"), s.Network)
-	fmt.Fprintf(tw, "hub\t%s (WireGuard %s)\n", s.Hub, dash(s.HubEndpoint))
+	fmt.Fprintf(tw, "hub\t%s (WireGuard %s)\n", s.Hub, format.OrDash(s.HubEndpoint))
 	state := "down; devenv vpn up brings it up"
 	switch {
 	case s.Revoked:
@@ -358,42 +359,15 @@ func writeVPNStatus(w io.Writer, s vpn.NodeStatus, now time.Time) error {
 	if len(s.Peers) > 0 {
 		fmt.Fprintln(tw, "\nPEER\tENDPOINT\tALLOWED IPS\tHANDSHAKE\tRX\tTX")
 		for _, p := range s.Peers {
-			fmt.Fprintf(tw, "hub %s\t%s\t%s\t%s\t%s\t%s\n", shortKey(p.PublicKey), dash(p.Endpoint),
-				strings.Join(p.AllowedIPs, ","), handshakeAge(p.LastHandshake, now), bytesSize(p.RxBytes), bytesSize(p.TxBytes))
+			fmt.Fprintf(tw, "hub %s\t%s\t%s\t%s\t%s\t%s\n", format.ShortKey(p.PublicKey), format.OrDash(p.Endpoint),
+				strings.Join(p.AllowedIPs, ","), format.Ago(p.LastHandshake, now), format.Bytes(p.RxBytes), format.Bytes(p.TxBytes))
 		}
 	}
 	if len(s.Devices) > 0 {
 		fmt.Fprintln(tw, "\nDEVICE\tUSER\tADDRESS")
 		for _, d := range s.Devices {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Name, dash(d.User), strings.TrimSuffix(d.Address, "/32"))
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Name, format.OrDash(d.User), strings.TrimSuffix(d.Address, "/32"))
 		}
 	}
 	return tw.Flush()
-}
-
-func shortKey(k string) string {
-	if len(k) > 8 {
-		return k[:8] + "…"
-	}
-	return k
-}
-
-func handshakeAge(t, now time.Time) string {
-	if t.IsZero() {
-		return "never"
-	}
-	return now.Sub(t).Truncate(time.Second).String() + " ago"
-}
-
-func bytesSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -45,7 +45,7 @@ func TestVPNStatusTable(t *testing.T) {
 		NetMapVersion: 7, SOCKS: "127.0.0.1:1080",
 		Forwards: []vpn.PortForward{{Listen: "127.0.0.1:5432", Target: "100.100.0.3:5432"}},
 		Peers: []vpn.PeerStatus{{PublicKey: "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=", Endpoint: "10.0.0.1:51820",
-			AllowedIPs: []string{"100.100.0.0/16", "10.1.0.0/24"}, LastHandshake: now.Add(-12 * time.Second),
+			AllowedIPs: []string{"100.100.0.0/16", "10.1.0.0/24"}, LastHandshake: now.Add(-(time.Hour + 2*time.Minute + 3*time.Second)),
 			RxBytes: 1536, TxBytes: 20}},
 		Devices: []vpn.DeviceEntry{{Name: "desk", User: "bob", Address: "100.100.0.3/32"}},
 	}
@@ -57,7 +57,7 @@ socks5   127.0.0.1:1080
 forward  127.0.0.1:5432 -> 100.100.0.3:5432
 
 PEER           ENDPOINT        ALLOWED IPS                 HANDSHAKE  RX       TX
-hub HIgo9xNz…  10.0.0.1:51820  100.100.0.0/16,10.1.0.0/24  12s ago    1.5 KiB  20 B
+hub HIgo9xNz…  10.0.0.1:51820  100.100.0.0/16,10.1.0.0/24  1h02m ago  1.5 KiB  20 B
 
 DEVICE  USER  ADDRESS
 desk    bob   100.100.0.3

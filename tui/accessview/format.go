@@ -16,15 +16,6 @@ func shortID(id string) string {
 	return id
 }
 
-// stateWord is a request's state as shown: a grant past its end is
-// expired whatever the hub has noticed.
-func stateWord(r hubapi.Request, now time.Time) string {
-	if r.State == hubapi.StateApproved && !r.NotAfter.After(now) {
-		return hubapi.StateExpired
-	}
-	return r.State
-}
-
 // when is what matters of a request's times in its state.
 func when(r hubapi.Request, now time.Time) string {
 	switch {
@@ -32,7 +23,7 @@ func when(r hubapi.Request, now time.Time) string {
 		return "asks " + format.Duration(r.For)
 	case granted(r, now):
 		return format.Left(r.NotAfter, now)
-	case r.State == hubapi.StateApproved || r.State == hubapi.StateExpired:
+	case r.StateAt(now) == hubapi.StateExpired:
 		return "ended " + format.Age(now.Sub(r.NotAfter)) + " ago"
 	case !r.Decided.IsZero():
 		return format.Age(now.Sub(r.Decided)) + " ago"

@@ -232,7 +232,7 @@ func live(r hubapi.Request, now time.Time) bool {
 
 // granted is a grant before its end: the countdown shows.
 func granted(r hubapi.Request, now time.Time) bool {
-	return r.State == hubapi.StateApproved && r.NotAfter.After(now)
+	return r.StateAt(now) == hubapi.StateApproved
 }
 
 // countdown schedules the next countdown tick if one is due: while active
@@ -273,7 +273,7 @@ func (m Model) onCountdown(msg countdownMsg) (tui.Panel, tea.Cmd) {
 	cmd := m.countdown()
 	now := m.now()
 	for _, r := range m.mine {
-		if r.State == hubapi.StateApproved && !r.NotAfter.After(now) && m.readAt.Before(r.NotAfter) &&
+		if r.State == hubapi.StateApproved && r.StateAt(now) == hubapi.StateExpired && m.readAt.Before(r.NotAfter) &&
 			m.endRead.Before(r.NotAfter) && !m.loading {
 			var load tea.Cmd
 			m.endRead = now

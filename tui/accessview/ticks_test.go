@@ -150,7 +150,6 @@ func TestFormats(t *testing.T) {
 		{shortID("0123456789abcdef"), "01234567"},
 		{when(hubapi.Request{State: hubapi.StateLapsed, Created: now.Add(-time.Hour), Decided: now.Add(-45 * time.Minute)}, now), "45m00s ago"},
 		{when(hubapi.Request{State: hubapi.StateExpired, NotAfter: now.Add(-time.Minute)}, now), "ended 1m00s ago"},
-		{stateWord(hubapi.Request{State: hubapi.StateApproved, NotAfter: now}, now), "expired"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {

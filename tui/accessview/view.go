@@ -97,9 +97,9 @@ func (m Model) body() ([]string, int) {
 }
 
 func (m Model) stateCell(r hubapi.Request) string {
-	s := stateWord(r, m.now())
+	s := r.StateAt(m.now())
 	switch {
-	case granted(r, m.now()):
+	case s == hubapi.StateApproved:
 		return styleGood.Render(s)
 	case s == hubapi.StatePending:
 		return styleWarn.Render(s)

@@ -188,7 +188,7 @@ func runRequest(ctx context.Context, g *globals, f *accessFlags, rf *requestFlag
 
 // decisionLine says what a request's state means and what to do next.
 func decisionLine(r hubapi.Request, now time.Time) string {
-	switch r.State {
+	switch r.StateAt(now) {
 	case hubapi.StatePending:
 		return fmt.Sprintf("an approver decides with devenv access approve %s; then devenv access connect %s", r.ID, r.Target)
 	case hubapi.StateApproved:
@@ -199,7 +199,7 @@ func decisionLine(r hubapi.Request, now time.Time) string {
 	case hubapi.StateLapsed:
 		return "nobody decided in time; ask again, or ask an approver directly"
 	}
-	return "the request is " + r.State
+	return "the request is " + r.StateAt(now)
 }
 
 // listFlags are devenv access list's flags.
@@ -251,7 +251,7 @@ func writeRequests(w io.Writer, rs []hubapi.Request, now time.Time) error {
 	for _, r := range rs {
 		reason := format.OneLine(r.Reason, 40) // whitespace folded, then made printable
 		r = r.Printable()
-		state := r.State
+		state := r.StateAt(now)
 		if r.Emergency {
 			state += " (emergency)"
 		}
@@ -265,7 +265,7 @@ func requestTime(r hubapi.Request, now time.Time) string {
 	switch {
 	case r.State == hubapi.StatePending:
 		return "asks " + format.Duration(r.For)
-	case r.State == hubapi.StateApproved && r.NotAfter.After(now):
+	case r.StateAt(now) == hubapi.StateApproved:
 		return "until " + format.Clock(r.NotAfter, now) + ", " + format.Left(r.NotAfter, now)
 	case !r.Decided.IsZero():
 		return r.Decided.Local().Format(time.DateTime)
@@ -336,9 +336,9 @@ func decide(g *globals, f *accessFlags, doing, id string, call func(*hubclient.C
 		return fmt.Errorf("%s %s: %w", doing, id, err)
 	}
 	r = r.Printable()
-	fmt.Fprintf(g.stderr, "request %s (%s for %s): %s\n", r.ID, r.Requester, r.Target, r.State)
-	if r.State == hubapi.StateApproved {
-		now := time.Now()
+	now := time.Now()
+	fmt.Fprintf(g.stderr, "request %s (%s for %s): %s\n", r.ID, r.Requester, r.Target, r.StateAt(now))
+	if r.StateAt(now) == hubapi.StateApproved {
 		fmt.Fprintf(g.stderr, "access until %s (%s)\n", format.Clock(r.NotAfter, now), format.Left(r.NotAfter, now))
 	}
 	return nil

@@ -25,7 +25,7 @@ func newHubGrantCmd(g *globals, dataDir *string) *cobra.Command {
 			if g.output == "json" {
 				return writeJSON(g.stdout, rs)
 			}
-			return writeOpenAccess(g.stdout, rs)
+			return writeOpenAccess(g.stdout, rs, time.Now())
 		},
 	}
 	list.Flags().StringVarP(&g.output, "output", "o", "", "json: the requests as JSON")
@@ -47,7 +47,7 @@ func newHubGrantCmd(g *globals, dataDir *string) *cobra.Command {
 	return cmd
 }
 
-func writeOpenAccess(w io.Writer, rs []hubapi.Request) error {
+func writeOpenAccess(w io.Writer, rs []hubapi.Request, now time.Time) error {
 	tw := newTable(w)
 	fmt.Fprintln(tw, "ID\tUSER\tTARGET\tSTATE\tUNTIL\tREASON")
 	for _, r := range rs {
@@ -57,7 +57,7 @@ func writeOpenAccess(w io.Writer, rs []hubapi.Request) error {
 		if !r.NotAfter.IsZero() {
 			until = r.NotAfter.Local().Format(time.DateTime)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Requester, r.Target, r.State, until, reason)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Requester, r.Target, r.StateAt(now), until, reason)
 	}
 	return tw.Flush()
 }

@@ -24,11 +24,11 @@ func when(r hubapi.Request, now time.Time) string {
 	case granted(r, now):
 		return format.Left(r.NotAfter, now)
 	case r.StateAt(now) == hubapi.StateExpired:
-		return "ended " + format.Age(now.Sub(r.NotAfter)) + " ago"
+		return "ended " + format.Ago(r.NotAfter, now)
 	case !r.Decided.IsZero():
-		return format.Age(now.Sub(r.Decided)) + " ago"
+		return format.Ago(r.Decided, now)
 	}
-	return format.Age(now.Sub(r.Created)) + " ago"
+	return format.Ago(r.Created, now)
 }
 
 // detail says everything about the selected request and what comes next.

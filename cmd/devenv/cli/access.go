@@ -7,7 +7,6 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -60,13 +59,8 @@ expired or was revoked; 8 audit --verify found the chain broken.`,
 	return cmd
 }
 
-func outputFlag(cmd *cobra.Command, g *globals) *cobra.Command {
-	cmd.Flags().StringVarP(&g.output, "output", "o", "", "json: the answer as JSON")
-	return cmd
-}
-
 func newAccessTargetsCmd(g *globals, f *accessFlags) *cobra.Command {
-	return outputFlag(&cobra.Command{
+	return tableOrJSON(&cobra.Command{
 		Use:   "targets",
 		Short: "List the production targets you may ask access to",
 		Args:  cobra.NoArgs,
@@ -80,12 +74,12 @@ func newAccessTargetsCmd(g *globals, f *accessFlags) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("listing targets: %w", err)
 			}
-			if g.output == "json" {
+			if g.jsonOut() {
 				return writeJSON(g.stdout, ts)
 			}
 			return writeTargets(g.stdout, ts)
 		},
-	}, g)
+	})
 }
 
 func writeTargets(w io.Writer, ts []hubapi.Target) error {
@@ -151,7 +145,7 @@ func newAccessRequestCmd(g *globals, f *accessFlags) *cobra.Command {
 	fl.StringVar(&r.reason, "reason", "", "why you need access (required; approvers and the audit trail see it)")
 	fl.BoolVar(&r.wait, "wait", false, "wait until the request is approved, denied or lapses")
 	fl.BoolVar(&r.emergency, "emergency", false, "break-glass: granted at once with a short TTL where the target allows it, flagged in the audit trail")
-	return cmd
+	return textOrJSON(cmd)
 }
 
 func runRequest(ctx context.Context, g *globals, f *accessFlags, rf *requestFlags, target string) error {
@@ -165,7 +159,9 @@ func runRequest(ctx context.Context, g *globals, f *accessFlags, rf *requestFlag
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(g.stdout, r.ID)
+	if !g.jsonOut() {
+		fmt.Fprintln(g.stdout, r.ID) // at once: a script may use it while --wait waits
+	}
 	fmt.Fprintf(g.stderr, "request %s for %s: %s\n", r.ID, r.Target, r.State)
 	if r.State == hubapi.StatePending && rf.wait {
 		fmt.Fprintln(g.stderr, "waiting for an approver (Ctrl-C stops waiting; the request stays)")
@@ -180,6 +176,11 @@ func runRequest(ctx context.Context, g *globals, f *accessFlags, rf *requestFlag
 		fmt.Fprintf(g.stderr, "request %s for %s: %s\n", r.ID, r.Target, r.State)
 	}
 	fmt.Fprintln(g.stderr, decisionLine(r, time.Now()))
+	if g.jsonOut() {
+		if err := writeJSON(g.stdout, r); err != nil {
+			return err
+		}
+	}
 	if rf.wait && r.State != hubapi.StateApproved && r.State != hubapi.StatePending {
 		return exitCodeError(ExitAccessDenied)
 	}
@@ -217,7 +218,7 @@ func (l listFlags) state() string {
 
 func newAccessListCmd(g *globals, f *accessFlags) *cobra.Command {
 	l := listFlags{}
-	cmd := outputFlag(&cobra.Command{
+	cmd := tableOrJSON(&cobra.Command{
 		Use:   "list [--pending|--mine]",
 		Short: "List access requests: those waiting for a decision, your own, or all you may see",
 		Args:  cobra.NoArgs,
@@ -234,12 +235,12 @@ func newAccessListCmd(g *globals, f *accessFlags) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("listing access requests: %w", err)
 			}
-			if g.output == "json" {
+			if g.jsonOut() {
 				return writeJSON(g.stdout, rs)
 			}
 			return writeRequests(g.stdout, rs, time.Now())
 		},
-	}, g)
+	})
 	cmd.Flags().BoolVar(&l.pending, "pending", false, "only requests waiting for a decision")
 	cmd.Flags().BoolVar(&l.mine, "mine", false, "only your own requests")
 	return cmd
@@ -289,7 +290,7 @@ func newAccessApproveCmd(g *globals, f *accessFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().DurationVar(&ttl, "for", 0, "grant less time than asked, e.g. 15m (default: as asked)")
-	return cmd
+	return textOrJSON(cmd)
 }
 
 func newAccessDenyCmd(g *globals, f *accessFlags) *cobra.Command {
@@ -308,11 +309,11 @@ func newAccessDenyCmd(g *globals, f *accessFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why (required)")
-	return cmd
+	return textOrJSON(cmd)
 }
 
 func newAccessRevokeCmd(g *globals, f *accessFlags) *cobra.Command {
-	return &cobra.Command{
+	return textOrJSON(&cobra.Command{
 		Use:   "revoke ID",
 		Short: "Cut a grant now (or withdraw a pending request): the requester, an approver or an admin",
 		Args:  exactArgs(1, "revoke takes one argument: the request ID (devenv access list)"),
@@ -321,7 +322,7 @@ func newAccessRevokeCmd(g *globals, f *accessFlags) *cobra.Command {
 				return c.RevokeGrant(cmd.Context(), args[0])
 			})
 		},
-	}
+	})
 }
 
 // decide makes one decision call and reports the request's new state.
@@ -335,11 +336,13 @@ func decide(g *globals, f *accessFlags, doing, id string, call func(*hubclient.C
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", doing, id, err)
 	}
-	r = r.Printable()
-	now := time.Now()
-	fmt.Fprintf(g.stderr, "request %s (%s for %s): %s\n", r.ID, r.Requester, r.Target, r.StateAt(now))
+	p, now := r.Printable(), time.Now()
+	fmt.Fprintf(g.stderr, "request %s (%s for %s): %s\n", p.ID, p.Requester, p.Target, r.StateAt(now))
 	if r.StateAt(now) == hubapi.StateApproved {
 		fmt.Fprintf(g.stderr, "access until %s (%s)\n", format.Clock(r.NotAfter, now), format.Left(r.NotAfter, now))
+	}
+	if g.jsonOut() {
+		return writeJSON(g.stdout, r)
 	}
 	return nil
 }
@@ -352,7 +355,7 @@ type auditFlags struct {
 
 func newAccessAuditCmd(g *globals, f *accessFlags) *cobra.Command {
 	a := &auditFlags{}
-	cmd := outputFlag(&cobra.Command{
+	cmd := tableOrJSON(&cobra.Command{
 		Use:   "audit [--target T] [--since 24h|RFC3339] [--verify]",
 		Short: "Show the access audit trail, or check that nobody edited, removed or reordered a record",
 		Args:  cobra.NoArgs,
@@ -376,37 +379,17 @@ func newAccessAuditCmd(g *globals, f *accessFlags) *cobra.Command {
 			switch {
 			case a.verify:
 				return verifyAudit(g, rs)
-			case g.output == "json":
+			case g.jsonOut():
 				return writeJSON(g.stdout, rs)
 			}
 			return writeAudit(g.stdout, rs)
 		},
-	}, g)
+	})
 	fl := cmd.Flags()
 	fl.StringVar(&a.target, "target", "", "only this target's records")
 	fl.StringVar(&a.since, "since", "", "only records since a time: a duration back (24h, 7d) or RFC 3339")
 	fl.BoolVar(&a.verify, "verify", false, "check the hash chain; exit status 8 and where it breaks if it does")
 	return cmd
-}
-
-// parseSince reads --since: "" (everything), a duration back from now
-// (90m, 24h, 7d) or an RFC 3339 time.
-func parseSince(s string, now time.Time) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		if n, err := strconv.Atoi(days); err == nil && n > 0 {
-			return now.AddDate(0, 0, -n), nil
-		}
-	}
-	if d, err := time.ParseDuration(s); err == nil && d > 0 {
-		return now.Add(-d), nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("--since %q: want a duration back, e.g. 24h or 7d, or a time, e.g. 2026-05-01T09:00:00Z", s)
 }
 
 func verifyAudit(g *globals, rs []hubapi.AuditRecord) error {

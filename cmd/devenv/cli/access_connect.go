@@ -17,7 +17,7 @@ import (
 
 func newAccessConnectCmd(g *globals, f *accessFlags) *cobra.Command {
 	var port int
-	cmd := outputFlag(&cobra.Command{
+	cmd := textOrJSON(&cobra.Command{
 		Use:   "connect TARGET|ID [--port N]",
 		Short: "Open a tunnel to a granted target on 127.0.0.1 until the grant ends (no root needed)",
 		Long: `connect finds your active grant for TARGET (or request ID), brings up a userspace
@@ -43,7 +43,7 @@ closes every connection and exits with status 7. Ctrl-C disconnects; the grant s
 			}
 			return err
 		},
-	}, g)
+	})
 	cmd.Flags().IntVar(&port, "port", 0, "local port (default: the protocol's usual one, e.g. 8080 or 5432, if free, else any)")
 	return cmd
 }
@@ -61,13 +61,13 @@ type connectView struct {
 }
 
 func newConnectView(g *globals) *connectView {
-	return &connectView{g: g, tty: g.output == "" && isTerminal(g.stderr), stop: make(chan struct{})}
+	return &connectView{g: g, tty: !g.jsonOut() && isTerminal(g.stderr), stop: make(chan struct{})}
 }
 
 func (v *connectView) on(e access.Event) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.g.output == "json" {
+	if v.g.jsonOut() {
 		_ = json.NewEncoder(v.g.stdout).Encode(e) // one line per event
 		return
 	}

@@ -28,14 +28,14 @@ the hub is not taking the gateway's records: see the gateway's log.`,
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
+			if g.jsonOut() {
 				return writeJSON(g.stdout, st)
 			}
 			writeGatewayStatus(g.stdout, st, time.Now())
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&g.output, "output", "o", "", "json: the status as JSON")
+	tableOrJSON(cmd)
 	return cmd
 }
 

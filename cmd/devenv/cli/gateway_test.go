@@ -39,8 +39,8 @@ func TestGatewayCheck(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	want := `TARGET   PROTOCOL  TUNNEL ADDRESS     UPSTREAM                      MAX TTL  APPROVAL
-grafana  http      100.101.0.1:10000  http://grafana.internal:3000  1h0m0s   alice; auto admin ≤15m0s
-replica  tcp       100.101.0.1:10001  db-replica.internal:5432      30m0s    role approver; break-glass ≤10m0s
+grafana  http      100.101.0.1:10000  http://grafana.internal:3000  1h       alice; auto admin ≤15m
+replica  tcp       100.101.0.1:10001  db-replica.internal:5432      30m      role approver; break-glass ≤10m
 `
 	if out != want {
 		t.Errorf("check printed\n%s\nwant\n%s", out, want)

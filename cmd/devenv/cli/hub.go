@@ -250,13 +250,13 @@ func newHubUserCmd(g *globals, dataDir *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
+			if g.jsonOut() {
 				return writeJSON(g.stdout, users)
 			}
 			return writeHubUsers(g.stdout, users)
 		},
 	}
-	list.Flags().StringVarP(&g.output, "output", "o", "", "json: the users as JSON")
+	tableOrJSON(list)
 	remove := &cobra.Command{
 		Use: "remove NAME", Short: "Remove a user, revoking all their devices",
 		Args: hubArgs(1, "user remove takes one argument: the user's name"),
@@ -287,11 +287,15 @@ func newHubInviteCmd(g *globals, dataDir *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(g.stdout, inv.Invite)
 			fmt.Fprintf(g.stderr, "invite for %s: %d use(s), valid until %s\n", inv.User, inv.Uses, inv.Expires.Local().Format(time.RFC3339))
-			return nil
+			if g.jsonOut() {
+				return writeJSON(g.stdout, inv)
+			}
+			_, err = fmt.Fprintln(g.stdout, inv.Invite)
+			return err
 		},
 	}
+	textOrJSON(create)
 	create.Flags().StringVar(&o.User, "user", "", "the user whose device joins (required)")
 	create.Flags().DurationVar(&o.TTL, "ttl", 24*time.Hour, "how long the invite works")
 	create.Flags().IntVar(&o.Uses, "uses", 1, "how many devices it enrolls")
@@ -309,13 +313,13 @@ func newHubDeviceCmd(g *globals, dataDir *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
+			if g.jsonOut() {
 				return writeJSON(g.stdout, devs)
 			}
 			return writeHubDevices(g.stdout, devs)
 		},
 	}
-	list.Flags().StringVarP(&g.output, "output", "o", "", "json: the devices as JSON")
+	tableOrJSON(list)
 	revoke := &cobra.Command{
 		Use: "revoke ID", Short: "Revoke a device: its tunnel stops at once and its address is freed",
 		Args: hubArgs(1, "device revoke takes one argument: the device ID (devenv hub device list)"),
@@ -373,13 +377,13 @@ func newHubGatewayCmd(g *globals, dataDir *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
+			if g.jsonOut() {
 				return writeJSON(g.stdout, gws)
 			}
 			return writeHubGateways(g.stdout, gws)
 		},
 	}
-	list.Flags().StringVarP(&g.output, "output", "o", "", "json: the gateways as JSON")
+	tableOrJSON(list)
 	cmd.AddCommand(add, list)
 	return cmd
 }

@@ -31,7 +31,7 @@ into a new store and says what it could not; to use the new store:
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
+			if g.jsonOut() {
 				if err := writeJSON(g.stdout, rep); err != nil {
 					return err
 				}
@@ -46,7 +46,7 @@ into a new store and says what it could not; to use the new store:
 	}
 	cmd.Flags().StringVar(&o.Store, "store", "", "examine this store file (e.g. a backup) instead of the one in --data")
 	cmd.Flags().StringVar(&o.RepairTo, "repair", "", "copy every readable record into this new store file (it must not exist)")
-	cmd.Flags().StringVarP(&g.output, "output", "o", "", "json: the report as JSON")
+	textOrJSON(cmd)
 	return cmd
 }
 

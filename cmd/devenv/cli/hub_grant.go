@@ -22,13 +22,13 @@ func newHubGrantCmd(g *globals, dataDir *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
+			if g.jsonOut() {
 				return writeJSON(g.stdout, rs)
 			}
 			return writeOpenAccess(g.stdout, rs, time.Now())
 		},
 	}
-	list.Flags().StringVarP(&g.output, "output", "o", "", "json: the requests as JSON")
+	tableOrJSON(list)
 	revoke := &cobra.Command{
 		Use:   "revoke ID",
 		Short: "End a grant (the gateway cuts its connections at once) or withdraw a pending request",
@@ -38,12 +38,15 @@ func newHubGrantCmd(g *globals, dataDir *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r = r.Printable()
-			fmt.Fprintf(g.stderr, "request %s of %s for %s is %s\n", r.ID, r.Requester, r.Target, r.State)
+			p := r.Printable()
+			fmt.Fprintf(g.stderr, "request %s of %s for %s is %s\n", p.ID, p.Requester, p.Target, p.State)
+			if g.jsonOut() {
+				return writeJSON(g.stdout, r)
+			}
 			return nil
 		},
 	}
-	cmd.AddCommand(list, revoke)
+	cmd.AddCommand(list, textOrJSON(revoke))
 	return cmd
 }
 

@@ -22,7 +22,7 @@ configuration (the gateway's own token is shown only by devenv hub gateway add).
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
+			if g.jsonOut() {
 				return writeJSON(g.stdout, i)
 			}
 			tw := newTable(g.stdout)
@@ -40,6 +40,6 @@ configuration (the gateway's own token is shown only by devenv hub gateway add).
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&g.output, "output", "o", "", "json: the hub's description as JSON")
+	tableOrJSON(cmd)
 	return cmd
 }

@@ -27,7 +27,7 @@ the hub's receive time and the reason, for an operator to judge.`,
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
+			if g.jsonOut() {
 				return writeJSON(g.stdout, q)
 			}
 			if len(q) == 0 {
@@ -37,7 +37,7 @@ the hub's receive time and the reason, for an operator to judge.`,
 			return writeQuarantine(g.stdout, q)
 		},
 	}
-	cmd.Flags().StringVarP(&g.output, "output", "o", "", "json: the records as JSON")
+	tableOrJSON(cmd)
 	return cmd
 }
 

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -16,15 +15,11 @@ import (
 )
 
 func newPsCmd(g *globals) *cobra.Command {
-	var output string
 	cmd := &cobra.Command{
 		Use:   "ps",
 		Short: "List the project's services: state, health, ports, image, uptime",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkTableOrJSON(output); err != nil {
-				return err
-			}
 			ctx := cmd.Context()
 			p, eng, err := g.open(ctx)
 			if err != nil {
@@ -35,28 +30,14 @@ func newPsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if output == "json" {
+			if g.jsonOut() {
 				return writeJSON(g.stdout, rows)
 			}
 			return writePsTable(g.stdout, rows, time.Now())
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "table or json")
+	tableOrJSON(cmd)
 	return cmd
-}
-
-// checkTableOrJSON validates the -o flag of the listing commands.
-func checkTableOrJSON(output string) error {
-	if output != "table" && output != "json" {
-		return usageError{fmt.Errorf("--output %q: use table or json", output)}
-	}
-	return nil
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 func writePsTable(w io.Writer, rows []env.ServiceStatus, now time.Time) error {

@@ -33,7 +33,7 @@ type globals struct {
 	file     string // -f/--file
 	project  string // -p/--project-name
 	progress string // auto, tty, plain, json
-	output   string // a command's -o/--output: "" or json
+	output   string // the running command's -o/--output (table, text, yaml or json)
 	stdin    io.Reader
 	stdout   io.Writer
 	stderr   io.Writer
@@ -102,14 +102,14 @@ Global options (-f, -p, --progress) go before the command: devenv -f other.yaml 
 			return rootRun(cmd, g)
 		},
 		// Global flags are checked before any command does anything.
-		PersistentPreRunE: func(*cobra.Command, []string) error {
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			switch g.progress {
 			case "auto", "tty", "plain", "json":
 			default:
 				return usageError{fmt.Errorf("--progress %q: use auto, tty, plain or json", g.progress)}
 			}
-			if g.output != "" && g.output != "json" {
-				return usageError{fmt.Errorf("--output %q: use json (or leave it out for progress on stderr)", g.output)}
+			if err := checkOutput(cmd, g); err != nil {
+				return err
 			}
 			return g.checkProjectName()
 		},
@@ -126,9 +126,9 @@ Global options (-f, -p, --progress) go before the command: devenv -f other.yaml 
 	pf.StringVarP(&g.project, "project-name", "p", "", "project name (default: name: in envs.yaml); down needs no envs.yaml with it")
 	pf.StringVar(&g.progress, "progress", "auto", "progress output: auto, tty, plain or json")
 	root.AddCommand(
-		addOutputFlag(newUpCmd(g), g), addOutputFlag(newDownCmd(g), g), addOutputFlag(newPullCmd(g), g),
-		addOutputFlag(newLifecycleCmd(g, "start"), g), addOutputFlag(newLifecycleCmd(g, "stop"), g),
-		addOutputFlag(newLifecycleCmd(g, "restart"), g),
+		textOrJSON(newUpCmd(g)), progressOutputFlag(newDownCmd(g)), progressOutputFlag(newPullCmd(g)),
+		progressOutputFlag(newLifecycleCmd(g, "start")), progressOutputFlag(newLifecycleCmd(g, "stop")),
+		progressOutputFlag(newLifecycleCmd(g, "restart")),
 		newPsCmd(g), newLogsCmd(g), newTUICmd(g), newExecCmd(g), newConfigCmd(g), newLockCmd(g), newOutdatedCmd(g),
 		newHubCmd(g),
 		newVPNCmd(g),

@@ -62,14 +62,35 @@ user of this machine can read in ps.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.stdout, "joined %s as %s: address %s on %s\n", st.HubURL, st.Name, st.Address.Addr(), st.Network)
 			fmt.Fprintln(g.stderr, "next: devenv vpn up (or devenv vpn up --userspace without root)")
-			return nil
+			if g.jsonOut() {
+				return writeJSON(g.stdout, newJoinJSON(st))
+			}
+			_, err = fmt.Fprintf(g.stdout, "joined %s as %s: address %s on %s\n", st.HubURL, st.Name, st.Address.Addr(), st.Network)
+			return err
 		},
 	}
+	textOrJSON(cmd)
 	cmd.Flags().StringVar(&o.Name, "name", "", "this device's name on the network (default: the host name)")
 	cmd.Flags().StringVar(&inviteFile, "invite-file", "", "read the invite from this file")
 	return cmd
+}
+
+// joinJSON is what vpn join -o json prints: the membership, without the
+// device's token.
+type joinJSON struct {
+	Hub       string `json:"hub_url"`
+	DeviceID  string `json:"device_id"`
+	Name      string `json:"name"`
+	User      string `json:"user"`
+	Address   string `json:"address"`
+	Network   string `json:"network"`
+	PublicKey string `json:"public_key"`
+}
+
+func newJoinJSON(st vpn.State) joinJSON {
+	return joinJSON{Hub: st.HubURL, DeviceID: st.DeviceID, Name: st.Name, User: st.User, Address: st.Address.Addr().String(),
+		Network: st.Network.String(), PublicKey: st.PublicKey}
 }
 
 // maxInvite bounds what is read as an invite.
@@ -257,13 +278,13 @@ func newVPNStatusCmd(g *globals, f *vpnFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
+			if g.jsonOut() {
 				return writeJSON(g.stdout, s)
 			}
 			return writeVPNStatus(g.stdout, s, time.Now())
 		},
 	}
-	cmd.Flags().StringVarP(&g.output, "output", "o", "", "json: the status as JSON")
+	tableOrJSON(cmd)
 	return cmd
 }
 

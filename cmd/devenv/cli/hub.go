@@ -31,7 +31,7 @@ func newHubCmd(g *globals) *cobra.Command {
 		Short: "Run and administer the team's VPN hub",
 		Long: `devenv hub serve runs the hub that joins every developer's device into one
 WireGuard network. The other hub commands administer the running hub on the
-same machine, through the admin socket in its data directory:
+same machine, through the admin socket in its state directory (--state-dir):
 
   devenv hub user add alice --role developer
   devenv hub invite create --user alice      # prints the invite for devenv vpn join
@@ -41,7 +41,8 @@ same machine, through the admin socket in its data directory:
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.PersistentFlags().StringVar(&dataDir, "data", defaultHubDataDir, "the hub's data directory (store, certificate, admin.sock)")
+	cmd.PersistentFlags().StringVar(&dataDir, "state-dir", defaultHubDataDir, "the hub's state directory (store, certificate, admin.sock)")
+	aliasFlag(cmd.PersistentFlags(), "data", "state-dir")
 	cmd.AddCommand(newHubServeCmd(g, &dataDir), newHubUserCmd(g, &dataDir),
 		newHubInviteCmd(g, &dataDir), newHubDeviceCmd(g, &dataDir),
 		newHubGatewayCmd(g, &dataDir), newHubAuditCmd(g, &dataDir), newHubGrantCmd(g, &dataDir), newHubDoctorCmd(g, &dataDir), newHubBackupCmd(g, &dataDir),
@@ -187,7 +188,7 @@ func newHubServeCmd(g *globals, dataDir *string) *cobra.Command {
 				return err
 			}
 			defer h.Close()
-			fmt.Fprintf(g.stderr, "hub %s (certificate %s); invite devices with: devenv hub invite create --data %s --user NAME\n",
+			fmt.Fprintf(g.stderr, "hub %s (certificate %s); invite devices with: devenv hub invite create --state-dir %s --user NAME\n",
 				h.PublicURL(), h.Fingerprint(), *dataDir)
 			return h.Serve(cmd.Context())
 		},
@@ -199,7 +200,7 @@ func newHubServeCmd(g *globals, dataDir *string) *cobra.Command {
 	fl.StringVar(&f.endpoint, "endpoint", "", "host:port devices dial for WireGuard (default: the public URL's host and --wg-port)")
 	fl.StringVar(&f.network, "network", hub.DefaultNetwork.String(), "the virtual LAN; the hub takes its first address")
 	fl.StringSliceVar(&f.advertise, "advertise", nil, "a subnet behind the hub that devices route through it (repeatable)")
-	fl.StringVar(&f.cert, "cert", "", "TLS certificate file (default: a self-signed one kept in --data)")
+	fl.StringVar(&f.cert, "cert", "", "TLS certificate file (default: a self-signed one kept in --state-dir)")
 	fl.StringVar(&f.key, "key", "", "TLS key file, with --cert")
 	fl.StringVar(&f.iface, "interface", hub.DefaultInterface, "the hub's WireGuard interface name (by default the first free of "+hub.DefaultInterface+", "+hub.DefaultInterface+"1…9)")
 	fl.StringVar(&f.webhookFile, "webhook-file", "", "file holding the URL that receives Slack-compatible JSON about access requests, emergency grants and decisions (or $"+webhookURLEnv+")")
@@ -281,7 +282,7 @@ func newHubInviteCmd(g *globals, dataDir *string) *cobra.Command {
 				return usageError{fmt.Errorf("--user is required: the user whose device joins")}
 			}
 			if o.TTL <= 0 || o.Uses < 1 {
-				return usageError{fmt.Errorf("--ttl and --uses must be positive")}
+				return usageError{fmt.Errorf("--for and --uses must be positive")}
 			}
 			inv, err := hub.NewAdminClient(*dataDir).CreateInvite(cmd.Context(), o)
 			if err != nil {
@@ -297,7 +298,8 @@ func newHubInviteCmd(g *globals, dataDir *string) *cobra.Command {
 	}
 	textOrJSON(create)
 	create.Flags().StringVar(&o.User, "user", "", "the user whose device joins (required)")
-	create.Flags().DurationVar(&o.TTL, "ttl", 24*time.Hour, "how long the invite works")
+	create.Flags().DurationVar(&o.TTL, "for", 24*time.Hour, "how long the invite works, e.g. 24h")
+	aliasFlag(create.Flags(), "ttl", "for")
 	create.Flags().IntVar(&o.Uses, "uses", 1, "how many devices it enrolls")
 	cmd.AddCommand(create)
 	return cmd

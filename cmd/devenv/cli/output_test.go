@@ -161,7 +161,7 @@ func TestInviteAndJoinJSON(t *testing.T) {
 	if _, err := h.AddUser("alice", hubapi.RoleDeveloper); err != nil {
 		t.Fatal(err)
 	}
-	out, errOut, code := runCLI(t, t.TempDir(), "hub", "--data", data, "invite", "create", "--user", "alice", "-o", "json")
+	out, errOut, code := runCLI(t, t.TempDir(), "hub", "--state-dir", data, "invite", "create", "--user", "alice", "-o", "json")
 	var inv hub.CreatedInvite
 	if err := json.Unmarshal([]byte(out), &inv); code != 0 || err != nil || inv.User != "alice" || inv.Uses != 1 ||
 		inv.Expires.Before(time.Now()) {

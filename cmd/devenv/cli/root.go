@@ -108,6 +108,7 @@ Global options (-f, -p, --progress) go before the command: devenv -f other.yaml 
 			default:
 				return usageError{fmt.Errorf("--progress %q: use auto, tty, plain or json", g.progress)}
 			}
+			noteAliases(cmd, g)
 			if err := checkOutput(cmd, g); err != nil {
 				return err
 			}

@@ -41,6 +41,9 @@ func newLogsCmd(g *globals) *cobra.Command {
 	f.StringVarP(&o.Tail, "tail", "n", "all", "lines to show from the end of each log (a number or all)")
 	f.BoolVarP(&o.Timestamps, "timestamps", "t", false, "show the engine's timestamp of each line")
 	f.StringVar(&since, "since", "", "only lines since a time: a duration back (10m, 2h, 1d) or RFC 3339")
+	// -f is --follow here, as in docker compose; a local --file takes the
+	// global flag's name so that its -f does not clash.
+	f.StringVar(&g.file, "file", "", "path to envs.yaml (the global -f; -f here is --follow)")
 	return outputFlag(cmd, "text", "json")
 }
 

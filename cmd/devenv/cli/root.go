@@ -94,7 +94,8 @@ func newRoot(g *globals) *cobra.Command {
 in dependency order, healthy, on one network where each service is reachable by name.
 
 Run "devenv up" in a directory with an envs.yaml (or a subdirectory of one).
-Global options (-f, -p, --progress) go before the command: devenv -f other.yaml up.`,
+Global flags (-f, -p, --progress) go before or after the command: devenv -p demo ps
+or devenv ps -p demo (after logs, whose -f is --follow, say --file).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
@@ -119,10 +120,11 @@ Global options (-f, -p, --progress) go before the command: devenv -f other.yaml 
 	bi, _ := debug.ReadBuildInfo()
 	root.Version = readVersion(bi).String() // --version prints what devenv version does
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	// Global options come before the command, as with docker compose, so
-	// that commands keep their own short flags (logs -f follows).
+	// Global flags may come before the command, as with docker compose
+	// (TraverseChildren), or after it (persistent flags, listed under
+	// "Global Flags" in every command's help).
 	root.TraverseChildren = true
-	pf := root.Flags()
+	pf := root.PersistentFlags()
 	pf.StringVarP(&g.file, "file", "f", "", "path to envs.yaml (default: $DEVENV_FILE, else envs.yaml here or in a parent directory)")
 	pf.StringVarP(&g.project, "project-name", "p", "", "project name (default: name: in envs.yaml); down needs no envs.yaml with it")
 	pf.StringVar(&g.progress, "progress", "auto", "progress output: auto, tty, plain or json")

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"regexp"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -117,8 +116,7 @@ or devenv ps -p demo (after logs, whose -f is --follow, say --file).`,
 		},
 	}
 	root.SetVersionTemplate("{{.Version}}")
-	bi, _ := debug.ReadBuildInfo()
-	root.Version = readVersion(bi).String() // --version prints what devenv version does
+	root.Version = currentVersion().String() // --version prints what devenv version does
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	// Global flags may come before the command, as with docker compose
 	// (TraverseChildren), or after it (persistent flags, listed under

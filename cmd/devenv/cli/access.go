@@ -127,9 +127,10 @@ type requestFlags struct {
 func newAccessRequestCmd(g *globals, f *accessFlags) *cobra.Command {
 	r := &requestFlags{}
 	cmd := &cobra.Command{
-		Use:   "request TARGET --for 30m --reason TEXT",
-		Short: "Ask for read-only access to a target; a fresh key is made here and never leaves this machine",
-		Args:  exactArgs(1, "request takes one argument: the target (devenv access targets lists them)"),
+		Use:               "request TARGET --for 30m --reason TEXT",
+		ValidArgsFunction: completeTargets(f),
+		Short:             "Ask for read-only access to a target; a fresh key is made here and never leaves this machine",
+		Args:              exactArgs(1, "request takes one argument: the target (devenv access targets lists them)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if strings.TrimSpace(r.reason) == "" {
 				return usageError{errors.New("--reason is required: say why you need access, e.g. --reason \"bug 1234\"")}
@@ -277,9 +278,10 @@ func requestTime(r hubapi.Request, now time.Time) string {
 func newAccessApproveCmd(g *globals, f *accessFlags) *cobra.Command {
 	var ttl time.Duration
 	cmd := &cobra.Command{
-		Use:   "approve ID [--for 15m]",
-		Short: "Approve someone else's pending request, optionally for less time",
-		Args:  exactArgs(1, "approve takes one argument: the request ID (devenv access list --pending)"),
+		Use:               "approve ID [--for 15m]",
+		ValidArgsFunction: completeRequests(f, hubclient.RequestsPending, isPending),
+		Short:             "Approve someone else's pending request, optionally for less time",
+		Args:              exactArgs(1, "approve takes one argument: the request ID (devenv access list --pending)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if ttl < 0 {
 				return usageError{fmt.Errorf("--for %s: want a positive duration", ttl)}
@@ -296,9 +298,10 @@ func newAccessApproveCmd(g *globals, f *accessFlags) *cobra.Command {
 func newAccessDenyCmd(g *globals, f *accessFlags) *cobra.Command {
 	var reason string
 	cmd := &cobra.Command{
-		Use:   "deny ID --reason TEXT",
-		Short: "Deny a pending request",
-		Args:  exactArgs(1, "deny takes one argument: the request ID (devenv access list --pending)"),
+		Use:               "deny ID --reason TEXT",
+		ValidArgsFunction: completeRequests(f, hubclient.RequestsPending, isPending),
+		Short:             "Deny a pending request",
+		Args:              exactArgs(1, "deny takes one argument: the request ID (devenv access list --pending)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if strings.TrimSpace(reason) == "" {
 				return usageError{errors.New("--reason is required: the requester sees it")}
@@ -314,9 +317,10 @@ func newAccessDenyCmd(g *globals, f *accessFlags) *cobra.Command {
 
 func newAccessRevokeCmd(g *globals, f *accessFlags) *cobra.Command {
 	return textOrJSON(&cobra.Command{
-		Use:   "revoke ID",
-		Short: "Cut a grant now (or withdraw a pending request): the requester, an approver or an admin",
-		Args:  exactArgs(1, "revoke takes one argument: the request ID (devenv access list)"),
+		Use:               "revoke ID",
+		ValidArgsFunction: completeRequests(f, "", pendingOrLive),
+		Short:             "Cut a grant now (or withdraw a pending request): the requester, an approver or an admin",
+		Args:              exactArgs(1, "revoke takes one argument: the request ID (devenv access list)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return decide(g, f, "revoking", args[0], func(c *hubclient.Client) (hubapi.Request, error) {
 				return c.RevokeGrant(cmd.Context(), args[0])
@@ -387,6 +391,9 @@ func newAccessAuditCmd(g *globals, f *accessFlags) *cobra.Command {
 	})
 	fl := cmd.Flags()
 	fl.StringVar(&a.target, "target", "", "only this target's records")
+	_ = cmd.RegisterFlagCompletionFunc("target", func(cmd *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return targetCompletions(cmd, f), noFiles
+	})
 	fl.StringVar(&a.since, "since", "", "only records since a time: a duration back (24h, 7d) or RFC 3339")
 	fl.BoolVar(&a.verify, "verify", false, "check the hash chain; exit status 8 and where it breaks if it does")
 	return cmd

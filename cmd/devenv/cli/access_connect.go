@@ -18,8 +18,9 @@ import (
 func newAccessConnectCmd(g *globals, f *accessFlags) *cobra.Command {
 	var port int
 	cmd := textOrJSON(&cobra.Command{
-		Use:   "connect TARGET|ID [--port N]",
-		Short: "Open a tunnel to a granted target on 127.0.0.1 until the grant ends (no root needed)",
+		Use:               "connect TARGET|ID [--port N]",
+		ValidArgsFunction: completeConnect(f),
+		Short:             "Open a tunnel to a granted target on 127.0.0.1 until the grant ends (no root needed)",
 		Long: `connect finds your active grant for TARGET (or request ID), brings up a userspace
 WireGuard tunnel to the target's gateway with the grant's key, and forwards
 127.0.0.1:PORT to the target until the grant expires or is revoked; then it

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -145,6 +146,12 @@ func TestAccessFlowAgainstTheRealHub(t *testing.T) {
 	}
 	if out := runAccessOut(t, bob, "list", "--pending"); !strings.Contains(out, id) {
 		t.Errorf("bob's pending list lacks %s:\n%s", id, out)
+	}
+	if got := complete(t, t.TempDir(), "access", "--state-dir", bob, "approve", ""); !slices.Equal(got, []string{id}) {
+		t.Errorf("bob's completion of approve: %q, want %s", got, id)
+	}
+	if got := complete(t, t.TempDir(), "access", "--state-dir", ann, "request", ""); !slices.Equal(got, []string{"api"}) {
+		t.Errorf("ann's completion of request: %q, want api", got)
 	}
 	if _, errs, code := runAccess(t, bob, "approve", id, "--for", "5m"); code != 0 || !strings.Contains(errs, ": approved") {
 		t.Fatalf("approve: exit %d: %s", code, errs)

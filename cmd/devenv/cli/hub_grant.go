@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"time"
@@ -30,7 +31,13 @@ func newHubGrantCmd(g *globals, dataDir *string) *cobra.Command {
 	}
 	tableOrJSON(list)
 	revoke := &cobra.Command{
-		Use:   "revoke ID",
+		Use: "revoke ID",
+		ValidArgsFunction: completeFirst(func(cmd *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			ctx, cancel := context.WithTimeout(cmd.Context(), hubCompleteTimeout)
+			defer cancel()
+			rs, _ := hub.NewAdminClient(*dataDir).OpenAccess(ctx)
+			return requestIDs(rs, time.Now(), pendingOrLive), noFiles
+		}),
 		Short: "End a grant (the gateway cuts its connections at once) or withdraw a pending request",
 		Args:  hubArgs(1, "grant revoke takes one argument: the request ID (devenv hub grant list)"),
 		RunE: func(cmd *cobra.Command, args []string) error {

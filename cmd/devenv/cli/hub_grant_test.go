@@ -23,6 +23,12 @@ func TestHubGrantCommands(t *testing.T) {
 	if code != ExitError || !strings.Contains(errOut, `no request "nope"`) {
 		t.Errorf("grant revoke of an unknown request: code %d, stderr %q", code, errOut)
 	}
+	if got := complete(t, dir, "hub", "--state-dir", data, "grant", "revoke", ""); got != nil {
+		t.Errorf("completion of grant revoke with nothing open: %q", got)
+	}
+	if got := complete(t, dir, "hub", "--state-dir", t.TempDir(), "grant", "revoke", ""); got != nil {
+		t.Errorf("completion of grant revoke without a hub: %q", got)
+	}
 	_, errOut, code = runCLI(t, dir, "hub", "grant", "revoke", "--state-dir", data)
 	if code != ExitUsage || !strings.Contains(errOut, "devenv hub grant list") {
 		t.Errorf("grant revoke without an ID: code %d, stderr %q", code, errOut)

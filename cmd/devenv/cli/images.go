@@ -36,8 +36,9 @@ func pullSetup(g *globals, p *config.Project, eng *engine.Docker, parallel int, 
 func newPullCmd(g *globals) *cobra.Command {
 	var parallel int
 	cmd := &cobra.Command{
-		Use:   "pull [SERVICE...]",
-		Short: "Pull the services' images (all when none is named) without restarting anything",
+		Use:               "pull [SERVICE...]",
+		ValidArgsFunction: completeServices(g),
+		Short:             "Pull the services' images (all when none is named) without restarting anything",
 		Long: `Pulls the images (the digests pinned in envs.lock, when it exists) in parallel.
 Running containers are not touched; the next "devenv up" recreates exactly the
 services whose image changed.`,

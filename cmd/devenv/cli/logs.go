@@ -19,8 +19,9 @@ func newLogsCmd(g *globals) *cobra.Command {
 	var o env.LogsOptions
 	var since string
 	cmd := &cobra.Command{
-		Use:   "logs [SERVICE...]",
-		Short: "Show the services' logs (-f follows, also across restarts)",
+		Use:               "logs [SERVICE...]",
+		ValidArgsFunction: completeServices(g),
+		Short:             "Show the services' logs (-f follows, also across restarts)",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
 			if o.Since, err = parseSince(since, time.Now()); err != nil {

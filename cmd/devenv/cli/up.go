@@ -21,8 +21,9 @@ func newUpCmd(g *globals) *cobra.Command {
 		services []string
 	)
 	cmd := &cobra.Command{
-		Use:   "up [ENVIRONMENT]",
-		Short: "Bring up an environment (default: \"default\") and wait until it is ready",
+		Use:               "up [ENVIRONMENT]",
+		ValidArgsFunction: completeEnvironments(g),
+		Short:             "Bring up an environment (default: \"default\") and wait until it is ready",
 		Long: `Pulls missing images, creates or recreates only what changed, starts every service as soon as
 its dependencies' conditions hold, and waits until all are healthy (or started, for services
 without a health check). Running it again changes nothing. The stack keeps running after up
@@ -53,6 +54,7 @@ exits; --attach follows its logs until Ctrl-C.
 	f.IntVar(&parallel, "parallel", images.DefaultParallel, "pull at most this many images at once")
 	f.BoolVar(&attach, "attach", false, "after up, follow the services' logs until Ctrl-C (the stack keeps running)")
 	f.StringSliceVarP(&services, "service", "s", nil, "bring up these services and their dependencies instead of an environment")
+	_ = cmd.RegisterFlagCompletionFunc("service", completeServices(g))
 	return cmd
 }
 

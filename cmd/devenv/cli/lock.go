@@ -5,6 +5,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -118,9 +119,18 @@ func writeDrift(w io.Writer, file string, rows []lockRow, images int) {
 		return
 	}
 	for _, r := range rows {
-		fmt.Fprintf(w, "%s  locked %s  now %s\n", r.Image, orNone(r.Locked), orNone(r.Now))
+		fmt.Fprintf(w, "%s  locked %s  now %s  %s\n", r.Image, orNone(r.Locked), orNone(r.Now), usedBy(r.Services))
 	}
 	fmt.Fprintf(w, "%s is out of date; run devenv lock to update it\n", file)
+}
+
+// usedBy says which services use an image, so that the reader knows what a
+// moved tag changes.
+func usedBy(services []string) string {
+	if len(services) == 0 {
+		return "(no service uses it now)"
+	}
+	return "(used by " + strings.Join(services, ", ") + ")"
 }
 
 func orNone(digest string) string {

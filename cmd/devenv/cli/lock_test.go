@@ -89,3 +89,19 @@ func TestLockWriteJSON(t *testing.T) {
 		t.Errorf("envs.lock after lock -o json: %+v, %v", written, err)
 	}
 }
+
+// lock --check names, for each image that moved, the services it changes.
+func TestLockCheckNamesTheServices(t *testing.T) {
+	p := lockProject(t)
+	current := &images.Lock{Images: map[string]images.Pin{"api:1": {Digest: digestB}, "db:1": {Digest: digestA}}}
+	var out bytes.Buffer
+	err := checkLock(&globals{stdout: &out, stderr: &out, output: "text"}, p, current)
+	file := filepath.Join(p.Dir, images.LockFile)
+	want := "api:1  locked " + digestA + "  now " + digestB + "  (used by api, worker)\n" +
+		"gone:1  locked " + digestA + "  now (none)  (no service uses it now)\n" +
+		file + " is out of date; run devenv lock to update it\n"
+	var ec exitCodeError
+	if diff := cmp.Diff(want, out.String()); diff != "" || !errors.As(err, &ec) {
+		t.Errorf("lock --check: %v (-want +got):\n%s", err, diff)
+	}
+}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/netip"
@@ -15,8 +14,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/devenv-dev/devenv/vpn/hub"
+	"github.com/devenv-dev/devenv/vpn/hub/hubtest"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
-	"github.com/devenv-dev/devenv/vpn/wg"
 )
 
 func TestHubServeFlags(t *testing.T) {
@@ -108,34 +107,10 @@ func TestHubServeFlags(t *testing.T) {
 	}
 }
 
-// hubTestDevice is a WireGuard device that does nothing.
-type hubTestDevice struct{ cfg wg.Config }
-
-func (d hubTestDevice) Backend() wg.Backend            { return "fake" }
-func (d hubTestDevice) Name() string                   { return d.cfg.Name }
-func (d hubTestDevice) PublicKey() wg.Key              { return d.cfg.PrivateKey.PublicKey() }
-func (d hubTestDevice) SetPeer(wg.Peer) error          { return nil }
-func (d hubTestDevice) RemovePeer(wg.Key) error        { return nil }
-func (d hubTestDevice) Peers() ([]wg.PeerStats, error) { return nil, nil }
-func (d hubTestDevice) Close() error                   { return nil }
-
 // runTestHub serves a hub on dataDir until the test ends.
 func runTestHub(t *testing.T, dataDir string) *hub.Hub {
 	t.Helper()
-	h, err := hub.New(hub.Options{DataDir: dataDir, Listen: "127.0.0.1:0", PublicURL: "https://hub.test:8443",
-		NewDevice: func(c wg.Config) (wg.Device, error) { return hubTestDevice{c}, nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- h.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		h.Close()
-	})
-	return h
+	return hubtest.Start(t, hub.Options{DataDir: dataDir, PublicURL: "https://hub.test:8443"}).Hub
 }
 
 func TestHubAdminCommands(t *testing.T) {

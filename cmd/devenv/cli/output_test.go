@@ -172,7 +172,7 @@ func TestInviteAndJoinJSON(t *testing.T) {
 	}
 
 	th, _ := testHub(t)
-	invite := newInvite(t, th, "ann")
+	invite := th.Invite(t, "ann", hubapi.RoleDeveloper)
 	state := t.TempDir()
 	var stdout, stderr bytes.Buffer
 	code = Run(t.Context(), []string{"vpn", "--state-dir", state, "join", "-", "--name", "laptop", "-o", "json"},

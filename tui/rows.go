@@ -169,29 +169,6 @@ func (r row) healthText() string {
 	return format.OrDash(r.Health)
 }
 
-// portsText is the published ports, compact: 8080->80, 5353->53/udp.
-func portsText(ps []engine.PublishedPort) string {
-	var out []string
-	for _, p := range ps {
-		s := fmt.Sprintf("%d", p.ContainerPort)
-		if p.HostPort != 0 {
-			s = fmt.Sprintf("%d->%d", p.HostPort, p.ContainerPort)
-			if !anyAddress(p.HostIP) && p.HostIP != "127.0.0.1" {
-				s = p.HostIP + ":" + s
-			}
-		}
-		if p.Protocol != "" && p.Protocol != "tcp" {
-			s += "/" + p.Protocol
-		}
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return strings.Join(out, ",")
-}
-
-func anyAddress(ip string) bool { return ip == "" || ip == "0.0.0.0" || ip == "::" }
-
 // url is where the first published TCP port answers, or "".
 func (r row) url() string {
 	for _, p := range r.Ports {
@@ -200,7 +177,7 @@ func (r row) url() string {
 		}
 		host := p.HostIP
 		switch {
-		case anyAddress(host):
+		case format.AnyAddress(host):
 			host = "127.0.0.1"
 		case strings.Contains(host, ":"):
 			host = "[" + host + "]"

@@ -13,6 +13,7 @@ import (
 	"github.com/devenv-dev/devenv/env"
 	"github.com/devenv-dev/devenv/env/engine"
 	"github.com/devenv-dev/devenv/env/engine/enginetest"
+	"github.com/devenv-dev/devenv/internal/format"
 	"github.com/devenv-dev/devenv/tui/keytest"
 )
 
@@ -310,7 +311,7 @@ func TestCellTexts(t *testing.T) {
 	if got := r.imageText(); got != "web:2 0123456" {
 		t.Errorf("image %q", got)
 	}
-	if got := portsText(r.Ports); got != "8080->80,10.0.0.1:5353->53/udp" {
+	if got := format.Ports(r.Ports); got != "8080->80,10.0.0.1:5353->53/udp" {
 		t.Errorf("ports %q", got)
 	}
 	if got := r.url(); got != "http://127.0.0.1:8080/" {

@@ -21,7 +21,7 @@ var columns = []column{
 	{title: "SERVICE", min: 7, cell: func(r row, _ *sample, _ time.Time) string { return r.Service }},
 	{title: "STATE", min: 7, cell: func(r row, _ *sample, _ time.Time) string { return r.stateText() }},
 	{title: "HEALTH", min: 6, cell: func(r row, _ *sample, _ time.Time) string { return r.healthText() }},
-	{title: "PORTS", min: 5, flex: true, cell: func(r row, _ *sample, _ time.Time) string { return format.OrDash(portsText(r.Ports)) }},
+	{title: "PORTS", min: 5, flex: true, cell: func(r row, _ *sample, _ time.Time) string { return format.OrDash(format.Ports(r.Ports)) }},
 	{title: "IMAGE", min: 5, flex: true, cell: func(r row, _ *sample, _ time.Time) string { return r.imageText() }},
 	{title: "UPTIME", min: 6, cell: func(r row, _ *sample, now time.Time) string { return uptimeText(r, now) }},
 	{title: "CPU", min: 5, cell: func(_ row, st *sample, _ time.Time) string { return cpuText(st) }},

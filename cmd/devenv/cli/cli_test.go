@@ -156,11 +156,11 @@ func TestPsTable(t *testing.T) {
 	if err := writePsTable(&b, rows, now); err != nil {
 		t.Fatal(err)
 	}
-	want := `SERVICE  STATE        HEALTH   PORTS                   IMAGE                UPTIME
-db       running      healthy  -                       db:1 (0123456789ab)  1m30s
-migrate  exited (0)   -        -                       db:1                 -
-web      running      -        127.0.0.1:8080->80/tcp  web:1                3h00m
-worker   not created  -        -                       w:1                  -
+	want := `SERVICE  STATE        HEALTH   PORTS               IMAGE                UPTIME
+db       running      healthy  -                   db:1 (0123456789ab)  1m30s
+migrate  exited (0)   -        -                   db:1                 -
+web      running      -        127.0.0.1:8080->80  web:1                3h00m
+worker   not created  -        -                   w:1                  -
 `
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("ps table (-want +got):\n%s", diff)

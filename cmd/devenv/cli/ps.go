@@ -3,14 +3,12 @@ package cli
 import (
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/devenv-dev/devenv/env"
-	"github.com/devenv-dev/devenv/env/engine"
 	"github.com/devenv-dev/devenv/internal/format"
 )
 
@@ -55,28 +53,12 @@ func writePsTable(w io.Writer, rows []env.ServiceStatus, now time.Time) error {
 		if r.ImageID != "" {
 			img += " (" + r.ImageID + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Service, state, format.OrDash(r.Health), format.OrDash(formatPorts(r.Ports)), img, uptime(r, now))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Service, state, format.OrDash(r.Health), format.OrDash(format.Ports(r.Ports)), img, uptime(r, now))
 	}
 	return tw.Flush()
 }
 
 func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }
-
-func formatPorts(ps []engine.PublishedPort) string {
-	var out []string
-	for _, p := range ps {
-		host := fmt.Sprint(p.HostPort)
-		if p.HostIP != "" && p.HostIP != "0.0.0.0" {
-			host = p.HostIP + ":" + host
-		}
-		if p.HostPort == 0 {
-			out = append(out, fmt.Sprintf("%d/%s", p.ContainerPort, p.Protocol))
-			continue
-		}
-		out = append(out, fmt.Sprintf("%s->%d/%s", host, p.ContainerPort, p.Protocol))
-	}
-	return strings.Join(out, ", ")
-}
 
 func uptime(r env.ServiceStatus, now time.Time) string {
 	if r.State != "running" || r.StartedAt.IsZero() {

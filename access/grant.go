@@ -29,7 +29,7 @@ func pickGrant(rs []hubapi.Request, ref string, now time.Time, hasKey func(id st
 	var pending, keyless, last *hubapi.Request
 	for i := range matches {
 		r := &matches[i]
-		active := r.State == hubapi.StateApproved && r.NotAfter.After(now)
+		active := r.StateAt(now) == hubapi.StateApproved
 		switch {
 		case active && hasKey(r.ID):
 			if best == nil || r.NotAfter.After(best.NotAfter) {
@@ -55,7 +55,7 @@ func pickGrant(rs []hubapi.Request, ref string, now time.Time, hasKey func(id st
 			ErrNoGrant, pending.ID, pending.Target, pending.ID)
 	}
 	return hubapi.Request{}, fmt.Errorf("%w: your last request for %s (%s) is %s; devenv access request %s --for 30m --reason … asks again",
-		ErrNoGrant, last.Target, last.ID, stateWord(last.State), last.Target)
+		ErrNoGrant, last.Target, last.ID, last.StateAt(now), last.Target)
 }
 
 func filterRequests(rs []hubapi.Request, keep func(hubapi.Request) bool) []hubapi.Request {
@@ -66,13 +66,4 @@ func filterRequests(rs []hubapi.Request, keep func(hubapi.Request) bool) []hubap
 		}
 	}
 	return out
-}
-
-// stateWord is a request's state for a sentence; an approved request
-// past its deadline is expired whatever the hub has noticed.
-func stateWord(state string) string {
-	if state == hubapi.StateApproved {
-		return hubapi.StateExpired
-	}
-	return state
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/devenv-dev/devenv/internal/format"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -165,7 +167,7 @@ func (m *Model) detail() string {
 	second := ""
 	switch {
 	case r.why() != "":
-		second = "health " + dash(r.Health) + ": " + r.why()
+		second = "health " + format.OrDash(r.Health) + ": " + r.why()
 	case r.url() != "":
 		second = "open " + r.url() + " (o)"
 	}

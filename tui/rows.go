@@ -9,6 +9,7 @@ import (
 
 	"github.com/devenv-dev/devenv/env"
 	"github.com/devenv-dev/devenv/env/engine"
+	"github.com/devenv-dev/devenv/internal/format"
 )
 
 // row is one line of the services table: a container of the project, or a
@@ -151,7 +152,7 @@ func (r row) why() string {
 	case r.blocked != "":
 		return "waiting " + r.blocked
 	case r.State == "running" && (r.Health == "starting" || r.Health == "unhealthy"):
-		if out := oneLine(r.HealthLog); out != "" {
+		if out := format.OneLine(r.HealthLog, 0); out != "" {
 			return "probe: " + out
 		}
 	}
@@ -165,36 +166,8 @@ func (r row) healthText() string {
 	if r.State != "running" {
 		return "-"
 	}
-	return dash(r.Health)
+	return format.OrDash(r.Health)
 }
-
-// oneLine joins the lines of s with spaces, trimmed.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
-
-// portsText is the published ports, compact: 8080->80, 5353->53/udp.
-func portsText(ps []engine.PublishedPort) string {
-	var out []string
-	for _, p := range ps {
-		s := fmt.Sprintf("%d", p.ContainerPort)
-		if p.HostPort != 0 {
-			s = fmt.Sprintf("%d->%d", p.HostPort, p.ContainerPort)
-			if !anyAddress(p.HostIP) && p.HostIP != "127.0.0.1" {
-				s = p.HostIP + ":" + s
-			}
-		}
-		if p.Protocol != "" && p.Protocol != "tcp" {
-			s += "/" + p.Protocol
-		}
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return strings.Join(out, ",")
-}
-
-func anyAddress(ip string) bool { return ip == "" || ip == "0.0.0.0" || ip == "::" }
 
 // url is where the first published TCP port answers, or "".
 func (r row) url() string {
@@ -204,7 +177,7 @@ func (r row) url() string {
 		}
 		host := p.HostIP
 		switch {
-		case anyAddress(host):
+		case format.AnyAddress(host):
 			host = "127.0.0.1"
 		case strings.Contains(host, ":"):
 			host = "[" + host + "]"
@@ -227,35 +200,20 @@ func (r row) imageText() string {
 	return name
 }
 
-// uptimeText is how long a running container has run, coarse enough that
-// it changes at most once a minute after its first minute.
+// uptimeText is how long a running container has run.
 func uptimeText(r row, now time.Time) string {
 	if r.State != "running" || r.StartedAt.IsZero() {
-		return "-"
+		return format.Missing
 	}
-	d := max(now.Sub(r.StartedAt), 0)
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%dd", int(d.Hours()/24))
+	return format.Age(now.Sub(r.StartedAt))
 }
 
-// nextUptimeChange is how long until uptimeText of r changes.
+// nextUptimeChange is how long until uptimeText of r changes (0: never).
 func nextUptimeChange(r row, now time.Time) time.Duration {
 	if r.State != "running" || r.StartedAt.IsZero() {
 		return 0
 	}
-	d := max(now.Sub(r.StartedAt), 0)
-	step := time.Minute
-	if d < time.Minute {
-		step = time.Second
-	}
-	return step - d%step
+	return format.AgeChangesIn(now.Sub(r.StartedAt))
 }
 
 func cpuText(s *sample) string {
@@ -267,15 +225,7 @@ func cpuText(s *sample) string {
 
 func memText(s *sample) string {
 	if s == nil || s.memory == 0 {
-		return "-"
+		return format.Missing
 	}
-	const k = 1024
-	m := float64(s.memory)
-	switch {
-	case m >= k*k*k:
-		return fmt.Sprintf("%.1fG", m/(k*k*k))
-	case m >= k*k:
-		return fmt.Sprintf("%.1fM", m/(k*k))
-	}
-	return fmt.Sprintf("%.0fK", m/k)
+	return format.Bytes(int64(s.memory))
 }

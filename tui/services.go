@@ -2,7 +2,6 @@ package tui
 
 import (
 	"slices"
-	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -12,6 +11,7 @@ import (
 	"github.com/devenv-dev/devenv/env"
 	"github.com/devenv-dev/devenv/env/config"
 	"github.com/devenv-dev/devenv/env/engine"
+	"github.com/devenv-dev/devenv/internal/format"
 )
 
 // services is the table of the project's services.
@@ -84,7 +84,7 @@ func (s *services) setContainer(st env.ServiceStatus) {
 // applyEvent shows at once what an event says of its container's state;
 // the container's re-read that the event causes brings the rest.
 func (s *services) applyEvent(ev engine.Event) {
-	id := shortID(ev.ContainerID)
+	id := format.ShortDigest(ev.ContainerID)
 	for i := range s.rows {
 		r := &s.rows[i]
 		if r.ID != id {
@@ -113,7 +113,7 @@ func (s *services) applyEvent(ev engine.Event) {
 // removeContainer drops the row of a container that is gone; a configured
 // service keeps a row without a container.
 func (s *services) removeContainer(id, service, image string, configured bool) {
-	id = shortID(id)
+	id = format.ShortDigest(id)
 	kept := s.rows[:0]
 	others := false
 	for _, r := range s.rows {
@@ -139,11 +139,6 @@ func (s *services) setWaiting(service, what string) {
 		}
 	}
 	s.refresh()
-}
-
-func shortID(id string) string {
-	id = strings.TrimPrefix(id, "sha256:")
-	return id[:min(12, len(id))]
 }
 
 // refresh sorts, filters and keeps the selection on the same row.

@@ -13,6 +13,7 @@ import (
 	"github.com/devenv-dev/devenv/env"
 	"github.com/devenv-dev/devenv/env/engine"
 	"github.com/devenv-dev/devenv/env/engine/enginetest"
+	"github.com/devenv-dev/devenv/internal/format"
 	"github.com/devenv-dev/devenv/tui/keytest"
 )
 
@@ -270,7 +271,7 @@ func TestResizeRelaysOut(t *testing.T) {
 	}
 }
 
-func TestUptimeIsCoarse(t *testing.T) {
+func TestUptimeTicksWhenItsTextChanges(t *testing.T) {
 	start := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	r := row{ServiceStatus: env.ServiceStatus{State: "running", StartedAt: start}}
 	tests := []struct {
@@ -280,9 +281,9 @@ func TestUptimeIsCoarse(t *testing.T) {
 	}{
 		{0, "0s", time.Second},
 		{42*time.Second + 300*time.Millisecond, "42s", 700 * time.Millisecond},
-		{5*time.Minute + 10*time.Second, "5m", 50 * time.Second},
+		{5*time.Minute + 10*time.Second, "5m10s", time.Second},
 		{3*time.Hour + 7*time.Minute, "3h07m", time.Minute},
-		{50 * time.Hour, "2d", time.Minute},
+		{50*time.Hour + 30*time.Minute, "2d2h", 30 * time.Minute},
 	}
 	for _, tt := range tests {
 		now := start.Add(tt.after)
@@ -310,13 +311,13 @@ func TestCellTexts(t *testing.T) {
 	if got := r.imageText(); got != "web:2 0123456" {
 		t.Errorf("image %q", got)
 	}
-	if got := portsText(r.Ports); got != "8080->80,10.0.0.1:5353->53/udp" {
+	if got := format.Ports(r.Ports); got != "8080->80,10.0.0.1:5353->53/udp" {
 		t.Errorf("ports %q", got)
 	}
 	if got := r.url(); got != "http://127.0.0.1:8080/" {
 		t.Errorf("url %q", got)
 	}
-	if got := memText(&sample{memory: 3 << 20}); got != "3.0M" {
+	if got := memText(&sample{memory: 3 << 20}); got != "3.0 MiB" {
 		t.Errorf("memory %q", got)
 	}
 	if got := cpuText(&sample{cpu: 12.345, cpuOK: true}); got != "12.3%" {

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/devenv-dev/devenv/internal/format"
+
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -19,19 +21,12 @@ var columns = []column{
 	{title: "SERVICE", min: 7, cell: func(r row, _ *sample, _ time.Time) string { return r.Service }},
 	{title: "STATE", min: 7, cell: func(r row, _ *sample, _ time.Time) string { return r.stateText() }},
 	{title: "HEALTH", min: 6, cell: func(r row, _ *sample, _ time.Time) string { return r.healthText() }},
-	{title: "PORTS", min: 5, flex: true, cell: func(r row, _ *sample, _ time.Time) string { return dash(portsText(r.Ports)) }},
+	{title: "PORTS", min: 5, flex: true, cell: func(r row, _ *sample, _ time.Time) string { return format.OrDash(format.Ports(r.Ports)) }},
 	{title: "IMAGE", min: 5, flex: true, cell: func(r row, _ *sample, _ time.Time) string { return r.imageText() }},
 	{title: "UPTIME", min: 6, cell: func(r row, _ *sample, now time.Time) string { return uptimeText(r, now) }},
 	{title: "CPU", min: 5, cell: func(_ row, st *sample, _ time.Time) string { return cpuText(st) }},
 	{title: "MEM", min: 6, cell: func(_ row, st *sample, _ time.Time) string { return memText(st) }},
 	{title: "WHY", min: 3, flex: true, cell: func(r row, _ *sample, _ time.Time) string { return r.why() }},
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 const gap = 1 // spaces between columns; the marker column is 2 wide

@@ -82,8 +82,8 @@ func TestStatsOnlyForRowsOnScreenWhileVisible(t *testing.T) {
 	if len(onScreen) >= 8 || !slices.Equal(st.asked(), onScreen) {
 		t.Errorf("sampled %v, want only the %d rows on screen %v", st.asked(), len(onScreen), onScreen)
 	}
-	if l := screenLine(h.view(), "svc00"); !strings.Contains(l, "50.0%") || !strings.Contains(l, "10.0M") {
-		t.Errorf("svc00's row %q: want 50.0%% CPU and 10.0M", l)
+	if l := screenLine(h.view(), "svc00"); !strings.Contains(l, "50.0%") || !strings.Contains(l, "10.0 MiB") {
+		t.Errorf("svc00's row %q: want 50.0%% CPU and 10.0 MiB", l)
 	}
 
 	h.press("2") // the logs tab: no sampling

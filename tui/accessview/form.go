@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/devenv-dev/devenv/internal/format"
 	"github.com/devenv-dev/devenv/tui"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
@@ -89,7 +90,7 @@ func (f form) ask() (Ask, int, error) {
 		return Ask{}, fieldFor, fmt.Errorf("for %q: want a positive duration, e.g. 30m", f.ttl.Value())
 	}
 	if t.MaxTTL > 0 && ttl > t.MaxTTL {
-		return Ask{}, fieldFor, fmt.Errorf("%s allows at most %s", t.Name, shortDuration(t.MaxTTL))
+		return Ask{}, fieldFor, fmt.Errorf("%s allows at most %s", t.Name, format.Duration(t.MaxTTL))
 	}
 	return Ask{Target: t.Name, For: ttl, Reason: reason}, 0, nil
 }

@@ -1,6 +1,10 @@
 package accessview
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/devenv-dev/devenv/internal/format"
+)
 
 // lines renders the request form.
 func (f form) lines() []string {
@@ -36,5 +40,5 @@ func (f form) targetLine() string {
 	}
 	t := f.targets[f.pick]
 	return fmt.Sprintf("‹ %s ›  %s", t.Name, styleFaint.Render(fmt.Sprintf("%s, at most %s · %d of %d",
-		t.Protocol, shortDuration(t.MaxTTL), f.pick+1, len(f.targets))))
+		t.Protocol, format.Duration(t.MaxTTL), f.pick+1, len(f.targets))))
 }

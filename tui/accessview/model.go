@@ -14,6 +14,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/devenv-dev/devenv/internal/format"
 	"github.com/devenv-dev/devenv/tui"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/hubclient"
@@ -231,7 +232,7 @@ func live(r hubapi.Request, now time.Time) bool {
 
 // granted is a grant before its end: the countdown shows.
 func granted(r hubapi.Request, now time.Time) bool {
-	return r.State == hubapi.StateApproved && r.NotAfter.After(now)
+	return r.StateAt(now) == hubapi.StateApproved
 }
 
 // countdown schedules the next countdown tick if one is due: while active
@@ -272,7 +273,7 @@ func (m Model) onCountdown(msg countdownMsg) (tui.Panel, tea.Cmd) {
 	cmd := m.countdown()
 	now := m.now()
 	for _, r := range m.mine {
-		if r.State == hubapi.StateApproved && !r.NotAfter.After(now) && m.readAt.Before(r.NotAfter) &&
+		if r.State == hubapi.StateApproved && r.StateAt(now) == hubapi.StateExpired && m.readAt.Before(r.NotAfter) &&
 			m.endRead.Before(r.NotAfter) && !m.loading {
 			var load tea.Cmd
 			m.endRead = now
@@ -287,7 +288,7 @@ func (m Model) onCountdown(msg countdownMsg) (tui.Panel, tea.Cmd) {
 // one line) and makes the rest hubapi.Printable.
 func printable(rs []hubapi.Request) []hubapi.Request {
 	for i := range rs {
-		rs[i].Reason, rs[i].DenyReason = oneLine(rs[i].Reason), oneLine(rs[i].DenyReason)
+		rs[i].Reason, rs[i].DenyReason = format.OneLine(rs[i].Reason, 0), format.OneLine(rs[i].DenyReason, 0)
 		rs[i] = rs[i].Printable()
 	}
 	return rs

@@ -8,6 +8,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/devenv-dev/devenv/internal/format"
 	"github.com/devenv-dev/devenv/tui"
 	"github.com/devenv-dev/devenv/vpn"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
@@ -77,7 +78,7 @@ func (m Model) body() ([]string, int) {
 	} else {
 		rows := [][]string{{"ID", "TARGET", "STATE", "TIME", "REASON"}}
 		for _, r := range m.mine {
-			rows = append(rows, []string{shortID(r.ID), r.Target, m.stateCell(r), when(r, now), oneLine(r.Reason)})
+			rows = append(rows, []string{shortID(r.ID), r.Target, m.stateCell(r), when(r, now), format.OneLine(r.Reason, 0)})
 		}
 		lines, at = m.appendTable(lines, rows, 0, at)
 	}
@@ -90,15 +91,15 @@ func (m Model) body() ([]string, int) {
 	}
 	rows := [][]string{{"ID", "REQUESTER", "TARGET", "ASKS", "WAITING", "REASON"}}
 	for _, r := range m.pending {
-		rows = append(rows, []string{shortID(r.ID), r.Requester, r.Target, shortDuration(r.For), age(now.Sub(r.Created)), oneLine(r.Reason)})
+		rows = append(rows, []string{shortID(r.ID), r.Requester, r.Target, format.Duration(r.For), format.Age(now.Sub(r.Created)), format.OneLine(r.Reason, 0)})
 	}
 	return m.appendTable(lines, rows, len(m.mine), at)
 }
 
 func (m Model) stateCell(r hubapi.Request) string {
-	s := stateWord(r, m.now())
+	s := r.StateAt(m.now())
 	switch {
-	case granted(r, m.now()):
+	case s == hubapi.StateApproved:
 		return styleGood.Render(s)
 	case s == hubapi.StatePending:
 		return styleWarn.Render(s)
@@ -136,7 +137,7 @@ func (m Model) problem() []string {
 		return []string{styleFaint.Render("○") + " not joined: access works as the device this machine joined with",
 			"next: devenv vpn join - (paste the invite), then devenv vpn up", ""}
 	case errors.Is(m.err, hubclient.ErrUnreachable) && m.loaded:
-		msg = fmt.Sprintf("hub unreachable (lists as of %s ago; retrying by itself): %v", age(m.now().Sub(m.readAt)), m.err)
+		msg = fmt.Sprintf("hub unreachable (lists as of %s ago; retrying by itself): %v", format.Age(m.now().Sub(m.readAt)), m.err)
 	case errors.Is(m.err, hubclient.ErrUnreachable):
 		msg = fmt.Sprintf("hub unreachable (retrying by itself): %v", m.err)
 	default:
@@ -197,7 +198,7 @@ func (m Model) statusLine() string {
 		return denyPrompt(r) + m.reason.View()
 	case m.mode == confirming && m.asked.verb == "approve":
 		return styleWarn.Render(fmt.Sprintf("approve %s: %s on %s for %s? y confirms, n cancels", shortID(r.ID),
-			r.Requester, r.Target, shortDuration(r.For)))
+			r.Requester, r.Target, format.Duration(r.For)))
 	case m.mode == confirming && r.State == hubapi.StatePending:
 		return styleWarn.Render(fmt.Sprintf("withdraw request %s (%s)? y confirms, n cancels", shortID(r.ID), r.Target))
 	case m.mode == confirming:

@@ -12,6 +12,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/devenv-dev/devenv/internal/format"
 	"github.com/devenv-dev/devenv/tui/keytest"
 	"github.com/devenv-dev/devenv/vpn"
 	"github.com/devenv-dev/devenv/vpn/hub"
@@ -98,7 +99,7 @@ func TestAgainstARealNode(t *testing.T) {
 	go func() { ran <- n.Run(t.Context(), vpn.RunOptions{Userspace: true, Interface: iface}) }()
 	m = waitView(t, m, "● connected on "+iface+" (netstack)")
 	v := ansi.Strip(m.View())
-	for _, want := range []string{"laptop (ann)", "100.100.0.2 on 100.100.0.0/16", "ago", "hub " + shortKey(h.HubPeer().PublicKey)} {
+	for _, want := range []string{"laptop (ann)", "100.100.0.2 on 100.100.0.0/16", "ago", "hub " + format.ShortKey(h.HubPeer().PublicKey)} {
 		if !strings.Contains(v, want) {
 			t.Errorf("connected view lacks %q:\n%s", want, v)
 		}

@@ -286,29 +286,6 @@ func TestViewIsExactlyItsSize(t *testing.T) {
 	}
 }
 
-func TestFormats(t *testing.T) {
-	tests := []struct{ got, want string }{
-		{handshakeAge(time.Time{}, clock), "never"},
-		{handshakeAge(clock.Add(-12*time.Second), clock), "12s ago"},
-		{handshakeAge(clock.Add(time.Second), clock), "0s ago"}, // clocks disagree
-		{age(4*time.Minute + 5*time.Second), "4m05s"},
-		{age(3*time.Hour + 20*time.Minute + 9*time.Second), "3h20m"},
-		{age(53 * time.Hour), "2d5h"},
-		{bytesSize(0), "0 B"},
-		{bytesSize(1023), "1023 B"},
-		{bytesSize(1024), "1.0 KiB"},
-		{bytesSize(1288490), "1.2 MiB"},
-		{bytesSize(5 << 40), "5.0 TiB"},
-		{shortKey("abc"), "abc"},
-		{shortKey("abcdefghij"), "abcdefgh…"},
-	}
-	for _, tt := range tests {
-		if tt.got != tt.want {
-			t.Errorf("got %q, want %q", tt.got, tt.want)
-		}
-	}
-}
-
 func BenchmarkView(b *testing.B) {
 	f := &fakeSource{}
 	f.set(upStatus(), nil)

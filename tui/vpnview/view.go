@@ -9,6 +9,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/devenv-dev/devenv/internal/format"
 	"github.com/devenv-dev/devenv/tui"
 	"github.com/devenv-dev/devenv/vpn"
 )
@@ -88,7 +89,7 @@ func (m Model) body(now time.Time) []string {
 	lines := []string{m.headline(now)}
 	if m.err != nil {
 		lines = append(lines, styleBad.Render(fmt.Sprintf("cannot read the status now (%v); shown as of %s ago",
-			m.err, age(now.Sub(m.readAt)))))
+			m.err, format.Age(now.Sub(m.readAt)))))
 	}
 	lines = append(lines, "")
 	lines = append(lines, m.fields()...)
@@ -113,7 +114,7 @@ func (m Model) headline(now time.Time) string {
 	case last.IsZero():
 		return styleWarn.Render("◌ up") + ", no handshake with the hub yet"
 	}
-	return styleWarn.Render("◌ up") + ", last handshake with the hub " + age(now.Sub(last)) + " ago"
+	return styleWarn.Render("◌ up") + ", last handshake with the hub " + format.Age(now.Sub(last)) + " ago"
 }
 
 func lastHandshake(ps []vpn.PeerStatus) time.Time {
@@ -139,7 +140,7 @@ func (m Model) fields() []string {
 	rows := [][2]string{
 		{"device", name},
 		{"address", strings.TrimSuffix(s.Address, "/32") + " on " + s.Network},
-		{"hub", s.Hub + " (WireGuard " + dash(s.HubEndpoint) + ")"},
+		{"hub", s.Hub + " (WireGuard " + format.OrDash(s.HubEndpoint) + ")"},
 	}
 	if s.HubError != "" {
 		msg := ansi.Wrap("not answering: "+s.HubError+"; retrying by itself", max(m.width-labelWidth, 20), " ")
@@ -169,8 +170,8 @@ func peerLines(ps []vpn.PeerStatus, now time.Time) []string {
 	}
 	rows := [][]string{{"PEER", "ENDPOINT", "HANDSHAKE", "RX", "TX"}}
 	for _, p := range ps {
-		rows = append(rows, []string{"hub " + shortKey(p.PublicKey), dash(p.Endpoint), handshakeAge(p.LastHandshake, now),
-			bytesSize(p.RxBytes), bytesSize(p.TxBytes)})
+		rows = append(rows, []string{"hub " + format.ShortKey(p.PublicKey), format.OrDash(p.Endpoint), format.Ago(p.LastHandshake, now),
+			format.Bytes(p.RxBytes), format.Bytes(p.TxBytes)})
 	}
 	return append([]string{""}, table(rows)...)
 }
@@ -181,7 +182,7 @@ func deviceLines(ds []vpn.DeviceEntry) []string {
 	}
 	rows := [][]string{{fmt.Sprintf("DEVICES (%d)", len(ds)), "USER", "ADDRESS"}}
 	for _, d := range ds {
-		rows = append(rows, []string{d.Name, dash(d.User), strings.TrimSuffix(d.Address, "/32")})
+		rows = append(rows, []string{d.Name, format.OrDash(d.User), strings.TrimSuffix(d.Address, "/32")})
 	}
 	return append([]string{""}, table(rows)...)
 }
@@ -194,11 +195,4 @@ func table(rows [][]string) []string {
 		out[0] = styleHeader.Render(out[0])
 	}
 	return out
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

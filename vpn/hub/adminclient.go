@@ -16,7 +16,7 @@ import (
 )
 
 // ErrNoHub is returned by AdminClient when no hub serves the data directory.
-var ErrNoHub = errors.New("no hub is running on this data directory")
+var ErrNoHub = errors.New("no hub is running on this state directory")
 
 // AdminClient administers a running hub through the admin socket in its
 // data directory; it works on the hub's machine for whoever may open it.
@@ -127,7 +127,7 @@ func (c *AdminClient) do(ctx context.Context, method, path string, in, out any) 
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("%w (%s); start it with devenv hub serve --data %s", ErrNoHub, c.dataDir, c.dataDir)
+		return fmt.Errorf("%w (%s); start it with devenv hub serve --state-dir %s", ErrNoHub, c.dataDir, c.dataDir)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))

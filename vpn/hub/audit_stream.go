@@ -285,7 +285,7 @@ func (c *AdminClient) get(ctx context.Context, path string) (*http.Response, err
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("%w (%s); start it with devenv hub serve --data %s", ErrNoHub, c.dataDir, c.dataDir)
+		return nil, fmt.Errorf("%w (%s); start it with devenv hub serve --state-dir %s", ErrNoHub, c.dataDir, c.dataDir)
 	}
 	if resp.StatusCode >= 300 {
 		defer resp.Body.Close()

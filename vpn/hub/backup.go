@@ -140,7 +140,7 @@ func (c *AdminClient) Backup(ctx context.Context, w io.Writer) (int64, error) {
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
-		return 0, fmt.Errorf("%w (%s); start it with devenv hub serve --data %s", ErrNoHub, c.dataDir, c.dataDir)
+		return 0, fmt.Errorf("%w (%s); start it with devenv hub serve --state-dir %s", ErrNoHub, c.dataDir, c.dataDir)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {

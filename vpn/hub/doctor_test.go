@@ -150,7 +150,7 @@ func TestCorruptMetaPageRefusesToStartAndDoctorSaysTheNewestCommitWasLost(t *tes
 	page := corruptNewestMeta(t, filepath.Join(dir, storeName))
 	before := readStoreFile(t, filepath.Join(dir, storeName))
 	wantMeta := fmt.Sprintf("meta page %d: corrupt (checksum mismatch), so the store's newest commit", page)
-	openRefused(t, dir, wantMeta, "was lost", "devenv hub doctor --data "+dir, "--repair NEW.db")
+	openRefused(t, dir, wantMeta, "was lost", "devenv hub doctor --state-dir "+dir, "--repair NEW.db")
 	if !bytes.Equal(before, readStoreFile(t, filepath.Join(dir, storeName))) {
 		t.Fatal("the refused start wrote to the store: bbolt's next commit overwrites the corrupt meta page and its evidence")
 	}
@@ -181,7 +181,7 @@ func TestUnreadableRequestRecordNamesItAndDoctorSkipsIt(t *testing.T) {
 	putRaw(t, filepath.Join(dir, storeName), bucketRequests, bad.ID, []byte(`{"id":"`+bad.ID+`","state":`))
 
 	where := fmt.Sprintf("requests %q", bad.ID)
-	openRefused(t, dir, where+": unreadable record", "devenv hub doctor --data "+dir, "--repair NEW.db")
+	openRefused(t, dir, where+": unreadable record", "devenv hub doctor --state-dir "+dir, "--repair NEW.db")
 	rep, err := Doctor(DoctorOptions{DataDir: dir})
 	if err != nil || len(rep.Damage) != 1 || rep.Damage[0].Where != where {
 		t.Fatalf("doctor: %+v, %v; want the one bad record", rep, err)
@@ -226,10 +226,10 @@ func TestCorruptLeafPageIsAnErrorNotAPanic(t *testing.T) {
 	onPage := corruptLeafHolding(t, path, `"action":"test"`, `"seq":1,`, fmt.Sprintf(`"seq":%d,`, total))
 
 	if _, err := ReadAudit(dir); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), path) ||
-		!strings.Contains(err.Error(), "devenv hub doctor --data "+dir) {
+		!strings.Contains(err.Error(), "devenv hub doctor --state-dir "+dir) {
 		t.Errorf("offline audit read of a store with a corrupt page: %v", err)
 	}
-	openRefused(t, dir, "pages: ", "devenv hub doctor --data "+dir, "--repair NEW.db")
+	openRefused(t, dir, "pages: ", "devenv hub doctor --state-dir "+dir, "--repair NEW.db")
 	rep, fresh := repairInto(t, dir)
 	if !hasDamage(rep.Damage, "pages", "") || !hasDamage(rep.Repair.Lost, "bucket audit", "on damaged pages and were lost") {
 		t.Errorf("doctor's report: %+v", rep)

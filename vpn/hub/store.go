@@ -67,7 +67,7 @@ var (
 )
 
 // errLocked is returned when another process holds the store.
-var errLocked = errors.New("another devenv hub is running on this data directory")
+var errLocked = errors.New("another devenv hub is running on this state directory")
 
 type userRecord struct {
 	Name    string      `json:"name"`

@@ -67,7 +67,7 @@ func (e *DamagedError) Error() string {
 // doctorArgs names the store for devenv hub doctor.
 func doctorArgs(path string) string {
 	if filepath.Base(path) == storeName {
-		return "--data " + filepath.Dir(path)
+		return "--state-dir " + filepath.Dir(path)
 	}
 	return "--store " + path
 }

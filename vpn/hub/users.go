@@ -161,7 +161,7 @@ func (h *Hub) CreateInvite(opts InviteOptions) (CreatedInvite, error) {
 		opts.Uses = 1
 	}
 	if opts.TTL < 0 || opts.Uses < 0 {
-		return CreatedInvite{}, ErrBadRequest.with("an invite needs a positive --ttl and --uses")
+		return CreatedInvite{}, ErrBadRequest.with("an invite needs a positive --for and --uses")
 	}
 	now := h.clock.Now().UTC()
 	id := newID()

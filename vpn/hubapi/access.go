@@ -115,6 +115,17 @@ type Request struct {
 	NotAfter   time.Time     `json:"not_after,omitzero"`
 }
 
+// StateAt is the request's state at now. A grant ends at its deadline
+// whether or not the hub has marked it yet (the hub notices on its own
+// timer, and a list read a second before the deadline still says
+// approved), so an approved request at or past NotAfter is expired.
+func (r Request) StateAt(now time.Time) string {
+	if r.State == StateApproved && !now.Before(r.NotAfter) {
+		return StateExpired
+	}
+	return r.State
+}
+
 // ApproveRequest approves a pending request, optionally for less time.
 type ApproveRequest struct {
 	ID  string        `json:"id"`

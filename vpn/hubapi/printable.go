@@ -1,39 +1,16 @@
 package hubapi
 
 import (
-	"fmt"
 	"maps"
-	"strings"
-	"unicode"
+
+	"github.com/devenv-dev/devenv/internal/format"
 )
 
-// Printable makes a string another user typed safe to print on a terminal:
-// control characters (C0, DEL, C1) and the Unicode format characters that
-// reorder or hide text (bidi embeddings, overrides and isolates, zero-width
-// characters) are written as visible escapes such as \x1b or \u202e. A reason
-// can then neither move an approver's cursor nor recolour or reorder what
-// the approver reads, and the approver sees that something was there.
-func Printable(s string) string {
-	if !strings.ContainsFunc(s, unprintable) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r < 0x100 && unprintable(r):
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case unprintable(r):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func unprintable(r rune) bool {
-	return r < 0x20 || (r >= 0x7f && r < 0xa0) || unicode.Is(unicode.Cf, r)
-}
+// Printable makes a string another user typed safe to print on a terminal
+// (format.Printable): a reason can neither move an approver's cursor nor
+// recolour or reorder what the approver reads, and the approver sees that
+// something was there.
+func Printable(s string) string { return format.Printable(s) }
 
 // Printable is r with every field a user or the hub wrote made Printable.
 func (r Request) Printable() Request {

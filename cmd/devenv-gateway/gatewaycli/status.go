@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/devenv-dev/devenv/access/gateway"
+	"github.com/devenv-dev/devenv/internal/format"
 )
 
 func newStatusCmd(g *globals) *cobra.Command {
@@ -43,12 +44,11 @@ the hub is not taking the gateway's records: see the gateway's log.`,
 }
 
 func writeGatewayStatus(w io.Writer, st gateway.Status, now time.Time) {
-	contact := "never"
+	contact := format.Ago(st.LastContact, now)
 	if !st.LastContact.IsZero() {
-		age := now.Sub(st.LastContact).Round(time.Second)
-		contact = fmt.Sprintf("%s (%s ago)", st.LastContact.Local().Format(time.DateTime), age)
-		if age > st.Grace {
-			contact += fmt.Sprintf("; longer than the grace of %s: saved grants wait for the hub", st.Grace)
+		contact = fmt.Sprintf("%s (%s)", st.LastContact.Local().Format(time.DateTime), contact)
+		if now.Sub(st.LastContact) > st.Grace {
+			contact += fmt.Sprintf("; longer than the grace of %s: saved grants wait for the hub", format.Duration(st.Grace))
 		}
 	}
 	fmt.Fprintf(w, "state directory:   %s\n", st.StateDir)
@@ -57,9 +57,9 @@ func writeGatewayStatus(w io.Writer, st gateway.Status, now time.Time) {
 	b := st.Backlog
 	backlog := "none"
 	if b.Records > 0 {
-		backlog = fmt.Sprintf("%d records, %d bytes", b.Records, b.Bytes)
+		backlog = fmt.Sprintf("%d records, %s", b.Records, format.Bytes(b.Bytes))
 		if !b.Oldest.IsZero() {
-			backlog += fmt.Sprintf(", oldest from %s (%s ago)", b.Oldest.Local().Format(time.DateTime), now.Sub(b.Oldest).Round(time.Second))
+			backlog += fmt.Sprintf(", oldest from %s (%s)", b.Oldest.Local().Format(time.DateTime), format.Ago(b.Oldest, now))
 		}
 	}
 	fmt.Fprintf(w, "audit backlog:     %s\n", backlog)

@@ -36,7 +36,7 @@ func TestGatewayStatus(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	for _, want := range []string{"ago); longer than the grace of 30s: saved grants wait for the hub", "saved grants:      0",
-		"audit backlog:     3 records", "(2h0m0s ago)"} {
+		"audit backlog:     3 records", "(2h00m ago)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status lacks %q:\n%s", want, out)
 		}

@@ -7,13 +7,13 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/devenv-dev/devenv/access"
+	"github.com/devenv-dev/devenv/internal/format"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/hubclient"
 )
@@ -59,13 +59,8 @@ expired or was revoked; 8 audit --verify found the chain broken.`,
 	return cmd
 }
 
-func outputFlag(cmd *cobra.Command, g *globals) *cobra.Command {
-	cmd.Flags().StringVarP(&g.output, "output", "o", "", "json: the answer as JSON")
-	return cmd
-}
-
 func newAccessTargetsCmd(g *globals, f *accessFlags) *cobra.Command {
-	return outputFlag(&cobra.Command{
+	return tableOrJSON(&cobra.Command{
 		Use:   "targets",
 		Short: "List the production targets you may ask access to",
 		Args:  cobra.NoArgs,
@@ -79,19 +74,19 @@ func newAccessTargetsCmd(g *globals, f *accessFlags) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("listing targets: %w", err)
 			}
-			if g.output == "json" {
+			if g.jsonOut() {
 				return writeJSON(g.stdout, ts)
 			}
 			return writeTargets(g.stdout, ts)
 		},
-	}, g)
+	})
 }
 
 func writeTargets(w io.Writer, ts []hubapi.Target) error {
 	tw := newTable(w)
 	fmt.Fprintln(tw, "NAME\tPROTOCOL\tMAX TTL\tAPPROVERS\tBREAK-GLASS")
 	for _, t := range ts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.Protocol, shortDuration(t.MaxTTL), approvers(t), breakGlass(t))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.Protocol, format.Duration(t.MaxTTL), approvers(t), breakGlass(t))
 	}
 	return tw.Flush()
 }
@@ -118,19 +113,7 @@ func breakGlass(t hubapi.Target) string {
 	if ttl == 0 {
 		ttl = hubapi.DefaultBreakGlassTTL
 	}
-	return "yes, " + shortDuration(min(ttl, t.MaxTTL))
-}
-
-// shortDuration drops zero units: 30m, 1h, 1h30m, 45s.
-func shortDuration(d time.Duration) string {
-	s := d.Round(time.Second).String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
+	return "yes, " + format.Duration(min(ttl, t.MaxTTL))
 }
 
 // requestFlags are devenv access request's flags.
@@ -144,9 +127,10 @@ type requestFlags struct {
 func newAccessRequestCmd(g *globals, f *accessFlags) *cobra.Command {
 	r := &requestFlags{}
 	cmd := &cobra.Command{
-		Use:   "request TARGET --for 30m --reason TEXT",
-		Short: "Ask for read-only access to a target; a fresh key is made here and never leaves this machine",
-		Args:  exactArgs(1, "request takes one argument: the target (devenv access targets lists them)"),
+		Use:               "request TARGET --for 30m --reason TEXT",
+		ValidArgsFunction: completeTargets(f),
+		Short:             "Ask for read-only access to a target; a fresh key is made here and never leaves this machine",
+		Args:              exactArgs(1, "request takes one argument: the target (devenv access targets lists them)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if strings.TrimSpace(r.reason) == "" {
 				return usageError{errors.New("--reason is required: say why you need access, e.g. --reason \"bug 1234\"")}
@@ -162,7 +146,7 @@ func newAccessRequestCmd(g *globals, f *accessFlags) *cobra.Command {
 	fl.StringVar(&r.reason, "reason", "", "why you need access (required; approvers and the audit trail see it)")
 	fl.BoolVar(&r.wait, "wait", false, "wait until the request is approved, denied or lapses")
 	fl.BoolVar(&r.emergency, "emergency", false, "break-glass: granted at once with a short TTL where the target allows it, flagged in the audit trail")
-	return cmd
+	return textOrJSON(cmd)
 }
 
 func runRequest(ctx context.Context, g *globals, f *accessFlags, rf *requestFlags, target string) error {
@@ -176,7 +160,9 @@ func runRequest(ctx context.Context, g *globals, f *accessFlags, rf *requestFlag
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(g.stdout, r.ID)
+	if !g.jsonOut() {
+		fmt.Fprintln(g.stdout, r.ID) // at once: a script may use it while --wait waits
+	}
 	fmt.Fprintf(g.stderr, "request %s for %s: %s\n", r.ID, r.Target, r.State)
 	if r.State == hubapi.StatePending && rf.wait {
 		fmt.Fprintln(g.stderr, "waiting for an approver (Ctrl-C stops waiting; the request stays)")
@@ -191,6 +177,11 @@ func runRequest(ctx context.Context, g *globals, f *accessFlags, rf *requestFlag
 		fmt.Fprintf(g.stderr, "request %s for %s: %s\n", r.ID, r.Target, r.State)
 	}
 	fmt.Fprintln(g.stderr, decisionLine(r, time.Now()))
+	if g.jsonOut() {
+		if err := writeJSON(g.stdout, r); err != nil {
+			return err
+		}
+	}
 	if rf.wait && r.State != hubapi.StateApproved && r.State != hubapi.StatePending {
 		return exitCodeError(ExitAccessDenied)
 	}
@@ -199,18 +190,18 @@ func runRequest(ctx context.Context, g *globals, f *accessFlags, rf *requestFlag
 
 // decisionLine says what a request's state means and what to do next.
 func decisionLine(r hubapi.Request, now time.Time) string {
-	switch r.State {
+	switch r.StateAt(now) {
 	case hubapi.StatePending:
 		return fmt.Sprintf("an approver decides with devenv access approve %s; then devenv access connect %s", r.ID, r.Target)
 	case hubapi.StateApproved:
-		return fmt.Sprintf("approved by %s until %s (%s); devenv access connect %s", dash(r.Approver),
-			r.NotAfter.Local().Format(time.TimeOnly), timeLeft(r.NotAfter, now), r.Target)
+		return fmt.Sprintf("approved by %s until %s (%s); devenv access connect %s", format.OrDash(r.Approver),
+			format.Clock(r.NotAfter, now), format.Left(r.NotAfter, now), r.Target)
 	case hubapi.StateDenied:
-		return fmt.Sprintf("denied by %s: %s", dash(r.Approver), dash(r.DenyReason))
+		return fmt.Sprintf("denied by %s: %s", format.OrDash(r.Approver), format.OrDash(r.DenyReason))
 	case hubapi.StateLapsed:
 		return "nobody decided in time; ask again, or ask an approver directly"
 	}
-	return "the request is " + r.State
+	return "the request is " + r.StateAt(now)
 }
 
 // listFlags are devenv access list's flags.
@@ -228,7 +219,7 @@ func (l listFlags) state() string {
 
 func newAccessListCmd(g *globals, f *accessFlags) *cobra.Command {
 	l := listFlags{}
-	cmd := outputFlag(&cobra.Command{
+	cmd := tableOrJSON(&cobra.Command{
 		Use:   "list [--pending|--mine]",
 		Short: "List access requests: those waiting for a decision, your own, or all you may see",
 		Args:  cobra.NoArgs,
@@ -245,12 +236,12 @@ func newAccessListCmd(g *globals, f *accessFlags) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("listing access requests: %w", err)
 			}
-			if g.output == "json" {
+			if g.jsonOut() {
 				return writeJSON(g.stdout, rs)
 			}
 			return writeRequests(g.stdout, rs, time.Now())
 		},
-	}, g)
+	})
 	cmd.Flags().BoolVar(&l.pending, "pending", false, "only requests waiting for a decision")
 	cmd.Flags().BoolVar(&l.mine, "mine", false, "only your own requests")
 	return cmd
@@ -260,9 +251,9 @@ func writeRequests(w io.Writer, rs []hubapi.Request, now time.Time) error {
 	tw := newTable(w)
 	fmt.Fprintln(tw, "ID\tTARGET\tREQUESTER\tSTATE\tTIME\tREASON")
 	for _, r := range rs {
-		reason := oneLine(r.Reason, 40) // whitespace folded, then made printable
+		reason := format.OneLine(r.Reason, 40) // whitespace folded, then made printable
 		r = r.Printable()
-		state := r.State
+		state := r.StateAt(now)
 		if r.Emergency {
 			state += " (emergency)"
 		}
@@ -275,38 +266,22 @@ func writeRequests(w io.Writer, rs []hubapi.Request, now time.Time) error {
 func requestTime(r hubapi.Request, now time.Time) string {
 	switch {
 	case r.State == hubapi.StatePending:
-		return "asks " + shortDuration(r.For)
-	case r.State == hubapi.StateApproved && r.NotAfter.After(now):
-		return "until " + r.NotAfter.Local().Format(time.TimeOnly) + ", " + timeLeft(r.NotAfter, now)
+		return "asks " + format.Duration(r.For)
+	case r.StateAt(now) == hubapi.StateApproved:
+		return "until " + format.Clock(r.NotAfter, now) + ", " + format.Left(r.NotAfter, now)
 	case !r.Decided.IsZero():
 		return r.Decided.Local().Format(time.DateTime)
 	}
 	return r.Created.Local().Format(time.DateTime)
 }
 
-func timeLeft(t, now time.Time) string {
-	if d := t.Sub(now); d > 0 {
-		return shortDuration(d.Truncate(time.Second)) + " left"
-	}
-	return "ended"
-}
-
-// oneLine is s on one line, at most max runes, printable: what a user typed
-// cannot move or recolour the reader's terminal (hubapi.Printable).
-func oneLine(s string, max int) string {
-	s = hubapi.Printable(strings.Join(strings.Fields(s), " "))
-	if r := []rune(s); len(r) > max {
-		s = string(r[:max-1]) + "…"
-	}
-	return s
-}
-
 func newAccessApproveCmd(g *globals, f *accessFlags) *cobra.Command {
 	var ttl time.Duration
 	cmd := &cobra.Command{
-		Use:   "approve ID [--for 15m]",
-		Short: "Approve someone else's pending request, optionally for less time",
-		Args:  exactArgs(1, "approve takes one argument: the request ID (devenv access list --pending)"),
+		Use:               "approve ID [--for 15m]",
+		ValidArgsFunction: completeRequests(f, hubclient.RequestsPending, isPending),
+		Short:             "Approve someone else's pending request, optionally for less time",
+		Args:              exactArgs(1, "approve takes one argument: the request ID (devenv access list --pending)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if ttl < 0 {
 				return usageError{fmt.Errorf("--for %s: want a positive duration", ttl)}
@@ -317,15 +292,16 @@ func newAccessApproveCmd(g *globals, f *accessFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().DurationVar(&ttl, "for", 0, "grant less time than asked, e.g. 15m (default: as asked)")
-	return cmd
+	return textOrJSON(cmd)
 }
 
 func newAccessDenyCmd(g *globals, f *accessFlags) *cobra.Command {
 	var reason string
 	cmd := &cobra.Command{
-		Use:   "deny ID --reason TEXT",
-		Short: "Deny a pending request",
-		Args:  exactArgs(1, "deny takes one argument: the request ID (devenv access list --pending)"),
+		Use:               "deny ID --reason TEXT",
+		ValidArgsFunction: completeRequests(f, hubclient.RequestsPending, isPending),
+		Short:             "Deny a pending request",
+		Args:              exactArgs(1, "deny takes one argument: the request ID (devenv access list --pending)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if strings.TrimSpace(reason) == "" {
 				return usageError{errors.New("--reason is required: the requester sees it")}
@@ -336,20 +312,21 @@ func newAccessDenyCmd(g *globals, f *accessFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why (required)")
-	return cmd
+	return textOrJSON(cmd)
 }
 
 func newAccessRevokeCmd(g *globals, f *accessFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "revoke ID",
-		Short: "Cut a grant now (or withdraw a pending request): the requester, an approver or an admin",
-		Args:  exactArgs(1, "revoke takes one argument: the request ID (devenv access list)"),
+	return textOrJSON(&cobra.Command{
+		Use:               "revoke ID",
+		ValidArgsFunction: completeRequests(f, "", pendingOrLive),
+		Short:             "Cut a grant now (or withdraw a pending request): the requester, an approver or an admin",
+		Args:              exactArgs(1, "revoke takes one argument: the request ID (devenv access list)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return decide(g, f, "revoking", args[0], func(c *hubclient.Client) (hubapi.Request, error) {
 				return c.RevokeGrant(cmd.Context(), args[0])
 			})
 		},
-	}
+	})
 }
 
 // decide makes one decision call and reports the request's new state.
@@ -363,10 +340,13 @@ func decide(g *globals, f *accessFlags, doing, id string, call func(*hubclient.C
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", doing, id, err)
 	}
-	r = r.Printable()
-	fmt.Fprintf(g.stderr, "request %s (%s for %s): %s\n", r.ID, r.Requester, r.Target, r.State)
-	if r.State == hubapi.StateApproved {
-		fmt.Fprintf(g.stderr, "access until %s (%s)\n", r.NotAfter.Local().Format(time.TimeOnly), timeLeft(r.NotAfter, time.Now()))
+	p, now := r.Printable(), time.Now()
+	fmt.Fprintf(g.stderr, "request %s (%s for %s): %s\n", p.ID, p.Requester, p.Target, r.StateAt(now))
+	if r.StateAt(now) == hubapi.StateApproved {
+		fmt.Fprintf(g.stderr, "access until %s (%s)\n", format.Clock(r.NotAfter, now), format.Left(r.NotAfter, now))
+	}
+	if g.jsonOut() {
+		return writeJSON(g.stdout, r)
 	}
 	return nil
 }
@@ -379,7 +359,7 @@ type auditFlags struct {
 
 func newAccessAuditCmd(g *globals, f *accessFlags) *cobra.Command {
 	a := &auditFlags{}
-	cmd := outputFlag(&cobra.Command{
+	cmd := tableOrJSON(&cobra.Command{
 		Use:   "audit [--target T] [--since 24h|RFC3339] [--verify]",
 		Short: "Show the access audit trail, or check that nobody edited, removed or reordered a record",
 		Args:  cobra.NoArgs,
@@ -403,37 +383,20 @@ func newAccessAuditCmd(g *globals, f *accessFlags) *cobra.Command {
 			switch {
 			case a.verify:
 				return verifyAudit(g, rs)
-			case g.output == "json":
+			case g.jsonOut():
 				return writeJSON(g.stdout, rs)
 			}
 			return writeAudit(g.stdout, rs)
 		},
-	}, g)
+	})
 	fl := cmd.Flags()
 	fl.StringVar(&a.target, "target", "", "only this target's records")
+	_ = cmd.RegisterFlagCompletionFunc("target", func(cmd *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return targetCompletions(cmd, f), noFiles
+	})
 	fl.StringVar(&a.since, "since", "", "only records since a time: a duration back (24h, 7d) or RFC 3339")
 	fl.BoolVar(&a.verify, "verify", false, "check the hash chain; exit status 8 and where it breaks if it does")
 	return cmd
-}
-
-// parseSince reads --since: "" (everything), a duration back from now
-// (90m, 24h, 7d) or an RFC 3339 time.
-func parseSince(s string, now time.Time) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		if n, err := strconv.Atoi(days); err == nil && n > 0 {
-			return now.AddDate(0, 0, -n), nil
-		}
-	}
-	if d, err := time.ParseDuration(s); err == nil && d > 0 {
-		return now.Add(-d), nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("--since %q: want a duration back, e.g. 24h or 7d, or a time, e.g. 2026-05-01T09:00:00Z", s)
 }
 
 func verifyAudit(g *globals, rs []hubapi.AuditRecord) error {
@@ -456,7 +419,7 @@ func writeAudit(w io.Writer, rs []hubapi.AuditRecord) error {
 	for _, r := range rs {
 		r = r.Printable()
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Seq, r.Time.Local().Format(time.DateTime), r.Actor, r.Action,
-			dash(r.Target), dash(r.RequestID), dash(r.Verdict), details(r.Detail))
+			format.OrDash(r.Target), format.OrDash(r.RequestID), format.OrDash(r.Verdict), details(r.Detail))
 	}
 	return tw.Flush()
 }
@@ -464,7 +427,7 @@ func writeAudit(w io.Writer, rs []hubapi.AuditRecord) error {
 func details(d map[string]string) string {
 	var kv []string
 	for _, k := range slices.Sorted(maps.Keys(d)) {
-		kv = append(kv, k+"="+oneLine(d[k], 60))
+		kv = append(kv, k+"="+format.OneLine(d[k], 60))
 	}
-	return dash(strings.Join(kv, " "))
+	return format.OrDash(strings.Join(kv, " "))
 }

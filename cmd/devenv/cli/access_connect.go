@@ -11,14 +11,16 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/devenv-dev/devenv/access"
+	"github.com/devenv-dev/devenv/internal/format"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
 func newAccessConnectCmd(g *globals, f *accessFlags) *cobra.Command {
 	var port int
-	cmd := outputFlag(&cobra.Command{
-		Use:   "connect TARGET|ID [--port N]",
-		Short: "Open a tunnel to a granted target on 127.0.0.1 until the grant ends (no root needed)",
+	cmd := textOrJSON(&cobra.Command{
+		Use:               "connect TARGET|ID [--port N]",
+		ValidArgsFunction: completeConnect(f),
+		Short:             "Open a tunnel to a granted target on 127.0.0.1 until the grant ends (no root needed)",
 		Long: `connect finds your active grant for TARGET (or request ID), brings up a userspace
 WireGuard tunnel to the target's gateway with the grant's key, and forwards
 127.0.0.1:PORT to the target until the grant expires or is revoked; then it
@@ -42,7 +44,7 @@ closes every connection and exits with status 7. Ctrl-C disconnects; the grant s
 			}
 			return err
 		},
-	}, g)
+	})
 	cmd.Flags().IntVar(&port, "port", 0, "local port (default: the protocol's usual one, e.g. 8080 or 5432, if free, else any)")
 	return cmd
 }
@@ -60,13 +62,13 @@ type connectView struct {
 }
 
 func newConnectView(g *globals) *connectView {
-	return &connectView{g: g, tty: g.output == "" && isTerminal(g.stderr), stop: make(chan struct{})}
+	return &connectView{g: g, tty: !g.jsonOut() && isTerminal(g.stderr), stop: make(chan struct{})}
 }
 
 func (v *connectView) on(e access.Event) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.g.output == "json" {
+	if v.g.jsonOut() {
 		_ = json.NewEncoder(v.g.stdout).Encode(e) // one line per event
 		return
 	}
@@ -76,11 +78,11 @@ func (v *connectView) on(e access.Event) {
 		v.up = &e
 		fmt.Fprintln(v.g.stdout, e.Listen)
 		fmt.Fprintf(v.g.stderr, "%s (%s) is on %s until %s\n  %s\n", e.Target, e.Protocol, e.Listen,
-			e.NotAfter.Local().Format(time.TimeOnly), connectHint(e.Protocol, e.Listen))
+			format.Clock(e.NotAfter, time.Now()), connectHint(e.Protocol, e.Listen))
 		if v.tty {
 			go v.countdown()
 		} else {
-			fmt.Fprintf(v.g.stderr, "%s; Ctrl-C disconnects\n", timeLeft(e.NotAfter, e.Time))
+			fmt.Fprintf(v.g.stderr, "%s; Ctrl-C disconnects\n", format.Left(e.NotAfter, e.Time))
 		}
 	case access.EventGrant:
 	case access.EventEnded, access.EventStopped:
@@ -98,7 +100,7 @@ func (v *connectView) countdown() {
 	for {
 		v.mu.Lock()
 		if v.up != nil {
-			fmt.Fprintf(v.g.stderr, "\r\x1b[K%s on %s: %s; Ctrl-C disconnects", v.up.Target, v.up.Listen, timeLeft(v.up.NotAfter, time.Now()))
+			fmt.Fprintf(v.g.stderr, "\r\x1b[K%s on %s: %s; Ctrl-C disconnects", v.up.Target, v.up.Listen, format.Left(v.up.NotAfter, time.Now()))
 			v.line = true
 		}
 		v.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/devenv-dev/devenv/vpn"
 	"github.com/devenv-dev/devenv/vpn/hub"
+	"github.com/devenv-dev/devenv/vpn/hub/hubtest"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/hubclient"
 	"github.com/devenv-dev/devenv/vpn/wg"
@@ -41,17 +43,11 @@ func (l *lockedBuffer) String() string {
 
 // joinAs adds a user with a role to the hub and joins a state directory as
 // their device.
-func joinAs(t *testing.T, h *hub.Hub, user string, role hubapi.Role) string {
+func joinAs(t *testing.T, h *hubtest.Hub, user string, role hubapi.Role) string {
 	t.Helper()
-	if _, err := h.AddUser(user, role); err != nil {
-		t.Fatal(err)
-	}
-	inv, err := h.CreateInvite(hub.InviteOptions{User: user})
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := h.Invite(t, user, role)
 	dir := t.TempDir()
-	if _, errs, code := runCLI(t, t.TempDir(), "vpn", "--state-dir", dir, "join", inv.Invite, "--name", user+"-laptop"); code != 0 {
+	if _, errs, code := runCLI(t, t.TempDir(), "vpn", "--state-dir", dir, "join", inv, "--name", user+"-laptop"); code != 0 {
 		t.Fatalf("join as %s: %s", user, errs)
 	}
 	return dir
@@ -123,7 +119,7 @@ func TestAccessFlowAgainstTheRealHub(t *testing.T) {
 	ann := joinAs(t, h, "ann", hubapi.RoleDeveloper)
 	bob := joinAs(t, h, "bob", hubapi.RoleApprover)
 	st, _ := vpn.LoadState(ann)
-	gw := startMiniGateway(t, h, st)
+	gw := startMiniGateway(t, h.Hub, st)
 
 	if out, errs, code := runAccess(t, ann, "targets"); code != 0 || !strings.Contains(out, "api   http      1h") {
 		t.Fatalf("targets: exit %d\n%s%s", code, out, errs)
@@ -145,6 +141,12 @@ func TestAccessFlowAgainstTheRealHub(t *testing.T) {
 	}
 	if out := runAccessOut(t, bob, "list", "--pending"); !strings.Contains(out, id) {
 		t.Errorf("bob's pending list lacks %s:\n%s", id, out)
+	}
+	if got := complete(t, t.TempDir(), "access", "--state-dir", bob, "approve", ""); !slices.Equal(got, []string{id}) {
+		t.Errorf("bob's completion of approve: %q, want %s", got, id)
+	}
+	if got := complete(t, t.TempDir(), "access", "--state-dir", ann, "request", ""); !slices.Equal(got, []string{"api"}) {
+		t.Errorf("ann's completion of request: %q, want api", got)
 	}
 	if _, errs, code := runAccess(t, bob, "approve", id, "--for", "5m"); code != 0 || !strings.Contains(errs, ": approved") {
 		t.Fatalf("approve: exit %d: %s", code, errs)

@@ -248,11 +248,13 @@ func TestWriteRequests(t *testing.T) {
 		{ID: "r1", Target: "api", Requester: "ann", State: "pending", For: 30 * time.Minute, Reason: "bug\n 1234"},
 		{ID: "r2", Target: "db", Requester: "cid", State: "approved", Emergency: true, NotAfter: now.Add(10 * time.Minute)},
 		{ID: "r3", Target: "db", Requester: "ann", State: "denied", Decided: now.Add(-time.Hour)},
+		{ID: "r4", Target: "db", Requester: "ann", State: "approved", Decided: now.Add(-time.Hour), NotAfter: now.Add(-time.Second)},
 	}
-	want := `ID  TARGET  REQUESTER  STATE                 TIME                      REASON
-r1  api     ann        pending               asks 30m                  bug 1234
-r2  db      cid        approved (emergency)  until 12:10:00, 10m left  
-r3  db      ann        denied                2026-05-01 11:00:00       
+	want := `ID  TARGET  REQUESTER  STATE                 TIME                         REASON
+r1  api     ann        pending               asks 30m                     bug 1234
+r2  db      cid        approved (emergency)  until 12:10:00, 10m00s left  
+r3  db      ann        denied                2026-05-01 11:00:00          
+r4  db      ann        expired               2026-05-01 11:00:00          
 `
 	var b bytes.Buffer
 	_ = writeRequests(&b, rs, now)

@@ -156,11 +156,11 @@ func TestPsTable(t *testing.T) {
 	if err := writePsTable(&b, rows, now); err != nil {
 		t.Fatal(err)
 	}
-	want := `SERVICE  STATE        HEALTH   PORTS                   IMAGE                UPTIME
-db       running      healthy  -                       db:1 (0123456789ab)  1m30s
-migrate  exited (0)   -        -                       db:1                 -
-web      running      -        127.0.0.1:8080->80/tcp  web:1                3h00m
-worker   not created  -        -                       w:1                  -
+	want := `SERVICE  STATE        HEALTH   PORTS               IMAGE                UPTIME
+db       running      healthy  -                   db:1 (0123456789ab)  1m30s
+migrate  exited (0)   -        -                   db:1                 -
+web      running      -        127.0.0.1:8080->80  web:1                3h00m
+worker   not created  -        -                   w:1                  -
 `
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("ps table (-want +got):\n%s", diff)
@@ -190,10 +190,10 @@ func TestPlainPullLinesOnStateChangesOnly(t *testing.T) {
 	for _, e := range []images.Event{
 		{Image: ref, Status: images.StatusWaiting},
 		{Image: ref, Status: images.StatusPulling},
-		{Image: ref, Status: images.StatusDownloading, Layers: 2, Current: 1e6, Total: 3e6},
-		{Image: ref, Status: images.StatusDownloading, Layers: 2, Current: 2e6, Total: 3e6},
-		{Image: ref, Status: images.StatusExtracting, Layers: 2, LayersDone: 1, Current: 3e6, Total: 3e6},
-		{Image: ref, Status: images.StatusPulled, Layers: 2, LayersDone: 2, Current: 3e6, Total: 3e6},
+		{Image: ref, Status: images.StatusDownloading, Layers: 2, Current: 1 << 20, Total: 3 << 20},
+		{Image: ref, Status: images.StatusDownloading, Layers: 2, Current: 2 << 20, Total: 3 << 20},
+		{Image: ref, Status: images.StatusExtracting, Layers: 2, LayersDone: 1, Current: 3 << 20, Total: 3 << 20},
+		{Image: ref, Status: images.StatusPulled, Layers: 2, LayersDone: 2, Current: 3 << 20, Total: 3 << 20},
 		{Image: "db:1", Status: images.StatusFailed, Error: "service db: image db:1: not found in the registry"},
 	} {
 		p.ReportPull(e)
@@ -202,7 +202,7 @@ func TestPlainPullLinesOnStateChangesOnly(t *testing.T) {
 image 127.0.0.1:5000/team/api:1: pulling
 image 127.0.0.1:5000/team/api:1: downloading
 image 127.0.0.1:5000/team/api:1: extracting
-image 127.0.0.1:5000/team/api:1: pulled (2 layers, 3.0 MB)
+image 127.0.0.1:5000/team/api:1: pulled (2 layers, 3.0 MiB)
 image db:1: failed (service db: image db:1: not found in the registry)
 `
 	if diff := cmp.Diff(want, b.String()); diff != "" {
@@ -211,8 +211,8 @@ image db:1: failed (service db: image db:1: not found in the registry)
 }
 
 func TestTTYPullBar(t *testing.T) {
-	got := progressBar(images.Event{Layers: 4, LayersDone: 1, Current: 15e6, Total: 30e6})
-	if want := "[==========          ] 15.0 MB/30.0 MB  1/4 layers"; got != want {
+	got := progressBar(images.Event{Layers: 4, LayersDone: 1, Current: 15 << 20, Total: 30 << 20})
+	if want := "[==========          ] 15.0 MiB/30.0 MiB  1/4 layers"; got != want {
 		t.Errorf("bar %q, want %q", got, want)
 	}
 }

@@ -1,7 +1,11 @@
 package cli
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
 
 	"github.com/devenv-dev/devenv/env/config"
 )
@@ -22,6 +26,9 @@ func newConfigCmd(g *globals) *cobra.Command {
 				return err
 			}
 			b, err := p.Format()
+			if err == nil && g.jsonOut() {
+				b, err = yamlToJSON(b)
+			}
 			if err != nil {
 				return err
 			}
@@ -30,5 +37,19 @@ func newConfigCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&schema, "schema", false, "print the JSON Schema of envs.yaml instead")
-	return cmd
+	return outputFlag(cmd, "yaml", "json")
+}
+
+// yamlToJSON turns the resolved configuration into the same document as
+// indented JSON.
+func yamlToJSON(b []byte) ([]byte, error) {
+	var doc any
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("converting the configuration to JSON: %w", err)
+	}
+	out, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("converting the configuration to JSON: %w", err)
+	}
+	return append(out, '\n'), nil
 }

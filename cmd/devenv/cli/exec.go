@@ -15,9 +15,10 @@ func newExecCmd(g *globals) *cobra.Command {
 		noTTY bool
 	)
 	cmd := &cobra.Command{
-		Use:   "exec SERVICE -- COMMAND [ARG...]",
-		Short: "Run a command in a service's running container (with a TTY when stdin is one)",
-		Args:  cobra.MinimumNArgs(2),
+		Use:               "exec SERVICE -- COMMAND [ARG...]",
+		ValidArgsFunction: completeFirst(completeServices(g)),
+		Short:             "Run a command in a service's running container (with a TTY when stdin is one)",
+		Args:              cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			p, eng, err := g.open(ctx)

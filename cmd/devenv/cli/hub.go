@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/devenv-dev/devenv/internal/format"
 	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/wg"
@@ -30,7 +31,7 @@ func newHubCmd(g *globals) *cobra.Command {
 		Short: "Run and administer the team's VPN hub",
 		Long: `devenv hub serve runs the hub that joins every developer's device into one
 WireGuard network. The other hub commands administer the running hub on the
-same machine, through the admin socket in its data directory:
+same machine, through the admin socket in its state directory (--state-dir):
 
   devenv hub user add alice --role developer
   devenv hub invite create --user alice      # prints the invite for devenv vpn join
@@ -40,7 +41,8 @@ same machine, through the admin socket in its data directory:
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.PersistentFlags().StringVar(&dataDir, "data", defaultHubDataDir, "the hub's data directory (store, certificate, admin.sock)")
+	cmd.PersistentFlags().StringVar(&dataDir, "state-dir", defaultHubDataDir, "the hub's state directory (store, certificate, admin.sock)")
+	aliasFlag(cmd.PersistentFlags(), "data", "state-dir")
 	cmd.AddCommand(newHubServeCmd(g, &dataDir), newHubUserCmd(g, &dataDir),
 		newHubInviteCmd(g, &dataDir), newHubDeviceCmd(g, &dataDir),
 		newHubGatewayCmd(g, &dataDir), newHubAuditCmd(g, &dataDir), newHubGrantCmd(g, &dataDir), newHubDoctorCmd(g, &dataDir), newHubBackupCmd(g, &dataDir),
@@ -186,7 +188,7 @@ func newHubServeCmd(g *globals, dataDir *string) *cobra.Command {
 				return err
 			}
 			defer h.Close()
-			fmt.Fprintf(g.stderr, "hub %s (certificate %s); invite devices with: devenv hub invite create --data %s --user NAME\n",
+			fmt.Fprintf(g.stderr, "hub %s (certificate %s); invite devices with: devenv hub invite create --state-dir %s --user NAME\n",
 				h.PublicURL(), h.Fingerprint(), *dataDir)
 			return h.Serve(cmd.Context())
 		},
@@ -198,7 +200,7 @@ func newHubServeCmd(g *globals, dataDir *string) *cobra.Command {
 	fl.StringVar(&f.endpoint, "endpoint", "", "host:port devices dial for WireGuard (default: the public URL's host and --wg-port)")
 	fl.StringVar(&f.network, "network", hub.DefaultNetwork.String(), "the virtual LAN; the hub takes its first address")
 	fl.StringSliceVar(&f.advertise, "advertise", nil, "a subnet behind the hub that devices route through it (repeatable)")
-	fl.StringVar(&f.cert, "cert", "", "TLS certificate file (default: a self-signed one kept in --data)")
+	fl.StringVar(&f.cert, "cert", "", "TLS certificate file (default: a self-signed one kept in --state-dir)")
 	fl.StringVar(&f.key, "key", "", "TLS key file, with --cert")
 	fl.StringVar(&f.iface, "interface", hub.DefaultInterface, "the hub's WireGuard interface name (by default the first free of "+hub.DefaultInterface+", "+hub.DefaultInterface+"1…9)")
 	fl.StringVar(&f.webhookFile, "webhook-file", "", "file holding the URL that receives Slack-compatible JSON about access requests, emergency grants and decisions (or $"+webhookURLEnv+")")
@@ -249,13 +251,13 @@ func newHubUserCmd(g *globals, dataDir *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
+			if g.jsonOut() {
 				return writeJSON(g.stdout, users)
 			}
 			return writeHubUsers(g.stdout, users)
 		},
 	}
-	list.Flags().StringVarP(&g.output, "output", "o", "", "json: the users as JSON")
+	tableOrJSON(list)
 	remove := &cobra.Command{
 		Use: "remove NAME", Short: "Remove a user, revoking all their devices",
 		Args: hubArgs(1, "user remove takes one argument: the user's name"),
@@ -280,19 +282,24 @@ func newHubInviteCmd(g *globals, dataDir *string) *cobra.Command {
 				return usageError{fmt.Errorf("--user is required: the user whose device joins")}
 			}
 			if o.TTL <= 0 || o.Uses < 1 {
-				return usageError{fmt.Errorf("--ttl and --uses must be positive")}
+				return usageError{fmt.Errorf("--for and --uses must be positive")}
 			}
 			inv, err := hub.NewAdminClient(*dataDir).CreateInvite(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(g.stdout, inv.Invite)
 			fmt.Fprintf(g.stderr, "invite for %s: %d use(s), valid until %s\n", inv.User, inv.Uses, inv.Expires.Local().Format(time.RFC3339))
-			return nil
+			if g.jsonOut() {
+				return writeJSON(g.stdout, inv)
+			}
+			_, err = fmt.Fprintln(g.stdout, inv.Invite)
+			return err
 		},
 	}
+	textOrJSON(create)
 	create.Flags().StringVar(&o.User, "user", "", "the user whose device joins (required)")
-	create.Flags().DurationVar(&o.TTL, "ttl", 24*time.Hour, "how long the invite works")
+	create.Flags().DurationVar(&o.TTL, "for", 24*time.Hour, "how long the invite works, e.g. 24h")
+	aliasFlag(create.Flags(), "ttl", "for")
 	create.Flags().IntVar(&o.Uses, "uses", 1, "how many devices it enrolls")
 	cmd.AddCommand(create)
 	return cmd
@@ -308,13 +315,13 @@ func newHubDeviceCmd(g *globals, dataDir *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
+			if g.jsonOut() {
 				return writeJSON(g.stdout, devs)
 			}
 			return writeHubDevices(g.stdout, devs)
 		},
 	}
-	list.Flags().StringVarP(&g.output, "output", "o", "", "json: the devices as JSON")
+	tableOrJSON(list)
 	revoke := &cobra.Command{
 		Use: "revoke ID", Short: "Revoke a device: its tunnel stops at once and its address is freed",
 		Args: hubArgs(1, "device revoke takes one argument: the device ID (devenv hub device list)"),
@@ -372,13 +379,13 @@ func newHubGatewayCmd(g *globals, dataDir *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
+			if g.jsonOut() {
 				return writeJSON(g.stdout, gws)
 			}
 			return writeHubGateways(g.stdout, gws)
 		},
 	}
-	list.Flags().StringVarP(&g.output, "output", "o", "", "json: the gateways as JSON")
+	tableOrJSON(list)
 	cmd.AddCommand(add, list)
 	return cmd
 }
@@ -391,7 +398,7 @@ func writeHubGateways(w io.Writer, gws []hub.Gateway) error {
 		if !gw.Registered.IsZero() {
 			registered = gw.Registered.Local().Format(time.DateTime)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", gw.Name, dash(gw.Endpoint), dash(gw.Network), dash(strings.Join(gw.Targets, ",")), registered)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", gw.Name, format.OrDash(gw.Endpoint), format.OrDash(gw.Network), format.OrDash(strings.Join(gw.Targets, ",")), registered)
 	}
 	return tw.Flush()
 }

@@ -20,7 +20,7 @@ import (
 func newHubAuditCmd(g *globals, dataDir *string) *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Export, verify and anchor the access audit trail", Args: cobra.NoArgs,
 		Long: `The audit trail is read through the running hub's admin socket, or from its
-store in --data when no hub runs. It is streamed, whatever its length.
+store in --state-dir when no hub runs. It is streamed, whatever its length.
 
 A hash chain shows edits and removals inside the trail, but not records cut
 off its end. The hub emits checkpoints (SEQ:HASH) when it starts, every hour

@@ -23,7 +23,7 @@ loses the newest commit), every page, every record, and the audit chain. It
 never modifies the store. With --repair it copies every record it can read
 into a new store and says what it could not; to use the new store:
 
-  mv DATA/hub.db DATA/hub.db.damaged && mv NEW.db DATA/hub.db && devenv hub serve ...`,
+  mv DIR/hub.db DIR/hub.db.damaged && mv NEW.db DIR/hub.db && devenv hub serve ...  (DIR: --state-dir)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.DataDir = *dataDir
@@ -31,7 +31,7 @@ into a new store and says what it could not; to use the new store:
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
+			if g.jsonOut() {
 				if err := writeJSON(g.stdout, rep); err != nil {
 					return err
 				}
@@ -44,9 +44,9 @@ into a new store and says what it could not; to use the new store:
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&o.Store, "store", "", "examine this store file (e.g. a backup) instead of the one in --data")
+	cmd.Flags().StringVar(&o.Store, "store", "", "examine this store file (e.g. a backup) instead of the one in --state-dir")
 	cmd.Flags().StringVar(&o.RepairTo, "repair", "", "copy every readable record into this new store file (it must not exist)")
-	cmd.Flags().StringVarP(&g.output, "output", "o", "", "json: the report as JSON")
+	textOrJSON(cmd)
 	return cmd
 }
 
@@ -102,11 +102,11 @@ func copiedSummary(copied map[string]int) string {
 func newHubBackupCmd(g *globals, dataDir *string) *cobra.Command {
 	return &cobra.Command{
 		Use:   "backup FILE",
-		Short: "Copy the hub's store to FILE: consistent while the hub runs, or from a stopped hub's --data",
+		Short: "Copy the hub's store to FILE: consistent while the hub runs, or from a stopped hub's --state-dir",
 		Long: `backup writes a consistent copy of the hub's store (through the admin socket
 while the hub runs), checks it, and puts it in place atomically, mode 0600.
 The copy holds the hub's WireGuard key and token hashes: keep it as safe as
-the data directory. To restore: stop the hub, replace DATA/hub.db with the
+the state directory. To restore: stop the hub, replace DIR/hub.db (DIR: --state-dir) with the
 copy, start the hub.`,
 		Args: hubArgs(1, "backup takes one argument: the file to write"),
 		RunE: func(cmd *cobra.Command, args []string) error {

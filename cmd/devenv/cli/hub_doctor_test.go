@@ -86,11 +86,11 @@ func TestHubBackupAndDoctorThroughTheBinary(t *testing.T) {
 	}
 
 	backup := filepath.Join(keep, "hub-backup.db")
-	_, errOut, code := runDevenv(t, bin, "hub", "backup", "--data", data, backup)
+	_, errOut, code := runDevenv(t, bin, "hub", "backup", "--state-dir", data, backup)
 	if code != 0 || !strings.Contains(errOut, "from the running hub") {
 		t.Fatalf("backup while serving: code %d, stderr %q", code, errOut)
 	}
-	_, errOut, code = runDevenv(t, bin, "hub", "doctor", "--data", data)
+	_, errOut, code = runDevenv(t, bin, "hub", "doctor", "--state-dir", data)
 	if code != ExitError || !strings.Contains(errOut, "the hub is running") {
 		t.Errorf("doctor on the running hub's store: code %d, stderr %q", code, errOut)
 	}
@@ -102,17 +102,17 @@ func TestHubBackupAndDoctorThroughTheBinary(t *testing.T) {
 	h.Close()
 	store := filepath.Join(data, "hub.db")
 	corruptPageHolding(t, store, fmt.Sprintf(`"seq":%d,`, registrations))
-	_, errOut, code = runDevenv(t, bin, "hub", "audit", "verify", "--data", data)
+	_, errOut, code = runDevenv(t, bin, "hub", "audit", "verify", "--state-dir", data)
 	if code != ExitError || strings.Contains(errOut, "goroutine") || !strings.Contains(errOut, store+" is damaged") ||
-		!strings.Contains(errOut, "devenv hub doctor --data "+data) {
+		!strings.Contains(errOut, "devenv hub doctor --state-dir "+data) {
 		t.Errorf("offline verify of a store with a corrupt page: code %d, stderr:\n%s", code, errOut)
 	}
-	out, errOut, code = runDevenv(t, bin, "hub", "doctor", "--data", data)
+	out, errOut, code = runDevenv(t, bin, "hub", "doctor", "--state-dir", data)
 	if code != ExitError || !strings.Contains(out, store+" is damaged:\n  pages: ") || !strings.Contains(errOut, "--repair NEW.db") {
 		t.Errorf("doctor on the damaged store: code %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	repaired := filepath.Join(keep, "repaired.db")
-	out, errOut, code = runDevenv(t, bin, "hub", "doctor", "--data", data, "--repair", repaired)
+	out, errOut, code = runDevenv(t, bin, "hub", "doctor", "--state-dir", data, "--repair", repaired)
 	if code != 0 || !strings.Contains(out, "repaired into "+repaired) || !strings.Contains(out, "lost:\n") ||
 		!strings.Contains(out, "audit records were lost") || !strings.Contains(out, "mv "+store+" "+store+".damaged && mv "+repaired+" "+store) {
 		t.Errorf("doctor --repair: code %d, stdout %q, stderr %q", code, out, errOut)
@@ -126,7 +126,7 @@ func TestHubBackupAndDoctorThroughTheBinary(t *testing.T) {
 	if err := os.Rename(backup, store); err != nil {
 		t.Fatal(err)
 	}
-	out, errOut, code = runDevenv(t, bin, "hub", "audit", "verify", "--data", data)
+	out, errOut, code = runDevenv(t, bin, "hub", "audit", "verify", "--state-dir", data)
 	if code != 0 || !strings.Contains(out, "audit trail intact: ") {
 		t.Errorf("verify after restoring the backup: code %d, stdout %q, stderr %q", code, out, errOut)
 	}

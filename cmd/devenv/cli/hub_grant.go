@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/devenv-dev/devenv/internal/format"
 	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
@@ -21,15 +23,21 @@ func newHubGrantCmd(g *globals, dataDir *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
+			if g.jsonOut() {
 				return writeJSON(g.stdout, rs)
 			}
-			return writeOpenAccess(g.stdout, rs)
+			return writeOpenAccess(g.stdout, rs, time.Now())
 		},
 	}
-	list.Flags().StringVarP(&g.output, "output", "o", "", "json: the requests as JSON")
+	tableOrJSON(list)
 	revoke := &cobra.Command{
-		Use:   "revoke ID",
+		Use: "revoke ID",
+		ValidArgsFunction: completeFirst(func(cmd *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			ctx, cancel := context.WithTimeout(cmd.Context(), hubCompleteTimeout)
+			defer cancel()
+			rs, _ := hub.NewAdminClient(*dataDir).OpenAccess(ctx)
+			return requestIDs(rs, time.Now(), pendingOrLive), noFiles
+		}),
 		Short: "End a grant (the gateway cuts its connections at once) or withdraw a pending request",
 		Args:  hubArgs(1, "grant revoke takes one argument: the request ID (devenv hub grant list)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -37,26 +45,29 @@ func newHubGrantCmd(g *globals, dataDir *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r = r.Printable()
-			fmt.Fprintf(g.stderr, "request %s of %s for %s is %s\n", r.ID, r.Requester, r.Target, r.State)
+			p := r.Printable()
+			fmt.Fprintf(g.stderr, "request %s of %s for %s is %s\n", p.ID, p.Requester, p.Target, p.State)
+			if g.jsonOut() {
+				return writeJSON(g.stdout, r)
+			}
 			return nil
 		},
 	}
-	cmd.AddCommand(list, revoke)
+	cmd.AddCommand(list, textOrJSON(revoke))
 	return cmd
 }
 
-func writeOpenAccess(w io.Writer, rs []hubapi.Request) error {
+func writeOpenAccess(w io.Writer, rs []hubapi.Request, now time.Time) error {
 	tw := newTable(w)
 	fmt.Fprintln(tw, "ID\tUSER\tTARGET\tSTATE\tUNTIL\tREASON")
 	for _, r := range rs {
-		reason := oneLine(r.Reason, 40) // whitespace folded, then made printable
+		reason := format.OneLine(r.Reason, 40) // whitespace folded, then made printable
 		r = r.Printable()
 		until := "-"
 		if !r.NotAfter.IsZero() {
 			until = r.NotAfter.Local().Format(time.DateTime)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Requester, r.Target, r.State, until, reason)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Requester, r.Target, r.StateAt(now), until, reason)
 	}
 	return tw.Flush()
 }

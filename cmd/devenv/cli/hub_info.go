@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/devenv-dev/devenv/internal/format"
 	"github.com/devenv-dev/devenv/vpn/hub"
 )
 
@@ -21,7 +22,7 @@ configuration (the gateway's own token is shown only by devenv hub gateway add).
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
+			if g.jsonOut() {
 				return writeJSON(g.stdout, i)
 			}
 			tw := newTable(g.stdout)
@@ -29,8 +30,8 @@ configuration (the gateway's own token is shown only by devenv hub gateway add).
 			fmt.Fprintf(tw, "fingerprint\t%s\n", i.Fingerprint)
 			fmt.Fprintf(tw, "wireguard key\t%s\n", i.PublicKey)
 			fmt.Fprintf(tw, "wireguard endpoint\t%s\n", i.Endpoint)
-			fmt.Fprintf(tw, "network\t%s (the hub is %s on %s)\n", i.Network, i.Address, dash(i.Interface))
-			fmt.Fprintf(tw, "metrics\t%s\n", dash(i.Metrics))
+			fmt.Fprintf(tw, "network\t%s (the hub is %s on %s)\n", i.Network, i.Address, format.OrDash(i.Interface))
+			fmt.Fprintf(tw, "metrics\t%s\n", format.OrDash(i.Metrics))
 			if err := tw.Flush(); err != nil {
 				return err
 			}
@@ -39,6 +40,6 @@ configuration (the gateway's own token is shown only by devenv hub gateway add).
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&g.output, "output", "o", "", "json: the hub's description as JSON")
+	tableOrJSON(cmd)
 	return cmd
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/devenv-dev/devenv/internal/format"
 	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
@@ -26,7 +27,7 @@ the hub's receive time and the reason, for an operator to judge.`,
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
+			if g.jsonOut() {
 				return writeJSON(g.stdout, q)
 			}
 			if len(q) == 0 {
@@ -36,7 +37,7 @@ the hub's receive time and the reason, for an operator to judge.`,
 			return writeQuarantine(g.stdout, q)
 		},
 	}
-	cmd.Flags().StringVarP(&g.output, "output", "o", "", "json: the records as JSON")
+	tableOrJSON(cmd)
 	return cmd
 }
 
@@ -46,15 +47,8 @@ func writeQuarantine(w io.Writer, q []hub.QuarantinedRecord) error {
 	for _, e := range q {
 		r := e.Record.Printable()
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ReceivedAt.Local().Format(time.DateTime),
-			hubapi.Printable(e.Gateway), r.Time.Local().Format(time.DateTime), orDash(r.Action), orDash(r.Target),
-			orDash(r.RequestID), oneLine(e.Reason, 80))
+			hubapi.Printable(e.Gateway), r.Time.Local().Format(time.DateTime), format.OrDash(r.Action), format.OrDash(r.Target),
+			format.OrDash(r.RequestID), format.OneLine(e.Reason, 80))
 	}
 	return tw.Flush()
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

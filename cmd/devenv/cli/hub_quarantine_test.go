@@ -28,7 +28,7 @@ func TestHubAuditQuarantine(t *testing.T) {
 	if err != nil || len(res.Quarantined) != 1 {
 		t.Fatalf("upload: %+v, %v", res, err)
 	}
-	out, errOut, code := runCLI(t, t.TempDir(), "hub", "audit", "quarantine", "--data", data)
+	out, errOut, code := runCLI(t, t.TempDir(), "hub", "audit", "quarantine", "--state-dir", data)
 	if code != ExitOK || !strings.Contains(out, "gw1") || !strings.Contains(out, "approve") || !strings.Contains(out, "is not one a gateway records") {
 		t.Errorf("quarantine: exit %d\n%s%s", code, out, errOut)
 	}

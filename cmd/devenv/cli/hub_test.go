@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/netip"
@@ -15,8 +14,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/devenv-dev/devenv/vpn/hub"
+	"github.com/devenv-dev/devenv/vpn/hub/hubtest"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
-	"github.com/devenv-dev/devenv/vpn/wg"
 )
 
 func TestHubServeFlags(t *testing.T) {
@@ -108,44 +107,20 @@ func TestHubServeFlags(t *testing.T) {
 	}
 }
 
-// hubTestDevice is a WireGuard device that does nothing.
-type hubTestDevice struct{ cfg wg.Config }
-
-func (d hubTestDevice) Backend() wg.Backend            { return "fake" }
-func (d hubTestDevice) Name() string                   { return d.cfg.Name }
-func (d hubTestDevice) PublicKey() wg.Key              { return d.cfg.PrivateKey.PublicKey() }
-func (d hubTestDevice) SetPeer(wg.Peer) error          { return nil }
-func (d hubTestDevice) RemovePeer(wg.Key) error        { return nil }
-func (d hubTestDevice) Peers() ([]wg.PeerStats, error) { return nil, nil }
-func (d hubTestDevice) Close() error                   { return nil }
-
 // runTestHub serves a hub on dataDir until the test ends.
 func runTestHub(t *testing.T, dataDir string) *hub.Hub {
 	t.Helper()
-	h, err := hub.New(hub.Options{DataDir: dataDir, Listen: "127.0.0.1:0", PublicURL: "https://hub.test:8443",
-		NewDevice: func(c wg.Config) (wg.Device, error) { return hubTestDevice{c}, nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- h.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		h.Close()
-	})
-	return h
+	return hubtest.Start(t, hub.Options{DataDir: dataDir, PublicURL: "https://hub.test:8443"}).Hub
 }
 
 func TestHubAdminCommands(t *testing.T) {
 	data := t.TempDir()
 	h := runTestHub(t, data)
 	dir := t.TempDir()
-	if _, errOut, code := runCLI(t, dir, "hub", "user", "add", "alice", "--data", data); code != 0 {
+	if _, errOut, code := runCLI(t, dir, "hub", "user", "add", "alice", "--state-dir", data); code != 0 {
 		t.Fatalf("user add: code %d, stderr %q", code, errOut)
 	}
-	out, errOut, code := runCLI(t, dir, "hub", "--data", data, "invite", "create", "--user", "alice", "--uses", "2")
+	out, errOut, code := runCLI(t, dir, "hub", "--state-dir", data, "invite", "create", "--user", "alice", "--uses", "2")
 	if code != 0 || strings.Count(out, "\n") != 1 {
 		t.Fatalf("invite create: code %d, stdout %q, stderr %q; want one line", code, out, errOut)
 	}
@@ -153,21 +128,45 @@ func TestHubAdminCommands(t *testing.T) {
 	if err != nil || inv.Fingerprint != h.Fingerprint() || inv.HubURL != "https://hub.test:8443" {
 		t.Fatalf("invite %+v, %v", inv, err)
 	}
-	out, _, code = runCLI(t, dir, "hub", "user", "list", "-o", "json", "--data", data)
+	out, _, code = runCLI(t, dir, "hub", "user", "list", "-o", "json", "--state-dir", data)
 	var users []hub.User
 	if code != 0 || json.Unmarshal([]byte(out), &users) != nil || len(users) != 1 || users[0].Role != hubapi.RoleDeveloper {
 		t.Fatalf("user list: code %d, %q", code, out)
 	}
-	out, _, code = runCLI(t, dir, "hub", "device", "list", "--data", data)
+	out, _, code = runCLI(t, dir, "hub", "device", "list", "--state-dir", data)
 	if code != 0 || !strings.HasPrefix(out, "ID ") {
 		t.Errorf("device list: code %d, %q", code, out)
 	}
-	_, errOut, code = runCLI(t, dir, "hub", "device", "revoke", "nope", "--data", data)
+	_, errOut, code = runCLI(t, dir, "hub", "device", "revoke", "nope", "--state-dir", data)
 	if code != ExitError || !strings.Contains(errOut, "devenv hub device list") {
 		t.Errorf("revoke unknown: code %d, stderr %q", code, errOut)
 	}
-	if _, _, code := runCLI(t, dir, "hub", "user", "remove", "alice", "--data", data); code != 0 {
+	if _, _, code := runCLI(t, dir, "hub", "user", "remove", "alice", "--state-dir", data); code != 0 {
 		t.Errorf("user remove: code %d", code)
+	}
+}
+
+// The hub's --data and invite create's --ttl were renamed --state-dir and
+// --for; the old names still work, with a note.
+func TestHubOldFlagNames(t *testing.T) {
+	data := t.TempDir()
+	runTestHub(t, data)
+	if _, err := hub.NewAdminClient(data).AddUser(t.Context(), "alice", hubapi.RoleDeveloper); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCLI(t, t.TempDir(), "hub", "--data", data, "invite", "create", "--user", "alice", "--ttl", "1h", "-o", "json")
+	var inv hub.CreatedInvite
+	if err := json.Unmarshal([]byte(out), &inv); code != 0 || err != nil || time.Until(inv.Expires) > time.Hour {
+		t.Fatalf("invite create with --data and --ttl: exit %d, %v\n%s%s", code, err, out, errOut)
+	}
+	for _, want := range []string{"--data is now --state-dir", "--ttl is now --for"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr %q lacks the note %q", errOut, want)
+		}
+	}
+	help, _, _ := runCLI(t, t.TempDir(), "hub", "invite", "create", "--help")
+	if strings.Contains(help, "--data") || strings.Contains(help, "--ttl") || !strings.Contains(help, "--state-dir") {
+		t.Errorf("help shows the old names, or not the new:\n%s", help)
 	}
 }
 
@@ -183,11 +182,11 @@ func TestHubCommandErrors(t *testing.T) {
 		{"no user", []string{"hub", "invite", "create"}, ExitUsage, "--user"},
 		{"no name", []string{"hub", "user", "add"}, ExitUsage, "user's name"},
 		{"bad network", []string{"hub", "serve", "--network", "x"}, ExitUsage, "--network"},
-		{"no hub", []string{"hub", "user", "list"}, ExitError, "devenv hub serve --data"},
+		{"no hub", []string{"hub", "user", "list"}, ExitError, "devenv hub serve --state-dir"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, errOut, code := runCLI(t, dir, append(tt.args, "--data", data)...)
+			_, errOut, code := runCLI(t, dir, append(tt.args, "--state-dir", data)...)
 			if code != tt.code || !strings.Contains(errOut, tt.want) {
 				t.Errorf("code %d (want %d), stderr %q should contain %q", code, tt.code, errOut, tt.want)
 			}
@@ -198,7 +197,7 @@ func TestHubCommandErrors(t *testing.T) {
 func TestHubGatewayAndAuditCommands(t *testing.T) {
 	data, dir := t.TempDir(), t.TempDir()
 	h := runTestHub(t, data)
-	out, errOut, code := runCLI(t, dir, "hub", "gateway", "add", "prod-eu", "--data", data)
+	out, errOut, code := runCLI(t, dir, "hub", "gateway", "add", "prod-eu", "--state-dir", data)
 	token := strings.TrimSpace(out)
 	if code != 0 || strings.Count(out, "\n") != 1 || len(token) < 32 || !strings.Contains(errOut, "only now") {
 		t.Fatalf("gateway add: code %d, stdout %q, stderr %q; want the token on one line", code, out, errOut)
@@ -207,12 +206,12 @@ func TestHubGatewayAndAuditCommands(t *testing.T) {
 		t.Errorf("gateway add does not print the gateway's hub line %q:\n%s", want, errOut)
 	}
 	// Later, without a token to show, the admin still gets the hub line.
-	out, _, code = runCLI(t, dir, "hub", "info", "--data", data)
+	out, _, code = runCLI(t, dir, "hub", "info", "--state-dir", data)
 	if want := "  hub: {url: https://hub.test:8443, fingerprint: " + h.Fingerprint() + ", token_file: "; code != 0 ||
 		!strings.Contains(out, want) || !strings.Contains(out, h.HubPeer().PublicKey) {
 		t.Errorf("hub info: code %d, stdout %q; want the hub line %q and the WireGuard key", code, out, want)
 	}
-	out, _, code = runCLI(t, dir, "hub", "info", "-o", "json", "--data", data)
+	out, _, code = runCLI(t, dir, "hub", "info", "-o", "json", "--state-dir", data)
 	var info hub.Info
 	if code != 0 || json.Unmarshal([]byte(out), &info) != nil || info.Fingerprint != h.Fingerprint() || info.URL != "https://hub.test:8443" {
 		t.Errorf("hub info -o json: code %d, %q", code, out)
@@ -222,26 +221,26 @@ func TestHubGatewayAndAuditCommands(t *testing.T) {
 	if _, err := h.RegisterTargets(token, reg); err != nil {
 		t.Fatalf("registering with the printed token: %v", err)
 	}
-	out, _, code = runCLI(t, dir, "hub", "gateway", "list", "--data", data)
+	out, _, code = runCLI(t, dir, "hub", "gateway", "list", "--state-dir", data)
 	if code != 0 || !strings.Contains(out, "prod-eu") || !strings.Contains(out, "orders") {
 		t.Errorf("gateway list: code %d, %q", code, out)
 	}
-	out, _, code = runCLI(t, dir, "hub", "audit", "export", "--data", data)
+	out, _, code = runCLI(t, dir, "hub", "audit", "export", "--state-dir", data)
 	var recs []hubapi.AuditRecord
 	if code != 0 || json.Unmarshal([]byte(out), &recs) != nil || len(recs) != 2 || recs[0].Action != "gateway_add" || recs[1].Actor != "gateway:prod-eu" {
 		t.Fatalf("audit export: code %d, %q", code, out)
 	}
-	out, _, code = runCLI(t, dir, "hub", "audit", "verify", "--data", data)
+	out, _, code = runCLI(t, dir, "hub", "audit", "verify", "--state-dir", data)
 	if code != 0 || !strings.Contains(out, "intact: 2 records") {
 		t.Errorf("audit verify through the socket: code %d, %q", code, out)
 	}
 	h.Close()
-	out, errOut, code = runCLI(t, dir, "hub", "audit", "verify", "--data", data)
+	out, errOut, code = runCLI(t, dir, "hub", "audit", "verify", "--state-dir", data)
 	if code != 0 || !strings.Contains(out, "intact: 2 records") {
 		t.Errorf("audit verify from the store: code %d, %q, %q", code, out, errOut)
 	}
 	editFirstAuditRecord(t, filepath.Join(data, "hub.db"))
-	_, errOut, code = runCLI(t, dir, "hub", "audit", "verify", "--data", data)
+	_, errOut, code = runCLI(t, dir, "hub", "audit", "verify", "--state-dir", data)
 	if code != ExitError || !strings.Contains(errOut, "record 1: hash does not match its content (edited?)") {
 		t.Errorf("audit verify of an edited store: code %d, stderr %q", code, errOut)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/devenv-dev/devenv/env/config"
 	"github.com/devenv-dev/devenv/env/engine"
 	"github.com/devenv-dev/devenv/images"
+	"github.com/devenv-dev/devenv/internal/format"
 )
 
 // ExitLockDrift is lock --check's answer when a tag moved since envs.lock.
@@ -35,8 +36,9 @@ func pullSetup(g *globals, p *config.Project, eng *engine.Docker, parallel int, 
 func newPullCmd(g *globals) *cobra.Command {
 	var parallel int
 	cmd := &cobra.Command{
-		Use:   "pull [SERVICE...]",
-		Short: "Pull the services' images (all when none is named) without restarting anything",
+		Use:               "pull [SERVICE...]",
+		ValidArgsFunction: completeServices(g),
+		Short:             "Pull the services' images (all when none is named) without restarting anything",
 		Long: `Pulls the images (the digests pinned in envs.lock, when it exists) in parallel.
 Running containers are not touched; the next "devenv up" recreates exactly the
 services whose image changed.`,
@@ -60,75 +62,12 @@ services whose image changed.`,
 	return cmd
 }
 
-func newLockCmd(g *globals) *cobra.Command {
-	var check bool
-	cmd := &cobra.Command{
-		Use:   "lock",
-		Short: "Pin every image to the digest its tag points to now, in envs.lock",
-		Long: `Asks the registries (through the Docker Engine, with your docker credentials) which digest
-each image tag points to and writes envs.lock beside envs.yaml. While envs.lock exists,
-"devenv up" and "devenv pull" use exactly those digests, so the whole team runs the same
-bits. Commit it. With --check, nothing is written: the exit code is 6 when a tag moved.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			p, eng, err := g.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer eng.Close()
-			current, err := env.ResolveLock(ctx, eng.Client(), p)
-			if err != nil {
-				return err
-			}
-			if check {
-				return checkLock(g.stdout, p, current)
-			}
-			if err := current.WriteFile(env.LockPath(p)); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stderr, "wrote %s: %d images pinned\n", env.LockPath(p), len(current.Images))
-			return nil
-		},
-	}
-	cmd.Flags().BoolVar(&check, "check", false, "only check that envs.lock is current; exit 6 if a tag moved")
-	return cmd
-}
-
-func checkLock(w io.Writer, p *config.Project, current *images.Lock) error {
-	old, err := images.ReadLock(env.LockPath(p))
-	if err != nil {
-		return err
-	}
-	drift := env.LockDrift(old, current)
-	if len(drift) == 0 {
-		fmt.Fprintf(w, "%s is current: %d images\n", env.LockPath(p), len(current.Images))
-		return nil
-	}
-	for _, ref := range drift {
-		fmt.Fprintf(w, "%s  locked %s  now %s\n", ref, orNone(old.Images[ref].Digest), orNone(current.Images[ref].Digest))
-	}
-	fmt.Fprintf(w, "%s is out of date; run devenv lock to update it\n", env.LockPath(p))
-	return exitCodeError(ExitLockDrift)
-}
-
-func orNone(digest string) string {
-	if digest == "" {
-		return "(none)"
-	}
-	return digest
-}
-
 func newOutdatedCmd(g *globals) *cobra.Command {
-	var output string
 	cmd := &cobra.Command{
 		Use:   "outdated",
 		Short: "List services whose image tag now points to a different digest than the one they use",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkTableOrJSON(output); err != nil {
-				return err
-			}
 			ctx := cmd.Context()
 			p, eng, err := g.open(ctx)
 			if err != nil {
@@ -139,13 +78,13 @@ func newOutdatedCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if output == "json" {
+			if g.jsonOut() {
 				return writeJSON(g.stdout, rows)
 			}
 			return writeOutdated(g.stdout, rows)
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "table or json")
+	tableOrJSON(cmd)
 	return cmd
 }
 
@@ -157,15 +96,7 @@ func writeOutdated(w io.Writer, rows []env.Outdated) error {
 	tw := newTable(w)
 	fmt.Fprintln(tw, "SERVICE\tIMAGE\tCURRENT\tLATEST")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Service, r.Image, dash(shortDigest(r.Current)), shortDigest(r.Latest))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Service, r.Image, format.OrDash(format.ShortDigest(r.Current)), format.ShortDigest(r.Latest))
 	}
 	return tw.Flush()
-}
-
-func shortDigest(d string) string {
-	d = strings.TrimPrefix(d, "sha256:")
-	if len(d) > 12 {
-		return d[:12]
-	}
-	return d
 }

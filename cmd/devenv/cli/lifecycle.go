@@ -15,8 +15,9 @@ var lifecycleDoc = map[string]string{
 func newLifecycleCmd(g *globals, verb string) *cobra.Command {
 	var o env.LifecycleOptions
 	cmd := &cobra.Command{
-		Use:   verb + " [SERVICE...]",
-		Short: lifecycleDoc[verb] + " (all when none is named)",
+		Use:               verb + " [SERVICE...]",
+		ValidArgsFunction: completeServices(g),
+		Short:             lifecycleDoc[verb] + " (all when none is named)",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			p, eng, prog, err := g.openWithProgress(ctx)

@@ -17,7 +17,7 @@ func TestListsCannotDriveTheTerminal(t *testing.T) {
 	if err := writeRequests(&b, rs, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeOpenAccess(&b, rs); err != nil {
+	if err := writeOpenAccess(&b, rs, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	recs := []hubapi.AuditRecord{{Seq: 1, Actor: "ann", Action: "operation", Detail: map[string]string{"path": "/\x1b]0;owned\x07"}}}

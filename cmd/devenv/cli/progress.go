@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/mattn/go-isatty"
-	"github.com/spf13/cobra"
 
 	"github.com/devenv-dev/devenv/env"
 	"github.com/devenv-dev/devenv/images"
@@ -26,11 +25,11 @@ type progress interface {
 
 // newProgress picks the renderer the --progress flag and the terminal ask for.
 func (g *globals) newProgress() (progress, error) {
-	if g.output == "json" { // checked by the root command
-		return &jsonProgress{w: g.stdout}, nil
-	}
 	switch g.progress {
 	case "json":
+		if g.jsonOut() {
+			return &jsonProgress{w: g.stderr}, nil // stdout holds the result
+		}
 		return &jsonProgress{w: g.stdout}, nil
 	case "plain":
 		return &plainProgress{w: g.stderr}, nil
@@ -214,11 +213,4 @@ func (p *ttyProgress) line(r *ttyRow, frame string, final bool) string {
 		return "\x1b[" + color + "m" + text + "\x1b[0m"
 	}
 	return text
-}
-
-// addOutputFlag gives a command that reports progress -o/--output json, the
-// same as the global --progress json.
-func addOutputFlag(cmd *cobra.Command, g *globals) *cobra.Command {
-	cmd.Flags().StringVarP(&g.output, "output", "o", "", "json: write events as JSON lines on stdout (same as --progress json)")
-	return cmd
 }

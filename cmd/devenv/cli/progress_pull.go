@@ -7,6 +7,7 @@ import (
 
 	"github.com/devenv-dev/devenv/env"
 	"github.com/devenv-dev/devenv/images"
+	"github.com/devenv-dev/devenv/internal/format"
 )
 
 // ReportPull writes one JSON object per pull event, marked kind "image".
@@ -44,7 +45,7 @@ func pullEvent(e images.Event, bar bool) env.Event {
 	case images.StatusPulled:
 		ev.Status = env.StatusPulled
 		if e.Layers > 0 {
-			ev.Detail = fmt.Sprintf("%d layers, %s", e.Layers, megabytes(e.Total))
+			ev.Detail = fmt.Sprintf("%d layers, %s", e.Layers, format.Bytes(e.Total))
 		}
 	case images.StatusUpToDate:
 		ev.Status = env.StatusUpToDate
@@ -66,7 +67,5 @@ func progressBar(e images.Event) string {
 		filled = int(min(e.Current, e.Total) * width / e.Total)
 	}
 	return fmt.Sprintf("[%s%s] %s/%s  %d/%d layers", strings.Repeat("=", filled), strings.Repeat(" ", width-filled),
-		megabytes(e.Current), megabytes(e.Total), e.LayersDone, e.Layers)
+		format.Bytes(e.Current), format.Bytes(e.Total), e.LayersDone, e.Layers)
 }
-
-func megabytes(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }

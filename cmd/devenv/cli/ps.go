@@ -1,29 +1,23 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/devenv-dev/devenv/env"
-	"github.com/devenv-dev/devenv/env/engine"
+	"github.com/devenv-dev/devenv/internal/format"
 )
 
 func newPsCmd(g *globals) *cobra.Command {
-	var output string
 	cmd := &cobra.Command{
 		Use:   "ps",
 		Short: "List the project's services: state, health, ports, image, uptime",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkTableOrJSON(output); err != nil {
-				return err
-			}
 			ctx := cmd.Context()
 			p, eng, err := g.open(ctx)
 			if err != nil {
@@ -34,28 +28,14 @@ func newPsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if output == "json" {
+			if g.jsonOut() {
 				return writeJSON(g.stdout, rows)
 			}
 			return writePsTable(g.stdout, rows, time.Now())
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "table or json")
+	tableOrJSON(cmd)
 	return cmd
-}
-
-// checkTableOrJSON validates the -o flag of the listing commands.
-func checkTableOrJSON(output string) error {
-	if output != "table" && output != "json" {
-		return usageError{fmt.Errorf("--output %q: use table or json", output)}
-	}
-	return nil
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 func writePsTable(w io.Writer, rows []env.ServiceStatus, now time.Time) error {
@@ -73,51 +53,16 @@ func writePsTable(w io.Writer, rows []env.ServiceStatus, now time.Time) error {
 		if r.ImageID != "" {
 			img += " (" + r.ImageID + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Service, state, dash(r.Health), dash(formatPorts(r.Ports)), img, uptime(r, now))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Service, state, format.OrDash(r.Health), format.OrDash(format.Ports(r.Ports)), img, uptime(r, now))
 	}
 	return tw.Flush()
 }
 
 func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }
 
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func formatPorts(ps []engine.PublishedPort) string {
-	var out []string
-	for _, p := range ps {
-		host := fmt.Sprint(p.HostPort)
-		if p.HostIP != "" && p.HostIP != "0.0.0.0" {
-			host = p.HostIP + ":" + host
-		}
-		if p.HostPort == 0 {
-			out = append(out, fmt.Sprintf("%d/%s", p.ContainerPort, p.Protocol))
-			continue
-		}
-		out = append(out, fmt.Sprintf("%s->%d/%s", host, p.ContainerPort, p.Protocol))
-	}
-	return strings.Join(out, ", ")
-}
-
 func uptime(r env.ServiceStatus, now time.Time) string {
 	if r.State != "running" || r.StartedAt.IsZero() {
 		return "-"
 	}
-	return humanDuration(now.Sub(r.StartedAt))
-}
-
-func humanDuration(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%dd", int(d.Hours()/24))
+	return format.Age(now.Sub(r.StartedAt))
 }

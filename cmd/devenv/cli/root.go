@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"regexp"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -33,7 +32,7 @@ type globals struct {
 	file     string // -f/--file
 	project  string // -p/--project-name
 	progress string // auto, tty, plain, json
-	output   string // a command's -o/--output: "" or json
+	output   string // the running command's -o/--output (table, text, yaml or json)
 	stdin    io.Reader
 	stdout   io.Writer
 	stderr   io.Writer
@@ -94,7 +93,8 @@ func newRoot(g *globals) *cobra.Command {
 in dependency order, healthy, on one network where each service is reachable by name.
 
 Run "devenv up" in a directory with an envs.yaml (or a subdirectory of one).
-Global options (-f, -p, --progress) go before the command: devenv -f other.yaml up.`,
+Global flags (-f, -p, --progress) go before or after the command: devenv -p demo ps
+or devenv ps -p demo (after logs, whose -f is --follow, say --file).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
@@ -102,33 +102,34 @@ Global options (-f, -p, --progress) go before the command: devenv -f other.yaml 
 			return rootRun(cmd, g)
 		},
 		// Global flags are checked before any command does anything.
-		PersistentPreRunE: func(*cobra.Command, []string) error {
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			switch g.progress {
 			case "auto", "tty", "plain", "json":
 			default:
 				return usageError{fmt.Errorf("--progress %q: use auto, tty, plain or json", g.progress)}
 			}
-			if g.output != "" && g.output != "json" {
-				return usageError{fmt.Errorf("--output %q: use json (or leave it out for progress on stderr)", g.output)}
+			noteAliases(cmd, g)
+			if err := checkOutput(cmd, g); err != nil {
+				return err
 			}
 			return g.checkProjectName()
 		},
 	}
 	root.SetVersionTemplate("{{.Version}}")
-	bi, _ := debug.ReadBuildInfo()
-	root.Version = readVersion(bi).String() // --version prints what devenv version does
+	root.Version = currentVersion().String() // --version prints what devenv version does
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	// Global options come before the command, as with docker compose, so
-	// that commands keep their own short flags (logs -f follows).
+	// Global flags may come before the command, as with docker compose
+	// (TraverseChildren), or after it (persistent flags, listed under
+	// "Global Flags" in every command's help).
 	root.TraverseChildren = true
-	pf := root.Flags()
+	pf := root.PersistentFlags()
 	pf.StringVarP(&g.file, "file", "f", "", "path to envs.yaml (default: $DEVENV_FILE, else envs.yaml here or in a parent directory)")
 	pf.StringVarP(&g.project, "project-name", "p", "", "project name (default: name: in envs.yaml); down needs no envs.yaml with it")
 	pf.StringVar(&g.progress, "progress", "auto", "progress output: auto, tty, plain or json")
 	root.AddCommand(
-		addOutputFlag(newUpCmd(g), g), addOutputFlag(newDownCmd(g), g), addOutputFlag(newPullCmd(g), g),
-		addOutputFlag(newLifecycleCmd(g, "start"), g), addOutputFlag(newLifecycleCmd(g, "stop"), g),
-		addOutputFlag(newLifecycleCmd(g, "restart"), g),
+		textOrJSON(newUpCmd(g)), progressOutputFlag(newDownCmd(g)), progressOutputFlag(newPullCmd(g)),
+		progressOutputFlag(newLifecycleCmd(g, "start")), progressOutputFlag(newLifecycleCmd(g, "stop")),
+		progressOutputFlag(newLifecycleCmd(g, "restart")),
 		newPsCmd(g), newLogsCmd(g), newTUICmd(g), newExecCmd(g), newConfigCmd(g), newLockCmd(g), newOutdatedCmd(g),
 		newHubCmd(g),
 		newVPNCmd(g),

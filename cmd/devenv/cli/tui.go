@@ -17,8 +17,9 @@ import (
 
 func newTUICmd(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "tui [ENVIRONMENT]",
-		Short: "Open the interactive UI: services, logs and actions (devenv alone does too, on a terminal)",
+		Use:               "tui [ENVIRONMENT]",
+		ValidArgsFunction: completeEnvironments(g),
+		Short:             "Open the interactive UI: services, logs and actions (devenv alone does too, on a terminal)",
 		Long: `Shows the project's services live (state, health, ports, image, uptime, CPU, memory), follows a
 service's log, and restarts, stops, starts, pulls, brings up or down the stack. The up key brings
 up ENVIRONMENT (default: "default"). Press ? in the UI for every key.`,

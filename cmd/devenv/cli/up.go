@@ -21,12 +21,16 @@ func newUpCmd(g *globals) *cobra.Command {
 		services []string
 	)
 	cmd := &cobra.Command{
-		Use:   "up [ENVIRONMENT]",
-		Short: "Bring up an environment (default: \"default\") and wait until it is ready",
+		Use:               "up [ENVIRONMENT]",
+		ValidArgsFunction: completeEnvironments(g),
+		Short:             "Bring up an environment (default: \"default\") and wait until it is ready",
 		Long: `Pulls missing images, creates or recreates only what changed, starts every service as soon as
 its dependencies' conditions hold, and waits until all are healthy (or started, for services
 without a health check). Running it again changes nothing. The stack keeps running after up
-exits; --attach follows its logs until Ctrl-C.`,
+exits; --attach follows its logs until Ctrl-C.
+
+--dry-run prints the plan and changes nothing; -o json prints the plan (applied, or with
+--dry-run not) as JSON on stdout. Progress goes to stderr as --progress says.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -34,6 +38,9 @@ exits; --attach follows its logs until Ctrl-C.`,
 			}
 			if err := validPull(o.Pull); err != nil {
 				return err
+			}
+			if attach && g.jsonOut() {
+				return usageError{errors.New("--attach follows the logs as text; for JSON, run devenv logs -f -o json after up")}
 			}
 			o.Services = services
 			return runUp(cmd, g, o, attach, parallel)
@@ -47,6 +54,7 @@ exits; --attach follows its logs until Ctrl-C.`,
 	f.IntVar(&parallel, "parallel", images.DefaultParallel, "pull at most this many images at once")
 	f.BoolVar(&attach, "attach", false, "after up, follow the services' logs until Ctrl-C (the stack keeps running)")
 	f.StringSliceVarP(&services, "service", "s", nil, "bring up these services and their dependencies instead of an environment")
+	_ = cmd.RegisterFlagCompletionFunc("service", completeServices(g))
 	return cmd
 }
 
@@ -73,8 +81,10 @@ func runUp(cmd *cobra.Command, g *globals, o env.UpOptions, attach bool, paralle
 	}
 	plan, err := env.Up(ctx, eng, p, o)
 	prog.Close()
-	if o.DryRun && plan != nil {
-		fmt.Fprint(g.stdout, plan.String())
+	if plan != nil && (o.DryRun || (err == nil && g.jsonOut())) {
+		if werr := writePlan(g, plan); werr != nil && err == nil {
+			err = werr
+		}
 	}
 	if err != nil {
 		reportUpError(g.stderr, err)
@@ -84,6 +94,16 @@ func runUp(cmd *cobra.Command, g *globals, o env.UpOptions, attach bool, paralle
 		return followLogs(cmd, g, eng, p, env.LogsOptions{Follow: true, Tail: "0"})
 	}
 	return nil
+}
+
+// writePlan prints the plan up made: for people with --dry-run, as JSON
+// with -o json (whether it was applied or not).
+func writePlan(g *globals, plan *env.Plan) error {
+	if g.jsonOut() {
+		return writeJSON(g.stdout, newPlanJSON(plan))
+	}
+	_, err := fmt.Fprint(g.stdout, plan.String())
+	return err
 }
 
 // reportUpError spells out each culprit with its health output and log tail.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/devenv-dev/devenv/internal/format"
 	"github.com/devenv-dev/devenv/vpn"
 	"github.com/devenv-dev/devenv/vpn/wg"
 )
@@ -61,14 +62,35 @@ user of this machine can read in ps.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.stdout, "joined %s as %s: address %s on %s\n", st.HubURL, st.Name, st.Address.Addr(), st.Network)
 			fmt.Fprintln(g.stderr, "next: devenv vpn up (or devenv vpn up --userspace without root)")
-			return nil
+			if g.jsonOut() {
+				return writeJSON(g.stdout, newJoinJSON(st))
+			}
+			_, err = fmt.Fprintf(g.stdout, "joined %s as %s: address %s on %s\n", st.HubURL, st.Name, st.Address.Addr(), st.Network)
+			return err
 		},
 	}
+	textOrJSON(cmd)
 	cmd.Flags().StringVar(&o.Name, "name", "", "this device's name on the network (default: the host name)")
 	cmd.Flags().StringVar(&inviteFile, "invite-file", "", "read the invite from this file")
 	return cmd
+}
+
+// joinJSON is what vpn join -o json prints: the membership, without the
+// device's token.
+type joinJSON struct {
+	Hub       string `json:"hub_url"`
+	DeviceID  string `json:"device_id"`
+	Name      string `json:"name"`
+	User      string `json:"user"`
+	Address   string `json:"address"`
+	Network   string `json:"network"`
+	PublicKey string `json:"public_key"`
+}
+
+func newJoinJSON(st vpn.State) joinJSON {
+	return joinJSON{Hub: st.HubURL, DeviceID: st.DeviceID, Name: st.Name, User: st.User, Address: st.Address.Addr().String(),
+		Network: st.Network.String(), PublicKey: st.PublicKey}
 }
 
 // maxInvite bounds what is read as an invite.
@@ -256,13 +278,13 @@ func newVPNStatusCmd(g *globals, f *vpnFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
+			if g.jsonOut() {
 				return writeJSON(g.stdout, s)
 			}
 			return writeVPNStatus(g.stdout, s, time.Now())
 		},
 	}
-	cmd.Flags().StringVarP(&g.output, "output", "o", "", "json: the status as JSON")
+	tableOrJSON(cmd)
 	return cmd
 }
 
@@ -337,7 +359,7 @@ func writeVPNStatus(w io.Writer, s vpn.NodeStatus, now time.Time) error {
 	}
 	fmt.Fprintf(tw, "device\t%s\n", name)
 	fmt.Fprintf(tw, "address\t%s on %s\n", strings.TrimSuffix(s.Address, "/32"), s.Network)
-	fmt.Fprintf(tw, "hub\t%s (WireGuard %s)\n", s.Hub, dash(s.HubEndpoint))
+	fmt.Fprintf(tw, "hub\t%s (WireGuard %s)\n", s.Hub, format.OrDash(s.HubEndpoint))
 	state := "down; devenv vpn up brings it up"
 	switch {
 	case s.Revoked:
@@ -358,42 +380,15 @@ func writeVPNStatus(w io.Writer, s vpn.NodeStatus, now time.Time) error {
 	if len(s.Peers) > 0 {
 		fmt.Fprintln(tw, "\nPEER\tENDPOINT\tALLOWED IPS\tHANDSHAKE\tRX\tTX")
 		for _, p := range s.Peers {
-			fmt.Fprintf(tw, "hub %s\t%s\t%s\t%s\t%s\t%s\n", shortKey(p.PublicKey), dash(p.Endpoint),
-				strings.Join(p.AllowedIPs, ","), handshakeAge(p.LastHandshake, now), bytesSize(p.RxBytes), bytesSize(p.TxBytes))
+			fmt.Fprintf(tw, "hub %s\t%s\t%s\t%s\t%s\t%s\n", format.ShortKey(p.PublicKey), format.OrDash(p.Endpoint),
+				strings.Join(p.AllowedIPs, ","), format.Ago(p.LastHandshake, now), format.Bytes(p.RxBytes), format.Bytes(p.TxBytes))
 		}
 	}
 	if len(s.Devices) > 0 {
 		fmt.Fprintln(tw, "\nDEVICE\tUSER\tADDRESS")
 		for _, d := range s.Devices {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Name, dash(d.User), strings.TrimSuffix(d.Address, "/32"))
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Name, format.OrDash(d.User), strings.TrimSuffix(d.Address, "/32"))
 		}
 	}
 	return tw.Flush()
-}
-
-func shortKey(k string) string {
-	if len(k) > 8 {
-		return k[:8] + "…"
-	}
-	return k
-}
-
-func handshakeAge(t, now time.Time) string {
-	if t.IsZero() {
-		return "never"
-	}
-	return now.Sub(t).Truncate(time.Second).String() + " ago"
-}
-
-func bytesSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/devenv-dev/devenv/vpn/hub"
+	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
 // TestVPNJoinReadsTheInviteSafely: the invite comes from standard input or
@@ -15,14 +15,7 @@ import (
 // a note saying why not to.
 func TestVPNJoinReadsTheInviteSafely(t *testing.T) {
 	h, _ := testHub(t)
-	newInvite(t, h, "ann") // adds ann
-	invite := func() string {
-		inv, err := h.CreateInvite(hub.InviteOptions{User: "ann"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return inv.Invite
-	}
+	invite := func() string { return h.Invite(t, "ann", hubapi.RoleDeveloper) }
 	join := func(stdin string, args ...string) (string, int) {
 		var out, errb bytes.Buffer
 		code := Run(t.Context(), append([]string{"vpn", "--state-dir", t.TempDir(), "join"}, args...),

@@ -16,6 +16,7 @@ import (
 
 	"github.com/devenv-dev/devenv/vpn"
 	"github.com/devenv-dev/devenv/vpn/hub"
+	"github.com/devenv-dev/devenv/vpn/hub/hubtest"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/wg"
 )
@@ -45,7 +46,7 @@ func TestVPNStatusTable(t *testing.T) {
 		NetMapVersion: 7, SOCKS: "127.0.0.1:1080",
 		Forwards: []vpn.PortForward{{Listen: "127.0.0.1:5432", Target: "100.100.0.3:5432"}},
 		Peers: []vpn.PeerStatus{{PublicKey: "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=", Endpoint: "10.0.0.1:51820",
-			AllowedIPs: []string{"100.100.0.0/16", "10.1.0.0/24"}, LastHandshake: now.Add(-12 * time.Second),
+			AllowedIPs: []string{"100.100.0.0/16", "10.1.0.0/24"}, LastHandshake: now.Add(-(time.Hour + 2*time.Minute + 3*time.Second)),
 			RxBytes: 1536, TxBytes: 20}},
 		Devices: []vpn.DeviceEntry{{Name: "desk", User: "bob", Address: "100.100.0.3/32"}},
 	}
@@ -57,7 +58,7 @@ socks5   127.0.0.1:1080
 forward  127.0.0.1:5432 -> 100.100.0.3:5432
 
 PEER           ENDPOINT        ALLOWED IPS                 HANDSHAKE  RX       TX
-hub HIgo9xNz…  10.0.0.1:51820  100.100.0.0/16,10.1.0.0/24  12s ago    1.5 KiB  20 B
+hub HIgo9xNz…  10.0.0.1:51820  100.100.0.0/16,10.1.0.0/24  1h02m ago  1.5 KiB  20 B
 
 DEVICE  USER  ADDRESS
 desk    bob   100.100.0.3
@@ -77,7 +78,7 @@ desk    bob   100.100.0.3
 }
 
 // testHub runs the real hub in process on a netstack device, on loopback.
-func testHub(t *testing.T) (*hub.Hub, wg.NetstackDevice) {
+func testHub(t *testing.T) (*hubtest.Hub, wg.NetstackDevice) {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -85,43 +86,19 @@ func testHub(t *testing.T) (*hub.Hub, wg.NetstackDevice) {
 	}
 	port := pc.LocalAddr().(*net.UDPAddr).Port
 	pc.Close()
-	devc := make(chan wg.NetstackDevice, 1)
-	h, err := hub.New(hub.Options{
-		DataDir: t.TempDir(), Listen: "127.0.0.1:0", WGListenPort: port, Endpoint: pc.LocalAddr().String(),
+	devc := make(chan wg.NetstackDevice, 1) // Serve opens the device, nil if it could not
+	h := hubtest.Start(t, hub.Options{WGListenPort: port, Endpoint: pc.LocalAddr().String(),
 		NewDevice: func(c wg.Config) (wg.Device, error) {
-			d, err := wg.Open(wg.Options{Config: c, Backend: wg.BackendNetstack})
-			if err == nil {
-				devc <- d.(wg.NetstackDevice)
-			}
+			d, err := hubtest.Netstack(c)
+			nd, _ := d.(wg.NetstackDevice)
+			devc <- nd
 			return d, err
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
+		}})
+	dev := <-devc
+	if dev == nil {
+		t.Fatal("the hub's netstack device did not open (the hub's error follows at the end)")
 	}
-	h2 := h
-	served := make(chan error, 1)
-	go func() { served <- h2.Serve(context.Background()) }()
-	t.Cleanup(func() { h.Close(); <-served })
-	select {
-	case d := <-devc:
-		return h, d
-	case err := <-served:
-		t.Fatalf("hub: %v", err)
-	}
-	return nil, nil
-}
-
-func newInvite(t *testing.T, h *hub.Hub, user string) string {
-	t.Helper()
-	if _, err := h.AddUser(user, hubapi.RoleDeveloper); err != nil {
-		t.Fatal(err)
-	}
-	inv, err := h.CreateInvite(hub.InviteOptions{User: user})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return inv.Invite
+	return h, dev
 }
 
 // echoOn serves an echo on the hub's own tunnel address.
@@ -162,7 +139,7 @@ func TestVPNUserspaceNodeAgainstRealHub(t *testing.T) {
 	h, hubDev := testHub(t)
 	echoOn(t, hubDev, "100.100.0.1:7")
 	dir := t.TempDir()
-	inv := newInvite(t, h, "ann")
+	inv := h.Invite(t, "ann", hubapi.RoleDeveloper)
 	out, errs, code := runCLI(t, t.TempDir(), "vpn", "--state-dir", dir, "join", inv, "--name", "laptop")
 	if code != 0 || !strings.HasPrefix(out, "joined https://") {
 		t.Fatalf("join: exit %d\n%s%s", code, out, errs)

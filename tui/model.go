@@ -52,7 +52,8 @@ type Model struct {
 }
 
 // New returns the root model. Run wires it to a program; tests drive it
-// through Update.
+// through Update. Everything the model starts (engine calls, log follows,
+// actions, the panels' calls) runs under ctx and ends with it.
 func New(ctx context.Context, opts Options) *Model {
 	opts = opts.withDefaults()
 	h := help.New()
@@ -72,12 +73,15 @@ func New(ctx context.Context, opts Options) *Model {
 	}
 }
 
-// Init starts the panels' first loads. The services load when the engine
-// bridge says the engine answers (engineUpMsg).
+// Init gives the panels the UI's context and starts their first loads.
+// The services load when the engine bridge says the engine answers
+// (engineUpMsg).
 func (m *Model) Init() tea.Cmd {
 	var cmds []tea.Cmd
-	for _, p := range m.panels {
-		cmds = append(cmds, p.Init())
+	for i, p := range m.panels {
+		var cmd tea.Cmd
+		m.panels[i], cmd = p.Init(m.rt.ctx)
+		cmds = append(cmds, cmd)
 	}
 	return tea.Batch(cmds...)
 }

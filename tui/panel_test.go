@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -21,9 +22,9 @@ type fakePanel struct {
 type panelTick struct{}
 
 func (p *fakePanel) Title() string { return "Fake" }
-func (p *fakePanel) Init() tea.Cmd {
+func (p *fakePanel) Init(context.Context) (Panel, tea.Cmd) {
 	*p.log = append(*p.log, "init")
-	return nil
+	return p, nil
 }
 func (p *fakePanel) Update(msg tea.Msg) (Panel, tea.Cmd) {
 	switch msg := msg.(type) {

@@ -42,7 +42,8 @@ type decision struct {
 
 // Model is the access panel; it implements tui.Panel.
 type Model struct {
-	src   Source // non-nil
+	ctx   context.Context // the UI's, from Init: quitting cancels the calls in flight
+	src   Source          // non-nil
 	keys  keyMap
 	now   func() time.Time
 	every time.Duration                                        // between list reads while active
@@ -105,10 +106,10 @@ type doneMsg struct {
 // Title is the tab's name.
 func (m Model) Title() string { return "Access" }
 
-// Init reads the lists once.
-func (m Model) Init() tea.Cmd {
-	_, cmd := m.load(false)
-	return cmd
+// Init keeps ctx for the panel's calls and reads the lists once.
+func (m Model) Init(ctx context.Context) (tui.Panel, tea.Cmd) {
+	m.ctx = ctx
+	return m.load(false)
 }
 
 // SetSize gives the panel its size.
@@ -169,9 +170,9 @@ func (m Model) Update(msg tea.Msg) (tui.Panel, tea.Cmd) {
 // load reads both lists; a chained read schedules the next.
 func (m Model) load(chained bool) (Model, tea.Cmd) {
 	m.loading = true
-	src, gen := m.src, m.gen
+	ctx, src, gen := m.ctx, m.src, m.gen
 	return m, func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		ctx, cancel := context.WithTimeout(ctx, callTimeout)
 		defer cancel()
 		msg := listsMsg{gen: gen, chained: chained}
 		if msg.mine, msg.err = src.Requests(ctx, hubclient.RequestsMine); msg.err == nil {

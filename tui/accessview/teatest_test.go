@@ -17,7 +17,7 @@ import (
 // golden one.
 func TestProgramDeny(t *testing.T) {
 	f := sampleHub()
-	m := New(f)
+	m := newPanel(t, f)
 	m.now = func() time.Time { return testClock }
 	m.every = 50 * time.Millisecond
 	p, cmd := m.SetActive(true)

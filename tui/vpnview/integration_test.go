@@ -71,7 +71,7 @@ func TestAgainstARealNode(t *testing.T) {
 		t.Skip("starts a hub and a node")
 	}
 	dir := t.TempDir()
-	m := New(LocalSource(dir))
+	m := newPanel(t, LocalSource(dir))
 	m.now = time.Now
 	p := m.SetSize(100, 30)
 	m = waitView(t, p.(Model), "not joined")

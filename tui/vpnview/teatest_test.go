@@ -17,7 +17,7 @@ import (
 func TestProgramDown(t *testing.T) {
 	f := &fakeSource{}
 	f.set(upStatus(), nil)
-	m := New(f)
+	m := newPanel(t, f)
 	m.now = func() time.Time { return clock }
 	m.every = 20 * time.Millisecond
 	p, cmd := m.SetActive(true)

@@ -49,6 +49,8 @@ type Model struct {
 	clockGen  int       // the current uptime tick; older ones are dropped
 	clockDue  time.Time
 	panelSize [][2]int // the size each panel was last given
+
+	tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd // tea.Tick; tests see the delays asked for
 }
 
 // New returns the root model. Run wires it to a program; tests drive it
@@ -70,6 +72,7 @@ func New(ctx context.Context, opts Options) *Model {
 		inflight:  map[string]bool{},
 		again:     map[string]bool{},
 		lastKey:   opts.Now(), // opening the UI counts as using it
+		tick:      tea.Tick,
 	}
 }
 

@@ -84,7 +84,7 @@ func TestPanelRouting(t *testing.T) {
 	h.press("x") // not an action here: the panel's
 	h.press("i") // the panel now captures keys
 	h.press("q", "2")
-	h.settle(50 * time.Millisecond)
+	h.settle(50 * time.Millisecond) // a window for a quit that must not come
 	if h.quit || h.m.tab != tabPanels {
 		t.Fatalf("a capturing panel's keys were taken by the root (quit %v, tab %d)", h.quit, h.m.tab)
 	}

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"go.uber.org/goleak"
 
 	"github.com/devenv-dev/devenv/env"
 	"github.com/devenv-dev/devenv/env/config"
@@ -18,10 +18,15 @@ import (
 	"github.com/devenv-dev/devenv/tui/keytest"
 )
 
+// TestMain fails the package's tests if a goroutine they started outlives
+// them: everything the UI starts ends with its context. teatest leaves one
+// goroutine per program, waiting for an interrupt.
 func TestMain(m *testing.M) {
 	time.Local = time.UTC // log timestamps are shown in local time
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction(teatestSignalWait))
 }
+
+const teatestSignalWait = "github.com/charmbracelet/x/exp/teatest/v2.NewTestModel.func2"
 
 // demoYAML is the project most tests show. Its port is unusual so that
 // env.Up's probe of the local host finds it free.
@@ -193,8 +198,9 @@ func (h *harness) deliverUntil(what string, match func(tea.Msg) bool) tea.Cmd {
 }
 
 // statsTicks records the delays of the stats ticks the model asks for,
-// and ticks as tea.Tick does.
+// and ticks with next (the model's own tick).
 type statsTicks struct {
+	next   func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
 	mu     sync.Mutex
 	delays []time.Duration // guarded by mu
 }
@@ -205,7 +211,7 @@ func (k *statsTicks) tick(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd {
 		k.delays = append(k.delays, d)
 		k.mu.Unlock()
 	}
-	return tea.Tick(d, fn)
+	return k.next(d, fn)
 }
 
 // last is the delay of the last stats tick asked for.

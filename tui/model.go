@@ -50,7 +50,7 @@ type Model struct {
 	clockDue  time.Time
 	panelSize [][2]int // the size each panel was last given
 
-	tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd // tea.Tick; tests see the delays asked for
+	tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd // Tick under rt.ctx; tests see the delays asked for
 }
 
 // New returns the root model. Run wires it to a program; tests drive it
@@ -59,7 +59,7 @@ type Model struct {
 func New(ctx context.Context, opts Options) *Model {
 	opts = opts.withDefaults()
 	h := help.New()
-	return &Model{
+	m := &Model{
 		opts:      opts,
 		rt:        &runtimeState{ctx: ctx, send: func(tea.Msg) {}},
 		panels:    append([]Panel(nil), opts.Panels...),
@@ -72,8 +72,9 @@ func New(ctx context.Context, opts Options) *Model {
 		inflight:  map[string]bool{},
 		again:     map[string]bool{},
 		lastKey:   opts.Now(), // opening the UI counts as using it
-		tick:      tea.Tick,
 	}
+	m.tick = func(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd { return Tick(ctx, d, fn) }
+	return m
 }
 
 // Init gives the panels the UI's context and starts their first loads.

@@ -160,7 +160,7 @@ func TestStatsSlowDownWhenIdle(t *testing.T) {
 		o.IdleStatsInterval = time.Hour
 		o.IdleAfter = time.Minute
 	})
-	ticks := &statsTicks{}
+	ticks := &statsTicks{next: h.m.tick}
 	h.m.tick = ticks.tick
 	h.loaded()
 	h.waitFor("sampling at the active pace", func(*Model) bool { return st.count() >= 3*2 })

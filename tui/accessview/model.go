@@ -47,7 +47,7 @@ type Model struct {
 	keys  keyMap
 	now   func() time.Time
 	every time.Duration                                        // between list reads while active
-	tick  func(time.Duration, func(time.Time) tea.Msg) tea.Cmd // tea.Tick; tests fire at once
+	tick  func(time.Duration, func(time.Time) tea.Msg) tea.Cmd // tui.Tick under ctx, from Init; tests fire at once
 
 	width, height int
 	active        bool
@@ -80,7 +80,7 @@ var _ tui.Panel = Model{}
 
 // New returns the panel on src.
 func New(src Source) Model {
-	return Model{src: src, keys: newKeyMap(), now: time.Now, every: refreshEvery, tick: tea.Tick}
+	return Model{src: src, keys: newKeyMap(), now: time.Now, every: refreshEvery}
 }
 
 // listsMsg is one read of both lists.
@@ -109,6 +109,7 @@ func (m Model) Title() string { return "Access" }
 // Init keeps ctx for the panel's calls and reads the lists once.
 func (m Model) Init(ctx context.Context) (tui.Panel, tea.Cmd) {
 	m.ctx = ctx
+	m.tick = func(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd { return tui.Tick(ctx, d, fn) }
 	return m.load(false)
 }
 

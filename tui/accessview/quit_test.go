@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/devenv-dev/devenv/tui"
@@ -67,6 +69,7 @@ func receive[T any](t *testing.T, ch <-chan T, what string) T {
 // of leaving it to run out its timeout.
 func TestQuitCancelsTheListsRead(t *testing.T) {
 	hub := newBlockingHub()
+	before := goleak.IgnoreCurrent()
 	ui := paneltest.RunUI(t, New(hub))
 	if call := receive(t, hub.started, "first read"); call != "requests" {
 		t.Fatalf("the first call is %s, want requests", call)
@@ -75,6 +78,7 @@ func TestQuitCancelsTheListsRead(t *testing.T) {
 	if err := receive(t, hub.ended, "end of the read"); !errors.Is(err, context.Canceled) {
 		t.Errorf("the read ended with %v, want it cancelled by the quit", err)
 	}
+	goleak.VerifyNone(t, before)
 }
 
 // Every call the panel makes to the hub runs under the UI's context: when
@@ -114,4 +118,11 @@ func TestCallsEndWithTheUIContext(t *testing.T) {
 			receive(t, done, "the call's message")
 		})
 	}
+}
+
+// TestMain fails the package's tests if a goroutine they started outlives
+// them: the panel's calls and ticks end with the UI's context. teatest
+// leaves one goroutine per program, waiting for an interrupt.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/charmbracelet/x/exp/teatest/v2.NewTestModel.func2"))
 }

@@ -36,7 +36,7 @@ func RunUI(t *testing.T, panels ...tui.Panel) *UI {
 		keys.Close()
 		select {
 		case <-ui.ended:
-		case <-time.After(10 * time.Second):
+		case <-time.After(15 * time.Second):
 			t.Error("the UI did not end with the test")
 		}
 	})
@@ -51,7 +51,8 @@ func (ui *UI) Type(keys string) {
 	}
 }
 
-// Quit types q and waits for Run to return, which must be without error.
+// Quit types q and waits for Run to return, which must be without error;
+// then the terminal goes away, as it does after a quit.
 func (ui *UI) Quit() {
 	ui.t.Helper()
 	ui.Type("q")
@@ -61,7 +62,8 @@ func (ui *UI) Quit() {
 		if err != nil {
 			ui.t.Fatalf("the UI ended with %v", err)
 		}
-	case <-time.After(10 * time.Second):
-		ui.t.Fatal("q did not end the UI in 10s")
+	case <-time.After(15 * time.Second):
+		ui.t.Fatal("q did not end the UI in 15s")
 	}
+	ui.keys.Close()
 }

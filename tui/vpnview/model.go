@@ -167,7 +167,7 @@ func (m Model) onStatus(msg statusMsg) (tui.Panel, tea.Cmd) {
 		return m, nil
 	}
 	gen := m.gen
-	return m, tea.Tick(m.every, func(time.Time) tea.Msg { return tickMsg{gen: gen} })
+	return m, tui.Tick(m.ctx, m.every, func(time.Time) tea.Msg { return tickMsg{gen: gen} })
 }
 
 func (m Model) onKey(k tea.KeyPressMsg) (tui.Panel, tea.Cmd) {

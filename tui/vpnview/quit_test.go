@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/devenv-dev/devenv/tui/paneltest"
 	"github.com/devenv-dev/devenv/vpn"
 )
@@ -51,6 +53,7 @@ func receive[T any](t *testing.T, ch <-chan T, what string) T {
 // leaving it to run out its timeout.
 func TestQuitCancelsTheStatusRead(t *testing.T) {
 	src := newBlockingSource()
+	before := goleak.IgnoreCurrent()
 	ui := paneltest.RunUI(t, New(src))
 	if call := receive(t, src.started, "first read"); call != "status" {
 		t.Fatalf("the first call is %s, want status", call)
@@ -59,6 +62,7 @@ func TestQuitCancelsTheStatusRead(t *testing.T) {
 	if err := receive(t, src.ended, "end of the read"); !errors.Is(err, context.Canceled) {
 		t.Errorf("the read ended with %v, want it cancelled by the quit", err)
 	}
+	goleak.VerifyNone(t, before)
 }
 
 // vpn up and down, and the status reads, run under the UI's context: when
@@ -82,4 +86,11 @@ func TestCallsEndWithTheUIContext(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMain fails the package's tests if a goroutine they started outlives
+// them: the panel's calls and ticks end with the UI's context. teatest
+// leaves one goroutine per program, waiting for an interrupt.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/charmbracelet/x/exp/teatest/v2.NewTestModel.func2"))
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/devenv-dev/devenv/env"
 	"github.com/devenv-dev/devenv/env/engine"
 )
@@ -226,5 +228,16 @@ func TestLogsTabShowsTheSelectedService(t *testing.T) {
 	h.waitFor("web's log after tab", func(m *Model) bool { return strings.Contains(m.text(), "web line 2") })
 	if v := h.view(); strings.Contains(v, "db line") || !strings.Contains(v, "Logs: web") {
 		t.Errorf("the logs tab does not show web's log alone:\n%s", v)
+	}
+}
+
+func TestLogTitleCountsLines(t *testing.T) {
+	v := newLogView(10)
+	v.service, v.width = "web", 80
+	for _, want := range []string{"web · following · 0 lines", "web · following · 1 line", "web · following · 2 lines"} {
+		if got := strings.TrimRight(ansi.Strip(v.title()), " "); got != want {
+			t.Errorf("title %q, want %q", got, want)
+		}
+		v.append([]env.LogEntry{{LogLine: engine.LogLine{Text: "x"}}})
 	}
 }

@@ -7,6 +7,7 @@ package vpnview
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -206,6 +207,8 @@ func (m *Model) ask(a action) {
 		return
 	}
 	switch {
+	case errors.Is(m.err, vpn.ErrNotJoined):
+		m.note, m.noteBad = "this machine has not joined a network yet: devenv vpn join first", true
 	case !m.loaded:
 		m.note, m.noteBad = "the vpn status is unknown; R reads it again", true
 	case a == actionUp && m.status.Up:

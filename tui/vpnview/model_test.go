@@ -194,10 +194,19 @@ func TestPointlessActionsRefused(t *testing.T) {
 	if m, _ = update(t, m, keytest.Press("u")); m.confirm != actionNone || !strings.Contains(ansi.Strip(m.View()), "the vpn is already up") {
 		t.Errorf("u while up:\n%s", ansi.Strip(m.View()))
 	}
-	f.set(vpn.NodeStatus{}, vpn.ErrNotJoined)
+	f.set(vpn.NodeStatus{}, errors.New("permission denied"))
 	m = newTestModel(t, f, 80, 24)
 	if m, _ = update(t, m, keytest.Press("d")); m.confirm != actionNone || !strings.Contains(ansi.Strip(m.View()), "the vpn status is unknown") {
-		t.Errorf("d while not joined:\n%s", ansi.Strip(m.View()))
+		t.Errorf("d with no status read:\n%s", ansi.Strip(m.View()))
+	}
+	// Not joined is known, and says what to do.
+	f.set(vpn.NodeStatus{}, vpn.ErrNotJoined)
+	for _, k := range []string{"u", "d"} {
+		m = newTestModel(t, f, 80, 24)
+		if m, _ = update(t, m, keytest.Press(k)); m.confirm != actionNone ||
+			!strings.Contains(ansi.Strip(m.View()), "has not joined a network yet: devenv vpn join first") {
+			t.Errorf("%s while not joined:\n%s", k, ansi.Strip(m.View()))
+		}
 	}
 }
 

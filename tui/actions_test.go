@@ -308,6 +308,12 @@ func TestOpenURLRunsBrowser(t *testing.T) {
 	if err := openURL("http://x/"); err == nil {
 		t.Error("a missing browser command is not an error")
 	}
+	// Without $BROWSER nor the system's opener, the error says what to set.
+	t.Setenv("BROWSER", "")
+	t.Setenv("PATH", t.TempDir())
+	if err := openURL("http://x/"); err == nil || !strings.Contains(err.Error(), "set $BROWSER") {
+		t.Errorf("no browser at all: %v", err)
+	}
 }
 
 func TestShellRunsDevenvExec(t *testing.T) {

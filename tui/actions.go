@@ -198,6 +198,9 @@ func openURL(url string) error {
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	if err := cmd.Start(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) && os.Getenv("BROWSER") == "" {
+			return fmt.Errorf("opening %s: there is no %s here; set $BROWSER to your browser's command", url, argv[0])
+		}
 		return fmt.Errorf("opening %s: %w", url, err)
 	}
 	go cmd.Wait()

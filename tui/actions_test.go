@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,6 +19,13 @@ import (
 	"github.com/devenv-dev/devenv/images"
 	"github.com/devenv-dev/devenv/tui/keytest"
 )
+
+// failingProbe answers env.Up's early runs of the health check as the
+// engine's own check does: without it the probe would find the fake's
+// container healthy before the engine's unhealthy or starting took effect.
+func failingProbe(output string) func([]string) (int, string) {
+	return func([]string) (int, string) { return 1, output }
+}
 
 // idle waits for the running action to finish.
 func (h *harness) idle() {
@@ -37,7 +45,7 @@ func TestRestartAsksFirst(t *testing.T) {
 		t.Fatalf("no confirmation:\n%s", h.view())
 	}
 	h.press("n")
-	h.settle(50 * time.Millisecond)
+	h.settle(50 * time.Millisecond) // a window for calls that must not come
 	if calls := f.Calls(); len(calls) != 0 || !strings.Contains(h.view(), "cancelled") {
 		t.Fatalf("n: calls %v", calls)
 	}
@@ -171,7 +179,7 @@ func TestUpShowsProgressAndWhatAServiceWaitsFor(t *testing.T) {
 	p := parseProject(t, demoYAML)
 	f := newFake(p)
 	f.OnStart = func(spec engine.ContainerSpec) enginetest.Behaviour {
-		return enginetest.Behaviour{HealthAfter: time.Hour, Health: "healthy", HealthLog: "starting up"}
+		return enginetest.Behaviour{HealthAfter: time.Hour, Health: "healthy", HealthLog: "starting up", Exec: failingProbe("starting up")}
 	}
 	h := newHarness(t, p, f, nil).loaded()
 	h.press("u")
@@ -201,7 +209,7 @@ func TestUpFailureShowsInTheStatusLine(t *testing.T) {
 	p := parseProject(t, demoYAML)
 	f := newFake(p)
 	f.OnStart = func(spec engine.ContainerSpec) enginetest.Behaviour {
-		return enginetest.Behaviour{Health: "unhealthy", HealthLog: "db is broken"}
+		return enginetest.Behaviour{Health: "unhealthy", HealthLog: "db is broken", Exec: failingProbe("db is broken")}
 	}
 	h := newHarness(t, p, f, nil).loaded()
 	h.press("u")
@@ -268,29 +276,43 @@ func TestOpenHandsTheFirstPortToTheBrowser(t *testing.T) {
 
 func TestOpenURLRunsBrowser(t *testing.T) {
 	dir := t.TempDir()
+	// The browser writes its arguments into a FIFO: reading it waits for
+	// the browser to have run, however long that takes.
 	out := filepath.Join(dir, "opened")
+	if b, err := exec.Command("mkfifo", out).CombinedOutput(); err != nil {
+		t.Skipf("mkfifo: %v %s", err, b)
+	}
 	script := filepath.Join(dir, "browser")
 	if err := os.WriteFile(script, []byte("#!/bin/sh\necho \"$@\" > "+out+"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("BROWSER", script+":firefox")
+	opened := make(chan string, 1)
+	go func() {
+		b, _ := os.ReadFile(out)
+		opened <- strings.TrimSpace(string(b))
+	}()
 	if err := openURL("http://127.0.0.1:1234/"); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		b, _ := os.ReadFile(out)
-		if strings.TrimSpace(string(b)) == "http://127.0.0.1:1234/" {
-			break
+	select {
+	case got := <-opened:
+		if got != "http://127.0.0.1:1234/" {
+			t.Fatalf("the browser command got %q", got)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the browser command got %q", b)
-		}
-		time.Sleep(10 * time.Millisecond)
+	case <-time.After(30 * time.Second):
+		os.WriteFile(out, nil, 0) // opens the FIFO's other end: the reader ends
+		t.Fatal("the browser command did not run within 30 s")
 	}
 	t.Setenv("BROWSER", filepath.Join(dir, "missing"))
 	if err := openURL("http://x/"); err == nil {
 		t.Error("a missing browser command is not an error")
+	}
+	// Without $BROWSER nor the system's opener, the error says what to set.
+	t.Setenv("BROWSER", "")
+	t.Setenv("PATH", t.TempDir())
+	if err := openURL("http://x/"); err == nil || !strings.Contains(err.Error(), "set $BROWSER") {
+		t.Errorf("no browser at all: %v", err)
 	}
 }
 
@@ -371,7 +393,7 @@ func runExec(t *testing.T, msg tea.Msg) execDoneMsg {
 	case err := <-ran:
 		ran <- err // for the deferred wait
 		t.Fatalf("the program ended before the exec did: %v", err)
-	case <-time.After(5 * time.Second):
+	case <-time.After(15 * time.Second):
 		t.Fatal("the exec did not end")
 	}
 	return execDoneMsg{}

@@ -18,7 +18,7 @@ func TestWatchEngineReconnectsWithBackoff(t *testing.T) {
 		select {
 		case m := <-msgs:
 			return m
-		case <-time.After(5 * time.Second):
+		case <-time.After(15 * time.Second):
 			t.Fatal("no message from the bridge")
 			return nil
 		}

@@ -94,11 +94,11 @@ func TestGolden(t *testing.T) {
 				tm.Send(keytest.Press(k))
 			}
 			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), "quit") },
-				teatest.WithDuration(5*time.Second))
+				teatest.WithDuration(15*time.Second))
 			if err := tm.Quit(); err != nil {
 				t.Fatal(err)
 			}
-			final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+			final := tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).(*Model)
 			view := final.text()
 			if n := strings.Count(view, "\n") + 1; n != tt.h {
 				t.Errorf("%d lines, want %d", n, tt.h)

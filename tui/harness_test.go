@@ -2,13 +2,14 @@ package tui
 
 import (
 	"context"
-	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"go.uber.org/goleak"
 
 	"github.com/devenv-dev/devenv/env"
 	"github.com/devenv-dev/devenv/env/config"
@@ -17,10 +18,15 @@ import (
 	"github.com/devenv-dev/devenv/tui/keytest"
 )
 
+// TestMain fails the package's tests if a goroutine they started outlives
+// them: everything the UI starts ends with its context. teatest leaves one
+// goroutine per program, waiting for an interrupt.
 func TestMain(m *testing.M) {
 	time.Local = time.UTC // log timestamps are shown in local time
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction(teatestSignalWait))
 }
+
+const teatestSignalWait = "github.com/charmbracelet/x/exp/teatest/v2.NewTestModel.func2"
 
 // demoYAML is the project most tests show. Its port is unusual so that
 // env.Up's probe of the local host finds it free.
@@ -115,17 +121,19 @@ func (h *harness) post(msg tea.Msg) {
 	}
 }
 
-// update gives the model one message and runs the command it returns.
-func (h *harness) update(msg tea.Msg) {
+// update gives the model one message and runs the command it returns,
+// which it also returns.
+func (h *harness) update(msg tea.Msg) tea.Cmd {
 	if _, ok := msg.(tea.QuitMsg); ok {
 		h.quit = true
-		return
+		return nil
 	}
 	if _, ok := msg.(psMsg); ok {
 		h.loads++
 	}
 	_, cmd := h.m.Update(msg)
 	h.exec(cmd)
+	return cmd
 }
 
 func (h *harness) exec(cmd tea.Cmd) {
@@ -153,10 +161,14 @@ func (h *harness) press(keys ...string) {
 	}
 }
 
-// waitFor delivers messages until cond holds, failing after 5 s.
+// waitTimeout bounds a wait for what the model does in a few milliseconds;
+// it is generous so that a loaded machine does not fail the tests.
+const waitTimeout = 15 * time.Second
+
+// waitFor delivers messages until cond holds, failing after waitTimeout.
 func (h *harness) waitFor(what string, cond func(m *Model) bool) {
 	h.t.Helper()
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(waitTimeout)
 	for !cond(h.m) {
 		select {
 		case msg := <-h.msgs:
@@ -167,7 +179,53 @@ func (h *harness) waitFor(what string, cond func(m *Model) bool) {
 	}
 }
 
-// settle delivers the messages that arrive within d.
+// deliverUntil delivers messages until one that match holds for has been
+// delivered, and returns the command the model answered it with.
+func (h *harness) deliverUntil(what string, match func(tea.Msg) bool) tea.Cmd {
+	h.t.Helper()
+	deadline := time.After(waitTimeout)
+	for {
+		select {
+		case msg := <-h.msgs:
+			cmd := h.update(msg)
+			if match(msg) {
+				return cmd
+			}
+		case <-deadline:
+			h.t.Fatalf("timed out waiting for %s; screen:\n%s", what, h.view())
+		}
+	}
+}
+
+// statsTicks records the delays of the stats ticks the model asks for,
+// and ticks with next (the model's own tick).
+type statsTicks struct {
+	next   func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
+	mu     sync.Mutex
+	delays []time.Duration // guarded by mu
+}
+
+func (k *statsTicks) tick(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd {
+	if _, ok := fn(time.Time{}).(statsTickMsg); ok {
+		k.mu.Lock()
+		k.delays = append(k.delays, d)
+		k.mu.Unlock()
+	}
+	return k.next(d, fn)
+}
+
+// last is the delay of the last stats tick asked for.
+func (k *statsTicks) last() time.Duration {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if len(k.delays) == 0 {
+		return 0
+	}
+	return k.delays[len(k.delays)-1]
+}
+
+// settle delivers the messages that arrive within d: the window in which a
+// test checks that nothing happens.
 func (h *harness) settle(d time.Duration) {
 	end := time.After(d)
 	for {

@@ -202,7 +202,12 @@ func (v *logView) title() string {
 	if v.unseen > 0 && (v.paused || v.scroll > 0) {
 		state += fmt.Sprintf(" (%d new)", v.unseen)
 	}
-	parts := []string{styleTitle.Render(v.service), state, fmt.Sprintf("%d lines", len(v.ring().visible(v.limit)))}
+	n := len(v.ring().visible(v.limit))
+	count := fmt.Sprintf("%d lines", n)
+	if n == 1 {
+		count = "1 line"
+	}
+	parts := []string{styleTitle.Render(v.service), state, count}
 	if v.wrap {
 		parts = append(parts, "wrap")
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/devenv-dev/devenv/env"
 	"github.com/devenv-dev/devenv/env/engine"
 )
@@ -202,5 +204,40 @@ func TestLogsViewKeepsTheLimitPerService(t *testing.T) {
 	}
 	if !strings.Contains(h.view(), "20 lines") {
 		t.Errorf("the title does not count 20 lines:\n%s", h.view())
+	}
+}
+
+// The logs tab shows the selected service's log however it is reached:
+// 2 and tab as well as enter.
+func TestLogsTabShowsTheSelectedService(t *testing.T) {
+	p := parseProject(t, demoYAML)
+	f := newFake(p)
+	upAll(t, f, p)
+	for _, svc := range []string{"db", "web"} {
+		if err := f.WriteLog("demo-"+svc, logLines(svc+" line", 3)...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := newHarness(t, p, f, nil).loaded()
+	h.selectService("db")
+	h.press("2")
+	h.waitFor("db's log after 2", func(m *Model) bool { return strings.Contains(m.text(), "db line 2") })
+	h.press("esc")
+	h.selectService("web")
+	h.press("tab")
+	h.waitFor("web's log after tab", func(m *Model) bool { return strings.Contains(m.text(), "web line 2") })
+	if v := h.view(); strings.Contains(v, "db line") || !strings.Contains(v, "Logs: web") {
+		t.Errorf("the logs tab does not show web's log alone:\n%s", v)
+	}
+}
+
+func TestLogTitleCountsLines(t *testing.T) {
+	v := newLogView(10)
+	v.service, v.width = "web", 80
+	for _, want := range []string{"web · following · 0 lines", "web · following · 1 line", "web · following · 2 lines"} {
+		if got := strings.TrimRight(ansi.Strip(v.title()), " "); got != want {
+			t.Errorf("title %q, want %q", got, want)
+		}
+		v.append([]env.LogEntry{{LogLine: engine.LogLine{Text: "x"}}})
 	}
 }

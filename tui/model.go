@@ -49,14 +49,17 @@ type Model struct {
 	clockGen  int       // the current uptime tick; older ones are dropped
 	clockDue  time.Time
 	panelSize [][2]int // the size each panel was last given
+
+	tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd // Tick under rt.ctx; tests see the delays asked for
 }
 
 // New returns the root model. Run wires it to a program; tests drive it
-// through Update.
+// through Update. Everything the model starts (engine calls, log follows,
+// actions, the panels' calls) runs under ctx and ends with it.
 func New(ctx context.Context, opts Options) *Model {
 	opts = opts.withDefaults()
 	h := help.New()
-	return &Model{
+	m := &Model{
 		opts:      opts,
 		rt:        &runtimeState{ctx: ctx, send: func(tea.Msg) {}},
 		panels:    append([]Panel(nil), opts.Panels...),
@@ -70,14 +73,19 @@ func New(ctx context.Context, opts Options) *Model {
 		again:     map[string]bool{},
 		lastKey:   opts.Now(), // opening the UI counts as using it
 	}
+	m.tick = func(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd { return Tick(ctx, d, fn) }
+	return m
 }
 
-// Init starts the panels' first loads. The services load when the engine
-// bridge says the engine answers (engineUpMsg).
+// Init gives the panels the UI's context and starts their first loads.
+// The services load when the engine bridge says the engine answers
+// (engineUpMsg).
 func (m *Model) Init() tea.Cmd {
 	var cmds []tea.Cmd
-	for _, p := range m.panels {
-		cmds = append(cmds, p.Init())
+	for i, p := range m.panels {
+		var cmd tea.Cmd
+		m.panels[i], cmd = p.Init(m.rt.ctx)
+		cmds = append(cmds, cmd)
 	}
 	return tea.Batch(cmds...)
 }

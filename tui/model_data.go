@@ -186,7 +186,7 @@ func (m *Model) onStats(msg statsMsg) tea.Cmd {
 		m.svc.refresh()
 	}
 	gen := msg.gen
-	return tea.Tick(next, func(time.Time) tea.Msg { return statsTickMsg{gen} })
+	return m.tick(next, func(time.Time) tea.Msg { return statsTickMsg{gen} })
 }
 
 // scheduleClock keeps one tick pending for the next change of an uptime on
@@ -207,7 +207,7 @@ func (m *Model) scheduleClock() tea.Cmd {
 	m.clockGen++
 	m.clockDue = due
 	gen := m.clockGen
-	return tea.Tick(d, func(time.Time) tea.Msg { return clockMsg{gen} })
+	return m.tick(d, func(time.Time) tea.Msg { return clockMsg{gen} })
 }
 
 // onProgress shows an action's event and what services wait for.

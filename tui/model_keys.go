@@ -112,6 +112,9 @@ func (m *Model) setTab(i int) tea.Cmd {
 	}
 	m.tab = i
 	m.clockDue = time.Time{}
+	if i == tabLogs {
+		cmds = append(cmds, m.followSelected())
+	}
 	if m.panel() != nil {
 		m.layout() // the panel gets its size before it draws
 		var cmd tea.Cmd
@@ -121,6 +124,17 @@ func (m *Model) setTab(i int) tea.Cmd {
 	}
 	cmds = append(cmds, m.startStats())
 	return tea.Batch(cmds...)
+}
+
+// followSelected has the logs tab show the service selected on the
+// services tab, however the tab was reached (enter, l, 2, tab): a log of
+// another service is replaced, the same service's is left as it is.
+func (m *Model) followSelected() tea.Cmd {
+	r, ok := m.svc.current()
+	if !ok || r.Service == m.logs.service {
+		return nil
+	}
+	return m.followLogs(r.Service)
 }
 
 // followLogs shows service's log on the logs tab, following it.

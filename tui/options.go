@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -99,9 +100,15 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
 	m := New(ctx, opts)
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithFPS(fps))
 	m.rt.send = p.Send
-	go WatchEngine(ctx, opts.Engine, opts.Project.Name, p.Send)
+	var watch sync.WaitGroup
+	defer watch.Wait() // after cancel: the bridge ends with ctx
+	watch.Go(func() { WatchEngine(ctx, opts.Engine, opts.Project.Name, p.Send) })
 	_, err := p.Run()
-	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+	ended := ctx.Err() != nil // the caller's ctx ended the program: no error
+	// Quitting ends ctx: the calls in flight, the log follow, the pending
+	// ticks and the panels' calls end with it.
+	cancel()
+	if errors.Is(err, tea.ErrProgramKilled) && ended {
 		return nil
 	}
 	return err

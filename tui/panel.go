@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"context"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
@@ -16,8 +18,12 @@ import (
 type Panel interface {
 	// Title is the tab's name, e.g. "VPN".
 	Title() string
-	// Init starts the panel's first load; it may return nil.
-	Init() tea.Cmd
+	// Init gives the panel the UI's context and starts its first load (the
+	// command may be nil). The root calls it once, before any message. The
+	// context ends when the user quits: the panel makes every call under it,
+	// so that quitting cancels the calls in flight instead of leaving them to
+	// run out their timeouts.
+	Init(ctx context.Context) (Panel, tea.Cmd)
 	Update(msg tea.Msg) (Panel, tea.Cmd)
 	// View renders the panel into exactly the size last given by SetSize.
 	View() string

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -21,9 +22,9 @@ type fakePanel struct {
 type panelTick struct{}
 
 func (p *fakePanel) Title() string { return "Fake" }
-func (p *fakePanel) Init() tea.Cmd {
+func (p *fakePanel) Init(context.Context) (Panel, tea.Cmd) {
 	*p.log = append(*p.log, "init")
-	return nil
+	return p, nil
 }
 func (p *fakePanel) Update(msg tea.Msg) (Panel, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -83,7 +84,7 @@ func TestPanelRouting(t *testing.T) {
 	h.press("x") // not an action here: the panel's
 	h.press("i") // the panel now captures keys
 	h.press("q", "2")
-	h.settle(50 * time.Millisecond)
+	h.settle(50 * time.Millisecond) // a window for a quit that must not come
 	if h.quit || h.m.tab != tabPanels {
 		t.Fatalf("a capturing panel's keys were taken by the root (quit %v, tab %d)", h.quit, h.m.tab)
 	}

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -16,14 +17,14 @@ type valuePanel struct {
 	active bool
 }
 
-func (p valuePanel) Title() string                     { return "Value" }
-func (p valuePanel) Init() tea.Cmd                     { return nil }
-func (p valuePanel) Update(tea.Msg) (Panel, tea.Cmd)   { return p, nil }
-func (p valuePanel) SetSize(w, h int) Panel            { p.w, p.h = w, h; return p }
-func (p valuePanel) SetActive(a bool) (Panel, tea.Cmd) { p.active = a; return p, nil }
-func (p valuePanel) Capturing() bool                   { return false }
-func (p valuePanel) ShortHelp() []key.Binding          { return nil }
-func (p valuePanel) FullHelp() [][]key.Binding         { return nil }
+func (p valuePanel) Title() string                         { return "Value" }
+func (p valuePanel) Init(context.Context) (Panel, tea.Cmd) { return p, nil }
+func (p valuePanel) Update(tea.Msg) (Panel, tea.Cmd)       { return p, nil }
+func (p valuePanel) SetSize(w, h int) Panel                { p.w, p.h = w, h; return p }
+func (p valuePanel) SetActive(a bool) (Panel, tea.Cmd)     { p.active = a; return p, nil }
+func (p valuePanel) Capturing() bool                       { return false }
+func (p valuePanel) ShortHelp() []key.Binding              { return nil }
+func (p valuePanel) FullHelp() [][]key.Binding             { return nil }
 func (p valuePanel) View() string {
 	return fmt.Sprintf("value panel %dx%d active=%v", p.w, p.h, p.active)
 }

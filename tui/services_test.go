@@ -46,7 +46,6 @@ func TestContainerEventChangesOnlyThatRow(t *testing.T) {
 	f := newFake(p)
 	upAll(t, f, p)
 	h := newHarness(t, p, f, nil).loaded()
-	h.settle(50 * time.Millisecond)
 	before := slices.Clone(h.m.svc.rows)
 
 	if err := f.Exit("demo-worker", 3); err != nil {
@@ -73,7 +72,7 @@ func TestContainerEventChangesOnlyThatRow(t *testing.T) {
 			t.Errorf("row %s changed (-before +after):\n%s", r.Service, diff)
 		}
 	}
-	h.settle(50 * time.Millisecond)
+	h.settle(50 * time.Millisecond) // a window for a full observation that must not come
 	if h.loads != loads {
 		t.Errorf("an event caused %d full observations", h.loads-loads)
 	}
@@ -87,7 +86,6 @@ func TestEventReadsOnlyItsContainer(t *testing.T) {
 	f := newFake(p)
 	upAll(t, f, p)
 	h := newHarness(t, p, f, nil).loaded()
-	h.settle(50 * time.Millisecond)
 	obs, _ := f.Observe(t.Context(), "demo")
 	var id string
 	for _, c := range obs.Containers {
@@ -172,8 +170,8 @@ func TestSortCyclesAndFilterNarrows(t *testing.T) {
 		t.Errorf("the sort key did not cycle back: %s", h.m.svc.sort)
 	}
 
-	h.press("/", "w", "o", "q") // q goes into the filter, it does not quit
-	h.settle(50 * time.Millisecond)
+	h.press("/", "w", "o", "q")     // q goes into the filter, it does not quit
+	h.settle(50 * time.Millisecond) // a window for a quit that must not come
 	if h.quit || !h.m.svc.filtering || h.m.svc.filter.Value() != "woq" {
 		t.Fatalf("q quit while typing a filter (quit %v, filter %q)", h.quit, h.m.svc.filter.Value())
 	}
@@ -345,7 +343,8 @@ func TestCreatedContainerSaysWhichDependencyItWaitsFor(t *testing.T) {
 	p := parseProject(t, demoYAML)
 	f := newFake(p)
 	f.OnStart = func(spec engine.ContainerSpec) enginetest.Behaviour {
-		return enginetest.Behaviour{Health: "starting"} // db never gets healthy by itself
+		// db never gets healthy by itself
+		return enginetest.Behaviour{Health: "starting", Exec: failingProbe("not yet")}
 	}
 	// Another terminal's up: web is created and waits for db.
 	go env.Up(t.Context(), f, p, env.UpOptions{Timeout: 3 * time.Second})
@@ -368,7 +367,6 @@ func TestEventShowsAtOnceBeforeTheReRead(t *testing.T) {
 	f := newFake(p)
 	upAll(t, f, p)
 	h := newHarness(t, p, f, nil).loaded()
-	h.settle(50 * time.Millisecond)
 	id := h.rowOf("worker").ID
 	at := time.Now().Add(time.Minute)
 	steps := []struct {

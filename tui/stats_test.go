@@ -86,13 +86,12 @@ func TestStatsOnlyForRowsOnScreenWhileVisible(t *testing.T) {
 		t.Errorf("svc00's row %q: want 50.0%% CPU and 10.0 MiB", l)
 	}
 
-	h.press("2") // the logs tab: no sampling
-	h.settle(100 * time.Millisecond)
-	n := st.count()
-	h.settle(500 * time.Millisecond)
-	if st.count() != n {
-		t.Errorf("%d samples while the services tab was hidden", st.count()-n)
+	live := h.m.statsGen
+	h.press("2") // the logs tab: the sampling loop ends with its next message
+	if cmd := h.deliverUntil("the sampling loop's next message", ofStatsLoop(live)); cmd != nil {
+		t.Error("the sampling loop went on while the services tab was hidden")
 	}
+	n := st.count()
 	h.press("1")
 	h.waitFor("sampling again", func(*Model) bool { return st.count() > n })
 }
@@ -107,15 +106,18 @@ func TestNoStatsWhileTheEngineIsAway(t *testing.T) {
 		o.StatsInterval = 100 * time.Millisecond
 	}).loaded()
 	h.waitFor("a sample", func(*Model) bool { return st.count() > 0 })
+	live := h.m.statsGen
 	f.SetUnreachable(true)
 	f.BreakEvents(errors.New("gone"))
-	h.waitFor("the banner", func(m *Model) bool { return m.engineErr != nil })
-	h.settle(100 * time.Millisecond)
-	n := st.count()
-	h.settle(400 * time.Millisecond)
-	if st.count() != n {
-		t.Errorf("%d samples while the engine was away", st.count()-n)
+	// The first tick of the loop while the engine is away ends it.
+	away := func(msg tea.Msg) bool {
+		_, tick := msg.(statsTickMsg)
+		return tick && ofStatsLoop(live)(msg) && h.m.engineErr != nil
 	}
+	if cmd := h.deliverUntil("a sampling tick while the engine is away", away); cmd != nil {
+		t.Error("the sampling loop went on while the engine was away")
+	}
+	n := st.count()
 	f.SetUnreachable(false)
 	h.waitFor("sampling again", func(*Model) bool { return st.count() > n })
 }
@@ -127,7 +129,6 @@ func TestIdleModelSchedulesOnlyTheUptimeTick(t *testing.T) {
 	start := time.Now()
 	now := start.Add(2 * time.Hour)
 	h := newHarness(t, p, f, func(o *Options) { o.Now = func() time.Time { return now } }).loaded()
-	h.settle(50 * time.Millisecond)
 	// Up for two hours: the uptime changes once a minute, so the only
 	// pending tick is due within a minute, and none sooner than needed.
 	due := h.m.clockDue.Sub(now)
@@ -158,18 +159,39 @@ func TestStatsSlowDownWhenIdle(t *testing.T) {
 		o.StatsInterval = 50 * time.Millisecond
 		o.IdleStatsInterval = time.Hour
 		o.IdleAfter = time.Minute
-	}).loaded()
+	})
+	ticks := &statsTicks{next: h.m.tick}
+	h.m.tick = ticks.tick
+	h.loaded()
 	h.waitFor("sampling at the active pace", func(*Model) bool { return st.count() >= 3*2 })
+	if d := ticks.last(); d != 50*time.Millisecond {
+		t.Fatalf("sampling every %s, want the active pace of 50ms", d)
+	}
 
 	mu.Lock()
 	now = now.Add(2 * time.Minute) // nobody touched it
 	mu.Unlock()
-	h.settle(200 * time.Millisecond) // the round in flight ends and schedules the idle pace
-	n := st.count()
-	h.settle(400 * time.Millisecond)
-	if got := st.count() - n; got != 0 {
-		t.Fatalf("%d samples while idle at an idle pace of an hour", got)
+	live := h.m.statsGen
+	round := func(msg tea.Msg) bool { _, ok := msg.(statsMsg); return ok && ofStatsLoop(live)(msg) }
+	h.deliverUntil("a round once the UI is idle", round)
+	if d := ticks.last(); d != time.Hour {
+		t.Fatalf("the round after the UI went idle has the next in %s, want the idle pace of an hour", d)
 	}
+	n := st.count()
 	h.press("j") // a key: a sample at once, then the active pace again
 	h.waitFor("sampling again after a key", func(*Model) bool { return st.count() >= n+3*2 })
+}
+
+// ofStatsLoop matches the messages of the sampling loop gen: its ticks and
+// its rounds' samples.
+func ofStatsLoop(gen int) func(tea.Msg) bool {
+	return func(msg tea.Msg) bool {
+		switch msg := msg.(type) {
+		case statsTickMsg:
+			return msg.gen == gen
+		case statsMsg:
+			return msg.gen == gen
+		}
+		return false
+	}
 }

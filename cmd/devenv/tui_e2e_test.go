@@ -51,7 +51,7 @@ func TestTUI(t *testing.T) {
 	}
 	p := startPane(t, dir, 120, 40)
 
-	p.waitFor("the services table with every service running", 10*time.Second, func(s string) bool {
+	p.waitFor("the services table with every service running", 30*time.Second, func(s string) bool {
 		return header(s) != "" && allState(s, tuiServices, "running")
 	})
 	t.Run("resize", func(t *testing.T) { testResize(t, p.on(t)) })
@@ -61,7 +61,7 @@ func TestTUI(t *testing.T) {
 	t.Run("q quits", func(t *testing.T) {
 		p := p.on(t)
 		p.send("q")
-		p.waitFor("the process to exit after q", 5*time.Second, func(string) bool { return p.exitStatus() != "" })
+		p.waitFor("the process to exit after q", 15*time.Second, func(string) bool { return p.exitStatus() != "" })
 		if st := p.exitStatus(); st != "0" {
 			t.Errorf("exit status after q = %s, want 0\n%s", st, p.capture())
 		}
@@ -78,7 +78,7 @@ func testResize(t *testing.T, p *pane) {
 		if got := p.display("#{pane_width}x#{pane_height}"); got != fmt.Sprintf("%dx%d", w, h) {
 			t.Fatalf("pane is %s after resize-window to %dx%d", got, w, h)
 		}
-		p.waitFor(fmt.Sprintf("a layout for %dx%d: header, every row, help bar on the last line", w, h), 3*time.Second,
+		p.waitFor(fmt.Sprintf("a layout for %dx%d: header, every row, help bar on the last line", w, h), 10*time.Second,
 			func(s string) bool {
 				lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 				hdr := header(s)
@@ -105,45 +105,64 @@ func testLogsFollow(t *testing.T, p *pane) {
 		return n
 	}
 	lines := 40
-	first := newest(p.waitFor(fmt.Sprintf("api's logs with heartbeat n>%d, more lines than the screen has", lines), 5*time.Second,
+	first := newest(p.waitFor(fmt.Sprintf("api's logs with heartbeat n>%d, more lines than the screen has", lines), 15*time.Second,
 		func(s string) bool { return newest(s) > lines }))
-	p.waitFor(fmt.Sprintf("a heartbeat after n=%d, logged after the view opened", first), 3*time.Second,
+	p.waitFor(fmt.Sprintf("a heartbeat after n=%d, logged after the view opened", first), 10*time.Second,
 		func(s string) bool { return newest(s) > first })
 	p.send("Escape")
-	p.waitFor("the table again after esc", 3*time.Second, func(s string) bool { return header(s) != "" })
+	p.waitFor("the table again after esc", 10*time.Second, func(s string) bool { return header(s) != "" })
 }
 
 // testRestartKey restarts web with r, y and checks its container started
-// again (a new StartedAt) and that no other service was touched.
+// again (the engine's start event, then a new StartedAt) and that no other
+// service was touched.
 func testRestartKey(t *testing.T, p *pane, dir string) {
 	before := startedAt(t, dir)
+	started, errs := containerEvents(t, psIDs(t, dir)["web"], "start")
 	p.selectService("web")
 	p.send("r")
-	p.waitFor("a confirmation naming web", 3*time.Second, func(s string) bool {
+	p.waitFor("a confirmation naming web", 10*time.Second, func(s string) bool {
 		return slices.ContainsFunc(strings.Split(s, "\n"), func(l string) bool {
 			return strings.Contains(strings.ToLower(l), "restart") && hasWord(l, "web") && strings.Contains(l, "?") &&
 				rowService(l) != "web"
 		})
 	})
 	p.send("y")
-	deadline := time.Now().Add(15 * time.Second)
-	var after map[string]time.Time
-	for {
-		after = startedAt(t, dir)
-		if after["web"].After(before["web"]) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("web's container did not start again within 15 s of r, y (StartedAt %s)\n%s", before["web"], p.capture())
-		}
-		time.Sleep(200 * time.Millisecond)
+	select {
+	case <-started:
+	case err := <-errs:
+		t.Fatalf("docker events: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("web's container did not start again within 30 s of r, y\n%s", p.capture())
+	}
+	after := startedAt(t, dir)
+	if !after["web"].After(before["web"]) {
+		t.Errorf("web started, but ps says StartedAt %s, as before", after["web"])
 	}
 	for _, s := range []string{"db", "api"} {
 		if !after[s].Equal(before[s]) {
 			t.Errorf("%s was restarted too (StartedAt %s -> %s)", s, before[s], after[s])
 		}
 	}
-	p.waitFor("web running again", 5*time.Second, func(s string) bool { return allState(s, tuiServices, "running") })
+	p.waitFor("web running again", 15*time.Second, func(s string) bool { return allState(s, tuiServices, "running") })
+}
+
+// containerEvents subscribes to the engine's events of one kind (start,
+// die) of container id from now on, for the rest of the test. The engine
+// replays them from now, so none is missed while the subscription is made.
+func containerEvents(t *testing.T, id, kind string) (<-chan events.Message, <-chan error) {
+	t.Helper()
+	now := time.Now()
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	return cli.Events(t.Context(), events.ListOptions{
+		Since: fmt.Sprintf("%d.%09d", now.Unix(), now.Nanosecond()),
+		Filters: filters.NewArgs(
+			filters.Arg("type", "container"), filters.Arg("container", id), filters.Arg("event", kind)),
+	})
 }
 
 // testStoppedOutside stops db through the engine's API and measures how long
@@ -160,12 +179,11 @@ func testStoppedOutside(t *testing.T, p *pane, dir string) {
 	id := psIDs(t, dir)["db"]
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	msgs, errs := cli.Events(ctx, events.ListOptions{Filters: filters.NewArgs(
-		filters.Arg("type", "container"), filters.Arg("container", id), filters.Arg("event", "die"))})
+	msgs, errs := containerEvents(t, id, "die")
 	start := time.Now()
 	stopErr := make(chan error, 1)
 	go func() { stopErr <- cli.ContainerStop(ctx, id, container.StopOptions{}) }()
-	p.waitFor("db shown exited", 5*time.Second, func(s string) bool {
+	p.waitFor("db shown exited", 15*time.Second, func(s string) bool {
 		return strings.Contains(rowOf(s, "db"), "exited")
 	})
 	shown := time.Now()
@@ -341,9 +359,13 @@ func (p *pane) send(keys ...string) { p.tmux(append([]string{"send-keys", "-t", 
 
 // waitFor polls the screen every 10 ms until cond holds and returns that
 // screen; after timeout, or once the UI has exited, it fails with the screen.
+// What the UI draws is seen only on the screen, so this polls; timeouts are
+// generous for a loaded machine, and what is timed is measured apart.
 func (p *pane) waitFor(what string, timeout time.Duration, cond func(screen string) bool) string {
 	p.t.Helper()
-	deadline := time.Now().Add(timeout)
+	poll := time.NewTicker(10 * time.Millisecond)
+	defer poll.Stop()
+	deadline := time.After(timeout)
 	for {
 		s := p.capture()
 		if cond(s) {
@@ -352,10 +374,11 @@ func (p *pane) waitFor(what string, timeout time.Duration, cond func(screen stri
 		if st := p.exitStatus(); st != "" && !cond(p.capture()) {
 			p.t.Fatalf("the UI exited (status %s) while waiting for %s; screen:\n%s", st, what, s)
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-poll.C:
+		case <-deadline:
 			p.t.Fatalf("waited %s for %s; screen:\n%s", timeout, what, s)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -367,7 +390,7 @@ func (p *pane) toTable() string {
 		return s
 	}
 	p.send("Escape")
-	return p.waitFor("the services table", 3*time.Second, func(s string) bool { return header(s) != "" })
+	return p.waitFor("the services table", 10*time.Second, func(s string) bool { return header(s) != "" })
 }
 
 // selectService moves the selection to service's row: up past the first
@@ -386,5 +409,5 @@ func (p *pane) selectService(service string) {
 	for range i {
 		p.send("Down")
 	}
-	p.waitFor(service+"'s row marked as selected", 3*time.Second, func(s string) bool { return isSelected(rowOf(s, service)) })
+	p.waitFor(service+"'s row marked as selected", 10*time.Second, func(s string) bool { return isSelected(rowOf(s, service)) })
 }

@@ -118,9 +118,9 @@ func (m Model) denyKey(k tea.KeyPressMsg) (tui.Panel, tea.Cmd) {
 // run makes one decision call.
 func (m Model) run(d decision) (tui.Panel, tea.Cmd) {
 	m.running, m.note, m.noteBad = true, "", false
-	src, reason := m.src, strings.TrimSpace(m.reason.Value())
+	ctx, src, reason := m.ctx, m.src, strings.TrimSpace(m.reason.Value())
 	return m, func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		ctx, cancel := context.WithTimeout(ctx, callTimeout)
 		defer cancel()
 		var r hubapi.Request
 		var err error

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -154,8 +155,8 @@ func sampleHub() *fakeHub {
 
 // newTestModel is a panel on f with the fixed clock, sized and active,
 // after its first read.
-func newTestModel(f *fakeHub, w, h int) Model {
-	m := New(f)
+func newTestModel(t testing.TB, f *fakeHub, w, h int) Model {
+	m := newPanel(t, f)
 	m.now = func() time.Time { return testClock }
 	m.tick = func(_ time.Duration, fn func(time.Time) tea.Msg) tea.Cmd {
 		return func() tea.Msg { return fn(testClock) }
@@ -203,4 +204,11 @@ func settle(m Model, cmd tea.Cmd) Model {
 		}
 	}
 	return m
+}
+
+// newPanel is New(src) as the UI starts it, under the test's context, with
+// its first read dropped.
+func newPanel(t testing.TB, src Source) Model {
+	p, _ := New(src).Init(t.Context())
+	return p.(Model)
 }

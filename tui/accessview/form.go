@@ -98,9 +98,9 @@ func (f form) ask() (Ask, int, error) {
 // openForm shows the form and reads the targets it offers.
 func (m Model) openForm() (tui.Panel, tea.Cmd) {
 	m.mode, m.note, m.form = requesting, "", newForm(m.width)
-	src := m.src
+	ctx, src := m.ctx, m.src
 	return m, func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		ctx, cancel := context.WithTimeout(ctx, callTimeout)
 		defer cancel()
 		ts, err := src.Targets(ctx)
 		return targetsMsg{targets: ts, err: err}
@@ -153,9 +153,9 @@ func (m Model) send() (tui.Panel, tea.Cmd) {
 		return m, m.form.focus(field)
 	}
 	m.form.problem, m.running = "", true
-	src := m.src
+	ctx, src := m.ctx, m.src
 	return m, func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		ctx, cancel := context.WithTimeout(ctx, callTimeout)
 		defer cancel()
 		r, err := src.Request(ctx, a)
 		if err != nil {

@@ -43,7 +43,7 @@ func TestGolden(t *testing.T) {
 				if tt.setup != nil {
 					tt.setup(f)
 				}
-				m := press(newTestModel(f, size[0], size[1]), tt.keys...)
+				m := press(newTestModel(t, f, size[0], size[1]), tt.keys...)
 				if tt.later != nil {
 					f.set(tt.later)
 					m = press(at(m, 14*time.Second), "R")

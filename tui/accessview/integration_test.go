@@ -86,8 +86,8 @@ func registerGateway(t *testing.T, h *hub.Hub, dir string) {
 
 // realPanel is a panel on the state in dir with the real clock, its ticks
 // dropped (press runs only the calls).
-func realPanel(dir string) Model {
-	m := New(StateSource(dir))
+func realPanel(t *testing.T, dir string) Model {
+	m := newPanel(t, StateSource(dir))
 	m.tick = func(_ time.Duration, fn func(time.Time) tea.Msg) tea.Cmd {
 		return func() tea.Msg { return fn(time.Now()) }
 	}
@@ -108,7 +108,7 @@ func TestAgainstARealHub(t *testing.T) {
 	bob := join(t, h, "bob", hubapi.RoleApprover)
 	registerGateway(t, h, ann)
 
-	dev := realPanel(ann)
+	dev := realPanel(t, ann)
 	mustContain(t, ansi.Strip(dev.View()), "MY REQUESTS (0)")
 	mustLack(t, ansi.Strip(dev.View()), "TO APPROVE") // the hub refuses a developer the pending list
 	dev = press(dev, "n")
@@ -116,7 +116,7 @@ func TestAgainstARealHub(t *testing.T) {
 	dev = press(dev, "tab", "bug 1234", "enter", "enter")
 	mustContain(t, ansi.Strip(dev.View()), "for api: pending; an approver decides", "MY REQUESTS (1)")
 
-	appr := realPanel(bob)
+	appr := realPanel(t, bob)
 	mustContain(t, ansi.Strip(appr.View()), "TO APPROVE (1)", "ann        api     30m")
 	appr = press(appr, "a", "y")
 	mustContain(t, ansi.Strip(appr.View()), ": ann on api until ", "TO APPROVE (0)")

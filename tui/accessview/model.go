@@ -43,11 +43,12 @@ type decision struct {
 
 // Model is the access panel; it implements tui.Panel.
 type Model struct {
-	src   Source // non-nil
+	ctx   context.Context // the UI's, from Init: quitting cancels the calls in flight
+	src   Source          // non-nil
 	keys  keyMap
 	now   func() time.Time
 	every time.Duration                                        // between list reads while active
-	tick  func(time.Duration, func(time.Time) tea.Msg) tea.Cmd // tea.Tick; tests fire at once
+	tick  func(time.Duration, func(time.Time) tea.Msg) tea.Cmd // tui.Tick under ctx, from Init; tests fire at once
 
 	width, height int
 	active        bool
@@ -80,7 +81,7 @@ var _ tui.Panel = Model{}
 
 // New returns the panel on src.
 func New(src Source) Model {
-	return Model{src: src, keys: newKeyMap(), now: time.Now, every: refreshEvery, tick: tea.Tick}
+	return Model{src: src, keys: newKeyMap(), now: time.Now, every: refreshEvery}
 }
 
 // listsMsg is one read of both lists.
@@ -106,10 +107,11 @@ type doneMsg struct {
 // Title is the tab's name.
 func (m Model) Title() string { return "Access" }
 
-// Init reads the lists once.
-func (m Model) Init() tea.Cmd {
-	_, cmd := m.load(false)
-	return cmd
+// Init keeps ctx for the panel's calls and reads the lists once.
+func (m Model) Init(ctx context.Context) (tui.Panel, tea.Cmd) {
+	m.ctx = ctx
+	m.tick = func(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd { return tui.Tick(ctx, d, fn) }
+	return m.load(false)
 }
 
 // SetSize gives the panel its size.
@@ -170,9 +172,9 @@ func (m Model) Update(msg tea.Msg) (tui.Panel, tea.Cmd) {
 // load reads both lists; a chained read schedules the next.
 func (m Model) load(chained bool) (Model, tea.Cmd) {
 	m.loading = true
-	src, gen := m.src, m.gen
+	ctx, src, gen := m.ctx, m.src, m.gen
 	return m, func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		ctx, cancel := context.WithTimeout(ctx, callTimeout)
 		defer cancel()
 		msg := listsMsg{gen: gen, chained: chained}
 		if msg.mine, msg.err = src.Requests(ctx, hubclient.RequestsMine); msg.err == nil {

@@ -41,7 +41,7 @@ func at(m Model, d time.Duration) Model {
 }
 
 func TestLists(t *testing.T) {
-	m := newTestModel(sampleHub(), 120, 40)
+	m := newTestModel(t, sampleHub(), 120, 40)
 	v := ansi.Strip(m.View())
 	mustContain(t, v, "MY REQUESTS (3)", "TO APPROVE (1)",
 		"> 5e6f7a8b  logs        pending   asks 15m     checking the 502s",
@@ -61,7 +61,7 @@ func TestLists(t *testing.T) {
 }
 
 func TestEmptyLists(t *testing.T) {
-	m := newTestModel(&fakeHub{}, 80, 24)
+	m := newTestModel(t, &fakeHub{}, 80, 24)
 	mustContain(t, ansi.Strip(m.View()), "none: n asks for access to a target", "nothing waits for your decision")
 }
 
@@ -71,7 +71,7 @@ func TestNotAnApprover(t *testing.T) {
 	f := sampleHub()
 	f.pendingErr = &hubclient.APIError{Status: 403, Body: hubapi.Error{Code: "forbidden",
 		Message: "listing others' requests needs the approver or admin role"}}
-	m := newTestModel(f, 100, 30)
+	m := newTestModel(t, f, 100, 30)
 	v := ansi.Strip(m.View())
 	mustLack(t, v, "TO APPROVE", "listing others'")
 	mustContain(t, v, "MY REQUESTS (3)")
@@ -87,7 +87,7 @@ func TestNotAnApprover(t *testing.T) {
 
 func TestApprove(t *testing.T) {
 	f := sampleHub()
-	m := newTestModel(f, 100, 30)
+	m := newTestModel(t, f, 100, 30)
 	m = press(m, "a")
 	mustContain(t, ansi.Strip(m.View()), "a and d decide on a request under TO APPROVE")
 	m = press(m, "j", "j", "j", "a")
@@ -107,7 +107,7 @@ func TestApprove(t *testing.T) {
 
 func TestDenyWithAReason(t *testing.T) {
 	f := sampleHub()
-	m := newTestModel(f, 100, 30)
+	m := newTestModel(t, f, 100, 30)
 	m = press(m, "j", "j", "j", "d")
 	if !m.Capturing() {
 		t.Fatal("d: the reason field does not capture keys")
@@ -130,7 +130,7 @@ func TestDenyWithAReason(t *testing.T) {
 
 func TestDenyEscCancels(t *testing.T) {
 	f := sampleHub()
-	m := press(newTestModel(f, 100, 30), "j", "j", "j", "d", "typo", "esc")
+	m := press(newTestModel(t, f, 100, 30), "j", "j", "j", "d", "typo", "esc")
 	if m.Capturing() || len(f.callLog()) != 2 {
 		t.Errorf("esc: capturing %v, calls %v", m.Capturing(), f.callLog())
 	}
@@ -139,7 +139,7 @@ func TestDenyEscCancels(t *testing.T) {
 // A failed denial keeps the field and what was typed in it.
 func TestDenyFailureKeepsTheReason(t *testing.T) {
 	f := sampleHub()
-	m := press(newTestModel(f, 120, 30), "j", "j", "j", "d", "not now")
+	m := press(newTestModel(t, f, 120, 30), "j", "j", "j", "d", "not now")
 	f.set(func(f *fakeHub) {
 		f.err = &hubclient.UnreachableError{URL: "https://hub:8443", Err: errors.New("connection refused")}
 	})
@@ -155,7 +155,7 @@ func TestDenyFailureKeepsTheReason(t *testing.T) {
 
 func TestRevoke(t *testing.T) {
 	f := sampleHub()
-	m := press(newTestModel(f, 100, 30), "j", "j", "x")
+	m := press(newTestModel(t, f, 100, 30), "j", "j", "x")
 	mustContain(t, ansi.Strip(m.View()), "x withdraws a pending request of yours or cuts a grant of yours")
 	m = press(m, "k", "x")
 	mustContain(t, ansi.Strip(m.View()), "cut grant a1b2c3d4 (orders-api) now? y confirms, n cancels")
@@ -167,7 +167,7 @@ func TestRevoke(t *testing.T) {
 
 func TestRequestForm(t *testing.T) {
 	f := sampleHub()
-	m := press(newTestModel(f, 100, 30), "n")
+	m := press(newTestModel(t, f, 100, 30), "n")
 	if !m.Capturing() {
 		t.Fatal("the form does not capture keys")
 	}
@@ -199,7 +199,7 @@ func TestRequestFormChecks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := sampleHub()
-			m := press(newTestModel(f, 100, 30), append([]string{"n"}, tt.keys...)...)
+			m := press(newTestModel(t, f, 100, 30), append([]string{"n"}, tt.keys...)...)
 			mustContain(t, ansi.Strip(m.View()), tt.want)
 			if len(f.asks) != 0 {
 				t.Errorf("asked %v", f.asks)
@@ -211,7 +211,7 @@ func TestRequestFormChecks(t *testing.T) {
 // The hub's refusal keeps the form as it was, with the reason.
 func TestRequestFormHubRefuses(t *testing.T) {
 	f := sampleHub()
-	m := press(newTestModel(f, 100, 30), "n", "tab", "bug 1")
+	m := press(newTestModel(t, f, 100, 30), "n", "tab", "bug 1")
 	f.set(func(f *fakeHub) {
 		f.err = &hubclient.APIError{Status: 400, Body: hubapi.Error{Code: "too_long", Message: "orders-api allows at most 1h"}}
 	})
@@ -226,7 +226,7 @@ func TestRequestFormHubRefuses(t *testing.T) {
 // place, and the next good read clears it.
 func TestHubUnreachableKeepsTheLists(t *testing.T) {
 	f := sampleHub()
-	m := newTestModel(f, 120, 30)
+	m := newTestModel(t, f, 120, 30)
 	f.set(func(f *fakeHub) {
 		f.err = &hubclient.UnreachableError{URL: "https://hub:8443", Err: errors.New("connection refused")}
 	})
@@ -254,7 +254,7 @@ func TestFirstReadFails(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := newTestModel(&fakeHub{err: tt.err}, 100, 24)
+			m := newTestModel(t, &fakeHub{err: tt.err}, 100, 24)
 			mustContain(t, ansi.Strip(m.View()), tt.want...)
 			mustLack(t, ansi.Strip(m.View()), "MY REQUESTS")
 		})
@@ -264,7 +264,7 @@ func TestFirstReadFails(t *testing.T) {
 // The selection stays on its request when the lists change around it.
 func TestSelectionFollowsTheRequest(t *testing.T) {
 	f := sampleHub()
-	m := press(newTestModel(f, 100, 30), "j", "j", "j")
+	m := press(newTestModel(t, f, 100, 30), "j", "j", "j")
 	f.set(func(f *fakeHub) {
 		f.mine = append(f.mine, hubapi.Request{ID: "1111111111111111", Target: "logs", State: hubapi.StatePending, Created: testClock})
 	})
@@ -280,7 +280,7 @@ func TestScrollFollowsTheSelection(t *testing.T) {
 		f.mine = append(f.mine, hubapi.Request{ID: strings.Repeat(string(rune('a'+i%26)), 16), Target: "t", State: hubapi.StateExpired,
 			Created: testClock.Add(-time.Duration(i+10) * time.Hour), NotAfter: testClock.Add(-time.Duration(i+9) * time.Hour)})
 	}
-	m := newTestModel(f, 80, 24)
+	m := newTestModel(t, f, 80, 24)
 	mustLack(t, ansi.Strip(m.View()), "erin")
 	for range 40 {
 		m = press(m, "j")
@@ -294,7 +294,7 @@ func TestScrollFollowsTheSelection(t *testing.T) {
 
 func TestViewInColoursIsExactlyItsSize(t *testing.T) {
 	for _, keys := range [][]string{nil, {"n"}, {"j", "j", "j", "d", "why"}} {
-		m := press(newTestModel(sampleHub(), 80, 24), keys...)
+		m := press(newTestModel(t, sampleHub(), 80, 24), keys...)
 		v := m.View()
 		if !strings.Contains(v, "\x1b[") {
 			t.Fatalf("%v: no colours in the view:\n%s", keys, v)
@@ -310,7 +310,7 @@ func TestViewInColoursIsExactlyItsSize(t *testing.T) {
 func TestViewIsExactlyItsSize(t *testing.T) {
 	for _, keys := range [][]string{nil, {"n"}, {"j", "j", "j", "d"}} {
 		for _, size := range [][2]int{{80, 24}, {120, 40}, {40, 6}, {200, 3}} {
-			m := press(newTestModel(sampleHub(), size[0], size[1]), keys...)
+			m := press(newTestModel(t, sampleHub(), size[0], size[1]), keys...)
 			lines := strings.Split(ansi.Strip(m.View()), "\n")
 			if len(lines) != size[1] {
 				t.Errorf("%v %dx%d: %d lines", keys, size[0], size[1], len(lines))
@@ -325,7 +325,7 @@ func TestViewIsExactlyItsSize(t *testing.T) {
 }
 
 func TestIgnoresOthersMessages(t *testing.T) {
-	m := newTestModel(sampleHub(), 80, 24)
+	m := newTestModel(t, sampleHub(), 80, 24)
 	before := ansi.Strip(m.View())
 	for _, msg := range []tea.Msg{struct{}{}, tea.WindowSizeMsg{Width: 10, Height: 3}, errors.New("x")} {
 		p, cmd := m.Update(msg)
@@ -336,7 +336,7 @@ func TestIgnoresOthersMessages(t *testing.T) {
 }
 
 func BenchmarkView(b *testing.B) {
-	m := newTestModel(sampleHub(), 120, 40)
+	m := newTestModel(b, sampleHub(), 120, 40)
 	for b.Loop() {
 		_ = ansi.Strip(m.View())
 	}

@@ -13,7 +13,7 @@ import (
 func TestReasonsCannotDriveTheTerminal(t *testing.T) {
 	f := sampleHub()
 	f.pending[0].Reason = "incident 42\x1b[9D\x1b[2K5m please\u202e"
-	m := newTestModel(f, 160, 40)
+	m := newTestModel(t, f, 160, 40)
 	v := m.View()
 	if strings.Contains(v, "\x1b[9D") || strings.Contains(v, "\x1b[2K") || strings.Contains(v, "\u202e") {
 		t.Errorf("the view carries the reason's sequences raw:\n%q", v)

@@ -17,13 +17,13 @@ import (
 // golden one.
 func TestProgramDeny(t *testing.T) {
 	f := sampleHub()
-	m := New(f)
+	m := newPanel(t, f)
 	m.now = func() time.Time { return testClock }
 	m.every = 50 * time.Millisecond
 	p, cmd := m.SetActive(true)
 	host := paneltest.New(p, cmd)
 	tm := teatest.NewTestModel(t, host, teatest.WithInitialTermSize(80, 24))
-	wait := teatest.WithDuration(5 * time.Second)
+	wait := teatest.WithDuration(15 * time.Second)
 	teatest.WaitFor(t, tm.Output(), host.Shows("TO APPROVE (1)"), wait)
 	tm.Send(keytest.Press("j"))
 	tm.Send(keytest.Press("j"))
@@ -36,7 +36,7 @@ func TestProgramDeny(t *testing.T) {
 	if err := tm.Quit(); err != nil {
 		t.Fatal(err)
 	}
-	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(paneltest.Host)
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).(paneltest.Host)
 	if final.Panel().Capturing() {
 		t.Error("still capturing after the denial")
 	}

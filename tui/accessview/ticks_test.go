@@ -40,7 +40,7 @@ func countMsgs[T any](msgs []tea.Msg) int {
 // panel is active; a tick of an earlier activation or of a hidden panel
 // does nothing.
 func TestCountdownTicks(t *testing.T) {
-	m := newTestModel(sampleHub(), 100, 30)
+	m := newTestModel(t, sampleHub(), 100, 30)
 	if !m.ticking {
 		t.Fatal("no countdown tick with a live grant on screen")
 	}
@@ -62,7 +62,7 @@ func TestCountdownTicks(t *testing.T) {
 func TestNoCountdownWithoutAGrant(t *testing.T) {
 	f := sampleHub()
 	f.mine = f.mine[1:] // the denied and the pending one
-	m := newTestModel(f, 100, 30)
+	m := newTestModel(t, f, 100, 30)
 	if m.ticking {
 		t.Error("the countdown ticks with no grant on screen")
 	}
@@ -75,7 +75,7 @@ func TestNoCountdownWithoutAGrant(t *testing.T) {
 // When a grant's countdown runs out, the lists are read again once, and it
 // shows as expired meanwhile.
 func TestGrantEndReadsAgain(t *testing.T) {
-	m := at(newTestModel(sampleHub(), 100, 30), 12*time.Minute+4*time.Second)
+	m := at(newTestModel(t, sampleHub(), 100, 30), 12*time.Minute+4*time.Second)
 	m, cmd := update(m, countdownMsg{gen: m.gen})
 	if n := countMsgs[listsMsg](fire(cmd)); n != 1 {
 		t.Fatalf("the end of a grant read the lists %d times, want 1", n)
@@ -95,7 +95,7 @@ func TestGrantEndReadsAgain(t *testing.T) {
 func TestCountdownAlignsToTheSecond(t *testing.T) {
 	f := sampleHub()
 	f.mine[0].NotAfter = testClock.Add(10*time.Minute + 300*time.Millisecond)
-	m := New(f)
+	m := newPanel(t, f)
 	m.now = func() time.Time { return testClock }
 	var delays []time.Duration
 	m.tick = func(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd {
@@ -112,7 +112,7 @@ func TestCountdownAlignsToTheSecond(t *testing.T) {
 
 // The lists are read on a tick only while the panel is active.
 func TestListTicks(t *testing.T) {
-	m := newTestModel(sampleHub(), 100, 30)
+	m := newTestModel(t, sampleHub(), 100, 30)
 	p, cmd := m.SetActive(true) // a second activation
 	msgs := fire(cmd)
 	if countMsgs[listsMsg](msgs) != 1 {

@@ -3,6 +3,7 @@ package vpnview
 import (
 	"context"
 	"sync"
+	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -80,8 +81,8 @@ func upStatus() vpn.NodeStatus {
 
 // newTestModel is a panel on f with the fixed clock, sized and active,
 // after its first read.
-func newTestModel(f *fakeSource, w, h int) Model {
-	m := New(f)
+func newTestModel(t testing.TB, f *fakeSource, w, h int) Model {
+	m := newPanel(t, f)
 	m.now = func() time.Time { return clock }
 	m.every = time.Millisecond
 	p := m.SetSize(w, h)
@@ -95,4 +96,11 @@ func update(t interface{ Helper() }, m Model, msg tea.Msg) (Model, tea.Cmd) {
 	t.Helper()
 	p, cmd := m.Update(msg)
 	return p.(Model), cmd
+}
+
+// newPanel is New(src) as the UI starts it, under the test's context, with
+// its first read dropped.
+func newPanel(t testing.TB, src Source) Model {
+	p, _ := New(src).Init(t.Context())
+	return p.(Model)
 }

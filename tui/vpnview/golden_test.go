@@ -37,7 +37,7 @@ func TestGolden(t *testing.T) {
 			t.Run(fmt.Sprintf("%s_%dx%d", tt.name, size[0], size[1]), func(t *testing.T) {
 				f := &fakeSource{}
 				f.set(tt.status, tt.err)
-				m := newTestModel(f, size[0], size[1])
+				m := newTestModel(t, f, size[0], size[1])
 				for _, k := range tt.keys {
 					m, _ = update(t, m, keytest.Press(k))
 				}

@@ -7,6 +7,7 @@ package vpnview
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -43,7 +44,8 @@ func (a action) String() string {
 
 // Model is the VPN panel; it implements tui.Panel.
 type Model struct {
-	src   Source // non-nil
+	ctx   context.Context // the UI's, from Init: quitting cancels the reads and actions in flight
+	src   Source          // non-nil
 	keys  keyMap
 	now   func() time.Time
 	every time.Duration // between reads while active
@@ -92,10 +94,11 @@ type actionDoneMsg struct {
 // Title is the tab's name.
 func (m Model) Title() string { return "VPN" }
 
-// Init reads the status once, so that the tab has it when first shown.
-func (m Model) Init() tea.Cmd {
-	_, cmd := m.read(false)
-	return cmd
+// Init keeps ctx for the panel's calls and reads the status once, so that
+// the tab has it when first shown.
+func (m Model) Init(ctx context.Context) (tui.Panel, tea.Cmd) {
+	m.ctx = ctx
+	return m.read(false)
 }
 
 // SetSize gives the panel its size.
@@ -145,9 +148,9 @@ func (m Model) Update(msg tea.Msg) (tui.Panel, tea.Cmd) {
 // read starts one status read; a chained one schedules the next.
 func (m Model) read(chained bool) (Model, tea.Cmd) {
 	m.loading = true
-	src, gen := m.src, m.gen
+	ctx, src, gen := m.ctx, m.src, m.gen
 	return m, func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
+		ctx, cancel := context.WithTimeout(ctx, statusTimeout)
 		defer cancel()
 		s, err := src.Status(ctx)
 		return statusMsg{gen: gen, chained: chained, status: s, err: err}
@@ -165,7 +168,7 @@ func (m Model) onStatus(msg statusMsg) (tui.Panel, tea.Cmd) {
 		return m, nil
 	}
 	gen := m.gen
-	return m, tea.Tick(m.every, func(time.Time) tea.Msg { return tickMsg{gen: gen} })
+	return m, tui.Tick(m.ctx, m.every, func(time.Time) tea.Msg { return tickMsg{gen: gen} })
 }
 
 func (m Model) onKey(k tea.KeyPressMsg) (tui.Panel, tea.Cmd) {
@@ -204,6 +207,8 @@ func (m *Model) ask(a action) {
 		return
 	}
 	switch {
+	case errors.Is(m.err, vpn.ErrNotJoined):
+		m.note, m.noteBad = "this machine has not joined a network yet: devenv vpn join first", true
 	case !m.loaded:
 		m.note, m.noteBad = "the vpn status is unknown; R reads it again", true
 	case a == actionUp && m.status.Up:
@@ -218,9 +223,9 @@ func (m *Model) ask(a action) {
 // start runs vpn up or down.
 func (m Model) start(a action) (tui.Panel, tea.Cmd) {
 	m.running, m.note, m.noteBad = a, "", false
-	src := m.src
+	ctx, src := m.ctx, m.src
 	return m, func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+		ctx, cancel := context.WithTimeout(ctx, actionTimeout)
 		defer cancel()
 		var err error
 		if a == actionUp {

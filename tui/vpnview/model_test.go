@@ -50,7 +50,7 @@ func TestStates(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeSource{}
 			f.set(tt.status, tt.err)
-			v := ansi.Strip(newTestModel(f, 120, 40).View())
+			v := ansi.Strip(newTestModel(t, f, 120, 40).View())
 			for _, w := range tt.want {
 				if !strings.Contains(v, w) {
 					t.Errorf("view lacks %q:\n%s", w, v)
@@ -70,7 +70,7 @@ func TestStates(t *testing.T) {
 func TestFailedReadKeepsLastStatus(t *testing.T) {
 	f := &fakeSource{}
 	f.set(upStatus(), nil)
-	m := newTestModel(f, 100, 30)
+	m := newTestModel(t, f, 100, 30)
 	f.set(vpn.NodeStatus{}, errors.New("control socket timed out"))
 	m.now = func() time.Time { return clock.Add(14 * time.Second) }
 	m, cmd := update(t, m, keytest.Press("R"))
@@ -93,7 +93,7 @@ func TestFailedReadKeepsLastStatus(t *testing.T) {
 func TestRefreshOnlyWhileActive(t *testing.T) {
 	f := &fakeSource{}
 	f.set(upStatus(), nil)
-	m := newTestModel(f, 80, 24) // active, first read done, its tick scheduled
+	m := newTestModel(t, f, 80, 24) // active, first read done, its tick scheduled
 	p, cmd := m.Update(statusMsg{gen: m.gen, chained: true, status: upStatus()})
 	tick := cmd()
 	if _, ok := tick.(tickMsg); !ok {
@@ -131,7 +131,7 @@ func TestRefreshOnlyWhileActive(t *testing.T) {
 func TestRefreshKey(t *testing.T) {
 	f := &fakeSource{}
 	f.set(upStatus(), nil)
-	m := newTestModel(f, 80, 24)
+	m := newTestModel(t, f, 80, 24)
 	m, cmd := update(t, m, keytest.Press("R"))
 	if cmd == nil {
 		t.Fatal("R read nothing")
@@ -147,7 +147,7 @@ func TestRefreshKey(t *testing.T) {
 func TestDownAsksFirst(t *testing.T) {
 	f := &fakeSource{}
 	f.set(upStatus(), nil)
-	m := newTestModel(f, 80, 24)
+	m := newTestModel(t, f, 80, 24)
 	m, _ = update(t, m, keytest.Press("d"))
 	if v := ansi.Strip(m.View()); !strings.Contains(v, "bring the vpn down? the node stops; y confirms, n cancels") {
 		t.Fatalf("d asks nothing:\n%s", v)
@@ -177,7 +177,7 @@ func TestUpFailureShown(t *testing.T) {
 	down := upStatus()
 	down.Up = false
 	f.set(down, nil)
-	m := newTestModel(f, 120, 24)
+	m := newTestModel(t, f, 120, 24)
 	m, _ = update(t, m, keytest.Press("u"))
 	m, cmd := update(t, m, keytest.Press("y"))
 	m, _ = update(t, m, cmd())
@@ -190,21 +190,30 @@ func TestUpFailureShown(t *testing.T) {
 func TestPointlessActionsRefused(t *testing.T) {
 	f := &fakeSource{}
 	f.set(upStatus(), nil)
-	m := newTestModel(f, 80, 24)
+	m := newTestModel(t, f, 80, 24)
 	if m, _ = update(t, m, keytest.Press("u")); m.confirm != actionNone || !strings.Contains(ansi.Strip(m.View()), "the vpn is already up") {
 		t.Errorf("u while up:\n%s", ansi.Strip(m.View()))
 	}
-	f.set(vpn.NodeStatus{}, vpn.ErrNotJoined)
-	m = newTestModel(f, 80, 24)
+	f.set(vpn.NodeStatus{}, errors.New("permission denied"))
+	m = newTestModel(t, f, 80, 24)
 	if m, _ = update(t, m, keytest.Press("d")); m.confirm != actionNone || !strings.Contains(ansi.Strip(m.View()), "the vpn status is unknown") {
-		t.Errorf("d while not joined:\n%s", ansi.Strip(m.View()))
+		t.Errorf("d with no status read:\n%s", ansi.Strip(m.View()))
+	}
+	// Not joined is known, and says what to do.
+	f.set(vpn.NodeStatus{}, vpn.ErrNotJoined)
+	for _, k := range []string{"u", "d"} {
+		m = newTestModel(t, f, 80, 24)
+		if m, _ = update(t, m, keytest.Press(k)); m.confirm != actionNone ||
+			!strings.Contains(ansi.Strip(m.View()), "has not joined a network yet: devenv vpn join first") {
+			t.Errorf("%s while not joined:\n%s", k, ansi.Strip(m.View()))
+		}
 	}
 }
 
 func TestHidingDropsTheQuestion(t *testing.T) {
 	f := &fakeSource{}
 	f.set(upStatus(), nil)
-	m := newTestModel(f, 80, 24)
+	m := newTestModel(t, f, 80, 24)
 	m, _ = update(t, m, keytest.Press("d"))
 	p, _ := m.SetActive(false)
 	if p.(Model).confirm != actionNone {
@@ -215,7 +224,7 @@ func TestHidingDropsTheQuestion(t *testing.T) {
 func TestIgnoresOthersMessages(t *testing.T) {
 	f := &fakeSource{}
 	f.set(upStatus(), nil)
-	m := newTestModel(f, 80, 24)
+	m := newTestModel(t, f, 80, 24)
 	before := ansi.Strip(m.View())
 	for _, msg := range []tea.Msg{struct{}{}, tea.WindowSizeMsg{Width: 10, Height: 3}, fmt.Errorf("x")} {
 		p, cmd := m.Update(msg)
@@ -233,7 +242,7 @@ func TestScroll(t *testing.T) {
 	}
 	f := &fakeSource{}
 	f.set(s, nil)
-	m := newTestModel(f, 80, 24)
+	m := newTestModel(t, f, 80, 24)
 	if v := ansi.Strip(m.View()); strings.Contains(v, "dev-29") || !strings.Contains(v, "● connected") {
 		t.Fatalf("first page:\n%s", v)
 	}
@@ -256,7 +265,7 @@ func TestViewInColoursIsExactlyItsSize(t *testing.T) {
 	hubDown.HubError = strings.Repeat("the hub does not answer ", 10)
 	f := &fakeSource{}
 	f.set(hubDown, nil)
-	m := newTestModel(f, 80, 24)
+	m := newTestModel(t, f, 80, 24)
 	v := m.View()
 	if !strings.Contains(v, "\x1b[") {
 		t.Fatalf("no colours in the view:\n%s", v)
@@ -272,7 +281,7 @@ func TestViewIsExactlyItsSize(t *testing.T) {
 	f := &fakeSource{}
 	f.set(upStatus(), nil)
 	for _, size := range [][2]int{{80, 24}, {120, 40}, {30, 5}, {200, 3}} {
-		m := newTestModel(f, size[0], size[1])
+		m := newTestModel(t, f, size[0], size[1])
 		m, _ = update(t, m, keytest.Press("d")) // with the footer
 		lines := strings.Split(ansi.Strip(m.View()), "\n")
 		if len(lines) != size[1] {
@@ -289,7 +298,7 @@ func TestViewIsExactlyItsSize(t *testing.T) {
 func BenchmarkView(b *testing.B) {
 	f := &fakeSource{}
 	f.set(upStatus(), nil)
-	m := newTestModel(f, 120, 40)
+	m := newTestModel(b, f, 120, 40)
 	for b.Loop() {
 		_ = ansi.Strip(m.View())
 	}

@@ -78,8 +78,9 @@ func TestPackageBoundaries(t *testing.T) {
 				t.Errorf("%s imports %s: nothing imports a command", p, imp)
 			case under(imp, mod+"tui") && !cli && !ui && !strings.HasPrefix(p, mod+"bench/"):
 				t.Errorf("%s imports %s: only the CLI starts the UI", p, imp)
-			case imp == "testing" && !strings.HasSuffix(p, "test"):
-				// Helper packages for tests (…test, like net/http/httptest) may.
+			case imp == "testing" && !strings.HasSuffix(p, "test") && p != mod+"internal/testutil":
+				// Helper packages for tests (…test, like net/http/httptest,
+				// and internal/testutil) may.
 				t.Errorf("non-test package %s imports testing", p)
 			}
 		}

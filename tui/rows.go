@@ -188,14 +188,14 @@ func (r row) url() string {
 }
 
 // imageText is the image's last path element (name:tag) and the short ID of
-// the image the container runs.
+// the image the container runs, as ps says it.
 func (r row) imageText() string {
 	name := r.Image
 	if i := strings.LastIndex(name, "/"); i >= 0 {
 		name = name[i+1:]
 	}
 	if id := r.ImageID; id != "" {
-		return name + " " + id[:min(7, len(id))]
+		return name + " " + format.ShortDigest(id)
 	}
 	return name
 }

@@ -306,7 +306,7 @@ func TestCellTexts(t *testing.T) {
 			{HostIP: "10.0.0.1", HostPort: 5353, ContainerPort: 53, Protocol: "udp"},
 		},
 	}}
-	if got := r.imageText(); got != "web:2 0123456" {
+	if got := r.imageText(); got != "web:2 0123456789ab" {
 		t.Errorf("image %q", got)
 	}
 	if got := format.Ports(r.Ports); got != "8080->80,10.0.0.1:5353->53/udp" {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,14 +50,15 @@ func Start(ctx context.Context, eng engine.Engine, p *config.Project, opts Lifec
 // Restart stops and starts the services' containers.
 func Restart(ctx context.Context, eng engine.Engine, p *config.Project, opts LifecycleOptions) error {
 	return eachContainer(ctx, eng, p, opts, func(c engine.Container, rep Reporter) error {
-		emit(rep, KindService, c.Service, StatusStopping, "restart")
+		emit(rep, KindService, c.Service, StatusStopping, "")
 		if err := eng.ContainerStop(ctx, c.ID, orDefault(opts.Timeout)); err != nil {
 			return err
 		}
+		emit(rep, KindService, c.Service, StatusStarting, "")
 		if err := eng.ContainerStart(ctx, c.ID); err != nil {
 			return err
 		}
-		emit(rep, KindService, c.Service, StatusStarted, "restarted")
+		emit(rep, KindService, c.Service, StatusStarted, "")
 		return nil
 	})
 }
@@ -120,7 +122,11 @@ func containersOf(ctx context.Context, eng engine.Engine, p *config.Project, ser
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		return nil, fmt.Errorf("service %v: %w; run devenv up first", missing, ErrNoContainer)
+		noun := "service " + missing[0]
+		if len(missing) > 1 {
+			noun = "services " + strings.Join(missing, ", ")
+		}
+		return nil, fmt.Errorf("%s: %w; run devenv up first", noun, ErrNoContainer)
 	}
 	return out, nil
 }

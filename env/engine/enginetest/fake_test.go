@@ -90,10 +90,10 @@ func TestLifecycleEventsAndCalls(t *testing.T) {
 	mustDo(t, f.ContainerRemove(ctx, "sample-web"))
 
 	var got []string
-	for range 6 {
+	for range 7 {
 		got = append(got, brief(next(t, events)))
 	}
-	want := []string{"web create", "web start", "web health_status healthy", "web die 143", "web stop", "web destroy"}
+	want := []string{"web create", "web start", "web health_status healthy", "web kill", "web die 143", "web stop", "web destroy"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
@@ -191,6 +191,8 @@ func TestErrors(t *testing.T) {
 	checkIs(t, "remove attached network", f.NetworkRemove(ctx, "sample-net"), engine.ErrConflict)
 	_, err = f.ImageInspect(ctx, "other:2")
 	checkIs(t, "inspect missing image", err, engine.ErrImageNotFound)
+	checkIs(t, "pull of what no registry holds", f.ImagePull(ctx, "other:2"), engine.ErrImageNotFound)
+	f.AddRemoteImage("other:2")
 	mustDo(t, f.ImagePull(ctx, "other:2"))
 	if _, err := f.ImageInspect(ctx, "other:2"); err != nil {
 		t.Errorf("pulled image: %v", err)

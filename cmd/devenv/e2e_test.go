@@ -19,13 +19,19 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/devenv-dev/devenv/env/engine"
-	"github.com/devenv-dev/devenv/internal/imagebuild"
+	"github.com/devenv-dev/devenv/internal/imagebuild/imagebuildtest"
 )
 
 // These tests run the real binary against the real engine, for what only a
 // process can show: kill -9 and Ctrl-C at any moment, exit codes, messages.
 
-const testImage = "devenv-test/testsvc:it"
+// images are this test binary's own (imagebuildtest): testImage, the
+// static test service, is built once and removed by TestMain after every
+// test has taken its project down.
+var (
+	images    = imagebuildtest.New()
+	testImage = images.Ref("testsvc")
+)
 
 var binary string
 
@@ -47,7 +53,24 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	if err := removeTestImages(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
 	os.Exit(code)
+}
+
+// removeTestImages removes the run's images, the test service and those
+// pulled from test registries.
+func removeTestImages() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	return images.Remove(ctx, cli)
 }
 
 // setup returns a directory holding envs.yaml for a fresh project, with the
@@ -66,7 +89,7 @@ func setup(t *testing.T, yaml string) (dir, project string) {
 	if _, err := cli.Ping(ctx); err != nil {
 		t.Fatalf("the Docker Engine is required for this test: %v", err)
 	}
-	if _, err := imagebuild.BuildAndLoad(ctx, cli, "./examples/testsvc", testImage, imagebuild.ImageOptions{}); err != nil {
+	if _, err := images.Testsvc(ctx, cli); err != nil {
 		t.Fatalf("building the test image: %v", err)
 	}
 	b := make([]byte, 4)

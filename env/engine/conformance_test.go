@@ -8,19 +8,18 @@ import (
 	"testing"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types/image"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/devenv-dev/devenv/env/engine"
 	"github.com/devenv-dev/devenv/env/engine/enginetest"
 	"github.com/devenv-dev/devenv/internal/imagebuild"
+	"github.com/devenv-dev/devenv/internal/imagebuild/imagebuildtest"
 	"github.com/devenv-dev/devenv/internal/registrytest"
 )
 
 // TestDockerConformance runs the suite the fake is held to against the
-// Docker Engine, with testsvc images of this run's own (their IDs and tags
-// unique to it, removed at the end) and a registry on 127.0.0.1.
+// Docker Engine, with testsvc images of this run's own (imagebuildtest) and
+// a registry on 127.0.0.1.
 func TestDockerConformance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs a Docker Engine; skipped with -short")
@@ -33,12 +32,27 @@ func TestDockerConformance(t *testing.T) {
 	if err := d.Ping(t.Context()); err != nil {
 		t.Fatalf("the Docker Engine must be running for integration tests (or use -short): %v", err)
 	}
-	run := randomHex()
-	img := buildTestsvc(t, d, run, nil)
-	healthImg := buildTestsvc(t, d, run, &v1.HealthConfig{
-		Test: []string{"CMD", imagebuild.BinaryPath, "health"}, Interval: 200 * time.Millisecond,
-		Timeout: 10 * time.Second, Retries: 1,
+	run := imagebuildtest.New()
+	// Registered first, so that it runs last: after every subtest has
+	// removed its containers.
+	t.Cleanup(func() {
+		if err := run.Remove(context.WithoutCancel(t.Context()), d.Client()); err != nil {
+			t.Error(err)
+		}
 	})
+	img, plain, err := run.Image(t.Context(), d.Client(), "./examples/testsvc", "testsvc", imagebuild.ImageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	healthImg, _, err := run.Image(t.Context(), d.Client(), "./examples/testsvc", "testsvc-health", imagebuild.ImageOptions{
+		Healthcheck: &v1.HealthConfig{
+			Test: []string{"CMD", imagebuild.BinaryPath, "health"}, Interval: 200 * time.Millisecond,
+			Timeout: 10 * time.Second, Retries: 1,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	reg, err := registrytest.Start(registrytest.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -47,67 +61,22 @@ func TestDockerConformance(t *testing.T) {
 	enginetest.RunConformance(t, func(t *testing.T) enginetest.Target {
 		project := "conf-" + randomHex()
 		remote := reg.Ref("conf/remote:" + project)
-		digest, err := imagebuild.Push(t.Context(), img.v1, remote)
+		digest, err := imagebuild.Push(t.Context(), plain, remote)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { removeTarget(t, d, project, remote, digest) })
+		t.Cleanup(func() { removeTarget(t, d, project) })
 		return enginetest.Target{
-			Engine: d, Project: project, Image: img.ref, HealthImage: healthImg.ref,
+			Engine: d, Project: project, Image: img, HealthImage: healthImg,
 			Remote: remote, RemoteDigest: digest, Missing: reg.Ref("conf/missing:1"),
 		}
 	})
 }
 
-type testImage struct {
-	ref string
-	v1  v1.Image
-}
-
-// buildTestsvc builds testsvc with a label of this run, which makes its ID
-// the run's own, loads it under a tag of the run's own, and removes it by
-// ID when the test ends.
-func buildTestsvc(t *testing.T, d *engine.Docker, run string, health *v1.HealthConfig) testImage {
-	t.Helper()
-	ctx := t.Context()
-	arch, err := imagebuild.EngineArch(ctx, d.Client())
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin, err := imagebuild.GoBinary(ctx, "./examples/testsvc", arch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := "testsvc"
-	if health != nil {
-		name = "testsvc-health"
-	}
-	img, err := imagebuild.Image(bin, imagebuild.ImageOptions{
-		Arch: arch, Healthcheck: health, Labels: map[string]string{"dev.devenv.test-run": run + "-" + name},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref := "devenv-conformance-" + run + "/" + name + ":1"
-	if err := imagebuild.Load(ctx, d.Client(), img, ref); err != nil {
-		t.Fatal(err)
-	}
-	id, err := imagebuild.ImageID(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, err := d.Client().ImageRemove(context.WithoutCancel(ctx), id, image.RemoveOptions{Force: true, PruneChildren: true})
-		if err != nil {
-			t.Errorf("removing test image %s: %v", ref, err)
-		}
-	})
-	return testImage{ref: ref, v1: img}
-}
-
 // removeTarget removes what a subtest left: the project's containers,
-// networks and volumes, the volume a mount created, and the pulled tags.
-func removeTarget(t *testing.T, d *engine.Docker, project, remote, digest string) {
+// networks and volumes, and the volume a mount created. (The pulled image
+// is the run's: run.Remove deletes it.)
+func removeTarget(t *testing.T, d *engine.Docker, project string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	obs, err := d.Observe(ctx, project)
@@ -127,12 +96,6 @@ func removeTarget(t *testing.T, d *engine.Docker, project, remote, digest string
 		errs = append(errs, ignore(d.VolumeRemove(ctx, v.Name), engine.ErrNotFound))
 	}
 	errs = append(errs, ignore(d.VolumeRemove(ctx, project+"_data"), engine.ErrNotFound))
-	for _, ref := range []string{remote, repository(remote) + "@" + digest} {
-		_, err := d.Client().ImageRemove(ctx, ref, image.RemoveOptions{})
-		if !cerrdefs.IsNotFound(err) {
-			errs = append(errs, err)
-		}
-	}
 	if err := errors.Join(errs...); err != nil {
 		t.Errorf("cleanup of %s: %v", project, err)
 	}
@@ -143,16 +106,6 @@ func ignore(err, want error) error {
 		return nil
 	}
 	return err
-}
-
-// repository is "host:port/repo" of "host:port/repo:tag".
-func repository(ref string) string {
-	for i := len(ref) - 1; i >= 0 && ref[i] != '/'; i-- {
-		if ref[i] == ':' {
-			return ref[:i]
-		}
-	}
-	return ref
 }
 
 func randomHex() string {

@@ -10,44 +10,44 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/devenv-dev/devenv/internal/imagebuild"
+	"github.com/devenv-dev/devenv/internal/imagebuild/imagebuildtest"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/image"
 )
 
-// testImage is the testsvc image the integration tests run. It is built and
-// loaded once per test binary and removed by TestMain.
-const testImage = "devenv-engine-test/testsvc:test"
-
-var testImageBuilt struct {
-	sync.Mutex
-	done bool // guarded by Mutex
-}
+// images are this test binary's own: testImage is their testsvc, built
+// once by the first integration test and removed by TestMain, so a
+// concurrent run can neither remove it under us nor share it.
+var (
+	images    = imagebuildtest.New()
+	testImage = images.Ref("testsvc")
+)
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	testImageBuilt.Lock()
-	if testImageBuilt.done {
-		removeTestImage()
+	if !testing.Short() {
+		if err := removeImages(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
 	}
-	testImageBuilt.Unlock()
 	os.Exit(code)
 }
 
-func removeTestImage() {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+// removeImages removes the run's images once its tests (and their
+// cleanups, which remove the containers) are done.
+func removeImages() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	d, err := NewDocker(ctx)
 	if err != nil {
-		return
+		return err
 	}
 	defer d.Close()
-	_, _ = d.cli.ImageRemove(ctx, testImage, image.RemoveOptions{Force: true})
+	return images.Remove(ctx, d.cli)
 }
 
 // integration returns a Docker connected to the real engine, a project name
@@ -77,16 +77,9 @@ func integration(t *testing.T) (*Docker, string) {
 
 func buildTestImage(t *testing.T, d *Docker) {
 	t.Helper()
-	testImageBuilt.Lock()
-	defer testImageBuilt.Unlock()
-	if testImageBuilt.done {
-		return
-	}
-	_, err := imagebuild.BuildAndLoad(t.Context(), d.cli, "./examples/testsvc", testImage, imagebuild.ImageOptions{})
-	if err != nil {
+	if _, err := images.Testsvc(t.Context(), d.cli); err != nil {
 		t.Fatalf("building the test image: %v", err)
 	}
-	testImageBuilt.done = true
 }
 
 // removeProject removes the project's containers, networks and volumes. It

@@ -2,6 +2,8 @@ package imagebuild
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"io"
 	"strings"
 	"testing"
@@ -37,10 +39,13 @@ func engine(t *testing.T) *client.Client {
 func TestBuildLoadRunTestsvc(t *testing.T) {
 	cli := engine(t)
 	ctx := t.Context()
-	const ref = "devenv-imagebuild-test/testsvc:test"
+	// A tag and a label of this run's own: a concurrent run neither shares
+	// the image (its ID) nor removes it under us.
+	run := randomHex(t)
+	ref := "devenv-imagebuild-test-" + run + "/testsvc:test"
 	opts := ImageOptions{
 		ExposedPorts: []string{"8080"},
-		Labels:       map[string]string{"devenv.test": "imagebuild"},
+		Labels:       map[string]string{"devenv.test": "imagebuild", "dev.devenv.test-run": run},
 		Healthcheck: &v1.HealthConfig{Test: []string{"CMD", "/app", "health"},
 			Interval: 200 * time.Millisecond, Timeout: 2 * time.Second, Retries: 50},
 	}
@@ -49,7 +54,11 @@ func TestBuildLoadRunTestsvc(t *testing.T) {
 		t.Fatal(err)
 	}
 	// t.Context is already cancelled when cleanups run.
-	t.Cleanup(func() { cli.ImageRemove(context.Background(), ref, image.RemoveOptions{}) })
+	t.Cleanup(func() {
+		if _, err := cli.ImageRemove(context.Background(), ref, image.RemoveOptions{}); err != nil {
+			t.Errorf("removing %s: %v", ref, err)
+		}
+	})
 
 	again, err := BuildAndLoad(ctx, cli, testsvcPkg, ref, opts)
 	if err != nil {
@@ -125,4 +134,12 @@ func logs(t *testing.T, cli *client.Client, id string) string {
 	defer rc.Close()
 	b, _ := io.ReadAll(rc)
 	return string(b)
+}
+
+func randomHex(t *testing.T) string {
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
 }

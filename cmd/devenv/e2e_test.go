@@ -20,6 +20,7 @@ import (
 
 	"github.com/devenv-dev/devenv/env/engine"
 	"github.com/devenv-dev/devenv/internal/imagebuild/imagebuildtest"
+	"github.com/devenv-dev/devenv/internal/testutil"
 )
 
 // These tests run the real binary against the real engine, for what only a
@@ -205,6 +206,7 @@ func TestKillNineAtAnyMomentThenUpConverges(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
+			// Not a wait for anything: the moment of the kill is what varies.
 			time.Sleep(after)
 			cmd.Process.Signal(syscall.SIGKILL)
 			cmd.Wait()
@@ -223,7 +225,7 @@ func TestCtrlCStopsPromptlyAndUpConverges(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(800 * time.Millisecond) // db is created and waiting to be healthy
+	waitState(t, project, "db", "running") // and waiting 3s to be healthy
 	sent := time.Now()
 	cmd.Process.Signal(os.Interrupt)
 	cmd.Wait()
@@ -234,6 +236,29 @@ func TestCtrlCStopsPromptlyAndUpConverges(t *testing.T) {
 		t.Errorf("exit code after Ctrl-C = %d, want 130\n%s", code, buf.String())
 	}
 	assertConverged(t, dir, project)
+}
+
+// waitState waits for the container of the project's service to be in
+// state.
+func waitState(t *testing.T, project, service, state string) {
+	t.Helper()
+	eng, err := engine.NewDocker(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	testutil.EventuallyNoError(t, service+" "+state, func() error {
+		obs, err := eng.Observe(t.Context(), project)
+		if err != nil {
+			return err
+		}
+		for _, c := range obs.Containers {
+			if c.Service == service && c.State == state {
+				return nil
+			}
+		}
+		return fmt.Errorf("containers %+v", obs.Containers)
+	})
 }
 
 func TestInvalidConfigCreatesNothing(t *testing.T) {

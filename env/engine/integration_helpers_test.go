@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/internal/imagebuild/imagebuildtest"
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 )
@@ -125,22 +126,14 @@ func labels(project, svc string) map[string]string {
 
 // waitEvent reads events until one satisfies match, and returns the brief
 // form ("service action [health|exit code]") of all read, in order.
-func waitEvent(t *testing.T, events <-chan Event, errs <-chan error, match func(Event) bool) []string {
+func waitEvent(t *testing.T, events <-chan Event, match func(Event) bool) []string {
 	t.Helper()
 	var seen []string
-	timeout := time.After(30 * time.Second)
 	for {
-		select {
-		case ev, ok := <-events:
-			if !ok {
-				t.Fatalf("event stream closed (%v) after %q", <-errs, seen)
-			}
-			seen = append(seen, briefEvent(ev))
-			if match(ev) {
-				return seen
-			}
-		case <-timeout:
-			t.Fatalf("awaited event did not come within 30s; saw %q", seen)
+		ev := testutil.Receive(t, fmt.Sprintf("the awaited event (read so far: %q)", seen), events)
+		seen = append(seen, briefEvent(ev))
+		if match(ev) {
+			return seen
 		}
 	}
 }
@@ -166,11 +159,10 @@ func containerListAll(project string) container.ListOptions {
 }
 
 // checkNoStreams fails when goroutines of cancelled streams linger: the
-// functions named must leave every stack within a few seconds.
+// functions named must leave every stack.
 func checkNoStreams(t *testing.T, funcs ...string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testutil.EventuallyNoError(t, "the goroutines of ended streams to end", func() error {
 		buf := make([]byte, 1<<20)
 		stacks := string(buf[:runtime.Stack(buf, true)])
 		var left []string
@@ -179,12 +171,9 @@ func checkNoStreams(t *testing.T, funcs ...string) {
 				left = append(left, f)
 			}
 		}
-		if len(left) == 0 {
-			return
+		if len(left) > 0 {
+			return fmt.Errorf("goroutines still in %q", left)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("goroutines still in %q after their streams ended", left)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }

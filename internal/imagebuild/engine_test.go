@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -12,6 +13,8 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
+
+	"github.com/devenv-dev/devenv/internal/testutil"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
@@ -94,21 +97,18 @@ func runUntilHealthyThenStop(t *testing.T, cli *client.Client, ref string) {
 	if err := cli.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
 		t.Fatalf("starting container: %v", err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testutil.EventuallyNoError(t, "the image's healthcheck to pass", func() error {
 		c, err := cli.ContainerInspect(ctx, created.ID)
-		if err != nil {
+		switch {
+		case err != nil:
 			t.Fatal(err)
+		case c.State.Health != nil && c.State.Health.Status == "healthy":
+			return nil
+		case !c.State.Running:
+			t.Fatalf("container exited before it became healthy: %+v\n%s", c.State, logs(t, cli, created.ID))
 		}
-		if c.State.Health != nil && c.State.Health.Status == "healthy" {
-			break
-		}
-		if !c.State.Running || time.Now().After(deadline) {
-			t.Fatalf("container never became healthy: running=%v health=%+v\n%s",
-				c.State.Running, c.State.Health, logs(t, cli, created.ID))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return fmt.Errorf("health %+v", c.State.Health)
+	})
 	timeout := 5
 	start := time.Now()
 	if err := cli.ContainerStop(ctx, created.ID, container.StopOptions{Timeout: &timeout}); err != nil {

@@ -203,9 +203,14 @@ func testLogs(t *testing.T, s *suite) {
 	}
 	follow, errs := s.Engine.ContainerLogs(t.Context(), id, engine.LogOptions{Follow: true, Tail: "0"})
 	s.must(s.Engine.ContainerStop(t.Context(), id, 10*time.Second))
-	for range follow { // testsvc may say goodbye; the stream must end with the container
-	}
-	s.must(<-errs)
+	// testsvc may say goodbye; the stream must end with the container.
+	ended := make(chan error, 1)
+	go func() {
+		for range follow {
+		}
+		ended <- <-errs
+	}()
+	s.must(testutil.Receive(t, "the end of the followed log", ended))
 }
 
 func readLogs(t *testing.T, e engine.Engine, id string, opts engine.LogOptions) []engine.LogLine {

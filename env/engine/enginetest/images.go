@@ -32,14 +32,24 @@ type fakeImage struct {
 // image, whose ID is derived from ref. A registry holds ref too, so pulling
 // it again works.
 func (f *Fake) AddImage(ref string) engine.Image {
-	return f.AddImageConfig(ref, ImageConfig{})
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.addImageLocked(ref, f.remoteLocked(ref).id, nil).img
 }
 
-// AddImageConfig is AddImage of an image configured with cfg.
+// AddImageConfig is AddImage of an image configured with cfg; an image
+// already present as ref takes cfg.
 func (f *Fake) AddImageConfig(ref string, cfg ImageConfig) engine.Image {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.addImageLocked(ref, f.remoteLocked(ref).id, cfg, nil).img
+	fi := f.addImageLocked(ref, f.remoteLocked(ref).id, nil)
+	if cfg.Healthcheck != nil {
+		h := *cfg.Healthcheck
+		h.Test = slices.Clone(h.Test)
+		cfg.Healthcheck = &h
+	}
+	fi.config = cfg
+	return fi.img
 }
 
 // AddRemoteImage makes a registry hold ref, without making it present
@@ -61,15 +71,10 @@ func (f *Fake) remoteLocked(ref string) remoteImage {
 }
 
 // addImageLocked makes the image id present as ref, adding repoDigests.
-func (f *Fake) addImageLocked(ref, id string, cfg ImageConfig, repoDigests []string) *fakeImage {
+func (f *Fake) addImageLocked(ref, id string, repoDigests []string) *fakeImage {
 	fi, ok := f.images[id]
 	if !ok {
-		if cfg.Healthcheck != nil {
-			h := *cfg.Healthcheck
-			h.Test = slices.Clone(h.Test)
-			cfg.Healthcheck = &h
-		}
-		fi = &fakeImage{img: engine.Image{ID: id}, config: cfg}
+		fi = &fakeImage{img: engine.Image{ID: id}}
 		f.images[id] = fi
 	}
 	for _, d := range repoDigests {
@@ -124,6 +129,6 @@ func (f *Fake) ImagePull(ctx context.Context, ref string) error {
 	if !ok {
 		return fmt.Errorf("pulling image %s: %w: manifest unknown", ref, engine.ErrImageNotFound)
 	}
-	f.addImageLocked(ref, r.id, ImageConfig{}, []string{repository(ref) + "@" + r.digest})
+	f.addImageLocked(ref, r.id, []string{repository(ref) + "@" + r.digest})
 	return nil
 }

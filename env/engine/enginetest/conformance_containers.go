@@ -57,6 +57,11 @@ func testCreateStartStop(t *testing.T, s *suite) {
 }
 
 func testIdempotent(t *testing.T, s *suite) {
+	created := s.create(s.spec("idle"))
+	s.must(s.Engine.ContainerStop(t.Context(), created, time.Second))
+	if c := s.inspect(created); c.State != "created" {
+		t.Errorf("state %q after a stop of a created container, want created", c.State)
+	}
 	id := s.runReady(s.spec("web"))
 	s.must(s.Engine.ContainerStart(t.Context(), id))
 	s.must(s.Engine.ContainerStop(t.Context(), id, 10*time.Second))
@@ -171,6 +176,9 @@ func testViews(t *testing.T, s *suite) {
 	if in.Name != s.Project+"-web" || in.Service != "web" || in.ConfigHash != "hash-web" || in.Project != s.Project {
 		t.Errorf("inspected %+v", in)
 	}
+	if byName := s.inspect(in.Name); byName.ID != id {
+		t.Errorf("inspect by name gave %s, want %s", byName.ID, id)
+	}
 }
 
 func testAllContainers(t *testing.T, s *suite) {
@@ -201,6 +209,11 @@ func testLogs(t *testing.T, s *suite) {
 	if l := readLogs(t, s.Engine, id, engine.LogOptions{Tail: "all"}); !l[0].Time.IsZero() {
 		t.Errorf("line without Timestamps has time %v", l[0].Time)
 	}
+	if l := readLogs(t, s.Engine, id, engine.LogOptions{Tail: "1"}); len(l) != 1 || l[0].Text != lines[len(lines)-1].Text {
+		t.Errorf("tail 1 gave %+v, want the last of %d lines", l, len(lines))
+	}
+	_, errs := s.Engine.ContainerLogs(t.Context(), s.Project+"-nope", engine.LogOptions{Tail: "all"})
+	s.is("logs of a missing container", testutil.Receive(t, "the logs' error", errs), engine.ErrNotFound)
 	follow, errs := s.Engine.ContainerLogs(t.Context(), id, engine.LogOptions{Follow: true, Tail: "0"})
 	s.must(s.Engine.ContainerStop(t.Context(), id, 10*time.Second))
 	// testsvc may say goodbye; the stream must end with the container.
@@ -235,9 +248,20 @@ func testExec(t *testing.T, s *suite) {
 		}
 		return err
 	})
+	var out strings.Builder
+	code, err := s.Engine.ExecInteractive(t.Context(), id, engine.ExecOptions{
+		Cmd: []string{"/app", "health"}, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out,
+	})
+	if err != nil || code != 0 || !strings.Contains(out.String(), "ok") {
+		t.Errorf("interactive exec: exit %d, output %q, %v; want 0 and ok", code, out.String(), err)
+	}
 	s.must(s.Engine.ContainerStop(t.Context(), id, 10*time.Second))
-	_, _, err := s.Engine.ContainerExec(t.Context(), id, []string{"/app", "health"})
+	_, _, err = s.Engine.ContainerExec(t.Context(), id, []string{"/app", "health"})
 	s.is("exec in a stopped container", err, engine.ErrConflict)
+	_, err = s.Engine.ExecInteractive(t.Context(), id, engine.ExecOptions{Cmd: []string{"/app", "health"}, Stdout: &out})
+	s.is("interactive exec in a stopped container", err, engine.ErrConflict)
+	_, _, err = s.Engine.ContainerExec(t.Context(), s.Project+"-nope", []string{"/app", "health"})
+	s.is("exec in a missing container", err, engine.ErrNotFound)
 }
 
 func testEventsOfProject(t *testing.T, s *suite) {

@@ -188,6 +188,47 @@ services:
 	}
 }
 
+// A service with no healthcheck of its own runs its image's: its dependants
+// wait for it, and its failure names it.
+func TestImageHealthcheckGatesDependants(t *testing.T) {
+	p := parse(t, `
+name: imghc
+services:
+  db: {image: db:1}
+  api: {image: x, depends_on: {db: {condition: service_healthy}}}
+`)
+	check := &engine.HealthSpec{Test: []string{"CMD", "/app", "health"}, Interval: time.Second}
+	for _, tt := range []struct {
+		name string
+		b    behaviour
+	}{
+		{"healthy", behaviour{engineAt: 300 * time.Millisecond}},
+		{"unhealthy", behaviour{health: "unhealthy", engineAt: 100 * time.Millisecond}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := fakeWith(t, p, map[string]behaviour{"db": tt.b})
+			f.AddImageConfig("db:1", enginetest.ImageConfig{Healthcheck: check})
+			ev := &events{}
+			_, err := env.Up(t.Context(), f, p, env.UpOptions{Progress: ev, Ports: noPorts{}})
+			if tt.b.health == "unhealthy" {
+				var ue *env.UpError
+				if !errors.As(err, &ue) || len(ue.Failed) != 1 || ue.Failed[0].Service != "db" {
+					t.Fatalf("got %v, want db named unhealthy", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The engine's check passes 300 ms after db's start; api may not
+			// start earlier. (db's own "healthy" event may come a hair after.)
+			if api, ready := ev.at("api", env.StatusStarting), ev.at("db", env.StatusStarted).Add(280*time.Millisecond); api.Before(ready) {
+				t.Errorf("api started at %v, before db's image check passed at %v", api, ready)
+			}
+		})
+	}
+}
+
 func TestTimeoutAndCancel(t *testing.T) {
 	p := parse(t, `
 name: slow

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,16 +18,39 @@ import (
 	"github.com/devenv-dev/devenv/env"
 	"github.com/devenv-dev/devenv/env/config"
 	"github.com/devenv-dev/devenv/env/engine"
-	"github.com/devenv-dev/devenv/internal/imagebuild"
+	"github.com/devenv-dev/devenv/internal/imagebuild/imagebuildtest"
 )
 
-// testImage is the static test service, built once per test binary.
-const testImage = "devenv-test/testsvc:it"
-
+// images are this test binary's own (imagebuildtest): testImage, the
+// static test service, is built once and removed by TestMain.
 var (
-	imageOnce sync.Once
-	imageErr  error
+	images    = imagebuildtest.New()
+	testImage = images.Ref("testsvc")
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if !testing.Short() {
+		if err := removeImages(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// removeImages removes the run's images once its tests (and their
+// cleanups, which remove the projects) are done.
+func removeImages() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	return images.Remove(ctx, cli)
+}
 
 // dockerEngine returns the real engine, skipping under -short and failing
 // loudly when it cannot be reached: integration tests never pass silently.
@@ -43,19 +67,8 @@ func dockerEngine(t *testing.T) *engine.Docker {
 	if err := eng.Ping(t.Context()); err != nil {
 		t.Fatalf("the Docker Engine is required for this test: %v", err)
 	}
-	imageOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-		if err != nil {
-			imageErr = err
-			return
-		}
-		defer cli.Close()
-		_, imageErr = imagebuild.BuildAndLoad(ctx, cli, "./examples/testsvc", testImage, imagebuild.ImageOptions{})
-	})
-	if imageErr != nil {
-		t.Fatalf("building the test image: %v", imageErr)
+	if _, err := images.Testsvc(t.Context(), eng.Client()); err != nil {
+		t.Fatalf("building the test image: %v", err)
 	}
 	return eng
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/env"
+	"github.com/devenv-dev/devenv/internal/testutil"
 )
 
 const single = `
@@ -56,12 +57,12 @@ func TestLogsFollowAcrossRestartAndExec(t *testing.T) {
 		defer mu.Unlock()
 		return len(lines)
 	}
-	waitFor(t, "log lines before the restart", func() bool { return count() > 0 })
+	testutil.Eventually(t, "log lines before the restart", func() bool { return count() > 0 })
 	if err := env.Restart(t.Context(), eng, p, env.LifecycleOptions{Timeout: time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	// The restarted process logs "msg=start" again; following must see it.
-	waitFor(t, "the restarted process's first line", func() bool {
+	testutil.Eventually(t, "the restarted process's first line", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, l := range lines {
@@ -112,16 +113,5 @@ func TestStopStart(t *testing.T) {
 	}
 	if err := env.Stop(t.Context(), eng, p, env.LifecycleOptions{Services: []string{"nope"}}); err == nil || !strings.Contains(err.Error(), `"nope"`) {
 		t.Errorf("stop of an unknown service: %v", err)
-	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/devenv-dev/devenv/internal/testutil"
 )
 
 func TestWatchEngineReconnectsWithBackoff(t *testing.T) {
@@ -15,13 +17,7 @@ func TestWatchEngineReconnectsWithBackoff(t *testing.T) {
 	go WatchEngine(t.Context(), f, "demo", func(m tea.Msg) { msgs <- m })
 	next := func() tea.Msg {
 		t.Helper()
-		select {
-		case m := <-msgs:
-			return m
-		case <-time.After(15 * time.Second):
-			t.Fatal("no message from the bridge")
-			return nil
-		}
+		return testutil.Receive(t, "a message from the bridge", msgs)
 	}
 	if _, ok := next().(engineUpMsg); !ok {
 		t.Fatal("the first message is not engineUpMsg")

@@ -15,6 +15,7 @@ import (
 	"github.com/devenv-dev/devenv/env/config"
 	"github.com/devenv-dev/devenv/env/engine"
 	"github.com/devenv-dev/devenv/env/engine/enginetest"
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/devenv-dev/devenv/tui/keytest"
 )
 
@@ -162,8 +163,9 @@ func (h *harness) press(keys ...string) {
 }
 
 // waitTimeout bounds a wait for what the model does in a few milliseconds;
-// it is generous so that a loaded machine does not fail the tests.
-const waitTimeout = 15 * time.Second
+// it is generous, and scaled, so that a loaded machine does not fail the
+// tests.
+var waitTimeout = testutil.Timeout()
 
 // waitFor delivers messages until cond holds, failing after waitTimeout.
 func (h *harness) waitFor(what string, cond func(m *Model) bool) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/devenv-dev/devenv/env/engine"
 	"github.com/devenv-dev/devenv/env/engine/enginetest"
+	"github.com/devenv-dev/devenv/internal/testutil"
 )
 
 // watchedEngine is the fake engine, saying when the UI's long-lived calls
@@ -48,19 +49,6 @@ func (s *sampledStats) ContainerStats(ctx context.Context, id string) (engine.St
 	return st, err
 }
 
-// receive waits for a value of ch; the deadline only bounds a broken test.
-func receive[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(waitTimeout):
-		t.Fatalf("no %s within %s", what, waitTimeout)
-	}
-	var zero T
-	return zero
-}
-
 // Quitting ends everything the UI started: the engine bridge and its event
 // subscription, the log follow, the stats loop and the ticks still pending
 // (the next stats round is seconds away, the uptimes' redraw up to a
@@ -81,16 +69,16 @@ func TestQuitLeavesNothingRunning(t *testing.T) {
 	go func() {
 		ended <- Run(t.Context(), Options{Project: p, Engine: eng, Stats: st}, in, io.Discard)
 	}()
-	receive(t, eng.subscribed, "event subscription")
-	receive(t, st.sampled, "stats sample") // the rows are on screen; the next round is pending
+	testutil.Receive(t, "event subscription", eng.subscribed)
+	testutil.Receive(t, "stats sample", st.sampled) // the rows are on screen; the next round is pending
 	if _, err := io.WriteString(keys, "2"); err != nil {
 		t.Fatal(err)
 	}
-	receive(t, eng.following, "log follow of the selected service")
+	testutil.Receive(t, "log follow of the selected service", eng.following)
 	if _, err := io.WriteString(keys, "q"); err != nil {
 		t.Fatal(err)
 	}
-	if err := receive(t, ended, "end of the UI after q"); err != nil {
+	if err := testutil.Receive(t, "end of the UI after q", ended); err != nil {
 		t.Fatalf("the UI ended with %v", err)
 	}
 	keys.Close() // the terminal goes away too, as it does after a quit
@@ -104,7 +92,7 @@ func TestTickEndsWithItsContext(t *testing.T) {
 	msgs := make(chan tea.Msg, 1)
 	go func() { msgs <- cmd() }()
 	cancel()
-	if msg := receive(t, msgs, "end of the tick"); msg != nil {
+	if msg := testutil.Receive(t, "end of the tick", msgs); msg != nil {
 		t.Errorf("a cancelled tick sent %#v", msg)
 	}
 	fired := Tick(t.Context(), time.Millisecond, func(time.Time) tea.Msg { return clockMsg{gen: 7} })()

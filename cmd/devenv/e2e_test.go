@@ -19,13 +19,20 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/devenv-dev/devenv/env/engine"
-	"github.com/devenv-dev/devenv/internal/imagebuild"
+	"github.com/devenv-dev/devenv/internal/imagebuild/imagebuildtest"
+	"github.com/devenv-dev/devenv/internal/testutil"
 )
 
 // These tests run the real binary against the real engine, for what only a
 // process can show: kill -9 and Ctrl-C at any moment, exit codes, messages.
 
-const testImage = "devenv-test/testsvc:it"
+// images are this test binary's own (imagebuildtest): testImage, the
+// static test service, is built once and removed by TestMain after every
+// test has taken its project down.
+var (
+	images    = imagebuildtest.New()
+	testImage = images.Ref("testsvc")
+)
 
 var binary string
 
@@ -47,7 +54,24 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	if err := removeTestImages(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
 	os.Exit(code)
+}
+
+// removeTestImages removes the run's images, the test service and those
+// pulled from test registries.
+func removeTestImages() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	return images.Remove(ctx, cli)
 }
 
 // setup returns a directory holding envs.yaml for a fresh project, with the
@@ -66,7 +90,7 @@ func setup(t *testing.T, yaml string) (dir, project string) {
 	if _, err := cli.Ping(ctx); err != nil {
 		t.Fatalf("the Docker Engine is required for this test: %v", err)
 	}
-	if _, err := imagebuild.BuildAndLoad(ctx, cli, "./examples/testsvc", testImage, imagebuild.ImageOptions{}); err != nil {
+	if _, err := images.Testsvc(ctx, cli); err != nil {
 		t.Fatalf("building the test image: %v", err)
 	}
 	b := make([]byte, 4)
@@ -182,6 +206,7 @@ func TestKillNineAtAnyMomentThenUpConverges(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
+			// Not a wait for anything: the moment of the kill is what varies.
 			time.Sleep(after)
 			cmd.Process.Signal(syscall.SIGKILL)
 			cmd.Wait()
@@ -200,7 +225,7 @@ func TestCtrlCStopsPromptlyAndUpConverges(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(800 * time.Millisecond) // db is created and waiting to be healthy
+	waitState(t, project, "db", "running") // and waiting 3s to be healthy
 	sent := time.Now()
 	cmd.Process.Signal(os.Interrupt)
 	cmd.Wait()
@@ -211,6 +236,29 @@ func TestCtrlCStopsPromptlyAndUpConverges(t *testing.T) {
 		t.Errorf("exit code after Ctrl-C = %d, want 130\n%s", code, buf.String())
 	}
 	assertConverged(t, dir, project)
+}
+
+// waitState waits for the container of the project's service to be in
+// state.
+func waitState(t *testing.T, project, service, state string) {
+	t.Helper()
+	eng, err := engine.NewDocker(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	testutil.EventuallyNoError(t, service+" "+state, func() error {
+		obs, err := eng.Observe(t.Context(), project)
+		if err != nil {
+			return err
+		}
+		for _, c := range obs.Containers {
+			if c.Service == service && c.State == state {
+				return nil
+			}
+		}
+		return fmt.Errorf("containers %+v", obs.Containers)
+	})
 }
 
 func TestInvalidConfigCreatesNothing(t *testing.T) {

@@ -91,7 +91,10 @@ func fromInspect(r container.InspectResponse) Container {
 	if r.NetworkSettings != nil {
 		c.Ports = portsFromMap(r.NetworkSettings.Ports)
 	}
-	if c.Health == "none" {
+	// The engine keeps the last status of a stopped container's check (20.10
+	// says unhealthy); its list, like the fake, says none: only a running
+	// container has a health.
+	if c.Health == "none" || c.State != "running" {
 		c.Health = ""
 	}
 	return c

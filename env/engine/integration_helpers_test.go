@@ -10,44 +10,45 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/devenv-dev/devenv/internal/imagebuild"
+	"github.com/devenv-dev/devenv/internal/imagebuild/imagebuildtest"
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/image"
 )
 
-// testImage is the testsvc image the integration tests run. It is built and
-// loaded once per test binary and removed by TestMain.
-const testImage = "devenv-engine-test/testsvc:test"
-
-var testImageBuilt struct {
-	sync.Mutex
-	done bool // guarded by Mutex
-}
+// images are this test binary's own: testImage is their testsvc, built
+// once by the first integration test and removed by TestMain, so a
+// concurrent run can neither remove it under us nor share it.
+var (
+	images    = imagebuildtest.New()
+	testImage = images.Ref("testsvc")
+)
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	testImageBuilt.Lock()
-	if testImageBuilt.done {
-		removeTestImage()
+	if !testing.Short() {
+		if err := removeImages(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
 	}
-	testImageBuilt.Unlock()
 	os.Exit(code)
 }
 
-func removeTestImage() {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+// removeImages removes the run's images once its tests (and their
+// cleanups, which remove the containers) are done.
+func removeImages() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	d, err := NewDocker(ctx)
 	if err != nil {
-		return
+		return err
 	}
 	defer d.Close()
-	_, _ = d.cli.ImageRemove(ctx, testImage, image.RemoveOptions{Force: true})
+	return images.Remove(ctx, d.cli)
 }
 
 // integration returns a Docker connected to the real engine, a project name
@@ -77,16 +78,9 @@ func integration(t *testing.T) (*Docker, string) {
 
 func buildTestImage(t *testing.T, d *Docker) {
 	t.Helper()
-	testImageBuilt.Lock()
-	defer testImageBuilt.Unlock()
-	if testImageBuilt.done {
-		return
-	}
-	_, err := imagebuild.BuildAndLoad(t.Context(), d.cli, "./examples/testsvc", testImage, imagebuild.ImageOptions{})
-	if err != nil {
+	if _, err := images.Testsvc(t.Context(), d.cli); err != nil {
 		t.Fatalf("building the test image: %v", err)
 	}
-	testImageBuilt.done = true
 }
 
 // removeProject removes the project's containers, networks and volumes. It
@@ -132,22 +126,14 @@ func labels(project, svc string) map[string]string {
 
 // waitEvent reads events until one satisfies match, and returns the brief
 // form ("service action [health|exit code]") of all read, in order.
-func waitEvent(t *testing.T, events <-chan Event, errs <-chan error, match func(Event) bool) []string {
+func waitEvent(t *testing.T, events <-chan Event, match func(Event) bool) []string {
 	t.Helper()
 	var seen []string
-	timeout := time.After(30 * time.Second)
 	for {
-		select {
-		case ev, ok := <-events:
-			if !ok {
-				t.Fatalf("event stream closed (%v) after %q", <-errs, seen)
-			}
-			seen = append(seen, briefEvent(ev))
-			if match(ev) {
-				return seen
-			}
-		case <-timeout:
-			t.Fatalf("awaited event did not come within 30s; saw %q", seen)
+		ev := testutil.Receive(t, fmt.Sprintf("the awaited event (read so far: %q)", seen), events)
+		seen = append(seen, briefEvent(ev))
+		if match(ev) {
+			return seen
 		}
 	}
 }
@@ -173,11 +159,10 @@ func containerListAll(project string) container.ListOptions {
 }
 
 // checkNoStreams fails when goroutines of cancelled streams linger: the
-// functions named must leave every stack within a few seconds.
+// functions named must leave every stack.
 func checkNoStreams(t *testing.T, funcs ...string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testutil.EventuallyNoError(t, "the goroutines of ended streams to end", func() error {
 		buf := make([]byte, 1<<20)
 		stacks := string(buf[:runtime.Stack(buf, true)])
 		var left []string
@@ -186,12 +171,9 @@ func checkNoStreams(t *testing.T, funcs ...string) {
 				left = append(left, f)
 			}
 		}
-		if len(left) == 0 {
-			return
+		if len(left) > 0 {
+			return fmt.Errorf("goroutines still in %q", left)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("goroutines still in %q after their streams ended", left)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }

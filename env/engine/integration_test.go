@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devenv-dev/devenv/internal/testutil"
 )
 
 // TestDockerLifecycle drives one service through everything env does with
@@ -20,7 +21,7 @@ func TestDockerLifecycle(t *testing.T) {
 	netID, err := d.NetworkCreate(ctx, NetworkSpec{Name: netName, Labels: labels(project, "")})
 	must(t, err)
 	must(t, d.VolumeCreate(ctx, VolumeSpec{Name: volName, Labels: labels(project, "")}))
-	events, errs := d.Events(ctx, project)
+	events, _ := d.Events(ctx, project)
 
 	spec := ContainerSpec{
 		Name:        project + "-web",
@@ -50,7 +51,7 @@ func TestDockerLifecycle(t *testing.T) {
 	}
 
 	must(t, d.ContainerStart(ctx, id))
-	seen := waitEvent(t, events, errs, func(ev Event) bool { return ev.Health == "healthy" })
+	seen := waitEvent(t, events, func(ev Event) bool { return ev.Health == "healthy" })
 	if i, j := index(seen, "web start"), index(seen, "web health_status healthy"); i < 0 || j < i {
 		t.Errorf("events %q: want start, then health_status healthy", seen)
 	}
@@ -60,14 +61,14 @@ func TestDockerLifecycle(t *testing.T) {
 
 	lines, logErrs := d.ContainerLogs(ctx, id, LogOptions{Follow: true, Tail: "0"})
 	must(t, d.ContainerStop(ctx, id, 5*time.Second))
-	seen = waitEvent(t, events, errs, action("die"))
+	seen = waitEvent(t, events, action("die"))
 	if last := seen[len(seen)-1]; last != "web die 0" {
 		t.Errorf("stop gave %q, want web die 0 (testsvc exits 0 on SIGTERM)", last)
 	}
 	drainLogs(t, lines, logErrs)
 
 	must(t, d.ContainerRemove(ctx, id))
-	waitEvent(t, events, errs, action("destroy"))
+	waitEvent(t, events, action("destroy"))
 	_, err = d.ContainerInspect(ctx, id)
 	checkIs(t, "inspect of removed container", err, ErrNotFound)
 	checkIs(t, "second remove", d.ContainerRemove(ctx, id), ErrNotFound)
@@ -156,13 +157,8 @@ func checkLogs(t *testing.T, d *Docker, id string) {
 	defer cancel()
 	follow, ferrs := d.ContainerLogs(ctx, id, LogOptions{Follow: true, Since: time.Now()})
 	for n := 0; n < 3; {
-		select {
-		case l := <-follow:
-			if strings.Contains(l.Text, "heartbeat") {
-				n++
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatalf("followed log gave no heartbeat within 10s (%d so far)", n)
+		if l := testutil.Receive(t, fmt.Sprintf("heartbeat %d in the followed log", n+1), follow); strings.Contains(l.Text, "heartbeat") {
+			n++
 		}
 	}
 	cancel()
@@ -170,36 +166,31 @@ func checkLogs(t *testing.T, d *Docker, id string) {
 	checkNoStreams(t, "engine.(*Docker).streamLogs")
 }
 
-// drainLogs reads a log stream to its end, which must come within 10s and
-// with no error but ctx's.
+// drainLogs reads a log stream to its end, which must come with no error
+// but ctx's.
 func drainLogs(t *testing.T, lines <-chan LogLine, errs <-chan error) {
 	t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case _, ok := <-lines:
-			if !ok {
-				if err := <-errs; err != nil && !errors.Is(err, context.Canceled) {
-					t.Errorf("log stream ended with %v", err)
-				}
-				return
-			}
-		case <-timeout:
-			t.Fatal("log stream did not end within 10s")
+	ended := make(chan error, 1)
+	go func() {
+		for range lines {
 		}
+		ended <- <-errs // nil when the stream ended cleanly
+	}()
+	if err := testutil.Receive(t, "the end of the log stream", ended); err != nil && !errors.Is(err, context.Canceled) {
+		t.Errorf("log stream ended with %v", err)
 	}
 }
 
 func TestDockerExitCode(t *testing.T) {
 	d, project := integration(t)
 	ctx := t.Context()
-	events, errs := d.Events(ctx, project)
+	events, _ := d.Events(ctx, project)
 	id, err := d.ContainerCreate(ctx, ContainerSpec{
 		Name: project + "-job", Image: testImage, Command: []string{"-exit", "7"}, Labels: labels(project, "job"),
 	})
 	must(t, err)
 	must(t, d.ContainerStart(ctx, id))
-	seen := waitEvent(t, events, errs, action("die"))
+	seen := waitEvent(t, events, action("die"))
 	if last := seen[len(seen)-1]; last != "job die 7" {
 		t.Errorf("events %q, want job die 7 last", seen)
 	}
@@ -228,7 +219,7 @@ func TestDockerEventsNoGap(t *testing.T) {
 			Name: fmt.Sprintf("%s-c%d", project, i), Image: testImage, Labels: labels(project, "c"),
 		})
 		must(t, err)
-		waitEvent(t, events, errs, action("create"))
+		waitEvent(t, events, action("create"))
 		cancel()
 		for range events {
 		}
@@ -270,19 +261,21 @@ func TestDockerErrors(t *testing.T) {
 func checkPortConflict(t *testing.T, d *Docker, project string) {
 	t.Helper()
 	ctx := t.Context()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	// The first container takes a port the engine chooses; the second asks
+	// for that one.
+	first, err := d.ContainerCreate(ctx, ContainerSpec{Name: project + "-p1", Image: testImage, Labels: labels(project, "p1"),
+		Ports: []PublishedPort{{HostIP: "127.0.0.1", ContainerPort: 8080}}})
 	must(t, err)
-	port := uint16(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
-	ports := []PublishedPort{{HostIP: "127.0.0.1", HostPort: port, ContainerPort: 8080}}
-	var ids []string
-	for _, name := range []string{"p1", "p2"} {
-		id, err := d.ContainerCreate(ctx, ContainerSpec{Name: project + "-" + name, Image: testImage, Labels: labels(project, name), Ports: ports})
-		must(t, err)
-		ids = append(ids, id)
+	must(t, d.ContainerStart(ctx, first))
+	c, err := d.ContainerInspect(ctx, first)
+	must(t, err)
+	if len(c.Ports) != 1 || c.Ports[0].HostPort == 0 {
+		t.Fatalf("ports %+v, want one the engine chose", c.Ports)
 	}
-	must(t, d.ContainerStart(ctx, ids[0]))
-	checkIs(t, "second container on one host port", d.ContainerStart(ctx, ids[1]), ErrConflict)
+	second, err := d.ContainerCreate(ctx, ContainerSpec{Name: project + "-p2", Image: testImage, Labels: labels(project, "p2"),
+		Ports: []PublishedPort{{HostIP: "127.0.0.1", HostPort: c.Ports[0].HostPort, ContainerPort: 8080}}})
+	must(t, err)
+	checkIs(t, "second container on one host port", d.ContainerStart(ctx, second), ErrConflict)
 }
 
 // TestDockerUnreachable needs no engine: it points the client at a socket

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 
+	cerrdefs "github.com/containerd/errdefs"
+
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
@@ -26,9 +28,14 @@ func (d *Docker) NetworkCreate(ctx context.Context, spec NetworkSpec) (string, e
 	return resp.ID, nil
 }
 
-// NetworkRemove removes a network by ID or name.
+// NetworkRemove removes a network by ID or name. One a running container is
+// attached to gives ErrConflict: the engine refuses it as forbidden.
 func (d *Docker) NetworkRemove(ctx context.Context, id string) error {
-	if err := d.cli.NetworkRemove(ctx, id); err != nil {
+	err := d.cli.NetworkRemove(ctx, id)
+	if cerrdefs.IsPermissionDenied(err) {
+		return fmt.Errorf("removing network %s: %w: %w", id, ErrConflict, err)
+	}
+	if err != nil {
 		return fmt.Errorf("removing network %s: %w", id, d.mapErr(err, ErrNotFound))
 	}
 	return nil

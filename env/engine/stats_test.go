@@ -2,10 +2,12 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"testing"
-	"time"
 
 	"github.com/docker/docker/api/types/container"
+
+	"github.com/devenv-dev/devenv/internal/testutil"
 )
 
 func TestCPUPercent(t *testing.T) {
@@ -65,11 +67,16 @@ func TestDockerContainerStats(t *testing.T) {
 	if first.Memory == 0 || first.MemoryLimit == 0 || first.OnlineCPUs == 0 || first.SystemCPU == 0 || first.Read.IsZero() {
 		t.Fatalf("first sample %+v: want memory, limit, CPUs, system CPU and a time", first)
 	}
-	time.Sleep(300 * time.Millisecond)
-	second, err := d.ContainerStats(ctx, id)
-	must(t, err)
-	if !second.Read.After(first.Read) || second.CPUTotal < first.CPUTotal {
-		t.Errorf("second sample %+v is not after the first %+v", second, first)
+	var second Stats
+	testutil.EventuallyNoError(t, "a sample after the first", func() error {
+		second, err = d.ContainerStats(ctx, id)
+		if err == nil && !second.Read.After(first.Read) {
+			err = fmt.Errorf("sample read at %v, the first at %v", second.Read, first.Read)
+		}
+		return err
+	})
+	if second.CPUTotal < first.CPUTotal {
+		t.Errorf("second sample %+v has less CPU than the first %+v", second, first)
 	}
 	pct, ok := CPUPercent(first, second)
 	if !ok || pct < 0 || pct > float64(second.OnlineCPUs)*100 {

@@ -2,6 +2,9 @@ package imagebuild
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -10,6 +13,8 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
+
+	"github.com/devenv-dev/devenv/internal/testutil"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
@@ -37,10 +42,13 @@ func engine(t *testing.T) *client.Client {
 func TestBuildLoadRunTestsvc(t *testing.T) {
 	cli := engine(t)
 	ctx := t.Context()
-	const ref = "devenv-imagebuild-test/testsvc:test"
+	// A tag and a label of this run's own: a concurrent run neither shares
+	// the image (its ID) nor removes it under us.
+	run := randomHex(t)
+	ref := "devenv-imagebuild-test-" + run + "/testsvc:test"
 	opts := ImageOptions{
 		ExposedPorts: []string{"8080"},
-		Labels:       map[string]string{"devenv.test": "imagebuild"},
+		Labels:       map[string]string{"devenv.test": "imagebuild", "dev.devenv.test-run": run},
 		Healthcheck: &v1.HealthConfig{Test: []string{"CMD", "/app", "health"},
 			Interval: 200 * time.Millisecond, Timeout: 2 * time.Second, Retries: 50},
 	}
@@ -49,7 +57,11 @@ func TestBuildLoadRunTestsvc(t *testing.T) {
 		t.Fatal(err)
 	}
 	// t.Context is already cancelled when cleanups run.
-	t.Cleanup(func() { cli.ImageRemove(context.Background(), ref, image.RemoveOptions{}) })
+	t.Cleanup(func() {
+		if _, err := cli.ImageRemove(context.Background(), ref, image.RemoveOptions{}); err != nil {
+			t.Errorf("removing %s: %v", ref, err)
+		}
+	})
 
 	again, err := BuildAndLoad(ctx, cli, testsvcPkg, ref, opts)
 	if err != nil {
@@ -85,21 +97,18 @@ func runUntilHealthyThenStop(t *testing.T, cli *client.Client, ref string) {
 	if err := cli.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
 		t.Fatalf("starting container: %v", err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testutil.EventuallyNoError(t, "the image's healthcheck to pass", func() error {
 		c, err := cli.ContainerInspect(ctx, created.ID)
-		if err != nil {
+		switch {
+		case err != nil:
 			t.Fatal(err)
+		case c.State.Health != nil && c.State.Health.Status == "healthy":
+			return nil
+		case !c.State.Running:
+			t.Fatalf("container exited before it became healthy: %+v\n%s", c.State, logs(t, cli, created.ID))
 		}
-		if c.State.Health != nil && c.State.Health.Status == "healthy" {
-			break
-		}
-		if !c.State.Running || time.Now().After(deadline) {
-			t.Fatalf("container never became healthy: running=%v health=%+v\n%s",
-				c.State.Running, c.State.Health, logs(t, cli, created.ID))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return fmt.Errorf("health %+v", c.State.Health)
+	})
 	timeout := 5
 	start := time.Now()
 	if err := cli.ContainerStop(ctx, created.ID, container.StopOptions{Timeout: &timeout}); err != nil {
@@ -125,4 +134,12 @@ func logs(t *testing.T, cli *client.Client, id string) string {
 	defer rc.Close()
 	b, _ := io.ReadAll(rc)
 	return string(b)
+}
+
+func randomHex(t *testing.T) string {
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
 }

@@ -23,6 +23,8 @@ import (
 // stops it (once; the test's end stops it too).
 func startHubAt(t *testing.T, dataDir, listen string) (*hub.Hub, func()) {
 	t.Helper()
+	// The hub binds its WireGuard port itself and must know it beforehand
+	// (devices dial the endpoint it hands out): it takes no port 0.
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

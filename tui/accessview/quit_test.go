@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/devenv-dev/devenv/tui"
 	"github.com/devenv-dev/devenv/tui/paneltest"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
@@ -52,30 +52,17 @@ func (b *blockingHub) RevokeGrant(ctx context.Context, _ string) (hubapi.Request
 	return hubapi.Request{}, b.block(ctx, "revoke")
 }
 
-// receive waits for a value of ch; the deadline only bounds a broken test.
-func receive[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(30 * time.Second):
-		t.Fatalf("no %s within 30s", what)
-	}
-	var zero T
-	return zero
-}
-
 // Quitting the UI cancels the panel's read of the lists in flight, instead
 // of leaving it to run out its timeout.
 func TestQuitCancelsTheListsRead(t *testing.T) {
 	hub := newBlockingHub()
 	before := goleak.IgnoreCurrent()
 	ui := paneltest.RunUI(t, New(hub))
-	if call := receive(t, hub.started, "first read"); call != "requests" {
+	if call := testutil.Receive(t, "first read", hub.started); call != "requests" {
 		t.Fatalf("the first call is %s, want requests", call)
 	}
 	ui.Quit()
-	if err := receive(t, hub.ended, "end of the read"); !errors.Is(err, context.Canceled) {
+	if err := testutil.Receive(t, "end of the read", hub.ended); !errors.Is(err, context.Canceled) {
 		t.Errorf("the read ended with %v, want it cancelled by the quit", err)
 	}
 	goleak.VerifyNone(t, before)
@@ -108,14 +95,14 @@ func TestCallsEndWithTheUIContext(t *testing.T) {
 			_, cmd := tt.start(p.(Model))
 			done := make(chan tea.Msg, 1)
 			go func() { done <- cmd() }()
-			if call := receive(t, hub.started, tt.call); call != tt.call {
+			if call := testutil.Receive(t, tt.call, hub.started); call != tt.call {
 				t.Fatalf("the panel called %s, want %s", call, tt.call)
 			}
 			cancel()
-			if err := receive(t, hub.ended, "end of "+tt.call); !errors.Is(err, context.Canceled) {
+			if err := testutil.Receive(t, "end of "+tt.call, hub.ended); !errors.Is(err, context.Canceled) {
 				t.Errorf("%s ended with %v, want it cancelled with the UI", tt.call, err)
 			}
-			receive(t, done, "the call's message")
+			testutil.Receive(t, "the call's message", done)
 		})
 	}
 }

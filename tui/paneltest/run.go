@@ -3,10 +3,10 @@ package paneltest
 import (
 	"io"
 	"testing"
-	"time"
 
 	"github.com/devenv-dev/devenv/env/config"
 	"github.com/devenv-dev/devenv/env/engine/enginetest"
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/devenv-dev/devenv/tui"
 )
 
@@ -34,11 +34,7 @@ func RunUI(t *testing.T, panels ...tui.Panel) *UI {
 	}()
 	t.Cleanup(func() {
 		keys.Close()
-		select {
-		case <-ui.ended:
-		case <-time.After(15 * time.Second):
-			t.Error("the UI did not end with the test")
-		}
+		testutil.Receive(t, "the UI's end with the test", ui.ended)
 	})
 	return ui
 }
@@ -56,14 +52,10 @@ func (ui *UI) Type(keys string) {
 func (ui *UI) Quit() {
 	ui.t.Helper()
 	ui.Type("q")
-	select {
-	case err := <-ui.ended:
-		ui.ended <- err // for the cleanup
-		if err != nil {
-			ui.t.Fatalf("the UI ended with %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		ui.t.Fatal("q did not end the UI in 15s")
+	err := testutil.Receive(ui.t, "the UI's end after q", ui.ended)
+	ui.ended <- err // for the cleanup
+	if err != nil {
+		ui.t.Fatalf("the UI ended with %v", err)
 	}
 	ui.keys.Close()
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/devenv-dev/devenv/internal/format"
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/devenv-dev/devenv/tui/keytest"
 	"github.com/devenv-dev/devenv/vpn"
 	"github.com/devenv-dev/devenv/vpn/hub"
@@ -23,6 +24,8 @@ import (
 // startHub serves a real hub in process with a userspace WireGuard device.
 func startHub(t *testing.T) *hub.Hub {
 	t.Helper()
+	// The hub binds its WireGuard port itself and must know it beforehand
+	// (devices dial the endpoint it hands out): it takes no port 0.
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -49,20 +52,14 @@ func startHub(t *testing.T) *hub.Hub {
 // reports, so this polls; the deadline is generous for a loaded machine.
 func waitView(t *testing.T, m Model, want string) Model {
 	t.Helper()
-	poll := time.NewTicker(50 * time.Millisecond)
-	defer poll.Stop()
-	deadline := time.After(30 * time.Second)
-	for {
+	testutil.EventuallyNoError(t, fmt.Sprintf("the view to show %q", want), func() error {
 		m, _ = update(t, m, m.readNow())
-		if strings.Contains(ansi.Strip(m.View()), want) {
-			return m
+		if v := ansi.Strip(m.View()); !strings.Contains(v, want) {
+			return fmt.Errorf("the view shows:\n%s", v)
 		}
-		select {
-		case <-poll.C:
-		case <-deadline:
-			t.Fatalf("the view never showed %q:\n%s", want, ansi.Strip(m.View()))
-		}
-	}
+		return nil
+	})
+	return m
 }
 
 // readNow runs one read as R would.
@@ -115,13 +112,8 @@ func TestAgainstARealNode(t *testing.T) {
 	m, _ = update(t, m, keytest.Press("d"))
 	m, cmd := update(t, m, keytest.Press("y"))
 	m, _ = update(t, m, cmd())
-	select {
-	case err := <-ran:
-		if err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("the node ended with %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the node still runs after d, y")
+	if err := testutil.Receive(t, "the node's end after d, y", ran); err != nil && !errors.Is(err, context.Canceled) {
+		t.Errorf("the node ended with %v", err)
 	}
 	m = waitView(t, m, "○ down")
 	if v := ansi.Strip(m.View()); !strings.Contains(v, "vpn down") {

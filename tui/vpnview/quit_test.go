@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/devenv-dev/devenv/tui/paneltest"
 	"github.com/devenv-dev/devenv/vpn"
 )
@@ -36,30 +36,17 @@ func (b *blockingSource) Status(ctx context.Context) (vpn.NodeStatus, error) {
 func (b *blockingSource) Up(ctx context.Context) error   { return b.block(ctx, "up") }
 func (b *blockingSource) Down(ctx context.Context) error { return b.block(ctx, "down") }
 
-// receive waits for a value of ch; the deadline only bounds a broken test.
-func receive[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(30 * time.Second):
-		t.Fatalf("no %s within 30s", what)
-	}
-	var zero T
-	return zero
-}
-
 // Quitting the UI cancels the panel's status read in flight, instead of
 // leaving it to run out its timeout.
 func TestQuitCancelsTheStatusRead(t *testing.T) {
 	src := newBlockingSource()
 	before := goleak.IgnoreCurrent()
 	ui := paneltest.RunUI(t, New(src))
-	if call := receive(t, src.started, "first read"); call != "status" {
+	if call := testutil.Receive(t, "first read", src.started); call != "status" {
 		t.Fatalf("the first call is %s, want status", call)
 	}
 	ui.Quit()
-	if err := receive(t, src.ended, "end of the read"); !errors.Is(err, context.Canceled) {
+	if err := testutil.Receive(t, "end of the read", src.ended); !errors.Is(err, context.Canceled) {
 		t.Errorf("the read ended with %v, want it cancelled by the quit", err)
 	}
 	goleak.VerifyNone(t, before)
@@ -76,12 +63,12 @@ func TestCallsEndWithTheUIContext(t *testing.T) {
 			_, cmd := p.(Model).start(a)
 			done := make(chan any, 1)
 			go func() { done <- cmd() }()
-			receive(t, src.started, a.String())
+			testutil.Receive(t, a.String(), src.started)
 			cancel()
-			if err := receive(t, src.ended, "end of "+a.String()); !errors.Is(err, context.Canceled) {
+			if err := testutil.Receive(t, "end of "+a.String(), src.ended); !errors.Is(err, context.Canceled) {
 				t.Errorf("vpn %s ended with %v, want it cancelled with the UI", a, err)
 			}
-			if msg := receive(t, done, "the action's message").(actionDoneMsg); !errors.Is(msg.err, context.Canceled) {
+			if msg := testutil.Receive(t, "the action's message", done).(actionDoneMsg); !errors.Is(msg.err, context.Canceled) {
 				t.Errorf("the panel got %v", msg.err)
 			}
 		})

@@ -18,8 +18,8 @@ type subscriber struct {
 }
 
 // Events streams the project's container events from the moment of the
-// call, like engine.Docker's Events: create, start, health_status, die,
-// stop, destroy. The error channel yields exactly one error (ctx's, or the
+// call, like engine.Docker's Events: create, start, health_status, kill,
+// die, stop, destroy. The error channel yields exactly one error (ctx's, or the
 // one given to BreakEvents), then both channels close.
 func (f *Fake) Events(ctx context.Context, project string) (<-chan engine.Event, <-chan error) {
 	out := make(chan engine.Event)

@@ -2,6 +2,10 @@
 // the code that drives an engine. It keeps containers, networks, volumes and
 // images in maps, emits the events a Docker Engine would, lets a test say how
 // each started container behaves, and records the calls that change things.
+//
+// RunConformance holds an engine to what devenv relies on the Docker Engine
+// to do; the fake and engine.Docker both pass it, so a test that passes on
+// the fake says something about the real engine.
 package enginetest
 
 import (
@@ -34,7 +38,8 @@ type Behaviour struct {
 	Exit      bool
 	ExitCode  int
 	ExitAfter time.Duration
-	// StopExitCode is the exit code ContainerStop and a forced removal leave.
+	// StopExitCode is the exit code ContainerStop leaves (a forced removal
+	// kills: 137).
 	StopExitCode int
 
 	// Logs are written to the container's log at each start.
@@ -67,7 +72,8 @@ type Fake struct {
 	containers  map[string]*fakeContainer // by ID; guarded by mu
 	networks    map[string]engine.Network // by ID; guarded by mu
 	volumes     map[string]engine.Volume  // by name; guarded by mu
-	images      map[string]engine.Image   // by reference and by ID; guarded by mu
+	images      map[string]*fakeImage     // local, by reference and by ID; guarded by mu
+	remote      map[string]remoteImage    // what a registry holds, by reference; guarded by mu
 	calls       []string                  // guarded by mu
 	failures    map[string][]error        // by call, consumed in order; guarded by mu
 	unreachable bool                      // guarded by mu
@@ -78,8 +84,12 @@ type Fake struct {
 type fakeContainer struct {
 	c         engine.Container
 	spec      engine.ContainerSpec
+	health    *engine.HealthSpec // the spec's check, else the image's; nil for none
+	networkID string             // while running, the network spec.Network names by ID or name
 	behaviour Behaviour
-	gen       int // incremented at each start and stop; timers of older ones do nothing
+	gen       int                          // incremented at each start and stop; timers of older ones do nothing
+	restarts  int                          // restarts by the restart policy since the last start by a call
+	listeners []interface{ Close() error } // host ports the engine chose, held while running
 	logs      []engine.LogLine
 	logWake   chan struct{} // closed and replaced when logs grow or the container stops
 }
@@ -92,25 +102,11 @@ func New() *Fake {
 		containers: map[string]*fakeContainer{},
 		networks:   map[string]engine.Network{},
 		volumes:    map[string]engine.Volume{},
-		images:     map[string]engine.Image{},
+		images:     map[string]*fakeImage{},
+		remote:     map[string]remoteImage{},
 		failures:   map[string][]error{},
 		subs:       map[*subscriber]struct{}{},
 	}
-}
-
-// AddImage makes ref present locally and returns the image, whose ID is
-// derived from ref.
-func (f *Fake) AddImage(ref string) engine.Image {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.addImageLocked(ref)
-}
-
-func (f *Fake) addImageLocked(ref string) engine.Image {
-	img := engine.Image{ID: "sha256:" + hexOf(ref)}
-	f.images[ref] = img
-	f.images[img.ID] = img
-	return img
 }
 
 // Calls returns the recorded calls, oldest first.
@@ -181,7 +177,8 @@ func (f *Fake) Ping(ctx context.Context) error {
 	return f.checkLocked()
 }
 
-// Observe returns copies of the project's objects, sorted by name.
+// Observe returns copies of the project's objects, sorted by name, with
+// containers as engine.Docker's Observe lists them (see listed).
 func (f *Fake) Observe(ctx context.Context, project string) (*engine.Observed, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -191,7 +188,7 @@ func (f *Fake) Observe(ctx context.Context, project string) (*engine.Observed, e
 	var obs engine.Observed
 	for _, fc := range f.containers {
 		if fc.c.Project == project {
-			obs.Containers = append(obs.Containers, copyContainer(fc.c))
+			obs.Containers = append(obs.Containers, listed(fc.c))
 		}
 	}
 	for _, n := range f.networks {
@@ -219,7 +216,7 @@ func (f *Fake) AllContainers(ctx context.Context) ([]engine.Container, error) {
 	}
 	var cs []engine.Container
 	for _, fc := range f.containers {
-		cs = append(cs, copyContainer(fc.c))
+		cs = append(cs, listed(fc.c))
 	}
 	sortByName(cs, func(c engine.Container) string { return c.Name })
 	return cs, nil
@@ -227,6 +224,14 @@ func (f *Fake) AllContainers(ctx context.Context) ([]engine.Container, error) {
 
 func sortByName[T any](s []T, name func(T) string) {
 	slices.SortFunc(s, func(a, b T) int { return strings.Compare(name(a), name(b)) })
+}
+
+// listed is a copy of c as the engine's list of containers shows it: without
+// what only an inspect reads.
+func listed(c engine.Container) engine.Container {
+	c = copyContainer(c)
+	c.StartedAt, c.FinishedAt, c.HealthLog = time.Time{}, time.Time{}, ""
+	return c
 }
 
 // copyContainer copies c so callers cannot change the fake's state.

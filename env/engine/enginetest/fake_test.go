@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/env/engine"
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -43,19 +44,10 @@ func setup(t *testing.T) *Fake {
 	return f
 }
 
-// next reads one event or fails after a second.
+// next reads one event.
 func next(t *testing.T, events <-chan engine.Event) engine.Event {
 	t.Helper()
-	select {
-	case ev, ok := <-events:
-		if !ok {
-			t.Fatal("event stream closed")
-		}
-		return ev
-	case <-time.After(time.Second):
-		t.Fatal("no event within a second")
-	}
-	return engine.Event{}
+	return testutil.Receive(t, "the next event", events)
 }
 
 // brief keeps the fields of an event a test compares.
@@ -90,10 +82,10 @@ func TestLifecycleEventsAndCalls(t *testing.T) {
 	mustDo(t, f.ContainerRemove(ctx, "sample-web"))
 
 	var got []string
-	for range 6 {
+	for range 7 {
 		got = append(got, brief(next(t, events)))
 	}
-	want := []string{"web create", "web start", "web health_status healthy", "web die 143", "web stop", "web destroy"}
+	want := []string{"web create", "web start", "web health_status healthy", "web kill", "web die 143", "web stop", "web destroy"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
@@ -153,21 +145,26 @@ func TestBehaviours(t *testing.T) {
 
 func TestRestartCancelsOldTimers(t *testing.T) {
 	f := setup(t)
-	f.OnStart = func(engine.ContainerSpec) Behaviour {
-		return Behaviour{Exit: true, ExitCode: 9, ExitAfter: 30 * time.Millisecond}
-	}
+	exit := Behaviour{Exit: true, ExitCode: 9, ExitAfter: 100 * time.Millisecond}
+	f.OnStart = func(engine.ContainerSpec) Behaviour { return exit }
 	ctx := t.Context()
+	events, _ := f.Events(ctx, project)
 	id, err := f.ContainerCreate(ctx, webSpec("sample-web"))
 	mustDo(t, err)
 	mustDo(t, f.ContainerStart(ctx, id))
 	mustDo(t, f.ContainerStop(ctx, id, 0))
-	f.OnStart = nil // not read concurrently: no timer asks for it
+	// Not read concurrently: OnStart runs in ContainerStart, under the lock.
+	exit = Behaviour{Exit: true, ExitCode: 5, ExitAfter: 400 * time.Millisecond}
 	mustDo(t, f.ContainerStart(ctx, id))
-	time.Sleep(60 * time.Millisecond)
-	c, err := f.ContainerInspect(ctx, id)
-	mustDo(t, err)
-	if c.State != "running" {
-		t.Errorf("state %q after the first start's exit timer, want running", c.State)
+	// The first start's timer would end the second run early with 9.
+	var got []string
+	for range 9 {
+		got = append(got, brief(next(t, events)))
+	}
+	want := []string{"web create", "web start", "web health_status healthy", "web kill", "web die 0", "web stop",
+		"web start", "web health_status healthy", "web die 5"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }
 
@@ -191,6 +188,8 @@ func TestErrors(t *testing.T) {
 	checkIs(t, "remove attached network", f.NetworkRemove(ctx, "sample-net"), engine.ErrConflict)
 	_, err = f.ImageInspect(ctx, "other:2")
 	checkIs(t, "inspect missing image", err, engine.ErrImageNotFound)
+	checkIs(t, "pull of what no registry holds", f.ImagePull(ctx, "other:2"), engine.ErrImageNotFound)
+	f.AddRemoteImage("other:2")
 	mustDo(t, f.ImagePull(ctx, "other:2"))
 	if _, err := f.ImageInspect(ctx, "other:2"); err != nil {
 		t.Errorf("pulled image: %v", err)

@@ -60,7 +60,7 @@ func (f *Fake) NetworkRemove(ctx context.Context, id string) error {
 		return fmt.Errorf("removing network %s: %w", id, engine.ErrNotFound)
 	}
 	for _, fc := range f.containers {
-		if fc.spec.Network == n.Name && fc.c.State == "running" {
+		if fc.networkID == n.ID && fc.c.State == "running" {
 			return fmt.Errorf("removing network %s: %w: container %s is attached", n.Name, engine.ErrConflict, fc.c.Name)
 		}
 	}
@@ -109,31 +109,23 @@ func (f *Fake) VolumeRemove(ctx context.Context, name string) error {
 	return nil
 }
 
-// ImageInspect returns an image added with AddImage or pulled.
-func (f *Fake) ImageInspect(ctx context.Context, ref string) (engine.Image, error) {
+// Resolve answers a lookup of host from the container from as the engine's
+// DNS server on a user-defined network does: with the running container on
+// from's network that is named host or has host among its aliases.
+func (f *Fake) Resolve(from, host string) (engine.Container, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.checkLocked(); err != nil {
-		return engine.Image{}, err
+	src := f.lookupLocked(from)
+	if src == nil || src.networkID == "" {
+		return engine.Container{}, false
 	}
-	img, ok := f.images[ref]
-	if !ok {
-		return engine.Image{}, fmt.Errorf("inspecting image %s: %w", ref, engine.ErrImageNotFound)
+	for _, fc := range f.containers {
+		if fc.networkID != src.networkID || fc.c.State != "running" {
+			continue
+		}
+		if fc.c.Name == host || slices.Contains(fc.spec.Aliases, host) {
+			return copyContainer(fc.c), true
+		}
 	}
-	img.RepoDigests = slices.Clone(img.RepoDigests)
-	return img, nil
-}
-
-// ImagePull makes ref present, unless FailNext("pull "+ref, …) says otherwise.
-func (f *Fake) ImagePull(ctx context.Context, ref string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.checkLocked(); err != nil {
-		return err
-	}
-	if err := f.recordLocked("pull " + ref); err != nil {
-		return err
-	}
-	f.addImageLocked(ref)
-	return nil
+	return engine.Container{}, false
 }

@@ -35,7 +35,7 @@ import (
 // The chain is not keyed (anyone can compute SHA-256), so whoever can
 // write the store can also append a record sealing an edit. That edit is
 // then no longer silent: it is in the trail for every reader, after the
-// last checkpoint kept elsewhere (audit_anchor.go).
+// last checkpoint kept elsewhere (the hub's audit_anchor.go).
 
 const detailRequestDigest = "request_digest"
 

@@ -4,10 +4,11 @@
 // their addresses (in an embedded bbolt store), the hub's own WireGuard
 // device, and the push of peer changes to devices by long-polling.
 //
-// It keeps the hash-chained audit log of every administrative action.
-// That log and the store are shared with the hub's other half,
-// production access (package accesshub), which plugs in as an Extension;
-// without one the hub is a pure LAN hub.
+// It keeps the hash-chained audit log, and serves the admin socket,
+// backups and the doctor of its store. The hub's other half, production
+// access (package accesshub), plugs in as an Extension (extension.go)
+// and shares the store and the audit log; without one this is a pure LAN
+// hub.
 //
 // Devices talk to the hub over HTTPS (see package hubapi); the hub machine's
 // administrator talks to the running hub over a unix socket in the data

@@ -35,7 +35,7 @@ type requestRecord struct {
 	Device string `json:"device,omitempty"`
 	// RequesterID is the requester's user ID: a user of the same name
 	// added later does not own the request. Empty in older requests
-	// (userRecord.binds).
+	// (hub.Caller.Binds).
 	RequesterID string `json:"requester_id,omitempty"`
 }
 

@@ -27,7 +27,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
 	return nil
 }
 
-// The hub.Caller is known before its body is read: a stranger's large POSTs
+// The caller is known before its body is read: a stranger's large POSTs
 // cost the hub a token lookup, not their size in memory. A device's body
 // is small (a reason is at most a KiB); only a gateway's registration and
 // audit uploads may be large.

@@ -141,8 +141,8 @@ func autoApproveTTL(t hubapi.Target) time.Duration {
 
 // Which requests ListRequests returns.
 const (
-	ListPending = "pending" // pending requests the hub.Caller may decide
-	ListMine    = "mine"    // the hub.Caller's own (the default)
+	ListPending = "pending" // pending requests the caller may decide
+	ListMine    = "mine"    // the caller's own (the default)
 	ListAll     = "all"     // every request (approvers and admins)
 )
 

@@ -15,14 +15,14 @@ import (
 
 // A refused action leaves no change, and its transaction is rolled back
 // with its audit record; yet a self-approval or a probe of others' grants
-// is what an auditor most wants to see. So each refusal of a known hub.Caller
+// is what an auditor most wants to see. So each refusal of a known caller
 // gets a record of its own, in a transaction after the refusal: who (the
 // user and device), what (the action), on what (target, request) and why
 // (the error's code and message), with Verdict "refused".
 //
-// A refusal costs its hub.Caller nothing, so a flood of them must not cost the
+// A refusal costs its caller nothing, so a flood of them must not cost the
 // hub more than allowed actions do. Each record is small: the fields a
-// hub.Caller chooses (a target's or request's name) are cut to
+// caller chooses (a target's or request's name) are cut to
 // maxRefusalField bytes and the reason to maxRefusalReason, where an
 // allowed request keeps a reason of up to a KiB. And each user gets at
 // most refusalBurst records a minute: past that, refusals are counted,
@@ -60,7 +60,7 @@ type refusals struct {
 }
 
 // take reports whether user's refusal at now gets a record, and how many
-// of theirs went unrecorded before it; the count is the hub.Caller's now.
+// of theirs went unrecorded before it; the count is the caller's now.
 func (f *refusals) take(user string, now time.Time) (record bool, suppressed int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -87,12 +87,12 @@ func (f *refusals) giveBack(user string, n int) {
 	f.suppressed[user] += n
 }
 
-// auditRefused records that the hub.Caller behind token was refused action on
+// auditRefused records that the caller behind token was refused action on
 // target or request id with err. Errors that are not refusals, and
 // callers the hub does not know, leave no record. A record that cannot be
 // written is logged: the refusal itself stands either way.
 func (a *Access) auditRefused(token, action, target, id string, err error) {
-	// A request the hub.Caller may not see answers as unknown (so as not to
+	// A request the caller may not see answers as unknown (so as not to
 	// reveal its owner), but reaching for it is a refusal all the same.
 	hidden := errors.Is(err, ErrRequestUnknown) && id != ""
 	if !isRefusal(err) && !hidden {

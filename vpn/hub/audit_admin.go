@@ -11,8 +11,8 @@ import (
 
 // Who may act and with which keys is in the chain too: adding and
 // removing users, inviting, enrolling, revoking and leaving devices,
-// rotating their keys (and, in production access, adding gateways) each append a record in the
-// transaction of the change. Actions taken on the admin socket have no
+// rotating their keys (and, in production access, adding gateways) each
+// append a record in the transaction of the change. Actions taken on the admin socket have no
 // user behind them (whoever can open the socket administers the hub):
 // their actor is the hub, with "via": "admin socket".
 

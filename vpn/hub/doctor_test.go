@@ -77,19 +77,6 @@ func writeStoreFile(t *testing.T, path string, raw []byte) {
 	}
 }
 
-// putRaw writes a value into the store as someone with the file could.
-func putRaw(t *testing.T, path string, bucket []byte, key string, value []byte) {
-	t.Helper()
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucket).Put([]byte(key), value) }); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // openRefused starts a hub on dir, which must refuse with ErrDamaged.
 func openRefused(t *testing.T, dir string, want ...string) {
 	t.Helper()

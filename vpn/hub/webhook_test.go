@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 )
 
 // webhookReceiver is a Slack-compatible receiver that keeps every text.
@@ -32,17 +31,6 @@ func startWebhookReceiver(t *testing.T) *webhookReceiver {
 	t.Cleanup(srv.Close)
 	w.url = srv.URL
 	return w
-}
-
-func (w *webhookReceiver) next(t *testing.T) string {
-	t.Helper()
-	select {
-	case s := <-w.texts:
-		return s
-	case <-time.After(2 * time.Second):
-		t.Fatal("no webhook notification within 2s")
-		return ""
-	}
 }
 
 // TestWebhookURLNotLogged: a notification that fails is logged without the

@@ -11,29 +11,41 @@ const mod = "github.com/devenv-dev/devenv/"
 
 // rule: the packages under from (a prefix of their import path) must not
 // depend, directly or through others, on anything under one of not,
-// unless it is under one of except. Packages named in harness are test
-// harnesses under from that serve it to its clients; they may use them.
+// unless it is under one of except, nor on one of notPkg (those packages
+// exactly, not what is under them), nor import one of notImport
+// themselves (they may reach it through the packages they may use).
+// Packages named in harness are test harnesses under from that serve it
+// to its clients; they may use them.
 type rule struct {
-	from    string
-	not     []string
-	except  []string
-	harness []string
-	why     string
+	from      string
+	not       []string
+	except    []string
+	notPkg    []string
+	notImport []string
+	harness   []string
+	why       string
 }
 
 var rules = []rule{
 	{from: "env", not: []string{mod + "tui", mod + "vpn", mod + "access", "golang.zx2c4.com/", "charm.land/", "github.com/charmbracelet/"},
 		why: "environments know nothing of the UI, the LAN or production access"},
-	{from: "access/proxy", not: []string{mod + "vpn/hub", mod + "vpn/hubclient", mod + "access/gateway", mod + "vpn/wg", "golang.zx2c4.com/"},
+	{from: "access/proxy", not: []string{mod + "vpn/hub", mod + "vpn/hubclient", mod + "access/gateway", mod + "access/accesshub", mod + "vpn/wg", "golang.zx2c4.com/"},
 		except: []string{mod + "vpn/hubapi"},
 		why:    "the proxies are protocol code: the gateway hands them connections"},
 	{from: "vpn", not: []string{mod + "vpn/hub", mod + "access", "github.com/docker/"},
 		except: []string{mod + "vpn/hubapi", mod + "vpn/hubclient"},
 		why:    "the node talks to the hub only through its API and client"},
+	// hubtest starts a hub with its access half: the node's, the gateway's
+	// and the CLI's tests use both.
 	{from: "vpn/hub", not: []string{mod + "vpn/hubclient", mod + "access", "github.com/docker/"},
 		harness: []string{mod + "vpn/hub/hubtest"},
-		why:     "the hub imports neither its clients nor the gateway"},
-	{from: "access/gateway", not: []string{mod + "vpn/hub"},
+		why:     "the LAN hub imports neither its clients, nor its access half, nor the gateway: access plugs in as a hub.Extension"},
+	{from: "access/accesshub", not: []string{mod + "access/gateway", mod + "access/proxy", mod + "vpn/hubclient", mod + "vpn/hub/hubtest",
+		mod + "tui", "github.com/docker/"},
+		notPkg:    []string{mod + "vpn", mod + "access"},
+		notImport: []string{mod + "vpn/wg", "golang.zx2c4.com/wireguard/device", "golang.zx2c4.com/wireguard/tun"},
+		why:       "the hub's access half runs in the hub: it uses the LAN hub and the wire types, never the gateway, the proxies, the node or a WireGuard device"},
+	{from: "access/gateway", not: []string{mod + "vpn/hub", mod + "access/accesshub"},
 		except: []string{mod + "vpn/hubapi", mod + "vpn/hubclient"},
 		why:    "the gateway talks to the hub only through its API and client"},
 	{from: "cmd/devenv", not: []string{mod + "access/gateway", mod + "access/proxy", "github.com/pganalyze/"},
@@ -58,8 +70,13 @@ func TestPackageBoundaries(t *testing.T) {
 				continue
 			}
 			for _, d := range goList(t, "-deps", p) {
-				if hasPrefix(d, r.not) && !hasPrefix(d, r.except) {
+				if (hasPrefix(d, r.not) && !hasPrefix(d, r.except)) || slices.Contains(r.notPkg, d) {
 					t.Errorf("%s depends on %s: %s", p, d, r.why)
+				}
+			}
+			for _, imp := range strings.Fields(line)[1:] {
+				if hasPrefix(imp, r.notImport) {
+					t.Errorf("%s imports %s: %s", p, imp, r.why)
 				}
 			}
 		}

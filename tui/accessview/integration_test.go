@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
+	"github.com/devenv-dev/devenv/access/accesshub"
 	"github.com/devenv-dev/devenv/vpn"
 	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
@@ -19,9 +20,15 @@ import (
 	"github.com/devenv-dev/devenv/vpn/wg"
 )
 
-// startHubAt serves a real hub in process from dataDir on listen; stop
-// stops it (once; the test's end stops it too).
-func startHubAt(t *testing.T, dataDir, listen string) (*hub.Hub, func()) {
+// accessHub is a hub with its access half.
+type accessHub struct {
+	*hub.Hub
+	*accesshub.Access
+}
+
+// startHubAt serves a real hub with its access half in process from
+// dataDir on listen; stop stops it (once; the test's end stops it too).
+func startHubAt(t *testing.T, dataDir, listen string) (accessHub, func()) {
 	t.Helper()
 	// The hub binds its WireGuard port itself and must know it beforehand
 	// (devices dial the endpoint it hands out): it takes no port 0.
@@ -31,8 +38,10 @@ func startHubAt(t *testing.T, dataDir, listen string) (*hub.Hub, func()) {
 	}
 	addr := pc.LocalAddr().(*net.UDPAddr)
 	pc.Close()
+	access := accesshub.New(accesshub.Options{})
 	h, err := hub.New(hub.Options{
 		DataDir: dataDir, Listen: listen, WGListenPort: addr.Port, Endpoint: addr.String(),
+		Extensions: []hub.Extension{access},
 		NewDevice: func(c wg.Config) (wg.Device, error) {
 			return wg.Open(wg.Options{Config: c, Backend: wg.BackendNetstack})
 		},
@@ -44,7 +53,7 @@ func startHubAt(t *testing.T, dataDir, listen string) (*hub.Hub, func()) {
 	go func() { served <- h.Serve(context.Background()) }()
 	stop := sync.OnceFunc(func() { h.Close(); <-served })
 	t.Cleanup(stop)
-	return h, stop
+	return accessHub{h, access}, stop
 }
 
 // join adds a user with a role and joins a fresh state directory as their
@@ -65,7 +74,7 @@ func join(t *testing.T, h *hub.Hub, user string, role hubapi.Role) string {
 	return dir
 }
 
-func registerGateway(t *testing.T, h *hub.Hub, dir string) {
+func registerGateway(t *testing.T, h accessHub, dir string) {
 	t.Helper()
 	created, err := h.AddGateway("gw1")
 	if err != nil {
@@ -106,8 +115,8 @@ func TestAgainstARealHub(t *testing.T) {
 	}
 	dataDir := t.TempDir()
 	h, stop := startHubAt(t, dataDir, "127.0.0.1:0")
-	ann := join(t, h, "ann", hubapi.RoleDeveloper)
-	bob := join(t, h, "bob", hubapi.RoleApprover)
+	ann := join(t, h.Hub, "ann", hubapi.RoleDeveloper)
+	bob := join(t, h.Hub, "bob", hubapi.RoleApprover)
 	registerGateway(t, h, ann)
 
 	dev := realPanel(t, ann)
@@ -147,7 +156,7 @@ func TestAgainstARealHub(t *testing.T) {
 		}
 	}
 	mustContain(t, ansi.Strip(dev.View()), "denied by bob: not during the freeze")
-	hubGoesAndComesBack(t, h, dataDir, stop, dev)
+	hubGoesAndComesBack(t, h.Hub, dataDir, stop, dev)
 }
 
 // hubGoesAndComesBack stops the hub: the panel says so in place and keeps

@@ -21,19 +21,19 @@ import (
 //	POST   /v1/invites             InviteOptions {"user","ttl" (ns),"uses"} -> CreatedInvite
 //	GET    /v1/devices             -> []hubapi.Device (revoked ones included)
 //	POST   /v1/devices/revoke      hubapi.RevokeRequest -> 204
-//	GET    /v1/gateways            -> []Gateway
-//	POST   /v1/gateways            {"name"} -> CreatedGateway (the token, shown once)
 //	GET    /v1/audit               ?from=&to=&since=&until= -> JSON lines: hubapi.AuditRecord…, then {"end":true} or {"error":…} (audit_stream.go)
 //	POST   /v1/audit/checkpoint    -> hubapi.AuditAnchor (logged and sent to the webhook)
 //	GET    /metrics                -> Prometheus text
 //	GET    /v1/backup              -> a consistent copy of the store (backup.go)
 //	GET    /v1/info                -> Info: URL, fingerprint, WireGuard key and endpoint (info.go)
+//
+// Extensions add theirs (Extension.AdminRoutes): production access lists
+// gateways, grants and the audit quarantine here.
 const (
 	adminUsers   = "/v1/users"
 	adminInvites = "/v1/invites"
 	adminDevices = "/v1/devices"
 	adminRevoke  = "/v1/devices/revoke"
-	adminGateway = "/v1/gateways"
 	adminAudit   = "/v1/audit"
 
 	adminCheckpoint = "/v1/audit/checkpoint"
@@ -70,16 +70,14 @@ func (h *Hub) adminHandler() http.Handler {
 	mux.Handle("POST "+adminInvites, h.handle(h.adminCreateInvite))
 	mux.Handle("GET "+adminDevices, h.handle(h.serveDevices))
 	mux.Handle("POST "+adminRevoke, h.handle(h.serveRevoke))
-	mux.Handle("GET "+adminGateway, h.handle(h.adminListGateways))
-	mux.Handle("POST "+adminGateway, h.handle(h.adminAddGateway))
 	mux.Handle("GET "+adminAudit, h.handle(h.adminExportAudit))
 	mux.Handle("POST "+adminCheckpoint, h.handle(h.adminCheckpoint))
-	mux.Handle("GET "+adminQuarantine, h.handle(h.adminListQuarantine))
-	mux.Handle("GET "+adminGrants, h.handle(h.adminListGrants))
-	mux.Handle("POST "+adminGrantRevoke, h.handle(h.adminRevokeGrant))
 	mux.HandleFunc("GET "+hubapi.PathMetrics, h.serveMetrics)
 	mux.Handle("GET "+adminBackup, h.handle(h.adminBackup))
 	mux.Handle("GET "+adminInfo, h.handle(h.adminInfo))
+	for _, e := range h.opts.Extensions {
+		e.AdminRoutes(mux)
+	}
 	mux.Handle("/", h.handle(notFound))
 	return mux
 }
@@ -127,32 +125,5 @@ func (h *Hub) adminCreateInvite(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, inv)
-	return nil
-}
-
-// addGatewayRequest is the body of POST /v1/gateways.
-type addGatewayRequest struct {
-	Name string `json:"name"`
-}
-
-func (h *Hub) adminAddGateway(w http.ResponseWriter, r *http.Request) error {
-	var req addGatewayRequest
-	if err := decodeJSON(w, r, &req); err != nil {
-		return err
-	}
-	gw, err := h.AddGateway(req.Name)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, gw)
-	return nil
-}
-
-func (h *Hub) adminListGateways(w http.ResponseWriter, _ *http.Request) error {
-	gws, err := h.Gateways()
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, nonNil(gws))
 	return nil
 }

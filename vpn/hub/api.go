@@ -37,7 +37,9 @@ func (h *Hub) apiHandler() http.Handler {
 	mux.Handle("GET "+hubapi.PathDevices, h.handle(h.adminOnly(h.serveDevices)))
 	mux.Handle("POST "+hubapi.PathRevoke, h.handle(h.adminOnly(h.serveRevoke)))
 	mux.HandleFunc("GET "+PathHealth, serveHealth)
-	h.accessRoutes(mux)
+	for _, e := range h.opts.Extensions {
+		e.APIRoutes(mux)
+	}
 	mux.Handle("/", h.handle(notFound))
 	return h.counted(h.limitFailures(mux))
 }
@@ -66,7 +68,7 @@ func (h *Hub) handle(f apiFunc) http.Handler {
 		if err == nil {
 			return
 		}
-		e := asError(err)
+		e := AsError(err)
 		if e == ErrInternal && r.Context().Err() == nil {
 			h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		}
@@ -77,7 +79,7 @@ func (h *Hub) handle(f apiFunc) http.Handler {
 }
 
 func notFound(http.ResponseWriter, *http.Request) error {
-	return newError(http.StatusNotFound, "not_found", "no such API path; upgrade devenv on this machine")
+	return NewError(http.StatusNotFound, "not_found", "no such API path; upgrade devenv on this machine")
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -88,7 +90,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(v); err != nil {
-		return ErrBadRequest.with("reading the request: %v; upgrade devenv on this machine", err)
+		return ErrBadRequest.With("reading the request: %v; upgrade devenv on this machine", err)
 	}
 	return nil
 }
@@ -116,7 +118,7 @@ func (h *Hub) serveNetMap(w http.ResponseWriter, r *http.Request) error {
 	if s := r.URL.Query().Get("since"); s != "" {
 		var err error
 		if since, err = strconv.ParseUint(s, 10, 64); err != nil {
-			return ErrBadRequest.with("since=%q: not a netmap version", s)
+			return ErrBadRequest.With("since=%q: not a netmap version", s)
 		}
 	}
 	nm, err := h.NetMap(r.Context(), bearer(r), since)
@@ -137,7 +139,7 @@ func (h *Hub) serveLeave(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Hub) serveRotate(w http.ResponseWriter, r *http.Request) error {
 	var req RotateRequest
-	if err := h.decodeFromDevice(w, r, &req); err != nil {
+	if err := h.DecodeFromDevice(w, r, &req); err != nil {
 		return err
 	}
 	if err := h.chargeRotation(r); err != nil {
@@ -154,8 +156,8 @@ func (h *Hub) serveRotate(w http.ResponseWriter, r *http.Request) error {
 func (h *Hub) adminOnly(f apiFunc) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		err := h.db.View(func(tx *bolt.Tx) error {
-			c, err := callerOf(tx, bearer(r))
-			if err == nil && c.role != hubapi.RoleAdmin {
+			c, err := CallerOf(tx, bearer(r))
+			if err == nil && c.Role != hubapi.RoleAdmin {
 				err = ErrForbidden
 			}
 			return err

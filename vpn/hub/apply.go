@@ -45,7 +45,7 @@ func (h *Hub) mutate(fn func(tx *bolt.Tx, pc *peerChanges) error) error {
 	}
 	h.applyLocked(pc)
 	if v > 0 {
-		h.changes.advance(v)
+		h.changes.Advance(v)
 	}
 	return nil
 }
@@ -90,15 +90,16 @@ func peerOf(d deviceRecord) (wg.Peer, error) {
 	return wg.Peer{PublicKey: key, AllowedIPs: []netip.Prefix{single(addr)}}, nil
 }
 
-// changes broadcasts netmap version advances to long-polls.
-type changes struct {
+// Changes broadcasts the advances of a version (the netmap's; an
+// extension's own) to long-polls. The zero value is ready.
+type Changes struct {
 	mu      sync.Mutex
-	version uint64        // guarded by mu; the last committed netmap version
+	version uint64        // guarded by mu; the last committed version
 	wake    chan struct{} // guarded by mu; closed when version advances
 }
 
-// current returns the version and a channel closed when it advances.
-func (c *changes) current() (uint64, <-chan struct{}) {
+// Current returns the version and a channel closed when it advances.
+func (c *Changes) Current() (uint64, <-chan struct{}) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.wake == nil {
@@ -107,7 +108,8 @@ func (c *changes) current() (uint64, <-chan struct{}) {
 	return c.version, c.wake
 }
 
-func (c *changes) advance(v uint64) {
+// Advance makes v the version, if it is newer, and wakes the waiters.
+func (c *Changes) Advance(v uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if v <= c.version && c.wake != nil {

@@ -11,8 +11,8 @@ import (
 
 // Who may act and with which keys is in the chain too: adding and
 // removing users, inviting, enrolling, revoking and leaving devices,
-// rotating their keys and adding gateways each append a record in the
-// transaction of the change. Actions taken on the admin socket have no
+// rotating their keys (and, in production access, adding gateways) each
+// append a record in the transaction of the change. Actions taken on the admin socket have no
 // user behind them (whoever can open the socket administers the hub):
 // their actor is the hub, with "via": "admin socket".
 
@@ -23,29 +23,30 @@ func chainAfter(err error, tx *bolt.Tx, rec hubapi.AuditRecord) error {
 	if err != nil {
 		return err
 	}
-	return appendAudit(tx, rec)
+	return AppendAudit(tx, rec)
 }
 
-func adminRecord(action string, detail map[string]string) hubapi.AuditRecord {
+// ActorHub is the actor of what the hub does by itself, or on the word of
+// its admin socket.
+const ActorHub = "hub"
+
+// AdminRecord is the audit record of action taken on the admin socket.
+func AdminRecord(action string, detail map[string]string) hubapi.AuditRecord {
 	detail["via"] = viaAdminSocket
-	return hubapi.AuditRecord{Actor: actorHub, Action: action, Detail: detail}
+	return hubapi.AuditRecord{Actor: ActorHub, Action: action, Detail: detail}
 }
 
 func userAddAudit(u User) hubapi.AuditRecord {
-	return adminRecord("user_add", map[string]string{"user": u.Name, "role": string(u.Role)})
+	return AdminRecord("user_add", map[string]string{"user": u.Name, "role": string(u.Role)})
 }
 
 func userRemoveAudit(name string, role hubapi.Role) hubapi.AuditRecord {
-	return adminRecord("user_remove", map[string]string{"user": name, "role": string(role)})
+	return AdminRecord("user_remove", map[string]string{"user": name, "role": string(role)})
 }
 
 func inviteAudit(inv inviteRecord) hubapi.AuditRecord {
-	return adminRecord("invite_create", map[string]string{"invite": inv.ID, "user": inv.User,
+	return AdminRecord("invite_create", map[string]string{"invite": inv.ID, "user": inv.User,
 		"expires": inv.Expires.Format(time.RFC3339), "uses": strconv.Itoa(inv.Uses)})
-}
-
-func gatewayAddAudit(name string) hubapi.AuditRecord {
-	return adminRecord("gateway_add", map[string]string{"gateway": name})
 }
 
 // deviceAudit is the record of action on device d by actor; extra are

@@ -82,7 +82,7 @@ func (h *Hub) checkpoint(always bool) (a hubapi.AuditAnchor, emitted bool, err e
 }
 
 // ErrAuditEmpty answers a checkpoint of a trail with no records.
-var ErrAuditEmpty = newError(http.StatusConflict, "audit_empty", "the audit trail has no records yet; there is nothing to anchor")
+var ErrAuditEmpty = NewError(http.StatusConflict, "audit_empty", "the audit trail has no records yet; there is nothing to anchor")
 
 // runCheckpoints emits a checkpoint at once and then every interval while
 // ctx lives; the returned function stops it and waits.

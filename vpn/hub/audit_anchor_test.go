@@ -19,8 +19,11 @@ import (
 // grown trail periodically, and one whenever its admin asks.
 func TestCheckpointsGoToTheWebhook(t *testing.T) {
 	wh := startWebhookReceiver(t)
-	ah := startAccessHub(t, Options{Webhook: wh.url, AuditCheckpointEvery: 10 * time.Millisecond})
-	recs := ah.auditRecords(t)
+	ah := startBusyHub(t, Options{Webhook: wh.url, AuditCheckpointEvery: 10 * time.Millisecond}, 1)
+	recs, err := ah.admin.Audit(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
 	last := recs[len(recs)-1]
 	want := hubapi.AuditAnchor{Seq: last.Seq, Hash: last.Hash}
 	waitCheckpoint(t, wh, want)
@@ -52,8 +55,7 @@ func waitCheckpoint(t *testing.T, wh *webhookReceiver, a hubapi.AuditAnchor) {
 // records were removed fails; so does one cut or rewritten after a
 // checkpoint, against that checkpoint.
 func TestVerifyHoldsHeadAndTail(t *testing.T) {
-	ah := startAccessHub(t, Options{})
-	ah.granted(t, "prod-db", time.Hour)
+	ah := startBusyHub(t, Options{}, 6)
 	a, err := ah.admin.Checkpoint(t.Context())
 	if err != nil {
 		t.Fatal(err)

@@ -61,7 +61,7 @@ func parseAuditQuery(v url.Values) (AuditQuery, error) {
 		if s := v.Get(name); s != "" {
 			n, err := strconv.ParseUint(s, 10, 64)
 			if err != nil {
-				return q, ErrBadRequest.with("%s=%q: want a record's sequence number", name, s)
+				return q, ErrBadRequest.With("%s=%q: want a record's sequence number", name, s)
 			}
 			*dst = n
 		}
@@ -70,7 +70,7 @@ func parseAuditQuery(v url.Values) (AuditQuery, error) {
 		if s := v.Get(name); s != "" {
 			t, err := time.Parse(time.RFC3339Nano, s)
 			if err != nil {
-				return q, ErrBadRequest.with("%s=%q: want an RFC 3339 time such as 2026-01-02T15:04:05Z", name, s)
+				return q, ErrBadRequest.With("%s=%q: want an RFC 3339 time such as 2026-01-02T15:04:05Z", name, s)
 			}
 			*dst = t
 		}
@@ -187,8 +187,8 @@ func (h *Hub) adminExportAudit(w http.ResponseWriter, r *http.Request) error {
 			return nil // the reader went away
 		}
 		h.log.Error("streaming the audit trail", "err", err)
-		e := asError(err).API()
-		if asError(err) == ErrInternal {
+		e := AsError(err).API()
+		if AsError(err) == ErrInternal {
 			e.Message = "the hub could not read its audit trail: " + err.Error()
 		}
 		end.Error = &e

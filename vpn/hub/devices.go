@@ -33,7 +33,7 @@ var deviceNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 // key.
 func (h *Hub) Enroll(req hubapi.EnrollRequest) (hubapi.EnrollResponse, error) {
 	if !deviceNameRE.MatchString(req.Name) {
-		return hubapi.EnrollResponse{}, ErrBadRequest.with("device name %q: use letters, digits, '.', '_' and '-', up to 63, starting with a letter or digit", req.Name)
+		return hubapi.EnrollResponse{}, ErrBadRequest.With("device name %q: use letters, digits, '.', '_' and '-', up to 63, starting with a letter or digit", req.Name)
 	}
 	if err := h.checkDeviceKey(req.PublicKey); err != nil {
 		return hubapi.EnrollResponse{}, err
@@ -55,7 +55,7 @@ func (h *Hub) Enroll(req hubapi.EnrollRequest) (hubapi.EnrollResponse, error) {
 			return err
 		}
 		pc.set = append(pc.set, d)
-		return appendAudit(tx, deviceAudit(d.User, "device_enroll", d, "invite", inv.ID))
+		return AppendAudit(tx, deviceAudit(d.User, "device_enroll", d, "invite", inv.ID))
 	})
 	if err != nil {
 		return hubapi.EnrollResponse{}, err
@@ -122,7 +122,7 @@ func redeemInvite(tx *bolt.Tx, secret string, now time.Time) (inviteRecord, erro
 		return inv, err
 	}
 	if now.After(inv.Expires) {
-		return inv, ErrInviteExpired.with("the invite expired at %s; ask an admin for a new one (devenv hub invite create)", inv.Expires.UTC().Format(time.RFC3339))
+		return inv, ErrInviteExpired.With("the invite expired at %s; ask an admin for a new one (devenv hub invite create)", inv.Expires.UTC().Format(time.RFC3339))
 	}
 	if inv.Used >= inv.Uses {
 		return inv, ErrInviteUsed
@@ -145,7 +145,7 @@ func (h *Hub) addDevice(tx *bolt.Tx, inv inviteRecord, req hubapi.EnrollRequest,
 	}
 	names, keys := tx.Bucket(bucketNames), tx.Bucket(bucketKeys)
 	if names.Get(nameKey(user, req.Name)) != nil {
-		return deviceRecord{}, ErrNameTaken.with("%s already has a device named %q; pick another name, or leave the network on that device first", user, req.Name)
+		return deviceRecord{}, ErrNameTaken.With("%s already has a device named %q; pick another name, or leave the network on that device first", user, req.Name)
 	}
 	if keys.Get([]byte(req.PublicKey)) != nil {
 		return deviceRecord{}, ErrKeyTaken
@@ -213,27 +213,24 @@ func (h *Hub) Leave(token string) error {
 // and every request and grant it asked for ends. Revoking a revoked device
 // is done already.
 func (h *Hub) Revoke(id string) error {
-	return h.mutateTrust(func(tx *bolt.Tx, pc *peerChanges, fx *accessEffects) error {
+	return h.mutateTrust(func(tx *bolt.Tx, pc *peerChanges, te *trustEnds) error {
 		d, ok, err := getDevice(tx, id)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return ErrDeviceUnknown.with("no device %q; list them with devenv hub device list", id)
+			return ErrDeviceUnknown.With("no device %q; list them with devenv hub device list", id)
 		}
-		return h.revokeLocked(tx, pc, fx, d)
+		return h.revokeLocked(tx, pc, te, d)
 	})
 }
 
-func (h *Hub) revokeLocked(tx *bolt.Tx, pc *peerChanges, fx *accessEffects, d deviceRecord) error {
+func (h *Hub) revokeLocked(tx *bolt.Tx, pc *peerChanges, te *trustEnds, d deviceRecord) error {
 	if d.Revoked {
 		return nil
 	}
 	why := fmt.Sprintf("device %s (%s) of %s revoked", d.Name, d.ID, d.User)
-	err := h.endTrustLocked(tx, fx, why, func(r requestRecord) bool {
-		return r.Device == d.ID || (r.Device == "" && r.Requester == d.User)
-	})
-	if err != nil {
+	if err := h.endTrustLocked(tx, te, TrustEnd{User: d.User, Device: d.ID, Why: why}); err != nil {
 		return err
 	}
 	if err := releaseDevice(tx, d); err != nil {
@@ -242,7 +239,7 @@ func (h *Hub) revokeLocked(tx *bolt.Tx, pc *peerChanges, fx *accessEffects, d de
 	d.Revoked = true
 	pc.remove = append(pc.remove, d.PublicKey)
 	h.log.Info("device revoked", "device", d.ID, "name", d.Name, "user", d.User)
-	return chainAfter(putJSON(tx.Bucket(bucketDevices), d.ID, d), tx, deviceAudit(actorHub, "device_revoke", d, "via", viaAdminSocket))
+	return chainAfter(putJSON(tx.Bucket(bucketDevices), d.ID, d), tx, deviceAudit(ActorHub, "device_revoke", d, "via", viaAdminSocket))
 }
 
 // checkDeviceKey refuses what cannot be a device's own key: not a key, the
@@ -251,11 +248,11 @@ func (h *Hub) checkDeviceKey(publicKey string) error {
 	k, err := wgtypes.ParseKey(publicKey)
 	switch {
 	case err != nil:
-		return ErrBadRequest.with("public key: not a base64 WireGuard key")
+		return ErrBadRequest.With("public key: not a base64 WireGuard key")
 	case k == wgtypes.Key{}:
-		return ErrBadRequest.with("public key: the all-zero key is no device's key; make a key pair on the device")
+		return ErrBadRequest.With("public key: the all-zero key is no device's key; make a key pair on the device")
 	case k == h.wgKey.PublicKey():
-		return ErrKeyTaken.with("public key: that is the hub's own key; make a key pair on the device")
+		return ErrKeyTaken.With("public key: that is the hub's own key; make a key pair on the device")
 	}
 	return nil
 }

@@ -85,7 +85,7 @@ func TestEnrollRefusals(t *testing.T) {
 			if errCode(err) != tt.code {
 				t.Fatalf("enroll: got %v (code %q), want code %q", err, errCode(err), tt.code)
 			}
-			if e := asError(err); e.Message == "" || strings.Contains(e.Message, "\n") {
+			if e := AsError(err); e.Message == "" || strings.Contains(e.Message, "\n") {
 				t.Errorf("message %q: want one line", e.Message)
 			}
 		})

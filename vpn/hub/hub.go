@@ -4,10 +4,11 @@
 // their addresses (in an embedded bbolt store), the hub's own WireGuard
 // device, and the push of peer changes to devices by long-polling.
 //
-// It also runs production access (access*.go, gateways.go, audit.go):
-// gateways and the targets they register, access requests and their
-// approval rules, grants with exact deadlines kept across restarts, the
-// gateways' grant long-poll, and a hash-chained audit log.
+// It keeps the hash-chained audit log, and serves the admin socket,
+// backups and the doctor of its store. The hub's other half, production
+// access (package accesshub), plugs in as an Extension (extension.go)
+// and shares the store and the audit log; without one this is a pure LAN
+// hub.
 //
 // Devices talk to the hub over HTTPS (see package hubapi); the hub machine's
 // administrator talks to the running hub over a unix socket in the data
@@ -44,10 +45,6 @@ const (
 	// DefaultMetricsListen is where `devenv hub serve` serves /metrics
 	// unless told otherwise: the hub's host only, never the public API.
 	DefaultMetricsListen = "127.0.0.1:9443"
-	// What one user may make the hub keep, unless Options say otherwise.
-	DefaultMaxReason          = 1 << 10
-	DefaultMaxOpenRequests    = 5
-	DefaultMaxEmergencyGrants = 1
 )
 
 // DefaultNetwork is the virtual LAN unless Options.Network says otherwise.
@@ -81,20 +78,15 @@ type Options struct {
 	// starts, so the hub routes between devices.
 	EnableForwarding bool
 	Logger           *slog.Logger // default: discard
-	// Clock is the time requests lapse, grants end and records are
-	// stamped by; nil is clock.Real. Tests move a fake one.
+	// Clock is the time records are stamped by (and extensions' deadlines
+	// run by); nil is clock.Real. Tests move a fake one.
 	Clock clock.Clock
-	// RequestWindow is how long an access request waits for a decision
-	// before it lapses; default 15 minutes.
-	RequestWindow time.Duration
-	// Webhook, when set, receives Slack-compatible JSON ({"text": "…"})
-	// about new access requests, emergency grants, approvals and denials.
+	// Webhook, when set, receives Slack-compatible JSON ({"text": "…"}):
+	// audit checkpoints, and what extensions notify (Hub.Notify).
 	Webhook string
-	// MaxReason, MaxOpenRequests and MaxEmergencyGrants bound what one user
-	// may make the hub keep: the bytes of a request's reason (default
-	// 1 KiB), their pending requests (default 5) and their active
-	// emergency grants (default 1).
-	MaxReason, MaxOpenRequests, MaxEmergencyGrants int
+	// Extensions are the hub's other halves, such as production access
+	// (package accesshub); none makes a pure LAN hub.
+	Extensions []Extension
 	// MaxLongPolls bounds the long-polls one device or gateway holds at
 	// once (default 16); more are answered 429 with a Retry-After.
 	MaxLongPolls int
@@ -125,18 +117,15 @@ type Hub struct {
 	apiLn       net.Listener
 	adminLn     net.Listener
 	metricsLn   net.Listener // nil unless Options.MetricsListen
-	changes     changes
+	changes     Changes
 	metrics     metrics
 
 	polls        pollSlots      // long-polls held by each device and gateway
 	authFailures *sourceLimiter // failed authentications by source
 	rotations    *sourceLimiter // key rotations by source
 
-	accessChanges changes   // the access version: requests, grants, gateways
-	deadlines     deadlines // lapse and expiry timers of access requests
-	webhook       *webhook
-	anchors       checkpoints // the audit trail's last checkpoint
-	refusals      refusals    // refused actions recorded, per actor
+	webhook *webhook
+	anchors checkpoints // the audit trail's last checkpoint
 
 	// applyMu makes a store commit and its application to the device one
 	// step, so the device sees peer changes in commit order.
@@ -167,7 +156,7 @@ func New(opts Options) (*Hub, error) {
 	if err := os.Chmod(opts.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("restricting the data directory: %w", err)
 	}
-	h := &Hub{opts: opts, log: opts.Logger, clock: clock.Or(opts.Clock), deadlines: deadlines{clock: clock.Or(opts.Clock)},
+	h := &Hub{opts: opts, log: opts.Logger, clock: clock.Or(opts.Clock),
 		authFailures: newSourceLimiter("failed authentications", opts.authFailures, true, opts.Logger),
 		rotations:    newSourceLimiter("key rotations refused", opts.rotations, false, opts.Logger)}
 	if h.db, err = openStore(filepath.Join(opts.DataDir, storeName)); err != nil {
@@ -179,11 +168,11 @@ func New(opts Options) (*Hub, error) {
 		h.db.Close()
 		return nil, err
 	}
-	if err := h.startAccess(); err != nil {
-		h.deadlines.stop()
+	if err := h.attach(); err != nil {
+		h.webhook.close()
 		h.closeListeners()
 		h.db.Close()
-		return nil, fmt.Errorf("reading access requests: %w", err)
+		return nil, err
 	}
 	return h, nil
 }
@@ -219,7 +208,7 @@ func (h *Hub) init() error {
 		return fmt.Errorf("giving users their ids: %w", err)
 	}
 	return h.db.View(func(tx *bolt.Tx) error {
-		h.changes.advance(version(tx))
+		h.changes.Advance(version(tx))
 		return nil
 	})
 }
@@ -252,18 +241,6 @@ func withDefaults(o Options) (Options, error) {
 	}
 	if o.pollTimeout == 0 {
 		o.pollTimeout = pollTimeout
-	}
-	if o.RequestWindow <= 0 {
-		o.RequestWindow = DefaultRequestWindow
-	}
-	if o.MaxReason <= 0 {
-		o.MaxReason = DefaultMaxReason
-	}
-	if o.MaxOpenRequests <= 0 {
-		o.MaxOpenRequests = DefaultMaxOpenRequests
-	}
-	if o.MaxEmergencyGrants <= 0 {
-		o.MaxEmergencyGrants = DefaultMaxEmergencyGrants
 	}
 	if o.MaxLongPolls <= 0 {
 		o.MaxLongPolls = DefaultMaxLongPolls
@@ -364,7 +341,7 @@ func (h *Hub) Close() error {
 		stop(errShutdown)
 		<-served
 	}
-	h.deadlines.stop()
+	h.detach()
 	h.webhook.close()
 	h.closeListeners()
 	return h.db.Close()

@@ -19,9 +19,6 @@ import (
 type metrics struct {
 	enrollments atomic.Uint64
 	waiters     atomic.Int64 // netmap long-polls in progress
-	// quarantineDropped counts gateway audit records dropped because the
-	// quarantine was full.
-	quarantineDropped atomic.Uint64
 
 	mu       sync.Mutex
 	requests map[[2]string]uint64 // guarded by mu; by path and status code
@@ -70,7 +67,7 @@ func (h *Hub) writeMetrics(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	v, _ := h.changes.current()
+	v, _ := h.changes.Current()
 	fmt.Fprintf(w, "# HELP devenv_hub_devices Devices on the network.\n# TYPE devenv_hub_devices gauge\n")
 	fmt.Fprintf(w, "devenv_hub_devices{state=\"live\"} %d\ndevenv_hub_devices{state=\"revoked\"} %d\n", live, revoked)
 	fmt.Fprintf(w, "# HELP devenv_hub_addresses_free Addresses left for new devices.\n# TYPE devenv_hub_addresses_free gauge\n")
@@ -81,8 +78,10 @@ func (h *Hub) writeMetrics(w io.Writer) error {
 	fmt.Fprintf(w, "devenv_hub_netmap_waiters %d\n", h.metrics.waiters.Load())
 	fmt.Fprintf(w, "# HELP devenv_hub_netmap_version The netmap version.\n# TYPE devenv_hub_netmap_version gauge\n")
 	fmt.Fprintf(w, "devenv_hub_netmap_version %d\n", v)
-	if err := h.writeQuarantineMetrics(w); err != nil {
-		return err
+	for _, e := range h.opts.Extensions {
+		if err := e.WriteMetrics(w); err != nil {
+			return err
+		}
 	}
 	return h.writeRequests(w)
 }

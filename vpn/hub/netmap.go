@@ -30,7 +30,7 @@ func (h *Hub) NetMap(ctx context.Context, token string, since uint64) (hubapi.Ne
 	timer := time.NewTimer(h.opts.pollTimeout)
 	defer timer.Stop()
 	for {
-		v, wake := h.changes.current()
+		v, wake := h.changes.Current()
 		if v != since {
 			return h.readNetMap(token)
 		}

@@ -23,7 +23,7 @@ import (
 // either. Refusals answer 429 Too Many Requests with a Retry-After.
 
 // ErrTooManyRequests is the answer to a caller over one of these limits.
-var ErrTooManyRequests = newError(http.StatusTooManyRequests, "too_many_requests", "too many requests from this device or address; retry later")
+var ErrTooManyRequests = NewError(http.StatusTooManyRequests, "too_many_requests", "too many requests from this device or address; retry later")
 
 // Defaults of the limits.
 const (
@@ -58,7 +58,7 @@ func (t *throttled) Error() string { return t.err.Error() }
 func (t *throttled) Unwrap() error { return t.err }
 
 func throttle(after time.Duration, format string, args ...any) error {
-	return &throttled{err: ErrTooManyRequests.with(format, args...), after: after}
+	return &throttled{err: ErrTooManyRequests.With(format, args...), after: after}
 }
 
 // setRetryAfter adds the Retry-After header when err is a throttle.
@@ -346,7 +346,7 @@ func (h *Hub) limitFailures(next http.Handler) http.Handler {
 		if ok, after := h.authFailures.allowed(src, time.Now()); !ok {
 			err := throttle(after, "too many failed authentications from %s; check the token or invite, and retry later", sourceString(src))
 			setRetryAfter(w, err)
-			writeJSON(w, http.StatusTooManyRequests, asError(err).API())
+			writeJSON(w, http.StatusTooManyRequests, AsError(err).API())
 			return
 		}
 		next.ServeHTTP(w, r)

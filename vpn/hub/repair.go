@@ -12,13 +12,20 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// indexes are the buckets whose values name a record in another bucket.
-// A repair drops an entry whose record did not survive, so that no
-// address, key or token stays bound to nothing.
-var indexes = []struct{ index, records []byte }{
-	{bucketLeases, bucketDevices}, {bucketNames, bucketDevices}, {bucketKeys, bucketDevices},
-	{bucketTokens, bucketDevices}, {bucketGWTokens, bucketGateways},
-	{bucketReqKeys, bucketRequests}, {bucketGrantLeases, bucketRequests},
+// indexes are the buckets whose values name a record in another bucket,
+// the hub's and its extensions'. A repair drops an entry whose record did
+// not survive, so that no address, key or token stays bound to nothing.
+func indexes() []struct{ index, records []byte } {
+	ixs := []struct{ index, records []byte }{
+		{bucketLeases, bucketDevices}, {bucketNames, bucketDevices}, {bucketKeys, bucketDevices},
+		{bucketTokens, bucketDevices},
+	}
+	for _, b := range extensionBuckets() {
+		if b.Names != nil {
+			ixs = append(ixs, struct{ index, records []byte }{b.Name, b.Names})
+		}
+	}
+	return ixs
 }
 
 // salvage is what one bucket of a damaged store yields.
@@ -114,7 +121,7 @@ func storeBuckets(src *bolt.DB) ([][]byte, []Damage) {
 	if err == nil {
 		return names, nil
 	}
-	return allBuckets, []Damage{{Where: "bucket list", What: fmt.Sprintf("unreadable (%v); the hub's buckets were looked up by name", err)}}
+	return allBuckets(), []Damage{{Where: "bucket list", What: fmt.Sprintf("unreadable (%v); the hub's buckets were looked up by name", err)}}
 }
 
 // readBucket reads a bucket forwards until a damaged page stops it, then
@@ -200,7 +207,7 @@ type droppedEntry struct {
 func dropDangling(dst *bolt.DB) ([]droppedEntry, error) {
 	var dropped []droppedEntry
 	err := dst.Update(func(tx *bolt.Tx) error {
-		for _, ix := range indexes {
+		for _, ix := range indexes() {
 			b, records := tx.Bucket(ix.index), tx.Bucket(ix.records)
 			if b == nil {
 				continue

@@ -28,17 +28,11 @@ import (
 //	names    user "\x00" device name -> device id (live devices only)
 //	keys     public key -> device id (live devices only)
 //	tokens   hex SHA-256 of a device token -> device id
+//	audit    Seq as 8 bytes big-endian -> hubapi.AuditRecord (the trail of both halves)
 //
-// Production access (access*.go, gateways*.go, audit*.go):
-//
-//	gateways    name -> gatewayRecord
-//	gwtokens    hex SHA-256 of a gateway token -> gateway name
-//	targets     name -> targetRecord
-//	requests    id -> requestRecord (every request stays, whatever its state)
-//	reqkeys     public key -> request id (a key serves one request, ever)
-//	grantleases gateway name "\x00" address bytes -> request id (active grants)
-//	audit       Seq as 8 bytes big-endian -> hubapi.AuditRecord
-//	meta        access -> uint64 (access version: requests, grants, gateways)
+// Extensions keep their own buckets in the same file (Bucket,
+// RegisterBuckets): production access keeps its requests, grants and
+// gateways there (package accesshub).
 var (
 	bucketMeta    = []byte("meta")
 	bucketUsers   = []byte("users")
@@ -48,23 +42,23 @@ var (
 	bucketNames   = []byte("names")
 	bucketKeys    = []byte("keys")
 	bucketTokens  = []byte("tokens")
+	bucketAudit   = []byte("audit")
 
-	bucketGateways    = []byte("gateways")
-	bucketGWTokens    = []byte("gwtokens")
-	bucketTargets     = []byte("targets")
-	bucketRequests    = []byte("requests")
-	bucketReqKeys     = []byte("reqkeys")
-	bucketGrantLeases = []byte("grantleases")
-	bucketAudit       = []byte("audit")
-
-	allBuckets = [][]byte{bucketMeta, bucketUsers, bucketInvites, bucketDevices,
-		bucketLeases, bucketNames, bucketKeys, bucketTokens,
-		bucketGateways, bucketGWTokens, bucketTargets, bucketRequests, bucketReqKeys,
-		bucketGrantLeases, bucketAudit}
+	lanBuckets = [][]byte{bucketMeta, bucketUsers, bucketInvites, bucketDevices,
+		bucketLeases, bucketNames, bucketKeys, bucketTokens, bucketAudit}
 
 	keyVersion = []byte("version")
 	keyWGKey   = []byte("wgkey")
 )
+
+// allBuckets are the hub's buckets and its extensions'.
+func allBuckets() [][]byte {
+	all := append([][]byte(nil), lanBuckets...)
+	for _, b := range extensionBuckets() {
+		all = append(all, b.Name)
+	}
+	return all
+}
 
 // errLocked is returned when another process holds the store.
 var errLocked = errors.New("another devenv hub is running on this state directory")
@@ -130,7 +124,7 @@ func openStore(path string) (*bolt.DB, error) {
 		return nil, err
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range allBuckets {
+		for _, b := range allBuckets() {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

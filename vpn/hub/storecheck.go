@@ -209,26 +209,27 @@ func metaDamage(path string) *Damage {
 		"transaction %d, and a newer commit, if this page held one, was lost", metas[bad].problem, good.txid)}
 }
 
-// recordBuckets are the buckets whose values are JSON records, with the
-// type each must parse as.
-var recordBuckets = []struct {
-	name []byte
-	new  func() any
-}{
-	{bucketUsers, func() any { return new(userRecord) }},
-	{bucketInvites, func() any { return new(inviteRecord) }},
-	{bucketDevices, func() any { return new(deviceRecord) }},
-	{bucketGateways, func() any { return new(gatewayRecord) }},
-	{bucketTargets, func() any { return new(hubapi.Target) }},
-	{bucketRequests, func() any { return new(requestRecord) }},
-	{bucketAudit, func() any { return new(hubapi.AuditRecord) }},
+// recordBuckets are the buckets whose values are JSON records, the hub's
+// and its extensions', with the type each must parse as.
+func recordBuckets() []Bucket {
+	bs := []Bucket{
+		{Name: bucketUsers, Record: func() any { return new(userRecord) }},
+		{Name: bucketInvites, Record: func() any { return new(inviteRecord) }},
+		{Name: bucketDevices, Record: func() any { return new(deviceRecord) }},
+	}
+	for _, b := range extensionBuckets() {
+		if b.Record != nil {
+			bs = append(bs, b)
+		}
+	}
+	return append(bs, Bucket{Name: bucketAudit, Record: func() any { return new(hubapi.AuditRecord) }})
 }
 
 // recordType is the parser of a record bucket's values; nil for others.
 func recordType(bucket []byte) func() any {
-	for _, rb := range recordBuckets {
-		if string(rb.name) == string(bucket) {
-			return rb.new
+	for _, rb := range recordBuckets() {
+		if string(rb.Name) == string(bucket) {
+			return rb.Record
 		}
 	}
 	return nil
@@ -274,8 +275,8 @@ func inspectStore(db *bolt.DB) []Damage {
 	err := safely(func() error {
 		return db.View(func(tx *bolt.Tx) error {
 			found = append(found, checkPages(tx)...)
-			for _, rb := range recordBuckets {
-				found = append(found, checkBucket(tx, rb.name)...)
+			for _, rb := range recordBuckets() {
+				found = append(found, checkBucket(tx, rb.Name)...)
 			}
 			return nil
 		})

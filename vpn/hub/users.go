@@ -30,7 +30,7 @@ var userNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._@-]{0,62}$`)
 // look like the system in the audit trail.
 func reservedName(name string) bool {
 	switch name {
-	case actorHub, approverAuto, approverEmergency:
+	case ActorHub, "auto", "emergency": // production access's auto-approval and break-glass
 		return true
 	}
 	return strings.HasPrefix(name, "gateway")
@@ -39,21 +39,21 @@ func reservedName(name string) bool {
 // AddUser adds a user with a role.
 func (h *Hub) AddUser(name string, role hubapi.Role) (User, error) {
 	if !userNameRE.MatchString(name) {
-		return User{}, ErrBadRequest.with("user name %q: use lowercase letters, digits, '.', '_', '@' and '-', starting with a letter or digit", name)
+		return User{}, ErrBadRequest.With("user name %q: use lowercase letters, digits, '.', '_', '@' and '-', starting with a letter or digit", name)
 	}
 	if reservedName(name) {
-		return User{}, ErrBadRequest.with("user name %q is reserved: the audit trail uses it for the hub itself; pick another", name)
+		return User{}, ErrBadRequest.With("user name %q is reserved: the audit trail uses it for the hub itself; pick another", name)
 	}
 	switch role {
 	case hubapi.RoleDeveloper, hubapi.RoleApprover, hubapi.RoleAdmin:
 	default:
-		return User{}, ErrBadRequest.with("role %q: use developer, approver or admin", role)
+		return User{}, ErrBadRequest.With("role %q: use developer, approver or admin", role)
 	}
 	u := User{Name: name, Role: role, Created: h.clock.Now().UTC(), ID: newID()}
 	err := h.mutate(func(tx *bolt.Tx, _ *peerChanges) error {
 		users := tx.Bucket(bucketUsers)
 		if users.Get([]byte(name)) != nil {
-			return ErrUserExists.with("user %q exists; pick another name", name)
+			return ErrUserExists.With("user %q exists; pick another name", name)
 		}
 		return chainAfter(putJSON(users, name, userRecord(u)), tx, userAddAudit(u))
 	})
@@ -80,13 +80,13 @@ func (h *Hub) Users() ([]User, error) {
 // RemoveUser removes a user, ends their requests and grants, revokes all
 // their devices and drops their invites, in one transaction.
 func (h *Hub) RemoveUser(name string) error {
-	err := h.mutateTrust(func(tx *bolt.Tx, pc *peerChanges, fx *accessEffects) error {
+	err := h.mutateTrust(func(tx *bolt.Tx, pc *peerChanges, te *trustEnds) error {
 		users := tx.Bucket(bucketUsers)
 		if users.Get([]byte(name)) == nil {
-			return ErrUserUnknown.with("no user %q; list them with devenv hub user list", name)
+			return ErrUserUnknown.With("no user %q; list them with devenv hub user list", name)
 		}
 		why := fmt.Sprintf("user %s removed", name)
-		if err := h.endTrustLocked(tx, fx, why, func(r requestRecord) bool { return r.Requester == name }); err != nil {
+		if err := h.endTrustLocked(tx, te, TrustEnd{User: name, Why: why}); err != nil {
 			return err
 		}
 		all, err := allDevices(tx)
@@ -95,7 +95,7 @@ func (h *Hub) RemoveUser(name string) error {
 		}
 		for _, d := range all {
 			if d.User == name {
-				if err := h.revokeLocked(tx, pc, fx, d); err != nil {
+				if err := h.revokeLocked(tx, pc, te, d); err != nil {
 					return err
 				}
 			}
@@ -103,7 +103,7 @@ func (h *Hub) RemoveUser(name string) error {
 		if err := dropInvites(tx, name); err != nil {
 			return err
 		}
-		if err := appendAudit(tx, userRemoveAudit(name, userRole(tx, name))); err != nil {
+		if err := AppendAudit(tx, userRemoveAudit(name, userRole(tx, name))); err != nil {
 			return err
 		}
 		return users.Delete([]byte(name))
@@ -161,7 +161,7 @@ func (h *Hub) CreateInvite(opts InviteOptions) (CreatedInvite, error) {
 		opts.Uses = 1
 	}
 	if opts.TTL < 0 || opts.Uses < 0 {
-		return CreatedInvite{}, ErrBadRequest.with("an invite needs a positive --for and --uses")
+		return CreatedInvite{}, ErrBadRequest.With("an invite needs a positive --for and --uses")
 	}
 	now := h.clock.Now().UTC()
 	id := newID()
@@ -169,7 +169,7 @@ func (h *Hub) CreateInvite(opts InviteOptions) (CreatedInvite, error) {
 	inv := inviteRecord{ID: id, User: opts.User, SecretHash: hashSecret(sec), Created: now, Expires: now.Add(opts.TTL), Uses: opts.Uses}
 	err := h.mutate(func(tx *bolt.Tx, _ *peerChanges) error {
 		if tx.Bucket(bucketUsers).Get([]byte(opts.User)) == nil {
-			return ErrUserUnknown.with("no user %q; add them first with devenv hub user add", opts.User)
+			return ErrUserUnknown.With("no user %q; add them first with devenv hub user add", opts.User)
 		}
 		return chainAfter(putJSON(tx.Bucket(bucketInvites), id, inv), tx, inviteAudit(inv))
 	})

@@ -16,7 +16,6 @@ import (
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
 	"github.com/devenv-dev/devenv/vpn"
-	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hub/hubtest"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/hubclient"
@@ -61,7 +60,7 @@ type miniGateway struct {
 	dev wg.NetstackDevice
 }
 
-func startMiniGateway(t *testing.T, h *hub.Hub, st vpn.State) *miniGateway {
+func startMiniGateway(t *testing.T, h *hubtest.Hub, st vpn.State) *miniGateway {
 	t.Helper()
 	created, err := h.AddGateway("gw1")
 	if err != nil {
@@ -119,7 +118,7 @@ func TestAccessFlowAgainstTheRealHub(t *testing.T) {
 	ann := joinAs(t, h, "ann", hubapi.RoleDeveloper)
 	bob := joinAs(t, h, "bob", hubapi.RoleApprover)
 	st, _ := vpn.LoadState(ann)
-	gw := startMiniGateway(t, h.Hub, st)
+	gw := startMiniGateway(t, h, st)
 
 	if out, errs, code := runAccess(t, ann, "targets"); code != 0 || !strings.Contains(out, "api   http      1h") {
 		t.Fatalf("targets: exit %d\n%s%s", code, out, errs)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/devenv-dev/devenv/access/accesshub"
 	"github.com/devenv-dev/devenv/internal/format"
 	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
@@ -87,47 +88,55 @@ func (f hubServeFlags) webhookURL() (string, error) {
 	return os.Getenv(webhookURLEnv), nil
 }
 
-// options turns serve's flags into hub.Options (without the device and logger).
-func (f hubServeFlags) options(dataDir string) (hub.Options, error) {
+// hubServeOptions are the options of the hub (without the device and
+// logger) and of its access half.
+type hubServeOptions struct {
+	Hub    hub.Options
+	Access accesshub.Options
+}
+
+// options turns serve's flags into the hub's options and its access half's.
+func (f hubServeFlags) options(dataDir string) (hubServeOptions, error) {
 	network, err := netip.ParsePrefix(f.network)
 	if err != nil {
-		return hub.Options{}, usageError{fmt.Errorf("--network %q: want a CIDR such as 100.100.0.0/16", f.network)}
+		return hubServeOptions{}, usageError{fmt.Errorf("--network %q: want a CIDR such as 100.100.0.0/16", f.network)}
 	}
 	webhook, err := f.webhookURL()
 	if err != nil {
-		return hub.Options{}, err
+		return hubServeOptions{}, err
 	}
 	o := hub.Options{
 		DataDir: dataDir, Listen: f.listen, PublicURL: f.publicURL, WGListenPort: f.wgPort,
 		Endpoint: f.endpoint, Network: network, CertFile: f.cert, KeyFile: f.key, Interface: f.iface,
-		Webhook: webhook, RequestWindow: f.requestWindow, MetricsListen: f.metricsListen,
-		MaxReason: f.maxReason, MaxOpenRequests: f.maxOpenRequests, MaxEmergencyGrants: f.maxEmergencyGrants,
+		Webhook: webhook, MetricsListen: f.metricsListen,
 		MaxLongPolls: f.maxLongPolls, AuditCheckpointEvery: f.checkpointEvery,
 	}
+	access := accesshub.Options{RequestWindow: f.requestWindow,
+		MaxReason: f.maxReason, MaxOpenRequests: f.maxOpenRequests, MaxEmergencyGrants: f.maxEmergencyGrants}
 	for _, c := range []struct {
 		flag string
 		v    int
 	}{{"--max-reason", f.maxReason}, {"--max-open-requests", f.maxOpenRequests}, {"--max-emergency-grants", f.maxEmergencyGrants},
 		{"--max-long-polls", f.maxLongPolls}} {
 		if c.v < 1 {
-			return hub.Options{}, usageError{fmt.Errorf("%s %d: want 1 or more", c.flag, c.v)}
+			return hubServeOptions{}, usageError{fmt.Errorf("%s %d: want 1 or more", c.flag, c.v)}
 		}
 	}
 	if f.checkpointEvery < time.Minute {
-		return hub.Options{}, usageError{fmt.Errorf("--audit-checkpoint-every %v: want a minute or more", f.checkpointEvery)}
+		return hubServeOptions{}, usageError{fmt.Errorf("--audit-checkpoint-every %v: want a minute or more", f.checkpointEvery)}
 	}
 	for _, a := range f.advertise {
 		p, err := netip.ParsePrefix(a)
 		if err != nil {
-			return hub.Options{}, usageError{fmt.Errorf("--advertise %q: want a CIDR such as 10.1.0.0/16", a)}
+			return hubServeOptions{}, usageError{fmt.Errorf("--advertise %q: want a CIDR such as 10.1.0.0/16", a)}
 		}
 		o.Advertise = append(o.Advertise, p)
 	}
 	if (f.cert == "") != (f.key == "") {
-		return hub.Options{}, usageError{fmt.Errorf("--cert and --key go together")}
+		return hubServeOptions{}, usageError{fmt.Errorf("--cert and --key go together")}
 	}
 	if f.wgPort < 1 || f.wgPort > 65535 {
-		return hub.Options{}, usageError{fmt.Errorf("--wg-port %d: want 1-65535", f.wgPort)}
+		return hubServeOptions{}, usageError{fmt.Errorf("--wg-port %d: want 1-65535", f.wgPort)}
 	}
 	// Devices dial the endpoint's port; the hub listens on --wg-port. They
 	// must be one port (no forwarding between them is assumed): an endpoint
@@ -136,21 +145,21 @@ func (f hubServeFlags) options(dataDir string) (hub.Options, error) {
 		port, err := strconv.Atoi(p)
 		switch {
 		case err != nil || port < 1 || port > 65535:
-			return hub.Options{}, usageError{fmt.Errorf("--endpoint %q: want HOST:PORT with a port 1-65535", f.endpoint)}
+			return hubServeOptions{}, usageError{fmt.Errorf("--endpoint %q: want HOST:PORT with a port 1-65535", f.endpoint)}
 		case !f.wgPortSet:
 			o.WGListenPort = port
 		case port != f.wgPort:
-			return hub.Options{}, usageError{fmt.Errorf("--endpoint %s and --wg-port %d disagree: devices would dial port %d while the hub listens on %d; "+
+			return hubServeOptions{}, usageError{fmt.Errorf("--endpoint %s and --wg-port %d disagree: devices would dial port %d while the hub listens on %d; "+
 				"give one port (or forward %d to %d and say so with the same number)", f.endpoint, f.wgPort, port, f.wgPort, port, f.wgPort)}
 		}
 	}
 	if f.requestWindow < 0 {
-		return hub.Options{}, usageError{fmt.Errorf("--request-window %s: want a positive duration such as 15m", f.requestWindow)}
+		return hubServeOptions{}, usageError{fmt.Errorf("--request-window %s: want a positive duration such as 15m", f.requestWindow)}
 	}
 	if u, err := url.Parse(webhook); webhook != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
-		return hub.Options{}, usageError{errors.New("the webhook: want an http(s) URL, such as a Slack incoming webhook")}
+		return hubServeOptions{}, usageError{errors.New("the webhook: want an http(s) URL, such as a Slack incoming webhook")}
 	}
-	return o, nil
+	return hubServeOptions{Hub: o, Access: access}, nil
 }
 
 // defaultHubInterfaces are the names a hub tries, in order, when
@@ -171,10 +180,12 @@ func newHubServeCmd(g *globals, dataDir *string) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.wgPortSet = cmd.Flags().Changed("wg-port")
-			o, err := f.options(*dataDir)
+			so, err := f.options(*dataDir)
 			if err != nil {
 				return err
 			}
+			o := so.Hub
+			o.Extensions = []hub.Extension{accesshub.New(so.Access)}
 			o.Logger = slog.New(slog.NewTextHandler(g.stderr, nil))
 			o.NewDevice = func(c wg.Config) (wg.Device, error) {
 				if cmd.Flags().Changed("interface") {
@@ -205,11 +216,11 @@ func newHubServeCmd(g *globals, dataDir *string) *cobra.Command {
 	fl.StringVar(&f.iface, "interface", hub.DefaultInterface, "the hub's WireGuard interface name (by default the first free of "+hub.DefaultInterface+", "+hub.DefaultInterface+"1…9)")
 	fl.StringVar(&f.webhookFile, "webhook-file", "", "file holding the URL that receives Slack-compatible JSON about access requests, emergency grants and decisions (or $"+webhookURLEnv+")")
 	fl.StringVar(&f.webhook, "webhook", "", "the webhook URL itself; every user of this machine can read it in ps: prefer --webhook-file or $"+webhookURLEnv)
-	fl.DurationVar(&f.requestWindow, "request-window", hub.DefaultRequestWindow, "how long an access request waits for a decision before it lapses")
+	fl.DurationVar(&f.requestWindow, "request-window", accesshub.DefaultRequestWindow, "how long an access request waits for a decision before it lapses")
 	fl.StringVar(&f.metricsListen, "metrics-listen", hub.DefaultMetricsListen, "plain-HTTP address of /metrics and /healthz; keep it off the public network (\"\" serves none)")
-	fl.IntVar(&f.maxReason, "max-reason", hub.DefaultMaxReason, "the most bytes of an access request's reason")
-	fl.IntVar(&f.maxOpenRequests, "max-open-requests", hub.DefaultMaxOpenRequests, "the most pending access requests one user may have")
-	fl.IntVar(&f.maxEmergencyGrants, "max-emergency-grants", hub.DefaultMaxEmergencyGrants, "the most active emergency grants one user may hold")
+	fl.IntVar(&f.maxReason, "max-reason", accesshub.DefaultMaxReason, "the most bytes of an access request's reason")
+	fl.IntVar(&f.maxOpenRequests, "max-open-requests", accesshub.DefaultMaxOpenRequests, "the most pending access requests one user may have")
+	fl.IntVar(&f.maxEmergencyGrants, "max-emergency-grants", accesshub.DefaultMaxEmergencyGrants, "the most active emergency grants one user may hold")
 	fl.IntVar(&f.maxLongPolls, "max-long-polls", hub.DefaultMaxLongPolls, "the most long-polls one device or gateway may hold at once; more are answered 429")
 	fl.DurationVar(&f.checkpointEvery, "audit-checkpoint-every", hub.DefaultAuditCheckpointEvery, "how often the hub logs an audit checkpoint (SEQ:HASH) and sends it to the webhook, when the trail grew")
 	return cmd
@@ -362,7 +373,7 @@ func newHubGatewayCmd(g *globals, dataDir *string) *cobra.Command {
 		Use: "add NAME", Short: "Add a gateway and print its token (once) for devenv gateway serve",
 		Args: hubArgs(1, "gateway add takes one argument: the gateway's name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			gw, err := hub.NewAdminClient(*dataDir).AddGateway(cmd.Context(), args[0])
+			gw, err := accesshub.NewAdminClient(*dataDir).AddGateway(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -375,7 +386,7 @@ func newHubGatewayCmd(g *globals, dataDir *string) *cobra.Command {
 	list := &cobra.Command{
 		Use: "list", Short: "List the gateways and their targets", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			gws, err := hub.NewAdminClient(*dataDir).Gateways(cmd.Context())
+			gws, err := accesshub.NewAdminClient(*dataDir).Gateways(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -390,7 +401,7 @@ func newHubGatewayCmd(g *globals, dataDir *string) *cobra.Command {
 	return cmd
 }
 
-func writeHubGateways(w io.Writer, gws []hub.Gateway) error {
+func writeHubGateways(w io.Writer, gws []accesshub.Gateway) error {
 	tw := newTable(w)
 	fmt.Fprintln(tw, "GATEWAY\tENDPOINT\tNETWORK\tTARGETS\tREGISTERED")
 	for _, gw := range gws {

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/devenv-dev/devenv/vpn/hub"
+	"github.com/devenv-dev/devenv/access/accesshub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -72,7 +72,7 @@ func TestHubBackupAndDoctorThroughTheBinary(t *testing.T) {
 	bin := buildDevenv(t)
 	data, keep := t.TempDir(), t.TempDir()
 	h := runTestHub(t, data)
-	gw, err := hub.NewAdminClient(data).AddGateway(t.Context(), "prod-eu")
+	gw, err := accesshub.NewAdminClient(data).AddGateway(t.Context(), "prod-eu")
 	if err != nil {
 		t.Fatal(err)
 	}

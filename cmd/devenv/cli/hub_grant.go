@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/devenv-dev/devenv/access/accesshub"
 	"github.com/devenv-dev/devenv/internal/format"
-	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -19,7 +19,7 @@ func newHubGrantCmd(g *globals, dataDir *string) *cobra.Command {
 	list := &cobra.Command{
 		Use: "list", Short: "List the pending requests and active grants", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			rs, err := hub.NewAdminClient(*dataDir).OpenAccess(cmd.Context())
+			rs, err := accesshub.NewAdminClient(*dataDir).OpenAccess(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -35,13 +35,13 @@ func newHubGrantCmd(g *globals, dataDir *string) *cobra.Command {
 		ValidArgsFunction: completeFirst(func(cmd *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			ctx, cancel := context.WithTimeout(cmd.Context(), hubCompleteTimeout)
 			defer cancel()
-			rs, _ := hub.NewAdminClient(*dataDir).OpenAccess(ctx)
+			rs, _ := accesshub.NewAdminClient(*dataDir).OpenAccess(ctx)
 			return requestIDs(rs, time.Now(), pendingOrLive), noFiles
 		}),
 		Short: "End a grant (the gateway cuts its connections at once) or withdraw a pending request",
 		Args:  hubArgs(1, "grant revoke takes one argument: the request ID (devenv hub grant list)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := hub.NewAdminClient(*dataDir).RevokeGrant(cmd.Context(), args[0])
+			r, err := accesshub.NewAdminClient(*dataDir).RevokeGrant(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}

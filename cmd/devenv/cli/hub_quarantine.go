@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/devenv-dev/devenv/access/accesshub"
 	"github.com/devenv-dev/devenv/internal/format"
-	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -23,7 +23,7 @@ action only the hub records, another gateway's target. The records are kept as r
 the hub's receive time and the reason, for an operator to judge.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q, err := hub.LoadQuarantine(cmd.Context(), *dataDir)
+			q, err := accesshub.LoadQuarantine(cmd.Context(), *dataDir)
 			if err != nil {
 				return err
 			}
@@ -41,7 +41,7 @@ the hub's receive time and the reason, for an operator to judge.`,
 	return cmd
 }
 
-func writeQuarantine(w io.Writer, q []hub.QuarantinedRecord) error {
+func writeQuarantine(w io.Writer, q []accesshub.QuarantinedRecord) error {
 	tw := newTable(w)
 	fmt.Fprintln(tw, "RECEIVED\tGATEWAY\tTIME\tACTION\tTARGET\tREQUEST\tREASON")
 	for _, e := range q {

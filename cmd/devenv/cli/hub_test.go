@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/devenv-dev/devenv/access/accesshub"
 	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hub/hubtest"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
@@ -24,24 +25,24 @@ func TestHubServeFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	ok := hubServeFlags{listen: ":8443", network: "100.100.0.0/16", wgPort: 51820, advertise: []string{"10.1.0.0/16"},
-		maxReason: hub.DefaultMaxReason, maxOpenRequests: hub.DefaultMaxOpenRequests, maxEmergencyGrants: hub.DefaultMaxEmergencyGrants,
+		maxReason: accesshub.DefaultMaxReason, maxOpenRequests: accesshub.DefaultMaxOpenRequests, maxEmergencyGrants: accesshub.DefaultMaxEmergencyGrants,
 		maxLongPolls: hub.DefaultMaxLongPolls, checkpointEvery: hub.DefaultAuditCheckpointEvery}
-	limits := func(o hub.Options) hub.Options {
-		o.MaxReason, o.MaxOpenRequests, o.MaxEmergencyGrants = hub.DefaultMaxReason, hub.DefaultMaxOpenRequests, hub.DefaultMaxEmergencyGrants
+	limits := func(o hub.Options, a accesshub.Options) hubServeOptions {
 		o.MaxLongPolls, o.AuditCheckpointEvery = hub.DefaultMaxLongPolls, hub.DefaultAuditCheckpointEvery
-		return o
+		a.MaxReason, a.MaxOpenRequests, a.MaxEmergencyGrants = accesshub.DefaultMaxReason, accesshub.DefaultMaxOpenRequests, accesshub.DefaultMaxEmergencyGrants
+		return hubServeOptions{Hub: o, Access: a}
 	}
 	tests := []struct {
 		name  string
 		edit  func(*hubServeFlags)
-		want  hub.Options
+		want  hubServeOptions
 		usage string // part of the usage error, "" for none
 	}{
 		{name: "defaults", edit: func(*hubServeFlags) {}, want: limits(hub.Options{
 			DataDir: "/d", Listen: ":8443", WGListenPort: 51820,
 			Network:   netip.MustParsePrefix("100.100.0.0/16"),
 			Advertise: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")},
-		})},
+		}, accesshub.Options{})},
 		{name: "bad network", edit: func(f *hubServeFlags) { f.network = "100.100.0.0" }, usage: "--network"},
 		{name: "bad advertise", edit: func(f *hubServeFlags) { f.advertise = []string{"lan"} }, usage: "--advertise"},
 		{name: "cert without key", edit: func(f *hubServeFlags) { f.cert = "c.pem" }, usage: "--cert and --key"},
@@ -50,28 +51,27 @@ func TestHubServeFlags(t *testing.T) {
 			DataDir: "/d", Listen: ":8443", WGListenPort: 51820,
 			Network:   netip.MustParsePrefix("100.100.0.0/16"),
 			Advertise: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")},
-			Webhook:   "https://hooks.example/x", RequestWindow: 5 * time.Minute,
-		})},
+			Webhook:   "https://hooks.example/x",
+		}, accesshub.Options{RequestWindow: 5 * time.Minute})},
 		{name: "bad webhook", edit: func(f *hubServeFlags) { f.webhook = "hooks.example/x" }, usage: "the webhook: want an http(s) URL"},
 		{name: "webhook from a file", edit: func(f *hubServeFlags) { f.webhookFile = hookFile }, want: limits(hub.Options{
 			DataDir: "/d", Listen: ":8443", WGListenPort: 51820,
 			Network:   netip.MustParsePrefix("100.100.0.0/16"),
 			Advertise: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")},
 			Webhook:   "https://hooks.example/from-file",
-		})},
+		}, accesshub.Options{})},
 		{name: "webhook twice", edit: func(f *hubServeFlags) { f.webhookFile, f.webhook = hookFile, "https://hooks.example/x" }, usage: "give the webhook once"},
 		{name: "webhook file missing", edit: func(f *hubServeFlags) { f.webhookFile = "/nonexistent/hook" }, usage: "--webhook-file"},
 		{name: "bad window", edit: func(f *hubServeFlags) { f.requestWindow = -time.Minute }, usage: "--request-window"},
 		{name: "limits and metrics", edit: func(f *hubServeFlags) {
 			f.maxReason, f.maxOpenRequests, f.maxEmergencyGrants, f.metricsListen = 200, 2, 3, "127.0.0.1:9100"
 			f.maxLongPolls, f.checkpointEvery = 4, 10*time.Minute
-		}, want: hub.Options{
+		}, want: hubServeOptions{Hub: hub.Options{
 			DataDir: "/d", Listen: ":8443", WGListenPort: 51820,
-			Network:   netip.MustParsePrefix("100.100.0.0/16"),
-			Advertise: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")},
-			MaxReason: 200, MaxOpenRequests: 2, MaxEmergencyGrants: 3, MetricsListen: "127.0.0.1:9100",
-			MaxLongPolls: 4, AuditCheckpointEvery: 10 * time.Minute,
-		}},
+			Network:       netip.MustParsePrefix("100.100.0.0/16"),
+			Advertise:     []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")},
+			MetricsListen: "127.0.0.1:9100", MaxLongPolls: 4, AuditCheckpointEvery: 10 * time.Minute,
+		}, Access: accesshub.Options{MaxReason: 200, MaxOpenRequests: 2, MaxEmergencyGrants: 3}}},
 		{name: "no long-polls", edit: func(f *hubServeFlags) { f.maxLongPolls = 0 }, usage: "--max-long-polls 0: want 1 or more"},
 		{name: "checkpoints too often", edit: func(f *hubServeFlags) { f.checkpointEvery = time.Second }, usage: "--audit-checkpoint-every 1s"},
 		{name: "no reason at all", edit: func(f *hubServeFlags) { f.maxReason = 0 }, usage: "--max-reason 0: want 1 or more"},
@@ -80,7 +80,7 @@ func TestHubServeFlags(t *testing.T) {
 			DataDir: "/d", Listen: ":8443", WGListenPort: 41820, Endpoint: "hub.example:41820",
 			Network:   netip.MustParsePrefix("100.100.0.0/16"),
 			Advertise: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")},
-		})},
+		}, accesshub.Options{})},
 		{name: "endpoint and wg-port disagree", edit: func(f *hubServeFlags) { f.endpoint, f.wgPortSet = "hub.example:41820", true },
 			usage: "--endpoint hub.example:41820 and --wg-port 51820 disagree"},
 		{name: "endpoint without a port number", edit: func(f *hubServeFlags) { f.endpoint = "hub.example:wg" }, usage: "--endpoint"},
@@ -100,7 +100,7 @@ func TestHubServeFlags(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, got, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }), cmp.AllowUnexported(hub.Options{})); diff != "" {
+			if diff := cmp.Diff(tt.want, got, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }), cmp.AllowUnexported(hub.Options{}, accesshub.Options{})); diff != "" {
 				t.Errorf("options (-want +got):\n%s", diff)
 			}
 		})
@@ -108,9 +108,9 @@ func TestHubServeFlags(t *testing.T) {
 }
 
 // runTestHub serves a hub on dataDir until the test ends.
-func runTestHub(t *testing.T, dataDir string) *hub.Hub {
+func runTestHub(t *testing.T, dataDir string) *hubtest.Hub {
 	t.Helper()
-	return hubtest.Start(t, hub.Options{DataDir: dataDir, PublicURL: "https://hub.test:8443"}).Hub
+	return hubtest.Start(t, hub.Options{DataDir: dataDir, PublicURL: "https://hub.test:8443"})
 }
 
 func TestHubAdminCommands(t *testing.T) {
@@ -269,7 +269,7 @@ func TestHubServeWebhookFromTheEnvironment(t *testing.T) {
 	t.Setenv(webhookURLEnv, "https://hooks.example/from-env")
 	o, err := hubServeFlags{listen: ":8443", network: "100.100.0.0/16", wgPort: 51820, maxReason: 1, maxOpenRequests: 1, maxEmergencyGrants: 1,
 		maxLongPolls: 1, checkpointEvery: time.Hour}.options("/d")
-	if err != nil || o.Webhook != "https://hooks.example/from-env" {
-		t.Errorf("webhook from $%s: %q %v", webhookURLEnv, o.Webhook, err)
+	if err != nil || o.Hub.Webhook != "https://hooks.example/from-env" {
+		t.Errorf("webhook from $%s: %q %v", webhookURLEnv, o.Hub.Webhook, err)
 	}
 }

@@ -1,22 +1,25 @@
 // Package hubtest runs a real hub (its store, API, admin socket and
-// rules) in process for the tests of the packages that talk to one: the
-// node, the access client, the gateway, the CLI and the UI.
+// rules) in process, with its access half (package accesshub), for the
+// tests of the packages that talk to one: the node, the access client,
+// the gateway, the CLI and the UI.
 package hubtest
 
 import (
 	"context"
 	"testing"
 
+	"github.com/devenv-dev/devenv/access/accesshub"
 	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/hubclient"
 	"github.com/devenv-dev/devenv/vpn/wg"
 )
 
-// Hub is a serving hub and its admin client.
+// Hub is a serving hub, its access half and its admin client.
 type Hub struct {
 	*hub.Hub
-	Admin *hub.AdminClient
+	*accesshub.Access
+	Admin *accesshub.AdminClient
 	Dir   string // its data directory
 }
 
@@ -35,6 +38,8 @@ func Start(t testing.TB, o hub.Options) *Hub {
 	if o.NewDevice == nil {
 		o.NewDevice = func(c wg.Config) (wg.Device, error) { return &quietDevice{cfg: c}, nil }
 	}
+	access := accesshub.New(accesshub.Options{})
+	o.Extensions = append(o.Extensions, access)
 	h, err := hub.New(o)
 	if err != nil {
 		t.Fatalf("starting a hub: %v", err)
@@ -49,7 +54,7 @@ func Start(t testing.TB, o hub.Options) *Hub {
 		}
 		h.Close()
 	})
-	return &Hub{Hub: h, Admin: hub.NewAdminClient(o.DataDir), Dir: o.DataDir}
+	return &Hub{Hub: h, Access: access, Admin: accesshub.NewAdminClient(o.DataDir), Dir: o.DataDir}
 }
 
 // Netstack opens a userspace WireGuard device on netstack: no root, real

@@ -1,4 +1,4 @@
-package hub
+package accesshub
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -39,7 +40,7 @@ const (
 
 // refusalCodes are the errors that refuse an action on the grounds of who
 // asks or what the rules allow, as opposed to a malformed or stale request.
-var refusalCodes = []*Error{ErrForbidden, ErrSelfApproval, ErrNotApprover, ErrTooLong, ErrNoBreakGlass, ErrKeyTaken}
+var refusalCodes = []*hub.Error{hub.ErrForbidden, ErrSelfApproval, ErrNotApprover, ErrTooLong, ErrNoBreakGlass, hub.ErrKeyTaken}
 
 func isRefusal(err error) bool {
 	for _, e := range refusalCodes {
@@ -90,17 +91,17 @@ func (f *refusals) giveBack(user string, n int) {
 // target or request id with err. Errors that are not refusals, and
 // callers the hub does not know, leave no record. A record that cannot be
 // written is logged: the refusal itself stands either way.
-func (h *Hub) auditRefused(token, action, target, id string, err error) {
+func (a *Access) auditRefused(token, action, target, id string, err error) {
 	// A request the caller may not see answers as unknown (so as not to
 	// reveal its owner), but reaching for it is a refusal all the same.
 	hidden := errors.Is(err, ErrRequestUnknown) && id != ""
 	if !isRefusal(err) && !hidden {
 		return
 	}
-	var c caller
-	if h.db.View(func(tx *bolt.Tx) error {
+	var c hub.Caller
+	if a.db.View(func(tx *bolt.Tx) error {
 		var err error
-		c, err = callerOf(tx, token)
+		c, err = hub.CallerOf(tx, token)
 		if err == nil && id != "" {
 			r, rerr := getRequest(tx, id)
 			switch {
@@ -114,29 +115,29 @@ func (h *Hub) auditRefused(token, action, target, id string, err error) {
 	}) != nil {
 		return
 	}
-	now := h.clock.Now().UTC()
-	record, suppressed := h.refusals.take(c.user, now)
+	now := a.clock.Now().UTC()
+	record, suppressed := a.refusals.take(c.User, now)
 	if !record {
 		if suppressed == 1 {
-			h.log.Warn("refusals of this user come faster than the audit trail records them; counting the rest",
-				"user", c.user, "device", c.device, "limit_per_minute", refusalBurst)
+			a.log.Warn("refusals of this user come faster than the audit trail records them; counting the rest",
+				"user", c.User, "device", c.Device, "limit_per_minute", refusalBurst)
 		}
 		return
 	}
-	rec := refusalRecord(c, action, target, id, asError(err), now)
+	rec := refusalRecord(c, action, target, id, hub.AsError(err), now)
 	if suppressed > 0 {
 		rec.Detail["suppressed"] = strconv.Itoa(suppressed)
 	}
-	if werr := h.db.Update(func(tx *bolt.Tx) error { return appendAudit(tx, rec) }); werr != nil {
-		h.refusals.giveBack(c.user, suppressed+1)
-		h.log.Error("recording a refused action in the audit trail", "user", c.user, "action", action, "err", werr)
+	if werr := a.db.Update(func(tx *bolt.Tx) error { return hub.AppendAudit(tx, rec) }); werr != nil {
+		a.refusals.giveBack(c.User, suppressed+1)
+		a.log.Error("recording a refused action in the audit trail", "user", c.User, "action", action, "err", werr)
 	}
 }
 
-func refusalRecord(c caller, action, target, id string, e *Error, now time.Time) hubapi.AuditRecord {
-	return hubapi.AuditRecord{Time: now, Actor: c.user, Action: action, Target: clip(target, maxRefusalField),
+func refusalRecord(c hub.Caller, action, target, id string, e *hub.Error, now time.Time) hubapi.AuditRecord {
+	return hubapi.AuditRecord{Time: now, Actor: c.User, Action: action, Target: clip(target, maxRefusalField),
 		RequestID: clip(id, maxRefusalField), Verdict: "refused",
-		Detail: map[string]string{"device": c.device, "code": e.Code, "reason": clip(e.Message, maxRefusalReason)}}
+		Detail: map[string]string{"device": c.Device, "code": e.Code, "reason": clip(e.Message, maxRefusalReason)}}
 }
 
 // clip cuts s to at most n bytes, marking the cut.

@@ -1,4 +1,4 @@
-package hub
+package accesshub
 
 import (
 	"slices"
@@ -15,7 +15,7 @@ import (
 func TestAccessExpiry(t *testing.T) {
 	t.Parallel()
 	clk := clocktest.New(time.Now())
-	ah := startAccessHub(t, Options{Clock: clk})
+	ah := startAccessHub(t, testOptions{Clock: clk})
 	r := ah.granted(t, "prod-db", time.Hour)
 	answer := ah.pollGateway(t)
 	clk.Set(r.NotAfter.Add(-time.Millisecond))
@@ -44,7 +44,7 @@ func TestAccessExpiry(t *testing.T) {
 func TestAccessRestartKeepsRequestsGrantsAndDeadlines(t *testing.T) {
 	t.Parallel()
 	clk := clocktest.New(time.Now())
-	ah := startAccessHub(t, Options{RequestWindow: time.Hour, Clock: clk})
+	ah := startAccessHub(t, testOptions{RequestWindow: time.Hour, Clock: clk})
 	long := ah.granted(t, "prod-db", time.Hour)
 	short := ah.granted(t, "prod-db", time.Minute)  // falls due while the hub is down
 	later := ah.granted(t, "db-ro", 10*time.Minute) // falls due after the restart
@@ -54,7 +54,7 @@ func TestAccessRestartKeepsRequestsGrantsAndDeadlines(t *testing.T) {
 	}
 	clk.Set(short.NotAfter.Add(time.Second))
 
-	ah = ah.reopen(t, Options{RequestWindow: time.Hour, Clock: clk})
+	ah = ah.reopen(t, testOptions{RequestWindow: time.Hour, Clock: clk})
 	byID := map[string]hubapi.Request{}
 	for _, r := range ah.list(t, "alice", "mine") {
 		byID[r.ID] = r

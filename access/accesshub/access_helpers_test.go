@@ -1,4 +1,4 @@
-package hub
+package accesshub
 
 import (
 	"errors"
@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devenv-dev/devenv/internal/testutil"
+	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -24,7 +26,7 @@ type accessHub struct {
 
 // heldHook makes opts report each waiting long-poll on the returned
 // channel, besides to the hook opts had.
-func heldHook(opts *Options) chan string {
+func heldHook(opts *testOptions) chan string {
 	held, user := make(chan string, 256), opts.pollHeld
 	opts.pollHeld = func(key string) {
 		if user != nil {
@@ -54,7 +56,7 @@ var testUsers = map[string]hubapi.Role{
 	"bob": hubapi.RoleApprover, "carol": hubapi.RoleApprover, "dave": hubapi.RoleAdmin,
 }
 
-func startAccessHub(t *testing.T, opts Options) *accessHub {
+func startAccessHub(t *testing.T, opts testOptions) *accessHub {
 	t.Helper()
 	held := heldHook(&opts)
 	ah := &accessHub{testHub: startHub(t, opts), tokens: map[string]string{}, held: held}
@@ -71,7 +73,7 @@ func startAccessHub(t *testing.T, opts Options) *accessHub {
 }
 
 // reopen serves the same data directory again, after Close.
-func (ah *accessHub) reopen(t *testing.T, opts Options) *accessHub {
+func (ah *accessHub) reopen(t *testing.T, opts testOptions) *accessHub {
 	t.Helper()
 	opts.DataDir = ah.opts.DataDir
 	held := heldHook(&opts)
@@ -84,7 +86,7 @@ func (th *testHub) member(t *testing.T, user string, role hubapi.Role) string {
 	if _, err := th.admin.AddUser(t.Context(), user, role); err != nil {
 		t.Fatalf("AddUser %s: %v", user, err)
 	}
-	created, err := th.admin.CreateInvite(t.Context(), InviteOptions{User: user})
+	created, err := th.admin.CreateInvite(t.Context(), hub.InviteOptions{User: user})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +201,7 @@ func (ah *accessHub) pollGateway(t *testing.T) <-chan gatewayAnswer {
 			}
 		case a := <-out:
 			t.Fatalf("the gateway's long-poll answered at once: %+v", a.GatewayGrants)
-		case <-time.After(30 * time.Second):
+		case <-time.After(testutil.Timeout()):
 			t.Fatal("the gateway's long-poll never waited at the hub")
 		}
 	}
@@ -212,13 +214,7 @@ type gatewayAnswer struct {
 
 func receiveGrants(t *testing.T, c <-chan gatewayAnswer, within time.Duration) gatewayAnswer {
 	t.Helper()
-	select {
-	case a := <-c:
-		return a
-	case <-time.After(within):
-		t.Fatalf("the gateway's long-poll did not answer within %v", within)
-		return gatewayAnswer{}
-	}
+	return testutil.Receive(t, "the gateway's long-poll answer", c, testutil.Within(within))
 }
 
 func (ah *accessHub) auditRecords(t *testing.T) []hubapi.AuditRecord {
@@ -249,7 +245,7 @@ func wantCode(t *testing.T, err error, code string) {
 	if errCode(err) != code {
 		t.Fatalf("got %v (code %q), want code %s", err, errCode(err), code)
 	}
-	var e *Error
+	var e *hub.Error
 	if errors.As(err, &e) && e.Message == "" {
 		t.Errorf("error %s has no message", code)
 	}

@@ -1,4 +1,4 @@
-package hub
+package accesshub
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -34,7 +35,7 @@ import (
 // The chain is not keyed (anyone can compute SHA-256), so whoever can
 // write the store can also append a record sealing an edit. That edit is
 // then no longer silent: it is in the trail for every reader, after the
-// last checkpoint kept elsewhere (audit_anchor.go).
+// last checkpoint kept elsewhere (the hub's audit_anchor.go).
 
 const detailRequestDigest = "request_digest"
 
@@ -81,7 +82,7 @@ func sealed(rec hubapi.AuditRecord, r requestRecord) hubapi.AuditRecord {
 // forgot), a "request_state" record does.
 func sealRequest(tx *bolt.Tx, r requestRecord) error {
 	digest := requestDigest(r)
-	if _, raw := tx.Bucket(bucketAudit).Cursor().Last(); raw != nil {
+	if _, raw := hub.AuditBucket(tx).Cursor().Last(); raw != nil {
 		var last hubapi.AuditRecord
 		if err := json.Unmarshal(raw, &last); err != nil {
 			return fmt.Errorf("reading the last audit record: %w", err)
@@ -90,7 +91,7 @@ func sealRequest(tx *bolt.Tx, r requestRecord) error {
 			return nil
 		}
 	}
-	return appendAudit(tx, sealed(hubapi.AuditRecord{Actor: actorHub, Action: "request_state", Target: r.Target,
+	return hub.AppendAudit(tx, sealed(hubapi.AuditRecord{Actor: hub.ActorHub, Action: "request_state", Target: r.Target,
 		RequestID: r.ID, Detail: map[string]string{"state": r.State}}, r))
 }
 
@@ -103,7 +104,7 @@ func isGatewayActor(actor string) bool { return strings.HasPrefix(actor, "gatewa
 func lastSeals(tx *bolt.Tx) (seals map[string]string, any bool, err error) {
 	seals = map[string]string{}
 	key := []byte(`"` + detailRequestDigest + `"`)
-	err = tx.Bucket(bucketAudit).ForEach(func(k, v []byte) error {
+	err = hub.AuditBucket(tx).ForEach(func(k, v []byte) error {
 		if !bytes.Contains(v, key) {
 			return nil // most records seal nothing; skip decoding them
 		}
@@ -128,9 +129,9 @@ type tamperedRequest struct {
 // checkStoredRequests checks every stored request against the trail as the
 // hub opens its store, and ends those that were edited outside the hub. A
 // store from before seals has its requests sealed as they are, once.
-func (h *Hub) checkStoredRequests() error {
+func (a *Access) checkStoredRequests() error {
 	var bad []tamperedRequest
-	err := h.accessUpdate(func(tx *bolt.Tx, fx *accessEffects) error {
+	err := a.accessUpdate(func(tx *bolt.Tx, fx *accessEffects) error {
 		bad = nil
 		seals, any, err := lastSeals(tx)
 		if err != nil {
@@ -143,11 +144,11 @@ func (h *Hub) checkStoredRequests() error {
 		for _, r := range all {
 			switch want := seals[r.ID]; {
 			case !any:
-				err = appendAudit(tx, sealed(hubapi.AuditRecord{Actor: actorHub, Action: "request_state", Target: r.Target, RequestID: r.ID,
+				err = hub.AppendAudit(tx, sealed(hubapi.AuditRecord{Actor: hub.ActorHub, Action: "request_state", Target: r.Target, RequestID: r.ID,
 					Detail: map[string]string{"state": r.State, "reason": "sealed as found: the store predates request seals"}}, r))
 			case want != requestDigest(r):
 				bad = append(bad, tamperedRequest{r, want})
-				err = h.quarantineLocked(tx, fx, r, want)
+				err = a.quarantineLocked(tx, fx, r, want)
 			}
 			if err != nil {
 				return err
@@ -159,7 +160,7 @@ func (h *Hub) checkStoredRequests() error {
 		return fmt.Errorf("checking the stored requests against the audit trail: %w", err)
 	}
 	for _, b := range bad {
-		h.log.Error("a stored access request does not match the audit trail: it was edited outside the hub; the hub ended it and serves the rest",
+		a.log.Error("a stored access request does not match the audit trail: it was edited outside the hub; the hub ended it and serves the rest",
 			"request", b.r.ID, "user", b.r.Requester, "target", b.r.Target, "stored_state", b.r.State,
 			"stored_not_after", b.r.NotAfter, "check", "devenv hub audit export")
 	}
@@ -168,24 +169,24 @@ func (h *Hub) checkStoredRequests() error {
 
 // quarantineLocked ends a tampered request r: revoked by the hub, every
 // address leased to it released, the stored values kept in the record.
-func (h *Hub) quarantineLocked(tx *bolt.Tx, fx *accessEffects, r requestRecord, expected string) error {
+func (a *Access) quarantineLocked(tx *bolt.Tx, fx *accessEffects, r requestRecord, expected string) error {
 	if err := releaseLeasesOf(tx, r.ID); err != nil {
 		return err
 	}
 	stored := r
-	now := h.clock.Now().UTC()
-	r.State, r.Approver, r.ClientAddress, r.Decided = hubapi.StateRevoked, actorHub, "", now
+	now := a.clock.Now().UTC()
+	r.State, r.Approver, r.ClientAddress, r.Decided = hubapi.StateRevoked, hub.ActorHub, "", now
 	fx.disarm = append(fx.disarm, r.ID)
 	why := "the stored request does not match the audit trail (edited outside the hub?); it is not served"
 	fx.notify = append(fx.notify, fmt.Sprintf(":warning: %s's request %s for %s was edited in the hub's store outside the hub; the hub ended it", stored.Requester, r.ID, r.Target))
 	if expected == "" {
 		expected = "none"
 	}
-	rec := hubapi.AuditRecord{Time: now, Actor: actorHub, Action: "revoke", Target: r.Target, RequestID: r.ID, Verdict: "refused",
+	rec := hubapi.AuditRecord{Time: now, Actor: hub.ActorHub, Action: "revoke", Target: r.Target, RequestID: r.ID, Verdict: "refused",
 		Detail: map[string]string{"reason": why, "was": stored.State, "stored_digest": requestDigest(stored), "sealed_digest": expected,
 			"stored_not_after": stored.NotAfter.Format(time.RFC3339Nano), "stored_approver": clip(stored.Approver, maxRefusalField),
 			"stored_public_key": clip(stored.PublicKey, maxRefusalField), "stored_requester": clip(stored.Requester, maxRefusalField)}}
-	if err := appendAudit(tx, sealed(rec, r)); err != nil {
+	if err := hub.AppendAudit(tx, sealed(rec, r)); err != nil {
 		return err
 	}
 	return putRequest(tx, fx, r)

@@ -1,4 +1,4 @@
-package hub
+package accesshub
 
 import (
 	"encoding/hex"
@@ -14,6 +14,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
+	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -51,33 +52,36 @@ type CreatedGateway struct {
 
 // AddGateway creates a gateway identity and returns its token, of which
 // the hub keeps only the hash.
-func (h *Hub) AddGateway(name string) (CreatedGateway, error) {
-	if !deviceNameRE.MatchString(name) {
-		return CreatedGateway{}, ErrBadRequest.with("gateway name %q: use letters, digits, '.', '_' and '-', up to 63, starting with a letter or digit", name)
+func (a *Access) AddGateway(name string) (CreatedGateway, error) {
+	if !hub.ValidName(name) {
+		return CreatedGateway{}, hub.ErrBadRequest.With("gateway name %q: use letters, digits, '.', '_' and '-', up to 63, starting with a letter or digit", name)
 	}
-	token := secret(32)
-	gw := gatewayRecord{Name: name, TokenHash: hex.EncodeToString(hashSecret(token)), Created: h.clock.Now().UTC()}
-	err := h.db.Update(func(tx *bolt.Tx) error {
+	token := hub.NewSecret(32)
+	gw := gatewayRecord{Name: name, TokenHash: hex.EncodeToString(hub.HashSecret(token)), Created: a.clock.Now().UTC()}
+	err := a.db.Update(func(tx *bolt.Tx) error {
 		gws := tx.Bucket(bucketGateways)
 		if gws.Get([]byte(name)) != nil {
-			return ErrGatewayExists.with("gateway %q exists; pick another name", name)
+			return ErrGatewayExists.With("gateway %q exists; pick another name", name)
 		}
 		if err := tx.Bucket(bucketGWTokens).Put([]byte(gw.TokenHash), []byte(name)); err != nil {
 			return err
 		}
-		return chainAfter(putJSON(gws, name, gw), tx, gatewayAddAudit(name))
+		if err := hub.PutJSON(gws, name, gw); err != nil {
+			return err
+		}
+		return hub.AppendAudit(tx, gatewayAddAudit(name))
 	})
 	if err != nil {
 		return CreatedGateway{}, err
 	}
-	h.log.Info("gateway added", "gateway", name)
-	return CreatedGateway{Name: name, Token: token, HubURL: h.PublicURL(), Fingerprint: h.Fingerprint()}, nil
+	a.log.Info("gateway added", "gateway", name)
+	return CreatedGateway{Name: name, Token: token, HubURL: a.hub.PublicURL(), Fingerprint: a.hub.Fingerprint()}, nil
 }
 
 // Gateways lists the gateways by name with their targets.
-func (h *Hub) Gateways() ([]Gateway, error) {
+func (a *Access) Gateways() ([]Gateway, error) {
 	var out []Gateway
-	err := h.db.View(func(tx *bolt.Tx) error {
+	err := a.db.View(func(tx *bolt.Tx) error {
 		targets, err := allTargets(tx)
 		if err != nil {
 			return err
@@ -103,16 +107,16 @@ func (h *Hub) Gateways() ([]Gateway, error) {
 
 // gatewayByToken finds the gateway a token belongs to.
 func gatewayByToken(tx *bolt.Tx, token string) (gatewayRecord, error) {
-	unknown := ErrUnauthorized.with("the hub does not know this gateway token; create one on the hub with devenv hub gateway add NAME")
+	unknown := hub.ErrUnauthorized.With("the hub does not know this gateway token; create one on the hub with devenv hub gateway add NAME")
 	if token == "" {
 		return gatewayRecord{}, unknown
 	}
-	name := tx.Bucket(bucketGWTokens).Get([]byte(hex.EncodeToString(hashSecret(token))))
+	name := tx.Bucket(bucketGWTokens).Get([]byte(hex.EncodeToString(hub.HashSecret(token))))
 	if name == nil {
 		return gatewayRecord{}, unknown
 	}
 	var g gatewayRecord
-	ok, err := getJSON(tx.Bucket(bucketGateways), string(name), &g)
+	ok, err := hub.GetJSON(tx.Bucket(bucketGateways), string(name), &g)
 	if err == nil && !ok {
 		err = unknown
 	}
@@ -122,9 +126,9 @@ func gatewayByToken(tx *bolt.Tx, token string) (gatewayRecord, error) {
 // RegisterTargets records what the token's gateway announces: its
 // WireGuard key, endpoint, access network and targets. Targets it no
 // longer lists are dropped; ports left 0 are assigned (hubapi.TargetPort).
-func (h *Hub) RegisterTargets(token string, reg hubapi.RegisterTargets) (hubapi.GatewayInfo, error) {
+func (a *Access) RegisterTargets(token string, reg hubapi.RegisterTargets) (hubapi.GatewayInfo, error) {
 	var name string
-	err := h.accessUpdate(func(tx *bolt.Tx, fx *accessEffects) error {
+	err := a.accessUpdate(func(tx *bolt.Tx, fx *accessEffects) error {
 		g, err := gatewayByToken(tx, token)
 		if err != nil {
 			return err
@@ -135,23 +139,23 @@ func (h *Hub) RegisterTargets(token string, reg hubapi.RegisterTargets) (hubapi.
 			return err
 		}
 		if g.Network != "" && g.Network != network.String() && hasGrants(tx, g.Name) {
-			return ErrBadRequest.with("gateway %s has active grants in %s; keep that network until they end, or revoke them", g.Name, g.Network)
+			return hub.ErrBadRequest.With("gateway %s has active grants in %s; keep that network until they end, or revoke them", g.Name, g.Network)
 		}
-		if err := h.storeTargets(tx, g.Name, reg.Targets); err != nil {
+		if err := a.storeTargets(tx, g.Name, reg.Targets); err != nil {
 			return err
 		}
-		g.PublicKey, g.Endpoint, g.Network, g.Registered = reg.PublicKey, reg.Endpoint, network.String(), h.clock.Now().UTC()
-		if err := putJSON(tx.Bucket(bucketGateways), g.Name, g); err != nil {
+		g.PublicKey, g.Endpoint, g.Network, g.Registered = reg.PublicKey, reg.Endpoint, network.String(), a.clock.Now().UTC()
+		if err := hub.PutJSON(tx.Bucket(bucketGateways), g.Name, g); err != nil {
 			return err
 		}
 		fx.changed = true
-		return appendAudit(tx, hubapi.AuditRecord{Time: g.Registered, Actor: gatewayActor(g.Name), Action: "register",
+		return hub.AppendAudit(tx, hubapi.AuditRecord{Time: g.Registered, Actor: gatewayActor(g.Name), Action: "register",
 			Detail: map[string]string{"targets": targetNames(reg.Targets), "endpoint": g.Endpoint, "network": g.Network, "public_key": g.PublicKey}})
 	})
 	if err != nil {
 		return hubapi.GatewayInfo{}, err
 	}
-	h.log.Info("gateway registered", "gateway", name, "targets", len(reg.Targets), "endpoint", reg.Endpoint)
+	a.log.Info("gateway registered", "gateway", name, "targets", len(reg.Targets), "endpoint", reg.Endpoint)
 	return hubapi.GatewayInfo{Name: name}, nil
 }
 
@@ -168,14 +172,14 @@ func targetNames(ts []hubapi.Target) string {
 // checkRegistration validates a registration and returns its network.
 func checkRegistration(reg hubapi.RegisterTargets) (netip.Prefix, error) {
 	if _, err := wgtypes.ParseKey(reg.PublicKey); err != nil {
-		return netip.Prefix{}, ErrBadRequest.with("public key: not a base64 WireGuard key")
+		return netip.Prefix{}, hub.ErrBadRequest.With("public key: not a base64 WireGuard key")
 	}
 	if _, port, err := net.SplitHostPort(reg.Endpoint); err != nil || port == "" {
-		return netip.Prefix{}, ErrBadRequest.with("endpoint %q: want host:port that developers' tunnels can dial", reg.Endpoint)
+		return netip.Prefix{}, hub.ErrBadRequest.With("endpoint %q: want host:port that developers' tunnels can dial", reg.Endpoint)
 	}
 	network, err := netip.ParsePrefix(reg.Network)
-	if err != nil || capacity(network.Masked()) < 1 {
-		return netip.Prefix{}, ErrBadRequest.with("network %q: want a CIDR with room for clients, such as 100.101.0.0/16", reg.Network)
+	if err != nil || hub.Capacity(network.Masked()) < 1 {
+		return netip.Prefix{}, hub.ErrBadRequest.With("network %q: want a CIDR with room for clients, such as 100.101.0.0/16", reg.Network)
 	}
 	ports, names := map[int]string{}, map[string]bool{}
 	for i, t := range reg.Targets {
@@ -183,15 +187,15 @@ func checkRegistration(reg hubapi.RegisterTargets) (netip.Prefix, error) {
 			return network, err
 		}
 		if names[t.Name] {
-			return network, ErrBadRequest.with("target %s: named twice; give each target its own name", t.Name)
+			return network, hub.ErrBadRequest.With("target %s: named twice; give each target its own name", t.Name)
 		}
 		names[t.Name] = true
 		p := hubapi.TargetPort(reg.Targets, i)
 		if p < 1 || p > 65535 {
-			return network, ErrBadRequest.with("target %s: port %d: want 1-65535", t.Name, p)
+			return network, hub.ErrBadRequest.With("target %s: port %d: want 1-65535", t.Name, p)
 		}
 		if other, dup := ports[p]; dup {
-			return network, ErrBadRequest.with("targets %s and %s: both on port %d; give each its own", other, t.Name, p)
+			return network, hub.ErrBadRequest.With("targets %s and %s: both on port %d; give each its own", other, t.Name, p)
 		}
 		ports[p] = t.Name
 	}
@@ -201,25 +205,25 @@ func checkRegistration(reg hubapi.RegisterTargets) (netip.Prefix, error) {
 var knownProtocols = []string{hubapi.ProtocolHTTP, hubapi.ProtocolTCP, hubapi.ProtocolPostgres, hubapi.ProtocolRedis}
 
 func checkTarget(t hubapi.Target) error {
-	if !deviceNameRE.MatchString(t.Name) {
-		return ErrBadRequest.with("target name %q: use letters, digits, '.', '_' and '-', up to 63, starting with a letter or digit", t.Name)
+	if !hub.ValidName(t.Name) {
+		return hub.ErrBadRequest.With("target name %q: use letters, digits, '.', '_' and '-', up to 63, starting with a letter or digit", t.Name)
 	}
 	if !slices.Contains(knownProtocols, t.Protocol) {
-		return ErrBadRequest.with("target %s: protocol %q: use one of %s", t.Name, t.Protocol, strings.Join(knownProtocols, ", "))
+		return hub.ErrBadRequest.With("target %s: protocol %q: use one of %s", t.Name, t.Protocol, strings.Join(knownProtocols, ", "))
 	}
 	if t.MaxTTL <= 0 || t.AutoApproveTTL < 0 || t.BreakGlassTTL < 0 {
-		return ErrBadRequest.with("target %s: give a positive max TTL, and TTL caps that are not negative", t.Name)
+		return hub.ErrBadRequest.With("target %s: give a positive max TTL, and TTL caps that are not negative", t.Name)
 	}
 	for _, r := range []hubapi.Role{t.ApproverRole, t.AutoApproveRole} {
 		if r != "" && r != hubapi.RoleDeveloper && r != hubapi.RoleApprover && r != hubapi.RoleAdmin {
-			return ErrBadRequest.with("target %s: role %q: use developer, approver or admin", t.Name, r)
+			return hub.ErrBadRequest.With("target %s: role %q: use developer, approver or admin", t.Name, r)
 		}
 	}
 	return nil
 }
 
 // storeTargets replaces the gateway's targets inside tx.
-func (h *Hub) storeTargets(tx *bolt.Tx, gateway string, targets []hubapi.Target) error {
+func (a *Access) storeTargets(tx *bolt.Tx, gateway string, targets []hubapi.Target) error {
 	b := tx.Bucket(bucketTargets)
 	old, err := allTargets(tx)
 	if err != nil {
@@ -231,12 +235,12 @@ func (h *Hub) storeTargets(tx *bolt.Tx, gateway string, targets []hubapi.Target)
 				return err
 			}
 		} else if slices.ContainsFunc(targets, func(n hubapi.Target) bool { return n.Name == t.Name }) {
-			return ErrTargetTaken.with("gateway %s already registered a target named %s; rename one of them", t.Gateway, t.Name)
+			return ErrTargetTaken.With("gateway %s already registered a target named %s; rename one of them", t.Gateway, t.Name)
 		}
 	}
 	for i, t := range targets {
 		t.Gateway, t.Port = gateway, hubapi.TargetPort(targets, i)
-		if err := putJSON(b, t.Name, t); err != nil {
+		if err := hub.PutJSON(b, t.Name, t); err != nil {
 			return err
 		}
 	}
@@ -246,7 +250,7 @@ func (h *Hub) storeTargets(tx *bolt.Tx, gateway string, targets []hubapi.Target)
 // getTarget reads a target; ok is false when there is none.
 func getTarget(tx *bolt.Tx, name string) (hubapi.Target, bool, error) {
 	var t hubapi.Target
-	ok, err := getJSON(tx.Bucket(bucketTargets), name, &t)
+	ok, err := hub.GetJSON(tx.Bucket(bucketTargets), name, &t)
 	return t, ok, err
 }
 
@@ -265,10 +269,10 @@ func allTargets(tx *bolt.Tx) ([]hubapi.Target, error) {
 }
 
 // Targets lists the targets for the token's device.
-func (h *Hub) Targets(token string) ([]hubapi.Target, error) {
+func (a *Access) Targets(token string) ([]hubapi.Target, error) {
 	var out []hubapi.Target
-	err := h.db.View(func(tx *bolt.Tx) error {
-		if _, err := callerOf(tx, token); err != nil {
+	err := a.db.View(func(tx *bolt.Tx) error {
+		if _, err := hub.CallerOf(tx, token); err != nil {
 			return err
 		}
 		var err error
@@ -284,7 +288,7 @@ func gatewayAddress(network string) (netip.Addr, error) {
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("stored access network %q: %w", network, err)
 	}
-	return hubAddress(p), nil
+	return hub.FirstHost(p), nil
 }
 
 // targetAddress is ip:port of a target's listener on the gateway's tunnel.

@@ -1,7 +1,6 @@
-package hub
+package accesshub
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
+	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -18,10 +18,6 @@ import (
 // gateway exposes, someone else approves, and the grant lives until its
 // deadline. Every change is one transaction together with its audit
 // record; timers, long-poll wakes and webhooks follow the commit.
-
-// DefaultRequestWindow is how long a request waits for a decision unless
-// Options.RequestWindow says otherwise.
-const DefaultRequestWindow = 15 * time.Minute
 
 // requestRecord is a request as stored: the wire form and what only the
 // hub and the gateway need.
@@ -39,7 +35,7 @@ type requestRecord struct {
 	Device string `json:"device,omitempty"`
 	// RequesterID is the requester's user ID: a user of the same name
 	// added later does not own the request. Empty in older requests
-	// (userRecord.binds).
+	// (hub.Caller.Binds).
 	RequesterID string `json:"requester_id,omitempty"`
 }
 
@@ -54,60 +50,34 @@ func (r requestRecord) deadline() time.Time {
 	return time.Time{}
 }
 
-// caller is the user behind a device token.
-type caller struct {
-	user   string
-	role   hubapi.Role
-	device string     // the device's ID
-	u      userRecord // the user, with their ID
-}
-
-func callerOf(tx *bolt.Tx, token string) (caller, error) {
-	d, err := deviceByToken(tx, token)
-	if err != nil {
-		return caller{}, err
-	}
-	if d.Revoked {
-		return caller{}, ErrRevoked
-	}
-	u, ok, err := getUser(tx, d.User)
-	if err != nil {
-		return caller{}, err
-	}
-	if !ok || !u.binds(d.UserID, d.Created) {
-		return caller{}, ErrUnauthorized
-	}
-	return caller{user: d.User, role: u.Role, device: d.ID, u: u}, nil
-}
-
 // owns reports whether r is c's own request: same user ID, not only the
 // same name.
-func (c caller) owns(r requestRecord) bool {
-	return r.Requester == c.user && c.u.binds(r.RequesterID, r.Created)
+func owns(c hub.Caller, r requestRecord) bool {
+	return r.Requester == c.User && c.Binds(r.RequesterID, r.Created)
 }
 
 // visibleRequest reads request id if c may see it: their own, or any for
 // approvers and admins. One c may not see answers exactly as one that does
 // not exist, so the answer neither names its owner nor confirms it.
-func visibleRequest(tx *bolt.Tx, c caller, id string) (requestRecord, error) {
+func visibleRequest(tx *bolt.Tx, c hub.Caller, id string) (requestRecord, error) {
 	r, err := getRequest(tx, id)
-	if err == nil && c.role == hubapi.RoleDeveloper && !c.owns(r) {
+	if err == nil && c.Role == hubapi.RoleDeveloper && !owns(c, r) {
 		return requestRecord{}, requestUnknown(id)
 	}
 	return r, err
 }
 
 func requestUnknown(id string) error {
-	return ErrRequestUnknown.with("no request %q; list them with devenv access list", id)
+	return ErrRequestUnknown.With("no request %q; list them with devenv access list", id)
 }
 
 // mayApprove reports whether c may decide requests for t (their own aside).
-func mayApprove(c caller, t hubapi.Target) bool {
-	switch c.role {
+func mayApprove(c hub.Caller, t hubapi.Target) bool {
+	switch c.Role {
 	case hubapi.RoleAdmin:
 		return true
 	case hubapi.RoleApprover:
-		if slices.Contains(t.Approvers, c.user) {
+		if slices.Contains(t.Approvers, c.User) {
 			return true
 		}
 		role := t.ApproverRole
@@ -120,22 +90,22 @@ func mayApprove(c caller, t hubapi.Target) bool {
 }
 
 // checkDecider refuses c deciding r (approve or deny) unless allowed.
-func checkDecider(c caller, r requestRecord, t hubapi.Target, known bool) error {
+func checkDecider(c hub.Caller, r requestRecord, t hubapi.Target, known bool) error {
 	switch {
-	case c.owns(r):
-		return ErrSelfApproval.with("request %s is yours; nobody decides their own request, ask another approver of %s", r.ID, r.Target)
-	case c.role == hubapi.RoleDeveloper:
+	case owns(c, r):
+		return ErrSelfApproval.With("request %s is yours; nobody decides their own request, ask another approver of %s", r.ID, r.Target)
+	case c.Role == hubapi.RoleDeveloper:
 		return errDeveloperDecides(c)
-	case c.role == hubapi.RoleAdmin:
+	case c.Role == hubapi.RoleAdmin:
 		return nil
 	case !known || !mayApprove(c, t):
-		return ErrNotApprover.with("%s may not decide access to %s; its approvers are %s", c.user, r.Target, approverList(t))
+		return ErrNotApprover.With("%s may not decide access to %s; its approvers are %s", c.User, r.Target, approverList(t))
 	}
 	return nil
 }
 
-func errDeveloperDecides(c caller) error {
-	return ErrForbidden.with("deciding access requests needs the approver or admin role; %s is a developer", c.user)
+func errDeveloperDecides(c hub.Caller) error {
+	return hub.ErrForbidden.With("deciding access requests needs the approver or admin role; %s is a developer", c.User)
 }
 
 // approverList says who may approve access to t, for messages.
@@ -170,10 +140,10 @@ func (fx *accessEffects) armAt(id string, at time.Time) {
 // accessUpdate runs fn in one write transaction. When fn changed state, the
 // access version advances in the same transaction; after the commit timers
 // are armed, long-polls wake and webhooks go out.
-func (h *Hub) accessUpdate(fn func(tx *bolt.Tx, fx *accessEffects) error) error {
+func (a *Access) accessUpdate(fn func(tx *bolt.Tx, fx *accessEffects) error) error {
 	var fx accessEffects
 	var v uint64
-	err := h.db.Update(func(tx *bolt.Tx) error {
+	err := a.db.Update(func(tx *bolt.Tx) error {
 		fx, v = accessEffects{}, 0
 		if err := fn(tx, &fx); err != nil || !fx.changed {
 			return err
@@ -185,24 +155,13 @@ func (h *Hub) accessUpdate(fn func(tx *bolt.Tx, fx *accessEffects) error) error 
 	if err != nil {
 		return err
 	}
-	h.applyAccess(fx, v)
+	a.applyAccess(fx, v)
 	return nil
-}
-
-var keyAccessVersion = []byte("access")
-
-// accessVersion is the access version committed in tx.
-func accessVersion(tx *bolt.Tx) uint64 {
-	raw := tx.Bucket(bucketMeta).Get(keyAccessVersion)
-	if len(raw) != 8 {
-		return 0
-	}
-	return binary.BigEndian.Uint64(raw)
 }
 
 func getRequest(tx *bolt.Tx, id string) (requestRecord, error) {
 	var r requestRecord
-	ok, err := getJSON(tx.Bucket(bucketRequests), id, &r)
+	ok, err := hub.GetJSON(tx.Bucket(bucketRequests), id, &r)
 	if err == nil && !ok {
 		err = requestUnknown(id)
 	}
@@ -214,7 +173,7 @@ func putRequest(tx *bolt.Tx, fx *accessEffects, r requestRecord) error {
 	if err := sealRequest(tx, r); err != nil { // the trail covers every field (audit_seal.go)
 		return err
 	}
-	return putJSON(tx.Bucket(bucketRequests), r.ID, r)
+	return hub.PutJSON(tx.Bucket(bucketRequests), r.ID, r)
 }
 
 func allRequests(tx *bolt.Tx) ([]requestRecord, error) {
@@ -233,13 +192,13 @@ func allRequests(tx *bolt.Tx) ([]requestRecord, error) {
 // checkAccessRequest validates what needs no store.
 func checkAccessRequest(req hubapi.AccessRequest) error {
 	if strings.TrimSpace(req.Reason) == "" {
-		return ErrBadRequest.with("give a reason (--reason): approvers and the audit trail need it")
+		return hub.ErrBadRequest.With("give a reason (--reason): approvers and the audit trail need it")
 	}
 	if req.For <= 0 {
-		return ErrBadRequest.with("give how long access is needed (--for), e.g. 30m")
+		return hub.ErrBadRequest.With("give how long access is needed (--for), e.g. 30m")
 	}
 	if _, err := wgtypes.ParseKey(req.PublicKey); err != nil {
-		return ErrBadRequest.with("public key: not a base64 WireGuard key")
+		return hub.ErrBadRequest.With("public key: not a base64 WireGuard key")
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package hub
+package accesshub
 
 import (
 	"slices"
@@ -13,7 +13,7 @@ import (
 )
 
 func TestAccessRequestApproveGrant(t *testing.T) {
-	ah := startAccessHub(t, Options{})
+	ah := startAccessHub(t, testOptions{})
 	r := ah.mustRequest(t, "alice", "prod-db", 30*time.Minute)
 	if r.State != hubapi.StatePending || r.Requester != "alice" {
 		t.Fatalf("new request %+v", r)
@@ -77,7 +77,7 @@ func TestAccessRequestApproveGrant(t *testing.T) {
 }
 
 func TestAccessApprovalRules(t *testing.T) {
-	ah := startAccessHub(t, Options{})
+	ah := startAccessHub(t, testOptions{})
 	tests := []struct {
 		name, requester, approver, target, code string
 	}{
@@ -113,7 +113,7 @@ func TestAccessApprovalRules(t *testing.T) {
 }
 
 func TestAccessDeny(t *testing.T) {
-	ah := startAccessHub(t, Options{})
+	ah := startAccessHub(t, testOptions{})
 	r := ah.mustRequest(t, "alice", "prod-db", time.Hour)
 	if _, err := ah.decide(t, "bob", hubapi.PathDeny, hubapi.DenyRequest{ID: r.ID}); errCode(err) != "bad_request" {
 		t.Errorf("deny without a reason: %v", err)
@@ -139,7 +139,7 @@ func TestAccessDeny(t *testing.T) {
 }
 
 func TestAccessRequestRefusals(t *testing.T) {
-	ah := startAccessHub(t, Options{})
+	ah := startAccessHub(t, testOptions{})
 	used := ah.mustRequest(t, "alice", "prod-db", time.Minute)
 	var usedKey string
 	for _, rec := range ah.auditRecords(t) {
@@ -186,7 +186,7 @@ func TestAccessRequestRefusals(t *testing.T) {
 }
 
 func TestAccessAutoApproval(t *testing.T) {
-	ah := startAccessHub(t, Options{})
+	ah := startAccessHub(t, testOptions{})
 	r := ah.mustRequest(t, "alice", "logs", 20*time.Minute)
 	if r.State != hubapi.StateApproved || r.Approver != "auto" || r.For != 5*time.Minute || r.NotAfter.Sub(r.Decided) != 5*time.Minute {
 		t.Fatalf("auto-approved request %+v", r)
@@ -206,7 +206,7 @@ func TestAccessAutoApproval(t *testing.T) {
 func TestAccessLapse(t *testing.T) {
 	t.Parallel()
 	clk := clocktest.New(time.Now())
-	ah := startAccessHub(t, Options{RequestWindow: 15 * time.Minute, Clock: clk})
+	ah := startAccessHub(t, testOptions{RequestWindow: 15 * time.Minute, Clock: clk})
 	r := ah.mustRequest(t, "alice", "prod-db", time.Hour)
 	clk.Set(r.Created.Add(15*time.Minute - time.Millisecond))
 	if got := ah.list(t, "alice", "mine"); got[0].State != hubapi.StatePending {
@@ -233,7 +233,7 @@ func TestAccessLapse(t *testing.T) {
 }
 
 func TestAccessRevoke(t *testing.T) {
-	ah := startAccessHub(t, Options{})
+	ah := startAccessHub(t, testOptions{})
 	tests := []struct{ name, by, code string }{
 		{"requester", "alice", ""},
 		{"approver of the target", "bob", ""},
@@ -280,7 +280,7 @@ func TestAccessRevoke(t *testing.T) {
 }
 
 func TestAccessGrantAddresses(t *testing.T) {
-	ah := startAccessHub(t, Options{})
+	ah := startAccessHub(t, testOptions{})
 	addr := func(r hubapi.Request) string {
 		g, err := ah.grant(t, "alice", r.ID, false)
 		if err != nil {
@@ -303,7 +303,7 @@ func TestAccessGrantAddresses(t *testing.T) {
 
 func TestAccessEmergencyAndWebhook(t *testing.T) {
 	hook := startWebhookReceiver(t)
-	ah := startAccessHub(t, Options{Webhook: hook.url})
+	ah := startAccessHub(t, testOptions{Webhook: hook.url})
 	r, err := ah.request(t, "alice", hubapi.AccessRequest{Target: "db-ro", For: time.Hour, Emergency: true, Reason: "orders are lost"})
 	if err != nil {
 		t.Fatal(err)
@@ -330,7 +330,7 @@ func TestAccessEmergencyAndWebhook(t *testing.T) {
 }
 
 func TestAccessUnknownGatewayToken(t *testing.T) {
-	ah := startAccessHub(t, Options{})
+	ah := startAccessHub(t, testOptions{})
 	ah.gwToken = "forged"
 	if _, err := ah.gatewayGrants(t, 0); errCode(err) != "unauthorized" {
 		t.Errorf("grants with a forged token: %v", err)

@@ -1,4 +1,4 @@
-package hub
+package accesshub
 
 import (
 	"cmp"
@@ -8,30 +8,31 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
-// Approver names that are not users.
+// Approver names that are not users (the hub reserves them; hub.ActorHub
+// is the third).
 const (
 	approverAuto      = "auto"      // auto-approval by the target's AutoApproveRole
 	approverEmergency = "emergency" // break-glass
-	actorHub          = "hub"
 )
 
 // CreateRequest records a request of the token's user. It is granted at
 // once when it is an emergency on a break-glass target, or when the user's
 // role is the target's AutoApproveRole; otherwise it waits for an approver
 // until the request window passes, and the webhook tells approvers.
-func (h *Hub) CreateRequest(token string, req hubapi.AccessRequest) (hubapi.Request, error) {
+func (a *Access) CreateRequest(token string, req hubapi.AccessRequest) (hubapi.Request, error) {
 	if err := checkAccessRequest(req); err != nil {
 		return hubapi.Request{}, err
 	}
-	if len(req.Reason) > h.opts.MaxReason {
-		return hubapi.Request{}, ErrBadRequest.with("the reason is %d bytes; at most %d: a sentence and a link to the ticket", len(req.Reason), h.opts.MaxReason)
+	if len(req.Reason) > a.opts.MaxReason {
+		return hubapi.Request{}, hub.ErrBadRequest.With("the reason is %d bytes; at most %d: a sentence and a link to the ticket", len(req.Reason), a.opts.MaxReason)
 	}
 	var r requestRecord
-	err := h.accessUpdate(func(tx *bolt.Tx, fx *accessEffects) error {
-		c, err := callerOf(tx, token)
+	err := a.accessUpdate(func(tx *bolt.Tx, fx *accessEffects) error {
+		c, err := hub.CallerOf(tx, token)
 		if err != nil {
 			return err
 		}
@@ -39,33 +40,33 @@ func (h *Hub) CreateRequest(token string, req hubapi.AccessRequest) (hubapi.Requ
 		if err != nil {
 			return err
 		}
-		if err := h.checkUserLimits(tx, c, req.Emergency); err != nil {
+		if err := a.checkUserLimits(tx, c, req.Emergency); err != nil {
 			return err
 		}
 		keys := tx.Bucket(bucketReqKeys)
 		if keys.Get([]byte(req.PublicKey)) != nil {
-			return ErrKeyTaken.with("this public key served an earlier request; make a fresh key pair for every request")
+			return hub.ErrKeyTaken.With("this public key served an earlier request; make a fresh key pair for every request")
 		}
-		now := h.clock.Now().UTC()
+		now := a.clock.Now().UTC()
 		r = requestRecord{
-			Request: hubapi.Request{ID: newID(), Requester: c.user, Target: t.Name, For: req.For, Reason: req.Reason,
+			Request: hubapi.Request{ID: hub.NewID(), Requester: c.User, Target: t.Name, For: req.For, Reason: req.Reason,
 				Emergency: req.Emergency, State: hubapi.StatePending, Created: now},
 			PublicKey: req.PublicKey, Gateway: t.Gateway, Protocol: t.Protocol, Port: t.Port,
-			LapseAt: now.Add(h.opts.RequestWindow), Device: c.device, RequesterID: c.u.ID,
+			LapseAt: now.Add(a.opts.RequestWindow), Device: c.Device, RequesterID: c.UserID,
 		}
 		if err := keys.Put([]byte(req.PublicKey), []byte(r.ID)); err != nil {
 			return err
 		}
-		if err := appendAudit(tx, requestAudit(r)); err != nil {
+		if err := hub.AppendAudit(tx, requestAudit(r)); err != nil {
 			return err
 		}
-		return h.routeRequest(tx, fx, &r, c, t, now)
+		return a.routeRequest(tx, fx, &r, c, t, now)
 	})
 	if err != nil {
-		h.auditRefused(token, requestAction(req), req.Target, "", err)
+		a.auditRefused(token, requestAction(req), req.Target, "", err)
 		return hubapi.Request{}, err
 	}
-	h.log.Info("access requested", "request", r.ID, "user", r.Requester, "target", r.Target, "for", r.For, "state", r.State)
+	a.log.Info("access requested", "request", r.ID, "user", r.Requester, "target", r.Target, "for", r.For, "state", r.State)
 	return r.Request, nil
 }
 
@@ -76,11 +77,11 @@ func requestableTarget(tx *bolt.Tx, req hubapi.AccessRequest) (hubapi.Target, er
 	case err != nil:
 		return t, err
 	case !ok:
-		return t, ErrTargetUnknown.with("no target %q; list them with devenv access targets", req.Target)
+		return t, ErrTargetUnknown.With("no target %q; list them with devenv access targets", req.Target)
 	case req.For > t.MaxTTL:
-		return t, ErrTooLong.with("target %s allows at most %s; ask for --for %s or less", t.Name, t.MaxTTL, t.MaxTTL)
+		return t, ErrTooLong.With("target %s allows at most %s; ask for --for %s or less", t.Name, t.MaxTTL, t.MaxTTL)
 	case req.Emergency && !t.BreakGlass:
-		return t, ErrNoBreakGlass.with("target %s does not allow emergency access; request it without --emergency and ask an approver", t.Name)
+		return t, ErrNoBreakGlass.With("target %s does not allow emergency access; request it without --emergency and ask an approver", t.Name)
 	}
 	return t, nil
 }
@@ -95,7 +96,7 @@ func requestAudit(r requestRecord) hubapi.AuditRecord {
 
 // routeRequest grants a new request at once (emergency, auto-approval) or
 // leaves it pending for approvers.
-func (h *Hub) routeRequest(tx *bolt.Tx, fx *accessEffects, r *requestRecord, c caller, t hubapi.Target, now time.Time) error {
+func (a *Access) routeRequest(tx *bolt.Tx, fx *accessEffects, r *requestRecord, c hub.Caller, t hubapi.Target, now time.Time) error {
 	switch {
 	case r.Emergency:
 		r.For = min(r.For, breakGlassTTL(t))
@@ -104,23 +105,23 @@ func (h *Hub) routeRequest(tx *bolt.Tx, fx *accessEffects, r *requestRecord, c c
 			r.Requester, r.Target, r.For, r.Reason, r.ID))
 		rec := hubapi.AuditRecord{Time: now, Actor: r.Requester, Action: "emergency", Target: r.Target, RequestID: r.ID,
 			Verdict: "allowed", Detail: map[string]string{"for": r.For.String(), "reason": r.Reason}}
-		if err := appendAudit(tx, rec); err != nil {
+		if err := hub.AppendAudit(tx, rec); err != nil {
 			return err
 		}
-		return h.grantLocked(tx, fx, r, now)
-	case t.AutoApproveRole != "" && c.role == t.AutoApproveRole:
+		return a.grantLocked(tx, fx, r, now)
+	case t.AutoApproveRole != "" && c.Role == t.AutoApproveRole:
 		r.For = min(r.For, autoApproveTTL(t))
 		r.Approver = approverAuto
-		rec := hubapi.AuditRecord{Time: now, Actor: actorHub, Action: "approve", Target: r.Target, RequestID: r.ID,
+		rec := hubapi.AuditRecord{Time: now, Actor: hub.ActorHub, Action: "approve", Target: r.Target, RequestID: r.ID,
 			Verdict: "allowed", Detail: map[string]string{"for": r.For.String(), "rule": "auto_approve_role " + string(t.AutoApproveRole)}}
-		if err := appendAudit(tx, rec); err != nil {
+		if err := hub.AppendAudit(tx, rec); err != nil {
 			return err
 		}
-		return h.grantLocked(tx, fx, r, now)
+		return a.grantLocked(tx, fx, r, now)
 	}
 	fx.armAt(r.ID, r.LapseAt)
 	fx.notify = append(fx.notify, fmt.Sprintf("%s asks for read-only access to %s for %s: %q. %s may approve it within %s: devenv access approve %s",
-		r.Requester, r.Target, r.For, r.Reason, approverList(t), h.opts.RequestWindow, r.ID))
+		r.Requester, r.Target, r.For, r.Reason, approverList(t), a.opts.RequestWindow, r.ID))
 	return putRequest(tx, fx, *r)
 }
 
@@ -146,10 +147,10 @@ const (
 )
 
 // ListRequests lists requests for the token's user, oldest first.
-func (h *Hub) ListRequests(token, which string) ([]hubapi.Request, error) {
+func (a *Access) ListRequests(token, which string) ([]hubapi.Request, error) {
 	var out []hubapi.Request
-	err := h.db.View(func(tx *bolt.Tx) error {
-		c, err := callerOf(tx, token)
+	err := a.db.View(func(tx *bolt.Tx) error {
+		c, err := hub.CallerOf(tx, token)
 		if err != nil {
 			return err
 		}
@@ -165,27 +166,27 @@ func (h *Hub) ListRequests(token, which string) ([]hubapi.Request, error) {
 		}
 		return err
 	})
-	h.auditRefused(token, "list", "", "", err)
+	a.auditRefused(token, "list", "", "", err)
 	slices.SortFunc(out, func(a, b hubapi.Request) int { return cmp.Compare(a.Created.UnixNano(), b.Created.UnixNano()) })
 	return out, err
 }
 
-func requestFilter(tx *bolt.Tx, c caller, which string) (func(requestRecord) bool, error) {
+func requestFilter(tx *bolt.Tx, c hub.Caller, which string) (func(requestRecord) bool, error) {
 	switch which {
 	case "", ListMine:
-		return c.owns, nil
+		return func(r requestRecord) bool { return owns(c, r) }, nil
 	case ListPending, ListAll:
-		if c.role == hubapi.RoleDeveloper {
-			return nil, ErrForbidden.with("listing others' requests needs the approver or admin role; list your own with --mine")
+		if c.Role == hubapi.RoleDeveloper {
+			return nil, hub.ErrForbidden.With("listing others' requests needs the approver or admin role; list your own with --mine")
 		}
 	default:
-		return nil, ErrBadRequest.with("state=%q: use pending, mine or all", which)
+		return nil, hub.ErrBadRequest.With("state=%q: use pending, mine or all", which)
 	}
 	if which == ListAll {
 		return func(requestRecord) bool { return true }, nil
 	}
 	return func(r requestRecord) bool {
-		if r.State != hubapi.StatePending || c.owns(r) {
+		if r.State != hubapi.StatePending || owns(c, r) {
 			return false
 		}
 		t, ok, err := getTarget(tx, r.Target)
@@ -196,16 +197,16 @@ func requestFilter(tx *bolt.Tx, c caller, which string) (func(requestRecord) boo
 // checkUserLimits refuses a request that would give user more pending
 // requests, or (emergency) more active emergency grants, than the hub
 // keeps for one user.
-func (h *Hub) checkUserLimits(tx *bolt.Tx, c caller, emergency bool) error {
+func (a *Access) checkUserLimits(tx *bolt.Tx, c hub.Caller, emergency bool) error {
 	all, err := allRequests(tx)
 	if err != nil {
 		return err
 	}
 	pending, emergencies := 0, 0
-	now := h.clock.Now()
+	now := a.clock.Now()
 	for _, r := range all {
 		switch {
-		case !c.owns(r):
+		case !owns(c, r):
 		case r.State == hubapi.StatePending && now.Before(r.LapseAt):
 			pending++
 		case r.State == hubapi.StateApproved && r.Emergency && now.Before(r.NotAfter):
@@ -213,10 +214,10 @@ func (h *Hub) checkUserLimits(tx *bolt.Tx, c caller, emergency bool) error {
 		}
 	}
 	switch {
-	case emergency && emergencies >= h.opts.MaxEmergencyGrants:
-		return ErrForbidden.with("you hold %d active emergency grant(s), the most one user may; use it, or end it with devenv access revoke ID", emergencies)
-	case !emergency && pending >= h.opts.MaxOpenRequests:
-		return ErrForbidden.with("you have %d pending requests, the most one user may; withdraw one with devenv access revoke ID or wait for a decision", pending)
+	case emergency && emergencies >= a.opts.MaxEmergencyGrants:
+		return hub.ErrForbidden.With("you hold %d active emergency grant(s), the most one user may; use it, or end it with devenv access revoke ID", emergencies)
+	case !emergency && pending >= a.opts.MaxOpenRequests:
+		return hub.ErrForbidden.With("you have %d pending requests, the most one user may; withdraw one with devenv access revoke ID or wait for a decision", pending)
 	}
 	return nil
 }

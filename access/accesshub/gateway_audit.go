@@ -1,10 +1,11 @@
-package hub
+package accesshub
 
 import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -25,20 +26,20 @@ var gatewayActions = map[string]bool{
 // the hub's receive time; any other is kept in the quarantine (or dropped,
 // when that is full), so that one bad record never holds back the others.
 // Seq, PrevHash and Hash are the hub's to set.
-func (h *Hub) AppendGatewayAudit(token string, recs []hubapi.AuditRecord) (hubapi.GatewayAuditResult, error) {
+func (a *Access) AppendGatewayAudit(token string, recs []hubapi.AuditRecord) (hubapi.GatewayAuditResult, error) {
 	var res hubapi.GatewayAuditResult
 	if len(recs) > maxGatewayRecords {
-		return res, ErrBadRequest.with("%d audit records in one upload; send at most %d at a time", len(recs), maxGatewayRecords)
+		return res, hub.ErrBadRequest.With("%d audit records in one upload; send at most %d at a time", len(recs), maxGatewayRecords)
 	}
 	var name string
-	err := h.db.Update(func(tx *bolt.Tx) error {
+	err := a.db.Update(func(tx *bolt.Tx) error {
 		res = hubapi.GatewayAuditResult{}
 		gw, err := gatewayByToken(tx, token)
 		if err != nil {
 			return err
 		}
 		name = gw.Name
-		now := h.clock.Now().UTC()
+		now := a.clock.Now().UTC()
 		var q *quarantineTx // opened at the first record it needs
 		for i, r := range recs {
 			r.Actor, r.ReceivedAt = gatewayActor(gw.Name), now
@@ -47,7 +48,7 @@ func (h *Hub) AppendGatewayAudit(token string, recs []hubapi.AuditRecord) (hubap
 				return err
 			}
 			if reason == "" {
-				if err := appendAudit(tx, r); err != nil {
+				if err := hub.AppendAudit(tx, r); err != nil {
 					return err
 				}
 				res.Chained++
@@ -74,21 +75,21 @@ func (h *Hub) AppendGatewayAudit(token string, recs []hubapi.AuditRecord) (hubap
 	if err != nil {
 		return hubapi.GatewayAuditResult{}, err
 	}
-	h.reportRejected(name, recs, res)
+	a.reportRejected(name, recs, res)
 	return res, nil
 }
 
 // reportRejected logs what an upload did not chain: the quarantine is
 // for an operator to look at, not to find by chance.
-func (h *Hub) reportRejected(gateway string, recs []hubapi.AuditRecord, res hubapi.GatewayAuditResult) {
+func (a *Access) reportRejected(gateway string, recs []hubapi.AuditRecord, res hubapi.GatewayAuditResult) {
 	if n := len(res.Quarantined); n > 0 {
 		first := res.Quarantined[0]
-		h.log.Warn("gateway audit records quarantined: the hub cannot attribute them; list them with devenv hub audit quarantine",
+		a.log.Warn("gateway audit records quarantined: the hub cannot attribute them; list them with devenv hub audit quarantine",
 			"gateway", gateway, "records", n, "first_action", recs[first.Index].Action, "first_reason", first.Reason)
 	}
 	if n := len(res.Dropped); n > 0 {
-		h.metrics.quarantineDropped.Add(uint64(n))
-		h.log.Error("gateway audit records dropped: the quarantine is full; list it with devenv hub audit quarantine",
+		a.quarantineDropped.Add(uint64(n))
+		a.log.Error("gateway audit records dropped: the quarantine is full; list it with devenv hub audit quarantine",
 			"gateway", gateway, "records", n, "limit", maxQuarantine, "first_reason", res.Dropped[0].Reason)
 	}
 }
@@ -118,7 +119,7 @@ func attributeGatewayRecord(tx *bolt.Tx, gateway string, r hubapi.AuditRecord) (
 		return fmt.Sprintf("a %s record names no request", r.Action), nil
 	}
 	var req requestRecord
-	if ok, err := getJSON(tx.Bucket(bucketRequests), r.RequestID, &req); err != nil {
+	if ok, err := hub.GetJSON(tx.Bucket(bucketRequests), r.RequestID, &req); err != nil {
 		return "", err
 	} else if !ok {
 		return fmt.Sprintf("the hub knows no request %q", r.RequestID), nil

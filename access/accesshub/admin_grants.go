@@ -1,4 +1,4 @@
-package hub
+package accesshub
 
 import (
 	"net/http"
@@ -7,6 +7,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -19,9 +20,9 @@ const (
 )
 
 // OpenAccess lists the pending requests and active grants, oldest first.
-func (h *Hub) OpenAccess() ([]hubapi.Request, error) {
+func (a *Access) OpenAccess() ([]hubapi.Request, error) {
 	out := []hubapi.Request{} // an empty list, not null, in JSON
-	err := h.db.View(func(tx *bolt.Tx) error {
+	err := a.db.View(func(tx *bolt.Tx) error {
 		all, err := allRequests(tx)
 		for _, r := range all {
 			if r.State == hubapi.StatePending || r.State == hubapi.StateApproved {
@@ -37,9 +38,9 @@ func (h *Hub) OpenAccess() ([]hubapi.Request, error) {
 // AdminRevokeGrant ends a grant, or withdraws a pending request, as the
 // hub, on the word of its admin socket. A request that has ended already is
 // returned as it is.
-func (h *Hub) AdminRevokeGrant(id string) (hubapi.Request, error) {
+func (a *Access) AdminRevokeGrant(id string) (hubapi.Request, error) {
 	var r requestRecord
-	err := h.accessUpdate(func(tx *bolt.Tx, fx *accessEffects) error {
+	err := a.accessUpdate(func(tx *bolt.Tx, fx *accessEffects) error {
 		var err error
 		if r, err = getRequest(tx, id); err != nil {
 			return err
@@ -47,30 +48,30 @@ func (h *Hub) AdminRevokeGrant(id string) (hubapi.Request, error) {
 		if r.State != hubapi.StatePending && r.State != hubapi.StateApproved {
 			return nil
 		}
-		return h.endLocked(tx, fx, &r, hubapi.StateRevoked, actorHub, "revoked on the hub's admin socket", h.clock.Now().UTC())
+		return a.endLocked(tx, fx, &r, hubapi.StateRevoked, hub.ActorHub, "revoked on the hub's admin socket", a.clock.Now().UTC())
 	})
 	if err != nil {
 		return hubapi.Request{}, err
 	}
-	h.log.Info("access revoked on the admin socket", "request", r.ID, "user", r.Requester, "target", r.Target)
+	a.log.Info("access revoked on the admin socket", "request", r.ID, "user", r.Requester, "target", r.Target)
 	return r.Request, nil
 }
 
-func (h *Hub) adminListGrants(w http.ResponseWriter, _ *http.Request) error {
-	rs, err := h.OpenAccess()
+func (a *Access) adminListGrants(w http.ResponseWriter, _ *http.Request) error {
+	rs, err := a.OpenAccess()
 	if err == nil {
-		writeJSON(w, http.StatusOK, rs)
+		hub.WriteJSON(w, http.StatusOK, rs)
 	}
 	return err
 }
 
-func (h *Hub) adminRevokeGrant(w http.ResponseWriter, r *http.Request) error {
+func (a *Access) adminRevokeGrant(w http.ResponseWriter, r *http.Request) error {
 	var req hubapi.RevokeGrantRequest
-	if err := decodeJSON(w, r, &req); err != nil {
+	if err := decode(w, r, &req, maxBody); err != nil {
 		return err
 	}
 	if strings.TrimSpace(req.ID) == "" {
-		return ErrBadRequest.with("name the request to revoke: devenv hub grant list shows them")
+		return hub.ErrBadRequest.With("name the request to revoke: devenv hub grant list shows them")
 	}
-	return answer(w)(h.AdminRevokeGrant(req.ID))
+	return answer(w)(a.AdminRevokeGrant(req.ID))
 }

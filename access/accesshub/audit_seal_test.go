@@ -1,9 +1,11 @@
-package hub
+package accesshub
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +14,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -31,7 +34,7 @@ func TestTamperedRequestNotServed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ah := startAccessHub(t, Options{})
+			ah := startAccessHub(t, testOptions{})
 			edited := ah.granted(t, "prod-db", time.Hour)
 			kept := ah.granted(t, "db-ro", time.Hour)
 			if tt.name == "revoked grant revived" {
@@ -42,7 +45,7 @@ func TestTamperedRequestNotServed(t *testing.T) {
 			ah.Close()
 			editRequest(t, ah.opts.DataDir, edited.ID, tt.edit)
 			var log lockedBuffer
-			ah2 := ah.reopen(t, Options{Logger: slog.New(slog.NewTextHandler(&log, nil))})
+			ah2 := ah.reopen(t, testOptions{Logger: slog.New(slog.NewTextHandler(&log, nil))})
 			gg, err := ah2.gatewayGrants(t, 0)
 			if err != nil {
 				t.Fatal(err)
@@ -67,7 +70,7 @@ func TestTamperedRequestNotServed(t *testing.T) {
 			}
 			ah2.Close()
 			var log2 lockedBuffer
-			ah3 := ah.reopen(t, Options{Logger: slog.New(slog.NewTextHandler(&log2, nil))})
+			ah3 := ah.reopen(t, testOptions{Logger: slog.New(slog.NewTextHandler(&log2, nil))})
 			if strings.Contains(log2.String(), "does not match") || len(ah3.auditRecords(t)) != len(recs) {
 				t.Errorf("the ended request is reported again on the next start:\n%s", log2.String())
 			}
@@ -79,11 +82,11 @@ func TestTamperedRequestNotServed(t *testing.T) {
 // sealed serves its grants as they are, sealed on first open; an edit
 // after that is caught.
 func TestStoreWithoutSealsIsSealedOnce(t *testing.T) {
-	ah := startAccessHub(t, Options{})
+	ah := startAccessHub(t, testOptions{})
 	g := ah.granted(t, "prod-db", time.Hour)
 	ah.Close()
 	tamper(t, ah.opts.DataDir, stripSeals)
-	ah2 := ah.reopen(t, Options{})
+	ah2 := ah.reopen(t, testOptions{})
 	gg, err := ah2.gatewayGrants(t, 0)
 	if err != nil || len(gg.Grants) != 1 || gg.Grants[0].RequestID != g.ID {
 		t.Fatalf("the old store's grant: %+v, %v", gg.Grants, err)
@@ -94,7 +97,7 @@ func TestStoreWithoutSealsIsSealedOnce(t *testing.T) {
 	}
 	ah2.Close()
 	editRequest(t, ah.opts.DataDir, g.ID, func(r *requestRecord) { r.NotAfter = r.NotAfter.Add(time.Hour) })
-	ah3 := ah.reopen(t, Options{})
+	ah3 := ah.reopen(t, testOptions{})
 	if gg, _ := ah3.gatewayGrants(t, 0); len(gg.Grants) != 0 {
 		t.Errorf("an edit after sealing is served: %+v", gg.Grants)
 	}
@@ -139,8 +142,23 @@ func editRequest(t *testing.T, dataDir, id string, edit func(*requestRecord)) {
 
 func tamperTx(t *testing.T, dataDir string, edit func(*bolt.Tx) error) {
 	t.Helper()
-	tamper(t, dataDir, func(b *bolt.Bucket) error { return edit(b.Tx()) })
+	db, err := bolt.Open(filepath.Join(dataDir, hub.StoreFile), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Update(edit); err != nil {
+		t.Fatal(err)
+	}
 }
+
+// tamper edits the audit trail of the stopped hub on dataDir.
+func tamper(t *testing.T, dataDir string, edit func(*bolt.Bucket) error) {
+	t.Helper()
+	tamperTx(t, dataDir, func(tx *bolt.Tx) error { return edit(hub.AuditBucket(tx)) })
+}
+
+func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
 
 // lockedBuffer is a log destination the hub's goroutines may share.
 type lockedBuffer struct {

@@ -1,4 +1,4 @@
-package hub
+package accesshub
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -94,9 +95,9 @@ func readQuarantine(tx *bolt.Tx) ([]QuarantinedRecord, error) {
 }
 
 // Quarantine lists the gateway audit records the hub could not chain.
-func (h *Hub) Quarantine() ([]QuarantinedRecord, error) {
+func (a *Access) Quarantine() ([]QuarantinedRecord, error) {
 	var out []QuarantinedRecord
-	err := h.db.View(func(tx *bolt.Tx) error {
+	err := a.db.View(func(tx *bolt.Tx) error {
 		var err error
 		out, err = readQuarantine(tx)
 		return err
@@ -105,9 +106,9 @@ func (h *Hub) Quarantine() ([]QuarantinedRecord, error) {
 }
 
 // quarantineSize is the number of records in the quarantine.
-func (h *Hub) quarantineSize() (int, error) {
+func (a *Access) quarantineSize() (int, error) {
 	n := 0
-	err := h.db.View(func(tx *bolt.Tx) error {
+	err := a.db.View(func(tx *bolt.Tx) error {
 		if b := tx.Bucket(bucketQuarantine); b != nil {
 			n = b.Stats().KeyN
 		}
@@ -117,31 +118,31 @@ func (h *Hub) quarantineSize() (int, error) {
 }
 
 // writeQuarantineMetrics adds the quarantine's size and what it dropped.
-func (h *Hub) writeQuarantineMetrics(w io.Writer) error {
-	n, err := h.quarantineSize()
+func (a *Access) writeQuarantineMetrics(w io.Writer) error {
+	n, err := a.quarantineSize()
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "# HELP devenv_hub_audit_quarantined Gateway audit records kept outside the chain: the hub cannot attribute them.\n# TYPE devenv_hub_audit_quarantined gauge\n")
 	fmt.Fprintf(w, "devenv_hub_audit_quarantined %d\n", n)
 	fmt.Fprintf(w, "# HELP devenv_hub_audit_quarantine_dropped_total Gateway audit records dropped since the hub started: the quarantine was full.\n# TYPE devenv_hub_audit_quarantine_dropped_total counter\n")
-	fmt.Fprintf(w, "devenv_hub_audit_quarantine_dropped_total %d\n", h.metrics.quarantineDropped.Load())
+	fmt.Fprintf(w, "devenv_hub_audit_quarantine_dropped_total %d\n", a.quarantineDropped.Load())
 	return nil
 }
 
-func (h *Hub) adminListQuarantine(w http.ResponseWriter, _ *http.Request) error {
-	q, err := h.Quarantine()
+func (a *Access) adminListQuarantine(w http.ResponseWriter, _ *http.Request) error {
+	q, err := a.Quarantine()
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, q)
+	hub.WriteJSON(w, http.StatusOK, q)
 	return nil
 }
 
 // Quarantine lists the running hub's quarantined gateway audit records.
 func (c *AdminClient) Quarantine(ctx context.Context) ([]QuarantinedRecord, error) {
 	var out []QuarantinedRecord
-	err := c.do(ctx, http.MethodGet, adminQuarantine, nil, &out)
+	err := c.Do(ctx, http.MethodGet, adminQuarantine, nil, &out)
 	return out, err
 }
 
@@ -149,13 +150,13 @@ func (c *AdminClient) Quarantine(ctx context.Context) ([]QuarantinedRecord, erro
 // admin socket while the hub runs, else from its store.
 func LoadQuarantine(ctx context.Context, dataDir string) ([]QuarantinedRecord, error) {
 	q, err := NewAdminClient(dataDir).Quarantine(ctx)
-	if !errors.Is(err, ErrNoHub) {
+	if !errors.Is(err, hub.ErrNoHub) {
 		return q, err
 	}
-	path := filepath.Join(dataDir, storeName)
+	path := filepath.Join(dataDir, hub.StoreFile)
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
 	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, fmt.Errorf("opening %s: %w", path, errLocked)
+		return nil, fmt.Errorf("opening %s: %w", path, hub.ErrLocked)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)

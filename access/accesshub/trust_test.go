@@ -1,10 +1,11 @@
-package hub
+package accesshub
 
 import (
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -13,7 +14,7 @@ import (
 // request can no longer be approved, the audit says why; erin's request
 // is untouched.
 func TestRevokingADeviceEndsItsAccess(t *testing.T) {
-	ah := startAccessHub(t, Options{})
+	ah := startAccessHub(t, testOptions{})
 	granted := ah.granted(t, "prod-db", 30*time.Minute)
 	pending := ah.mustRequest(t, "alice", "prod-db", 30*time.Minute)
 	erins := ah.mustRequest(t, "erin", "prod-db", 30*time.Minute)
@@ -39,7 +40,7 @@ func TestRevokingADeviceEndsItsAccess(t *testing.T) {
 // TestRemovingAUserEndsTheirAccess: removing alice ends her grant and her
 // pending request, with the audit saying so.
 func TestRemovingAUserEndsTheirAccess(t *testing.T) {
-	ah := startAccessHub(t, Options{})
+	ah := startAccessHub(t, testOptions{})
 	granted := ah.granted(t, "prod-db", 30*time.Minute)
 	pending := ah.mustRequest(t, "alice", "prod-db", 30*time.Minute)
 	answer := ah.pollGateway(t)
@@ -68,7 +69,7 @@ func wantEnded(t *testing.T, ah *accessHub, part1, part2 string, ids ...string) 
 			}
 		}
 		why := last.Detail["reason"]
-		if last.Action != "revoke" || last.Actor != actorHub || !strings.Contains(why, part1) || !strings.Contains(why, part2) {
+		if last.Action != "revoke" || last.Actor != hub.ActorHub || !strings.Contains(why, part1) || !strings.Contains(why, part2) {
 			t.Errorf("request %s: last audit record %s by %s (%q), want a revoke by the hub saying %q…%q", id, last.Action, last.Actor, why, part1, part2)
 		}
 	}
@@ -102,7 +103,7 @@ func deviceOf(t *testing.T, ah *accessHub, user string) hubapi.Device {
 // a grant without any enrolled device; the gateway's stream drops it and
 // the audit says where it was revoked.
 func TestAdminSocketRevokesGrants(t *testing.T) {
-	ah := startAccessHub(t, Options{})
+	ah := startAccessHub(t, testOptions{})
 	granted := ah.granted(t, "prod-db", 30*time.Minute)
 	pending := ah.mustRequest(t, "erin", "prod-db", 30*time.Minute)
 	open, err := ah.admin.OpenAccess(t.Context())
@@ -111,7 +112,7 @@ func TestAdminSocketRevokesGrants(t *testing.T) {
 	}
 	answer := ah.pollGateway(t)
 	r, err := ah.admin.RevokeGrant(t.Context(), granted.ID)
-	if err != nil || r.State != hubapi.StateRevoked || r.Approver != actorHub {
+	if err != nil || r.State != hubapi.StateRevoked || r.Approver != hub.ActorHub {
 		t.Fatalf("revoke on the admin socket: %+v %v", r, err)
 	}
 	if a := receiveGrants(t, answer, 5*time.Second); hasGrant(a.GatewayGrants, granted.ID) {
@@ -132,7 +133,7 @@ func TestAdminSocketRevokesGrants(t *testing.T) {
 // TestApprovalHoldsToTheCurrentMaxTTL: a request for 1h is pending when
 // the gateway lowers prod-db's max_ttl to 10m; bob's approval grants 10m.
 func TestApprovalHoldsToTheCurrentMaxTTL(t *testing.T) {
-	ah := startAccessHub(t, Options{})
+	ah := startAccessHub(t, testOptions{})
 	r := ah.mustRequest(t, "alice", "prod-db", time.Hour)
 	targets := testTargets()
 	targets[0].MaxTTL = 10 * time.Minute
@@ -149,7 +150,7 @@ func TestApprovalHoldsToTheCurrentMaxTTL(t *testing.T) {
 // TestGatewayLongPollNowIsFresh: a long-poll that times out answers with
 // the hub's clock at the answer, not at the start of the wait.
 func TestGatewayLongPollNowIsFresh(t *testing.T) {
-	ah := startAccessHub(t, Options{pollTimeout: 2 * time.Second})
+	ah := startAccessHub(t, testOptions{pollTimeout: 2 * time.Second})
 	cur, err := ah.gatewayGrants(t, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +169,7 @@ func TestGatewayLongPollNowIsFresh(t *testing.T) {
 // request and a second active emergency grant are refused; withdrawing a
 // request or ending the grant makes room again.
 func TestOneUserCannotFillTheHub(t *testing.T) {
-	ah := startAccessHub(t, Options{})
+	ah := startAccessHub(t, testOptions{})
 	_, err := ah.request(t, "alice", hubapi.AccessRequest{Target: "prod-db", For: time.Hour, Reason: strings.Repeat("x", 1025)})
 	wantCode(t, err, "bad_request")
 	var first hubapi.Request
@@ -203,7 +204,7 @@ func TestOneUserCannotFillTheHub(t *testing.T) {
 // TestDeviceBodiesAreSmall: a device's request body over 64 KiB is
 // refused (a reason is at most a KiB); only gateways send large bodies.
 func TestDeviceBodiesAreSmall(t *testing.T) {
-	ah := startAccessHub(t, Options{})
+	ah := startAccessHub(t, testOptions{})
 	_, err := ah.request(t, "alice", hubapi.AccessRequest{Target: "prod-db", For: time.Hour, Reason: strings.Repeat("x", 100<<10)})
 	wantCode(t, err, "bad_request")
 }

@@ -1,4 +1,4 @@
-package hub
+package accesshub
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -15,20 +16,20 @@ import (
 // request is pending it answers ErrPending, or with wait first waits up to
 // the long-poll timeout (25 s) for a decision. A request that ended
 // answers ErrGrantEnded saying how.
-func (h *Hub) Grant(ctx context.Context, token, id string, wait bool) (hubapi.Grant, error) {
-	timer := time.NewTimer(h.opts.pollTimeout)
+func (a *Access) Grant(ctx context.Context, token, id string, wait bool) (hubapi.Grant, error) {
+	timer := time.NewTimer(a.opts.pollTimeout)
 	defer timer.Stop()
 	release := func() {}
 	defer func() { release() }()
 	for held := false; ; held = true {
-		_, wake := h.accessChanges.current()
-		g, err := h.readGrant(token, id)
+		_, wake := a.accessChanges.Current()
+		g, err := a.readGrant(token, id)
 		if !wait || !errors.Is(err, ErrPending) {
-			h.auditRefused(token, "read_grant", "", id, err)
+			a.auditRefused(token, "read_grant", "", id, err)
 			return g, err
 		}
 		if !held {
-			r, err := h.holdDevicePoll(token)
+			r, err := a.holdDevicePoll(token)
 			if err != nil {
 				return hubapi.Grant{}, err
 			}
@@ -45,10 +46,10 @@ func (h *Hub) Grant(ctx context.Context, token, id string, wait bool) (hubapi.Gr
 }
 
 // readGrant reads the grant of request id for the token's user.
-func (h *Hub) readGrant(token, id string) (hubapi.Grant, error) {
+func (a *Access) readGrant(token, id string) (hubapi.Grant, error) {
 	var g hubapi.Grant
-	err := h.db.View(func(tx *bolt.Tx) error {
-		c, err := callerOf(tx, token)
+	err := a.db.View(func(tx *bolt.Tx) error {
+		c, err := hub.CallerOf(tx, token)
 		if err != nil {
 			return err
 		}
@@ -56,10 +57,10 @@ func (h *Hub) readGrant(token, id string) (hubapi.Grant, error) {
 		if err != nil {
 			return err
 		}
-		if !c.owns(r) {
-			return ErrForbidden.with("request %s is not yours; only its requester fetches its grant", r.ID)
+		if !owns(c, r) {
+			return hub.ErrForbidden.With("request %s is not yours; only its requester fetches its grant", r.ID)
 		}
-		if r.State == hubapi.StateApproved && !h.clock.Now().Before(r.NotAfter) {
+		if r.State == hubapi.StateApproved && !a.clock.Now().Before(r.NotAfter) {
 			r.State = hubapi.StateExpired // the timer is about to record it
 		}
 		switch r.State {
@@ -78,19 +79,19 @@ func (h *Hub) readGrant(token, id string) (hubapi.Grant, error) {
 func grantEnded(r requestRecord) error {
 	switch r.State {
 	case hubapi.StateDenied:
-		return ErrGrantEnded.with("request %s was denied by %s: %s", r.ID, r.Approver, r.DenyReason)
+		return ErrGrantEnded.With("request %s was denied by %s: %s", r.ID, r.Approver, r.DenyReason)
 	case hubapi.StateLapsed:
-		return ErrGrantEnded.with("request %s lapsed: nobody decided it by %s; request again", r.ID, r.LapseAt.Format(time.RFC3339))
+		return ErrGrantEnded.With("request %s lapsed: nobody decided it by %s; request again", r.ID, r.LapseAt.Format(time.RFC3339))
 	case hubapi.StateRevoked:
-		return ErrGrantEnded.with("request %s was revoked by %s", r.ID, r.Approver)
+		return ErrGrantEnded.With("request %s was revoked by %s", r.ID, r.Approver)
 	}
-	return ErrGrantEnded.with("the grant of request %s expired at %s; request again", r.ID, r.NotAfter.Format(time.RFC3339))
+	return ErrGrantEnded.With("the grant of request %s expired at %s; request again", r.ID, r.NotAfter.Format(time.RFC3339))
 }
 
 // grantOf is the wire form of an active grant.
 func grantOf(tx *bolt.Tx, r requestRecord) (hubapi.Grant, error) {
 	var gw gatewayRecord
-	if _, err := getJSON(tx.Bucket(bucketGateways), r.Gateway, &gw); err != nil {
+	if _, err := hub.GetJSON(tx.Bucket(bucketGateways), r.Gateway, &gw); err != nil {
 		return hubapi.Grant{}, err
 	}
 	gwAddr, err := gatewayAddress(gw.Network)
@@ -112,19 +113,19 @@ func grantOf(tx *bolt.Tx, r requestRecord) (hubapi.Grant, error) {
 // GatewayGrants returns the token's gateway's active grants as soon as the
 // access version differs from since, or the current set after the
 // long-poll timeout (25 s).
-func (h *Hub) GatewayGrants(ctx context.Context, token string, since uint64) (hubapi.GatewayGrants, error) {
-	timer := time.NewTimer(h.opts.pollTimeout)
+func (a *Access) GatewayGrants(ctx context.Context, token string, since uint64) (hubapi.GatewayGrants, error) {
+	timer := time.NewTimer(a.opts.pollTimeout)
 	defer timer.Stop()
 	release := func() {}
 	defer func() { release() }()
 	for held := false; ; held = true {
-		_, wake := h.accessChanges.current()
-		gg, name, err := h.readGatewayGrants(token)
+		_, wake := a.accessChanges.Current()
+		gg, name, err := a.readGatewayGrants(token)
 		if err != nil || gg.Version != since {
 			return gg, err
 		}
 		if !held {
-			r, err := h.holdPoll("gateway " + name)
+			r, err := a.holdPoll("gateway " + name)
 			if err != nil {
 				return hubapi.GatewayGrants{}, err
 			}
@@ -135,7 +136,7 @@ func (h *Hub) GatewayGrants(ctx context.Context, token string, since uint64) (hu
 		case <-timer.C:
 			// The hub's clock as it answers, not as it began to wait: the
 			// gateway compares it with its own to detect skew.
-			gg.Now = h.clock.Now().UTC()
+			gg.Now = a.clock.Now().UTC()
 			return gg, nil
 		case <-ctx.Done():
 			return hubapi.GatewayGrants{}, context.Cause(ctx)
@@ -144,16 +145,16 @@ func (h *Hub) GatewayGrants(ctx context.Context, token string, since uint64) (hu
 }
 
 // readGatewayGrants reads the token's gateway's active grants and name.
-func (h *Hub) readGatewayGrants(token string) (hubapi.GatewayGrants, string, error) {
+func (a *Access) readGatewayGrants(token string) (hubapi.GatewayGrants, string, error) {
 	gg := hubapi.GatewayGrants{Grants: []hubapi.Grant{}}
 	var name string
-	err := h.db.View(func(tx *bolt.Tx) error {
+	err := a.db.View(func(tx *bolt.Tx) error {
 		gw, err := gatewayByToken(tx, token)
 		if err != nil {
 			return err
 		}
 		name = gw.Name
-		gg.Version, gg.Now = accessVersion(tx), h.clock.Now().UTC()
+		gg.Version, gg.Now = accessVersion(tx), a.clock.Now().UTC()
 		// The gateway's grant leases are exactly its active grants.
 		prefix := []byte(gw.Name + "\x00")
 		c := tx.Bucket(bucketGrantLeases).Cursor()

@@ -1,4 +1,4 @@
-package hub
+package accesshub
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ func (ah *accessHub) uploadAudit(t *testing.T, token string, recs []hubapi.Audit
 }
 
 func TestGatewayAuditIngest(t *testing.T) {
-	ah := startAccessHub(t, Options{})
+	ah := startAccessHub(t, testOptions{})
 	r := ah.granted(t, "prod-db", time.Hour)
 	at := time.Now().Add(-time.Second).UTC()
 	recs := []hubapi.AuditRecord{
@@ -63,7 +63,7 @@ func TestGatewayAuditIngest(t *testing.T) {
 // never granted) chains the good ones and quarantines the others, which
 // the admin socket lists and the metrics count.
 func TestGatewayAuditQuarantine(t *testing.T) {
-	ah := startAccessHub(t, Options{})
+	ah := startAccessHub(t, testOptions{})
 	other, err := ah.admin.AddGateway(t.Context(), "gw2")
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +112,7 @@ func TestGatewayAuditQuarantine(t *testing.T) {
 		t.Errorf("quarantined records: %+v", q[:2])
 	}
 	var m bytes.Buffer
-	if err := ah.writeMetrics(&m); err != nil || !strings.Contains(m.String(), "devenv_hub_audit_quarantined 6\n") {
+	if err := ah.access.WriteMetrics(&m); err != nil || !strings.Contains(m.String(), "devenv_hub_audit_quarantined 6\n") {
 		t.Errorf("metrics (%v):\n%s", err, m.String())
 	}
 }
@@ -122,7 +122,7 @@ func TestGatewayAuditQuarantine(t *testing.T) {
 func TestGatewayAuditQuarantineFull(t *testing.T) {
 	defer func(n int) { maxQuarantine = n }(maxQuarantine)
 	maxQuarantine = 2
-	ah := startAccessHub(t, Options{})
+	ah := startAccessHub(t, testOptions{})
 	r := ah.granted(t, "prod-db", time.Hour)
 	bad := hubapi.AuditRecord{Action: "operation", Target: "prod-db", RequestID: "unknown"}
 	good := hubapi.AuditRecord{Action: "operation", Target: "prod-db", RequestID: r.ID}
@@ -131,7 +131,7 @@ func TestGatewayAuditQuarantineFull(t *testing.T) {
 		t.Fatalf("upload into a quarantine of 2: %+v, %v", res, err)
 	}
 	var m bytes.Buffer
-	if err := ah.writeMetrics(&m); err != nil || !strings.Contains(m.String(), "devenv_hub_audit_quarantine_dropped_total 1\n") {
+	if err := ah.access.WriteMetrics(&m); err != nil || !strings.Contains(m.String(), "devenv_hub_audit_quarantine_dropped_total 1\n") {
 		t.Errorf("metrics (%v):\n%s", err, m.String())
 	}
 }

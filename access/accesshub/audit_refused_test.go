@@ -1,4 +1,4 @@
-package hub
+package accesshub
 
 import (
 	"net/http"
@@ -6,13 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
 // TestRefusalsAudited: every refused access action leaves a record of its
 // own saying who, what, on what and why, though its transaction rolled back.
 func TestRefusalsAudited(t *testing.T) {
-	ah := startAccessHub(t, Options{})
+	ah := startAccessHub(t, testOptions{})
 	mine := ah.mustRequest(t, "bob", "db-ro", time.Hour)
 	alices := ah.mustRequest(t, "alice", "prod-db", time.Hour)
 	granted := ah.granted(t, "db-ro", time.Hour)
@@ -70,7 +71,7 @@ func TestRefusalsAudited(t *testing.T) {
 // actions do: each record is small whatever the caller sends, and past
 // refusalBurst a minute they are counted, not recorded one by one.
 func TestRefusalFloodIsBounded(t *testing.T) {
-	ah := startAccessHub(t, Options{})
+	ah := startAccessHub(t, testOptions{})
 	r := ah.mustRequest(t, "alice", "prod-db", time.Hour)
 	before := len(ah.auditRecords(t))
 	longID := r.ID + strings.Repeat("x", 30<<10)
@@ -86,8 +87,8 @@ func TestRefusalFloodIsBounded(t *testing.T) {
 	if len(recs) != refusalBurst {
 		t.Errorf("%d refusals left %d records, want %d", refusalBurst+20, len(recs), refusalBurst)
 	}
-	rec := refusalRecord(caller{user: strings.Repeat("a", 63), device: "0123456789abcdef"}, "approve", strings.Repeat("t", 60<<10), "é"+strings.Repeat("i", 60<<10),
-		ErrNotApprover.with("%s", strings.Repeat("why ", 1<<10)), time.Now())
+	rec := refusalRecord(hub.Caller{User: strings.Repeat("a", 63), Device: "0123456789abcdef"}, "approve", strings.Repeat("t", 60<<10), "é"+strings.Repeat("i", 60<<10),
+		ErrNotApprover.With("%s", strings.Repeat("why ", 1<<10)), time.Now())
 	if n := len(rec.Target) + len(rec.RequestID) + len(rec.Detail["reason"]); n > 2*maxRefusalField+maxRefusalReason+12 {
 		t.Errorf("a refusal of large fields keeps %d bytes of them", n)
 	}

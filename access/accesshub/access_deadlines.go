@@ -1,4 +1,4 @@
-package hub
+package accesshub
 
 import (
 	"slices"
@@ -8,6 +8,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/devenv-dev/devenv/internal/clock"
+	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -82,16 +83,16 @@ func (d *deadlines) stop() {
 
 // onDeadline lapses a pending request or expires a grant whose time has
 // come; a timer that fired early is re-armed.
-func (h *Hub) onDeadline(id string) {
+func (a *Access) onDeadline(id string) {
 	var ended string
-	err := h.accessUpdate(func(tx *bolt.Tx, fx *accessEffects) error {
+	err := a.accessUpdate(func(tx *bolt.Tx, fx *accessEffects) error {
 		ended = ""
 		r, err := getRequest(tx, id)
 		if err != nil {
 			return err
 		}
 		at := r.deadline()
-		now := h.clock.Now().UTC()
+		now := a.clock.Now().UTC()
 		switch {
 		case at.IsZero():
 			return nil
@@ -103,28 +104,28 @@ func (h *Hub) onDeadline(id string) {
 		default:
 			ended = hubapi.StateExpired
 		}
-		return h.endLocked(tx, fx, &r, ended, actorHub, "", now)
+		return a.endLocked(tx, fx, &r, ended, hub.ActorHub, "", now)
 	})
 	switch {
 	case err != nil:
-		h.log.Error("ending an access request at its deadline", "request", id, "err", err)
+		a.log.Error("ending an access request at its deadline", "request", id, "err", err)
 	case ended != "":
-		h.log.Info("access ended at its deadline", "request", id, "state", ended)
+		a.log.Info("access ended at its deadline", "request", id, "state", ended)
 	}
 }
 
 // startAccess loads the access version and re-arms every deadline kept in
 // the store; what fell due while the hub was down ends now, in order.
-func (h *Hub) startAccess() error {
-	if err := h.checkStoredRequests(); err != nil {
+func (a *Access) startAccess() error {
+	if err := a.checkStoredRequests(); err != nil {
 		return err
 	}
 	var due []requestRecord
 	arm := map[string]time.Time{}
-	err := h.db.View(func(tx *bolt.Tx) error {
-		h.accessChanges.advance(accessVersion(tx))
+	err := a.db.View(func(tx *bolt.Tx) error {
+		a.accessChanges.Advance(accessVersion(tx))
 		all, err := allRequests(tx)
-		now := h.clock.Now()
+		now := a.clock.Now()
 		for _, r := range all {
 			switch at := r.deadline(); {
 			case at.IsZero():
@@ -141,10 +142,10 @@ func (h *Hub) startAccess() error {
 	}
 	slices.SortFunc(due, func(a, b requestRecord) int { return a.deadline().Compare(b.deadline()) })
 	for _, r := range due {
-		h.onDeadline(r.ID)
+		a.onDeadline(r.ID)
 	}
 	for id, at := range arm {
-		h.deadlines.arm(id, at, h.onDeadline)
+		a.deadlines.arm(id, at, a.onDeadline)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package hub
+package accesshub
 
 import (
 	"bytes"
@@ -10,65 +10,66 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
 // Approve grants a pending request, optionally for less time than asked.
 // The approver must be allowed by the target and is never the requester.
-func (h *Hub) Approve(token string, a hubapi.ApproveRequest) (hubapi.Request, error) {
-	if a.For < 0 {
-		return hubapi.Request{}, ErrBadRequest.with("--for must be positive")
+func (a *Access) Approve(token string, ap hubapi.ApproveRequest) (hubapi.Request, error) {
+	if ap.For < 0 {
+		return hubapi.Request{}, hub.ErrBadRequest.With("--for must be positive")
 	}
 	var r requestRecord
-	err := h.accessUpdate(func(tx *bolt.Tx, fx *accessEffects) error {
-		var c caller
+	err := a.accessUpdate(func(tx *bolt.Tx, fx *accessEffects) error {
+		var c hub.Caller
 		var err error
-		if r, c, err = decidable(tx, token, a.ID, h.clock.Now()); err != nil {
+		if r, c, err = decidable(tx, token, ap.ID, a.clock.Now()); err != nil {
 			return err
 		}
 		t, ok, err := getTarget(tx, r.Target)
 		if err != nil {
 			return err
 		} else if !ok {
-			return ErrTargetUnknown.with("target %s is no longer registered by its gateway; deny request %s", r.Target, r.ID)
+			return ErrTargetUnknown.With("target %s is no longer registered by its gateway; deny request %s", r.Target, r.ID)
 		}
-		if a.For > r.For {
-			return ErrBadRequest.with("--for %s is longer than the %s asked for; approve for that or less", a.For, r.For)
+		if ap.For > r.For {
+			return hub.ErrBadRequest.With("--for %s is longer than the %s asked for; approve for that or less", ap.For, r.For)
 		}
-		if a.For > 0 {
-			r.For = a.For
+		if ap.For > 0 {
+			r.For = ap.For
 		}
 		// The target's max_ttl as its gateway registers it now: lowered
 		// since the request was made, it holds for this approval too.
 		if t.MaxTTL > 0 && r.For > t.MaxTTL {
 			r.For = t.MaxTTL
 		}
-		now := h.clock.Now().UTC()
-		r.Approver = c.user
-		rec := hubapi.AuditRecord{Time: now, Actor: c.user, Action: "approve", Target: r.Target, RequestID: r.ID,
+		now := a.clock.Now().UTC()
+		r.Approver = c.User
+		rec := hubapi.AuditRecord{Time: now, Actor: c.User, Action: "approve", Target: r.Target, RequestID: r.ID,
 			Verdict: "allowed", Detail: map[string]string{"for": r.For.String()}}
-		if err := appendAudit(tx, rec); err != nil {
+		if err := hub.AppendAudit(tx, rec); err != nil {
 			return err
 		}
-		fx.notify = append(fx.notify, fmt.Sprintf("%s approved %s's read-only access to %s for %s (request %s)", c.user, r.Requester, r.Target, r.For, r.ID))
-		return h.grantLocked(tx, fx, &r, now)
+		fx.notify = append(fx.notify, fmt.Sprintf("%s approved %s's read-only access to %s for %s (request %s)", c.User, r.Requester, r.Target, r.For, r.ID))
+		return a.grantLocked(tx, fx, &r, now)
 	})
 	if err != nil {
-		h.auditRefused(token, "approve", "", a.ID, err)
+		a.auditRefused(token, "approve", "", ap.ID, err)
 		return hubapi.Request{}, err
 	}
-	h.log.Info("access approved", "request", r.ID, "approver", r.Approver, "user", r.Requester, "target", r.Target, "not_after", r.NotAfter)
+	a.log.Info("access approved", "request", r.ID, "approver", r.Approver, "user", r.Requester, "target", r.Target, "not_after", r.NotAfter)
 	return r.Request, nil
 }
 
 // decidable reads a pending request the token's user may decide.
-func decidable(tx *bolt.Tx, token, id string, now time.Time) (requestRecord, caller, error) {
-	c, err := callerOf(tx, token)
+func decidable(tx *bolt.Tx, token, id string, now time.Time) (requestRecord, hub.Caller, error) {
+	c, err := hub.CallerOf(tx, token)
 	if err != nil {
 		return requestRecord{}, c, err
 	}
 	r, err := visibleRequest(tx, c, id)
-	if c.role == hubapi.RoleDeveloper && errors.Is(err, ErrRequestUnknown) {
+	if c.Role == hubapi.RoleDeveloper && errors.Is(err, ErrRequestUnknown) {
 		// Whether another's request or none: a developer decides nothing,
 		// and hears the same either way.
 		return r, c, errDeveloperDecides(c)
@@ -84,52 +85,52 @@ func decidable(tx *bolt.Tx, token, id string, now time.Time) (requestRecord, cal
 		return r, c, err
 	}
 	if r.State != hubapi.StatePending {
-		return r, c, ErrNotPending.with("request %s is %s already", r.ID, r.State)
+		return r, c, ErrNotPending.With("request %s is %s already", r.ID, r.State)
 	}
 	if !now.Before(r.LapseAt) {
-		return r, c, ErrNotPending.with("request %s lapsed at %s; the requester may ask again", r.ID, r.LapseAt.Format(time.RFC3339))
+		return r, c, ErrNotPending.With("request %s lapsed at %s; the requester may ask again", r.ID, r.LapseAt.Format(time.RFC3339))
 	}
 	return r, c, nil
 }
 
 // Deny refuses a pending request, with a reason the requester sees.
-func (h *Hub) Deny(token string, d hubapi.DenyRequest) (hubapi.Request, error) {
+func (a *Access) Deny(token string, d hubapi.DenyRequest) (hubapi.Request, error) {
 	if strings.TrimSpace(d.Reason) == "" {
-		return hubapi.Request{}, ErrBadRequest.with("give a reason (--reason): the requester and the audit trail need it")
+		return hubapi.Request{}, hub.ErrBadRequest.With("give a reason (--reason): the requester and the audit trail need it")
 	}
 	var r requestRecord
-	err := h.accessUpdate(func(tx *bolt.Tx, fx *accessEffects) error {
-		var c caller
+	err := a.accessUpdate(func(tx *bolt.Tx, fx *accessEffects) error {
+		var c hub.Caller
 		var err error
-		if r, c, err = decidable(tx, token, d.ID, h.clock.Now()); err != nil {
+		if r, c, err = decidable(tx, token, d.ID, a.clock.Now()); err != nil {
 			return err
 		}
-		now := h.clock.Now().UTC()
-		r.State, r.Decided, r.Approver, r.DenyReason = hubapi.StateDenied, now, c.user, d.Reason
+		now := a.clock.Now().UTC()
+		r.State, r.Decided, r.Approver, r.DenyReason = hubapi.StateDenied, now, c.User, d.Reason
 		fx.disarm = append(fx.disarm, r.ID)
-		fx.notify = append(fx.notify, fmt.Sprintf("%s denied %s's access to %s: %q (request %s)", c.user, r.Requester, r.Target, d.Reason, r.ID))
-		rec := hubapi.AuditRecord{Time: now, Actor: c.user, Action: "deny", Target: r.Target, RequestID: r.ID,
+		fx.notify = append(fx.notify, fmt.Sprintf("%s denied %s's access to %s: %q (request %s)", c.User, r.Requester, r.Target, d.Reason, r.ID))
+		rec := hubapi.AuditRecord{Time: now, Actor: c.User, Action: "deny", Target: r.Target, RequestID: r.ID,
 			Verdict: "refused", Detail: map[string]string{"reason": d.Reason}}
-		if err := appendAudit(tx, sealed(rec, r)); err != nil {
+		if err := hub.AppendAudit(tx, sealed(rec, r)); err != nil {
 			return err
 		}
 		return putRequest(tx, fx, r)
 	})
 	if err != nil {
-		h.auditRefused(token, "deny", "", d.ID, err)
+		a.auditRefused(token, "deny", "", d.ID, err)
 		return hubapi.Request{}, err
 	}
-	h.log.Info("access denied", "request", r.ID, "approver", r.Approver, "user", r.Requester, "target", r.Target)
+	a.log.Info("access denied", "request", r.ID, "approver", r.Approver, "user", r.Requester, "target", r.Target)
 	return r.Request, nil
 }
 
 // RevokeGrant cuts a grant, or withdraws a pending request: the requester,
 // an approver of the target or an admin may. A request that has ended
 // already is returned as it is.
-func (h *Hub) RevokeGrant(token, id string) (hubapi.Request, error) {
+func (a *Access) RevokeGrant(token, id string) (hubapi.Request, error) {
 	var r requestRecord
-	err := h.accessUpdate(func(tx *bolt.Tx, fx *accessEffects) error {
-		c, err := callerOf(tx, token)
+	err := a.accessUpdate(func(tx *bolt.Tx, fx *accessEffects) error {
+		c, err := hub.CallerOf(tx, token)
 		if err != nil {
 			return err
 		}
@@ -141,29 +142,29 @@ func (h *Hub) RevokeGrant(token, id string) (hubapi.Request, error) {
 			return err
 		}
 		if !mayRevoke(c, r, t, ok) {
-			return ErrForbidden.with("only %s, an approver of %s or an admin may revoke request %s", r.Requester, r.Target, r.ID)
+			return hub.ErrForbidden.With("only %s, an approver of %s or an admin may revoke request %s", r.Requester, r.Target, r.ID)
 		}
 		if r.State != hubapi.StatePending && r.State != hubapi.StateApproved {
 			return nil
 		}
-		now := h.clock.Now().UTC()
-		return h.endLocked(tx, fx, &r, hubapi.StateRevoked, c.user, "", now)
+		now := a.clock.Now().UTC()
+		return a.endLocked(tx, fx, &r, hubapi.StateRevoked, c.User, "", now)
 	})
 	if err != nil {
-		h.auditRefused(token, "revoke", "", id, err)
+		a.auditRefused(token, "revoke", "", id, err)
 		return hubapi.Request{}, err
 	}
-	h.log.Info("access revoked", "request", r.ID, "by", r.Approver, "state", r.State)
+	a.log.Info("access revoked", "request", r.ID, "by", r.Approver, "state", r.State)
 	return r.Request, nil
 }
 
 // mayRevoke reports whether c may revoke r: the requester, an approver
 // of its target, or an admin.
-func mayRevoke(c caller, r requestRecord, t hubapi.Target, targetKnown bool) bool {
+func mayRevoke(c hub.Caller, r requestRecord, t hubapi.Target, targetKnown bool) bool {
 	switch {
-	case c.owns(r), c.role == hubapi.RoleAdmin:
+	case owns(c, r), c.Role == hubapi.RoleAdmin:
 		return true
-	case c.role == hubapi.RoleApprover:
+	case c.Role == hubapi.RoleApprover:
 		return targetKnown && mayApprove(c, t)
 	}
 	return false
@@ -171,14 +172,14 @@ func mayRevoke(c caller, r requestRecord, t hubapi.Target, targetKnown bool) boo
 
 // grantLocked turns r into an active grant at now: it leases the client's
 // tunnel address in the gateway's access network and records the grant.
-func (h *Hub) grantLocked(tx *bolt.Tx, fx *accessEffects, r *requestRecord, now time.Time) error {
+func (a *Access) grantLocked(tx *bolt.Tx, fx *accessEffects, r *requestRecord, now time.Time) error {
 	var gw gatewayRecord
-	ok, err := getJSON(tx.Bucket(bucketGateways), r.Gateway, &gw)
+	ok, err := hub.GetJSON(tx.Bucket(bucketGateways), r.Gateway, &gw)
 	if err != nil {
 		return err
 	}
 	if !ok || gw.Network == "" {
-		return ErrTargetUnknown.with("gateway %s of target %s is gone; ask an admin", r.Gateway, r.Target)
+		return ErrTargetUnknown.With("gateway %s of target %s is gone; ask an admin", r.Gateway, r.Target)
 	}
 	network, err := netip.ParsePrefix(gw.Network)
 	if err != nil {
@@ -190,10 +191,10 @@ func (h *Hub) grantLocked(tx *bolt.Tx, fx *accessEffects, r *requestRecord, now 
 	}
 	r.State, r.Decided, r.NotAfter, r.ClientAddress = hubapi.StateApproved, now, now.Add(r.For), addr.String()
 	fx.armAt(r.ID, r.NotAfter)
-	rec := hubapi.AuditRecord{Time: now, Actor: actorHub, Action: "grant", Target: r.Target, RequestID: r.ID, Verdict: "allowed",
+	rec := hubapi.AuditRecord{Time: now, Actor: hub.ActorHub, Action: "grant", Target: r.Target, RequestID: r.ID, Verdict: "allowed",
 		Detail: map[string]string{"requester": r.Requester, "gateway": gw.Name, "client_address": r.ClientAddress,
 			"public_key": r.PublicKey, "not_after": r.NotAfter.Format(time.RFC3339Nano)}}
-	if err := appendAudit(tx, sealed(rec, *r)); err != nil {
+	if err := hub.AppendAudit(tx, sealed(rec, *r)); err != nil {
 		return err
 	}
 	return putRequest(tx, fx, *r)
@@ -202,7 +203,7 @@ func (h *Hub) grantLocked(tx *bolt.Tx, fx *accessEffects, r *requestRecord, now 
 // endLocked ends a pending request or an active grant: lapsed, revoked or
 // expired. by is who ended it (a user, or the hub); why, if not empty, is
 // what the audit record gives as the reason.
-func (h *Hub) endLocked(tx *bolt.Tx, fx *accessEffects, r *requestRecord, state, by, why string, now time.Time) error {
+func (a *Access) endLocked(tx *bolt.Tx, fx *accessEffects, r *requestRecord, state, by, why string, now time.Time) error {
 	action := map[string]string{hubapi.StateLapsed: "lapse", hubapi.StateRevoked: "revoke", hubapi.StateExpired: "expire"}[state]
 	detail := map[string]string{"was": r.State}
 	if why != "" {
@@ -223,7 +224,7 @@ func (h *Hub) endLocked(tx *bolt.Tx, fx *accessEffects, r *requestRecord, state,
 	}
 	fx.disarm = append(fx.disarm, r.ID)
 	rec := hubapi.AuditRecord{Time: now, Actor: by, Action: action, Target: r.Target, RequestID: r.ID, Detail: detail}
-	if err := appendAudit(tx, sealed(rec, *r)); err != nil {
+	if err := hub.AppendAudit(tx, sealed(rec, *r)); err != nil {
 		return err
 	}
 	return putRequest(tx, fx, *r)
@@ -239,7 +240,7 @@ func grantLeaseKey(gateway string, addr netip.Addr) []byte {
 func leaseGrantAddress(tx *bolt.Tx, gateway string, network netip.Prefix, id string) (netip.Addr, error) {
 	leases := tx.Bucket(bucketGrantLeases)
 	prefix := []byte(gateway + "\x00")
-	cand := hubAddress(network).Next()
+	cand := hub.FirstHost(network).Next()
 	c := leases.Cursor()
 	for k, _ := c.Seek(grantLeaseKey(gateway, cand)); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 		taken, ok := netip.AddrFromSlice(k[len(prefix):])
@@ -248,8 +249,8 @@ func leaseGrantAddress(tx *bolt.Tx, gateway string, network netip.Prefix, id str
 		}
 		cand = cand.Next()
 	}
-	if !usable(network, cand) {
-		return netip.Addr{}, ErrAddressSpaceFull.with("gateway %s has no free address left in %s; wait for a grant to end or ask an admin to widen its network", gateway, network)
+	if !hub.Usable(network, cand) {
+		return netip.Addr{}, hub.ErrAddressSpaceFull.With("gateway %s has no free address left in %s; wait for a grant to end or ask an admin to widen its network", gateway, network)
 	}
 	return cand, leases.Put(grantLeaseKey(gateway, cand), []byte(id))
 }

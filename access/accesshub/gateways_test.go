@@ -1,4 +1,4 @@
-package hub
+package accesshub
 
 import (
 	"fmt"
@@ -10,11 +10,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
 func TestGatewayTargets(t *testing.T) {
-	ah := startAccessHub(t, Options{})
+	ah := startAccessHub(t, testOptions{})
 	var ts []hubapi.Target
 	if err := ah.client.do(t.Context(), http.MethodGet, hubapi.PathTargets, ah.tokens["alice"], nil, &ts); err != nil {
 		t.Fatal(err)
@@ -43,7 +44,7 @@ func TestGatewayTargets(t *testing.T) {
 }
 
 func TestGatewayRegistrationRefusals(t *testing.T) {
-	ah := startAccessHub(t, Options{})
+	ah := startAccessHub(t, testOptions{})
 	other, err := ah.admin.AddGateway(t.Context(), "gw2")
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +88,7 @@ func TestGatewayRegistrationRefusals(t *testing.T) {
 }
 
 func TestGatewayNetworkKeptWhileGranted(t *testing.T) {
-	ah := startAccessHub(t, Options{})
+	ah := startAccessHub(t, testOptions{})
 	r := ah.granted(t, "prod-db", time.Hour)
 	reg := hubapi.RegisterTargets{PublicKey: ah.gwKey, Endpoint: "gw.example:51821", Network: "100.109.0.0/24", Targets: testTargets()}
 	err := ah.client.do(t.Context(), http.MethodPut, hubapi.PathGatewayTargets, ah.gwToken, reg, nil)
@@ -102,5 +103,33 @@ func TestGatewayNetworkKeptWhileGranted(t *testing.T) {
 		t.Fatal(g)
 	} else if gr, _ := ah.grant(t, "alice", g.ID, false); gr.ClientAddress != "100.109.0.2/32" || gr.Gateway.Address != "100.109.0.1/32" {
 		t.Errorf("grant in the new network: %+v", gr)
+	}
+}
+
+// TestGatewayAddAudited: adding a gateway on the admin socket is in the
+// trail, as the hub's action, in the transaction that adds it.
+func TestGatewayAddAudited(t *testing.T) {
+	th := startHub(t, testOptions{})
+	if _, err := th.admin.AddGateway(t.Context(), "gw9"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := th.admin.AddGateway(t.Context(), "gw9"); errCode(err) != "gateway_exists" {
+		t.Fatalf("adding gw9 twice: %v", err)
+	}
+	recs, err := th.admin.Audit(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := verifyWhole(recs); err != nil {
+		t.Fatal(err)
+	}
+	var adds []hubapi.AuditRecord
+	for _, r := range recs {
+		if r.Action == "gateway_add" {
+			adds = append(adds, r)
+		}
+	}
+	if len(adds) != 1 || adds[0].Actor != hub.ActorHub || adds[0].Detail["gateway"] != "gw9" || adds[0].Detail["via"] != "admin socket" {
+		t.Errorf("gateway_add records: %+v; want one, by the hub, of gw9, via the admin socket", adds)
 	}
 }

@@ -74,11 +74,21 @@ func startPostgres(t *testing.T) *pgServer {
 	return server
 }
 
+// launch starts the server in a directory of its own, removed when it
+// stops or fails to start.
 func launch(bin string) (*pgServer, error) {
 	dir, err := os.MkdirTemp("", "devenv-pg-")
 	if err != nil {
 		return nil, err
 	}
+	s, err := launchIn(bin, dir)
+	if err != nil {
+		os.RemoveAll(dir)
+	}
+	return s, err
+}
+
+func launchIn(bin, dir string) (*pgServer, error) {
 	run := func(name string, args ...string) *exec.Cmd { return exec.Command(filepath.Join(bin, name), args...) }
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
@@ -116,7 +126,14 @@ func launch(bin string) (*pgServer, error) {
 	cmd := run("postgres", "-D", data, "-p", strconv.Itoa(port), "-k", dir, "-h", "127.0.0.1",
 		"-c", "fsync=off", "-c", "max_prepared_transactions=5", "-c", "wal_level=logical",
 		"-c", "ssl=on", "-c", "ssl_cert_file="+certFile, "-c", "ssl_key_file="+keyFile)
-	logf, _ := os.Create(filepath.Join(os.TempDir(), "devenv-pg-test.log"))
+	// The log lives in the server's directory, removed with it: a failure
+	// to start quotes it instead of pointing at a file left behind.
+	logName := filepath.Join(dir, "postgres.log")
+	logf, err := os.Create(logName)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting postgres: %w", err)
@@ -132,10 +149,11 @@ func launch(bin string) (*pgServer, error) {
 			break
 		}
 		if ctx.Err() != nil {
+			log, _ := os.ReadFile(logName)
 			s.stop()
-			return nil, fmt.Errorf("postgres did not come up: %w (log in %s)", err, logf.Name())
+			return nil, fmt.Errorf("postgres did not come up: %w; its log:\n%s", err, log)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond) // polls: postgres tells no one when it accepts connections
 	}
 	setup, err := os.ReadFile("testdata/setup.sql")
 	if err != nil {

@@ -40,6 +40,7 @@ func newFakeDevice(cfg wg.Config) *fakeDevice {
 func (f *fakeDevice) Backend() wg.Backend { return "fake" }
 func (f *fakeDevice) Name() string        { return f.cfg.Name }
 func (f *fakeDevice) PublicKey() wg.Key   { return f.cfg.PrivateKey.PublicKey() }
+func (f *fakeDevice) ListenPort() int     { return f.cfg.ListenPort }
 
 func (f *fakeDevice) SetPeer(p wg.Peer) error {
 	f.mu.Lock()

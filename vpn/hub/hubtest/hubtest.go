@@ -104,6 +104,7 @@ type quietDevice struct{ cfg wg.Config }
 func (d *quietDevice) Backend() wg.Backend            { return "hubtest" }
 func (d *quietDevice) Name() string                   { return "hubtest" }
 func (d *quietDevice) PublicKey() wg.Key              { return d.cfg.PrivateKey.PublicKey() }
+func (d *quietDevice) ListenPort() int                { return d.cfg.ListenPort }
 func (d *quietDevice) SetPeer(wg.Peer) error          { return nil }
 func (d *quietDevice) RemovePeer(wg.Key) error        { return nil }
 func (d *quietDevice) Peers() ([]wg.PeerStats, error) { return nil, nil }

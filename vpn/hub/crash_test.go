@@ -16,6 +16,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/wg"
 )
@@ -145,7 +146,7 @@ func TestKill9DuringEnrollments(t *testing.T) {
 			t.Errorf("enrolled device %s (%s) is missing or moved: %+v", e.DeviceID, e.Address, d)
 		}
 	}
-	waitFor(t, time.Second, "peers not re-added", func() bool { return th.dev.numPeers() == len(live) })
+	testutil.Eventually(t, "the peers re-added", func() bool { return th.dev.numPeers() == len(live) })
 	t.Logf("%d enrollments answered 200 before the kills; %d devices in the store", len(enrolled), len(live))
 }
 

@@ -15,7 +15,6 @@ import (
 	"net/netip"
 	"sync"
 	"testing"
-	"time"
 
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
@@ -238,18 +237,6 @@ func (c *apiClient) netMap(ctx context.Context, token string, since uint64) (hub
 	var nm hubapi.NetMap
 	err := c.do(ctx, http.MethodGet, fmt.Sprintf("%s?since=%d", hubapi.PathNetMap, since), token, nil, &nm)
 	return nm, err
-}
-
-// waitFor polls cond until it holds or d passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", d, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // errCode is the hub error code of err, or "" when it has none.

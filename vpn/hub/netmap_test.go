@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -24,7 +25,7 @@ func (th *testHub) poll(t *testing.T, token string, since uint64) <-chan hubapi.
 		out <- nm
 	}()
 	// Wait until the hub counts the waiter, so the change comes after it.
-	waitFor(t, time.Second, "long-poll did not start", func() bool { return th.metrics.waiters.Load() > 0 })
+	testutil.Eventually(t, "the long-poll to start", func() bool { return th.metrics.waiters.Load() > 0 })
 	return out
 }
 
@@ -89,7 +90,7 @@ func TestRevoke(t *testing.T) {
 	if err := th.admin.Revoke(t.Context(), a.DeviceID); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Second, "revoked device still a peer of the hub device", func() bool {
+	testutil.Eventually(t, "the revoked device to leave the hub device's peers", func() bool {
 		_, ok := th.dev.peer(pubA)
 		return !ok
 	})
@@ -153,7 +154,7 @@ func TestRestartKeepsState(t *testing.T) {
 	if th2.Fingerprint() != fp || th2.HubPeer().PublicKey != wgPub {
 		t.Errorf("certificate or WireGuard key changed across a restart")
 	}
-	waitFor(t, time.Second, "peers not re-added", func() bool { return th2.dev.numPeers() == 3 })
+	testutil.Eventually(t, "the peers re-added", func() bool { return th2.dev.numPeers() == 3 })
 	for _, e := range enrolled {
 		nm, err := th2.client.netMap(t.Context(), e.Token, 0)
 		if err != nil {

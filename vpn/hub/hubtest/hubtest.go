@@ -21,7 +21,7 @@ type Hub struct {
 }
 
 // Start serves a hub on 127.0.0.1 (a port of its choosing) until the test
-// ends. Options left zero get: a data directory of the test's, and a
+// ends, and returns once it serves. Options left zero get: a data directory of the test's, and a
 // WireGuard device that only records what the hub sets (NewDevice; give
 // a real one, e.g. Netstack, to carry traffic).
 func Start(t testing.TB, o hub.Options) *Hub {
@@ -49,6 +49,12 @@ func Start(t testing.TB, o hub.Options) *Hub {
 		}
 		h.Close()
 	})
+	select {
+	case <-h.Ready():
+	case err := <-served:
+		served <- err // for the cleanup
+		t.Fatalf("the hub stopped before it served: %v", err)
+	}
 	return &Hub{Hub: h, Admin: hub.NewAdminClient(o.DataDir), Dir: o.DataDir}
 }
 

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/devenv-dev/devenv/internal/testutil"
 )
 
 // A gateway restarted while the hub is away serves its saved grants only
@@ -16,9 +18,9 @@ func TestRestartGraceFromLastContact(t *testing.T) {
 	state := t.TempDir()
 	c := testConfig(t, hub, prodUpstream(t).URL, state, 3*time.Second)
 	gw, stop := startGateway(t, c, hub.client())
-	cl := newClient(t, c, gw.PublicKey(), "web", time.Now().Add(time.Hour))
+	cl := newClient(t, gw, "web", time.Now().Add(time.Hour))
 	hub.set(cl.grant)
-	waitFor(t, 2*time.Second, "the grant's peer", func() bool { return peerCount(t, gw) == 1 })
+	testutil.Eventually(t, "the grant's peer", func() bool { return peerCount(t, gw) == 1 })
 	stop()
 	stopped := time.Now()
 	saved, err := loadContact(state)
@@ -32,8 +34,8 @@ func TestRestartGraceFromLastContact(t *testing.T) {
 	contact := time.Now().Add(-2 * time.Second)
 	writeContact(t, state, contact)
 	gw2, stop2 := startGateway(t, c, hub.client())
-	waitFor(t, time.Second, "the restored peer", func() bool { return peerCount(t, gw2) == 1 })
-	cl.renew(t, gw2.PublicKey())
+	testutil.Eventually(t, "the restored peer", func() bool { return peerCount(t, gw2) == 1 })
+	cl.renew(t, gw2)
 	expectCut(t, cl.stream(t), contact.Add(c.Grace), "grace from the saved contact")
 	stop2()
 	if again, _ := loadContact(state); !again.Equal(contact.Truncate(0)) {
@@ -46,13 +48,13 @@ func TestRestartGraceFromLastContact(t *testing.T) {
 	if n := peerCount(t, gw3); n != 0 {
 		t.Errorf("%d peers from saved grants past the grace since the last contact", n)
 	}
-	cl.renew(t, gw3.PublicKey())
+	cl.renew(t, gw3)
 	if _, _, err := cl.get(t, 0, "/"); err == nil {
 		t.Error("a saved grant was served past the grace since the last contact with the hub")
 	}
 	hub.setDown(false)
-	waitFor(t, 8*time.Second, "the grant confirmed by the hub", func() bool { return peerCount(t, gw3) == 1 })
-	cl.renew(t, gw3.PublicKey())
+	testutil.Eventually(t, "the grant confirmed by the hub", func() bool { return peerCount(t, gw3) == 1 })
+	cl.renew(t, gw3)
 	if status, _, err := cl.get(t, 0, "/"); err != nil || status != 200 {
 		t.Errorf("after the hub confirmed the grant: %d %v", status, err)
 	}

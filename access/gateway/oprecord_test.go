@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -19,11 +20,11 @@ func TestHTTPOperationRecordedWhateverEndsIt(t *testing.T) {
 	hub := newFakeHub(t)
 	c := testConfig(t, hub, prodUpstream(t).URL, t.TempDir(), 10*time.Second)
 	gw, _ := startGateway(t, c, hub.client())
-	expiring := newClient(t, c, gw.PublicKey(), "web", time.Now().Add(1500*time.Millisecond))
-	revoked := newClient(t, c, gw.PublicKey(), "web", time.Now().Add(time.Hour))
-	other := newClient(t, c, gw.PublicKey(), "web", time.Now().Add(time.Hour))
+	expiring := newClient(t, gw, "web", time.Now().Add(1500*time.Millisecond))
+	revoked := newClient(t, gw, "web", time.Now().Add(time.Hour))
+	other := newClient(t, gw, "web", time.Now().Add(time.Hour))
 	hub.set(expiring.grant, revoked.grant, other.grant)
-	waitFor(t, 2*time.Second, "the peers", func() bool { return peerCount(t, gw) == 3 })
+	testutil.Eventually(t, "the peers", func() bool { return peerCount(t, gw) == 3 })
 
 	// The client goes away in the middle of a stream.
 	ctx, leave := context.WithCancel(t.Context())
@@ -56,7 +57,7 @@ func TestHTTPOperationRecordedWhateverEndsIt(t *testing.T) {
 			}
 		}
 	})
-	waitFor(t, 5*time.Second, "the operation records at the hub", func() bool {
+	testutil.Eventually(t, "the operation records at the hub", func() bool {
 		recs := hub.records()
 		for id, cause := range want {
 			if findOp(recs, id, "/stream", cause) == nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/internal/clock/clocktest"
+	"github.com/devenv-dev/devenv/internal/testutil"
 )
 
 // With the hub gone, deadlines still cut; after the grace every grant is
@@ -21,10 +22,10 @@ func TestHubUnreachable(t *testing.T) {
 	checked := make(chan bool, 64)
 	c := testConfig(t, hub, prodUpstream(t).URL, t.TempDir(), 30*time.Second)
 	gw, _ := startGatewayWith(t, Options{Config: c, Hub: hub.client(), Clock: clk, watched: func(lost bool) { checked <- lost }})
-	short := newClient(t, c, gw.PublicKey(), "web", clk.Now().Add(10*time.Second))
-	long := newClient(t, c, gw.PublicKey(), "web", clk.Now().Add(time.Hour))
+	short := newClient(t, gw, "web", clk.Now().Add(10*time.Second))
+	long := newClient(t, gw, "web", clk.Now().Add(time.Hour))
 	hub.set(short.grant, long.grant)
-	waitFor(t, 10*time.Second, "both peers", func() bool { return peerCount(t, gw) == 2 })
+	testutil.Eventually(t, "both peers", func() bool { return peerCount(t, gw) == 2 })
 	shortCut, longCut := short.stream(t), long.stream(t)
 	hub.setDown(true)
 	lastContact := gw.lastHubContact()
@@ -54,14 +55,14 @@ func TestHubUnreachable(t *testing.T) {
 		t.Fatal("the gateway still trusts its grants a second after the grace ended")
 	}
 	waitCut(t, longCut, "the long grant once the gateway failed closed")
-	waitFor(t, 10*time.Second, "no peers", func() bool { return peerCount(t, gw) == 0 })
+	testutil.Eventually(t, "no peers", func() bool { return peerCount(t, gw) == 0 })
 	if _, _, err := long.get(t, 0, "/"); err == nil {
 		t.Error("a grant worked while the gateway had failed closed")
 	}
 
 	hub.setDown(false)
-	waitFor(t, 20*time.Second, "the grant again", func() bool { return peerCount(t, gw) == 1 })
-	long.renew(t, gw.PublicKey())
+	testutil.Eventually(t, "the grant again", func() bool { return peerCount(t, gw) == 1 })
+	long.renew(t, gw)
 	if status, _, err := long.get(t, 0, "/"); err != nil || status != 200 {
 		t.Errorf("after the hub's return: %d %v", status, err)
 	}
@@ -86,9 +87,9 @@ func TestRestartKeepsGrantsAndAudit(t *testing.T) {
 	state := t.TempDir()
 	c := testConfig(t, hub, prodUpstream(t).URL, state, 10*time.Second)
 	gw, stop := startGateway(t, c, hub.client())
-	cl := newClient(t, c, gw.PublicKey(), "web", time.Now().Add(2500*time.Millisecond))
+	cl := newClient(t, gw, "web", time.Now().Add(2500*time.Millisecond))
 	hub.set(cl.grant)
-	waitFor(t, 2*time.Second, "the grant's peer", func() bool { return peerCount(t, gw) == 1 })
+	testutil.Eventually(t, "the grant's peer", func() bool { return peerCount(t, gw) == 1 })
 	hub.setDown(true)
 	if status, _, err := cl.get(t, 0, "/first-run"); err != nil || status != 200 {
 		t.Fatalf("GET before the restart: %d %v", status, err)
@@ -102,8 +103,8 @@ func TestRestartKeepsGrantsAndAudit(t *testing.T) {
 	if gw2.PublicKey() != gw.PublicKey() {
 		t.Fatal("the gateway's key changed across the restart")
 	}
-	waitFor(t, time.Second, "the restored peer", func() bool { return peerCount(t, gw2) == 1 })
-	cl.renew(t, gw2.PublicKey())
+	testutil.Eventually(t, "the restored peer", func() bool { return peerCount(t, gw2) == 1 })
+	cl.renew(t, gw2)
 	if status, _, err := cl.get(t, 0, "/second-run"); err != nil || status != 200 {
 		t.Fatalf("GET after the restart: %d %v", status, err)
 	}
@@ -114,11 +115,11 @@ func TestRestartKeepsGrantsAndAudit(t *testing.T) {
 	}
 
 	hub.setDown(false)
-	waitFor(t, 8*time.Second, "the buffered records at the hub", func() bool {
+	testutil.Eventually(t, "the buffered records at the hub", func() bool {
 		return hasPath(hub.records(), "/first-run") && hasPath(hub.records(), "/second-run") &&
 			hasRecord(hub.records(), "expire", "", "")
 	})
-	waitFor(t, 2*time.Second, "an empty spool", func() bool { return gw2.spool.pending() == 0 })
+	testutil.Eventually(t, "an empty spool", func() bool { return gw2.spool.pending() == 0 })
 }
 
 func TestRestartDropsExpiredGrants(t *testing.T) {
@@ -126,9 +127,9 @@ func TestRestartDropsExpiredGrants(t *testing.T) {
 	state := t.TempDir()
 	c := testConfig(t, hub, prodUpstream(t).URL, state, 10*time.Second)
 	gw, stop := startGateway(t, c, hub.client())
-	cl := newClient(t, c, gw.PublicKey(), "web", time.Now().Add(300*time.Millisecond))
+	cl := newClient(t, gw, "web", time.Now().Add(300*time.Millisecond))
 	hub.set(cl.grant)
-	waitFor(t, 2*time.Second, "the grant's peer", func() bool { return peerCount(t, gw) == 1 })
+	testutil.Eventually(t, "the grant's peer", func() bool { return peerCount(t, gw) == 1 })
 	hub.setDown(true)
 	stop()
 	time.Sleep(time.Until(cl.grant.NotAfter) + 50*time.Millisecond)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devenv-dev/devenv/internal/clock/clocktest"
 	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
@@ -19,10 +20,11 @@ import (
 func TestHTTPOperationRecordedWhateverEndsIt(t *testing.T) {
 	hub := newFakeHub(t)
 	c := testConfig(t, hub, prodUpstream(t).URL, t.TempDir(), 10*time.Second)
-	gw, _ := startGateway(t, c, hub.client())
-	expiring := newClient(t, gw, "web", time.Now().Add(1500*time.Millisecond))
-	revoked := newClient(t, gw, "web", time.Now().Add(time.Hour))
-	other := newClient(t, gw, "web", time.Now().Add(time.Hour))
+	clk := clocktest.New(time.Now())
+	gw, _ := startGatewayWith(t, Options{Config: c, Hub: hub.client(), Clock: clk})
+	expiring := newClient(t, gw, "web", clk.Now().Add(time.Minute))
+	revoked := newClient(t, gw, "web", clk.Now().Add(time.Hour))
+	other := newClient(t, gw, "web", clk.Now().Add(time.Hour))
 	hub.set(expiring.grant, revoked.grant, other.grant)
 	testutil.Eventually(t, "the peers", func() bool { return peerCount(t, gw) == 3 })
 
@@ -43,8 +45,9 @@ func TestHTTPOperationRecordedWhateverEndsIt(t *testing.T) {
 
 	expiringCut, revokedCut := expiring.stream(t), revoked.stream(t)
 	hub.set(expiring.grant, other.grant)
-	<-revokedCut
-	<-expiringCut
+	testutil.Receive(t, "the revoked grant's stream cut", revokedCut)
+	clk.Set(expiring.grant.NotAfter)
+	testutil.Receive(t, "the expiring grant's stream cut at its deadline", expiringCut)
 
 	want := map[string]string{
 		expiring.grant.RequestID: "deadline",

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/wg"
 )
@@ -72,15 +73,15 @@ func startNode(t *testing.T) *runningNode {
 	return r
 }
 
+// waitFor waits for ok, saying what the node did if it never holds.
 func (r *runningNode) waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s; device ops %q; events %v", what, r.dev.opLog(), r.eventKinds())
+	testutil.EventuallyNoError(t, what, func() error {
+		if ok() {
+			return nil
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return fmt.Errorf("device ops %q; events %v", r.dev.opLog(), r.eventKinds())
+	})
 }
 
 func (r *runningNode) hasOp(op string) func() bool {
@@ -180,7 +181,7 @@ func TestNodeReconnectsAfterHubRestart(t *testing.T) {
 	if err != nil || !strings.Contains(s.HubError, addr) {
 		t.Errorf("status while the hub is down: %+v, %v", s, err)
 	}
-	time.Sleep(200 * time.Millisecond) // a few retries against nothing
+	time.Sleep(200 * time.Millisecond) // not an event: the hub stays away a while, whatever the node tries meanwhile
 	r.hub.update(func(nm *hubapi.NetMap) { nm.Hub.Endpoint = "127.0.0.1:51829" })
 	r.srv = r.hub.start(addr)
 	r.waitFor(t, "the node to reconnect and apply", r.hasOp("set "+r.hub.nm.Hub.PublicKey+" 127.0.0.1:51829"))

@@ -28,7 +28,7 @@ type ConnectOptions struct {
 	// active grant for it that lasts longest).
 	Ref string
 	// Port is the local port on 127.0.0.1; 0: the protocol's usual port if
-	// free (DefaultPort), else any free port.
+	// free (DefaultPort), else any free port; AnyPort: any free port.
 	Port int
 	// Poll is how often to check the grant with the hub; 0: DefaultPoll.
 	Poll time.Duration

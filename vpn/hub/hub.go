@@ -71,7 +71,7 @@ type Options struct {
 	Listen       string         // HTTPS API address; default :8443
 	PublicURL    string         // what invites carry, e.g. https://hub.example:8443; default https://HOSTNAME:PORT
 	WGListenPort int            // the WireGuard UDP port; default 51820; AnyPort for any
-	Endpoint     string         // host:port devices dial for WireGuard; default PublicURL's host and the WireGuard port
+	Endpoint     string         // host:port devices dial for WireGuard (port 0: the bound one); default PublicURL's host and the WireGuard port
 	Network      netip.Prefix   // the virtual LAN; default 100.100.0.0/16; the hub takes its first host address
 	Advertise    []netip.Prefix // subnets behind the hub that devices route through it
 	CertFile     string         // optional, with KeyFile; else a self-signed pair kept in DataDir
@@ -294,8 +294,14 @@ func (h *Hub) makeHubPeer() hubapi.HubPeer {
 		allowed = append(allowed, p.Masked().String())
 	}
 	endpoint := h.opts.Endpoint
-	if endpoint == "" && h.wgPort != 0 {
+	host, port, err := net.SplitHostPort(endpoint)
+	switch {
+	case endpoint == "" && h.wgPort != 0:
 		endpoint = net.JoinHostPort(hostOf(h.opts.PublicURL), strconv.Itoa(h.wgPort))
+	case err == nil && port == "0" && h.wgPort != 0: // port 0 stands for the one bound
+		endpoint = net.JoinHostPort(host, strconv.Itoa(h.wgPort))
+	case err == nil && port == "0":
+		endpoint = "" // not known before the device is open
 	}
 	return hubapi.HubPeer{
 		PublicKey:  h.wgKey.PublicKey().String(),

@@ -282,6 +282,10 @@ func TestAnyPortBindsAFreePortAndReportsIt(t *testing.T) {
 	if got := h.Info().Endpoint; got != want {
 		t.Errorf("Info endpoint %q, want %q", got, want)
 	}
+	h.opts.Endpoint = "127.0.0.1:0"
+	if got, want := h.makeHubPeer().Endpoint, fmt.Sprintf("127.0.0.1:%d", port); got != want {
+		t.Errorf("endpoint 127.0.0.1:0 made %q, want %q", got, want)
+	}
 	if c, err := net.ListenUDP("udp4", &net.UDPAddr{Port: port}); err == nil {
 		c.Close()
 		t.Errorf("UDP port %d is free: the hub's device does not hold it", port)

@@ -155,7 +155,7 @@ func launchIn(bin, dir string) (*pgServer, error) {
 			s.stop()
 			return nil, fmt.Errorf("postgres did not come up: %w; its log:\n%s", err, log)
 		}
-		time.Sleep(100 * time.Millisecond) // polls: postgres tells no one when it accepts connections
+		time.Sleep(100 * time.Millisecond) // polls: postgres tells no one when it accepts connections, and launch (once for all tests) has no t for testutil
 	}
 	setup, err := os.ReadFile("testdata/setup.sql")
 	if err != nil {

@@ -206,21 +206,13 @@ func startStream(t *testing.T, via any, base string) *stream {
 func (s *stream) waitTicks(t *testing.T, n int) {
 	t.Helper()
 	for range n {
-		select {
-		case <-s.ticks:
-		case <-time.After(3 * time.Second):
-			t.Fatal("the stream does not tick")
-		}
+		testutil.Receive(t, "a tick of the stream", s.ticks)
 	}
 }
 
-func (s *stream) waitCut(t *testing.T, limit time.Duration) time.Time {
+// waitCut returns when the stream was cut; callers judge that time, so
+// how long this waits only bounds a failure.
+func (s *stream) waitCut(t *testing.T) time.Time {
 	t.Helper()
-	select {
-	case at := <-s.cut:
-		return at
-	case <-time.After(limit):
-		t.Fatalf("the stream still runs after %v", limit)
-		return time.Time{}
-	}
+	return testutil.Receive(t, "the stream's cut", s.cut)
 }

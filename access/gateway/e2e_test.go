@@ -352,7 +352,7 @@ func (w *world) testRevoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	revoked := time.Now()
-	cut := s.waitCut(t, 5*time.Second)
+	cut := s.waitCut(t)
 	t.Logf("revoke: the stream was cut %v after the revoke command returned (%v after it started)",
 		cut.Sub(revoked).Round(time.Millisecond), cut.Sub(start).Round(time.Millisecond))
 	if cut.Sub(revoked) > time.Second {
@@ -376,7 +376,7 @@ func (w *world) testUserRemoved(t *testing.T) {
 	s.waitTicks(t, 3)
 	w.admin("user", "remove", "carl")
 	removed := time.Now()
-	cut := s.waitCut(t, 5*time.Second)
+	cut := s.waitCut(t)
 	t.Logf("user remove: the stream was cut %v after the command returned", cut.Sub(removed).Round(time.Millisecond))
 	if cut.Sub(removed) > time.Second {
 		t.Errorf("the stream was cut %v after the user was removed, want < 1s", cut.Sub(removed))
@@ -427,7 +427,7 @@ func (w *world) testRestartsAndDeadline(t *testing.T) {
 	tun := openRawTunnel(t, w.dev, key, g)
 	s := startStream(t, tun, "http://"+g.Gateway.TargetAddress)
 	s.waitTicks(t, 3)
-	cut := s.waitCut(t, time.Until(r.NotAfter)+5*time.Second)
+	cut := s.waitCut(t)
 	late := cut.Sub(r.NotAfter)
 	t.Logf("deadline after both restarts: the gateway cut the stream %v after NotAfter", late.Round(time.Millisecond))
 	if late < 0 || late > time.Second {
@@ -477,12 +477,12 @@ func (w *world) testHubAway(t *testing.T) {
 	killed := time.Now() // before the signal: the gateway cannot lose the hub earlier
 	w.stopHub(syscall.SIGKILL)
 
-	cut := ss.waitCut(t, 5*time.Second)
+	cut := ss.waitCut(t)
 	t.Logf("hub away: the short grant's stream was cut %v after its NotAfter", cut.Sub(short.NotAfter).Round(time.Millisecond))
 	if late := cut.Sub(short.NotAfter); late < -50*time.Millisecond || late > time.Second {
 		t.Errorf("the short grant was cut %v after its deadline, want within [0, 1s)", late)
 	}
-	cut = ls.waitCut(t, 10*time.Second)
+	cut = ls.waitCut(t)
 	after := cut.Sub(killed)
 	t.Logf("hub away: the long grant's stream was cut %v after the hub was killed (grace 3s)", after.Round(time.Millisecond))
 	if after < 3*time.Second || after > 5*time.Second {

@@ -28,6 +28,9 @@ func TestHubUnreachable(t *testing.T) {
 	testutil.Eventually(t, "both peers", func() bool { return peerCount(t, gw) == 2 })
 	shortCut, longCut := short.stream(t), long.stream(t)
 	hub.setDown(true)
+	// The long-poll that the hub drops counts as contact up to its end:
+	// the last contact is known once the gateway has given it up.
+	hub.waitGatewayGaveUp(t)
 	lastContact := gw.lastHubContact()
 	advance := func(to time.Time) bool { // moves the clock to the time and returns that check's verdict
 		t.Helper()

@@ -29,17 +29,6 @@ func (th *testHub) poll(t *testing.T, token string, since uint64) <-chan hubapi.
 	return out
 }
 
-func receive(t *testing.T, c <-chan hubapi.NetMap, within time.Duration) hubapi.NetMap {
-	t.Helper()
-	select {
-	case nm := <-c:
-		return nm
-	case <-time.After(within):
-		t.Fatalf("no netmap within %v", within)
-		return hubapi.NetMap{}
-	}
-}
-
 func TestNetMapWakesOnJoin(t *testing.T) {
 	th := startHub(t, Options{})
 	secret := th.invite(t, "frank", InviteOptions{Uses: 2})
@@ -50,7 +39,7 @@ func TestNetMapWakesOnJoin(t *testing.T) {
 	}
 	c := th.poll(t, a.Token, nm.Version)
 	b := th.enroll(t, secret, "b")
-	got := receive(t, c, time.Second)
+	got := testutil.Receive(t, "a netmap", c)
 	if got.Version <= nm.Version || len(got.Peers) != 1 || got.Peers[0].ID != b.DeviceID || got.Peers[0].Address != b.Address {
 		t.Errorf("netmap after join: %+v", got)
 	}
@@ -94,11 +83,11 @@ func TestRevoke(t *testing.T) {
 		_, ok := th.dev.peer(pubA)
 		return !ok
 	})
-	gotA := receive(t, ca, time.Second-time.Since(start))
+	gotA := testutil.Receive(t, "the revoked device's netmap within a second of the revoke", ca, testutil.Within(time.Second-time.Since(start)))
 	if !gotA.Revoked || !gotA.Self.Revoked {
 		t.Errorf("revoked device's netmap: %+v", gotA)
 	}
-	if gotB := receive(t, cb, time.Second); len(gotB.Peers) != 0 {
+	if gotB := testutil.Receive(t, "the other device's netmap", cb); len(gotB.Peers) != 0 {
 		t.Errorf("b still sees peers %+v", gotB.Peers)
 	}
 	// A later poll says so at once, other calls refuse, and leaving is done.

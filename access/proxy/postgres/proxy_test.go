@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devenv-dev/devenv/internal/clock"
+	"github.com/devenv-dev/devenv/internal/clock/clocktest"
 	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
@@ -271,21 +273,30 @@ func TestPsql(t *testing.T) {
 
 func TestGrantDeadlineCancels(t *testing.T) {
 	srv := startPostgres(t)
-	grant, cancel := context.WithTimeout(t.Context(), 1500*time.Millisecond)
+	// The grant's deadline is on a fake clock, reached once the query runs
+	// upstream, however slow the machine.
+	clk := clocktest.New(time.Now())
+	deadline := clk.Now().Add(time.Minute)
+	grant, cancel := clock.WithDeadline(t.Context(), clk, deadline, context.DeadlineExceeded)
 	defer cancel()
 	tp := serveProxy(t, srv, grant)
 	ctx := t.Context()
 	c := dialProxy(t, tp, "")
-	start := time.Now()
-	_, err := c.Exec(ctx, "select pg_sleep(10) /* devenv-deadline */").ReadAll()
-	if err == nil || time.Since(start) > 5*time.Second {
-		t.Fatalf("pg_sleep(10) at the grant's deadline: %v after %v", err, time.Since(start))
-	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Exec(ctx, "select pg_sleep(60) /* devenv-deadline */").ReadAll()
+		done <- err
+	}()
 	direct, err := pgconn.Connect(ctx, srv.connString())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer direct.Close(ctx)
+	testutil.Eventually(t, "the query running upstream", func() bool { return running(t, direct, "devenv-deadline") == 1 })
+	clk.Set(deadline)
+	if err := testutil.Receive(t, "the query's end at the grant's deadline", done); err == nil {
+		t.Fatal("pg_sleep(60) at the grant's deadline returned no error")
+	}
 	testutil.Eventually(t, "the upstream session to end with the grant", func() bool { return running(t, direct, "devenv-deadline") == 0 })
 }
 

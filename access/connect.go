@@ -10,6 +10,7 @@ import (
 
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
+	"github.com/devenv-dev/devenv/internal/clock"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/hubclient"
 	"github.com/devenv-dev/devenv/vpn/wg"
@@ -28,12 +29,15 @@ type ConnectOptions struct {
 	// active grant for it that lasts longest).
 	Ref string
 	// Port is the local port on 127.0.0.1; 0: the protocol's usual port if
-	// free (DefaultPort), else any free port.
+	// free (DefaultPort), else any free port; AnyPort: any free port.
 	Port int
 	// Poll is how often to check the grant with the hub; 0: DefaultPoll.
 	Poll time.Duration
 	// OnEvent, if set, receives the connection's events, one at a time.
 	OnEvent func(Event)
+	// Clock is the time the grant's deadline is kept on; nil is
+	// clock.Real. Tests move a fake one instead of waiting.
+	Clock clock.Clock
 }
 
 func (o *ConnectOptions) emit(e Event) {
@@ -55,7 +59,7 @@ func Connect(ctx context.Context, o ConnectOptions) error {
 	if err != nil {
 		return err
 	}
-	g, key, err := findGrant(ctx, o.Hub, keys, o.Ref)
+	g, key, err := findGrant(ctx, o.Hub, keys, o.Ref, clock.Or(o.Clock).Now())
 	if err != nil {
 		return err
 	}
@@ -83,12 +87,12 @@ func Connect(ctx context.Context, o ConnectOptions) error {
 }
 
 // findGrant picks the grant ref names and loads its key.
-func findGrant(ctx context.Context, h Hub, keys KeyStore, ref string) (hubapi.Grant, wgtypes.Key, error) {
+func findGrant(ctx context.Context, h Hub, keys KeyStore, ref string, now time.Time) (hubapi.Grant, wgtypes.Key, error) {
 	rs, err := h.Requests(ctx, hubclient.RequestsMine)
 	if err != nil {
 		return hubapi.Grant{}, wgtypes.Key{}, fmt.Errorf("listing your access requests: %w", err)
 	}
-	r, err := pickGrant(rs, ref, time.Now(), keys.Has)
+	r, err := pickGrant(rs, ref, now, keys.Has)
 	if err != nil {
 		return hubapi.Grant{}, wgtypes.Key{}, err
 	}
@@ -114,7 +118,7 @@ func forward(ctx context.Context, o *ConnectOptions, g hubapi.Grant, dev wg.Nets
 	ctrl, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	expired := &EndedError{Target: g.Target, At: g.NotAfter, Reason: ErrExpired}
-	data, stop := context.WithDeadlineCause(ctrl, g.NotAfter, expired)
+	data, stop := clock.WithDeadline(ctrl, clock.Or(o.Clock), g.NotAfter, expired)
 	defer stop()
 
 	var watcher sync.WaitGroup

@@ -14,6 +14,8 @@ import (
 
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
+	"github.com/devenv-dev/devenv/internal/clock/clocktest"
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/wg"
 )
@@ -29,18 +31,13 @@ const (
 // tunnel address. It returns the gateway part of a grant.
 func gatewayStandIn(t *testing.T, client wgtypes.Key, handler http.Handler) hubapi.Gateway {
 	t.Helper()
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := pc.LocalAddr().(*net.UDPAddr).Port
-	pc.Close()
 	key, _ := wgtypes.GeneratePrivateKey()
 	d, err := wg.Open(wg.Options{Backend: wg.BackendNetstack, Config: wg.Config{
-		PrivateKey: key, ListenPort: port, Address: netip.MustParsePrefix(gwAddr + "/32")}})
+		PrivateKey: key, Address: netip.MustParsePrefix(gwAddr + "/32")}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	port := d.ListenPort()
 	t.Cleanup(func() { d.Close() })
 	if err := d.SetPeer(wg.Peer{PublicKey: client, AllowedIPs: []netip.Prefix{netip.MustParsePrefix(clientAddr + "/32")}}); err != nil {
 		t.Fatal(err)
@@ -127,9 +124,10 @@ func get(t *testing.T, url string) string {
 
 func TestConnectForwardsUntilTheDeadline(t *testing.T) {
 	dir := t.TempDir()
-	notAfter := time.Now().Add(2 * time.Second)
+	clk := clocktest.New(time.Now()) // the deadline comes when the test says, however slow the machine
+	notAfter := clk.Now().Add(time.Minute)
 	h, r := grantedHub(t, dir, notAfter, http.HandlerFunc(hello))
-	listen, done := connect(t, ConnectOptions{Hub: h, Dir: dir, Ref: "api"})
+	listen, done := connect(t, ConnectOptions{Hub: h, Dir: dir, Ref: "api", Port: AnyPort, Clock: clk})
 	if got := get(t, "http://"+listen+"/"); got != "hello from production\n" {
 		t.Errorf("GET through the tunnel = %q", got)
 	}
@@ -139,27 +137,20 @@ func TestConnectForwardsUntilTheDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	streamEnd := make(chan time.Time, 1)
-	go func() { _, _ = io.Copy(io.Discard, resp.Body); streamEnd <- time.Now() }()
+	streamEnd := make(chan struct{}, 1)
+	go func() { _, _ = io.Copy(io.Discard, resp.Body); streamEnd <- struct{}{} }()
 
-	var err2 error
-	select {
-	case err2 = <-done:
-	case <-time.After(time.Until(notAfter) + time.Second):
-		t.Fatal("Connect still running 1 s after the deadline")
+	clk.Set(notAfter.Add(-time.Second))
+	if got := get(t, "http://"+listen+"/"); got != "hello from production\n" {
+		t.Errorf("GET a second before the deadline = %q", got)
 	}
-	late := time.Since(notAfter)
-	if !errors.Is(err2, ErrExpired) || !strings.Contains(err2.Error(), "access to api ended at ") ||
-		!strings.HasSuffix(err2.Error(), ": the grant expired") {
-		t.Errorf("Connect = %v, want the expired message", err2)
+	clk.Set(notAfter)
+	err = testutil.Receive(t, "Connect's return at the deadline", done)
+	if !errors.Is(err, ErrExpired) || !strings.Contains(err.Error(), "access to api ended at ") ||
+		!strings.HasSuffix(err.Error(), ": the grant expired") {
+		t.Errorf("Connect = %v, want the expired message", err)
 	}
-	t.Logf("Connect returned %v after the deadline", late)
-	select {
-	case at := <-streamEnd:
-		t.Logf("stream cut %v after the deadline", at.Sub(notAfter))
-	case <-time.After(time.Second):
-		t.Error("the streaming connection outlived the grant")
-	}
+	testutil.Receive(t, "the end of the streaming connection with the grant", streamEnd)
 	if _, err := net.DialTimeout("tcp", listen, time.Second); err == nil {
 		t.Errorf("%s still accepts connections", listen)
 	}
@@ -171,7 +162,7 @@ func TestConnectForwardsUntilTheDeadline(t *testing.T) {
 func TestConnectEndsOnRevocation(t *testing.T) {
 	dir := t.TempDir()
 	h, r := grantedHub(t, dir, time.Now().Add(time.Minute), http.HandlerFunc(hello))
-	listen, done := connect(t, ConnectOptions{Hub: h, Dir: dir, Ref: r.ID, Poll: 50 * time.Millisecond, Port: freePort(t)})
+	listen, done := connect(t, ConnectOptions{Hub: h, Dir: dir, Ref: r.ID, Poll: 50 * time.Millisecond, Port: AnyPort})
 	_ = get(t, "http://"+listen+"/")
 	decided := time.Now().Truncate(time.Second)
 	h.set(r.ID, func(r *hubapi.Request) { r.State, r.Approver, r.Decided = hubapi.StateRevoked, "bob", decided })
@@ -181,8 +172,8 @@ func TestConnectEndsOnRevocation(t *testing.T) {
 		if !errors.Is(err, ErrRevoked) || err.Error() != want {
 			t.Errorf("Connect = %v, want %q", err, want)
 		}
-	case <-time.After(time.Second):
-		t.Fatal("Connect still running 1 s after the revocation")
+	case <-time.After(testutil.Scaled(time.Second)):
+		t.Fatal("Connect still running 1 s after the revocation") // how soon is what this checks
 	}
 }
 
@@ -191,7 +182,7 @@ func TestConnectKeepsGoingWithoutTheHubAndStopsWithTheContext(t *testing.T) {
 	h, r := grantedHub(t, dir, time.Now().Add(time.Minute), http.HandlerFunc(hello))
 	ctx, cancel := context.WithCancel(t.Context())
 	kinds := make(chan EventKind, 16)
-	o := ConnectOptions{Hub: h, Dir: dir, Ref: "api", Poll: 20 * time.Millisecond,
+	o := ConnectOptions{Hub: h, Dir: dir, Ref: "api", Poll: 20 * time.Millisecond, Port: AnyPort,
 		OnEvent: func(e Event) { kinds <- e.Kind }}
 	done := make(chan error, 1)
 	go func() { done <- Connect(ctx, o) }()
@@ -216,26 +207,8 @@ func TestConnectKeepsGoingWithoutTheHubAndStopsWithTheContext(t *testing.T) {
 
 func waitKind(t *testing.T, kinds <-chan EventKind, want EventKind) {
 	t.Helper()
-	timeout := time.After(3 * time.Second)
-	for {
-		select {
-		case k := <-kinds:
-			if k == want {
-				return
-			}
-		case <-timeout:
-			t.Fatalf("no %s event", want)
-		}
+	for testutil.Receive(t, "a "+string(want)+" event", kinds) != want {
 	}
-}
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func TestConnectRefusesAKeyOtherThanTheGrants(t *testing.T) {
@@ -245,7 +218,7 @@ func TestConnectRefusesAKeyOtherThanTheGrants(t *testing.T) {
 	other, _ := wgtypes.GeneratePrivateKey()
 	g.PublicKey = other.PublicKey().String()
 	h.grants[r.ID] = g
-	err := Connect(t.Context(), ConnectOptions{Hub: h, Dir: dir, Ref: "api"})
+	err := Connect(t.Context(), ConnectOptions{Hub: h, Dir: dir, Ref: "api", Port: AnyPort})
 	if err == nil || !strings.Contains(err.Error(), "is for another key") {
 		t.Errorf("Connect = %v", err)
 	}

@@ -36,17 +36,21 @@ func DefaultPort(protocol string) int {
 	return 0
 }
 
+// AnyPort as ConnectOptions.Port listens on any free port, never the
+// protocol's usual one (which a second tool may be waiting for).
+const AnyPort = -1
+
 // listenLocal listens on 127.0.0.1: on port, or (port 0) on the
 // protocol's default port if it is free, else on any free port.
 func listenLocal(port int, protocol string) (net.Listener, error) {
-	if port != 0 {
+	if port > 0 {
 		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 		if err != nil {
 			return nil, fmt.Errorf("listening on 127.0.0.1:%d: %w; pick another port with --port", port, err)
 		}
 		return l, nil
 	}
-	if def := DefaultPort(protocol); def != 0 {
+	if def := DefaultPort(protocol); def != 0 && port != AnyPort {
 		if l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(def))); err == nil {
 			return l, nil
 		}

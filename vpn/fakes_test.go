@@ -176,6 +176,7 @@ func newFakeDevice(o wg.Options) *fakeDevice {
 func (d *fakeDevice) Backend() wg.Backend { return "fake" }
 func (d *fakeDevice) Name() string        { return d.opts.Config.Name }
 func (d *fakeDevice) PublicKey() wg.Key   { return d.opts.Config.PrivateKey.PublicKey() }
+func (d *fakeDevice) ListenPort() int     { return d.opts.Config.ListenPort }
 
 func (d *fakeDevice) SetPeer(p wg.Peer) error {
 	d.mu.Lock()

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/wg"
 )
@@ -72,15 +73,15 @@ func startNode(t *testing.T) *runningNode {
 	return r
 }
 
+// waitFor waits for ok, saying what the node did if it never holds.
 func (r *runningNode) waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s; device ops %q; events %v", what, r.dev.opLog(), r.eventKinds())
+	testutil.EventuallyNoError(t, what, func() error {
+		if ok() {
+			return nil
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return fmt.Errorf("device ops %q; events %v", r.dev.opLog(), r.eventKinds())
+	})
 }
 
 func (r *runningNode) hasOp(op string) func() bool {
@@ -147,7 +148,7 @@ func TestNodeRevokeClosesDeviceWithinASecond(t *testing.T) {
 	r.hub.update(func(nm *hubapi.NetMap) { nm.Revoked = true })
 	select {
 	case <-r.dev.closed:
-	case <-time.After(time.Second):
+	case <-time.After(testutil.Scaled(time.Second)): // how soon is what this checks
 		t.Fatal("device still open 1 s after the revoke")
 	}
 	if err := <-r.done; !errors.Is(err, ErrRevoked) {
@@ -180,7 +181,7 @@ func TestNodeReconnectsAfterHubRestart(t *testing.T) {
 	if err != nil || !strings.Contains(s.HubError, addr) {
 		t.Errorf("status while the hub is down: %+v, %v", s, err)
 	}
-	time.Sleep(200 * time.Millisecond) // a few retries against nothing
+	time.Sleep(200 * time.Millisecond) // not an event: the hub stays away a while, whatever the node tries meanwhile
 	r.hub.update(func(nm *hubapi.NetMap) { nm.Hub.Endpoint = "127.0.0.1:51829" })
 	r.srv = r.hub.start(addr)
 	r.waitFor(t, "the node to reconnect and apply", r.hasOp("set "+r.hub.nm.Hub.PublicKey+" 127.0.0.1:51829"))
@@ -209,15 +210,10 @@ func TestNodeStatusAndDown(t *testing.T) {
 	if err := Down(t.Context(), r.dir); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-r.done:
-		if err != nil {
-			t.Errorf("Run after down = %v, want nil", err)
-		}
-		r.done <- nil
-	case <-time.After(time.Second):
-		t.Fatal("Run did not return after down")
+	if err := testutil.Receive(t, "Run's return after down", r.done); err != nil {
+		t.Errorf("Run after down = %v, want nil", err)
 	}
+	r.done <- nil
 	if !slices.Contains(r.dev.opLog(), "close") {
 		t.Error("device not closed")
 	}

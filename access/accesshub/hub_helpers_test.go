@@ -90,6 +90,7 @@ func (d quietDevice) SetPeer(wg.Peer) error          { return nil }
 func (d quietDevice) RemovePeer(wg.Key) error        { return nil }
 func (d quietDevice) Peers() ([]wg.PeerStats, error) { return nil, nil }
 func (d quietDevice) Close() error                   { return nil }
+func (d quietDevice) ListenPort() int                { return d.cfg.ListenPort }
 
 // enroll enrolls a device with a fresh key and fails the test on error.
 func (th *testHub) enroll(t *testing.T, secret, name string) hubapi.EnrollResponse {

@@ -57,8 +57,13 @@ type HubConfig struct {
 
 // WireGuardConfig is the gateway's WireGuard device.
 type WireGuardConfig struct {
-	ListenPort int    `yaml:"listen_port"`
-	Endpoint   string `yaml:"endpoint"` // host:port access tunnels dial
+	// ListenPort is the UDP port; a file without listen_port gets
+	// DefaultListenPort, and 0 binds any free port (Gateway.Endpoint says
+	// which).
+	ListenPort int `yaml:"listen_port"`
+	// Endpoint is the host:port access tunnels dial; port 0 stands for the
+	// port the gateway bound.
+	Endpoint string `yaml:"endpoint"`
 }
 
 // TargetConfig is one production target and its access policy.
@@ -184,6 +189,9 @@ func ParseConfig(file string, b []byte) (*Config, error) {
 		return nil, &ConfigError{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
 	v := &validator{file: file, root: &root}
+	if !has(&root, "wireguard", "listen_port") {
+		c.WireGuard.ListenPort = DefaultListenPort // 0 written out means any port
+	}
 	c.setDefaults()
 	c.validate(v)
 	if len(v.errs) > 0 {
@@ -193,9 +201,6 @@ func ParseConfig(file string, b []byte) (*Config, error) {
 }
 
 func (c *Config) setDefaults() {
-	if c.WireGuard.ListenPort == 0 {
-		c.WireGuard.ListenPort = DefaultListenPort
-	}
 	if c.StateDir == "" {
 		c.StateDir = DefaultStateDir(c.File)
 	}
@@ -289,6 +294,19 @@ func lineOf(n *yaml.Node, path []any) int {
 		n, line = next, next.Line
 	}
 	return line
+}
+
+// has tells whether the document sets the key at path.
+func has(n *yaml.Node, path ...any) bool {
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, p := range path {
+		if n = child(n, p); n == nil {
+			return false
+		}
+	}
+	return true
 }
 
 func child(n *yaml.Node, p any) *yaml.Node {

@@ -40,6 +40,29 @@ targets:
     approver_role: approver
 `
 
+func TestParseConfigListenPort(t *testing.T) {
+	for _, tt := range []struct {
+		name, wireguard string
+		want            int
+	}{
+		{"absent: the default", "wireguard: {endpoint: gw.example:51821}", DefaultListenPort},
+		{"zero: any", "wireguard: {listen_port: 0, endpoint: \"127.0.0.1:0\"}", 0},
+		{"zero, block style", "wireguard:\n  endpoint: gw.example:51821\n  listen_port: 0", 0},
+		{"given", "wireguard: {listen_port: 4000, endpoint: gw.example:4000}", 4000},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			text := strings.Replace(validConfig, "wireguard:\n  endpoint: gw.example:51821", tt.wireguard, 1)
+			c, err := ParseConfig("gw.yaml", []byte(text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.WireGuard.ListenPort != tt.want {
+				t.Errorf("listen port %d, want %d", c.WireGuard.ListenPort, tt.want)
+			}
+		})
+	}
+}
+
 func TestParseConfigValid(t *testing.T) {
 	c, err := ParseConfig("gw.yaml", []byte(validConfig))
 	if err != nil {
@@ -86,6 +109,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{name: "break glass ttl", old: "ttl: 10m", new: "ttl: 2h", want: "break_glass.ttl"},
 		{name: "duplicate name", old: "name: replica", new: "name: grafana", want: "gw.yaml:18: target \"grafana\" is named twice"},
 		{name: "bad name", old: "name: replica", new: "name: Replica DB", want: "target name \"Replica DB\""},
+		{name: "negative listen port", old: "  endpoint: gw.example:51821\n", new: "  endpoint: gw.example:51821\n  listen_port: -1\n", want: "wireguard.listen_port -1"},
 		{name: "no endpoint", old: "  endpoint: gw.example:51821\n", new: "  listen_port: 51821\n", want: "wireguard.endpoint \"\""},
 		{name: "plain http hub", old: "https://hub.example:8443", new: "http://hub.example:8443", want: "gw.yaml:2: hub.url"},
 		{name: "bad fingerprint", old: fp, new: "abc", want: "gw.yaml:3: hub.fingerprint"},

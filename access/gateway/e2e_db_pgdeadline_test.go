@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -22,17 +23,18 @@ func (pw *pgWorld) gatewaySessions(t *testing.T) int {
 	return n
 }
 
-// noSessions waits up to limit for no upstream session of the gateway's
-// role; what says when, for the message.
+// noSessions waits up to limit (scaled) for no upstream session of the
+// gateway's role; what says when, for the message. The limit is what the
+// tests check: how soon after a deadline production is let go.
 func (pw *pgWorld) noSessions(t *testing.T, what string, limit time.Duration) {
 	t.Helper()
-	eventually(t, "no session of "+pgLogin+" "+what, limit, func() error {
+	testutil.EventuallyNoError(t, "no session of "+pgLogin+" "+what, func() error {
 		if n := pw.gatewaySessions(t); n != 0 {
 			return fmt.Errorf("%d sessions upstream: %v", n,
 				pw.pg.rows(t, "select pid, state, query from pg_stat_activity where usename = '"+pgLogin+"'"))
 		}
 		return nil
-	})
+	}, testutil.Within(limit))
 }
 
 // sleeper is a psql on the dev host waiting on pg_sleep(600) through a
@@ -57,7 +59,7 @@ func (pw *pgWorld) startSleeper(t *testing.T, port int) *sleeper {
 		t.Fatal(err)
 	}
 	go func() { s.cmd.Wait(); s.exited <- time.Now() }()
-	eventually(t, "pg_sleep running upstream", 5*time.Second, func() error {
+	testutil.EventuallyNoError(t, "pg_sleep running upstream", func() error {
 		q := "select count(*) from pg_stat_activity where usename = '" + pgLogin + "' and state = 'active' and query = 'select pg_sleep(600)'"
 		if n := pw.pg.one(t, q); n != "1" {
 			return fmt.Errorf("%s sessions running it", n)
@@ -120,8 +122,8 @@ func (pw *pgWorld) testClientGone(t *testing.T) {
 	if time.Until(r.NotAfter) < 500*time.Millisecond {
 		t.Fatalf("psql was killed too close to the deadline to tell the client's end from the grant's")
 	}
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(300 * time.Millisecond) // not an event: only for the log line below, which the test does not judge
 	t.Logf("300ms after psql was killed: %d sessions of %s upstream", pw.gatewaySessions(t), pgLogin)
-	time.Sleep(time.Until(r.NotAfter))
+	time.Sleep(time.Until(r.NotAfter)) // the real gateway process ends the grant on its own clock: the deadline is the behaviour
 	pw.noSessions(t, "after the deadline of a grant whose client vanished mid-query", 3*time.Second)
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devenv-dev/devenv/internal/testutil"
 )
 
 // testSessionLimit opens more sessions through one grant than the target
@@ -32,7 +34,7 @@ func (pw *pgWorld) testSessionLimit(t *testing.T) {
 		sleepers[i] = s
 	}
 	refused := 0
-	eventually(t, "every psql running upstream or refused", 20*time.Second, func() error {
+	testutil.EventuallyNoError(t, "every psql running upstream or refused", func() error {
 		refused = 0
 		for _, s := range sleepers {
 			if strings.Contains(s.out.String(), "FATAL:  limit: sessions per grant on target "+pgTarget+" (4 at once)") {

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/devenv-dev/devenv/internal/netnstest"
+	"github.com/devenv-dev/devenv/internal/testutil"
 )
 
 // The production PostgreSQL on the gateway host's loopback.
@@ -107,7 +108,7 @@ func (s *pgServer) run(t *testing.T, cred *syscall.SysProcAttr) {
 			t.Logf("--- postgres log:\n%s", b)
 		}
 	})
-	eventually(t, "postgres up", 30*time.Second, func() error {
+	testutil.EventuallyNoError(t, "postgres up", func() error {
 		c, err := s.super(t.Context(), "postgres")
 		if err == nil {
 			c.Close(t.Context())

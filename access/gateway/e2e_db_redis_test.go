@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/internal/netnstest"
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -85,7 +86,7 @@ func startRedisIn(t *testing.T, h *netnstest.Host, bin string) {
 			t.Logf("--- redis-server:\n%s", out.String())
 		}
 	})
-	eventually(t, "redis-server up", 10*time.Second, func() error {
+	testutil.EventuallyNoError(t, "redis-server up", func() error {
 		c, err := dialIn(h, redisUpstream, time.Second)
 		if err == nil {
 			c.Close()

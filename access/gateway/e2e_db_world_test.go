@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/internal/netnstest"
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/devenv-dev/devenv/vpn"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
@@ -63,7 +64,7 @@ func (w *world) serve(targets ...dbTarget) {
 	w.mu.Lock()
 	w.gwProc = p
 	w.mu.Unlock()
-	eventually(t, "every target at the hub", 15*time.Second, func() error {
+	testutil.EventuallyNoError(t, "every target at the hub", func() error {
 		select {
 		case <-p.done:
 			t.Fatalf("the gateway exited: %v\n%s", p.err, p.stderr.String())
@@ -126,7 +127,7 @@ func (w *world) grantOf(target string, ttl time.Duration) hubapi.Request {
 func (w *world) operations(t *testing.T, target string, ok func([]hubapi.AuditRecord) error) []hubapi.AuditRecord {
 	t.Helper()
 	var ops []hubapi.AuditRecord
-	eventually(t, "the "+target+" operations at the hub", 15*time.Second, func() error {
+	testutil.EventuallyNoError(t, "the "+target+" operations at the hub", func() error {
 		out, err := w.access(w.appr, w.bob, "audit", "--target", target, "-o", "json")
 		if err != nil {
 			return err

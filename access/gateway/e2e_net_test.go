@@ -20,6 +20,7 @@ import (
 
 	"github.com/devenv-dev/devenv/access"
 	"github.com/devenv-dev/devenv/internal/netnstest"
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/wg"
 )
@@ -30,7 +31,7 @@ import (
 func (w *world) gatewayGrant(t *testing.T, id string) hubapi.Grant {
 	t.Helper()
 	var g hubapi.Grant
-	eventually(t, "the grant at the gateway", 5*time.Second, func() error {
+	testutil.EventuallyNoError(t, "the grant at the gateway", func() error {
 		b, err := os.ReadFile(filepath.Join(w.gwState, "grants.json"))
 		if err != nil {
 			return err
@@ -53,7 +54,7 @@ func (w *world) gatewayGrant(t *testing.T, id string) hubapi.Grant {
 // gatewayLogged waits for the gateway's log line msg about request id.
 func (w *world) gatewayLogged(t *testing.T, msg, id string) {
 	t.Helper()
-	eventually(t, "the gateway's "+msg+" of "+id, 3*time.Second, func() error {
+	testutil.EventuallyNoError(t, "the gateway's "+msg+" of "+id, func() error {
 		w.mu.Lock()
 		p := w.gwProc
 		w.mu.Unlock()
@@ -205,21 +206,13 @@ func startStream(t *testing.T, via any, base string) *stream {
 func (s *stream) waitTicks(t *testing.T, n int) {
 	t.Helper()
 	for range n {
-		select {
-		case <-s.ticks:
-		case <-time.After(3 * time.Second):
-			t.Fatal("the stream does not tick")
-		}
+		testutil.Receive(t, "a tick of the stream", s.ticks)
 	}
 }
 
-func (s *stream) waitCut(t *testing.T, limit time.Duration) time.Time {
+// waitCut returns when the stream was cut; callers judge that time, so
+// how long this waits only bounds a failure.
+func (s *stream) waitCut(t *testing.T) time.Time {
 	t.Helper()
-	select {
-	case at := <-s.cut:
-		return at
-	case <-time.After(limit):
-		t.Fatalf("the stream still runs after %v", limit)
-		return time.Time{}
-	}
+	return testutil.Receive(t, "the stream's cut", s.cut)
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/internal/netnstest"
+	"github.com/devenv-dev/devenv/internal/testutil"
 )
 
 // --- processes -------------------------------------------------------------
@@ -148,7 +149,7 @@ func (w *world) startHub() {
 	w.mu.Lock()
 	w.hubProc = p
 	w.mu.Unlock()
-	eventually(w.t, "the hub's admin socket", 10*time.Second, func() error {
+	testutil.EventuallyNoError(w.t, "the hub's admin socket", func() error {
 		select {
 		case <-p.done:
 			w.t.Fatalf("the hub exited: %v\n%s", p.err, p.stderr.String())
@@ -157,7 +158,7 @@ func (w *world) startHub() {
 		_, err := w.run(w.hub, "hub", "--data", w.hubDir, "user", "list")
 		return err
 	})
-	eventually(w.t, "the hub's API", 10*time.Second, func() error {
+	testutil.EventuallyNoError(w.t, "the hub's API", func() error {
 		c, err := dialIn(w.hub, hubIP+":8443", time.Second)
 		if err == nil {
 			c.Close()
@@ -202,7 +203,7 @@ func (w *world) startGateway(config string) {
 	w.mu.Lock()
 	w.gwProc = p
 	w.mu.Unlock()
-	eventually(w.t, "the gateway up", 10*time.Second, func() error {
+	testutil.EventuallyNoError(w.t, "the gateway up", func() error {
 		select {
 		case <-p.done:
 			w.t.Fatalf("the gateway exited: %v\n%s", p.err, p.stderr.String())

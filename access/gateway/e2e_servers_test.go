@@ -191,18 +191,3 @@ func editAudit(t *testing.T, store string, seq uint64, edit func(*hubapi.AuditRe
 		t.Fatal(err)
 	}
 }
-
-func eventually(t *testing.T, what string, limit time.Duration, f func() error) {
-	t.Helper()
-	start := time.Now()
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Since(start) > limit {
-			t.Fatalf("%s: still failing after %v: %v", what, limit, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"sync"
 	"time"
 
@@ -52,6 +54,8 @@ type Gateway struct {
 	clock clock.Clock
 	dev   wg.NetstackDevice
 	spool *spool
+	// metricsLn serves /metrics; nil unless Config.Metrics. Set by New.
+	metricsLn net.Listener
 
 	targets   []*target // in configuration order; target i listens on port FirstTargetPort+i
 	pollAlive time.Duration
@@ -236,8 +240,12 @@ func (gw *Gateway) Run(ctx context.Context) error {
 		case <-loops.Done():
 		}
 	})
-	gw.log.Info("gateway serving", "address", gw.cfg.GatewayAddress(), "wireguard_port", gw.cfg.WireGuard.ListenPort,
-		"public_key", gw.dev.PublicKey().String(), "targets", len(gw.targets))
+	metrics := "none"
+	if a := gw.MetricsAddr(); a != nil {
+		metrics = a.String()
+	}
+	gw.log.Info("gateway serving", "address", gw.cfg.GatewayAddress(), "wireguard_port", gw.ListenPort(), "endpoint", gw.Endpoint(),
+		"metrics", metrics, "public_key", gw.dev.PublicKey().String(), "targets", len(gw.targets))
 	<-ctx.Done()
 	stop()
 	gw.Close()
@@ -247,6 +255,28 @@ func (gw *Gateway) Run(ctx context.Context) error {
 
 // PublicKey is the gateway's WireGuard key.
 func (gw *Gateway) PublicKey() wg.Key { return gw.dev.PublicKey() }
+
+// ListenPort is the WireGuard UDP port the gateway bound: the configured
+// one, or the one it was given for listen_port: 0.
+func (gw *Gateway) ListenPort() int { return gw.dev.ListenPort() }
+
+// Endpoint is the host:port the gateway gives the hub for access tunnels
+// to dial: the configured endpoint, its port 0 replaced by ListenPort.
+func (gw *Gateway) Endpoint() string {
+	host, port, err := net.SplitHostPort(gw.cfg.WireGuard.Endpoint)
+	if err != nil || port != "0" {
+		return gw.cfg.WireGuard.Endpoint
+	}
+	return net.JoinHostPort(host, strconv.Itoa(gw.ListenPort()))
+}
+
+// MetricsAddr is the address /metrics is served on; nil when none.
+func (gw *Gateway) MetricsAddr() net.Addr {
+	if gw.metricsLn == nil {
+		return nil
+	}
+	return gw.metricsLn.Addr()
+}
 
 // TargetAddress is the tunnel address of a target's listener.
 func (gw *Gateway) TargetAddress(name string) (netip.AddrPort, bool) {

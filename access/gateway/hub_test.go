@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/hubclient"
 )
@@ -25,6 +26,9 @@ type fakeHub struct {
 	changed    chan struct{}            // guarded by mu; closed and replaced on every change
 	registered []hubapi.RegisterTargets // guarded by mu
 	audit      []hubapi.AuditRecord     // guarded by mu
+	// refusedRegistrations counts registrations dropped while down: one
+	// means the gateway's long-poll has ended and it is trying again.
+	refusedRegistrations int // guarded by mu
 }
 
 func newFakeHub(t *testing.T) *fakeHub {
@@ -43,6 +47,11 @@ func (h *fakeHub) client() *hubclient.Client {
 
 func (h *fakeHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.isDown() || r.Header.Get("Authorization") != "Bearer gw-token" {
+		if r.URL.Path == hubapi.PathGatewayTargets {
+			h.mu.Lock()
+			h.refusedRegistrations++
+			h.mu.Unlock()
+		}
 		drop(w)
 		return
 	}
@@ -113,6 +122,18 @@ func (h *fakeHub) setDown(down bool) {
 	h.down = down
 	close(h.changed) // wakes long-polls, which then drop their connections
 	h.changed = make(chan struct{})
+}
+
+// waitGatewayGaveUp waits until the gateway, its long-poll ended, tries to
+// register again with the hub that is down: from then on its last contact
+// stays put.
+func (h *fakeHub) waitGatewayGaveUp(t *testing.T) {
+	t.Helper()
+	testutil.Eventually(t, "the gateway to try to register again with the hub that is down", func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.refusedRegistrations > 0
+	})
 }
 
 func (h *fakeHub) isDown() bool {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devenv-dev/devenv/internal/testutil"
 )
 
 // TestSessionLimits: a grant holds at most sessions_per_grant connections,
@@ -22,11 +24,11 @@ func TestSessionLimits(t *testing.T) {
 	c.Targets[2].Limits = &Limits{SessionsPerGrant: 2, Sessions: 3} // echo (tcp)
 	gw, _ := startGateway(t, c, hub.client())
 	notAfter := time.Now().Add(time.Minute)
-	ann := newClient(t, c, gw.PublicKey(), "echo", notAfter)
-	bob := newClient(t, c, gw.PublicKey(), "echo", notAfter)
-	web := newClient(t, c, gw.PublicKey(), "web", notAfter)
+	ann := newClient(t, gw, "echo", notAfter)
+	bob := newClient(t, gw, "echo", notAfter)
+	web := newClient(t, gw, "web", notAfter)
 	hub.set(ann.grant, bob.grant, web.grant)
-	waitFor(t, 5*time.Second, "the grants' peers", func() bool { return peerCount(t, gw) == 3 })
+	testutil.Eventually(t, "the grants' peers", func() bool { return peerCount(t, gw) == 3 })
 
 	echo := c.TargetAddress(2).String()
 	a1, a2 := mustEcho(t, ann, echo), mustEcho(t, ann, echo)
@@ -63,7 +65,7 @@ func TestSessionLimits(t *testing.T) {
 		t.Error("the refused request cut the stream that holds the session")
 	default:
 	}
-	waitFor(t, 5*time.Second, "the refusals in the audit", func() bool {
+	testutil.Eventually(t, "the refusals in the audit", func() bool {
 		want := map[string]bool{"echo per grant": false, "echo target": false, "web per grant": false}
 		for _, r := range hub.records() {
 			if r.Action != "connect" || r.Verdict != "refused" {

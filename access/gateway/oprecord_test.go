@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devenv-dev/devenv/internal/clock/clocktest"
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -18,12 +20,13 @@ import (
 func TestHTTPOperationRecordedWhateverEndsIt(t *testing.T) {
 	hub := newFakeHub(t)
 	c := testConfig(t, hub, prodUpstream(t).URL, t.TempDir(), 10*time.Second)
-	gw, _ := startGateway(t, c, hub.client())
-	expiring := newClient(t, c, gw.PublicKey(), "web", time.Now().Add(1500*time.Millisecond))
-	revoked := newClient(t, c, gw.PublicKey(), "web", time.Now().Add(time.Hour))
-	other := newClient(t, c, gw.PublicKey(), "web", time.Now().Add(time.Hour))
+	clk := clocktest.New(time.Now())
+	gw, _ := startGatewayWith(t, Options{Config: c, Hub: hub.client(), Clock: clk})
+	expiring := newClient(t, gw, "web", clk.Now().Add(time.Minute))
+	revoked := newClient(t, gw, "web", clk.Now().Add(time.Hour))
+	other := newClient(t, gw, "web", clk.Now().Add(time.Hour))
 	hub.set(expiring.grant, revoked.grant, other.grant)
-	waitFor(t, 2*time.Second, "the peers", func() bool { return peerCount(t, gw) == 3 })
+	testutil.Eventually(t, "the peers", func() bool { return peerCount(t, gw) == 3 })
 
 	// The client goes away in the middle of a stream.
 	ctx, leave := context.WithCancel(t.Context())
@@ -42,8 +45,9 @@ func TestHTTPOperationRecordedWhateverEndsIt(t *testing.T) {
 
 	expiringCut, revokedCut := expiring.stream(t), revoked.stream(t)
 	hub.set(expiring.grant, other.grant)
-	<-revokedCut
-	<-expiringCut
+	testutil.Receive(t, "the revoked grant's stream cut", revokedCut)
+	clk.Set(expiring.grant.NotAfter)
+	testutil.Receive(t, "the expiring grant's stream cut at its deadline", expiringCut)
 
 	want := map[string]string{
 		expiring.grant.RequestID: "deadline",
@@ -56,7 +60,7 @@ func TestHTTPOperationRecordedWhateverEndsIt(t *testing.T) {
 			}
 		}
 	})
-	waitFor(t, 5*time.Second, "the operation records at the hub", func() bool {
+	testutil.Eventually(t, "the operation records at the hub", func() bool {
 		recs := hub.records()
 		for id, cause := range want {
 			if findOp(recs, id, "/stream", cause) == nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/internal/clock/clocktest"
+	"github.com/devenv-dev/devenv/internal/testutil"
 )
 
 // With the hub gone, deadlines still cut; after the grace every grant is
@@ -21,12 +22,15 @@ func TestHubUnreachable(t *testing.T) {
 	checked := make(chan bool, 64)
 	c := testConfig(t, hub, prodUpstream(t).URL, t.TempDir(), 30*time.Second)
 	gw, _ := startGatewayWith(t, Options{Config: c, Hub: hub.client(), Clock: clk, watched: func(lost bool) { checked <- lost }})
-	short := newClient(t, c, gw.PublicKey(), "web", clk.Now().Add(10*time.Second))
-	long := newClient(t, c, gw.PublicKey(), "web", clk.Now().Add(time.Hour))
+	short := newClient(t, gw, "web", clk.Now().Add(10*time.Second))
+	long := newClient(t, gw, "web", clk.Now().Add(time.Hour))
 	hub.set(short.grant, long.grant)
-	waitFor(t, 10*time.Second, "both peers", func() bool { return peerCount(t, gw) == 2 })
+	testutil.Eventually(t, "both peers", func() bool { return peerCount(t, gw) == 2 })
 	shortCut, longCut := short.stream(t), long.stream(t)
 	hub.setDown(true)
+	// The long-poll that the hub drops counts as contact up to its end:
+	// the last contact is known once the gateway has given it up.
+	hub.waitGatewayGaveUp(t)
 	lastContact := gw.lastHubContact()
 	advance := func(to time.Time) bool { // moves the clock to the time and returns that check's verdict
 		t.Helper()
@@ -34,61 +38,46 @@ func TestHubUnreachable(t *testing.T) {
 			<-checked
 		}
 		clk.Set(to)
-		select {
-		case lost := <-checked:
-			return lost
-		case <-time.After(30 * time.Second):
-			t.Fatal("the gateway did not check the hub's absence after the clock moved")
-			return false
-		}
+		return testutil.Receive(t, "the gateway's check of the hub's absence after the clock moved", checked)
 	}
 
 	if advance(short.grant.NotAfter) {
 		t.Fatal("the hub counted as lost 10 s into a 30 s grace")
 	}
-	waitCut(t, shortCut, "the short grant at its deadline, with the hub away")
+	testutil.Receive(t, "the short grant cut at its deadline, with the hub away", shortCut)
 	if lost := advance(lastContact.Add(c.Grace - time.Second)); lost || len(longCut) > 0 {
 		t.Fatalf("a second before the grace ended: lost %v, the long grant cut %v", lost, len(longCut) > 0)
 	}
 	if !advance(lastContact.Add(c.Grace + time.Second)) {
 		t.Fatal("the gateway still trusts its grants a second after the grace ended")
 	}
-	waitCut(t, longCut, "the long grant once the gateway failed closed")
-	waitFor(t, 10*time.Second, "no peers", func() bool { return peerCount(t, gw) == 0 })
+	testutil.Receive(t, "the long grant cut once the gateway failed closed", longCut)
+	testutil.Eventually(t, "no peers", func() bool { return peerCount(t, gw) == 0 })
 	if _, _, err := long.get(t, 0, "/"); err == nil {
 		t.Error("a grant worked while the gateway had failed closed")
 	}
 
 	hub.setDown(false)
-	waitFor(t, 20*time.Second, "the grant again", func() bool { return peerCount(t, gw) == 1 })
-	long.renew(t, gw.PublicKey())
+	testutil.Eventually(t, "the grant again", func() bool { return peerCount(t, gw) == 1 })
+	long.renew(t, gw)
 	if status, _, err := long.get(t, 0, "/"); err != nil || status != 200 {
 		t.Errorf("after the hub's return: %d %v", status, err)
 	}
 }
 
-// waitCut waits for a stream to be cut, however long a loaded machine
-// takes to do it.
-func waitCut(t *testing.T, cut <-chan time.Time, what string) {
-	t.Helper()
-	select {
-	case <-cut:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%s: the stream is still live", what)
-	}
-}
-
 // A restarted gateway enforces the grants it had, with their deadlines,
 // even before the hub answers; audit records wait on disk for the hub and
-// none is lost across the restart.
+// none is lost across the restart. The deadline is on a fake clock: the
+// test moves it rather than race a short grant on a loaded machine.
 func TestRestartKeepsGrantsAndAudit(t *testing.T) {
 	hub := newFakeHub(t)
 	state := t.TempDir()
+	clk := clocktest.New(time.Now())
 	c := testConfig(t, hub, prodUpstream(t).URL, state, 10*time.Second)
-	gw, stop := startGateway(t, c, hub.client())
-	cl := newClient(t, c, gw.PublicKey(), "web", time.Now().Add(2500*time.Millisecond))
+	gw, stop := startGatewayWith(t, Options{Config: c, Hub: hub.client(), Clock: clk})
+	cl := newClient(t, gw, "web", clk.Now().Add(5*time.Second))
 	hub.set(cl.grant)
-	waitFor(t, 2*time.Second, "the grant's peer", func() bool { return peerCount(t, gw) == 1 })
+	testutil.Eventually(t, "the grant's peer", func() bool { return peerCount(t, gw) == 1 })
 	hub.setDown(true)
 	if status, _, err := cl.get(t, 0, "/first-run"); err != nil || status != 200 {
 		t.Fatalf("GET before the restart: %d %v", status, err)
@@ -98,42 +87,52 @@ func TestRestartKeepsGrantsAndAudit(t *testing.T) {
 		t.Fatalf("no audit records buffered on disk: %v", err)
 	}
 
-	gw2, _ := startGateway(t, c, hub.client())
+	gw2, _ := startGatewayWith(t, Options{Config: c, Hub: hub.client(), Clock: clk})
 	if gw2.PublicKey() != gw.PublicKey() {
 		t.Fatal("the gateway's key changed across the restart")
 	}
-	waitFor(t, time.Second, "the restored peer", func() bool { return peerCount(t, gw2) == 1 })
-	cl.renew(t, gw2.PublicKey())
+	testutil.Eventually(t, "the restored peer", func() bool { return peerCount(t, gw2) == 1 })
+	cl.renew(t, gw2)
+	clk.Set(cl.grant.NotAfter.Add(-time.Second))
 	if status, _, err := cl.get(t, 0, "/second-run"); err != nil || status != 200 {
-		t.Fatalf("GET after the restart: %d %v", status, err)
+		t.Fatalf("GET a second before the deadline, after the restart: %d %v", status, err)
 	}
 	cut := cl.stream(t)
-	expectCut(t, cut, cl.grant.NotAfter, "deadline after a restart")
+	clk.Set(cl.grant.NotAfter)
+	testutil.Receive(t, "the stream cut at the deadline after a restart", cut)
 	if hasPath(hub.records(), "/first-run") {
 		t.Fatal("the hub got records while down")
 	}
 
 	hub.setDown(false)
-	waitFor(t, 8*time.Second, "the buffered records at the hub", func() bool {
+	testutil.Eventually(t, "the buffered records at the hub", func() bool {
 		return hasPath(hub.records(), "/first-run") && hasPath(hub.records(), "/second-run") &&
 			hasRecord(hub.records(), "expire", "", "")
 	})
-	waitFor(t, 2*time.Second, "an empty spool", func() bool { return gw2.spool.pending() == 0 })
+	testutil.Eventually(t, "an empty spool", func() bool { return gw2.spool.pending() == 0 })
 }
 
+// TestRestartDropsExpiredGrants: a gateway down past a grant's deadline
+// (on a fake clock, within the grace) restores the grants still running
+// and drops the one that ended.
 func TestRestartDropsExpiredGrants(t *testing.T) {
 	hub := newFakeHub(t)
-	state := t.TempDir()
-	c := testConfig(t, hub, prodUpstream(t).URL, state, 10*time.Second)
-	gw, stop := startGateway(t, c, hub.client())
-	cl := newClient(t, c, gw.PublicKey(), "web", time.Now().Add(300*time.Millisecond))
-	hub.set(cl.grant)
-	waitFor(t, 2*time.Second, "the grant's peer", func() bool { return peerCount(t, gw) == 1 })
+	clk := clocktest.New(time.Now())
+	c := testConfig(t, hub, prodUpstream(t).URL, t.TempDir(), 10*time.Second)
+	gw, stop := startGatewayWith(t, Options{Config: c, Hub: hub.client(), Clock: clk})
+	ended := newClient(t, gw, "web", clk.Now().Add(5*time.Second))
+	live := newClient(t, gw, "web", clk.Now().Add(time.Hour))
+	hub.set(ended.grant, live.grant)
+	testutil.Eventually(t, "the grants' peers", func() bool { return peerCount(t, gw) == 2 })
 	hub.setDown(true)
 	stop()
-	time.Sleep(time.Until(cl.grant.NotAfter) + 50*time.Millisecond)
-	gw2, _ := startGateway(t, c, hub.client())
-	if n := peerCount(t, gw2); n != 0 {
-		t.Errorf("%d peers after restarting past the deadline", n)
+	clk.Advance(6 * time.Second)
+	gw2, _ := startGatewayWith(t, Options{Config: c, Hub: hub.client(), Clock: clk})
+	peers, err := gw2.dev.Peers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(peers) != 1 || peers[0].PublicKey.String() != live.grant.PublicKey {
+		t.Errorf("peers after restarting past one deadline: %+v; want only the running grant's %s", peers, live.grant.PublicKey)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devenv-dev/devenv/internal/testutil"
 )
 
 // startRedis runs a throwaway redis-server with a password on loopback.
@@ -18,6 +20,7 @@ func startRedis(t *testing.T, password string) string {
 	if err != nil {
 		t.Skip("redis-server is not installed (Debian: redis-server)")
 	}
+	// redis-server cannot bind port 0 and say which it got: pick one.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +34,7 @@ func startRedis(t *testing.T, password string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	waitFor(t, 5*time.Second, "redis-server", func() bool {
+	testutil.Eventually(t, "redis-server", func() bool {
 		c, err := net.Dial("tcp", addr)
 		if err == nil {
 			c.Close()
@@ -51,20 +54,19 @@ func TestRedisTargetThroughTheTunnel(t *testing.T) {
 	addr := startRedis(t, "redis-secret")
 	t.Setenv("REDIS_PASSWORD", "redis-secret")
 	hub := newFakeHub(t)
-	port := freeUDPPort(t)
 	c2, err := ParseConfig("gw.yaml", []byte(fmt.Sprintf(`hub: {url: %s, fingerprint: %s, token: gw-token}
-wireguard: {listen_port: %d, endpoint: "127.0.0.1:%d"}
+wireguard: {listen_port: 0, endpoint: "127.0.0.1:0"}
 state_dir: %s
 targets:
   - {name: cache, protocol: redis, upstream: %q, credentials: {env: REDIS_PASSWORD}, max_ttl: 1h, limits: {max_count: 50}}
-`, hub.srv.URL, fingerprintOf(hub), port, port, t.TempDir(), addr)))
+`, hub.srv.URL, fingerprintOf(hub), t.TempDir(), addr)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	gw, _ := startGateway(t, c2, hub.client())
-	cl := newClient(t, c2, gw.PublicKey(), "cache", time.Now().Add(time.Minute))
+	cl := newClient(t, gw, "cache", time.Now().Add(time.Minute))
 	hub.set(cl.grant)
-	waitFor(t, 2*time.Second, "the grant's peer", func() bool { return peerCount(t, gw) == 1 })
+	testutil.Eventually(t, "the grant's peer", func() bool { return peerCount(t, gw) == 1 })
 	conn, err := cl.dev.DialContext(t.Context(), "tcp", c2.TargetAddress(0).String())
 	if err != nil {
 		t.Fatal(err)

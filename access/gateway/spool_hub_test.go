@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hub/hubtest"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
@@ -61,7 +62,7 @@ func TestSpoolBadRecordsHoldNothingBack(t *testing.T) {
 	go func() { defer close(done); gw.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 
-	waitFor(t, 10*time.Second, "an empty spool", func() bool {
+	testutil.Eventually(t, "an empty spool", func() bool {
 		b, err := gw.spool.backlog()
 		return err == nil && b.Records == 0
 	})
@@ -101,9 +102,9 @@ func TestBacklogExposed(t *testing.T) {
 	c := testConfig(t, fh, prodUpstream(t).URL, state, 10*time.Second)
 	c.Metrics = "127.0.0.1:0"
 	gw, _ := startGateway(t, c, fh.client())
-	cl := newClient(t, c, gw.PublicKey(), "web", time.Now().Add(time.Hour))
+	cl := newClient(t, gw, "web", time.Now().Add(time.Hour))
 	fh.set(cl.grant)
-	waitFor(t, 2*time.Second, "the grant's peer", func() bool { return peerCount(t, gw) == 1 })
+	testutil.Eventually(t, "the grant's peer", func() bool { return peerCount(t, gw) == 1 })
 	fh.setDown(true)
 	before := time.Now()
 	for _, p := range []string{"/a", "/b", "/c"} {
@@ -128,7 +129,7 @@ func TestBacklogExposed(t *testing.T) {
 		t.Errorf("status %+v, %v", st, err)
 	}
 	fh.setDown(false)
-	waitFor(t, 10*time.Second, "the backlog delivered", func() bool {
+	testutil.Eventually(t, "the backlog delivered", func() bool {
 		b, err := gw.spool.backlog()
 		return err == nil && b.Records == 0
 	})

@@ -128,6 +128,7 @@ func (gw *Gateway) serveMetrics(addr string) error {
 		gw.writeMetrics(w)
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	gw.metricsLn = ln
 	go func() { _ = srv.Serve(ln) }()
 	context.AfterFunc(gw.ctx, func() { srv.Close() })
 	return nil

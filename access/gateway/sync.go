@@ -55,7 +55,7 @@ func (gw *Gateway) follow(ctx context.Context) {
 func (gw *Gateway) register(ctx context.Context) error {
 	info, err := gw.hub.RegisterTargets(ctx, hubapi.RegisterTargets{
 		PublicKey: gw.dev.PublicKey().String(),
-		Endpoint:  gw.cfg.WireGuard.Endpoint,
+		Endpoint:  gw.Endpoint(),
 		Network:   gw.cfg.Network.String(),
 		Targets:   gw.cfg.hubTargets(),
 	})

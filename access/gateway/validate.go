@@ -16,8 +16,8 @@ func (c *Config) validate(v *validator) {
 		v.errorf([]any{"wireguard", "endpoint"}, "wireguard.endpoint %q: set the host:port developers' access tunnels dial, e.g. gw.example.com:%d",
 			c.WireGuard.Endpoint, DefaultListenPort)
 	}
-	if p := c.WireGuard.ListenPort; p < 1 || p > 65535 {
-		v.errorf([]any{"wireguard", "listen_port"}, "wireguard.listen_port %d: want 1-65535", p)
+	if p := c.WireGuard.ListenPort; p < 0 || p > 65535 {
+		v.errorf([]any{"wireguard", "listen_port"}, "wireguard.listen_port %d: want 1-65535, or 0 for any free port", p)
 	}
 	if c.Network.Bits() > c.Network.Addr().BitLen()-2 {
 		v.errorf([]any{"network"}, "network %s is too small for a gateway and its clients; use e.g. %s", c.Network, DefaultNetwork)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -30,21 +29,17 @@ type gwRun struct {
 }
 
 // startGateway runs a gateway with one http target on upstream, its state
-// in stateDir and its WireGuard device on a free loopback UDP port, until
+// in stateDir and its WireGuard device on any free loopback UDP port, until
 // stop. The hub settings of the file are placeholders: the fake hub is
 // passed in.
 func startGateway(upstream, stateDir string, log *slog.Logger) (*gwRun, error) {
-	port, err := freeUDPPort()
-	if err != nil {
-		return nil, err
-	}
 	os.Setenv("ACCESSBENCH_UPSTREAM_TOKEN", "bench-secret")
 	text := fmt.Sprintf(`hub: {url: "https://hub.invalid", fingerprint: %s, token: bench}
-wireguard: {listen_port: %d, endpoint: "127.0.0.1:%d"}
+wireguard: {listen_port: 0, endpoint: "127.0.0.1:0"}
 state_dir: %s
 targets:
   - {name: %s, protocol: http, upstream: "%s", credentials: {env: ACCESSBENCH_UPSTREAM_TOKEN}, max_ttl: 24h, approver_role: approver}
-`, strings.Repeat("0", 64), port, port, stateDir, target, upstream)
+`, strings.Repeat("0", 64), stateDir, target, upstream)
 	cfg, err := gateway.ParseConfig("accessbench.yaml", []byte(text))
 	if err != nil {
 		return nil, err
@@ -61,15 +56,6 @@ targets:
 		_ = gw.Run(ctx)
 	}()
 	return &gwRun{gw: gw, hub: hub, cfg: cfg, stop: func() { cancel(); <-done }}, nil
-}
-
-func freeUDPPort() (int, error) {
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port, nil
 }
 
 // targetAddr is the target's listener on the tunnel.
@@ -98,7 +84,7 @@ func (r *gwRun) openClient(addr netip.Addr, id string, notAfter time.Time) (*cli
 		return nil, fmt.Errorf("opening client %s: %w", addr, err)
 	}
 	gwAddr := r.cfg.GatewayAddress()
-	if err := d.SetPeer(wg.Peer{PublicKey: r.gw.PublicKey(), Endpoint: r.cfg.WireGuard.Endpoint,
+	if err := d.SetPeer(wg.Peer{PublicKey: r.gw.PublicKey(), Endpoint: r.gw.Endpoint(),
 		AllowedIPs: []netip.Prefix{netip.PrefixFrom(gwAddr, gwAddr.BitLen())}}); err != nil {
 		d.Close()
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -53,6 +54,17 @@ func run(ctx context.Context, cfg config, log *slog.Logger) int {
 		log.Info("exit", "code", cfg.Exit)
 		return cfg.Exit
 	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		log.Error("serve", "err", fmt.Errorf("listening on %s: %w", cfg.Listen, err))
+		return 1
+	}
+	return serve(ctx, cfg, ln, log)
+}
+
+// serve is run on a listener it owns from here on (tests give one on
+// port 0).
+func serve(ctx context.Context, cfg config, ln net.Listener, log *slog.Logger) int {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var r readiness
@@ -64,7 +76,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) int {
 		t := time.AfterFunc(cfg.FailAfter, func() { cancel(errFailAfter) })
 		defer t.Stop()
 	}
-	err := svc.Serve(ctx, cfg.Listen, svc.LogRequests(log, newMux(&r)))
+	err := svc.ServeListener(ctx, ln, svc.LogRequests(log, newMux(&r)))
 	if err != nil {
 		log.Error("serve", "err", err)
 		return 1

@@ -97,7 +97,7 @@ func burst(t *testing.T, c *apiClient, cmd *exec.Cmd, secret, prefix string, aft
 					// Kill at a random moment, most likely mid-request.
 					kill.Do(func() {
 						go func() {
-							time.Sleep(time.Duration(rand.IntN(2000)) * time.Microsecond)
+							time.Sleep(time.Duration(rand.IntN(2000)) * time.Microsecond) // not an event: a random kill moment is the point
 							cmd.Process.Kill()
 						}()
 					})

@@ -41,7 +41,10 @@ import (
 const (
 	DefaultListen       = ":8443"
 	DefaultWGListenPort = 51820
-	DefaultInterface    = "devenv-hub"
+	// AnyPort as Options.WGListenPort binds any free UDP port; WGPort
+	// tells which once Ready is closed.
+	AnyPort          = -1
+	DefaultInterface = "devenv-hub"
 	// DefaultMetricsListen is where `devenv hub serve` serves /metrics
 	// unless told otherwise: the hub's host only, never the public API.
 	DefaultMetricsListen = "127.0.0.1:9443"
@@ -64,8 +67,8 @@ type Options struct {
 	DataDir      string         // required: the store, the certificate and admin.sock live here
 	Listen       string         // HTTPS API address; default :8443
 	PublicURL    string         // what invites carry, e.g. https://hub.example:8443; default https://HOSTNAME:PORT
-	WGListenPort int            // the WireGuard UDP port; default 51820
-	Endpoint     string         // host:port devices dial for WireGuard; default PublicURL's host and WGListenPort
+	WGListenPort int            // the WireGuard UDP port; default 51820; AnyPort for any
+	Endpoint     string         // host:port devices dial for WireGuard (port 0: the bound one); default PublicURL's host and the WireGuard port
 	Network      netip.Prefix   // the virtual LAN; default 100.100.0.0/16; the hub takes its first host address
 	Advertise    []netip.Prefix // subnets behind the hub that devices route through it
 	CertFile     string         // optional, with KeyFile; else a self-signed pair kept in DataDir
@@ -113,7 +116,7 @@ type Hub struct {
 	cert        tls.Certificate
 	fingerprint string
 	wgKey       wg.Key
-	hubPeer     hubapi.HubPeer // what every device peers with
+	ready       chan struct{} // closed once Serve has its device and serves the API
 	apiLn       net.Listener
 	adminLn     net.Listener
 	metricsLn   net.Listener // nil unless Options.MetricsListen
@@ -133,6 +136,11 @@ type Hub struct {
 	dev     wg.Device // guarded by applyMu; nil unless serving
 
 	serveMu sync.Mutex
+	// hubPeer is what every device peers with. With AnyPort its endpoint
+	// is known once the device is open: it is set before the API serves,
+	// so handlers read it unlocked; others read it through HubPeer.
+	hubPeer hubapi.HubPeer          // guarded by serveMu for writes after New
+	wgPort  int                     // guarded by serveMu; the device's port, 0 until known
 	stop    context.CancelCauseFunc // guarded by serveMu; nil unless serving
 	served  chan struct{}           // guarded by serveMu; closed when Serve returns
 	closed  bool                    // guarded by serveMu
@@ -156,7 +164,7 @@ func New(opts Options) (*Hub, error) {
 	if err := os.Chmod(opts.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("restricting the data directory: %w", err)
 	}
-	h := &Hub{opts: opts, log: opts.Logger, clock: clock.Or(opts.Clock),
+	h := &Hub{opts: opts, log: opts.Logger, ready: make(chan struct{}), clock: clock.Or(opts.Clock),
 		authFailures: newSourceLimiter("failed authentications", opts.authFailures, true, opts.Logger),
 		rotations:    newSourceLimiter("key rotations refused", opts.rotations, false, opts.Logger)}
 	if h.db, err = openStore(filepath.Join(opts.DataDir, storeName)); err != nil {
@@ -192,8 +200,8 @@ func (h *Hub) init() error {
 	if h.opts.PublicURL == "" {
 		h.opts.PublicURL = defaultPublicURL(h.apiLn.Addr())
 	}
-	if h.opts.Endpoint == "" {
-		h.opts.Endpoint = net.JoinHostPort(hostOf(h.opts.PublicURL), strconv.Itoa(h.opts.WGListenPort))
+	if h.opts.WGListenPort != AnyPort {
+		h.wgPort = h.opts.WGListenPort
 	}
 	h.hubPeer = h.makeHubPeer()
 	if h.adminLn, err = listenAdmin(filepath.Join(h.opts.DataDir, socketName)); err != nil {
@@ -223,8 +231,11 @@ func withDefaults(o Options) (Options, error) {
 	if o.Listen == "" {
 		o.Listen = DefaultListen
 	}
-	if o.WGListenPort == 0 {
+	switch {
+	case o.WGListenPort == 0:
 		o.WGListenPort = DefaultWGListenPort
+	case o.WGListenPort != AnyPort && (o.WGListenPort < 1 || o.WGListenPort > 65535):
+		return o, fmt.Errorf("hub: WireGuard port %d is not a port (1-65535, or AnyPort)", o.WGListenPort)
 	}
 	if o.Interface == "" {
 		o.Interface = DefaultInterface
@@ -259,9 +270,19 @@ func (h *Hub) makeHubPeer() hubapi.HubPeer {
 	for _, p := range h.opts.Advertise {
 		allowed = append(allowed, p.Masked().String())
 	}
+	endpoint := h.opts.Endpoint
+	host, port, err := net.SplitHostPort(endpoint)
+	switch {
+	case endpoint == "" && h.wgPort != 0:
+		endpoint = net.JoinHostPort(hostOf(h.opts.PublicURL), strconv.Itoa(h.wgPort))
+	case err == nil && port == "0" && h.wgPort != 0: // port 0 stands for the one bound
+		endpoint = net.JoinHostPort(host, strconv.Itoa(h.wgPort))
+	case err == nil && port == "0":
+		endpoint = "" // not known before the device is open
+	}
 	return hubapi.HubPeer{
 		PublicKey:  h.wgKey.PublicKey().String(),
-		Endpoint:   h.opts.Endpoint,
+		Endpoint:   endpoint,
 		Address:    single(hubAddress(h.opts.Network)).String(),
 		AllowedIPs: allowed,
 	}
@@ -325,8 +346,25 @@ func (h *Hub) MetricsAddr() net.Addr {
 // PublicURL is the URL invites carry.
 func (h *Hub) PublicURL() string { return h.opts.PublicURL }
 
-// HubPeer is the peer every device configures for the hub.
-func (h *Hub) HubPeer() hubapi.HubPeer { return h.hubPeer }
+// HubPeer is the peer every device configures for the hub. With AnyPort
+// its endpoint is known once Ready is closed.
+func (h *Hub) HubPeer() hubapi.HubPeer {
+	h.serveMu.Lock()
+	defer h.serveMu.Unlock()
+	return h.hubPeer
+}
+
+// WGPort is the hub's WireGuard UDP port: the one its device bound, known
+// once Ready is closed (0 before, with AnyPort).
+func (h *Hub) WGPort() int {
+	h.serveMu.Lock()
+	defer h.serveMu.Unlock()
+	return h.wgPort
+}
+
+// Ready is closed once Serve has opened the WireGuard device and serves
+// the API; it stays open if Serve fails before.
+func (h *Hub) Ready() <-chan struct{} { return h.ready }
 
 // Close stops Serve if it runs and releases the store and listeners.
 func (h *Hub) Close() error {

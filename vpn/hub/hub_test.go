@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/netip"
 	"sync"
@@ -39,6 +40,7 @@ func newFakeDevice(cfg wg.Config) *fakeDevice {
 func (f *fakeDevice) Backend() wg.Backend { return "fake" }
 func (f *fakeDevice) Name() string        { return f.cfg.Name }
 func (f *fakeDevice) PublicKey() wg.Key   { return f.cfg.PrivateKey.PublicKey() }
+func (f *fakeDevice) ListenPort() int     { return f.cfg.ListenPort }
 
 func (f *fakeDevice) SetPeer(p wg.Peer) error {
 	f.mu.Lock()
@@ -126,7 +128,8 @@ func startHub(t *testing.T, opts Options) *testHub {
 		}
 	})
 	select {
-	case th.dev = <-devc:
+	case <-h.Ready():
+		th.dev = <-devc // sent before the hub is ready
 	case err := <-served:
 		t.Fatalf("Serve returned early: %v", err)
 	}
@@ -248,3 +251,51 @@ func errCode(err error) string {
 }
 
 func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+
+func TestAnyPortBindsAFreePortAndReportsIt(t *testing.T) {
+	h, err := New(Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0", PublicURL: "https://hub.example:8443",
+		WGListenPort: AnyPort, NewDevice: func(c wg.Config) (wg.Device, error) {
+			return wg.Open(wg.Options{Config: c, Backend: wg.BackendNetstack})
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.WGPort() != 0 || h.HubPeer().Endpoint != "" {
+		t.Fatalf("before serving: port %d, endpoint %q; want neither known", h.WGPort(), h.HubPeer().Endpoint)
+	}
+	served := make(chan error, 1)
+	go func() { served <- h.Serve(t.Context()) }()
+	t.Cleanup(func() { h.Close(); <-served })
+	select {
+	case <-h.Ready():
+	case err := <-served:
+		t.Fatalf("Serve returned before it was ready: %v", err)
+	}
+	port := h.WGPort()
+	if port == 0 {
+		t.Fatal("WGPort is 0 once ready")
+	}
+	want := fmt.Sprintf("hub.example:%d", port)
+	if got := h.HubPeer().Endpoint; got != want {
+		t.Errorf("HubPeer endpoint %q, want %q", got, want)
+	}
+	if got := h.Info().Endpoint; got != want {
+		t.Errorf("Info endpoint %q, want %q", got, want)
+	}
+	h.opts.Endpoint = "127.0.0.1:0"
+	if got, want := h.makeHubPeer().Endpoint, fmt.Sprintf("127.0.0.1:%d", port); got != want {
+		t.Errorf("endpoint 127.0.0.1:0 made %q, want %q", got, want)
+	}
+	if c, err := net.ListenUDP("udp4", &net.UDPAddr{Port: port}); err == nil {
+		c.Close()
+		t.Errorf("UDP port %d is free: the hub's device does not hold it", port)
+	}
+}
+
+func TestWGListenPortOutOfRange(t *testing.T) {
+	for _, p := range []int{-2, 65536} {
+		if _, err := New(Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0", WGListenPort: p}); err == nil {
+			t.Errorf("New with WireGuard port %d succeeded", p)
+		}
+	}
+}

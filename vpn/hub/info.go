@@ -23,8 +23,9 @@ const adminInfo = "/v1/info"
 
 // Info describes this hub.
 func (h *Hub) Info() Info {
-	i := Info{URL: h.opts.PublicURL, Fingerprint: h.fingerprint, PublicKey: h.hubPeer.PublicKey,
-		Endpoint: h.hubPeer.Endpoint, Address: h.hubPeer.Address, Network: h.opts.Network.String()}
+	peer := h.HubPeer()
+	i := Info{URL: h.opts.PublicURL, Fingerprint: h.fingerprint, PublicKey: peer.PublicKey,
+		Endpoint: peer.Endpoint, Address: peer.Address, Network: h.opts.Network.String()}
 	h.applyMu.Lock()
 	if h.dev != nil {
 		i.Interface = h.dev.Name()

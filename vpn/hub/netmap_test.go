@@ -25,19 +25,8 @@ func (th *testHub) poll(t *testing.T, token string, since uint64) <-chan hubapi.
 		out <- nm
 	}()
 	// Wait until the hub counts the waiter, so the change comes after it.
-	testutil.Eventually(t, "the long-poll waits", func() bool { return th.metrics.waiters.Load() > 0 })
+	testutil.Eventually(t, "the long-poll to start", func() bool { return th.metrics.waiters.Load() > 0 })
 	return out
-}
-
-func receive(t *testing.T, c <-chan hubapi.NetMap, within time.Duration) hubapi.NetMap {
-	t.Helper()
-	select {
-	case nm := <-c:
-		return nm
-	case <-time.After(within):
-		t.Fatalf("no netmap within %v", within)
-		return hubapi.NetMap{}
-	}
 }
 
 func TestNetMapWakesOnJoin(t *testing.T) {
@@ -50,7 +39,7 @@ func TestNetMapWakesOnJoin(t *testing.T) {
 	}
 	c := th.poll(t, a.Token, nm.Version)
 	b := th.enroll(t, secret, "b")
-	got := receive(t, c, time.Second)
+	got := testutil.Receive(t, "a netmap", c)
 	if got.Version <= nm.Version || len(got.Peers) != 1 || got.Peers[0].ID != b.DeviceID || got.Peers[0].Address != b.Address {
 		t.Errorf("netmap after join: %+v", got)
 	}
@@ -90,15 +79,15 @@ func TestRevoke(t *testing.T) {
 	if err := th.admin.Revoke(t.Context(), a.DeviceID); err != nil {
 		t.Fatal(err)
 	}
-	testutil.Eventually(t, "the revoked device gone from the hub device's peers", func() bool {
+	testutil.Eventually(t, "the revoked device to leave the hub device's peers", func() bool {
 		_, ok := th.dev.peer(pubA)
 		return !ok
-	}, testutil.Within(time.Second)) // revocation is immediate
-	gotA := receive(t, ca, time.Second-time.Since(start))
+	})
+	gotA := testutil.Receive(t, "the revoked device's netmap within a second of the revoke", ca, testutil.Within(time.Second-time.Since(start)))
 	if !gotA.Revoked || !gotA.Self.Revoked {
 		t.Errorf("revoked device's netmap: %+v", gotA)
 	}
-	if gotB := receive(t, cb, time.Second); len(gotB.Peers) != 0 {
+	if gotB := testutil.Receive(t, "the other device's netmap", cb); len(gotB.Peers) != 0 {
 		t.Errorf("b still sees peers %+v", gotB.Peers)
 	}
 	// A later poll says so at once, other calls refuse, and leaving is done.
@@ -154,7 +143,7 @@ func TestRestartKeepsState(t *testing.T) {
 	if th2.Fingerprint() != fp || th2.HubPeer().PublicKey != wgPub {
 		t.Errorf("certificate or WireGuard key changed across a restart")
 	}
-	testutil.Eventually(t, "the devices re-added as peers", func() bool { return th2.dev.numPeers() == 3 })
+	testutil.Eventually(t, "the peers re-added", func() bool { return th2.dev.numPeers() == 3 })
 	for _, e := range enrolled {
 		nm, err := th2.client.netMap(t.Context(), e.Token, 0)
 		if err != nil {

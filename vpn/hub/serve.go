@@ -61,7 +61,9 @@ func (h *Hub) serveHTTP(ctx context.Context, stop context.CancelCauseFunc) error
 	}
 	go h.sweepLimits(ctx)
 	h.log.Info("hub serving", "api", h.apiLn.Addr().String(), "public_url", h.opts.PublicURL,
-		"fingerprint", h.fingerprint, "network", h.opts.Network.String(), "wg_endpoint", h.opts.Endpoint, "metrics", metricsAddr)
+		"fingerprint", h.fingerprint, "network", h.opts.Network.String(), "wg_endpoint", h.hubPeer.Endpoint,
+		"wg_port", h.WGPort(), "metrics", metricsAddr)
+	close(h.ready)
 	var err error
 	select {
 	case <-ctx.Done():
@@ -114,13 +116,14 @@ func (h *Hub) openDevice() error {
 	dev, err := h.opts.NewDevice(wg.Config{
 		Name:       h.opts.Interface,
 		PrivateKey: h.wgKey,
-		ListenPort: h.opts.WGListenPort,
+		ListenPort: max(h.opts.WGListenPort, 0), // AnyPort: 0, any
 		Address:    single(hubAddr),
 		Routes:     []netip.Prefix{h.opts.Network},
 	})
 	if err != nil {
 		return fmt.Errorf("opening the hub's WireGuard device: %w", err)
 	}
+	h.learnPort(dev.ListenPort())
 	h.applyMu.Lock()
 	defer h.applyMu.Unlock()
 	h.dev = dev
@@ -135,6 +138,18 @@ func (h *Hub) openDevice() error {
 	h.applyLocked(peerChanges{set: live})
 	h.log.Info("hub device up", "interface", dev.Name(), "backend", string(dev.Backend()), "peers", len(live))
 	return nil
+}
+
+// learnPort records the port the device bound when told to bind any, and
+// the endpoint it makes, before the API serves devices the hub's peer.
+func (h *Hub) learnPort(port int) {
+	if h.opts.WGListenPort != AnyPort || port == 0 {
+		return
+	}
+	h.serveMu.Lock()
+	defer h.serveMu.Unlock()
+	h.wgPort = port
+	h.hubPeer = h.makeHubPeer()
 }
 
 func (h *Hub) closeDevice() {

@@ -63,7 +63,11 @@ func New(hubURL, fingerprint, token string) *Client {
 			VerifyPeerCertificate: pinned(fp),
 		},
 		ForceAttemptHTTP2: true,
-		IdleConnTimeout:   90 * time.Second,
+		// Keepalives are not sent while a request is unacknowledged, which
+		// is how a connection that died just as a long-poll was sent looks
+		// for minutes: HTTP/2 pings notice that one too.
+		HTTP2:           &http.HTTP2Config{SendPingTimeout: 5 * time.Second, PingTimeout: 5 * time.Second},
+		IdleConnTimeout: 90 * time.Second,
 	}
 	return &Client{
 		base:        strings.TrimRight(hubURL, "/"),

@@ -58,6 +58,9 @@ type Device interface {
 	Backend() Backend
 	Name() string
 	PublicKey() Key
+	// ListenPort is the UDP port the device receives on: the one its
+	// Config asked for, or the one it was given when that was 0.
+	ListenPort() int
 	// SetPeer adds a peer or replaces its configuration.
 	SetPeer(p Peer) error
 	// RemovePeer removes a peer; traffic to and from it stops at once.

@@ -20,6 +20,7 @@ import (
 type kernelDevice struct {
 	name   string
 	pub    Key
+	port   int            // the UDP port the kernel bound
 	client *wgctrl.Client // its netlink socket is in the device's namespace
 	ns     *netns         // for deleting the link
 }
@@ -50,12 +51,19 @@ func openKernel(c Config) (Device, error) {
 		d.Close()
 		return nil, err
 	}
+	dev, err := d.client.Device(c.Name)
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("reading the port of %s: %w", c.Name, err)
+	}
+	d.port = dev.ListenPort
 	return d, nil
 }
 
 func (d *kernelDevice) Backend() Backend { return BackendKernel }
 func (d *kernelDevice) Name() string     { return d.name }
 func (d *kernelDevice) PublicKey() Key   { return d.pub }
+func (d *kernelDevice) ListenPort() int  { return d.port }
 
 func (d *kernelDevice) SetPeer(p Peer) error {
 	ep, err := resolveEndpoint(p.Endpoint)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/internal/netnstest"
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/devenv-dev/devenv/vpn/wg"
 	"golang.org/x/net/proxy"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
@@ -105,16 +106,10 @@ func ping(ctx context.Context, from *node, to netip.Addr) error {
 	return err
 }
 
-// waitPing pings until an answer comes, for at most 5 s.
+// waitPing pings until an answer comes.
 func waitPing(t *testing.T, from *node, to netip.Addr) {
 	t.Helper()
-	var err error
-	for range 5 {
-		if err = ping(t.Context(), from, to); err == nil {
-			return
-		}
-	}
-	t.Fatalf("%s cannot reach %s: %v", from.host.Name, to, err)
+	testutil.EventuallyNoError(t, from.host.Name+" reaching "+to.String(), func() error { return ping(t.Context(), from, to) })
 }
 
 // serveEcho runs an echo server on lis until the test ends.

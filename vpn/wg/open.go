@@ -149,6 +149,7 @@ type goDevice struct {
 	name    string
 	pub     Key
 	dev     *device.Device
+	port    int // the UDP port, known once configure has brought it up
 
 	closeOnce sync.Once
 	closers   []func() error // run in order by Close; set up before use
@@ -158,6 +159,7 @@ type goDevice struct {
 func (d *goDevice) Backend() Backend { return d.backend }
 func (d *goDevice) Name() string     { return d.name }
 func (d *goDevice) PublicKey() Key   { return d.pub }
+func (d *goDevice) ListenPort() int  { return d.port }
 
 func (d *goDevice) SetPeer(p Peer) error {
 	ep, err := resolveEndpoint(p.Endpoint)
@@ -206,5 +208,10 @@ func (d *goDevice) configure(c Config) error {
 	if err := d.dev.Up(); err != nil {
 		return fmt.Errorf("bringing %s up: %w", d.name, err)
 	}
+	text, err := d.dev.IpcGet()
+	if err != nil {
+		return fmt.Errorf("reading the port of %s: %w", d.name, err)
+	}
+	d.port = parseListenPort(text)
 	return nil
 }

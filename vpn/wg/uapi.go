@@ -42,6 +42,23 @@ func removePeerText(k Key) string {
 	return fmt.Sprintf("public_key=%s\nremove=true\n", hex.EncodeToString(k[:]))
 }
 
+// parseListenPort reads the device's own port from the answer to a UAPI
+// get; 0 when it has none.
+func parseListenPort(text string) int {
+	sc := bufio.NewScanner(strings.NewReader(text))
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), "=")
+		if k == "public_key" {
+			break // the peers' lines follow the device's own
+		}
+		if k == "listen_port" {
+			p, _ := strconv.Atoi(v)
+			return p
+		}
+	}
+	return 0
+}
+
 // parsePeers reads the peers from the answer to a UAPI get.
 func parsePeers(text string) ([]PeerStats, error) {
 	var (

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/access/proxy"
+	"github.com/devenv-dev/devenv/internal/testutil"
 )
 
 // upstream records what reached it.
@@ -32,7 +33,7 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, strings.Repeat("x", 10)+"\n")
 			w.(http.Flusher).Flush()
 			if i < 2 {
-				time.Sleep(300 * time.Millisecond)
+				time.Sleep(300 * time.Millisecond) // not an event: a slow stream is the behaviour under test
 			}
 		}
 		return
@@ -199,10 +200,8 @@ func TestGETInjectsCredentials(t *testing.T) {
 	if seen.Header.Get("Cookie") != "" || seen.URL.RawQuery != "q=1" {
 		t.Errorf("upstream saw cookie %q, query %q", seen.Header.Get("Cookie"), seen.URL.RawQuery)
 	}
+	testutil.Eventually(t, "the operation recorded once the handler returns", func() bool { return len(ops()) > 0 })
 	got := ops()
-	for deadline := time.Now().Add(time.Second); len(got) == 0 && time.Now().Before(deadline); got = ops() {
-		time.Sleep(5 * time.Millisecond) // recorded once the handler returns
-	}
 	if len(got) != 1 || got[0].Verdict != proxy.Allowed || got[0].Detail["method"] != "GET" ||
 		got[0].Detail["path"] != "/x" || got[0].Detail["status"] != "200" || got[0].Detail["bytes"] != "19" {
 		t.Errorf("operations %+v", got)

@@ -3,6 +3,7 @@ package httpproxy
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/access/proxy"
+	"github.com/devenv-dev/devenv/internal/testutil"
 )
 
 // recordingUpstream is an attacker's idea of a weak upstream: a raw TCP
@@ -236,20 +238,16 @@ func (g *gateway) send(raw string) (int, string) {
 // has been parsed and recorded, and returns what the upstream received.
 func (g *gateway) settle() ([]seenRequest, string) {
 	g.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testutil.EventuallyNoError(g.t, "the upstream's connections to close", func() error {
 		g.tr.CloseIdleConnections()
 		g.up.mu.Lock()
 		open := g.up.open
 		g.up.mu.Unlock()
-		if open == 0 {
-			break
+		if open != 0 {
+			return fmt.Errorf("%d still open", open)
 		}
-		if time.Now().After(deadline) {
-			g.t.Fatalf("the upstream still has %d connections open", open)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 	return g.up.received()
 }
 

@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devenv-dev/devenv/internal/clock"
+	"github.com/devenv-dev/devenv/internal/clock/clocktest"
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -270,34 +273,31 @@ func TestPsql(t *testing.T) {
 
 func TestGrantDeadlineCancels(t *testing.T) {
 	srv := startPostgres(t)
-	grant, cancel := context.WithTimeout(t.Context(), 1500*time.Millisecond)
+	// The grant's deadline is on a fake clock, reached once the query runs
+	// upstream, however slow the machine.
+	clk := clocktest.New(time.Now())
+	deadline := clk.Now().Add(time.Minute)
+	grant, cancel := clock.WithDeadline(t.Context(), clk, deadline, context.DeadlineExceeded)
 	defer cancel()
 	tp := serveProxy(t, srv, grant)
 	ctx := t.Context()
 	c := dialProxy(t, tp, "")
-	start := time.Now()
-	_, err := c.Exec(ctx, "select pg_sleep(10) /* devenv-deadline */").ReadAll()
-	if err == nil || time.Since(start) > 5*time.Second {
-		t.Fatalf("pg_sleep(10) at the grant's deadline: %v after %v", err, time.Since(start))
-	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Exec(ctx, "select pg_sleep(60) /* devenv-deadline */").ReadAll()
+		done <- err
+	}()
 	direct, err := pgconn.Connect(ctx, srv.connString())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer direct.Close(ctx)
-	for i := 0; ; i++ {
-		res, err := direct.Exec(ctx, `select count(*) from pg_stat_activity where query like '%devenv-deadline%' and pid <> pg_backend_pid()`).ReadAll()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if string(res[0].Rows[0][0]) == "0" {
-			break
-		}
-		if i == 50 {
-			t.Fatal("the upstream session outlived the grant")
-		}
-		time.Sleep(100 * time.Millisecond)
+	testutil.Eventually(t, "the query running upstream", func() bool { return running(t, direct, "devenv-deadline") == 1 })
+	clk.Set(deadline)
+	if err := testutil.Receive(t, "the query's end at the grant's deadline", done); err == nil {
+		t.Fatal("pg_sleep(60) at the grant's deadline returned no error")
 	}
+	testutil.Eventually(t, "the upstream session to end with the grant", func() bool { return running(t, direct, "devenv-deadline") == 0 })
 }
 
 func TestClientCancel(t *testing.T) {
@@ -305,15 +305,10 @@ func TestClientCancel(t *testing.T) {
 	tp := serveProxy(t, srv, t.Context())
 	ctx := t.Context()
 	c := dialProxy(t, tp, "")
-	go func() {
-		time.Sleep(300 * time.Millisecond)
-		c.CancelRequest(ctx)
-	}()
-	start := time.Now()
-	_, err := c.Exec(ctx, "select pg_sleep(10)").ReadAll()
+	took, err := cancelOnceRunning(t, srv, c, "select pg_sleep(10) /* devenv-cancel */", "devenv-cancel")
 	var pe *pgconn.PgError
-	if !errors.As(err, &pe) || pe.Code != "57014" || time.Since(start) > 5*time.Second {
-		t.Fatalf("cancelled pg_sleep: %v after %v", err, time.Since(start))
+	if !errors.As(err, &pe) || pe.Code != "57014" || took > 5*time.Second {
+		t.Fatalf("cancelled pg_sleep: %v after %v", err, took)
 	}
 	if _, err := c.Exec(ctx, "select 1").ReadAll(); err != nil {
 		t.Fatalf("after a cancel the session is not usable: %v", err)
@@ -360,26 +355,9 @@ func TestClientVanishedCancels(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer direct.Close(ctx)
-	running := func() string {
-		res, err := direct.Exec(ctx, `select count(*) from pg_stat_activity where query like '%devenv-vanished%' and pid <> pg_backend_pid()`).ReadAll()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(res[0].Rows[0][0])
-	}
-	for i := 0; running() != "1"; i++ {
-		if i == 50 {
-			t.Fatal("the query never started upstream")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testutil.Eventually(t, "the query running upstream", func() bool { return running(t, direct, "devenv-vanished") == 1 })
 	hj.Conn.Close()
-	for i := 0; running() != "0"; i++ {
-		if i == 60 {
-			t.Fatal("the query of a vanished client still runs upstream after 3 s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testutil.Eventually(t, "the query of a vanished client to end upstream", func() bool { return running(t, direct, "devenv-vanished") == 0 })
 }
 
 // rawClient logs in through a fresh proxy of srv and takes the connection

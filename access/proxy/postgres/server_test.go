@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/devenv-dev/devenv/access/proxy"
+	"github.com/devenv-dev/devenv/internal/testutil"
 )
 
 // probeSlot is a logical replication slot made at setup, for attacks that
@@ -74,11 +75,21 @@ func startPostgres(t *testing.T) *pgServer {
 	return server
 }
 
+// launch starts the server in a directory of its own, removed when it
+// stops or fails to start.
 func launch(bin string) (*pgServer, error) {
 	dir, err := os.MkdirTemp("", "devenv-pg-")
 	if err != nil {
 		return nil, err
 	}
+	s, err := launchIn(bin, dir)
+	if err != nil {
+		os.RemoveAll(dir)
+	}
+	return s, err
+}
+
+func launchIn(bin, dir string) (*pgServer, error) {
 	run := func(name string, args ...string) *exec.Cmd { return exec.Command(filepath.Join(bin, name), args...) }
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
@@ -103,6 +114,7 @@ func launch(bin string) (*pgServer, error) {
 		"--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C").CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
 	}
+	// postgres cannot bind port 0 and say which it got: pick one.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -116,7 +128,14 @@ func launch(bin string) (*pgServer, error) {
 	cmd := run("postgres", "-D", data, "-p", strconv.Itoa(port), "-k", dir, "-h", "127.0.0.1",
 		"-c", "fsync=off", "-c", "max_prepared_transactions=5", "-c", "wal_level=logical",
 		"-c", "ssl=on", "-c", "ssl_cert_file="+certFile, "-c", "ssl_key_file="+keyFile)
-	logf, _ := os.Create(filepath.Join(os.TempDir(), "devenv-pg-test.log"))
+	// The log lives in the server's directory, removed with it: a failure
+	// to start quotes it instead of pointing at a file left behind.
+	logName := filepath.Join(dir, "postgres.log")
+	logf, err := os.Create(logName)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting postgres: %w", err)
@@ -132,10 +151,11 @@ func launch(bin string) (*pgServer, error) {
 			break
 		}
 		if ctx.Err() != nil {
+			log, _ := os.ReadFile(logName)
 			s.stop()
-			return nil, fmt.Errorf("postgres did not come up: %w (log in %s)", err, logf.Name())
+			return nil, fmt.Errorf("postgres did not come up: %w; its log:\n%s", err, log)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond) // polls: postgres tells no one when it accepts connections, and launch (once for all tests) has no t for testutil
 	}
 	setup, err := os.ReadFile("testdata/setup.sql")
 	if err != nil {
@@ -236,12 +256,44 @@ func (tp *testProxy) connString() string {
 // records are in; the test has closed its connections.
 func (tp *testProxy) settled(t *testing.T) {
 	t.Helper()
-	for i := 0; tp.sessions.Load() > 0; i++ {
-		if i == 1000 {
-			t.Fatal("the proxy's sessions did not end after their clients left")
-		}
-		time.Sleep(10 * time.Millisecond)
+	testutil.Eventually(t, "the proxy's sessions to end after their clients left", func() bool { return tp.sessions.Load() == 0 })
+}
+
+// running counts the server's sessions, other than direct's own, whose
+// query contains marker.
+func running(t *testing.T, direct *pgconn.PgConn, marker string) int {
+	t.Helper()
+	res, err := direct.Exec(t.Context(), `select count(*) from pg_stat_activity where query like '%`+marker+
+		`%' and pid <> pg_backend_pid()`).ReadAll()
+	if err != nil {
+		t.Fatal(err)
 	}
+	n, _ := strconv.Atoi(string(res[0].Rows[0][0]))
+	return n
+}
+
+// cancelOnceRunning runs sql, which contains marker, on c, cancels it once
+// it runs upstream (seen on a direct connection to srv) and returns what
+// how long after the cancel the query ended, and what it returned.
+func cancelOnceRunning(t *testing.T, srv *pgServer, c *pgconn.PgConn, sql, marker string) (time.Duration, error) {
+	t.Helper()
+	direct, err := pgconn.Connect(t.Context(), srv.connString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Exec(t.Context(), sql).ReadAll()
+		done <- err
+	}()
+	testutil.Eventually(t, "the query running upstream", func() bool { return running(t, direct, marker) == 1 })
+	start := time.Now()
+	if err := c.CancelRequest(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	err = testutil.Receive(t, "the cancelled query's end", done)
+	return time.Since(start), err
 }
 
 func (tp *testProxy) operations() []proxy.Operation {

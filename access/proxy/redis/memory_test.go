@@ -250,7 +250,7 @@ func TestMemoryBoundedUnderAttack(t *testing.T) {
 			live := liveHeap()
 			peak := h.end()
 			if tc.finish != nil {
-				time.Sleep(100 * time.Millisecond) // the proxy has read what there is to read
+				time.Sleep(100 * time.Millisecond) // not an event: the heap is measured once the proxy could have buffered all it was sent
 				live = max(live, liveHeap())
 				tc.finish(t, c)
 			}
@@ -308,7 +308,7 @@ func TestSlowClientOnItsOwnConnection(t *testing.T) {
 	if _, err := c.c.Write(req); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond) // the client lags
+	time.Sleep(300 * time.Millisecond) // not an event: a client that lags is the behaviour under test
 	live := liveHeap()
 	want := []byte(fmt.Sprintf("$%d\r\n%s\r\n", 1<<20, strings.Repeat("v", 1<<20)))
 	var r []byte

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/access/proxy"
+	"github.com/devenv-dev/devenv/internal/testutil"
 )
 
 const testPassword = "s3cret-upstream"
@@ -50,19 +51,18 @@ func startRedis(t *testing.T) *redisServer {
 		cmd.Wait()
 	})
 	s := &redisServer{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	testutil.EventuallyNoError(t, "redis-server on "+s.addr+" to come up", func() error {
 		c, err := net.Dial("tcp", s.addr)
 		if err == nil {
 			c.Close()
-			return s
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on %s did not come up: %v", s.addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return err
+	})
+	return s
 }
 
+// freePort picks a port for redis-server, which cannot bind port 0 and
+// say which it got.
 func freePort(t *testing.T) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/access/proxy"
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -33,16 +34,6 @@ func upstreamClients(t *testing.T, admin *client, attrs ...string) int {
 	return n
 }
 
-// eventually polls cond for up to 5 s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 5 s: %s", what)
-		}
-	}
-}
-
 // TestSharedClientsGetTheirOwnReplies runs many clients at once, each
 // sending pipelines that mix reads, refused writes and an ECHO only it
 // sends, and checks that every reply is the one a direct connection gives
@@ -63,7 +54,7 @@ func TestSharedClientsGetTheirOwnReplies(t *testing.T) {
 	for i := range conns {
 		conns[i] = dial(t, addr)
 	}
-	eventually(t, "the proxy has its 2 shared upstream connections", func() bool { return upstreamClients(t, admin) == 3 })
+	testutil.Eventually(t, "the proxy has its 2 shared upstream connections", func() bool { return upstreamClients(t, admin) == 3 })
 	before := srv.digest(t, admin)
 	parsed := map[string][][]byte{"DEL str": mustSplit(t, "DEL str")}
 	for _, r := range reads {
@@ -179,7 +170,7 @@ func TestStatefulSessionGetsItsOwnConnection(t *testing.T) {
 	for _, c := range []*client{sel, resp3, named} {
 		c.c.Close()
 	}
-	eventually(t, "the dedicated connections end with their sessions", func() bool { return upstreamClients(t, admin) == 2 })
+	testutil.Eventually(t, "the dedicated connections end with their sessions", func() bool { return upstreamClients(t, admin) == 2 })
 }
 
 // TestSharedConnectionBreaks breaks the one shared upstream connection
@@ -205,7 +196,7 @@ func TestSharedConnectionBreaks(t *testing.T) {
 	sent := rl.sentBytes()
 	busy.c.SetDeadline(time.Now().Add(10 * time.Second))
 	busy.c.Write(AppendCommand(nil, []byte("GET"), []byte("str")))
-	eventually(t, "the GET reaches the server", func() bool { return rl.sentBytes() > sent })
+	testutil.Eventually(t, "the GET reaches the server", func() bool { return rl.sentBytes() > sent })
 	rl.cut()
 	r, err := busy.r.ReadReply(nil)
 	if want := "-ERR devenv gateway: redis upstream: connection lost\r\n"; err != nil || string(r) != want {
@@ -237,7 +228,7 @@ func TestDedicatedConnectionBreaks(t *testing.T) {
 	sent := rl.sentBytes()
 	c.c.SetDeadline(time.Now().Add(10 * time.Second))
 	c.c.Write(AppendCommand(nil, []byte("GET"), []byte("str")))
-	eventually(t, "the GET reaches the server", func() bool { return rl.sentBytes() > sent })
+	testutil.Eventually(t, "the GET reaches the server", func() bool { return rl.sentBytes() > sent })
 	rl.cut()
 	r, err := c.r.ReadReply(nil)
 	if want := "-ERR devenv gateway: redis upstream: connection lost\r\n"; err != nil || string(r) != want {
@@ -296,7 +287,7 @@ func TestBlockingReadGetsItsOwnConnection(t *testing.T) {
 	}
 	blocked.c.SetDeadline(time.Now().Add(10 * time.Second))
 	blocked.c.Write(AppendCommand(nil, []byte("XREAD"), []byte("BLOCK"), []byte("0"), []byte("STREAMS"), []byte("st"), []byte("$")))
-	eventually(t, "the XREAD blocks upstream", func() bool { return upstreamClients(t, admin, "cmd=xread") == 1 })
+	testutil.Eventually(t, "the XREAD blocks upstream", func() bool { return upstreamClients(t, admin, "cmd=xread") == 1 })
 	for range 3 {
 		if r := plain.do(t, "GET", "str"); r != "$5\r\nhello\r\n" {
 			t.Fatalf("plain GET while another client blocks: %q", r)

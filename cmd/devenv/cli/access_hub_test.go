@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -15,6 +14,7 @@ import (
 
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/devenv-dev/devenv/vpn"
 	"github.com/devenv-dev/devenv/vpn/hub/hubtest"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
@@ -66,15 +66,13 @@ func startMiniGateway(t *testing.T, h *hubtest.Hub, st vpn.State) *miniGateway {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, _ := net.ListenPacket("udp4", "127.0.0.1:0")
-	port := pc.LocalAddr().(*net.UDPAddr).Port
-	pc.Close()
 	key, _ := wgtypes.GeneratePrivateKey()
-	d, err := wg.Open(wg.Options{Backend: wg.BackendNetstack, Config: wg.Config{PrivateKey: key, ListenPort: port,
+	d, err := wg.Open(wg.Options{Backend: wg.BackendNetstack, Config: wg.Config{PrivateKey: key,
 		Address: netip.MustParsePrefix("100.101.0.1/32")}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	port := d.ListenPort()
 	t.Cleanup(func() { d.Close() })
 	gw := &miniGateway{hub: hubclient.New(st.HubURL, st.Fingerprint, created.Token), dev: d.(wg.NetstackDevice)}
 	_, err = gw.hub.RegisterTargets(t.Context(), hubapi.RegisterTargets{PublicKey: key.PublicKey().String(),
@@ -188,13 +186,15 @@ func runAccessOut(t *testing.T, dir string, args ...string) string {
 // waitLine waits for the first line on out: connect's listen address.
 func waitLine(t *testing.T, out, errs *lockedBuffer) string {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if line, _, ok := strings.Cut(out.String(), "\n"); ok {
-			return line
+	var line string
+	testutil.EventuallyNoError(t, "connect to print its address", func() error {
+		var ok bool
+		if line, _, ok = strings.Cut(out.String(), "\n"); !ok {
+			return fmt.Errorf("no line yet; its errors: %s", errs.String())
 		}
-	}
-	t.Fatalf("connect printed no address: %s", errs.String())
-	return ""
+		return nil
+	})
+	return line
 }
 
 func get(t *testing.T, url string) string {

@@ -135,8 +135,11 @@ func (f hubServeFlags) options(dataDir string) (hubServeOptions, error) {
 	if (f.cert == "") != (f.key == "") {
 		return hubServeOptions{}, usageError{fmt.Errorf("--cert and --key go together")}
 	}
-	if f.wgPort < 1 || f.wgPort > 65535 {
-		return hubServeOptions{}, usageError{fmt.Errorf("--wg-port %d: want 1-65535", f.wgPort)}
+	if f.wgPort < 0 || f.wgPort > 65535 {
+		return hubServeOptions{}, usageError{fmt.Errorf("--wg-port %d: want 1-65535, or 0 for any free port", f.wgPort)}
+	}
+	if f.wgPort == 0 {
+		o.WGListenPort = hub.AnyPort
 	}
 	// Devices dial the endpoint's port; the hub listens on --wg-port. They
 	// must be one port (no forwarding between them is assumed): an endpoint
@@ -207,7 +210,7 @@ func newHubServeCmd(g *globals, dataDir *string) *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", hub.DefaultListen, "HTTPS API address")
 	fl.StringVar(&f.publicURL, "public-url", "", "the URL invites carry, e.g. https://hub.example:8443 (default: https://HOSTNAME:PORT)")
-	fl.IntVar(&f.wgPort, "wg-port", hub.DefaultWGListenPort, "WireGuard UDP port")
+	fl.IntVar(&f.wgPort, "wg-port", hub.DefaultWGListenPort, "WireGuard UDP port; 0 binds any free port (the log says which)")
 	fl.StringVar(&f.endpoint, "endpoint", "", "host:port devices dial for WireGuard (default: the public URL's host and --wg-port)")
 	fl.StringVar(&f.network, "network", hub.DefaultNetwork.String(), "the virtual LAN; the hub takes its first address")
 	fl.StringSliceVar(&f.advertise, "advertise", nil, "a subnet behind the hub that devices route through it (repeatable)")

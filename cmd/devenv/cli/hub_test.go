@@ -47,6 +47,11 @@ func TestHubServeFlags(t *testing.T) {
 		{name: "bad advertise", edit: func(f *hubServeFlags) { f.advertise = []string{"lan"} }, usage: "--advertise"},
 		{name: "cert without key", edit: func(f *hubServeFlags) { f.cert = "c.pem" }, usage: "--cert and --key"},
 		{name: "bad port", edit: func(f *hubServeFlags) { f.wgPort = 70000 }, usage: "--wg-port"},
+		{name: "any WireGuard port", edit: func(f *hubServeFlags) { f.wgPort, f.wgPortSet = 0, true }, want: limits(hub.Options{
+			DataDir: "/d", Listen: ":8443", WGListenPort: hub.AnyPort,
+			Network:   netip.MustParsePrefix("100.100.0.0/16"),
+			Advertise: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")},
+		}, accesshub.Options{})},
 		{name: "access", edit: func(f *hubServeFlags) { f.webhook, f.requestWindow = "https://hooks.example/x", 5*time.Minute }, want: limits(hub.Options{
 			DataDir: "/d", Listen: ":8443", WGListenPort: 51820,
 			Network:   netip.MustParsePrefix("100.100.0.0/16"),

@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
-	"net"
 	"os"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/net/proxy"
 
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/devenv-dev/devenv/vpn"
 	"github.com/devenv-dev/devenv/vpn/hub"
 	"github.com/devenv-dev/devenv/vpn/hub/hubtest"
@@ -80,14 +82,8 @@ desk    bob   100.100.0.3
 // testHub runs the real hub in process on a netstack device, on loopback.
 func testHub(t *testing.T) (*hubtest.Hub, wg.NetstackDevice) {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := pc.LocalAddr().(*net.UDPAddr).Port
-	pc.Close()
 	devc := make(chan wg.NetstackDevice, 1) // Serve opens the device, nil if it could not
-	h := hubtest.Start(t, hub.Options{WGListenPort: port, Endpoint: pc.LocalAddr().String(),
+	h := hubtest.Start(t, hub.Options{WGListenPort: hub.AnyPort, Endpoint: "127.0.0.1:0",
 		NewDevice: func(c wg.Config) (wg.Device, error) {
 			d, err := hubtest.Netstack(c)
 			nd, _ := d.(wg.NetstackDevice)
@@ -158,18 +154,22 @@ func TestVPNUserspaceNodeAgainstRealHub(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	upDone := make(chan int, 1)
-	var upErr bytes.Buffer
+	var upErr lockedBuffer // written by up while the test reads it
 	go func() {
 		upDone <- Run(ctx, []string{"vpn", "--state-dir", dir, "up", "--foreground", "--userspace", "--socks", "127.0.0.1:0"},
 			strings.NewReader(""), io.Discard, &upErr)
 	}()
 	var s vpn.NodeStatus
-	for deadline := time.Now().Add(5 * time.Second); !s.Up; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("node not up: %s", upErr.String())
+	testutil.EventuallyNoError(t, "the node up", func() error {
+		var err error
+		if s, err = vpn.Status(t.Context(), dir); err == nil && !s.Up {
+			err = errors.New("not up")
 		}
-		s, _ = vpn.Status(t.Context(), dir)
-	}
+		if err != nil {
+			return fmt.Errorf("%w; its output: %s", err, upErr.String())
+		}
+		return nil
+	})
 	echoViaSOCKS(t, s.SOCKS, "100.100.0.1:7")
 	if s := vpnStatusJSON(t, dir); len(s.Peers) != 1 || s.Peers[0].LastHandshake.IsZero() || s.Backend != "netstack" {
 		t.Errorf("status after traffic: %+v", s)

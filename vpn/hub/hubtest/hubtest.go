@@ -24,7 +24,7 @@ type Hub struct {
 }
 
 // Start serves a hub on 127.0.0.1 (a port of its choosing) until the test
-// ends. Options left zero get: a data directory of the test's, and a
+// ends, and returns once it serves. Options left zero get: a data directory of the test's, and a
 // WireGuard device that only records what the hub sets (NewDevice; give
 // a real one, e.g. Netstack, to carry traffic).
 func Start(t testing.TB, o hub.Options) *Hub {
@@ -54,6 +54,12 @@ func Start(t testing.TB, o hub.Options) *Hub {
 		}
 		h.Close()
 	})
+	select {
+	case <-h.Ready():
+	case err := <-served:
+		served <- err // for the cleanup
+		t.Fatalf("the hub stopped before it served: %v", err)
+	}
 	return &Hub{Hub: h, Access: access, Admin: accesshub.NewAdminClient(o.DataDir), Dir: o.DataDir}
 }
 
@@ -109,6 +115,7 @@ type quietDevice struct{ cfg wg.Config }
 func (d *quietDevice) Backend() wg.Backend            { return "hubtest" }
 func (d *quietDevice) Name() string                   { return "hubtest" }
 func (d *quietDevice) PublicKey() wg.Key              { return d.cfg.PrivateKey.PublicKey() }
+func (d *quietDevice) ListenPort() int                { return d.cfg.ListenPort }
 func (d *quietDevice) SetPeer(wg.Peer) error          { return nil }
 func (d *quietDevice) RemovePeer(wg.Key) error        { return nil }
 func (d *quietDevice) Peers() ([]wg.PeerStats, error) { return nil, nil }

@@ -162,13 +162,15 @@ func (gw *Gateway) enforce(a *activeGrant, client netip.Prefix) error {
 // No connection is admitted in between: the grant's context is done.
 func (gw *Gateway) ended(a *activeGrant) {
 	cause := context.Cause(a.ctx)
-	gw.mu.Lock() // every admit that saw a.ctx alive has counted its connection
-	gw.mu.Unlock()
 	closed := make(chan struct{})
+	// Wait starts under gw.mu, after every admit that saw a.ctx alive has
+	// counted its connection; admits after it see a.ctx done.
+	gw.mu.Lock()
 	go func() {
 		a.conns.Wait()
 		close(closed)
 	}()
+	gw.mu.Unlock()
 	select {
 	case <-closed:
 		time.Sleep(closeLinger)

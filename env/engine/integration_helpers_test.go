@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -29,14 +28,13 @@ var testImageBuilt struct {
 	done bool // guarded by Mutex
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
+// removeTestImageIfBuilt removes the test image once the tests are done.
+func removeTestImageIfBuilt() {
 	testImageBuilt.Lock()
 	if testImageBuilt.done {
 		removeTestImage()
 	}
 	testImageBuilt.Unlock()
-	os.Exit(code)
 }
 
 func removeTestImage() {

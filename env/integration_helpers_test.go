@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -27,17 +26,6 @@ var (
 	images    = imagebuildtest.New()
 	testImage = images.Ref("testsvc")
 )
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if !testing.Short() {
-		if err := removeImages(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
 
 // removeImages removes the run's images once its tests (and their
 // cleanups, which remove the projects) are done.

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/devenv-dev/devenv/internal/registrytest"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
@@ -37,7 +38,7 @@ func removeImages(t *testing.T, cli *client.Client, refs ...string) {
 	t.Cleanup(func() {
 		for _, ref := range refs {
 			_, err := cli.ImageRemove(context.Background(), ref, image.RemoveOptions{Force: true, PruneChildren: true})
-			if err != nil && !client.IsErrNotFound(err) {
+			if err != nil && !cerrdefs.IsNotFound(err) {
 				t.Errorf("removing %s: %v", ref, err)
 			}
 		}

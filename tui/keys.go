@@ -86,8 +86,5 @@ func newLogKeys() logKeys {
 	}
 }
 
-// confirmKeys answer a confirmation question.
-var (
-	keyYes = key.NewBinding(key.WithKeys("y", "Y"))
-	keyNo  = key.NewBinding(key.WithKeys("n", "N", "esc"))
-)
+// keyYes answers a confirmation question; any other key cancels it.
+var keyYes = key.NewBinding(key.WithKeys("y", "Y"))

@@ -14,20 +14,6 @@ var (
 	styleBanner    = lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("1"))
 	styleDim       = lipgloss.NewStyle().Faint(true)
 	styleError     = lipgloss.NewStyle().Foreground(lipgloss.Color("1"))
-	styleGood      = lipgloss.NewStyle().Foreground(lipgloss.Color("2"))
 	styleWarn      = lipgloss.NewStyle().Foreground(lipgloss.Color("3"))
 	styleMatch     = lipgloss.NewStyle().Reverse(true)
 )
-
-// stateStyle colours a state or health word.
-func stateStyle(word string) lipgloss.Style {
-	switch word {
-	case "running", "healthy":
-		return styleGood
-	case "starting", "restarting", "created", "paused":
-		return styleWarn
-	case "exited", "dead", "unhealthy":
-		return styleError
-	}
-	return styleDim
-}

@@ -126,8 +126,7 @@ func (m *mesh) listenHubEcho() {
 		return m.hubHost.Do(func() error {
 			ln, err := net.Listen("tcp", net.JoinHostPort(hubTunnel, echoPort))
 			if err == nil {
-				go echo(ln)
-				m.t.Cleanup(func() { ln.Close() })
+				m.t.Cleanup(echo(ln))
 			}
 			return err
 		})
@@ -285,8 +284,7 @@ func (n *node) listenEcho() {
 	err := n.host.Do(func() error {
 		ln, err := net.Listen("tcp", net.JoinHostPort(n.addr, echoPort))
 		if err == nil {
-			go echo(ln)
-			n.m.t.Cleanup(func() { ln.Close() })
+			n.m.t.Cleanup(echo(ln))
 		}
 		return err
 	})
@@ -295,13 +293,39 @@ func (n *node) listenEcho() {
 	}
 }
 
-func echo(ln net.Listener) {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
+// echo serves an echo server on ln and returns how to stop it: close ln
+// and the connections it accepted, and wait for their goroutines.
+func echo(ln net.Listener) (stop func()) {
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		conns  []net.Conn // guarded by mu
+		closed bool       // guarded by mu
+	)
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			if closed {
+				c.Close()
+			}
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Go(func() { defer c.Close(); _, _ = io.Copy(c, c) })
 		}
-		go func() { defer c.Close(); _, _ = io.Copy(c, c) }()
+	})
+	return func() {
+		ln.Close()
+		mu.Lock()
+		closed = true
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
 	}
 }
 

@@ -5,7 +5,6 @@ package gateway_test
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -26,34 +25,33 @@ import (
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
-// devenvBin is the devenv binary under test, built by TestMain when the
+// devenvBin is the devenv binary under test, built by buildE2E when the
 // end-to-end test can run.
 var devenvBin string
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	os.Exit(func() int {
-		if testing.Short() || netnstest.Available() != nil {
-			return m.Run()
-		}
-		dir, err := os.MkdirTemp("", "devenv-e2e-")
+func init() { setupE2E = buildE2E }
+
+// buildE2E builds the binaries the end-to-end tests run, unless they are
+// skipped, and returns how to remove them.
+func buildE2E() (cleanup func(), err error) {
+	if testing.Short() || netnstest.Available() != nil {
+		return func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "devenv-e2e-")
+	if err != nil {
+		return nil, err
+	}
+	// Both binaries in one directory: devenv gateway runs the
+	// devenv-gateway next to it, which these tests thereby cover.
+	devenvBin = filepath.Join(dir, "devenv")
+	for _, pkg := range []string{"cmd/devenv", "cmd/devenv-gateway"} {
+		out, err := exec.Command("go", "build", "-o", dir, "github.com/devenv-dev/devenv/"+pkg).CombinedOutput()
 		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("building %s: %v\n%s", pkg, err, out)
 		}
-		defer os.RemoveAll(dir)
-		// Both binaries in one directory: devenv gateway runs the
-		// devenv-gateway next to it, which these tests thereby cover.
-		devenvBin = filepath.Join(dir, "devenv")
-		for _, pkg := range []string{"cmd/devenv", "cmd/devenv-gateway"} {
-			out, err := exec.Command("go", "build", "-o", dir, "github.com/devenv-dev/devenv/"+pkg).CombinedOutput()
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "building %s: %v\n%s", pkg, err, out)
-				return 1
-			}
-		}
-		return m.Run()
-	}())
+	}
+	return func() { os.RemoveAll(dir) }, nil
 }
 
 // The test network: every host on one bridge. The production upstream

@@ -303,7 +303,12 @@ func (gw *Gateway) Close() error {
 }
 
 func (gw *Gateway) close() error {
+	// Under gw.mu, which enforce and countConn hold while they see gw.ctx
+	// alive and count a grant or a connection: each count comes before the
+	// waits below, or sees the gateway closing and is not taken.
+	gw.mu.Lock()
 	gw.cancel(ErrShutdown)
+	gw.mu.Unlock()
 	if gw.spool != nil { // opened: the state directory is the gateway's
 		gw.saveContact(0)
 	}

@@ -120,20 +120,22 @@ func (gw *Gateway) arm(g hubapi.Grant) {
 		release()
 		return
 	}
-	gw.ending.Add(1)
+	gw.log.Info("grant active", "request", g.RequestID, "requester", g.Requester, "target", g.Target,
+		"client", a.client, "not_after", g.NotAfter)
+	gw.record(hubapi.AuditRecord{Action: "grant", Target: g.Target, RequestID: g.RequestID, Verdict: "allowed",
+		Detail: map[string]string{"requester": g.Requester, "client": a.client.String(), "not_after": g.NotAfter.Format(time.RFC3339Nano)}})
+	// Only now may the grant end: close waits for it (enforce counted it in
+	// gw.ending) and so finds its record in the spool before closing it.
 	context.AfterFunc(ctx, func() {
 		defer gw.ending.Done()
 		release()
 		gw.ended(a)
 	})
-	gw.log.Info("grant active", "request", g.RequestID, "requester", g.Requester, "target", g.Target,
-		"client", a.client, "not_after", g.NotAfter)
-	gw.record(hubapi.AuditRecord{Action: "grant", Target: g.Target, RequestID: g.RequestID, Verdict: "allowed",
-		Detail: map[string]string{"requester": g.Requester, "client": a.client.String(), "not_after": g.NotAfter.Format(time.RFC3339Nano)}})
 }
 
 // enforce sets a grant's peer and makes it the grant of its client address,
-// unless the gateway has failed closed or is shutting down.
+// unless the gateway has failed closed or is shutting down; it counts the
+// grant in gw.ending, which the caller marks done once the grant ended.
 func (gw *Gateway) enforce(a *activeGrant, client netip.Prefix) error {
 	gw.mu.Lock()
 	defer gw.mu.Unlock()
@@ -152,6 +154,7 @@ func (gw *Gateway) enforce(a *activeGrant, client netip.Prefix) error {
 	}
 	gw.grants[a.RequestID] = a
 	gw.byClient[a.client] = a
+	gw.ending.Add(1) // under gw.mu with gw.ctx alive: before close waits for it
 	return nil
 }
 
@@ -162,13 +165,15 @@ func (gw *Gateway) enforce(a *activeGrant, client netip.Prefix) error {
 // No connection is admitted in between: the grant's context is done.
 func (gw *Gateway) ended(a *activeGrant) {
 	cause := context.Cause(a.ctx)
-	gw.mu.Lock() // every admit that saw a.ctx alive has counted its connection
-	gw.mu.Unlock()
 	closed := make(chan struct{})
+	// Wait starts under gw.mu, after every admit that saw a.ctx alive has
+	// counted its connection; admits after it see a.ctx done.
+	gw.mu.Lock()
 	go func() {
 		a.conns.Wait()
 		close(closed)
 	}()
+	gw.mu.Unlock()
 	select {
 	case <-closed:
 		time.Sleep(closeLinger)

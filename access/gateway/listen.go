@@ -33,12 +33,28 @@ func (gw *Gateway) accept(t *target) {
 			}
 			return
 		}
-		gw.conns.Add(1)
+		if !gw.countConn() {
+			c.Close() // the gateway is closing
+			return
+		}
 		go func() {
 			defer gw.conns.Done()
 			gw.serveConn(t, c)
 		}()
 	}
+}
+
+// countConn counts a connection in gw.conns unless the gateway is closing.
+// It holds gw.mu, as close does while it cancels gw.ctx, so that no count
+// is taken while close waits for the connections.
+func (gw *Gateway) countConn() bool {
+	gw.mu.Lock()
+	defer gw.mu.Unlock()
+	if gw.ctx.Err() != nil {
+		return false
+	}
+	gw.conns.Add(1)
+	return true
 }
 
 // serveConn admits a connection only from the client address of an

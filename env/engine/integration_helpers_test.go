@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -27,15 +26,13 @@ var (
 	testImage = images.Ref("testsvc")
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if !testing.Short() {
-		if err := removeImages(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
+// removeTestImageIfBuilt removes the run's images once its tests (and
+// their cleanups, which remove the containers) are done; TestMain calls it.
+func removeTestImageIfBuilt() error {
+	if testing.Short() {
+		return nil
 	}
-	os.Exit(code)
+	return removeImages()
 }
 
 // removeImages removes the run's images once its tests (and their

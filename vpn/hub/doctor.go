@@ -9,6 +9,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
@@ -104,7 +105,7 @@ func openForDoctor(path string) (*bolt.DB, error) {
 		db, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
 		return err
 	})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("%w on %s (it holds the store): stop it before devenv hub doctor, "+
 			"or examine a copy: devenv hub backup COPY.db, then devenv hub doctor --store COPY.db", ErrHubRunning, filepath.Dir(path))
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
@@ -113,7 +114,7 @@ func openStore(path string) (*bolt.DB, error) {
 		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 		return err
 	})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("opening %s: %w", path, errLocked)
 	}
 	if err != nil {
@@ -149,7 +150,7 @@ func openStoreReadOnly(path string) (*bolt.DB, error) {
 		db, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
 		return err
 	})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("opening %s: %w", path, errLocked)
 	}
 	if err != nil {

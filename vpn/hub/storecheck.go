@@ -15,6 +15,7 @@ import (
 	"unicode"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
@@ -82,7 +83,7 @@ func damagedOr(path string, err error) error {
 	switch {
 	case errors.Is(err, errDamagedPage):
 		return damagedError(path, []Damage{{Where: "pages", What: err.Error()}})
-	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrChecksum), errors.Is(err, bolt.ErrVersionMismatch):
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch):
 		if d := metaDamage(path); d != nil {
 			return damagedError(path, []Damage{*d})
 		}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -112,21 +113,43 @@ func waitPing(t *testing.T, from *node, to netip.Addr) {
 	testutil.EventuallyNoError(t, from.host.Name+" reaching "+to.String(), func() error { return ping(t.Context(), from, to) })
 }
 
-// serveEcho runs an echo server on lis until the test ends.
+// serveEcho runs an echo server on lis until the test ends, when it closes
+// the connections it accepted and waits for their goroutines.
 func serveEcho(t *testing.T, l net.Listener) {
-	t.Cleanup(func() { l.Close() })
-	go func() {
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		conns  []net.Conn // guarded by mu
+		closed bool       // guarded by mu
+	)
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		closed = true
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Go(func() {
 		for {
 			c, err := l.Accept()
 			if err != nil {
 				return
 			}
-			go func() {
+			mu.Lock()
+			if closed {
+				c.Close()
+			}
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Go(func() {
 				defer c.Close()
 				io.Copy(c, c)
-			}()
+			})
 		}
-	}()
+	})
 }
 
 // listenEcho runs an echo server on addr inside h.

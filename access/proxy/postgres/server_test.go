@@ -192,12 +192,11 @@ func (s *pgServer) stop() {
 	os.RemoveAll(s.dir)
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
+// stopServer stops the shared server once the tests are done.
+func stopServer() {
 	if server != nil {
 		server.stop()
 	}
-	os.Exit(code)
 }
 
 // testProxy serves a Proxy to server on a plain TCP listener, as the

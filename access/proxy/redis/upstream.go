@@ -156,7 +156,7 @@ func (u *upstream) read() {
 			mine, u.owed, next = u.owed, mine[:0], 0
 			u.mu.Unlock()
 			if len(mine) == 0 {
-				err, lost = ErrProtocol, errors.New("reply to no request")
+				lost = fmt.Errorf("%w: reply to no request", ErrProtocol)
 				break
 			}
 		}

@@ -2,7 +2,6 @@ package accessview
 
 import (
 	"context"
-	"net"
 	"regexp"
 	"sync"
 	"testing"
@@ -27,20 +26,13 @@ type accessHub struct {
 }
 
 // startHubAt serves a real hub with its access half in process from
-// dataDir on listen; stop stops it (once; the test's end stops it too).
-func startHubAt(t *testing.T, dataDir, listen string) (accessHub, func()) {
+// dataDir on listen, its WireGuard on wgPort (hub.AnyPort: any free one);
+// stop stops it (once; the test's end stops it too).
+func startHubAt(t *testing.T, dataDir, listen string, wgPort int) (accessHub, func()) {
 	t.Helper()
-	// The hub binds its WireGuard port itself and must know it beforehand
-	// (devices dial the endpoint it hands out): it takes no port 0.
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := pc.LocalAddr().(*net.UDPAddr)
-	pc.Close()
 	access := accesshub.New(accesshub.Options{})
 	h, err := hub.New(hub.Options{
-		DataDir: dataDir, Listen: listen, WGListenPort: addr.Port, Endpoint: addr.String(),
+		DataDir: dataDir, Listen: listen, WGListenPort: wgPort, Endpoint: "127.0.0.1:0",
 		Extensions: []hub.Extension{access},
 		NewDevice: func(c wg.Config) (wg.Device, error) {
 			return wg.Open(wg.Options{Config: c, Backend: wg.BackendNetstack})
@@ -53,6 +45,12 @@ func startHubAt(t *testing.T, dataDir, listen string) (accessHub, func()) {
 	go func() { served <- h.Serve(context.Background()) }()
 	stop := sync.OnceFunc(func() { h.Close(); <-served })
 	t.Cleanup(stop)
+	select {
+	case <-h.Ready():
+	case err := <-served:
+		served <- err // for the cleanup
+		t.Fatalf("the hub stopped before it served: %v", err)
+	}
 	return accessHub{h, access}, stop
 }
 
@@ -114,7 +112,7 @@ func TestAgainstARealHub(t *testing.T) {
 		t.Skip("starts a hub")
 	}
 	dataDir := t.TempDir()
-	h, stop := startHubAt(t, dataDir, "127.0.0.1:0")
+	h, stop := startHubAt(t, dataDir, "127.0.0.1:0", hub.AnyPort)
 	ann := join(t, h.Hub, "ann", hubapi.RoleDeveloper)
 	bob := join(t, h.Hub, "bob", hubapi.RoleApprover)
 	registerGateway(t, h, ann)
@@ -164,11 +162,11 @@ func TestAgainstARealHub(t *testing.T) {
 // next read clears it.
 func hubGoesAndComesBack(t *testing.T, h *hub.Hub, dataDir string, stop func(), dev Model) {
 	t.Helper()
-	addr := h.Addr().String()
+	addr, wgPort := h.Addr().String(), h.WGPort()
 	stop()
 	dev = press(dev, "R")
 	mustContain(t, ansi.Strip(dev.View()), "hub unreachable (lists as of ", "retrying by itself", "MY REQUESTS (2)", "bug 1234")
-	startHubAt(t, dataDir, addr)
+	startHubAt(t, dataDir, addr, wgPort) // as a real hub's configuration keeps them
 	dev = press(dev, "R")
 	mustLack(t, ansi.Strip(dev.View()), "unreachable")
 	mustContain(t, ansi.Strip(dev.View()), "MY REQUESTS (2)")

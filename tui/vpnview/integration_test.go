@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strings"
 	"testing"
@@ -24,16 +23,8 @@ import (
 // startHub serves a real hub in process with a userspace WireGuard device.
 func startHub(t *testing.T) *hub.Hub {
 	t.Helper()
-	// The hub binds its WireGuard port itself and must know it beforehand
-	// (devices dial the endpoint it hands out): it takes no port 0.
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := pc.LocalAddr().(*net.UDPAddr)
-	pc.Close()
 	h, err := hub.New(hub.Options{
-		DataDir: t.TempDir(), Listen: "127.0.0.1:0", WGListenPort: addr.Port, Endpoint: addr.String(),
+		DataDir: t.TempDir(), Listen: "127.0.0.1:0", WGListenPort: hub.AnyPort, Endpoint: "127.0.0.1:0",
 		NewDevice: func(c wg.Config) (wg.Device, error) {
 			return wg.Open(wg.Options{Config: c, Backend: wg.BackendNetstack})
 		},
@@ -44,6 +35,12 @@ func startHub(t *testing.T) *hub.Hub {
 	served := make(chan error, 1)
 	go func() { served <- h.Serve(context.Background()) }()
 	t.Cleanup(func() { h.Close(); <-served })
+	select {
+	case <-h.Ready():
+	case err := <-served:
+		served <- err // for the cleanup
+		t.Fatalf("the hub stopped before it served: %v", err)
+	}
 	return h
 }
 

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/devenv-dev/devenv/vpn/hubapi"
@@ -68,9 +69,10 @@ func TestKeyStoreRefusesOpenFilesAndBadIDs(t *testing.T) {
 	}
 }
 
+// TestWaitReturnsTheDecision runs in a synctest bubble: the fake hub
+// answers at once, so Wait paces itself by waitRetry, and the bubble's
+// clock shows that it does, exactly, without the test waiting for it.
 func TestWaitReturnsTheDecision(t *testing.T) {
-	defer func(d time.Duration) { waitRetry = d }(waitRetry)
-	waitRetry = 10 * time.Millisecond
 	tests := []struct {
 		name    string
 		state   string
@@ -82,37 +84,50 @@ func TestWaitReturnsTheDecision(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, dir := &fakeHub{}, t.TempDir()
-			r, _ := Request(t.Context(), RequestOptions{Hub: h, Dir: dir, Target: "api", For: time.Minute, Reason: "x"})
-			// The hub decides during the second long-poll.
-			h.onGrant = func(id string, n int) {
-				if n == 2 {
-					h.set(id, func(r *hubapi.Request) { r.State = tt.state; r.Approver = "bob" })
+			synctest.Test(t, func(t *testing.T) {
+				h, dir := &fakeHub{}, t.TempDir()
+				r, _ := Request(t.Context(), RequestOptions{Hub: h, Dir: dir, Target: "api", For: time.Minute, Reason: "x"})
+				// The hub decides during the third long-poll.
+				var polls []time.Time
+				h.onGrant = func(id string, n int) {
+					polls = append(polls, time.Now())
+					if n == 3 {
+						h.set(id, func(r *hubapi.Request) { r.State = tt.state; r.Approver = "bob" })
+					}
 				}
-			}
-			got, err := Wait(t.Context(), h, dir, r.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.State != tt.state || got.Approver != "bob" {
-				t.Errorf("wait = %+v", got)
-			}
-			keys, _ := NewKeyStore(dir)
-			if keys.Has(r.ID) != tt.keyKept {
-				t.Errorf("key kept = %v, want %v", keys.Has(r.ID), tt.keyKept)
-			}
+				got, err := Wait(t.Context(), h, dir, r.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.State != tt.state || got.Approver != "bob" {
+					t.Errorf("wait = %+v", got)
+				}
+				if len(polls) != 3 || polls[1].Sub(polls[0]) != waitRetry || polls[2].Sub(polls[1]) != waitRetry {
+					t.Errorf("polls at %v, want 3 polls %s apart", polls, waitRetry)
+				}
+				keys, _ := NewKeyStore(dir)
+				if keys.Has(r.ID) != tt.keyKept {
+					t.Errorf("key kept = %v, want %v", keys.Has(r.ID), tt.keyKept)
+				}
+			})
 		})
 	}
 }
 
 func TestWaitEndsWithTheContext(t *testing.T) {
-	h, dir := &fakeHub{}, t.TempDir()
-	r, _ := Request(t.Context(), RequestOptions{Hub: h, Dir: dir, Target: "api", For: time.Minute, Reason: "x"})
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-	defer cancel()
-	if _, err := Wait(ctx, h, dir, r.ID); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("wait = %v", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		h, dir := &fakeHub{}, t.TempDir()
+		r, _ := Request(t.Context(), RequestOptions{Hub: h, Dir: dir, Target: "api", For: time.Minute, Reason: "x"})
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+		defer cancel()
+		if _, err := Wait(ctx, h, dir, r.ID); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("wait = %v", err)
+		}
+		if took := time.Since(start); took != 90*time.Second {
+			t.Errorf("Wait returned %s after it began, want at its context's deadline (90s)", took)
+		}
+	})
 }
 
 func TestPickGrant(t *testing.T) {

@@ -106,6 +106,9 @@ type parser struct {
 	lookupEnv func(string) (string, bool)
 	dotenv    map[string]string // the .env file beside file
 	errs      ErrorList
+	// warns holds keys accepted but without effect on a local engine; they
+	// end up in Project.Warnings.
+	warns ErrorList
 	// failed holds scalars whose interpolation failed; their one error is
 	// reported and later checks of the raw text stay quiet.
 	failed map[*yaml.Node]bool
@@ -122,6 +125,13 @@ func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
 		return
 	}
 	p.errs = append(p.errs, &Error{File: p.file, Line: n.Line, Column: n.Column, Msg: fmt.Sprintf(format, args...)})
+}
+
+// warnf records that the key at n is accepted but cannot apply here (it
+// names the key and what, if anything, to do instead). Warnings never fail
+// a load; Project.Warnings carries them to the caller to show.
+func (p *parser) warnf(n *yaml.Node, format string, args ...any) {
+	p.warns = append(p.warns, &Error{File: p.file, Line: n.Line, Column: n.Column, Msg: fmt.Sprintf(format, args...)})
 }
 
 // fileErrorf reports a problem with the file as a whole.
@@ -155,6 +165,10 @@ func Parse(file string, data []byte, opts LoadOptions) (*Project, error) {
 	proj := p.project(root, abs)
 	if err := p.errs.err(); err != nil {
 		return nil, err
+	}
+	if len(p.warns) > 0 {
+		p.warns.sort()
+		proj.Warnings = p.warns
 	}
 	return proj, nil
 }

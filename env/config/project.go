@@ -51,11 +51,14 @@ func (p *parser) project(root *yaml.Node, abs string) *Project {
 	return proj
 }
 
+// version accepts and ignores the top-level version: as Compose does (the
+// compose specification made it informative only); it must still be a
+// plain value.
 func (p *parser) version(n *yaml.Node) {
-	if n.Kind == yaml.ScalarNode && n.Value == "1" {
+	if n.Kind == yaml.ScalarNode {
 		return
 	}
-	p.errorf(n, "version %s is not supported; version 1 is the only supported one (write version: 1 or remove the key)", kindName(n))
+	p.errorf(n, "version must be a plain value such as \"3.8\", not %s; it is ignored, so you may also remove it", kindName(n))
 }
 
 // projectName validates name:, or derives it from the directory's name.

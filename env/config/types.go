@@ -20,6 +20,10 @@ type Project struct {
 	Registry     string              // prefix already applied to Service.Image where needed
 	Environments map[string][]string // environment name -> services named in it (not expanded)
 	Services     map[string]*Service // by service name
+	// Warnings name keys that were accepted but cannot apply to a local
+	// engine, each with its position; the caller shows them (once, on
+	// standard error) and goes on. Empty for most files.
+	Warnings ErrorList
 }
 
 // Service is one entry under services:. Every field is in its effective form:

@@ -167,10 +167,16 @@ func (g *globals) loadProject() (*config.Project, error) {
 		return nil, err
 	}
 	p, err := config.Load(config.LoadOptions{File: g.file, WorkDir: wd})
-	if err == nil && g.project != "" {
+	if err != nil {
+		return nil, err
+	}
+	if g.project != "" {
 		p.Name = g.project
 	}
-	return p, err
+	for _, w := range p.Warnings {
+		fmt.Fprintln(g.stderr, "devenv: warning: "+w.Error())
+	}
+	return p, nil
 }
 
 var projectNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)

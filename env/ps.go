@@ -26,7 +26,11 @@ type ServiceStatus struct {
 	Ports     []engine.PublishedPort `json:"ports,omitempty"`
 	StartedAt time.Time              `json:"started_at,omitzero"`
 	HealthLog string                 `json:"health_log,omitempty"` // output of the latest health probe
-	Orphan    bool                   `json:"orphan,omitempty"`     // not in the configuration any more
+	// HealthBy is HealthByProbe when Health is devenv's own run of the
+	// declared health test (the engine still said "starting"); "" when
+	// Health is the engine's verdict.
+	HealthBy string `json:"health_by,omitempty"`
+	Orphan   bool   `json:"orphan,omitempty"` // not in the configuration any more
 }
 
 // Ps lists every service of p and every container of the project, with
@@ -46,6 +50,7 @@ func Ps(ctx context.Context, eng engine.Engine, p *config.Project) ([]ServiceSta
 				c = full
 			}
 			rows[i] = statusOf(c, p)
+			settleStarting(ctx, eng, p, &rows[i], c.ID)
 		}()
 	}
 	wg.Wait()

@@ -134,10 +134,7 @@ func (r *run) start(ctx context.Context, st Step, s *serviceState, id string) er
 // interval; API 1.41 engines have no start_interval). The engine's own
 // health_status events still count, through follow.
 func (r *run) probe(ctx context.Context, s *serviceState, id string, h *config.Healthcheck) {
-	cmd := h.Test[1:]
-	if h.Test[0] == "CMD-SHELL" {
-		cmd = []string{"/bin/sh", "-c", h.Test[1]}
-	}
+	cmd := probeCommand(h)
 	begin := time.Now()
 	delay := 10 * time.Millisecond
 	for {

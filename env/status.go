@@ -19,5 +19,7 @@ func ContainerStatus(ctx context.Context, eng engine.Engine, p *config.Project, 
 	if c.Project != p.Name {
 		return ServiceStatus{}, fmt.Errorf("container %s is not of project %s: %w", short(id), p.Name, engine.ErrNotFound)
 	}
-	return statusOf(c, p), nil
+	st := statusOf(c, p)
+	settleStarting(ctx, eng, p, &st, c.ID)
+	return st, nil
 }

@@ -2,7 +2,12 @@ package env_test
 
 import (
 	"errors"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/devenv-dev/devenv/env"
 	"github.com/devenv-dev/devenv/env/engine"
@@ -55,5 +60,63 @@ services:
 	}
 	if _, err := env.ContainerStatus(t.Context(), f, p, "nope"); !errors.Is(err, engine.ErrNotFound) {
 		t.Errorf("missing container: %v, want ErrNotFound", err)
+	}
+}
+
+// TestPsAgreesWithUp: up calls a service healthy once its own health test
+// passes, while the engine still says "starting" (its first check waits an
+// interval). ps then runs the declared test once and agrees with up, saying
+// the verdict is devenv's; a failing test, or a check envs.yaml does not
+// declare, keeps the engine's "starting".
+func TestPsAgreesWithUp(t *testing.T) {
+	p := parse(t, `
+name: demo
+services:
+  db:
+    image: db:1
+    healthcheck: {test: ["CMD", "ready"], interval: 30s}
+  cache:
+    image: cache:1
+    healthcheck: {test: ["CMD-SHELL", "ready"], interval: 30s}
+  web:
+    image: web:1
+`)
+	f := enginetest.New()
+	for _, s := range p.Services {
+		f.AddImage(s.Image)
+	}
+	var ran []string
+	var mu sync.Mutex
+	f.OnStart = func(spec engine.ContainerSpec) enginetest.Behaviour {
+		svc := spec.Labels[engine.LabelService]
+		return enginetest.Behaviour{Health: "healthy", HealthAfter: time.Hour, Exec: func(cmd []string) (int, string) {
+			mu.Lock()
+			ran = append(ran, svc+":"+strings.Join(cmd, " "))
+			mu.Unlock()
+			if svc == "cache" {
+				return 1, "not yet"
+			}
+			return 0, "ok"
+		}}
+	}
+	if _, err := env.Up(t.Context(), f, p, env.UpOptions{NoWait: true, Ports: noPorts{}}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := env.Ps(t.Context(), f, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range rows {
+		got[r.Service] = r.Health + "/" + r.HealthBy
+	}
+	want := map[string]string{"db": "healthy/devenv", "cache": "starting/", "web": "/"}
+	if !maps.Equal(got, want) {
+		t.Errorf("health/by per service: %v, want %v", got, want)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Contains(ran, "db:ready") || !slices.Contains(ran, "cache:/bin/sh -c ready") {
+		t.Errorf("probes run: %v", ran)
 	}
 }

@@ -13,7 +13,6 @@ import (
 // Project (with the same file name).
 func (p *Project) Format() ([]byte, error) {
 	doc := map[string]any{
-		"version":  1,
 		"name":     p.Name,
 		"services": p.formatServices(),
 	}

@@ -230,14 +230,15 @@ func TestEnvironmentFromProcess(t *testing.T) {
 }
 
 // TestVersionIsIgnored: Compose files carry version: "2", "3.8" and the
-// like; the specification made it informative, and so is it here.
+// like; the specification made it informative, and so is it here, with
+// one warning at its position as Compose gives.
 func TestVersionIsIgnored(t *testing.T) {
 	for _, v := range []string{`"3.8"`, `2`, `"2.4"`, `1`} {
 		p, err := Parse("envs.yaml", []byte("version: "+v+"\nservices:\n  web:\n    image: nginx\n"), LoadOptions{LookupEnv: lookupIn(nil)})
 		if err != nil {
 			t.Errorf("version: %s: %v", v, err)
-		} else if p.Services["web"] == nil || len(p.Warnings) != 0 {
-			t.Errorf("version: %s: services %v, warnings %v", v, p.Services, p.Warnings)
+		} else if p.Services["web"] == nil || len(p.Warnings) != 1 || p.Warnings[0].Line != 1 || p.Warnings[0].Column != 10 {
+			t.Errorf("version: %s: services %v, warnings %v (want one, at 1:10)", v, p.Services, p.Warnings)
 		}
 	}
 }

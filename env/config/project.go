@@ -52,10 +52,11 @@ func (p *parser) project(root *yaml.Node, abs string) *Project {
 }
 
 // version accepts and ignores the top-level version: as Compose does (the
-// compose specification made it informative only); it must still be a
-// plain value.
+// compose specification made it informative only), with the same one
+// warning; it must still be a plain value.
 func (p *parser) version(n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode {
+		p.warnf(n, "version is obsolete and ignored; remove it to silence this warning")
 		return
 	}
 	p.errorf(n, "version must be a plain value such as \"3.8\", not %s; it is ignored, so you may also remove it", kindName(n))

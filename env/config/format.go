@@ -26,6 +26,7 @@ func (p *Project) Format() ([]byte, error) {
 		}
 		doc["environments"] = envs
 	}
+	p.formatResources(doc)
 	var root yaml.Node
 	if err := root.Encode(doc); err != nil {
 		return nil, fmt.Errorf("formatting project %s: %w", p.Name, err)
@@ -111,6 +112,7 @@ func (s *Service) format() map[string]any {
 		}
 		m["depends_on"] = deps
 	}
+	s.formatResources(m)
 	return m
 }
 
@@ -128,15 +130,6 @@ func (h *Healthcheck) format() map[string]any {
 		m["test"] = escapeAll(h.Test)
 	}
 	return m
-}
-
-// String renders a Mount in the SOURCE:TARGET[:ro] syntax.
-func (m Mount) String() string {
-	s := m.Source + ":" + m.Target
-	if m.ReadOnly {
-		s += ":ro"
-	}
-	return s
 }
 
 func putList(m map[string]any, key string, list []string) {

@@ -118,6 +118,9 @@ type parser struct {
 	// declared holds every name under services:, valid or not, so that a
 	// broken service does not also make its dependants' references fail.
 	declared map[string]bool
+	// proj is the project being built; services read its top-level
+	// volumes, networks, secrets and configs (resources.go).
+	proj *Project
 }
 
 func (p *parser) errorf(n *yaml.Node, format string, args ...any) {

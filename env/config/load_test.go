@@ -97,13 +97,15 @@ func TestLoad(t *testing.T) {
 	want := &Project{
 		Name: "myproject", File: filepath.Join(work, "envs.yaml"), Dir: work,
 		Environments: map[string][]string{},
+		Volumes:      map[string]*Volume{}, Networks: map[string]*Network{},
+		Secrets: map[string]*FileObject{}, Configs: map[string]*FileObject{},
 		Services: map[string]*Service{"web": {
 			Name: "web", Image: "nginx:from-dotenv", PullPolicy: "missing", Restart: "no",
 			Environment: map[string]string{"A": "1", "B": "two\nlines"},
 			Labels:      map[string]string{}, DependsOn: map[string]Dependency{},
 			Volumes: []Mount{
-				{Type: MountBind, Source: filepath.Join(work, "html"), Target: "/usr/share/nginx/html", ReadOnly: true},
-				{Type: MountBind, Source: "/home/dev/x", Target: "/x"},
+				{Type: MountBind, Source: filepath.Join(work, "html"), Target: "/usr/share/nginx/html", ReadOnly: true, CreateHostPath: true},
+				{Type: MountBind, Source: "/home/dev/x", Target: "/x", CreateHostPath: true},
 			},
 		}},
 	}

@@ -30,7 +30,17 @@ func TestSchemaKeys(t *testing.T) {
 		{name: "service", path: []string{"properties", "services", "additionalProperties"}, keys: serviceKeys},
 		{name: "healthcheck", path: []string{"properties", "services", "additionalProperties", "properties", "healthcheck"}, keys: healthcheckKeys},
 		{name: "depends_on entry", path: []string{"properties", "services", "additionalProperties", "properties", "depends_on", "oneOf", "1", "additionalProperties"}, keys: dependencyKeys},
-		{name: "network", path: []string{"properties", "services", "additionalProperties", "properties", "networks", "oneOf", "1", "properties", "default", "oneOf", "1"}, keys: networkKeys},
+		{name: "network", path: []string{"properties", "services", "additionalProperties", "properties", "networks", "oneOf", "1", "additionalProperties", "oneOf", "1"}, keys: networkKeys},
+		{name: "volume definition", path: []string{"$defs", "volumeDef"}, keys: volumeDefKeys},
+		{name: "network definition", path: []string{"$defs", "networkDef"}, keys: networkDefKeys},
+		{name: "ipam", path: []string{"$defs", "networkDef", "properties", "ipam"}, keys: ipamKeys},
+		{name: "ipam pool", path: []string{"$defs", "networkDef", "properties", "ipam", "properties", "config", "items"}, keys: ipamPoolKeys},
+		{name: "secret or config", path: []string{"$defs", "fileDef"}, keys: fileDefKeys},
+		{name: "secret or config use", path: []string{"$defs", "fileRefs", "items", "oneOf", "1"}, keys: fileRefKeys},
+		{name: "long volume", path: []string{"$defs", "mount"}, keys: mountKeys},
+		{name: "long volume bind", path: []string{"$defs", "mount", "properties", "bind"}, keys: bindOptKeys},
+		{name: "long volume volume", path: []string{"$defs", "mount", "properties", "volume"}, keys: volumeOptKeys},
+		{name: "long volume tmpfs", path: []string{"$defs", "mount", "properties", "tmpfs"}, keys: tmpfsOptKeys},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

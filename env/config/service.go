@@ -48,7 +48,7 @@ func (p *parser) service(name string, keyN, n *yaml.Node, registry string) (*Ser
 		s.ExtraHosts = p.extraHosts(v, what+" extra_hosts")
 	}
 	if v := f["networks"]; v != nil {
-		s.Aliases = p.networks(v, what+" networks")
+		p.serviceNetworks(s, v, what+" networks")
 	}
 	if v := f["ports"]; v != nil {
 		s.Ports = p.ports(v, what+" ports")
@@ -56,6 +56,7 @@ func (p *parser) service(name string, keyN, n *yaml.Node, registry string) (*Ser
 	if v := f["volumes"]; v != nil {
 		s.Volumes = p.volumes(v, what+" volumes")
 	}
+	p.serviceResources(s, f, what)
 	if v := f["healthcheck"]; v != nil {
 		s.Healthcheck = p.healthcheck(v, what+" healthcheck")
 	}
@@ -63,6 +64,7 @@ func (p *parser) service(name string, keyN, n *yaml.Node, registry string) (*Ser
 	if v := f["depends_on"]; v != nil {
 		deps = p.dependsOn(s, v, what+" depends_on")
 	}
+	deps = p.serviceLinks(s, f, what, deps)
 	return s, deps
 }
 
@@ -164,34 +166,4 @@ func (p *parser) extraHosts(n *yaml.Node, what string) []string {
 		add(host, ip, nodes[i])
 	}
 	return out
-}
-
-// networks accepts {default: {aliases: [...]}}, {default: null} or
-// [default] and returns the aliases.
-func (p *parser) networks(n *yaml.Node, what string) []string {
-	check := func(name string, at *yaml.Node) bool {
-		if name != "default" {
-			p.errorf(at, "%s: unknown network %q; only the project network \"default\" exists", what, name)
-			return false
-		}
-		return true
-	}
-	if n.Kind != yaml.MappingNode {
-		names, nodes := p.strList(n, what, false)
-		for i, name := range names {
-			check(name, nodes[i])
-		}
-		return nil
-	}
-	var aliases []string
-	for _, e := range p.pairs(n) {
-		if !check(e.Key, e.KeyN) || isNull(e.Value) || !p.mapping(e.Value, what+" "+e.Key) {
-			continue
-		}
-		f := p.fields(e.Value, what+" "+e.Key, networkKeys, false)
-		if v := f["aliases"]; v != nil {
-			aliases, _ = p.strList(v, what+" "+e.Key+" aliases", false)
-		}
-	}
-	return aliases
 }

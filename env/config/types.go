@@ -20,6 +20,12 @@ type Project struct {
 	Registry     string              // prefix already applied to Service.Image where needed
 	Environments map[string][]string // environment name -> services named in it (not expanded)
 	Services     map[string]*Service // by service name
+	// Top-level volumes:, networks:, secrets: and configs:, by key (see
+	// resources.go). Empty maps when the file declares none.
+	Volumes  map[string]*Volume
+	Networks map[string]*Network
+	Secrets  map[string]*FileObject
+	Configs  map[string]*FileObject
 	// Warnings name keys that were accepted but cannot apply to a local
 	// engine, each with its position; the caller shows them (once, on
 	// standard error) and goes on. Empty for most files.
@@ -46,6 +52,12 @@ type Service struct {
 	DependsOn   map[string]Dependency
 	Restart     string   // no (default), always, on-failure[:N], unless-stopped
 	Aliases     []string // extra DNS names on the project network
+	// Networks, network_mode, links, secrets and configs (resources.go).
+	Networks    []NetworkAttachment // nil: the project's default network only
+	NetworkMode string              // "", host, none, service:NAME or container:NAME
+	Links       []string            // SERVICE[:ALIAS]
+	Secrets     []FileRef
+	Configs     []FileRef
 }
 
 // Port is one published port. Ranges in the file are expanded to one Port each.
@@ -62,14 +74,23 @@ type MountType string
 const (
 	MountVolume MountType = "volume" // a named volume owned by the project
 	MountBind   MountType = "bind"   // a host path (absolute after loading)
+	MountTmpfs  MountType = "tmpfs"  // a tmpfs (Source is empty)
 )
 
 // Mount is one entry of volumes:.
 type Mount struct {
 	Type     MountType
-	Source   string // volume name (unprefixed) or absolute host path
+	Source   string // volume key (unprefixed; "" for an anonymous volume) or absolute host path
 	Target   string // absolute path inside the container
 	ReadOnly bool
+	// Options of the long syntax and of short-syntax modes (volumes.go).
+	CreateHostPath bool   // bind: create a missing source (the short syntax always does)
+	SELinux        string // bind: "", z (shared) or Z (private) relabeling
+	Propagation    string // bind: "", private, rprivate, shared, rshared, slave or rslave
+	NoCopy         bool   // volume: do not copy the image's content into a new volume
+	Subpath        string // volume: mount this path inside the volume
+	TmpfsSize      int64  // tmpfs: bytes; 0 is the engine's default
+	TmpfsMode      uint32 // tmpfs: permission bits; 0 is the engine's default
 }
 
 // Healthcheck mirrors compose's healthcheck: block with durations parsed.

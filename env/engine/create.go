@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/go-connections/nat"
 )
@@ -17,7 +16,7 @@ import (
 // already taken gives ErrConflict; an image not present locally gives
 // ErrImageNotFound.
 func (d *Docker) ContainerCreate(ctx context.Context, spec ContainerSpec) (string, error) {
-	cfg, host, netCfg, err := createConfig(spec)
+	cfg, host, netCfg, err := createConfig(spec, d.cli.ClientVersion())
 	if err != nil {
 		return "", fmt.Errorf("creating container %s: %w", spec.Name, err)
 	}
@@ -25,16 +24,19 @@ func (d *Docker) ContainerCreate(ctx context.Context, spec ContainerSpec) (strin
 	if err != nil {
 		return "", fmt.Errorf("creating container %s: %w", spec.Name, d.mapErr(err, ErrImageNotFound))
 	}
+	if err := d.finishCreate(ctx, resp.ID, spec); err != nil {
+		return "", fmt.Errorf("creating container %s: %w", spec.Name, err)
+	}
 	return resp.ID, nil
 }
 
 // createConfig translates spec into the engine's three create documents.
-func createConfig(spec ContainerSpec) (*container.Config, *container.HostConfig, *network.NetworkingConfig, error) {
+func createConfig(spec ContainerSpec, apiVersion string) (*container.Config, *container.HostConfig, *network.NetworkingConfig, error) {
 	exposed, bindings, err := portConfig(spec.Ports)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	mounts, err := mountConfig(spec.Mounts)
+	mounts, binds, err := mountConfig(spec.Mounts, apiVersion)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -57,6 +59,7 @@ func createConfig(spec ContainerSpec) (*container.Config, *container.HostConfig,
 	host := &container.HostConfig{
 		PortBindings:  bindings,
 		Mounts:        mounts,
+		Binds:         binds,
 		RestartPolicy: restart,
 		ExtraHosts:    spec.ExtraHosts,
 	}
@@ -64,8 +67,11 @@ func createConfig(spec ContainerSpec) (*container.Config, *container.HostConfig,
 	if spec.Network != "" {
 		host.NetworkMode = container.NetworkMode(spec.Network)
 		netCfg = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
-			spec.Network: {Aliases: spec.Aliases},
+			spec.Network: endpointConfig(spec),
 		}}
+	}
+	if spec.NetworkMode != "" {
+		host.NetworkMode = container.NetworkMode(spec.NetworkMode)
 	}
 	return cfg, host, netCfg, nil
 }
@@ -94,23 +100,6 @@ func portConfig(ports []PublishedPort) (nat.PortSet, nat.PortMap, error) {
 		bindings[port] = append(bindings[port], b)
 	}
 	return exposed, bindings, nil
-}
-
-func mountConfig(specs []MountSpec) ([]mount.Mount, error) {
-	var mounts []mount.Mount
-	for _, m := range specs {
-		var typ mount.Type
-		switch m.Type {
-		case "volume":
-			typ = mount.TypeVolume
-		case "bind":
-			typ = mount.TypeBind
-		default:
-			return nil, fmt.Errorf("mount at %s: unknown type %q (want volume or bind)", m.Target, m.Type)
-		}
-		mounts = append(mounts, mount.Mount{Type: typ, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
-	}
-	return mounts, nil
 }
 
 // parseRestart parses no, always, unless-stopped and on-failure[:N]; empty

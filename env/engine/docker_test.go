@@ -70,7 +70,7 @@ func TestCreateConfig(t *testing.T) {
 		Network:     "sample-net",
 		Aliases:     []string{"web"},
 	}
-	cfg, host, netCfg, err := createConfig(spec)
+	cfg, host, netCfg, err := createConfig(spec, "1.41")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,9 +102,43 @@ func TestCreateConfig(t *testing.T) {
 		t.Errorf("healthcheck %+v", cfg.Healthcheck)
 	}
 
-	spec.Mounts = []MountSpec{{Type: "tmpfs", Target: "/tmp"}}
-	if _, _, _, err := createConfig(spec); err == nil {
-		t.Error("tmpfs mount accepted, want an error")
+	spec.Mounts = []MountSpec{{Type: "npipe", Target: "/tmp"}}
+	if _, _, _, err := createConfig(spec, "1.41"); err == nil {
+		t.Error("npipe mount accepted, want an error")
+	}
+}
+
+func TestMountConfig(t *testing.T) {
+	specs := []MountSpec{
+		{Type: "bind", Source: "/h", Target: "/a", ReadOnly: true, SELinux: "Z", CreateHostPath: true},
+		{Type: "bind", Source: "/h", Target: "/b", CreateHostPath: true},
+		{Type: "bind", Source: "/h", Target: "/c", Propagation: "rshared"},
+		{Type: "volume", Target: "/anon"},
+		{Type: "volume", Source: "v", Target: "/d", NoCopy: true},
+		{Type: "tmpfs", Target: "/t", TmpfsSize: 1 << 20, TmpfsMode: 0o1777},
+	}
+	mounts, binds, err := mountConfig(specs, "1.41")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"/h:/a:ro,Z", "/h:/b"}, binds); diff != "" {
+		t.Errorf("binds (-want +got):\n%s", diff)
+	}
+	want := []mount.Mount{
+		{Type: mount.TypeBind, Source: "/h", Target: "/c", BindOptions: &mount.BindOptions{Propagation: "rshared"}},
+		{Type: mount.TypeVolume, Target: "/anon"},
+		{Type: mount.TypeVolume, Source: "v", Target: "/d", VolumeOptions: &mount.VolumeOptions{NoCopy: true}},
+		{Type: mount.TypeTmpfs, Target: "/t", TmpfsOptions: &mount.TmpfsOptions{SizeBytes: 1 << 20, Mode: 0o777 | os.ModeSticky}},
+	}
+	if diff := cmp.Diff(want, mounts); diff != "" {
+		t.Errorf("mounts (-want +got):\n%s", diff)
+	}
+	sub := []MountSpec{{Type: "volume", Source: "v", Target: "/d", Subpath: "logs"}}
+	if _, _, err := mountConfig(sub, "1.41"); err == nil || !strings.Contains(err.Error(), "1.45") {
+		t.Errorf("subpath on API 1.41: err = %v, want one naming API 1.45", err)
+	}
+	if m, _, err := mountConfig(sub, "1.45"); err != nil || m[0].VolumeOptions.Subpath != "logs" {
+		t.Errorf("subpath on API 1.45: %+v, %v", m, err)
 	}
 }
 

@@ -48,6 +48,10 @@ type Engine interface {
 	NetworkRemove(ctx context.Context, id string) error
 	VolumeCreate(ctx context.Context, spec VolumeSpec) error
 	VolumeRemove(ctx context.Context, name string) error
+	// NetworkInspect and VolumeInspect find an object by name whatever its
+	// labels (external ones have none); ErrNotFound when there is none.
+	NetworkInspect(ctx context.Context, name string) (Network, error)
+	VolumeInspect(ctx context.Context, name string) (Volume, error)
 
 	ContainerCreate(ctx context.Context, spec ContainerSpec) (id string, err error)
 	ContainerStart(ctx context.Context, id string) error
@@ -120,16 +124,25 @@ type Volume struct {
 	Labels map[string]string
 }
 
-// NetworkSpec describes a network to create (a bridge).
+// NetworkSpec describes a network to create (a bridge unless Driver says).
 type NetworkSpec struct {
 	Name   string
 	Labels map[string]string
+	// Settings of a declared network (resources.go); zero for the default.
+	Driver     string
+	DriverOpts map[string]string
+	Internal   bool
+	Attachable bool
+	EnableIPv6 bool
+	IPAM       *IPAMSpec
 }
 
 // VolumeSpec describes a named volume to create.
 type VolumeSpec struct {
-	Name   string
-	Labels map[string]string
+	Name       string
+	Labels     map[string]string
+	Driver     string // "" is local
+	DriverOpts map[string]string
 }
 
 // ContainerSpec is everything needed to create a container. It is also what
@@ -152,14 +165,31 @@ type ContainerSpec struct {
 	Restart     string // no, always, on-failure[:N], unless-stopped
 	Network     string // network name to attach to
 	Aliases     []string
+	// More networking and files (resources.go): the primary network's static
+	// addresses and links, the networks connected after create, the
+	// network mode replacing Network, and files copied in before start.
+	IPv4Address  string
+	IPv6Address  string
+	Links        []string // CONTAINER:ALIAS on the primary network
+	MoreNetworks []EndpointSpec
+	NetworkMode  string // host, none or container:NAME; Network is then ""
+	Files        []FileSpec
 }
 
-// MountSpec is a volume or bind mount.
+// MountSpec is a volume, bind or tmpfs mount.
 type MountSpec struct {
-	Type     string // volume or bind
-	Source   string // engine volume name or absolute host path
+	Type     string // volume, bind or tmpfs
+	Source   string // engine volume name ("" anonymous) or absolute host path
 	Target   string
 	ReadOnly bool
+	// Options (resources.go), each for one type.
+	CreateHostPath bool   // bind: create a missing source
+	SELinux        string // bind: z or Z
+	Propagation    string // bind
+	NoCopy         bool   // volume
+	Subpath        string // volume; needs API 1.45
+	TmpfsSize      int64  // tmpfs, bytes
+	TmpfsMode      uint32 // tmpfs, permission bits
 }
 
 // HealthSpec is the engine's health check configuration.

@@ -10,7 +10,6 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 
 	"github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 )
 
@@ -18,10 +17,7 @@ import (
 // gives ErrConflict (the engine is asked to check for duplicates where its
 // API version still allows it; newer engines always do).
 func (d *Docker) NetworkCreate(ctx context.Context, spec NetworkSpec) (string, error) {
-	resp, err := d.cli.NetworkCreate(ctx, spec.Name, network.CreateOptions{
-		Driver: "bridge",
-		Labels: spec.Labels,
-	})
+	resp, err := d.cli.NetworkCreate(ctx, spec.Name, networkCreateOptions(spec))
 	if err != nil {
 		return "", fmt.Errorf("creating network %s: %w", spec.Name, d.mapErr(err, ErrNotFound))
 	}
@@ -44,7 +40,7 @@ func (d *Docker) NetworkRemove(ctx context.Context, id string) error {
 // VolumeCreate creates a local named volume. The engine returns an existing
 // volume of that name instead of failing.
 func (d *Docker) VolumeCreate(ctx context.Context, spec VolumeSpec) error {
-	_, err := d.cli.VolumeCreate(ctx, volume.CreateOptions{Name: spec.Name, Labels: spec.Labels})
+	_, err := d.cli.VolumeCreate(ctx, volume.CreateOptions{Name: spec.Name, Labels: spec.Labels, Driver: spec.Driver, DriverOpts: spec.DriverOpts})
 	if err != nil {
 		return fmt.Errorf("creating volume %s: %w", spec.Name, d.mapErr(err, ErrNotFound))
 	}

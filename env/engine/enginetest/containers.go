@@ -59,7 +59,7 @@ func (f *Fake) ContainerCreate(ctx context.Context, spec engine.ContainerSpec) (
 // exist yet, unlabelled, as the engine does when it creates a container.
 func (f *Fake) createVolumesLocked(mounts []engine.MountSpec) {
 	for _, m := range mounts {
-		if _, ok := f.volumes[m.Source]; m.Type == "volume" && !ok {
+		if _, ok := f.volumes[m.Source]; m.Type == "volume" && m.Source != "" && !ok {
 			f.volumes[m.Source] = engine.Volume{Name: m.Source}
 		}
 	}
@@ -75,6 +75,9 @@ func cloneSpec(s engine.ContainerSpec) engine.ContainerSpec {
 	s.Mounts = slices.Clone(s.Mounts)
 	s.Aliases = slices.Clone(s.Aliases)
 	s.ExtraHosts = slices.Clone(s.ExtraHosts)
+	s.Links = slices.Clone(s.Links)
+	s.MoreNetworks = slices.Clone(s.MoreNetworks)
+	s.Files = slices.Clone(s.Files)
 	if s.Healthcheck != nil {
 		h := *s.Healthcheck
 		h.Test = slices.Clone(h.Test)

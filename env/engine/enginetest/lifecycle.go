@@ -43,6 +43,11 @@ func (f *Fake) startLocked(fc *fakeContainer) error {
 		}
 		fc.networkID = n.ID
 	}
+	for _, e := range fc.spec.MoreNetworks {
+		if f.networkLocked(e.Network) == nil {
+			return fmt.Errorf("starting container %s: %w: network %s", fc.c.Name, engine.ErrNotFound, e.Network)
+		}
+	}
 	if err := f.bindPortsLocked(fc); err != nil {
 		return err
 	}

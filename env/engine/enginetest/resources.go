@@ -110,22 +110,69 @@ func (f *Fake) VolumeRemove(ctx context.Context, name string) error {
 }
 
 // Resolve answers a lookup of host from the container from as the engine's
-// DNS server on a user-defined network does: with the running container on
-// from's network that is named host or has host among its aliases.
+// DNS server on a user-defined network does: with a running container on
+// one of from's networks that is named host or has host among its aliases
+// on that network.
 func (f *Fake) Resolve(from, host string) (engine.Container, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	src := f.lookupLocked(from)
-	if src == nil || src.networkID == "" {
+	if src == nil || src.c.State != "running" {
 		return engine.Container{}, false
 	}
+	mine := f.endpointsLocked(src)
 	for _, fc := range f.containers {
-		if fc.networkID != src.networkID || fc.c.State != "running" {
+		if fc.c.State != "running" {
 			continue
 		}
-		if fc.c.Name == host || slices.Contains(fc.spec.Aliases, host) {
-			return copyContainer(fc.c), true
+		for id, aliases := range f.endpointsLocked(fc) {
+			if _, shared := mine[id]; shared && (fc.c.Name == host || slices.Contains(aliases, host)) {
+				return copyContainer(fc.c), true
+			}
 		}
 	}
 	return engine.Container{}, false
+}
+
+// endpointsLocked maps the IDs of the networks a running container is on
+// to its aliases there.
+func (f *Fake) endpointsLocked(fc *fakeContainer) map[string][]string {
+	out := map[string][]string{}
+	if fc.networkID != "" {
+		out[fc.networkID] = fc.spec.Aliases
+	}
+	for _, e := range fc.spec.MoreNetworks {
+		if n := f.networkLocked(e.Network); n != nil {
+			out[n.ID] = e.Aliases
+		}
+	}
+	return out
+}
+
+// NetworkInspect finds a network by name or ID, labelled or not.
+func (f *Fake) NetworkInspect(ctx context.Context, name string) (engine.Network, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.checkLocked(); err != nil {
+		return engine.Network{}, err
+	}
+	n := f.networkLocked(name)
+	if n == nil {
+		return engine.Network{}, fmt.Errorf("inspecting network %s: %w", name, engine.ErrNotFound)
+	}
+	return engine.Network{ID: n.ID, Name: n.Name, Labels: maps.Clone(n.Labels)}, nil
+}
+
+// VolumeInspect finds a volume by name, labelled or not.
+func (f *Fake) VolumeInspect(ctx context.Context, name string) (engine.Volume, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.checkLocked(); err != nil {
+		return engine.Volume{}, err
+	}
+	v, ok := f.volumes[name]
+	if !ok {
+		return engine.Volume{}, fmt.Errorf("inspecting volume %s: %w", name, engine.ErrNotFound)
+	}
+	return engine.Volume{Name: v.Name, Labels: maps.Clone(v.Labels)}, nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -30,7 +29,7 @@ type run struct {
 	skip      map[string]string // guarded by mu: service -> reason
 	streamErr error             // guarded by mu: why the event stream broke
 	lost      *signal           // fired when the event stream broke
-	networkID string            // set by prepare, before any container is created
+	netIDs    map[string]string // network name -> ID; set by prepare, before any container is created
 }
 
 func (r *run) streamError() error {
@@ -118,54 +117,7 @@ func (r *run) prepare(ctx context.Context) error {
 		// engine refuses to create new duplicates.
 		_ = r.eng.NetworkRemove(ctx, n.ID)
 	}
-	labels := map[string]string{engine.LabelProject: r.plan.Project, engine.LabelVersion: labelsVersion}
-	r.networkID = r.plan.NetworkID
-	if r.plan.CreateNetwork {
-		emit(r.rep, KindNetwork, r.plan.Network, StatusCreating, "")
-		if err := r.createNetwork(ctx, labels); err != nil {
-			return err
-		}
-		emit(r.rep, KindNetwork, r.plan.Network, StatusCreated, "")
-	}
-	for _, v := range r.plan.CreateVolumes {
-		vl := map[string]string{engine.LabelVolume: strings.TrimPrefix(v, r.plan.Project+"_")}
-		for k, val := range labels {
-			vl[k] = val
-		}
-		if err := r.eng.VolumeCreate(ctx, engine.VolumeSpec{Name: v, Labels: vl}); err != nil {
-			return fmt.Errorf("creating volume %s: %w", v, err)
-		}
-		emit(r.rep, KindVolume, v, StatusCreated, "")
-	}
-	return nil
-}
-
-// createNetwork creates the project network and settles on one network of
-// that name: the engine lets an interrupted run's create finish after our
-// observation, and two networks of one name make attaching by name fail.
-// Containers are attached by ID; the lowest ID wins, the others are removed.
-func (r *run) createNetwork(ctx context.Context, labels map[string]string) error {
-	if _, err := r.eng.NetworkCreate(ctx, engine.NetworkSpec{Name: r.plan.Network, Labels: labels}); err != nil && !errors.Is(err, engine.ErrConflict) {
-		return fmt.Errorf("creating network %s: %w", r.plan.Network, err)
-	}
-	obs, err := r.eng.Observe(ctx, r.plan.Project)
-	if err != nil {
-		return err
-	}
-	for _, n := range sortedNetworks(obs.Networks) {
-		if n.Name != r.plan.Network {
-			continue
-		}
-		if r.networkID == "" {
-			r.networkID = n.ID
-			continue
-		}
-		_ = r.eng.NetworkRemove(ctx, n.ID) // best effort, as for planned duplicates
-	}
-	if r.networkID == "" {
-		return fmt.Errorf("a network named %s exists but devenv did not create it (it has no %s label); remove it with docker network rm %s, or choose another project name", r.plan.Network, engine.LabelProject, r.plan.Network)
-	}
-	return nil
+	return r.prepareResources(ctx)
 }
 
 func removeContainer(ctx context.Context, eng engine.Engine, id string) error {

@@ -23,6 +23,13 @@ type Desired struct {
 	Services []DesiredService  // selected services, sorted by name
 	Known    map[string]bool   // every service of the configuration (selected or not)
 	Labels   map[string]string // labels of the network and volumes
+	// Declared networks and volumes (resources.go): the project's own
+	// networks the services use, sorted by name, the volumes' settings by
+	// engine name, and the external objects that must already exist.
+	Networks         []DesiredNetwork
+	VolumeSpecs      map[string]engine.VolumeSpec
+	ExternalNetworks []string
+	ExternalVolumes  []string
 }
 
 // DesiredService is one selected service in its engine form.
@@ -51,7 +58,7 @@ func ContainerName(project, service string) string { return project + "-" + serv
 func BuildDesired(p *config.Project, selected []string, imageIDs map[string]string) Desired {
 	d := Desired{
 		Project: p.Name,
-		Network: NetworkName(p.Name),
+		Network: defaultNetworkName(p),
 		Known:   map[string]bool{},
 		Labels:  map[string]string{engine.LabelProject: p.Name, engine.LabelVersion: labelsVersion},
 	}
@@ -66,7 +73,6 @@ func BuildDesired(p *config.Project, selected []string, imageIDs map[string]stri
 			}
 		}
 	}
-	vols := map[string]bool{}
 	for _, name := range selected {
 		s := p.Services[name]
 		ds := DesiredService{
@@ -79,25 +85,18 @@ func BuildDesired(p *config.Project, selected []string, imageIDs map[string]stri
 		for dep, c := range s.DependsOn {
 			ds.Deps[dep] = c.Condition
 		}
-		ds.Spec = containerSpec(p.Name, s, ds.ImageID)
+		ds.Spec = containerSpec(p, s, ds.ImageID)
 		ds.Hash = specHash(ds.Spec)
 		ds.Spec.Labels[engine.LabelConfigHash] = ds.Hash
-		for _, m := range s.Volumes {
-			if m.Type == config.MountVolume {
-				vols[VolumeName(p.Name, m.Source)] = true
-			}
-		}
 		d.Services = append(d.Services, ds)
 	}
 	sort.Slice(d.Services, func(i, j int) bool { return d.Services[i].Name < d.Services[j].Name })
-	for v := range vols {
-		d.Volumes = append(d.Volumes, v)
-	}
-	sort.Strings(d.Volumes)
+	desiredResources(&d, p, selected)
 	return d
 }
 
-func containerSpec(project string, s *config.Service, imageID string) engine.ContainerSpec {
+func containerSpec(p *config.Project, s *config.Service, imageID string) engine.ContainerSpec {
+	project := p.Name
 	spec := engine.ContainerSpec{
 		Name:       ContainerName(project, s.Name),
 		Image:      s.Image,
@@ -132,15 +131,8 @@ func containerSpec(project string, s *config.Service, imageID string) engine.Con
 			HostIP: pt.HostIP, HostPort: pt.HostPort, ContainerPort: pt.ContainerPort, Protocol: pt.Protocol,
 		})
 	}
-	for _, m := range s.Volumes {
-		src := m.Source
-		if m.Type == config.MountVolume {
-			src = VolumeName(project, m.Source)
-		}
-		spec.Mounts = append(spec.Mounts, engine.MountSpec{
-			Type: string(m.Type), Source: src, Target: m.Target, ReadOnly: m.ReadOnly,
-		})
-	}
+	specMounts(&spec, p, s)
+	specNetworking(&spec, p, s)
 	spec.Healthcheck = healthSpec(s.Healthcheck)
 	return spec
 }

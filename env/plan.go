@@ -32,30 +32,24 @@ type Step struct {
 // Plan is what Up will do, computed from one observation without side effects.
 type Plan struct {
 	Project        string
-	Network        string
-	CreateNetwork  bool
-	NetworkID      string           // the network kept, when not creating one
+	Networks       []NetworkStep    // the project's networks the services use, sorted by name
 	RemoveNetworks []engine.Network // duplicates left by interrupted runs
 	CreateVolumes  []string
 	Steps          []Step             // sorted by service name
 	Remove         []engine.Container // orphans and duplicates
+	// Settings of the volumes to create, by name; external networks and
+	// volumes, which must exist and are never created (resources.go).
+	VolumeSpecs      map[string]engine.VolumeSpec
+	ExternalNetworks []string
+	ExternalVolumes  []string
 
 	pins map[string]string // image ref -> ref@digest to create from (not hashed)
 }
 
 // MakePlan compares the desired state with an observation. It is pure.
 func MakePlan(d Desired, o *engine.Observed) *Plan {
-	p := &Plan{Project: d.Project, Network: d.Network, CreateNetwork: true}
-	for _, n := range sortedNetworks(o.Networks) {
-		if n.Name != d.Network {
-			continue
-		}
-		if p.CreateNetwork {
-			p.CreateNetwork, p.NetworkID = false, n.ID
-			continue
-		}
-		p.RemoveNetworks = append(p.RemoveNetworks, n)
-	}
+	p := &Plan{Project: d.Project, VolumeSpecs: d.VolumeSpecs, ExternalNetworks: d.ExternalNetworks, ExternalVolumes: d.ExternalVolumes}
+	p.planNetworks(d, o)
 	haveVol := map[string]bool{}
 	for _, v := range o.Volumes {
 		haveVol[v.Name] = true
@@ -132,8 +126,13 @@ func changeReason(c *engine.Container, ds DesiredService) string {
 
 // Empty reports whether applying the plan changes nothing.
 func (p *Plan) Empty() bool {
-	if p.CreateNetwork || len(p.RemoveNetworks) > 0 || len(p.CreateVolumes) > 0 || len(p.Remove) > 0 {
+	if len(p.RemoveNetworks) > 0 || len(p.CreateVolumes) > 0 || len(p.Remove) > 0 {
 		return false
+	}
+	for _, n := range p.Networks {
+		if n.Create {
+			return false
+		}
 	}
 	for _, s := range p.Steps {
 		if s.Action != ActionKeep {
@@ -147,10 +146,18 @@ func (p *Plan) Empty() bool {
 func (p *Plan) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "project %s\n", p.Project)
-	if p.CreateNetwork {
-		fmt.Fprintf(&b, "  network %s: create\n", p.Network)
-	} else {
-		fmt.Fprintf(&b, "  network %s: keep\n", p.Network)
+	for _, n := range p.Networks {
+		if n.Create {
+			fmt.Fprintf(&b, "  network %s: create\n", n.Name)
+		} else {
+			fmt.Fprintf(&b, "  network %s: keep\n", n.Name)
+		}
+	}
+	for _, n := range p.ExternalNetworks {
+		fmt.Fprintf(&b, "  network %s: external\n", n)
+	}
+	for _, v := range p.ExternalVolumes {
+		fmt.Fprintf(&b, "  volume %s: external\n", v)
 	}
 	for _, n := range p.RemoveNetworks {
 		fmt.Fprintf(&b, "  network %s (%s): remove duplicate\n", n.Name, short(n.ID))

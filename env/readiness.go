@@ -40,7 +40,7 @@ func (r *run) act(ctx context.Context, st Step, s *serviceState) error {
 // finishing), that container is replaced; a container that is not the
 // project's is never touched.
 func (r *run) create(ctx context.Context, spec engine.ContainerSpec) (string, error) {
-	spec.Network = r.networkID // by ID: immune to a duplicate name (not hashed)
+	r.networksByID(&spec) // by ID: immune to a duplicate name (not hashed)
 	spec.Image = pinned(r.plan.pins, spec.Image)
 	for attempt := 0; ; attempt++ {
 		id, err := r.eng.ContainerCreate(ctx, spec)

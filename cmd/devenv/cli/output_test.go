@@ -85,7 +85,7 @@ func TestLogsJSONLines(t *testing.T) {
 }
 
 func TestPlanJSON(t *testing.T) {
-	p := &env.Plan{Project: "demo", Network: "demo_default", CreateVolumes: []string{"demo_data"},
+	p := &env.Plan{Project: "demo", Networks: []env.NetworkStep{{Name: "demo_default"}}, CreateVolumes: []string{"demo_data"},
 		Remove: []engine.Container{{Name: "demo-old", Service: "old"}},
 		Steps: []env.Step{
 			{Service: "api", Action: env.ActionCreate, Reason: "no container",

@@ -20,18 +20,26 @@ type planJSON struct {
 type planStep struct {
 	Kind   string            `json:"kind"`   // network, volume, container or service
 	Name   string            `json:"name"`   // its name
-	Action string            `json:"action"` // create, keep, start, recreate or remove
+	Action string            `json:"action"` // create, keep, start, recreate, remove or external (must exist)
 	Reason string            `json:"reason,omitempty"`
 	After  map[string]string `json:"after,omitempty"` // a service's dependencies: name -> started, healthy or completed_successfully
 }
 
 func newPlanJSON(p *env.Plan) planJSON {
 	out := planJSON{Project: p.Project, Empty: p.Empty()}
-	net := planStep{Kind: "network", Name: p.Network, Action: "keep"}
-	if p.CreateNetwork {
-		net.Action = "create"
+	for _, n := range p.Networks {
+		net := planStep{Kind: "network", Name: n.Name, Action: "keep"}
+		if n.Create {
+			net.Action = "create"
+		}
+		out.Steps = append(out.Steps, net)
 	}
-	out.Steps = append(out.Steps, net)
+	for _, n := range p.ExternalNetworks {
+		out.Steps = append(out.Steps, planStep{Kind: "network", Name: n, Action: "external"})
+	}
+	for _, v := range p.ExternalVolumes {
+		out.Steps = append(out.Steps, planStep{Kind: "volume", Name: v, Action: "external"})
+	}
 	for _, n := range p.RemoveNetworks {
 		out.Steps = append(out.Steps, planStep{Kind: "network", Name: n.Name + " (" + format.ShortDigest(n.ID) + ")",
 			Action: "remove", Reason: "duplicate"})

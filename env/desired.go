@@ -92,6 +92,7 @@ func BuildDesired(p *config.Project, selected []string, imageIDs map[string]stri
 	}
 	sort.Slice(d.Services, func(i, j int) bool { return d.Services[i].Name < d.Services[j].Name })
 	desiredResources(&d, p, selected)
+	shareHashes(&d, p)
 	return d
 }
 

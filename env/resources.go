@@ -228,3 +228,31 @@ func (p *Plan) planNetworks(d Desired, o *engine.Observed) {
 		p.Networks = append(p.Networks, st)
 	}
 }
+
+// labelStackOf is on a container that shares another service's network
+// stack: that service's config hash, so that a new container there (with a
+// new stack) makes a new one here too.
+const labelStackOf = "dev.devenv.network-of"
+
+// shareHashes folds into each network_mode service:X service the hash of
+// X (chains settle within one pass per service).
+func shareHashes(d *Desired, p *config.Project) {
+	index := map[string]int{}
+	for i, ds := range d.Services {
+		index[ds.Name] = i
+	}
+	for range d.Services {
+		for i := range d.Services {
+			ds := &d.Services[i]
+			peer, ok := strings.CutPrefix(p.Services[ds.Name].NetworkMode, "service:")
+			j, selected := index[peer]
+			if !ok || !selected || ds.Spec.Labels[labelStackOf] == d.Services[j].Hash {
+				continue
+			}
+			delete(ds.Spec.Labels, engine.LabelConfigHash)
+			ds.Spec.Labels[labelStackOf] = d.Services[j].Hash
+			ds.Hash = specHash(ds.Spec)
+			ds.Spec.Labels[engine.LabelConfigHash] = ds.Hash
+		}
+	}
+}

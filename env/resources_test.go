@@ -166,6 +166,16 @@ func TestResourceChangesRecreate(t *testing.T) {
 	changed := strings.Replace(resourcesYAML, "t0k3n", "n3w", 1)
 	changed = strings.Replace(changed, "172.30.0.10", "172.30.0.11", 1)
 	b := env.BuildDesired(parse(t, changed), []string{"api", "db"}, nil)
+	all := []string{"api", "db", "sidecar", "web"}
+	c := env.BuildDesired(parse(t, resourcesYAML), all, nil)
+	apiChanged := strings.Replace(resourcesYAML, "  api:\n    image: x\n", "  api:\n    image: x\n    environment: {A: 1}\n", 1)
+	d := env.BuildDesired(parse(t, apiChanged), all, nil)
+	for i, ds := range c.Services {
+		changed := ds.Hash != d.Services[i].Hash
+		if want := ds.Name == "api" || ds.Name == "sidecar"; changed != want {
+			t.Errorf("%s: hash changed = %v, want %v (sidecar shares api's network stack)", ds.Name, changed, want)
+		}
+	}
 	for i := range a.Services {
 		if a.Services[i].Hash == b.Services[i].Hash {
 			t.Errorf("service %s: a changed secret or address keeps the config hash", a.Services[i].Name)

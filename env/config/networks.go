@@ -209,8 +209,11 @@ func (p *parser) staticIP(n *yaml.Node, nw *Network, what string, v4 bool) strin
 		p.errorf(n, "%s %q is not an IPv%s address", what, s, map[bool]string{true: "4", false: "6"}[v4])
 		return s
 	}
-	if nw == nil || nw.External {
-		return s
+	if nw != nil && nw.External {
+		return s // its subnets are not in this file; the engine checks
+	}
+	if nw == nil {
+		nw = &Network{} // the implicit default network has no declared subnet
 	}
 	var subnets []string
 	if nw.IPAM != nil {

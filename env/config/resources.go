@@ -1,6 +1,10 @@
 package config
 
-import "gopkg.in/yaml.v3"
+import (
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
 
 // Volume is one entry of the top-level volumes:.
 type Volume struct {
@@ -157,8 +161,14 @@ func (p *parser) serviceLinks(s *Service, f map[string]*yaml.Node, what string, 
 		if f["networks"] != nil && s.NetworkMode != "bridge" {
 			p.errorf(v, "%s has both network_mode and networks; keep one", what)
 		}
+		shared := strings.HasPrefix(s.NetworkMode, "service:") || strings.HasPrefix(s.NetworkMode, "container:")
 		if len(s.Ports) > 0 && s.NetworkMode != "bridge" && s.NetworkMode != "host" {
 			p.errorf(f["ports"], "%s publishes ports but shares another network stack (network_mode %s); publish them on that service instead", what, s.NetworkMode)
+		}
+		for _, key := range []string{"hostname", "extra_hosts"} {
+			if f[key] != nil && shared {
+				p.errorf(f[key], "%s sets %s but shares another network stack (network_mode %s), which has its own; remove %s", what, key, s.NetworkMode, key)
+			}
 		}
 	}
 	if v := f["links"]; v != nil {

@@ -32,7 +32,12 @@ services:
   api:
     image: PROBE
     networks: [front, back]
-    volumes: ["data:/data", "/anon"]
+    volumes:
+      - data:/data
+      - /anon
+      - ./made/here:/made:z
+      - {type: tmpfs, target: /scratch, tmpfs: {mode: 01777}}
+    tmpfs: /run/t:size=1m
     secrets:
       - {source: token, uid: "1000", gid: "1001", mode: 0400}
       - {source: cert, target: /etc/cert.pem}
@@ -140,6 +145,14 @@ func TestResourcesOnTheEngine(t *testing.T) {
 		}
 		if _, err := run("api", "write", "/anon/x", "scratch"); err != nil {
 			t.Fatal(err)
+		}
+		for path, want := range map[string]string{"/made": "0755 0 0 dir", "/scratch": "1777 0 0 dir", "/run/t": "1777 0 0 dir"} {
+			if got, err := run("api", "stat", path); err != nil || got != want {
+				t.Errorf("stat %s = %q, %v; want %q", path, got, err, want)
+			}
+		}
+		if st, err := os.Stat(filepath.Join(dir, "made", "here")); err != nil || !st.IsDir() {
+			t.Errorf("the short syntax did not create the missing host path: %v", err)
 		}
 		obs, err := eng.Observe(t.Context(), p.Name)
 		if err != nil {

@@ -128,7 +128,7 @@ func TestMountConfig(t *testing.T) {
 		{Type: mount.TypeBind, Source: "/h", Target: "/c", BindOptions: &mount.BindOptions{Propagation: "rshared"}},
 		{Type: mount.TypeVolume, Target: "/anon"},
 		{Type: mount.TypeVolume, Source: "v", Target: "/d", VolumeOptions: &mount.VolumeOptions{NoCopy: true}},
-		{Type: mount.TypeTmpfs, Target: "/t", TmpfsOptions: &mount.TmpfsOptions{SizeBytes: 1 << 20, Mode: 0o777 | os.ModeSticky}},
+		{Type: mount.TypeTmpfs, Target: "/t", TmpfsOptions: &mount.TmpfsOptions{SizeBytes: 1 << 20, Mode: 0o1777}},
 	}
 	if diff := cmp.Diff(want, mounts); diff != "" {
 		t.Errorf("mounts (-want +got):\n%s", diff)

@@ -172,7 +172,9 @@ func mountConfig(specs []MountSpec, apiVersion string) ([]mount.Mount, []string,
 		case "tmpfs":
 			var opts *mount.TmpfsOptions
 			if m.TmpfsSize != 0 || m.TmpfsMode != 0 {
-				opts = &mount.TmpfsOptions{SizeBytes: m.TmpfsSize, Mode: fileMode(m.TmpfsMode)}
+				// The engine writes Mode into the mount options with %o, so
+				// it takes the raw Unix bits (sticky is 01000, not Go's).
+				opts = &mount.TmpfsOptions{SizeBytes: m.TmpfsSize, Mode: os.FileMode(m.TmpfsMode)}
 			}
 			mounts = append(mounts, mount.Mount{Type: mount.TypeTmpfs, Target: m.Target, ReadOnly: m.ReadOnly, TmpfsOptions: opts})
 		default:
@@ -206,20 +208,4 @@ func bindString(m MountSpec) string {
 		s += ":" + strings.Join(opts, ",")
 	}
 	return s
-}
-
-// fileMode maps Unix permission bits, with setuid, setgid and sticky, to
-// Go's FileMode.
-func fileMode(bits uint32) os.FileMode {
-	m := os.FileMode(bits & 0o777)
-	if bits&0o4000 != 0 {
-		m |= os.ModeSetuid
-	}
-	if bits&0o2000 != 0 {
-		m |= os.ModeSetgid
-	}
-	if bits&0o1000 != 0 {
-		m |= os.ModeSticky
-	}
-	return m
 }

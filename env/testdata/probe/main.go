@@ -2,7 +2,7 @@
 // tests: it serves HTTP on :8080 until stopped, or runs one check:
 //
 //	probe [serve|idle]
-//	probe stat PATH           prints "MODE UID GID CONTENT"
+//	probe stat PATH           prints "MODE UID GID CONTENT" ("dir" for a directory)
 //	probe get URL             exits 0 when URL answers 200 within 2 s
 //	probe addrs               prints the interface addresses, one a line
 //	probe route               prints "default GATEWAY" when there is a default route
@@ -40,6 +40,10 @@ func run(cmd string, args []string) error {
 			return err
 		}
 		sys := st.Sys().(*syscall.Stat_t)
+		if st.IsDir() {
+			fmt.Printf("%04o %d %d dir\n", sys.Mode&0o7777, sys.Uid, sys.Gid)
+			return nil
+		}
 		b, err := os.ReadFile(args[0])
 		if err != nil {
 			return err

@@ -164,10 +164,10 @@ func (p *parser) serviceNetworks(s *Service, n *yaml.Node, what string) {
 
 // knownNetwork checks that a service names a declared network (or default).
 func (p *parser) knownNetwork(name string, at *yaml.Node, what string) bool {
-	if name == DefaultNetwork || p.proj.Networks[name] != nil {
+	if name == DefaultNetwork || p.top().Networks[name] != nil {
 		return true
 	}
-	known := append(sortedKeys(p.proj.Networks), DefaultNetwork)
+	known := append(sortedKeys(p.top().Networks), DefaultNetwork)
 	p.errorf(at, "%s: unknown network %q%s; declare it under the top-level networks:, or use one of %s",
 		what, name, didYouMean(name, known), quoteList(known))
 	return false
@@ -191,7 +191,7 @@ func (p *parser) attachment(a *NetworkAttachment, n *yaml.Node, what string) {
 			p.warnf(x, "%s %s is not applied by devenv; remove it or set it with docker network connect", what, key)
 		}
 	}
-	nw := p.proj.Networks[a.Network]
+	nw := p.top().Networks[a.Network]
 	if x := f["ipv4_address"]; x != nil {
 		a.IPv4Address = p.staticIP(x, nw, what+" ipv4_address", true)
 	}

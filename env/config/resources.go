@@ -176,3 +176,12 @@ func (p *parser) serviceLinks(s *Service, f map[string]*yaml.Node, what string, 
 	}
 	return deps
 }
+
+// top is the project whose top-level declarations services refer to; one
+// without any when a service is parsed on its own.
+func (p *parser) top() *Project {
+	if p.proj == nil {
+		p.proj = &Project{}
+	}
+	return p.proj
+}

@@ -92,9 +92,9 @@ func (p *parser) fileRefs(n *yaml.Node, what, section string) []FileRef {
 		p.errorf(n, "%s must be a list, not %s", what, kindName(n))
 		return nil
 	}
-	declared := p.proj.Secrets
+	declared := p.top().Secrets
 	if section == "configs" {
-		declared = p.proj.Configs
+		declared = p.top().Configs
 	}
 	var out []FileRef
 	for _, item := range n.Content {

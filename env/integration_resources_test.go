@@ -21,7 +21,8 @@ import (
 // resourceStack puts api on two networks (back is internal, with a subnet
 // and a static address for db), gives api a secret and a config of each
 // kind, a named and an anonymous volume, and shares api's network stack
-// with sidecar. Subnets are chosen per run so parallel runs do not clash.
+// with sidecar; web mounts an external volume. Subnets are chosen per run so
+// parallel runs do not clash.
 const resourceStack = `
 name: NAME
 services:
@@ -46,12 +47,14 @@ services:
   web:
     image: PROBE
     networks: [front]
+    volumes: ["shared:/shared"]
   sidecar:
     image: PROBE
     command: [idle]
     network_mode: service:api
 volumes:
   data:
+  shared: {external: true, name: EXTVOL}
 networks:
   front:
   back:
@@ -72,12 +75,25 @@ func TestResourcesOnTheEngine(t *testing.T) {
 	}
 	t.Setenv("DEVENV_TEST_CONF", "debug = true")
 	subnet := fmt.Sprintf("10.%d.%d", 100+time.Now().Nanosecond()%100, time.Now().Nanosecond()/100%250)
-	yaml := strings.NewReplacer("PROBE", probe, "SUBNET", subnet).Replace(resourceStack)
+	extVol := "devenv-ext-" + uniqueName()
+	yaml := strings.NewReplacer("PROBE", probe, "SUBNET", subnet, "EXTVOL", extVol).Replace(resourceStack)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "cert.pem"), []byte("CERT"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	p := projectIn(t, eng, dir, yaml)
+	if _, err := env.Up(t.Context(), eng, p, env.UpOptions{NoWait: true}); err == nil || !strings.Contains(err.Error(), "external volume "+extVol+" does not exist") {
+		t.Fatalf("up without the external volume: %v", err)
+	}
+	// Made by someone else: no labels of the project.
+	if err := eng.VolumeCreate(t.Context(), engine.VolumeSpec{Name: extVol}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := eng.VolumeRemove(context.Background(), extVol); err != nil {
+			t.Errorf("removing the external volume: %v", err)
+		}
+	})
 	if _, err := env.Up(t.Context(), eng, p, env.UpOptions{NoWait: true}); err != nil {
 		t.Fatalf("up: %v", err)
 	}
@@ -175,6 +191,9 @@ func TestResourcesOnTheEngine(t *testing.T) {
 	}
 	if n := len(obs.Containers) + len(obs.Networks) + len(obs.Volumes); n != 0 {
 		t.Errorf("down -v left %d objects: %+v", n, obs)
+	}
+	if _, err := eng.VolumeInspect(t.Context(), extVol); err != nil {
+		t.Errorf("down -v removed the external volume: %v", err)
 	}
 }
 

@@ -33,6 +33,7 @@ services:
   api:
     image: PROBE
     networks: [front, back]
+    links: ["db:database"]
     volumes:
       - data:/data
       - /anon
@@ -121,6 +122,10 @@ func TestResourcesOnTheEngine(t *testing.T) {
 	t.Run("networks", func(t *testing.T) {
 		testutil.EventuallyNoError(t, "api to reach web on front", func() error { _, err := run("api", "get", "http://web:8080/"); return err })
 		testutil.EventuallyNoError(t, "api to reach db on back", func() error { _, err := run("api", "get", "http://db:8080/"); return err })
+		testutil.EventuallyNoError(t, "api to reach db by its link alias", func() error { _, err := run("api", "get", "http://database:8080/"); return err })
+		if _, err := run("db", "get", "http://database:8080/"); err == nil {
+			t.Error("a link alias is api's alone, yet db (on the same network) resolved it")
+		}
 		if _, err := run("web", "get", "http://db:8080/"); err == nil {
 			t.Error("web, on front only, reached db on back")
 		}

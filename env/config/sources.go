@@ -66,10 +66,13 @@ type fileState struct {
 	// path, decoded and interpolated; loading marks those being resolved.
 	loaded  map[string]*yaml.Node
 	loading map[string]bool
+	// extended holds services whose extends is resolved.
+	extended map[svcRef]*yaml.Node
 }
 
 func newFileState() fileState {
-	return fileState{nodeFile: map[*yaml.Node]string{}, loaded: map[string]*yaml.Node{}, loading: map[string]bool{}}
+	return fileState{nodeFile: map[*yaml.Node]string{}, loaded: map[string]*yaml.Node{}, loading: map[string]bool{},
+		extended: map[svcRef]*yaml.Node{}}
 }
 
 // tree decodes each source, resolves its include and extends, and merges
@@ -129,9 +132,4 @@ func absFiles(srcs []Source) []string {
 		out = append(out, abs)
 	}
 	return out
-}
-
-// resolveRefs applies a file's include: and its services' extends:.
-func (p *parser) resolveRefs(root *yaml.Node, file string) *yaml.Node {
-	return root
 }

@@ -10,7 +10,7 @@ import (
 
 func TestInclude(t *testing.T) {
 	dir := writeFiles(t, map[string]string{
-		"compose.yaml": "name: demo\ninclude:\n  - db/compose.yaml\n  - path: [api/a.yaml, api/b.yaml]\n    env_file: api/vars.env\nservices:\n  web:\n    image: nginx\n    depends_on: [db, api]\n",
+		"compose.yaml":    "name: demo\ninclude:\n  - db/compose.yaml\n  - path: [api/a.yaml, api/b.yaml]\n    env_file: api/vars.env\nservices:\n  web:\n    image: nginx\n    depends_on: [db, api]\n",
 		"db/compose.yaml": "services:\n  db:\n    image: postgres:${PG}\n    env_file: db.env\n    volumes: ['./init:/docker-entrypoint-initdb.d', 'data:/var/lib/postgresql/data']\n",
 		"db/.env":         "PG=16\n",
 		"db/db.env":       "POSTGRES_PASSWORD=pw\n",

@@ -20,7 +20,7 @@ const (
 
 // maxExpandedNodes bounds the copies made when anchors are expanded before
 // a merge, so that a small hostile file cannot make a huge tree.
-const maxExpandedNodes = 1 << 20
+const maxExpandedNodes = 1 << 17
 
 // seqRule says how two sequences under the same key merge.
 type seqRule int
@@ -95,6 +95,9 @@ func (p *parser) expand(n *yaml.Node, visiting map[*yaml.Node]bool) *yaml.Node {
 	}
 	p.expanded++
 	if p.expanded > maxExpandedNodes {
+		if p.expanded == maxExpandedNodes+1 {
+			p.errorf(n, "anchors and aliases expand to more than %d values when files are merged; use fewer nested aliases", maxExpandedNodes)
+		}
 		return n
 	}
 	c := *n

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
@@ -134,4 +136,61 @@ func TestResetInOneFile(t *testing.T) {
 	if diff := cmp.Diff(normalize(t, "services: {s: {image: a}}"), normalize(t, got)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
+}
+
+// The hostile files of TestHostileYAML stay harmless when merged with
+// another file, which expands their anchors.
+func TestHostileYAMLMerged(t *testing.T) {
+	tests := []struct {
+		name, src, wantErr string
+	}{
+		{name: "merge bomb", src: laughs(9), wantErr: "expand to more than"},
+		{name: "small merge tree", src: laughs(3)},
+		{name: "self alias", src: "services: &s {web: *s}\n", wantErr: `service "web" has no image`},
+		{name: "self merge", src: "services:\n  web: &w {image: a, <<: *w}\n", wantErr: "merges a mapping into itself"},
+		{name: "deep nesting", src: "services: " + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + "\n", wantErr: "services must be a mapping"},
+		{name: "merge of scalar", src: "services:\n  web: {image: a, <<: 3}\n", wantErr: "<< must merge a mapping"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			_, err := parseSources([]Source{{Name: "a.yaml", Data: []byte(tt.src)}, {Name: "b.yaml", Data: []byte("name: x\n")}},
+				LoadOptions{LookupEnv: lookupIn(nil)})
+			if d := time.Since(start); d > 3*time.Second {
+				t.Errorf("parsing took %v", d)
+			}
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// FuzzMerge checks that merging two files never panics and that an
+// accepted result survives a Format round trip.
+func FuzzMerge(f *testing.F) {
+	f.Add([]byte("services: {web: {image: a, ports: ['80:80'], environment: [A=1]}}"), []byte("services: {web: {ports: !reset [], environment: {B: 2}}}"))
+	f.Add([]byte("x-d: &d {image: a}\nservices: {s: {<<: *d}}"), []byte("services: {s: {command: !override [a]}, t: {extends: s}}"))
+	f.Add([]byte("services: {s: {image: a, volumes: ['./a:/a']}}"), []byte("services: {s: {volumes: [{type: bind, source: ./b, target: /a}]}}"))
+	dir := filepath.Join(f.TempDir(), "proj")
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		srcs := []Source{{Name: filepath.Join(dir, "a.yaml"), Data: a}, {Name: filepath.Join(dir, "b.yaml"), Data: b}}
+		p, err := parseSources(srcs, LoadOptions{LookupEnv: lookupIn(nil)})
+		if err != nil {
+			return
+		}
+		out, err := p.Format()
+		if err != nil {
+			t.Fatalf("Format: %v", err)
+		}
+		if _, err := Parse(srcs[0].Name, out, LoadOptions{LookupEnv: lookupIn(nil)}); err != nil {
+			t.Fatalf("Format output does not parse: %v\n%s", err, out)
+		}
+	})
 }

@@ -41,6 +41,7 @@ func FindFiles(opts LoadOptions) ([]string, error) {
 			return nil, fmt.Errorf("finding %s: %w", DefaultFile, err)
 		}
 	}
+	lookup = withWorkDirDotenv(wd, lookup)
 	given, from := opts.Files, "-f"
 	if len(given) == 0 && opts.File != "" {
 		given = []string{opts.File}
@@ -140,4 +141,27 @@ func withOverride(f string) []string {
 func isFile(f string) bool {
 	st, err := os.Stat(f)
 	return err == nil && !st.IsDir()
+}
+
+// withWorkDirDotenv lets the .env file of the working directory set
+// COMPOSE_FILE and DEVENV_FILE, as Compose lets it; the process
+// environment wins. Problems in that file are reported when it is read as
+// the project's .env.
+func withWorkDirDotenv(wd string, lookup func(string) (string, bool)) func(string) (string, bool) {
+	data, err := os.ReadFile(filepath.Join(wd, ".env"))
+	if err != nil {
+		return lookup
+	}
+	var ignored ErrorList
+	vars := map[string]string{}
+	for _, l := range parseEnvFile(".env", data, &ignored) {
+		vars[l.Key] = l.Value
+	}
+	return func(k string) (string, bool) {
+		if v, ok := lookup(k); ok {
+			return v, true
+		}
+		v, ok := vars[k]
+		return v, ok
+	}
 }

@@ -88,3 +88,34 @@ func TestFindFiles(t *testing.T) {
 		})
 	}
 }
+
+// The working directory's .env may name the files and the profiles, as
+// with Compose.
+func TestDotenvSetsComposeVariables(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		".env":       "COMPOSE_FILE=a.yaml:b.yaml\nCOMPOSE_PROFILES=debug\nCOMPOSE_PROJECT_NAME=fromdotenv\n",
+		"a.yaml":     "services:\n  web:\n    image: nginx\n",
+		"b.yaml":     "services:\n  debug:\n    image: busybox\n    profiles: [debug]\n",
+		"envs.yaml":  "services:\n  other:\n    image: x\n",
+		"other/keep": "",
+	})
+	p, err := Load(LoadOptions{WorkDir: dir, LookupEnv: lookupIn(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.Resolve("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"debug", "web"}, got); diff != "" || p.Name != "fromdotenv" {
+		t.Errorf("name %q, services (-want +got):\n%s", p.Name, diff)
+	}
+	// The process environment wins over .env.
+	p, err = Load(LoadOptions{WorkDir: dir, LookupEnv: lookupIn(map[string]string{"COMPOSE_FILE": "envs.yaml"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := p.Services["other"]; !ok || len(p.Services) != 1 {
+		t.Errorf("services = %v, want only envs.yaml's", sortedKeys(p.Services))
+	}
+}

@@ -40,14 +40,15 @@ func (p *parser) profiles(n *yaml.Node, what string) []string {
 
 // selectFrom records what the files, the options and the environment
 // select: the files read, the enabled profiles and $COMPOSE_PROJECT_NAME,
-// which beats name: (the CLI's -p beats both).
+// which beats name: (the CLI's -p beats both). Both variables may also be
+// set in the project's .env file, as in Compose.
 func (p *parser) selectFrom(proj *Project, srcs []Source, opts LoadOptions) {
 	if proj == nil {
 		return
 	}
 	proj.Files = absFiles(srcs)
 	enabled := append([]string(nil), opts.Profiles...)
-	if v, ok := p.lookupEnv(profilesEnvVar); ok {
+	if v, ok := p.lookupVar(profilesEnvVar); ok {
 		for _, name := range strings.Split(v, ",") {
 			if name = strings.TrimSpace(name); name != "" {
 				enabled = append(enabled, name)
@@ -56,7 +57,7 @@ func (p *parser) selectFrom(proj *Project, srcs []Source, opts LoadOptions) {
 	}
 	slices.Sort(enabled)
 	proj.Profiles = slices.Compact(enabled)
-	if v, ok := p.lookupEnv(projectNameEnvVar); ok && v != "" {
+	if v, ok := p.lookupVar(projectNameEnvVar); ok && v != "" {
 		if !projectNameRE.MatchString(v) {
 			p.errs = append(p.errs, &Error{File: "$" + projectNameEnvVar,
 				Msg: fmt.Sprintf("project name %q is invalid; use lowercase letters, digits, _ and -, starting with a letter or digit", v)})

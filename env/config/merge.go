@@ -50,8 +50,8 @@ var serviceSeqRules = map[string]seqRule{
 // seqRuleAt returns the rule for a sequence at path (keys from the root).
 func seqRuleAt(path []string) seqRule {
 	switch {
-	case len(path) >= 3 && path[0] == "services":
-		if r, ok := serviceSeqRules[strings.Join(path[2:], ".")]; ok {
+	case servicePath(path) != "":
+		if r, ok := serviceSeqRules[servicePath(path)]; ok {
 			return r
 		}
 	case len(path) == 2 && path[0] == "environments":
@@ -176,8 +176,53 @@ func (p *parser) mergeTrees(base, over *yaml.Node, path []string) *yaml.Node {
 		return p.mergeSequences(base, over, path)
 	case base.Kind != over.Kind && seqRuleAt(path) == seqMapping:
 		return p.mergeMappingLike(base, over, path)
+	case base.Kind != over.Kind && isServiceKey(path, "build"):
+		return p.mergeTrees(p.buildMapping(base), p.buildMapping(over), path)
+	case base.Kind != over.Kind && seqRuleAt(path) != seqReplace && isListOrString(base) && isListOrString(over):
+		return p.mergeSequences(p.asList(base), p.asList(over), path)
 	}
 	return over
+}
+
+// isServiceKey reports whether path is services.NAME.key.
+func isServiceKey(path []string, key string) bool {
+	return len(path) == 3 && path[0] == "services" && path[2] == key
+}
+
+// servicePath returns the keys below services.NAME joined with dots
+// (healthcheck.test), or "" for a path elsewhere.
+func servicePath(path []string) string {
+	if len(path) < 3 || path[0] != "services" {
+		return ""
+	}
+	return strings.Join(path[2:], ".")
+}
+
+func isListOrString(n *yaml.Node) bool {
+	return n.Kind == yaml.SequenceNode || (n.Kind == yaml.ScalarNode && !isNull(n))
+}
+
+// asList returns a one-entry list for a string (env_file: a.env, …), so
+// that it merges with a list as the list it stands for.
+func (p *parser) asList(n *yaml.Node) *yaml.Node {
+	if n.Kind == yaml.SequenceNode {
+		return n
+	}
+	l := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: n.Line, Column: n.Column, Content: []*yaml.Node{n}}
+	p.nodeFile[l] = p.fileOf(n)
+	return l
+}
+
+// buildMapping returns build: CONTEXT as the {context: CONTEXT} it stands
+// for, so that it merges with the long form.
+func (p *parser) buildMapping(n *yaml.Node) *yaml.Node {
+	if n.Kind != yaml.ScalarNode || isNull(n) {
+		return n
+	}
+	k := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "context", Line: n.Line, Column: n.Column}
+	m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column, Content: []*yaml.Node{k, n}}
+	p.nodeFile[k], p.nodeFile[m] = p.fileOf(n), p.fileOf(n)
+	return m
 }
 
 // mergeMappings adds over's entries to base, merging those both have and
@@ -236,7 +281,8 @@ func indexByKey(seq *yaml.Node, key string, keyOf func(*yaml.Node) string) int {
 // mergeMappingLike merges two values that may each be a mapping or a list
 // of KEY=VALUE (or plain names): both become mappings, over's keys win.
 func (p *parser) mergeMappingLike(base, over *yaml.Node, path []string) *yaml.Node {
-	b, o := p.asMapping(base), p.asMapping(over)
+	hosts := strings.HasSuffix(servicePath(path), "extra_hosts")
+	b, o := p.asMapping(base, hosts), p.asMapping(over, hosts)
 	if b == nil || o == nil {
 		return over
 	}
@@ -247,7 +293,7 @@ func (p *parser) mergeMappingLike(base, over *yaml.Node, path []string) *yaml.No
 // asMapping turns a list of KEY=VALUE, HOST:IP or NAME entries into the
 // equivalent mapping whose nodes keep the entries' positions; nil when an
 // entry is not a scalar.
-func (p *parser) asMapping(n *yaml.Node) *yaml.Node {
+func (p *parser) asMapping(n *yaml.Node, hosts bool) *yaml.Node {
 	if n.Kind == yaml.MappingNode {
 		return n
 	}
@@ -260,7 +306,7 @@ func (p *parser) asMapping(n *yaml.Node) *yaml.Node {
 		if item.Kind != yaml.ScalarNode {
 			return nil
 		}
-		key, val, hasVal := splitEntry(item.Value)
+		key, val, hasVal := splitEntry(item.Value, hosts)
 		k := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key, Line: item.Line, Column: item.Column}
 		v := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null", Line: item.Line, Column: item.Column}
 		if hasVal {
@@ -275,12 +321,12 @@ func (p *parser) asMapping(n *yaml.Node) *yaml.Node {
 	return m
 }
 
-// splitEntry splits KEY=VALUE (or HOST:IP, HOST=IP for extra_hosts).
-func splitEntry(s string) (key, val string, ok bool) {
+// splitEntry splits KEY=VALUE, and with hosts HOST:IP too (extra_hosts).
+func splitEntry(s string, hosts bool) (key, val string, ok bool) {
 	if k, v, ok := strings.Cut(s, "="); ok {
 		return k, v, true
 	}
-	if k, v, ok := strings.Cut(s, ":"); ok && !strings.Contains(k, "/") {
+	if k, v, ok := strings.Cut(s, ":"); ok && hosts {
 		return k, v, true
 	}
 	return s, "", false

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // A repeated -f merges every file in order; it used to keep only the last.
@@ -116,5 +118,14 @@ func TestProjectNamePrecedence(t *testing.T) {
 	}
 	if out, _, _ := runCLI(t, dir, "-p", "fromflag", "config"); !strings.Contains(out, "name: fromflag") {
 		t.Errorf("-p should beat COMPOSE_PROJECT_NAME:\n%s", out)
+	}
+}
+
+func TestCompleteProfiles(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "compose.yaml", "services:\n  web:\n    image: w:1\n  dbg:\n    image: d:1\n    profiles: [debug, tools]\n")
+	got := complete(t, dir, "up", "--profile", "")
+	if diff := cmp.Diff([]string{"debug", "tools"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

@@ -128,6 +128,7 @@ or devenv ps -p demo (after logs, whose -f is --follow, say --file).`,
 	pf := root.PersistentFlags()
 	pf.StringArrayVarP(&g.files, "file", "f", nil, "configuration file, repeatable: later files are merged onto earlier ones; - reads stdin\n(default: $DEVENV_FILE or $COMPOSE_FILE, else envs.yaml, compose.yaml, … here or in a parent directory)")
 	pf.StringArrayVar(&g.profiles, "profile", nil, "enable a profile's services, repeatable (also $COMPOSE_PROFILES)")
+	_ = root.RegisterFlagCompletionFunc("profile", completeProfiles(g))
 	pf.StringVarP(&g.project, "project-name", "p", "", "project name (default: name: in envs.yaml); down needs no envs.yaml with it")
 	pf.StringVar(&g.progress, "progress", "auto", "progress output: auto, tty, plain or json")
 	root.AddCommand(

@@ -77,8 +77,9 @@ func (p *Project) Active(name string) bool {
 		slices.ContainsFunc(s.Profiles, func(pr string) bool { return slices.Contains(p.Profiles, pr) })
 }
 
-// activeServices returns the sorted names of the active services.
-func (p *Project) activeServices() []string {
+// ActiveServices returns the sorted names of the active services: what
+// commands act on when no service is named.
+func (p *Project) ActiveServices() []string {
 	var out []string
 	for name := range p.Services {
 		if p.Active(name) {

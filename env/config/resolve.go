@@ -20,7 +20,7 @@ func (p *Project) Resolve(environment string) ([]string, error) {
 			return nil, fmt.Errorf("%w %q%s; known environments are %s", ErrUnknownEnvironment,
 				environment, didYouMean(environment, known), quoteList(known))
 		}
-		names = p.activeServices()
+		names = p.ActiveServices()
 	}
 	return p.Closure(names)
 }

@@ -29,3 +29,15 @@ func TestProfilesLeaveServicesOut(t *testing.T) {
 		t.Errorf("plan without profiles:\n%s\nwant web and not debug", got)
 	}
 }
+
+// Ps lists a disabled profile's service only once it has a container.
+func TestPsLeavesOutDisabledProfiles(t *testing.T) {
+	p := parse(t, "services:\n  web: {image: web:1}\n  debug: {image: debug:1, profiles: [debug]}\n")
+	rows, err := env.Ps(context.Background(), fakeWith(t, p, nil), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Service != "web" {
+		t.Errorf("rows = %+v, want only web", rows)
+	}
+}

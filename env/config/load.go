@@ -18,7 +18,7 @@ import (
 type LoadOptions struct {
 	// File is the -f flag. Relative paths are taken from WorkDir.
 	File string
-	// Files, Stdin, Profiles and ProjectName: see options.go.
+	// Files, Stdin and Profiles: see sources.go.
 	FileOptions
 	// WorkDir is where the search for envs.yaml starts; "" is the current
 	// directory.
@@ -32,9 +32,9 @@ type LoadOptions struct {
 // fileEnvVar names the environment variable that may point at the file.
 const fileEnvVar = "DEVENV_FILE"
 
-// Load finds envs.yaml (opts.File, else $DEVENV_FILE, else the nearest
-// envs.yaml in WorkDir or one of its parents), then parses and validates it.
-// Problems in the file come back as a *ErrorList.
+// Load finds the project's files (see FindFiles), merges them in order,
+// then parses and validates the result. Problems in the files come back as
+// a *ErrorList.
 func Load(opts LoadOptions) (*Project, error) {
 	files, err := FindFiles(opts)
 	if err != nil {
@@ -76,7 +76,7 @@ type parser struct {
 	// declared holds every name under services:, valid or not, so that a
 	// broken service does not also make its dependants' references fail.
 	declared map[string]bool
-	// nodeFile, expanded and loading serve merging several files (merge.go).
+	// fileState serves merging files, include and extends (sources.go).
 	fileState
 }
 

@@ -147,3 +147,22 @@ func TestExtendsErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestIncludeProjectDirectory(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"envs.yaml":       "include:\n  - path: inc/x.yaml\n    project_directory: inc/proj\nservices:\n  web:\n    image: nginx\n",
+		"inc/x.yaml":      "services:\n  x:\n    image: x:${V}\n    volumes: ['./data:/d']\n",
+		"inc/proj/.env":   "V=fromproj\n",
+		"inc/proj/keep":   "",
+		"inc/.env":        "V=wrong\n",
+		"inc/proj/data/k": "",
+	})
+	p, err := Load(LoadOptions{WorkDir: dir, LookupEnv: lookupIn(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := p.Services["x"]
+	if x.Image != "x:fromproj" || len(x.Volumes) != 1 || x.Volumes[0].Source != filepath.Join(dir, "inc/proj/data") {
+		t.Errorf("x = image %q volumes %+v; want project_directory's .env and paths", x.Image, x.Volumes)
+	}
+}

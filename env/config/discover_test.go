@@ -9,6 +9,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+// sep is the path list separator COMPOSE_FILE uses here.
+const sep = string(filepath.ListSeparator)
+
 func TestFindFiles(t *testing.T) {
 	svc := "services: {web: {image: nginx}}\n"
 	dir := writeFiles(t, map[string]string{
@@ -53,7 +56,7 @@ func TestFindFiles(t *testing.T) {
 			want: []string{"envsover/envs.yaml", "envsover/envs.override.yaml"}},
 		{name: "repeated -f in order", opts: LoadOptions{WorkDir: filepath.Join(dir, "list"), FileOptions: FileOptions{Files: []string{"b.yaml", "a.yaml", "c.yaml"}}},
 			want: []string{"list/b.yaml", "list/a.yaml", "list/c.yaml"}},
-		{name: "COMPOSE_FILE list", opts: LoadOptions{WorkDir: dir}, env: map[string]string{"COMPOSE_FILE": "list/a.yaml:list/c.yaml"},
+		{name: "COMPOSE_FILE list", opts: LoadOptions{WorkDir: dir}, env: map[string]string{"COMPOSE_FILE": "list/a.yaml" + sep + "list/c.yaml"},
 			want: []string{"list/a.yaml", "list/c.yaml"}},
 		{name: "COMPOSE_PATH_SEPARATOR", opts: LoadOptions{WorkDir: dir}, env: map[string]string{"COMPOSE_FILE": "list/a.yaml,list/c.yaml", "COMPOSE_PATH_SEPARATOR": ","},
 			want: []string{"list/a.yaml", "list/c.yaml"}},
@@ -61,7 +64,7 @@ func TestFindFiles(t *testing.T) {
 			want: []string{"list/b.yaml"}},
 		{name: "-f beats COMPOSE_FILE", opts: LoadOptions{WorkDir: dir, FileOptions: FileOptions{Files: []string{"list/c.yaml"}}}, env: map[string]string{"COMPOSE_FILE": "list/a.yaml"},
 			want: []string{"list/c.yaml"}},
-		{name: "missing in COMPOSE_FILE", opts: LoadOptions{WorkDir: dir}, env: map[string]string{"COMPOSE_FILE": "list/a.yaml:list/nope.yaml"},
+		{name: "missing in COMPOSE_FILE", opts: LoadOptions{WorkDir: dir}, env: map[string]string{"COMPOSE_FILE": "list/a.yaml" + sep + "list/nope.yaml"},
 			wantErr: "nope.yaml (from COMPOSE_FILE) does not exist"},
 		{name: "a directory", opts: LoadOptions{WorkDir: dir, FileOptions: FileOptions{Files: []string{"list"}}}, wantErr: "is a directory"},
 	}
@@ -93,7 +96,7 @@ func TestFindFiles(t *testing.T) {
 // with Compose.
 func TestDotenvSetsComposeVariables(t *testing.T) {
 	dir := writeFiles(t, map[string]string{
-		".env":       "COMPOSE_FILE=a.yaml:b.yaml\nCOMPOSE_PROFILES=debug\nCOMPOSE_PROJECT_NAME=fromdotenv\n",
+		".env":       "COMPOSE_FILE=a.yaml" + sep + "b.yaml\nCOMPOSE_PROFILES=debug\nCOMPOSE_PROJECT_NAME=fromdotenv\n",
 		"a.yaml":     "services:\n  web:\n    image: nginx\n",
 		"b.yaml":     "services:\n  debug:\n    image: busybox\n    profiles: [debug]\n",
 		"envs.yaml":  "services:\n  other:\n    image: x\n",

@@ -30,15 +30,21 @@ var defaultFiles = []string{DefaultFile, "compose.yaml", "compose.yml", "docker-
 // its override file (compose.override.yaml beside compose.yaml, …) when one
 // exists. StdinFile is returned as is.
 func FindFiles(opts LoadOptions) ([]string, error) {
+	files, _, err := findFiles(opts)
+	return files, err
+}
+
+// findFiles is FindFiles, also saying whether the files were found by the
+// search rather than named.
+func findFiles(opts LoadOptions) (files []string, searched bool, err error) {
 	lookup := opts.LookupEnv
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
 	wd := opts.WorkDir
 	if wd == "" {
-		var err error
 		if wd, err = os.Getwd(); err != nil {
-			return nil, fmt.Errorf("finding %s: %w", DefaultFile, err)
+			return nil, false, fmt.Errorf("finding %s: %w", DefaultFile, err)
 		}
 	}
 	lookup = withWorkDirDotenv(wd, lookup)
@@ -55,17 +61,18 @@ func FindFiles(opts LoadOptions) ([]string, error) {
 		}
 	}
 	if len(given) == 0 {
-		return searchUp(wd)
+		files, err := searchUp(wd)
+		return files, true, err
 	}
 	out := make([]string, 0, len(given))
 	for _, f := range given {
 		f, err := checkGiven(f, from, wd)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		out = append(out, f)
 	}
-	return out, nil
+	return out, false, nil
 }
 
 // splitPathList splits a COMPOSE_FILE style list, dropping empty entries.
@@ -164,4 +171,22 @@ func withWorkDirDotenv(wd string, lookup func(string) (string, bool)) func(strin
 		v, ok := vars[k]
 		return v, ok
 	}
+}
+
+// unreadCandidates warns, as Compose does, when the directory of a found
+// compose file holds another of the names Compose looks for, which is not
+// read. envs.yaml beside a compose file is deliberate and not warned of.
+func unreadCandidates(found string) ErrorList {
+	var out ErrorList
+	dir, name := filepath.Dir(found), filepath.Base(found)
+	if name == DefaultFile {
+		return nil
+	}
+	for _, other := range defaultFiles[1:] {
+		if other != name && isFile(filepath.Join(dir, other)) {
+			out = append(out, &Error{File: found, Msg: fmt.Sprintf(
+				"%s is here too and is not read; remove one of them, or name the files with -f", other)})
+		}
+	}
+	return out
 }

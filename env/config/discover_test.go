@@ -122,3 +122,34 @@ func TestDotenvSetsComposeVariables(t *testing.T) {
 		t.Errorf("services = %v, want only envs.yaml's", sortedKeys(p.Services))
 	}
 }
+
+// As Compose, a second compose file name in the same directory is
+// reported as not read; envs.yaml beside compose.yaml is deliberate.
+func TestUnreadCandidatesWarn(t *testing.T) {
+	svc := "services: {web: {image: nginx}}\n"
+	dir := writeFiles(t, map[string]string{
+		"two/compose.yaml":       svc,
+		"two/docker-compose.yml": svc,
+		"envs/envs.yaml":         svc,
+		"envs/compose.yaml":      svc,
+	})
+	p, err := Load(LoadOptions{WorkDir: filepath.Join(dir, "two"), LookupEnv: lookupIn(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(dir, "two/compose.yaml") + ": docker-compose.yml is here too and is not read; remove one of them, or name the files with -f"
+	if p.Warnings.Error() != want {
+		t.Errorf("warnings = %q, want %q", p.Warnings.Error(), want)
+	}
+	p, err = Load(LoadOptions{WorkDir: filepath.Join(dir, "envs"), LookupEnv: lookupIn(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Warnings) != 0 {
+		t.Errorf("warnings = %v, want none", p.Warnings)
+	}
+	p, err = Load(LoadOptions{WorkDir: filepath.Join(dir, "two"), LookupEnv: lookupIn(nil), FileOptions: FileOptions{Files: []string{"compose.yaml"}}})
+	if err != nil || len(p.Warnings) != 0 {
+		t.Errorf("with -f: err %v, warnings %v, want none", err, p.Warnings)
+	}
+}

@@ -36,7 +36,7 @@ const fileEnvVar = "DEVENV_FILE"
 // then parses and validates the result. Problems in the files come back as
 // a *ErrorList.
 func Load(opts LoadOptions) (*Project, error) {
-	files, err := FindFiles(opts)
+	files, searched, err := findFiles(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +44,11 @@ func Load(opts LoadOptions) (*Project, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseSources(srcs, opts)
+	p, err := parseSources(srcs, opts)
+	if err == nil && searched {
+		p.Warnings = append(p.Warnings, unreadCandidates(files[0])...)
+	}
+	return p, err
 }
 
 // FindFile returns the first file Load would read (see FindFiles).

@@ -82,6 +82,7 @@ func (s *Service) format() map[string]any {
 	putList(m, "command", s.Command)
 	putList(m, "entrypoint", s.Entrypoint)
 	putList(m, "extra_hosts", s.ExtraHosts)
+	putList(m, "profiles", s.Profiles)
 	putMap(m, "environment", s.Environment)
 	putMap(m, "labels", s.Labels)
 	if len(s.Aliases) > 0 {

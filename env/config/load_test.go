@@ -96,6 +96,7 @@ func TestLoad(t *testing.T) {
 	}
 	want := &Project{
 		Name: "myproject", File: filepath.Join(work, "envs.yaml"), Dir: work,
+		Files:        []string{filepath.Join(work, "envs.yaml")},
 		Environments: map[string][]string{},
 		Services: map[string]*Service{"web": {
 			Name: "web", Image: "nginx:from-dotenv", PullPolicy: "missing", Restart: "no",

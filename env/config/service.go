@@ -34,6 +34,7 @@ func (p *parser) service(name string, keyN, n *yaml.Node, registry string) (*Ser
 	f := p.fields(n, what, serviceKeys, true)
 	s.Image = p.image(name, keyN, f["image"], registry)
 	p.scalars(s, f, what)
+	s.Profiles = p.profiles(f["profiles"], what)
 	if v := f["command"]; v != nil {
 		s.Command = p.command(v, what+" command")
 	}

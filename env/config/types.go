@@ -20,6 +20,8 @@ type Project struct {
 	Registry     string              // prefix already applied to Service.Image where needed
 	Environments map[string][]string // environment name -> services named in it (not expanded)
 	Services     map[string]*Service // by service name
+	Files        []string            // absolute paths of every file merged, in order; File is the first
+	Profiles     []string            // enabled profiles (--profile, COMPOSE_PROFILES), sorted; "*" is all
 	// Warnings name keys that were accepted but cannot apply to a local
 	// engine, each with its position; the caller shows them (once, on
 	// standard error) and goes on. Empty for most files.
@@ -46,6 +48,7 @@ type Service struct {
 	DependsOn   map[string]Dependency
 	Restart     string   // no (default), always, on-failure[:N], unless-stopped
 	Aliases     []string // extra DNS names on the project network
+	Profiles    []string // selected only when one is enabled or the service is named (Project.Active)
 }
 
 // Port is one published port. Ranges in the file are expanded to one Port each.

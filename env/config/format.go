@@ -104,10 +104,11 @@ func (s *Service) format() map[string]any {
 	if s.Healthcheck != nil {
 		m["healthcheck"] = s.Healthcheck.format()
 	}
+	s.ContainerSettings.format(m)
 	if len(s.DependsOn) > 0 {
 		deps := map[string]any{}
 		for name, d := range s.DependsOn {
-			deps[name] = map[string]any{"condition": string(d.Condition)}
+			deps[name] = d.format()
 		}
 		m["depends_on"] = deps
 	}
@@ -126,6 +127,9 @@ func (h *Healthcheck) format() map[string]any {
 	}
 	if len(h.Test) > 0 {
 		m["test"] = escapeAll(h.Test)
+	}
+	if h.StartInterval > 0 {
+		m["start_interval"] = h.StartInterval.String()
 	}
 	return m
 }

@@ -46,6 +46,8 @@ type Service struct {
 	DependsOn   map[string]Dependency
 	Restart     string   // no (default), always, on-failure[:N], unless-stopped
 	Aliases     []string // extra DNS names on the project network
+
+	ContainerSettings // container_name, capabilities, limits, resources… (service_runtime.go)
 }
 
 // Port is one published port. Ranges in the file are expanded to one Port each.
@@ -80,6 +82,8 @@ type Healthcheck struct {
 	StartPeriod time.Duration
 	Retries     int
 	Disable     bool
+
+	StartInterval time.Duration // probe interval during StartPeriod; 0: the engine's (API 1.44+)
 }
 
 // Condition is what a dependant waits for before it starts.
@@ -94,4 +98,7 @@ const (
 // Dependency is one entry of depends_on.
 type Dependency struct {
 	Condition Condition
+
+	Restart  bool // restart: true; restarting the dependency restarts this service
+	Optional bool // required: false; left out when the dependency is not declared
 }

@@ -343,6 +343,17 @@ func (p *parser) logging(n *yaml.Node, what string) *Logging {
 	return l
 }
 
+// checkNamespaceRef reports an ipc: or pid: service:NAME naming no service.
+func (p *parser) checkNamespaceRef(proj *Project, svc string, k pair) {
+	name, ok := strings.CutPrefix(k.Value.Value, "service:")
+	if !ok || k.Value.Kind != yaml.ScalarNode || proj.Services[name] != nil || p.declared[name] {
+		return
+	}
+	known := sortedKeys(p.declared)
+	p.errorf(k.Value, "service %q %s names unknown service %q%s; known services are %s",
+		svc, k.Key, name, didYouMean(name, known), quoteList(known))
+}
+
 // checkContainerNames reports two services asking for the same
 // container_name, or one taking a name devenv gives another service.
 // services is the services: node, read again for the positions.
@@ -350,12 +361,15 @@ func (p *parser) checkContainerNames(proj *Project, services *yaml.Node) {
 	nodes := map[string]*yaml.Node{}
 	if services != nil && services.Kind == yaml.MappingNode {
 		for _, e := range p.pairs(services) {
-			if e.Value.Kind != yaml.MappingNode {
+			if e.Value.Kind != yaml.MappingNode || proj.Services[e.Key] == nil {
 				continue
 			}
 			for _, k := range p.pairs(e.Value) {
-				if k.Key == "container_name" {
+				switch k.Key {
+				case "container_name":
 					nodes[e.Key] = k.Value
+				case "ipc", "pid":
+					p.checkNamespaceRef(proj, e.Key, k)
 				}
 			}
 		}

@@ -1,11 +1,16 @@
 package env_test
 
 import (
+	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/devenv-dev/devenv/env"
+	"github.com/devenv-dev/devenv/env/engine"
+	"github.com/devenv-dev/devenv/internal/testutil"
 )
 
 // TestContainerSettingsOnTheEngine brings up a service with a representative
@@ -37,6 +42,11 @@ services:
     expose: ["9000"]
     domainname: example.test
     logging: {driver: json-file, options: {max-size: 1m}}
+  term:
+    image: IMAGE
+    command: ["-heartbeat", "100ms"]
+    tty: true
+    stdin_open: true
 `)
 	if _, err := env.Up(t.Context(), eng, p, env.UpOptions{}); err != nil {
 		t.Fatal(err)
@@ -92,5 +102,42 @@ services:
 	}
 	if !got.State.Running {
 		t.Errorf("the container is %s, want running", got.State.Status)
+	}
+}
+
+// TestLogsOfATTYContainer checks that the log of a container with tty: true,
+// which the engine sends unframed, reads as lines.
+func TestLogsOfATTYContainer(t *testing.T) {
+	eng := dockerEngine(t)
+	p := project(t, eng, `
+name: NAME
+services:
+  term:
+    image: IMAGE
+    command: ["-heartbeat", "50ms"]
+    tty: true
+    stdin_open: true
+`)
+	if _, err := env.Up(t.Context(), eng, p, env.UpOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	deadline := time.After(testutil.Scaled(10 * time.Second))
+	lines, errs := eng.ContainerLogs(ctx, containerIDs(t, eng, p.Name)["term"], engine.LogOptions{Follow: true, Timestamps: true})
+	for {
+		select {
+		case l := <-lines:
+			if strings.Contains(l.Text, "heartbeat") {
+				if l.Stream != "stdout" || l.Time.IsZero() || strings.ContainsAny(l.Text, "\r\n") {
+					t.Errorf("tty log line %+v: want stdout, a time and no line ends", l)
+				}
+				return
+			}
+		case err := <-errs:
+			t.Fatalf("logs ended before a heartbeat line: %v", err)
+		case <-deadline:
+			t.Fatal("no heartbeat line in the tty log within 10 s")
+		}
 	}
 }

@@ -86,15 +86,3 @@ func sortedNames[V any](m map[string]V) []string {
 	sort.Strings(names)
 	return names
 }
-
-// graceFor is how long container c gets to stop: the timeout asked for, else
-// its stop_grace_period, else 10 s.
-func graceFor(c engine.Container, asked time.Duration) time.Duration {
-	if asked != 0 {
-		return asked
-	}
-	if d, err := time.ParseDuration(c.Labels[LabelStopGracePeriod]); err == nil {
-		return d
-	}
-	return stopTimeout
-}

@@ -2,6 +2,7 @@ package env_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -149,5 +150,35 @@ services:
 	}
 	if diff := cmp.Diff(map[string]time.Duration{"slow": time.Minute, "quick": 10 * time.Second}, byService()); diff != "" {
 		t.Errorf("down timeouts (-want +got):\n%s", diff)
+	}
+}
+
+// TestRestartRestartsDependants checks depends_on {restart: true}: restarting
+// a dependency restarts, after it, the services that ask for it.
+func TestRestartRestartsDependants(t *testing.T) {
+	p := parse(t, `
+name: rs
+services:
+  db: {image: x}
+  api: {image: x, depends_on: {db: {condition: service_started, restart: true}}}
+  worker: {image: x, depends_on: {api: {condition: service_started, restart: true}}}
+  web: {image: x, depends_on: [db]}
+`)
+	f := fakeWith(t, p, nil)
+	if _, err := env.Up(t.Context(), f, p, env.UpOptions{Ports: noPorts{}}); err != nil {
+		t.Fatal(err)
+	}
+	f.ResetCalls()
+	if err := env.Restart(t.Context(), f, p, env.LifecycleOptions{Services: []string{"db"}}); err != nil {
+		t.Fatal(err)
+	}
+	var starts []string
+	for _, c := range f.Calls() {
+		if strings.HasPrefix(c, "start ") {
+			starts = append(starts, c)
+		}
+	}
+	if diff := cmp.Diff([]string{"start rs-db", "start rs-api", "start rs-worker"}, starts); diff != "" {
+		t.Errorf("restart of db (-want +got):\n%s", diff)
 	}
 }

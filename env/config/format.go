@@ -79,8 +79,8 @@ func (s *Service) format() map[string]any {
 			m[key] = escapeDollars(v)
 		}
 	}
-	putList(m, "command", s.Command)
-	putList(m, "entrypoint", s.Entrypoint)
+	putCommand(m, "command", s.Command)
+	putCommand(m, "entrypoint", s.Entrypoint)
 	putList(m, "extra_hosts", s.ExtraHosts)
 	putMap(m, "environment", s.Environment)
 	putMap(m, "labels", s.Labels)

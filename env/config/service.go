@@ -123,7 +123,8 @@ func validRestart(r string) bool {
 }
 
 // command accepts a list, or a string split like a shell would. An empty
-// command is nil: the image's default.
+// list or string is an empty, non-nil command: it overrides the image's
+// default with nothing, as in Compose.
 func (p *parser) command(n *yaml.Node, what string) []string {
 	if n.Kind == yaml.ScalarNode && !isNull(n) {
 		args, err := splitShell(n.Value)
@@ -131,9 +132,12 @@ func (p *parser) command(n *yaml.Node, what string) []string {
 			p.errorf(n, "%s: %v", what, err)
 			return nil
 		}
-		return args
+		return emptyNotNil(args)
 	}
 	args, _ := p.strList(n, what, true)
+	if n.Kind == yaml.SequenceNode {
+		return emptyNotNil(args)
+	}
 	return args
 }
 

@@ -139,3 +139,21 @@ func (p *parser) pullPolicy(n *yaml.Node, what string) string {
 	}
 	return pp
 }
+
+// emptyNotNil returns list, or an empty non-nil list for none.
+func emptyNotNil(list []string) []string {
+	if list == nil {
+		return []string{}
+	}
+	return list
+}
+
+// putCommand writes a command or entrypoint; an empty non-nil one (which
+// clears the image's) is written as [].
+func putCommand(m map[string]any, key string, cmd []string) {
+	if cmd != nil && len(cmd) == 0 {
+		m[key] = []string{}
+		return
+	}
+	putList(m, key, cmd)
+}

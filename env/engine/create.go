@@ -49,7 +49,7 @@ func createConfig(spec ContainerSpec) (*container.Config, *container.HostConfig,
 	cfg := &container.Config{
 		Image:        spec.Image,
 		Cmd:          spec.Command,
-		Entrypoint:   spec.Entrypoint,
+		Entrypoint:   entrypoint(spec.Entrypoint),
 		Env:          spec.Env,
 		WorkingDir:   spec.WorkingDir,
 		User:         spec.User,

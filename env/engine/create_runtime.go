@@ -159,3 +159,12 @@ func platformOf(r *RuntimeSpec) *ocispec.Platform {
 	}
 	return p
 }
+
+// entrypoint maps an empty, non-nil entrypoint to the engine's way of
+// clearing the image's: one empty string. nil keeps the image's.
+func entrypoint(ep []string) []string {
+	if ep != nil && len(ep) == 0 {
+		return []string{""}
+	}
+	return ep
+}

@@ -145,6 +145,25 @@ services:
 	if diff := cmp.Diff(map[string]time.Duration{"slow": 2 * time.Second, "quick": 2 * time.Second}, byService()); diff != "" {
 		t.Errorf("restart -t timeouts (-want +got):\n%s", diff)
 	}
+	changed := parse(t, `
+name: grace
+services:
+  slow: {image: x, stop_grace_period: 1m, command: [changed]}
+  quick: {image: x}
+`)
+	if _, err := env.Up(t.Context(), rec, changed, env.UpOptions{Ports: noPorts{}}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]time.Duration{"slow": time.Minute}, byService()); diff != "" {
+		t.Errorf("recreate timeouts (-want +got):\n%s", diff)
+	}
+	obs, err = rec.Observe(t.Context(), "grace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range obs.Containers {
+		ids[c.ID] = c.Service
+	}
 	if err := env.Down(t.Context(), rec, "grace", env.DownOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,7 @@ services:
     expose: ["9000"]
     domainname: example.test
     logging: {driver: json-file, options: {max-size: 1m}}
+    healthcheck: {test: ["CMD", "/app", "health"], interval: 1s, start_interval: 500ms}
   term:
     image: IMAGE
     command: ["-heartbeat", "100ms"]

@@ -2,8 +2,11 @@ package env
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
+
+	"github.com/docker/docker/api/types/versions"
 
 	"github.com/devenv-dev/devenv/env/config"
 	"github.com/devenv-dev/devenv/env/engine"
@@ -68,4 +71,21 @@ func restartExisting(ctx context.Context, eng engine.Engine, p *config.Project, 
 		return nil
 	}
 	return eachContainer(ctx, eng, p, opts, fn)
+}
+
+// EngineNotes says which of the selected services' settings the engine,
+// speaking apiVersion, cannot apply (today: healthcheck start_interval
+// before API 1.44). The caller shows them once.
+func EngineNotes(p *config.Project, selected []string, apiVersion string) []string {
+	if apiVersion == "" || !versions.LessThan(apiVersion, engine.StartIntervalAPI) {
+		return nil
+	}
+	var notes []string
+	for _, name := range selected {
+		if s := p.Services[name]; s != nil && s.Healthcheck != nil && s.Healthcheck.StartInterval > 0 {
+			notes = append(notes, fmt.Sprintf("service %s healthcheck start_interval needs Docker Engine API %s or later (this engine speaks %s); its checks run every interval instead",
+				name, engine.StartIntervalAPI, apiVersion))
+		}
+	}
+	return notes
 }

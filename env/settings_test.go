@@ -201,3 +201,20 @@ services:
 		t.Errorf("restart of db (-want +got):\n%s", diff)
 	}
 }
+
+func TestEngineNotes(t *testing.T) {
+	p := parse(t, `
+name: n
+services:
+  a: {image: x, healthcheck: {test: [CMD, x], start_interval: 1s}}
+  b: {image: x, healthcheck: {test: [CMD, x]}}
+`)
+	got := env.EngineNotes(p, []string{"a", "b"}, "1.41")
+	want := []string{"service a healthcheck start_interval needs Docker Engine API 1.44 or later (this engine speaks 1.41); its checks run every interval instead"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("notes on API 1.41 (-want +got):\n%s", diff)
+	}
+	if got := env.EngineNotes(p, []string{"a", "b"}, "1.44"); got != nil {
+		t.Errorf("notes on API 1.44: %q, want none", got)
+	}
+}

@@ -22,7 +22,7 @@ func (d *Docker) ContainerCreate(ctx context.Context, spec ContainerSpec) (strin
 	if err != nil {
 		return "", fmt.Errorf("creating container %s: %w", spec.Name, err)
 	}
-	if cfg.Healthcheck != nil && versions.LessThan(d.cli.ClientVersion(), "1.44") {
+	if cfg.Healthcheck != nil && versions.LessThan(d.APIVersion(), StartIntervalAPI) {
 		cfg.Healthcheck.StartInterval = 0 // the engine would refuse the container
 	}
 	resp, err := d.cli.ContainerCreate(ctx, cfg, host, netCfg, platformOf(spec.Runtime), spec.Name)

@@ -168,3 +168,12 @@ func entrypoint(ep []string) []string {
 	}
 	return ep
 }
+
+// StartIntervalAPI is the first engine API version that takes a health
+// check's start interval; older engines refuse a container that has one,
+// so it is left out for them.
+const StartIntervalAPI = "1.44"
+
+// APIVersion is the engine API version negotiated with the engine, such as
+// "1.41".
+func (d *Docker) APIVersion() string { return d.cli.ClientVersion() }

@@ -94,7 +94,8 @@ var (
 	containerNameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
 	exposeRE        = regexp.MustCompile(`^[0-9]{1,5}(-[0-9]{1,5})?(/(tcp|udp|sctp))?$`)
 	capRE           = regexp.MustCompile(`^[A-Za-z_]+$`)
-	signalRE        = regexp.MustCompile(`^(SIG[A-Z0-9+-]+|[0-9]{1,2})$`)
+	signalRE        = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+-]*|[0-9]{1,2})$`)
+	cpusetRE        = regexp.MustCompile(`^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$`)
 	platformRE      = regexp.MustCompile(`^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$`)
 	macRE           = regexp.MustCompile(`^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$`)
 	ulimitRE        = regexp.MustCompile(`^[a-z]+$`)
@@ -150,7 +151,7 @@ func (p *parser) runtimeStrings(c *ContainerSettings, f map[string]*yaml.Node, w
 		{"pid", &c.PID, namespaceRE, "use host, service:NAME or container:NAME"},
 		{"runtime", &c.OCIRuntime, nil, ""},
 		{"domainname", &c.Domainname, nil, ""},
-		{"cpuset", &c.Cpuset, regexp.MustCompile(`^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$`), "write CPU numbers and ranges, e.g. 0-2 or 0,3"},
+		{"cpuset", &c.Cpuset, cpusetRE, "write CPU numbers and ranges, e.g. 0-2 or 0,3"},
 	} {
 		v := f[k.key]
 		if v == nil {

@@ -62,7 +62,7 @@ func runtimeSpec(c *config.ContainerSettings) *engine.RuntimeSpec {
 		IPC: c.IPC, PID: c.PID, Platform: c.Platform, Runtime: c.OCIRuntime,
 		Memory: c.MemLimit, MemoryReservation: c.MemReservation, MemorySwap: c.MemswapLimit,
 		NanoCPUs: c.NanoCPUs, CPUShares: c.CPUShares, CpusetCpus: c.Cpuset, PidsLimit: c.PidsLimit,
-		OomScoreAdj: c.OomScoreAdj, Domainname: c.Domainname, MacAddress: c.MacAddress,
+		OomScoreAdj: c.OomScoreAdj, Domainname: c.Domainname, MacAddress: c.MacAddress, Annotations: c.Annotations,
 	}
 	if c.StopGracePeriod != nil {
 		secs := int((*c.StopGracePeriod + time.Second - 1) / time.Second)

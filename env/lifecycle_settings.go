@@ -74,17 +74,23 @@ func restartExisting(ctx context.Context, eng engine.Engine, p *config.Project, 
 }
 
 // EngineNotes says which of the selected services' settings the engine,
-// speaking apiVersion, cannot apply (today: healthcheck start_interval
-// before API 1.44). The caller shows them once.
+// speaking apiVersion, cannot apply: healthcheck start_interval before API
+// 1.44, annotations before 1.43. The caller shows them once.
 func EngineNotes(p *config.Project, selected []string, apiVersion string) []string {
-	if apiVersion == "" || !versions.LessThan(apiVersion, engine.StartIntervalAPI) {
-		return nil
-	}
+	older := func(v string) bool { return apiVersion != "" && versions.LessThan(apiVersion, v) }
 	var notes []string
 	for _, name := range selected {
-		if s := p.Services[name]; s != nil && s.Healthcheck != nil && s.Healthcheck.StartInterval > 0 {
+		s := p.Services[name]
+		if s == nil {
+			continue
+		}
+		if s.Healthcheck != nil && s.Healthcheck.StartInterval > 0 && older(engine.StartIntervalAPI) {
 			notes = append(notes, fmt.Sprintf("service %s healthcheck start_interval needs Docker Engine API %s or later (this engine speaks %s); its checks run every interval instead",
 				name, engine.StartIntervalAPI, apiVersion))
+		}
+		if len(s.Annotations) > 0 && older(engine.AnnotationsAPI) {
+			notes = append(notes, fmt.Sprintf("service %s annotations need Docker Engine API %s or later (this engine speaks %s); they are left out",
+				name, engine.AnnotationsAPI, apiVersion))
 		}
 	}
 	return notes

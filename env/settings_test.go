@@ -207,10 +207,13 @@ func TestEngineNotes(t *testing.T) {
 name: n
 services:
   a: {image: x, healthcheck: {test: [CMD, x], start_interval: 1s}}
-  b: {image: x, healthcheck: {test: [CMD, x]}}
+  b: {image: x, healthcheck: {test: [CMD, x]}, annotations: {com.example.a: "1"}}
 `)
 	got := env.EngineNotes(p, []string{"a", "b"}, "1.41")
-	want := []string{"service a healthcheck start_interval needs Docker Engine API 1.44 or later (this engine speaks 1.41); its checks run every interval instead"}
+	want := []string{
+		"service a healthcheck start_interval needs Docker Engine API 1.44 or later (this engine speaks 1.41); its checks run every interval instead",
+		"service b annotations need Docker Engine API 1.43 or later (this engine speaks 1.41); they are left out",
+	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("notes on API 1.41 (-want +got):\n%s", diff)
 	}

@@ -38,6 +38,7 @@ func (c *ContainerSettings) format(m map[string]any) {
 		}
 	}
 	putMap(m, "sysctls", c.Sysctls)
+	putMap(m, "annotations", c.Annotations)
 	c.formatPointers(m)
 }
 

@@ -50,6 +50,7 @@ type ContainerSettings struct {
 	Logging         *Logging // nil: the engine's default driver
 	Domainname      string
 	MacAddress      string
+	Annotations     map[string]string // for the OCI runtime (engine API 1.43+); nil when none
 }
 
 // Ulimit is one entry of ulimits:; a single number sets both.
@@ -65,7 +66,7 @@ type Logging struct {
 
 // runtimeKeys are the service keys this file parses; init adds them to
 // serviceKeys so that the shared list stays as it is.
-var runtimeKeys = []string{"cap_add", "cap_drop", "container_name", "cpu_shares", "cpus", "cpuset",
+var runtimeKeys = []string{"annotations", "cap_add", "cap_drop", "container_name", "cpu_shares", "cpus", "cpuset",
 	"deploy", "devices", "dns", "dns_opt", "dns_search", "domainname", "expose", "group_add", "init",
 	"ipc", "logging", "mac_address", "mem_limit", "mem_reservation", "memswap_limit", "oom_score_adj",
 	"pid", "pids_limit", "platform", "privileged", "read_only", "runtime", "scale", "security_opt",
@@ -113,6 +114,13 @@ func (p *parser) containerSettings(s *Service, f map[string]*yaml.Node, what str
 		p.keyValues(v, what+" sysctls", c.Sysctls, false)
 		if len(c.Sysctls) == 0 {
 			c.Sysctls = nil
+		}
+	}
+	if v := f["annotations"]; v != nil {
+		c.Annotations = map[string]string{}
+		p.keyValues(v, what+" annotations", c.Annotations, false)
+		if len(c.Annotations) == 0 {
+			c.Annotations = nil
 		}
 	}
 	if v := f["ulimits"]; v != nil {

@@ -25,6 +25,9 @@ func (d *Docker) ContainerCreate(ctx context.Context, spec ContainerSpec) (strin
 	if cfg.Healthcheck != nil && versions.LessThan(d.APIVersion(), StartIntervalAPI) {
 		cfg.Healthcheck.StartInterval = 0 // the engine would refuse the container
 	}
+	if versions.LessThan(d.APIVersion(), AnnotationsAPI) {
+		host.Annotations = nil
+	}
 	resp, err := d.cli.ContainerCreate(ctx, cfg, host, netCfg, platformOf(spec.Runtime), spec.Name)
 	if err != nil {
 		return "", fmt.Errorf("creating container %s: %w", spec.Name, d.mapErr(err, ErrImageNotFound))

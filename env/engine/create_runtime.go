@@ -52,6 +52,7 @@ type RuntimeSpec struct {
 	LogOptions        map[string]string `json:",omitempty"`
 	Domainname        string            `json:",omitempty"`
 	MacAddress        string            `json:",omitempty"`
+	Annotations       map[string]string `json:",omitempty"` // applied with engine API 1.43 and later
 }
 
 // Ulimit is one resource limit of the container.
@@ -70,7 +71,7 @@ func (r *RuntimeSpec) Clone() *RuntimeSpec {
 		&c.DNS, &c.DNSSearch, &c.DNSOptions, &c.GroupAdd} {
 		*l = slices.Clone(*l)
 	}
-	c.Sysctls, c.LogOptions = maps.Clone(c.Sysctls), maps.Clone(c.LogOptions)
+	c.Sysctls, c.LogOptions, c.Annotations = maps.Clone(c.Sysctls), maps.Clone(c.LogOptions), maps.Clone(c.Annotations)
 	c.Ulimits = slices.Clone(c.Ulimits)
 	return &c
 }
@@ -99,6 +100,7 @@ func applyRuntime(cfg *container.Config, host *container.HostConfig, r *RuntimeS
 	host.NanoCPUs, host.CPUShares, host.CpusetCpus = r.NanoCPUs, r.CPUShares, r.CpusetCpus
 	host.PidsLimit, host.OomScoreAdj, host.Devices = r.PidsLimit, r.OomScoreAdj, devices
 	host.LogConfig = container.LogConfig{Type: r.LogDriver, Config: r.LogOptions}
+	host.Annotations = r.Annotations
 	for _, u := range r.Ulimits {
 		host.Ulimits = append(host.Ulimits, &units.Ulimit{Name: u.Name, Soft: u.Soft, Hard: u.Hard})
 	}
@@ -173,6 +175,10 @@ func entrypoint(ep []string) []string {
 // check's start interval; older engines refuse a container that has one,
 // so it is left out for them.
 const StartIntervalAPI = "1.44"
+
+// AnnotationsAPI is the first engine API version that takes annotations;
+// older ones would ignore them, so they are left out and said so.
+const AnnotationsAPI = "1.43"
 
 // APIVersion is the engine API version negotiated with the engine, such as
 // "1.41".

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +137,30 @@ services:
 	want := map[string]Dependency{"b": {Condition: ServiceStarted, Optional: true, Restart: true}}
 	if diff := cmp.Diff(want, p.Services["a"].DependsOn); diff != "" {
 		t.Errorf("depends_on (-want +got):\n%s", diff)
+	}
+}
+
+// TestEnvFileLongForm checks required: false and format: raw.
+func TestEnvFileLongForm(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "raw.env"), []byte("# note\nQUOTED='kept' # too\nPLAIN=a b\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := `
+name: p
+services:
+  a:
+    image: a
+    env_file:
+      - {path: ./raw.env, format: raw}
+      - {path: ./absent.env, required: false}
+`
+	p, err := Parse(filepath.Join(dir, "envs.yaml"), []byte(src), LoadOptions{LookupEnv: lookupIn(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"QUOTED": "'kept' # too", "PLAIN": "a b"}
+	if diff := cmp.Diff(want, p.Services["a"].Environment); diff != "" {
+		t.Errorf("environment (-want +got):\n%s", diff)
 	}
 }

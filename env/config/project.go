@@ -50,6 +50,7 @@ func (p *parser) project(root *yaml.Node, abs string) *Project {
 		p.environments(proj, v)
 	}
 	p.checkDependencies(proj, deps)
+	p.checkContainerNames(proj, f["services"])
 	return proj
 }
 

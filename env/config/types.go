@@ -49,6 +49,8 @@ type Service struct {
 	Restart     string   // no (default), always, on-failure[:N], unless-stopped
 	Aliases     []string // extra DNS names on the project network
 	Profiles    []string // selected only when one is enabled or the service is named (Project.Active)
+
+	ContainerSettings // container_name, capabilities, limits, resources… (service_runtime.go)
 }
 
 // Port is one published port. Ranges in the file are expanded to one Port each.
@@ -83,6 +85,8 @@ type Healthcheck struct {
 	StartPeriod time.Duration
 	Retries     int
 	Disable     bool
+
+	StartInterval time.Duration // probe interval during StartPeriod; 0: the engine's (API 1.44+)
 }
 
 // Condition is what a dependant waits for before it starts.
@@ -97,4 +101,7 @@ const (
 // Dependency is one entry of depends_on.
 type Dependency struct {
 	Condition Condition
+
+	Restart  bool // restart: true; restarting the dependency restarts this service
+	Optional bool // required: false; left out when the dependency is not declared
 }

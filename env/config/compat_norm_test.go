@@ -17,6 +17,7 @@ type compatProject struct {
 	Services map[string]compatService `json:"services"`
 	Networks []string                 `json:"networks"`
 	Volumes  []string                 `json:"volumes"`
+	Secrets  []string                 `json:"secrets"` // Project has no secrets yet: always empty
 }
 
 type compatService struct {
@@ -26,13 +27,14 @@ type compatService struct {
 	DependsOn   map[string]string `json:"depends_on"`  // service -> condition
 	Networks    []string          `json:"networks"`    // sorted
 	Volumes     []string          `json:"volumes"`     // "kind:source:target:ro|rw", sorted
+	Secrets     []string          `json:"secrets"`     // sources, sorted; always empty yet
 }
 
 // normalizeProject reduces p to the compared shape. Every service is on the
 // project's one network, "default"; the top-level volumes are the named
 // volumes the services mount.
 func normalizeProject(p *Project) compatProject {
-	out := compatProject{Services: map[string]compatService{}, Networks: []string{}, Volumes: []string{}}
+	out := compatProject{Services: map[string]compatService{}, Networks: []string{}, Volumes: []string{}, Secrets: []string{}}
 	for name, s := range p.Services {
 		out.Services[name] = normalizeService(p.Dir, s)
 		for _, m := range s.Volumes {
@@ -51,7 +53,7 @@ func normalizeProject(p *Project) compatProject {
 func normalizeService(dir string, s *Service) compatService {
 	c := compatService{
 		Image: s.Image, Ports: []string{}, Environment: map[string]string{}, DependsOn: map[string]string{},
-		Networks: []string{"default"}, Volumes: []string{},
+		Networks: []string{"default"}, Volumes: []string{}, Secrets: []string{},
 	}
 	for _, pt := range s.Ports {
 		published := ""

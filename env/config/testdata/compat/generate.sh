@@ -8,6 +8,9 @@
 #   generate.sh                   the samples beside the repository
 #   generate.sh selftest selftest TestCompatSelftest's file
 # Needs docker-compose, jq and python3 with PyYAML (a dependency of docker-compose).
+# PyYAML reads YAML 1.1, where an unquoted 1:30 is a number and yes/no/on/off
+# are booleans, unlike the YAML 1.2 of the specification: the samples have no
+# such values today; check a new sample's golden file for them.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../../.." && pwd)

@@ -1,7 +1,7 @@
 # Reduces `docker-compose config` output (as JSON) to the values TestCompat
 # compares with devenv's resolution: per service its image, published ports,
-# environment, dependencies, networks and mounts; the top-level networks and
-# volumes. compat_norm_test.go builds the same shape from a config.Project.
+# environment, dependencies, networks, mounts and secrets; the top-level
+# networks, volumes and secrets. compat_norm_test.go builds the same shape from a config.Project.
 # Arguments: $dir (the sample's absolute directory), $project (its project name).
 
 def relpath: if . == $dir then "." elif startswith($dir + "/") then "./" + .[($dir | length) + 1:] else . end;
@@ -54,9 +54,11 @@ def depends_on:
         environment: environment,
         depends_on: depends_on,
         networks: networks,
-        volumes: ((.volumes // []) | map(mount) | sort)
+        volumes: ((.volumes // []) | map(mount) | sort),
+        secrets: ((.secrets // []) | map(if type == "string" then . else .source end) | sort)
       })
     }) | from_entries),
     networks: (((.networks // {}) | keys) + (if [$services[] | networks[]] | index("default") then ["default"] else [] end) | unique),
-    volumes: ((.volumes // {}) | keys | sort)
+    volumes: ((.volumes // {}) | keys | sort),
+    secrets: ((.secrets // {}) | keys | sort)
   }

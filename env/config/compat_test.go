@@ -17,9 +17,10 @@ import (
 
 // The compatibility ratchet: every compose file of the public samples in
 // ../shared/compat/awesome-compose (a sibling of the repository, absent from
-// a plain clone) is loaded as a user would load it with -f, and, where it
-// loads, its resolved services are compared with what Docker Compose
-// resolves (testdata/compat/<sample>.golden.json, made by generate.sh).
+// a plain clone) is loaded as a user would load it, by running devenv in its
+// directory, and, where it loads, its resolved services are compared with
+// what Docker Compose resolves (testdata/compat/<sample>.golden.json, made by
+// generate.sh).
 // testdata/compat/known-gaps.txt lists the samples that do not load yet or
 // differ; the test fails when a sample outside the list fails or a listed
 // one passes, so the list can only shrink. go test -run TestCompat -update
@@ -93,18 +94,25 @@ func compatSamples(t *testing.T, dir string) []string {
 	return files
 }
 
-// compatGap loads one sample as devenv -f FILE would from its directory and
-// returns why it is not yet compatible ("" when it is): the first load error
+// compatGap loads one sample as devenv does in its directory (finding the
+// file itself, as a user runs it there without -f) and returns why it is not yet compatible ("" when it is): the first load error
 // (position and message, without the machine's path), or the first field
 // that differs from the golden file of Docker Compose's resolution.
 func compatGap(t *testing.T, dir, goldenDir, sample string) string {
 	t.Helper()
-	p, err := Load(LoadOptions{File: filepath.Base(sample), WorkDir: filepath.Join(dir, filepath.Dir(sample)), LookupEnv: lookupIn(compatEnv)})
+	opts := LoadOptions{WorkDir: filepath.Join(dir, filepath.Dir(sample)), LookupEnv: lookupIn(compatEnv)}
+	want, err := filepath.Abs(filepath.Join(dir, sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found, err := FindFile(opts); err == nil && found != want {
+		return "devenv in its directory reads " + filepath.Base(found) + ", not " + filepath.Base(sample)
+	}
+	p, err := Load(opts)
 	if err != nil {
 		return "load: " + firstError(err)
 	}
-	golden := filepath.Join(goldenDir, goldenName(sample))
-	want, err := os.ReadFile(golden)
+	golden, err := os.ReadFile(filepath.Join(goldenDir, goldenName(sample)))
 	if errors.Is(err, os.ErrNotExist) {
 		return "" // no golden (docker-compose could not resolve it): loading is the check
 	}
@@ -115,7 +123,7 @@ func compatGap(t *testing.T, dir, goldenDir, sample string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return firstDifference(t, want, got)
+	return firstDifference(t, golden, got)
 }
 
 // firstError is the first problem of a load error, with its position but
@@ -310,7 +318,7 @@ func TestCompatSelftest(t *testing.T) {
 			if changed == string(want) {
 				t.Fatalf("%s is not in the golden file", tc.old)
 			}
-			p, err := Load(LoadOptions{File: "compose.yaml", WorkDir: filepath.Join(dir, "basic"), LookupEnv: lookupIn(compatEnv)})
+			p, err := Load(LoadOptions{WorkDir: filepath.Join(dir, "basic"), LookupEnv: lookupIn(compatEnv)})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -86,6 +86,7 @@ func BuildDesired(p *config.Project, selected []string, imageIDs map[string]stri
 			ds.Deps[dep] = c.Condition
 		}
 		ds.Spec = containerSpec(p, s, ds.ImageID)
+		applySettings(&ds, p, s)
 		ds.Hash = specHash(ds.Spec)
 		ds.Spec.Labels[engine.LabelConfigHash] = ds.Hash
 		d.Services = append(d.Services, ds)

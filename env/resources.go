@@ -103,7 +103,7 @@ func specNetworking(spec *engine.ContainerSpec, p *config.Project, s *config.Ser
 	spec.Network, spec.Aliases = "", nil
 	switch kind, target, _ := strings.Cut(s.NetworkMode, ":"); {
 	case kind == "service":
-		spec.NetworkMode = "container:" + ContainerName(p.Name, target)
+		spec.NetworkMode = "container:" + serviceContainer(p, target)
 		return
 	case s.NetworkMode != "" && s.NetworkMode != "bridge":
 		spec.NetworkMode = s.NetworkMode
@@ -136,7 +136,7 @@ func specNetworking(spec *engine.ContainerSpec, p *config.Project, s *config.Ser
 		if !ok {
 			alias = svc
 		}
-		spec.Links = append(spec.Links, ContainerName(p.Name, svc)+":"+alias)
+		spec.Links = append(spec.Links, serviceContainer(p, svc)+":"+alias)
 	}
 }
 
@@ -255,4 +255,13 @@ func shareHashes(d *Desired, p *config.Project) {
 			ds.Spec.Labels[engine.LabelConfigHash] = ds.Hash
 		}
 	}
+}
+
+// serviceContainer is the engine name of a service's container, also when
+// container_name sets it.
+func serviceContainer(p *config.Project, service string) string {
+	if s := p.Services[service]; s != nil {
+		return containerNameOf(p.Name, s)
+	}
+	return ContainerName(p.Name, service)
 }

@@ -96,6 +96,7 @@ func TestLoad(t *testing.T) {
 	}
 	want := &Project{
 		Name: "myproject", File: filepath.Join(work, "envs.yaml"), Dir: work,
+		Files:        []string{filepath.Join(work, "envs.yaml")},
 		Environments: map[string][]string{},
 		Volumes:      map[string]*Volume{}, Networks: map[string]*Network{},
 		Secrets: map[string]*FileObject{}, Configs: map[string]*FileObject{},

@@ -13,10 +13,13 @@ import (
 // Keys accepted at each level of the file. envs.schema.json must list the
 // same ones; schema_test.go checks that.
 var (
-	projectKeys = []string{"configs", "environments", "name", "networks", "registry", "secrets", "services", "version", "volumes"}
+	projectKeys = []string{"environments", "name", "registry", "services", "version",
+		"include",
+		"configs", "networks", "secrets", "volumes"}
 	serviceKeys = []string{"command", "depends_on", "entrypoint", "env_file", "environment",
 		"extra_hosts", "healthcheck", "hostname", "image", "labels", "networks", "ports",
 		"pull_policy", "restart", "user", "volumes", "working_dir",
+		"extends", "profiles",
 		"configs", "links", "network_mode", "secrets", "tmpfs"}
 	healthcheckKeys = []string{"disable", "interval", "retries", "start_period", "test", "timeout"}
 	dependencyKeys  = []string{"condition"}
@@ -43,12 +46,13 @@ func (p *parser) project(root *yaml.Node, abs string) *Project {
 	if v := f["registry"]; v != nil {
 		proj.Registry = p.registry(v)
 	}
-	p.resources(proj, f)
+	p.topLevel(proj, f)
 	deps := p.services(proj, f["services"])
 	if v := f["environments"]; v != nil {
 		p.environments(proj, v)
 	}
 	p.checkDependencies(proj, deps)
+	p.checkContainerNames(proj, f["services"])
 	return proj
 }
 

@@ -81,9 +81,9 @@ var (
 	fileRefKeys    = []string{"gid", "mode", "source", "target", "uid"}
 )
 
-// resources parses the top-level volumes:, networks:, secrets: and
+// topLevel parses the top-level volumes:, networks:, secrets: and
 // configs: into proj; it runs before services:, which refer to them.
-func (p *parser) resources(proj *Project, f map[string]*yaml.Node) {
+func (p *parser) topLevel(proj *Project, f map[string]*yaml.Node) {
 	proj.Volumes = map[string]*Volume{}
 	proj.Networks = map[string]*Network{}
 	proj.Secrets = map[string]*FileObject{}

@@ -20,6 +20,8 @@ type Project struct {
 	Registry     string              // prefix already applied to Service.Image where needed
 	Environments map[string][]string // environment name -> services named in it (not expanded)
 	Services     map[string]*Service // by service name
+	Files        []string            // absolute paths of every file merged, in order; File is the first
+	Profiles     []string            // enabled profiles (--profile, COMPOSE_PROFILES), sorted; "*" is all
 	// Top-level volumes:, networks:, secrets: and configs:, by key (see
 	// resources.go). Empty maps when the file declares none.
 	Volumes  map[string]*Volume
@@ -58,6 +60,9 @@ type Service struct {
 	Links       []string            // SERVICE[:ALIAS]
 	Secrets     []FileRef
 	Configs     []FileRef
+	Profiles    []string // selected only when one is enabled or the service is named (Project.Active)
+
+	ContainerSettings // container_name, capabilities, limits, resources… (service_runtime.go)
 }
 
 // Port is one published port. Ranges in the file are expanded to one Port each.
@@ -101,6 +106,8 @@ type Healthcheck struct {
 	StartPeriod time.Duration
 	Retries     int
 	Disable     bool
+
+	StartInterval time.Duration // probe interval during StartPeriod; 0: the engine's (API 1.44+)
 }
 
 // Condition is what a dependant waits for before it starts.
@@ -115,4 +122,7 @@ const (
 // Dependency is one entry of depends_on.
 type Dependency struct {
 	Condition Condition
+
+	Restart  bool // restart: true; restarting the dependency restarts this service
+	Optional bool // required: false; left out when the dependency is not declared
 }

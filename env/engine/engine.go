@@ -165,15 +165,18 @@ type ContainerSpec struct {
 	Restart     string // no, always, on-failure[:N], unless-stopped
 	Network     string // network name to attach to
 	Aliases     []string
+	Runtime     *RuntimeSpec `json:",omitempty"` // nil: the engine's defaults (create_runtime.go)
 	// More networking and files (resources.go): the primary network's static
 	// addresses and links, the networks connected after create, the
 	// network mode replacing Network, and files copied in before start.
-	IPv4Address  string
-	IPv6Address  string
-	Links        []string // CONTAINER:ALIAS on the primary network
-	MoreNetworks []EndpointSpec
-	NetworkMode  string // host, none or container:NAME; Network is then ""
-	Files        []FileSpec
+	// Left out of the hash when unset, so a container without them keeps
+	// the hash it had before they existed.
+	IPv4Address  string         `json:",omitempty"`
+	IPv6Address  string         `json:",omitempty"`
+	Links        []string       `json:",omitempty"` // CONTAINER:ALIAS on the primary network
+	MoreNetworks []EndpointSpec `json:",omitempty"`
+	NetworkMode  string         `json:",omitempty"` // host, none or container:NAME; Network is then ""
+	Files        []FileSpec     `json:",omitempty"`
 }
 
 // MountSpec is a volume, bind or tmpfs mount.
@@ -182,14 +185,15 @@ type MountSpec struct {
 	Source   string // engine volume name ("" anonymous) or absolute host path
 	Target   string
 	ReadOnly bool
-	// Options (resources.go), each for one type.
-	CreateHostPath bool   // bind: create a missing source
-	SELinux        string // bind: z or Z
-	Propagation    string // bind
-	NoCopy         bool   // volume
-	Subpath        string // volume; needs API 1.45
-	TmpfsSize      int64  // tmpfs, bytes
-	TmpfsMode      uint32 // tmpfs, permission bits
+	// Options (resources.go), each for one type; left out of the hash
+	// when unset.
+	CreateHostPath bool   `json:",omitempty"` // bind: create a missing source
+	SELinux        string `json:",omitempty"` // bind: z or Z
+	Propagation    string `json:",omitempty"` // bind
+	NoCopy         bool   `json:",omitempty"` // volume
+	Subpath        string `json:",omitempty"` // volume; needs API 1.45
+	TmpfsSize      int64  `json:",omitempty"` // tmpfs, bytes
+	TmpfsMode      uint32 `json:",omitempty"` // tmpfs, permission bits
 }
 
 // HealthSpec is the engine's health check configuration.
@@ -199,6 +203,8 @@ type HealthSpec struct {
 	Timeout     time.Duration
 	StartPeriod time.Duration
 	Retries     int
+
+	StartInterval time.Duration `json:",omitempty"` // applied with engine API 1.44 and later
 }
 
 // LogOptions selects what ContainerLogs streams.

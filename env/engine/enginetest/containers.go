@@ -78,6 +78,7 @@ func cloneSpec(s engine.ContainerSpec) engine.ContainerSpec {
 	s.Links = slices.Clone(s.Links)
 	s.MoreNetworks = slices.Clone(s.MoreNetworks)
 	s.Files = slices.Clone(s.Files)
+	s.Runtime = s.Runtime.Clone()
 	if s.Healthcheck != nil {
 		h := *s.Healthcheck
 		h.Test = slices.Clone(h.Test)

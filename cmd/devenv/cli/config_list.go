@@ -38,7 +38,7 @@ func (l configLists) names(p *config.Project) []string {
 			out = append(out, p.Name+"-"+name) // built here, tagged as Compose does
 		case l.volumes:
 			for _, m := range s.Volumes {
-				if m.Type == config.MountVolume {
+				if m.Type == config.MountVolume && m.Source != "" { // not anonymous ones
 					out = append(out, m.Source)
 				}
 			}

@@ -62,7 +62,7 @@ func desiredResources(d *Desired, p *config.Project, selected []string) {
 
 // networkKeys lists the networks a service joins (none with a network_mode).
 func networkKeys(s *config.Service) []string {
-	if s.NetworkMode != "" && s.NetworkMode != "bridge" {
+	if s.NetworkMode != "" {
 		return nil
 	}
 	if len(s.Networks) == 0 {
@@ -105,11 +105,8 @@ func specNetworking(spec *engine.ContainerSpec, p *config.Project, s *config.Ser
 	case kind == "service":
 		spec.NetworkMode = "container:" + serviceContainer(p, target)
 		return
-	case s.NetworkMode != "" && s.NetworkMode != "bridge":
+	case s.NetworkMode != "": // host, none, bridge or container:NAME
 		spec.NetworkMode = s.NetworkMode
-		return
-	case s.NetworkMode == "bridge":
-		spec.NetworkMode = "bridge"
 		return
 	}
 	attach := s.Networks

@@ -158,7 +158,7 @@ func (p *parser) serviceLinks(s *Service, f map[string]*yaml.Node, what string, 
 	}
 	if v := f["network_mode"]; v != nil {
 		p.networkMode(s, v, what+" network_mode", deps)
-		if f["networks"] != nil && s.NetworkMode != "bridge" {
+		if f["networks"] != nil {
 			p.errorf(v, "%s has both network_mode and networks; keep one", what)
 		}
 		shared := strings.HasPrefix(s.NetworkMode, "service:") || strings.HasPrefix(s.NetworkMode, "container:")

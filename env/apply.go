@@ -134,7 +134,7 @@ func removeContainer(ctx context.Context, eng engine.Engine, c engine.Container)
 func (r *run) service(ctx context.Context, st Step, wait bool) {
 	s := r.states[st.Service]
 	var created <-chan createResult
-	if st.Action == ActionCreate {
+	if st.Action == ActionCreate && !sharesStack(st.Desired.Spec) {
 		// Creating needs no dependency: do it while they come up, as compose
 		// does, so only the start is on the dependency chain.
 		created = r.createEarly(ctx, st, s)

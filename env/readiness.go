@@ -20,10 +20,15 @@ func (r *run) act(ctx context.Context, st Step, s *serviceState) error {
 		r.track(s, st.Existing.ID)
 		return r.start(ctx, st, s, st.Existing.ID)
 	}
-	// ActionRecreate; new containers are made by createEarly.
-	emit(r.rep, KindService, st.Service, StatusRecreating, st.Reason)
-	if err := removeContainer(ctx, r.eng, *st.Existing); err != nil {
-		return fmt.Errorf("removing old container: %w", err)
+	// ActionRecreate, or ActionCreate of a container that needs its
+	// dependencies first (sharesStack); others are made by createEarly.
+	if st.Existing != nil {
+		emit(r.rep, KindService, st.Service, StatusRecreating, st.Reason)
+		if err := removeContainer(ctx, r.eng, *st.Existing); err != nil {
+			return fmt.Errorf("removing old container: %w", err)
+		}
+	} else {
+		emit(r.rep, KindService, st.Service, StatusCreating, "")
 	}
 	id, err := r.create(ctx, spec)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/devenv-dev/devenv/env/engine"
 )
@@ -110,4 +111,11 @@ func (r *run) networksByID(spec *engine.ContainerSpec) {
 			spec.MoreNetworks[i].Network = id
 		}
 	}
+}
+
+// sharesStack reports whether a container joins another's network stack
+// (network_mode service: or container:): the engine needs that container
+// to exist, so it is created once its dependencies are up, not early.
+func sharesStack(spec engine.ContainerSpec) bool {
+	return strings.HasPrefix(spec.NetworkMode, "container:")
 }

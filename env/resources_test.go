@@ -142,6 +142,11 @@ func TestResourcesUpCreatesOwnAndNeedsExternal(t *testing.T) {
 			t.Errorf("calls %v lack %q", calls, want)
 		}
 	}
+	// The engine needs api's container to exist before one can join its
+	// network stack: the sidecar is not created early.
+	if c, st := slices.Index(calls, "create res-sidecar"), slices.Index(calls, "start res-api"); c < st {
+		t.Errorf("sidecar created (call %d) before api started (call %d): %v", c, st, calls)
+	}
 	for _, never := range []string{"network-create outside", "volume-create team-shared"} {
 		if slices.Contains(calls, never) {
 			t.Errorf("up created external %q", never)

@@ -130,7 +130,7 @@ func (p *Plan) Empty() bool {
 		return false
 	}
 	for _, n := range p.Networks {
-		if n.Create {
+		if n.Create || n.Changed {
 			return false
 		}
 	}
@@ -147,9 +147,12 @@ func (p *Plan) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "project %s\n", p.Project)
 	for _, n := range p.Networks {
-		if n.Create {
+		switch {
+		case n.Create:
 			fmt.Fprintf(&b, "  network %s: create\n", n.Name)
-		} else {
+		case n.Changed:
+			fmt.Fprintf(&b, "  network %s: settings changed (run devenv down, then up)\n", n.Name)
+		default:
 			fmt.Fprintf(&b, "  network %s: keep\n", n.Name)
 		}
 	}

@@ -1,6 +1,9 @@
 package env
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"maps"
 	"sort"
 	"strconv"
@@ -205,25 +208,42 @@ type NetworkStep struct {
 	Spec   engine.NetworkSpec
 	Create bool
 	ID     string // the network kept, when not creating one
+	Hash   string // of Spec, kept in the network's config-hash label
+	// Changed is set when the network kept was created with other settings;
+	// the engine cannot change them in place, so up stops and says so.
+	Changed bool
 }
 
 // planNetworks keeps one observed network per desired name (the lowest
 // ID) and plans the removal of duplicates left by interrupted runs.
 func (p *Plan) planNetworks(d Desired, o *engine.Observed) {
 	for _, dn := range d.Networks {
-		st := NetworkStep{Name: dn.Spec.Name, Spec: dn.Spec, Create: true}
+		st := NetworkStep{Name: dn.Spec.Name, Spec: dn.Spec, Create: true, Hash: networkHash(dn.Spec)}
 		for _, n := range sortedNetworks(o.Networks) {
 			if n.Name != st.Name {
 				continue
 			}
 			if st.Create {
 				st.Create, st.ID = false, n.ID
+				// A network made before the label existed is taken as current.
+				had := n.Labels[engine.LabelConfigHash]
+				st.Changed = had != "" && had != st.Hash
 				continue
 			}
 			p.RemoveNetworks = append(p.RemoveNetworks, n)
 		}
 		p.Networks = append(p.Networks, st)
 	}
+}
+
+// networkHash is a stable digest of a network's settings.
+func networkHash(spec engine.NetworkSpec) string {
+	b, err := json.Marshal(spec) // maps marshal with sorted keys
+	if err != nil {
+		panic("env: hashing a network spec: " + err.Error()) // plain data cannot fail to marshal
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])[:16]
 }
 
 // labelStackOf is on a container that shares another service's network

@@ -20,12 +20,17 @@ func (r *run) prepareResources(ctx context.Context) error {
 	labels := map[string]string{engine.LabelProject: r.plan.Project, engine.LabelVersion: labelsVersion}
 	r.netIDs = map[string]string{}
 	for _, n := range r.plan.Networks {
+		if n.Changed {
+			return fmt.Errorf("network %s was created with other settings, which the engine cannot change in place; run devenv down (volumes are kept) and up again", n.Name)
+		}
+	}
+	for _, n := range r.plan.Networks {
 		if !n.Create {
 			r.netIDs[n.Name] = n.ID
 			continue
 		}
 		emit(r.rep, KindNetwork, n.Name, StatusCreating, "")
-		if err := r.createNetwork(ctx, n.Spec, labels); err != nil {
+		if err := r.createNetwork(ctx, n.Spec, withLabel(labels, engine.LabelConfigHash, n.Hash)); err != nil {
 			return err
 		}
 		emit(r.rep, KindNetwork, n.Name, StatusCreated, "")

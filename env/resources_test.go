@@ -187,3 +187,28 @@ func TestResourceChangesRecreate(t *testing.T) {
 		}
 	}
 }
+
+func TestChangedNetworkSettingsStopUp(t *testing.T) {
+	const yaml = "name: nw\nservices:\n  a: {image: x, networks: [back]}\nnetworks:\n  back: {internal: true}\n"
+	p := parse(t, yaml)
+	f := fakeWith(t, p, nil)
+	if _, err := env.Up(t.Context(), f, p, env.UpOptions{Ports: noPorts{}}); err != nil {
+		t.Fatal(err)
+	}
+	if plan, err := env.Up(t.Context(), f, p, env.UpOptions{Ports: noPorts{}}); err != nil || !plan.Empty() {
+		t.Fatalf("second up with the same settings: %v\n%s", err, plan)
+	}
+	q := parse(t, strings.Replace(yaml, "internal: true", "internal: false", 1))
+	plan, err := env.Up(t.Context(), f, q, env.UpOptions{DryRun: true, Ports: noPorts{}})
+	if err != nil || !strings.Contains(plan.String(), "network nw_back: settings changed (run devenv down, then up)") {
+		t.Errorf("dry run: %v\n%s", err, plan)
+	}
+	f.ResetCalls()
+	_, err = env.Up(t.Context(), f, q, env.UpOptions{Ports: noPorts{}})
+	if err == nil || !strings.Contains(err.Error(), "network nw_back was created with other settings") {
+		t.Errorf("up with changed network settings: %v", err)
+	}
+	if calls := f.Calls(); slices.Contains(calls, "remove nw-a") {
+		t.Errorf("up removed a container before refusing: %v", calls)
+	}
+}

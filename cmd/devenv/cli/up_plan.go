@@ -20,7 +20,7 @@ type planJSON struct {
 type planStep struct {
 	Kind   string            `json:"kind"`   // network, volume, container or service
 	Name   string            `json:"name"`   // its name
-	Action string            `json:"action"` // create, keep, start, recreate, remove or external (must exist)
+	Action string            `json:"action"` // create, keep, start, recreate, remove, external (must exist) or changed (a network)
 	Reason string            `json:"reason,omitempty"`
 	After  map[string]string `json:"after,omitempty"` // a service's dependencies: name -> started, healthy or completed_successfully
 }
@@ -31,6 +31,9 @@ func newPlanJSON(p *env.Plan) planJSON {
 		net := planStep{Kind: "network", Name: n.Name, Action: "keep"}
 		if n.Create {
 			net.Action = "create"
+		}
+		if n.Changed {
+			net.Action, net.Reason = "changed", "created with other settings: run devenv down, then up"
 		}
 		out.Steps = append(out.Steps, net)
 	}

@@ -14,7 +14,7 @@ import (
 // same ones; schema_test.go checks that.
 var (
 	projectKeys = []string{"environments", "name", "registry", "services", "version"}
-	serviceKeys = []string{"command", "depends_on", "entrypoint", "env_file", "environment",
+	serviceKeys = []string{"build", "command", "depends_on", "entrypoint", "env_file", "environment",
 		"extra_hosts", "healthcheck", "hostname", "image", "labels", "networks", "ports",
 		"pull_policy", "restart", "user", "volumes", "working_dir"}
 	healthcheckKeys = []string{"disable", "interval", "retries", "start_period", "test", "timeout"}
@@ -135,6 +135,7 @@ func (p *parser) services(proj *Project, n *yaml.Node) map[string]map[string]*ya
 			continue
 		}
 		svc, d := p.service(e.Key, e.KeyN, e.Value, proj.Registry)
+		defaultBuildImage(proj.Name, svc)
 		proj.Services[e.Key] = svc
 		deps[e.Key] = d
 	}

@@ -30,6 +30,7 @@ func TestSchemaKeys(t *testing.T) {
 		{name: "service", path: []string{"properties", "services", "additionalProperties"}, keys: serviceKeys},
 		{name: "healthcheck", path: []string{"properties", "services", "additionalProperties", "properties", "healthcheck"}, keys: healthcheckKeys},
 		{name: "depends_on entry", path: []string{"properties", "services", "additionalProperties", "properties", "depends_on", "oneOf", "1", "additionalProperties"}, keys: dependencyKeys},
+		{name: "build", path: []string{"properties", "services", "additionalProperties", "properties", "build", "oneOf", "1"}, keys: buildKeys},
 		{name: "network", path: []string{"properties", "services", "additionalProperties", "properties", "networks", "oneOf", "1", "properties", "default", "oneOf", "1"}, keys: networkKeys},
 	}
 	for _, tt := range tests {
@@ -156,7 +157,7 @@ func TestSchemaAcceptsValid(t *testing.T) {
 func TestSchemaRejectsInvalid(t *testing.T) {
 	sch := compileSchema(t)
 	for _, name := range []string{
-		"bad_enums", "bad_volumes", "empty_services", "environments", "healthcheck", "missing_image",
+		"bad_enums", "bad_volumes", "build", "empty_services", "environments", "healthcheck", "missing_image",
 		"no_services", "project", "service_names", "unknown_keys", "version", "wrong_types",
 	} {
 		t.Run(name, func(t *testing.T) {

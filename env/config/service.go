@@ -15,7 +15,7 @@ import (
 var imageRE = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9._/:@+-]*[a-zA-Z0-9_])?$`)
 
 var (
-	pullPolicies = []string{"missing", "always", "never"}
+	pullPolicies = []string{"missing", "always", "never", "build"}
 	restarts     = []string{"no", "always", "on-failure", "unless-stopped"}
 )
 
@@ -32,8 +32,9 @@ func (p *parser) service(name string, keyN, n *yaml.Node, registry string) (*Ser
 	}
 	what := fmt.Sprintf("service %q", name)
 	f := p.fields(n, what, serviceKeys, true)
-	s.Image = p.image(name, keyN, f["image"], registry)
+	p.imageOrBuild(s, keyN, f, registry, what)
 	p.scalars(s, f, what)
+	p.checkPullBuild(s, f["pull_policy"], what)
 	if v := f["command"]; v != nil {
 		s.Command = p.command(v, what+" command")
 	}
@@ -69,7 +70,7 @@ func (p *parser) service(name string, keyN, n *yaml.Node, registry string) (*Ser
 // image validates image: and applies the project registry.
 func (p *parser) image(name string, keyN, n *yaml.Node, registry string) string {
 	if n == nil {
-		p.errorf(keyN, "service %q has no image; add image: NAME[:TAG]", name)
+		p.errorf(keyN, "service %q has no image; add image: NAME[:TAG], or build: DIR to build it", name)
 		return ""
 	}
 	img, ok := p.str(n, fmt.Sprintf("service %q image", name))

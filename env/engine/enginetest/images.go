@@ -2,8 +2,8 @@ package enginetest
 
 import (
 	"context"
-	"maps"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 

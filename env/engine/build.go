@@ -149,11 +149,14 @@ func readBuild(r io.Reader, progress func(string)) (string, error) {
 			if line == "" {
 				continue
 			}
-			if strings.HasPrefix(line, "Step ") {
+			switch {
+			case strings.HasPrefix(line, "Step "):
 				step, output = line, nil
-			} else if len(output) < maxStepOutput {
+			case strings.HasPrefix(line, " ---> "), strings.HasPrefix(line, "Removing intermediate container "):
+				// the builder's bookkeeping, not the step's output
+			case len(output) < maxStepOutput:
 				output = append(output, line)
-			} else {
+			default:
 				output = append(output[1:], line)
 			}
 			if progress != nil {

@@ -185,7 +185,7 @@ func TestBuildContextHash(t *testing.T) {
 
 func TestReadBuildFailure(t *testing.T) {
 	stream := `{"stream":"Step 1/2 : FROM scratch\n"}
-{"stream":" ---\u003e \n"}
+{"stream":" ---\u003e 1234\n"}
 {"stream":"Step 2/2 : COPY nope /nope\n"}
 {"stream":"some output of the step\n"}
 {"errorDetail":{"message":"COPY failed: file not found"},"error":"COPY failed: file not found"}

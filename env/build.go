@@ -101,14 +101,17 @@ func ensureBuild(ctx context.Context, eng engine.Engine, project string, s *conf
 	if err != nil {
 		return "", fmt.Errorf("service %s: %w", s.Name, err)
 	}
+	hash := spec.Labels[engine.LabelBuildHash]
 	img, err := eng.ImageInspect(ctx, s.Image)
 	switch {
 	case err != nil && !errors.Is(err, engine.ErrImageNotFound):
 		return "", err
+	case err == nil && !pol.force && s.PullPolicy != "build" && img.Labels[engine.LabelBuildHash] == hash:
+		return img.ID, nil
 	case pol.dry:
-		return img.ID, nil
-	case err == nil && !pol.force && s.PullPolicy != "build" && img.Labels[engine.LabelBuildHash] == spec.Labels[engine.LabelBuildHash]:
-		return img.ID, nil
+		// Stands for the image a build would make, so that the plan
+		// recreates what the build would change.
+		return "build:" + hash, nil
 	}
 	emit(rep, KindBuild, s.Name, StatusBuilding, "")
 	id, err := eng.ImageBuild(ctx, spec, func(line string) {

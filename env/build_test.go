@@ -40,6 +40,7 @@ func buildProject(t *testing.T, extra string) *config.Project {
 	return p
 }
 
+// upCalls runs up and returns its build, create and pull calls, sorted.
 func upCalls(t *testing.T, f *enginetest.Fake, p *config.Project, o env.UpOptions) []string {
 	t.Helper()
 	f.ResetCalls()
@@ -47,9 +48,11 @@ func upCalls(t *testing.T, f *enginetest.Fake, p *config.Project, o env.UpOption
 	if _, err := env.Up(t.Context(), f, p, o); err != nil {
 		t.Fatal(err)
 	}
-	return slices.DeleteFunc(f.Calls(), func(c string) bool {
+	calls := slices.DeleteFunc(f.Calls(), func(c string) bool {
 		return !strings.HasPrefix(c, "build ") && !strings.HasPrefix(c, "create ") && !strings.HasPrefix(c, "pull ")
 	})
+	slices.Sort(calls) // containers are created in parallel
+	return calls
 }
 
 func TestUpBuildsWhatChanged(t *testing.T) {
@@ -64,6 +67,12 @@ func TestUpBuildsWhatChanged(t *testing.T) {
 	}{
 		{name: "first up builds the missing images", want: []string{"build api:dev", "build shop-web", "create shop-api", "create shop-db", "create shop-web"}},
 		{name: "nothing changed", want: nil},
+		{
+			name:   "a dry run builds nothing",
+			before: func() { os.WriteFile(filepath.Join(p.Services["web"].Build.Context, "index.html"), []byte("v2"), 0o644) },
+			opts:   env.UpOptions{DryRun: true},
+			want:   nil,
+		},
 		{
 			name: "a changed file rebuilds and recreates that service only",
 			before: func() {
@@ -90,6 +99,28 @@ func TestUpBuildsWhatChanged(t *testing.T) {
 		if diff := cmp.Diff(s.want, upCalls(t, f, p, s.opts)); diff != "" {
 			t.Errorf("%s: calls (-want +got):\n%s", s.name, diff)
 		}
+	}
+}
+
+func TestDryRunPlansTheRebuild(t *testing.T) {
+	p := buildProject(t, "")
+	f := enginetest.New()
+	f.AddImage("db")
+	upCalls(t, f, p, env.UpOptions{})
+	if err := os.WriteFile(filepath.Join(p.Services["api"].Build.Context, "main"), []byte("v2"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := env.Up(t.Context(), f, p, env.UpOptions{DryRun: true, Ports: noPorts{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, st := range plan.Steps {
+		got = append(got, st.Service+" "+string(st.Action)+" "+st.Reason)
+	}
+	want := []string{"api recreate image changed", "db keep running", "web keep running"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("plan (-want +got):\n%s", diff)
 	}
 }
 

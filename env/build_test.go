@@ -68,10 +68,12 @@ func TestUpBuildsWhatChanged(t *testing.T) {
 		{name: "first up builds the missing images", want: []string{"build api:dev", "build shop-web", "create shop-api", "create shop-db", "create shop-web"}},
 		{name: "nothing changed", want: nil},
 		{
-			name:   "a dry run builds nothing",
-			before: func() { os.WriteFile(filepath.Join(p.Services["web"].Build.Context, "index.html"), []byte("v2"), 0o644) },
-			opts:   env.UpOptions{DryRun: true},
-			want:   nil,
+			name: "a dry run builds nothing",
+			before: func() {
+				os.WriteFile(filepath.Join(p.Services["web"].Build.Context, "index.html"), []byte("v2"), 0o644)
+			},
+			opts: env.UpOptions{DryRun: true},
+			want: nil,
 		},
 		{
 			name: "a changed file rebuilds and recreates that service only",

@@ -143,17 +143,19 @@ func buildSpec(project string, s *config.Service, pol buildPolicy) (engine.Build
 	if len(b.Platforms) == 1 {
 		spec.Platform = b.Platforms[0]
 	}
-	if spec.Args == nil {
-		spec.Args = map[string]string{}
-	}
-	maps.Copy(spec.Args, pol.args)
 	if spec.Labels == nil {
 		spec.Labels = map[string]string{}
 	}
+	// Arguments given on the command line are left out of the hash: the
+	// next up keeps the image they made, as long as the file's inputs hold.
 	hash, err := buildHash(project, bc, spec)
 	if err != nil {
 		return engine.BuildSpec{}, err
 	}
+	if spec.Args == nil {
+		spec.Args = map[string]string{}
+	}
+	maps.Copy(spec.Args, pol.args)
 	spec.Labels[engine.LabelBuildHash] = hash
 	spec.Labels[engine.LabelProject] = project
 	return spec, nil

@@ -116,7 +116,7 @@ func ensureBuild(ctx context.Context, eng engine.Engine, project string, s *conf
 	emit(rep, KindBuild, s.Name, StatusBuilding, "")
 	id, err := eng.ImageBuild(ctx, spec, func(line string) {
 		if strings.HasPrefix(line, "Step ") {
-			emit(rep, KindBuild, s.Name, StatusBuilding, line)
+			emit(rep, KindBuild, s.Name, StatusBuilding, clip(line, maxStepDetail))
 		}
 	})
 	if err != nil {
@@ -178,6 +178,19 @@ func buildHash(project string, bc *engine.BuildContext, spec engine.BuildSpec) (
 	}
 	sum := sha256.Sum256(settings)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// maxStepDetail bounds the step shown in a building event: a progress row
+// must fit a terminal's line.
+const maxStepDetail = 60
+
+// clip shortens s to at most n runes, marking the cut with "…".
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 func firstLine(s string) string {

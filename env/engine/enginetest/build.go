@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/devenv-dev/devenv/env/engine"
 )
@@ -44,6 +45,10 @@ func (f *Fake) ImageBuild(ctx context.Context, spec engine.BuildSpec, progress f
 		fi.img.Labels = maps.Clone(spec.Labels)
 	}
 	if progress != nil {
+		// As the engine does: a step per label given, then the result.
+		for i, k := range slices.Sorted(maps.Keys(spec.Labels)) {
+			progress(fmt.Sprintf("Step %d/%d : LABEL %s=%s", i+1, len(spec.Labels), k, spec.Labels[k]))
+		}
 		progress("Successfully built " + id[7:19])
 	}
 	return id, nil

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/devenv-dev/devenv/env/config"
 	"github.com/devenv-dev/devenv/env/engine"
@@ -64,29 +65,48 @@ type buildPolicy struct {
 	args          map[string]string
 }
 
-// ensureBuilds builds, one after the other, the selected services with
-// build: whose image is missing or was built from other inputs (or all, when
+// maxParallelBuilds bounds the builds run at once: each sends its context
+// and keeps the engine's builder busy.
+const maxParallelBuilds = 3
+
+// ensureBuilds builds, a few at a time, the selected services with build:
+// whose image is missing or was built from other inputs (or all, when
 // forced or pull_policy: build). It returns image reference -> ID of the
-// services with build:, and the selected services without it.
+// services with build:, and the selected services without it. A failed
+// build does not stop the others; the error names every failure.
 func ensureBuilds(ctx context.Context, eng engine.Engine, p *config.Project, selected []string, pol buildPolicy, rep Reporter) (map[string]string, []string, error) {
-	ids := map[string]string{}
 	var rest []string
-	done := map[string]bool{} // by image: one build for services sharing it
+	var todo []*config.Service
+	seen := map[string]bool{} // by image: one build for services sharing it
 	for _, name := range selected {
-		s := p.Services[name]
-		if s.Build == nil {
+		switch s := p.Services[name]; {
+		case s.Build == nil:
 			rest = append(rest, name)
-			continue
+		case !seen[s.Image]:
+			seen[s.Image] = true
+			todo = append(todo, s)
 		}
-		if done[s.Image] {
-			continue
-		}
-		done[s.Image] = true
-		id, err := ensureBuild(ctx, eng, p.Name, s, pol, rep)
-		if err != nil {
-			return nil, nil, err
-		}
-		ids[s.Image] = id
+	}
+	got := make([]string, len(todo))
+	errs := make([]error, len(todo))
+	sem := make(chan struct{}, maxParallelBuilds)
+	var wg sync.WaitGroup
+	for i, s := range todo {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			got[i], errs[i] = ensureBuild(ctx, eng, p.Name, s, pol, rep)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	ids := map[string]string{}
+	for i, s := range todo {
+		ids[s.Image] = got[i]
 	}
 	return ids, rest, nil
 }

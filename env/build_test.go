@@ -159,3 +159,18 @@ func TestBuildCommandBuildsWithoutStarting(t *testing.T) {
 		t.Errorf("unknown service: err = %v", err)
 	}
 }
+
+func TestEveryFailedBuildIsNamed(t *testing.T) {
+	p := buildProject(t, "")
+	f := enginetest.New()
+	f.AddImage("db")
+	f.FailNext("build api:dev", errors.New("api broke"))
+	f.FailNext("build shop-web", errors.New("web broke"))
+	_, err := env.Up(t.Context(), f, p, env.UpOptions{Ports: noPorts{}})
+	if err == nil || !strings.Contains(err.Error(), "service api: api broke") || !strings.Contains(err.Error(), "service web: web broke") {
+		t.Errorf("err = %v, want both failures", err)
+	}
+	if calls := f.Calls(); slices.ContainsFunc(calls, func(c string) bool { return strings.HasPrefix(c, "create ") }) {
+		t.Errorf("a failed build still created containers: %v", calls)
+	}
+}

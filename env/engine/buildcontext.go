@@ -52,7 +52,11 @@ func NewBuildContext(dir, dockerfile, inline string) (*BuildContext, error) {
 		if p == dir {
 			return nil
 		}
-		rel := filepath.ToSlash(strings.TrimPrefix(p, dir+string(filepath.Separator)))
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
 		if ig.Excluded(rel) && rel != c.Dockerfile && rel != ".dockerignore" {
 			if d.IsDir() && !ig.HasExceptions() && !strings.HasPrefix(c.Dockerfile, rel+"/") {
 				return filepath.SkipDir

@@ -103,7 +103,7 @@ func (r *run) prepare(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			emit(r.rep, KindService, c.Service, StatusRemoving, "orphan container "+c.Name)
-			errs[i] = removeContainer(ctx, r.eng, c.ID)
+			errs[i] = removeContainer(ctx, r.eng, c)
 			if errs[i] == nil {
 				emit(r.rep, KindService, c.Service, StatusRemoved, "orphan container "+c.Name)
 			}
@@ -168,11 +168,11 @@ func (r *run) createNetwork(ctx context.Context, labels map[string]string) error
 	return nil
 }
 
-func removeContainer(ctx context.Context, eng engine.Engine, id string) error {
-	if err := eng.ContainerStop(ctx, id, stopTimeout); err != nil && !errors.Is(err, engine.ErrNotFound) {
+func removeContainer(ctx context.Context, eng engine.Engine, c engine.Container) error {
+	if err := eng.ContainerStop(ctx, c.ID, graceFor(c, 0)); err != nil && !errors.Is(err, engine.ErrNotFound) {
 		return err
 	}
-	if err := eng.ContainerRemove(ctx, id); err != nil && !errors.Is(err, engine.ErrNotFound) {
+	if err := eng.ContainerRemove(ctx, c.ID); err != nil && !errors.Is(err, engine.ErrNotFound) {
 		return err
 	}
 	return nil

@@ -80,6 +80,7 @@ func BuildDesired(p *config.Project, selected []string, imageIDs map[string]stri
 			ds.Deps[dep] = c.Condition
 		}
 		ds.Spec = containerSpec(p.Name, s, ds.ImageID)
+		applySettings(&ds, p, s)
 		ds.Hash = specHash(ds.Spec)
 		ds.Spec.Labels[engine.LabelConfigHash] = ds.Hash
 		for _, m := range s.Volumes {

@@ -26,10 +26,7 @@ type DownOptions struct {
 // from labels alone, so it needs no configuration file.
 func Down(ctx context.Context, eng engine.Engine, project string, opts DownOptions) error {
 	rep := reporterOr(opts.Progress)
-	timeout := opts.Timeout
-	if timeout == 0 {
-		timeout = stopTimeout
-	}
+	timeout := opts.Timeout // 0: each container's stop_grace_period, else 10 s
 	if err := eng.Ping(ctx); err != nil {
 		return err
 	}
@@ -61,7 +58,7 @@ func Down(ctx context.Context, eng engine.Engine, project string, opts DownOptio
 func removeService(ctx context.Context, eng engine.Engine, c engine.Container, timeout time.Duration, rep Reporter) error {
 	if c.State == "running" || c.State == "restarting" || c.State == "paused" {
 		emit(rep, KindService, c.Service, StatusStopping, c.Name)
-		if err := eng.ContainerStop(ctx, c.ID, timeout); err != nil && !errors.Is(err, engine.ErrNotFound) {
+		if err := eng.ContainerStop(ctx, c.ID, graceFor(c, timeout)); err != nil && !errors.Is(err, engine.ErrNotFound) {
 			return fmt.Errorf("stopping %s: %w", c.Name, err)
 		}
 	}
@@ -88,6 +85,10 @@ func removeInOrder(ctx context.Context, eng engine.Engine, cs []engine.Container
 			}
 		}
 	}
+	var longest time.Duration
+	for _, c := range cs {
+		longest = max(longest, graceFor(c, timeout))
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(cs))
 	for i, c := range cs {
@@ -96,7 +97,7 @@ func removeInOrder(ctx context.Context, eng engine.Engine, cs []engine.Container
 			defer wg.Done()
 			defer gone[c.Service].fire()
 			// Bounded, so labels from a stale configuration can never deadlock.
-			limit := time.After(timeout + 5*time.Second)
+			limit := time.After(longest + 5*time.Second)
 			for _, d := range dependants[c.Service] {
 				select {
 				case <-gone[d].ch:

@@ -132,10 +132,7 @@ type PullOptions struct {
 func Pull(ctx context.Context, eng engine.Engine, p *config.Project, opts PullOptions) error {
 	names := opts.Services
 	if len(names) == 0 {
-		for n := range p.Services {
-			names = append(names, n)
-		}
-		sort.Strings(names)
+		names = p.ActiveServices() // as Compose, not the services of disabled profiles
 	}
 	if _, err := p.Closure(names); err != nil { // names unknown services, with a suggestion
 		return err

@@ -27,7 +27,7 @@ type LifecycleOptions struct {
 func Stop(ctx context.Context, eng engine.Engine, p *config.Project, opts LifecycleOptions) error {
 	return eachContainer(ctx, eng, p, opts, func(c engine.Container, rep Reporter) error {
 		emit(rep, KindService, c.Service, StatusStopping, "")
-		if err := eng.ContainerStop(ctx, c.ID, orDefault(opts.Timeout)); err != nil {
+		if err := eng.ContainerStop(ctx, c.ID, graceFor(c, opts.Timeout)); err != nil {
 			return err
 		}
 		emit(rep, KindService, c.Service, StatusStopped, "")
@@ -49,9 +49,9 @@ func Start(ctx context.Context, eng engine.Engine, p *config.Project, opts Lifec
 
 // Restart stops and starts the services' containers.
 func Restart(ctx context.Context, eng engine.Engine, p *config.Project, opts LifecycleOptions) error {
-	return eachContainer(ctx, eng, p, opts, func(c engine.Container, rep Reporter) error {
+	restart := func(c engine.Container, rep Reporter) error {
 		emit(rep, KindService, c.Service, StatusStopping, "")
-		if err := eng.ContainerStop(ctx, c.ID, orDefault(opts.Timeout)); err != nil {
+		if err := eng.ContainerStop(ctx, c.ID, graceFor(c, opts.Timeout)); err != nil {
 			return err
 		}
 		emit(rep, KindService, c.Service, StatusStarting, "")
@@ -60,14 +60,11 @@ func Restart(ctx context.Context, eng engine.Engine, p *config.Project, opts Lif
 		}
 		emit(rep, KindService, c.Service, StatusStarted, "")
 		return nil
-	})
-}
-
-func orDefault(d time.Duration) time.Duration {
-	if d == 0 {
-		return stopTimeout
 	}
-	return d
+	if err := eachContainer(ctx, eng, p, opts, restart); err != nil {
+		return err
+	}
+	return restartDependants(ctx, eng, p, opts, restart)
 }
 
 // eachContainer runs fn on the named services' containers in parallel. A named

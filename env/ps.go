@@ -59,7 +59,7 @@ func Ps(ctx context.Context, eng engine.Engine, p *config.Project) ([]ServiceSta
 		seen[r.Service] = true
 	}
 	for name, s := range p.Services {
-		if !seen[name] {
+		if !seen[name] && p.Active(name) { // a disabled profile's service is not expected to run
 			rows = append(rows, ServiceStatus{Service: name, State: StateNotCreated, Image: s.Image})
 		}
 	}

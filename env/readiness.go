@@ -22,7 +22,7 @@ func (r *run) act(ctx context.Context, st Step, s *serviceState) error {
 	}
 	// ActionRecreate; new containers are made by createEarly.
 	emit(r.rep, KindService, st.Service, StatusRecreating, st.Reason)
-	if err := removeContainer(ctx, r.eng, st.Existing.ID); err != nil {
+	if err := removeContainer(ctx, r.eng, *st.Existing); err != nil {
 		return fmt.Errorf("removing old container: %w", err)
 	}
 	id, err := r.create(ctx, spec)
@@ -58,7 +58,7 @@ func (r *run) create(ctx context.Context, spec engine.ContainerSpec) (string, er
 		case c.Labels[engine.LabelProject] != r.plan.Project:
 			return "", fmt.Errorf("container name %s is taken by a container devenv does not manage; remove or rename it (docker rm -f %s): %w", spec.Name, spec.Name, err)
 		default:
-			if err := removeContainer(ctx, r.eng, c.ID); err != nil {
+			if err := removeContainer(ctx, r.eng, c); err != nil {
 				return "", fmt.Errorf("replacing stale container %s: %w", spec.Name, err)
 			}
 		}

@@ -127,7 +127,14 @@ func (m *Model) shell(service string) tea.Cmd {
 		if err != nil {
 			return func() tea.Msg { return execDoneMsg{service, err} }
 		}
-		self = []string{exe, "-f", m.opts.Project.File, "-p", m.opts.Project.Name}
+		self = []string{exe, "-p", m.opts.Project.Name}
+		files := m.opts.Project.Files // every merged file, so that overrides' services exist
+		if len(files) == 0 {
+			files = []string{m.opts.Project.File}
+		}
+		for _, f := range files {
+			self = append(self, "-f", f)
+		}
 	}
 	args := append(append([]string{}, self[1:]...), "exec", service, "sh")
 	sh := &shellCmd{cmd: exec.Command(self[0], args...)}

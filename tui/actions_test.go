@@ -182,6 +182,9 @@ func TestUpShowsProgressAndWhatAServiceWaitsFor(t *testing.T) {
 		return enginetest.Behaviour{HealthAfter: time.Hour, Health: "healthy", HealthLog: "starting up", Exec: failingProbe("starting up")}
 	}
 	h := newHarness(t, p, f, nil).loaded()
+	// Wide enough that the why column is never cut, whatever the other
+	// columns hold at the moment the screen is read (an uptime may appear).
+	h.update(tea.WindowSizeMsg{Width: 140, Height: 24})
 	h.press("u")
 	h.waitFor("web waiting for db", func(m *Model) bool { return strings.Contains(h.rowOf("web").why(), "for db to be healthy") })
 	h.selectService("web")

@@ -140,7 +140,7 @@ func (gw *Gateway) writeMetrics(w io.Writer) {
 	if err != nil {
 		gw.log.Error("metrics: reading the audit backlog", "err", err)
 	}
-	now := time.Now()
+	now := gw.clock.Now()
 	gw.mu.Lock()
 	contact, failed, grants := gw.lastContact, gw.failedClosed, len(gw.grants)
 	gw.mu.Unlock()

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/docker/go-units"
 	"gopkg.in/yaml.v3"
 )
 
@@ -70,7 +69,7 @@ func (p *parser) build(n *yaml.Node, what string) *Build {
 	p.buildStrings(b, f, what)
 	p.buildBools(b, f, what)
 	if v := f["shm_size"]; v != nil {
-		b.ShmSize = p.byteSize(v, what+" shm_size")
+		b.ShmSize = p.byteSize(v, what+" shm_size", false)
 	}
 	p.buildKitKeys(b, n, f, what)
 	return b
@@ -181,7 +180,7 @@ func (p *parser) limit(n *yaml.Node, what string) bool {
 	return true
 }
 
-func atoi(s string) int64 {
+func parseLimit(s string) int64 {
 	n, _ := strconv.ParseInt(s, 10, 64)
 	return n
 }
@@ -198,20 +197,6 @@ func (p *parser) buildBools(b *Build, f map[string]*yaml.Node, what string) {
 		}
 		*dst = v.Value == "true"
 	}
-}
-
-// byteSize reads a size: a number of bytes, or a number with b, k, m or g.
-func (p *parser) byteSize(n *yaml.Node, what string) int64 {
-	s, ok := p.str(n, what)
-	if !ok {
-		return 0
-	}
-	size, err := units.RAMInBytes(s)
-	if err != nil || size < 0 {
-		p.errorf(n, "%s %q is not a size; write bytes or a number with b, k, m or g, e.g. 256m", what, s)
-		return 0
-	}
-	return size
 }
 
 // buildKitKeys records the keys only BuildKit acts on, and warns of those
@@ -322,9 +307,9 @@ func (b *Build) format() map[string]any {
 		for _, u := range b.Ulimits {
 			name, val, _ := strings.Cut(u, "=")
 			if soft, hard, ok := strings.Cut(val, ":"); ok {
-				lim[name] = map[string]any{"soft": atoi(soft), "hard": atoi(hard)}
+				lim[name] = map[string]any{"soft": parseLimit(soft), "hard": parseLimit(hard)}
 			} else {
-				lim[name] = atoi(val)
+				lim[name] = parseLimit(val)
 			}
 		}
 		m["ulimits"] = lim

@@ -7,7 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func parseString(t *testing.T, yaml string, env map[string]string) (*Project, error) {
+func parseBuildYAML(t *testing.T, yaml string, env map[string]string) (*Project, error) {
 	t.Helper()
 	return Parse("/proj/envs.yaml", []byte(yaml), LoadOptions{LookupEnv: lookupIn(env)})
 }
@@ -53,7 +53,7 @@ func TestBuildForms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := parseString(t, tt.yaml, map[string]string{"FROM_ENV": "e"})
+			p, err := parseBuildYAML(t, tt.yaml, map[string]string{"FROM_ENV": "e"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,7 +70,7 @@ func TestBuildForms(t *testing.T) {
 }
 
 func TestBuildWarnings(t *testing.T) {
-	p, err := parseString(t, "services:\n  web:\n    build:\n      context: .\n      isolation: hyperv\n      sbom: true\n", nil)
+	p, err := parseBuildYAML(t, "services:\n  web:\n    build:\n      context: .\n      isolation: hyperv\n      sbom: true\n", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestBuildWarnings(t *testing.T) {
 }
 
 func TestBuildErrorsHavePositions(t *testing.T) {
-	_, err := parseString(t, "services:\n  web:\n    build:\n      context: .\n      tags: [\"Not A Tag\"]\n  db:\n    build: [x]\n", nil)
+	_, err := parseBuildYAML(t, "services:\n  web:\n    build:\n      context: .\n      tags: [\"Not A Tag\"]\n  db:\n    build: [x]\n", nil)
 	if err == nil {
 		t.Fatal("accepted")
 	}

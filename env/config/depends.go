@@ -28,7 +28,7 @@ func (p *parser) dependsOn(s *Service, n *yaml.Node, what string) map[string]*ya
 	}
 	for _, e := range p.pairs(n) {
 		at[e.Key] = e.KeyN
-		s.DependsOn[e.Key] = Dependency{Condition: p.condition(e.Value, what+" "+e.Key)}
+		s.DependsOn[e.Key] = p.dependency(e.Value, what+" "+e.Key)
 	}
 	return at
 }
@@ -56,6 +56,10 @@ func (p *parser) checkDependencies(proj *Project, deps map[string]map[string]*ya
 	known := sortedKeys(p.declared)
 	for _, name := range sortedKeys(deps) {
 		for _, dep := range sortedKeys(deps[name]) {
+			if d := proj.Services[name]; !p.declared[dep] && d != nil && d.DependsOn[dep].Optional {
+				delete(d.DependsOn, dep) // required: false; compose goes on without it
+				continue
+			}
 			if !p.declared[dep] {
 				p.errorf(deps[name][dep], "service %q depends on unknown service %q%s; known services are %s",
 					name, dep, didYouMean(dep, known), quoteList(known))

@@ -15,9 +15,8 @@ import (
 // environment: on top.
 func (p *parser) environment(s *Service, envFile, env *yaml.Node, what string) {
 	if envFile != nil {
-		files, nodes := p.strList(envFile, what+" env_file", true)
-		for i, f := range files {
-			for _, l := range p.readEnvFile(f, nodes[i], what) {
+		for _, ref := range p.envFiles(envFile, what+" env_file") {
+			for _, l := range p.readEnvFileRef(ref, what) {
 				s.Environment[l.Key] = l.Value
 			}
 		}

@@ -7,9 +7,9 @@ import (
 	"strings"
 )
 
-// ErrNoFile is wrapped by Load and FindFile when no envs.yaml can be found
+// ErrNoFile is wrapped by Load and FindFiles when no file can be found
 // or the file named by -f or DEVENV_FILE does not exist.
-var ErrNoFile = errors.New("no envs.yaml found")
+var ErrNoFile = errors.New("no configuration file found")
 
 // ErrUnknownEnvironment and ErrUnknownService are wrapped by Resolve and
 // Closure when a command names something envs.yaml does not declare.

@@ -81,9 +81,10 @@ func (s *Service) format() map[string]any {
 			m[key] = escapeDollars(v)
 		}
 	}
-	putList(m, "command", s.Command)
-	putList(m, "entrypoint", s.Entrypoint)
+	putCommand(m, "command", s.Command)
+	putCommand(m, "entrypoint", s.Entrypoint)
 	putList(m, "extra_hosts", s.ExtraHosts)
+	putList(m, "profiles", s.Profiles)
 	putMap(m, "environment", s.Environment)
 	putMap(m, "labels", s.Labels)
 	if len(s.Aliases) > 0 {
@@ -106,10 +107,11 @@ func (s *Service) format() map[string]any {
 	if s.Healthcheck != nil {
 		m["healthcheck"] = s.Healthcheck.format()
 	}
+	s.ContainerSettings.format(m)
 	if len(s.DependsOn) > 0 {
 		deps := map[string]any{}
 		for name, d := range s.DependsOn {
-			deps[name] = map[string]any{"condition": string(d.Condition)}
+			deps[name] = d.format()
 		}
 		m["depends_on"] = deps
 	}
@@ -128,6 +130,9 @@ func (h *Healthcheck) format() map[string]any {
 	}
 	if len(h.Test) > 0 {
 		m["test"] = escapeAll(h.Test)
+	}
+	if h.StartInterval > 0 {
+		m["start_interval"] = h.StartInterval.String()
 	}
 	return m
 }

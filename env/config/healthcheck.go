@@ -39,6 +39,7 @@ func (p *parser) healthcheck(n *yaml.Node, what string) *Healthcheck {
 	p.duration(f["interval"], what+" interval", &h.Interval, false)
 	p.duration(f["timeout"], what+" timeout", &h.Timeout, false)
 	p.duration(f["start_period"], what+" start_period", &h.StartPeriod, true)
+	p.duration(f["start_interval"], what+" start_interval", &h.StartInterval, true)
 	if v := f["retries"]; v != nil {
 		s, _ := p.str(v, what+" retries")
 		r, err := strconv.Atoi(s)

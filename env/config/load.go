@@ -18,6 +18,8 @@ import (
 type LoadOptions struct {
 	// File is the -f flag. Relative paths are taken from WorkDir.
 	File string
+	// Files, Stdin and Profiles: see sources.go.
+	FileOptions
 	// WorkDir is where the search for envs.yaml starts; "" is the current
 	// directory.
 	WorkDir string
@@ -30,72 +32,32 @@ type LoadOptions struct {
 // fileEnvVar names the environment variable that may point at the file.
 const fileEnvVar = "DEVENV_FILE"
 
-// Load finds envs.yaml (opts.File, else $DEVENV_FILE, else the nearest
-// envs.yaml in WorkDir or one of its parents), then parses and validates it.
-// Problems in the file come back as a *ErrorList.
+// Load finds the project's files (see FindFiles), merges them in order,
+// then parses and validates the result. Problems in the files come back as
+// a *ErrorList.
 func Load(opts LoadOptions) (*Project, error) {
-	file, err := FindFile(opts)
+	files, searched, err := findFiles(opts)
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(file)
+	srcs, err := readSources(files, opts)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", file, err)
+		return nil, err
 	}
-	return Parse(file, data, opts)
+	p, err := parseSources(srcs, opts)
+	if err == nil && searched {
+		p.Warnings = append(p.Warnings, unreadCandidates(files[0])...)
+	}
+	return p, err
 }
 
-// FindFile returns the path Load would read.
+// FindFile returns the first file Load would read (see FindFiles).
 func FindFile(opts LoadOptions) (string, error) {
-	lookup := opts.LookupEnv
-	if lookup == nil {
-		lookup = os.LookupEnv
-	}
-	wd := opts.WorkDir
-	if wd == "" {
-		var err error
-		if wd, err = os.Getwd(); err != nil {
-			return "", fmt.Errorf("finding %s: %w", DefaultFile, err)
-		}
-	}
-	given, from := opts.File, "-f"
-	if given == "" {
-		given, _ = lookup(fileEnvVar)
-		from = fileEnvVar
-	}
-	if given != "" {
-		if !filepath.IsAbs(given) {
-			given = filepath.Join(wd, given)
-		}
-		_, err := os.Stat(given)
-		if errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("%w: %s (from %s) does not exist; check the path", ErrNoFile, given, from)
-		}
-		if err != nil {
-			return "", fmt.Errorf("reading %s (from %s): %w", given, from, err)
-		}
-		return given, nil
-	}
-	return searchUp(wd)
-}
-
-// searchUp looks for DefaultFile in dir and each of its parents.
-func searchUp(dir string) (string, error) {
-	start, err := filepath.Abs(dir)
+	files, err := FindFiles(opts)
 	if err != nil {
-		return "", fmt.Errorf("finding %s: %w", DefaultFile, err)
+		return "", err
 	}
-	for d := start; ; d = filepath.Dir(d) {
-		f := filepath.Join(d, DefaultFile)
-		if st, err := os.Stat(f); err == nil && !st.IsDir() {
-			return f, nil
-		}
-		if filepath.Dir(d) == d {
-			break
-		}
-	}
-	return "", fmt.Errorf("%w: looked for %s in %s and every parent directory; create one there or use -f FILE (or set %s)",
-		ErrNoFile, DefaultFile, start, fileEnvVar)
+	return files[0], nil
 }
 
 // parser holds the state of one Parse: where the file lives, where
@@ -118,20 +80,22 @@ type parser struct {
 	// declared holds every name under services:, valid or not, so that a
 	// broken service does not also make its dependants' references fail.
 	declared map[string]bool
+	// fileState serves merging files, include and extends (sources.go).
+	fileState
 }
 
 func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
 	if p.failed[n] {
 		return
 	}
-	p.errs = append(p.errs, &Error{File: p.file, Line: n.Line, Column: n.Column, Msg: fmt.Sprintf(format, args...)})
+	p.errs = append(p.errs, &Error{File: p.fileOf(n), Line: n.Line, Column: n.Column, Msg: fmt.Sprintf(format, args...)})
 }
 
 // warnf records that the key at n is accepted but cannot apply here (it
 // names the key and what, if anything, to do instead). Warnings never fail
 // a load; Project.Warnings carries them to the caller to show.
 func (p *parser) warnf(n *yaml.Node, format string, args ...any) {
-	p.warns = append(p.warns, &Error{File: p.file, Line: n.Line, Column: n.Column, Msg: fmt.Sprintf(format, args...)})
+	p.warns = append(p.warns, &Error{File: p.fileOf(n), Line: n.Line, Column: n.Column, Msg: fmt.Sprintf(format, args...)})
 }
 
 // fileErrorf reports a problem with the file as a whole.
@@ -144,6 +108,13 @@ func (p *parser) fileErrorf(line int, format string, args ...any) {
 // mounts); it is not read. Problems come back as a *ErrorList together with
 // a nil Project.
 func Parse(file string, data []byte, opts LoadOptions) (*Project, error) {
+	return parseSources([]Source{{Name: file, Data: data}}, opts)
+}
+
+// parseSources parses, merges, interpolates and validates one or more files,
+// later ones merged onto earlier ones; the first anchors relative paths.
+func parseSources(srcs []Source, opts LoadOptions) (*Project, error) {
+	file := srcs[0].Name
 	abs, err := filepath.Abs(file)
 	if err != nil {
 		return nil, fmt.Errorf("parsing %s: %w", file, err)
@@ -151,18 +122,18 @@ func Parse(file string, data []byte, opts LoadOptions) (*Project, error) {
 	p := &parser{
 		file: file, dir: filepath.Dir(abs), lookupEnv: opts.LookupEnv,
 		failed: map[*yaml.Node]bool{}, pairsCache: map[*yaml.Node][]pair{}, merging: map[*yaml.Node]bool{},
-		declared: map[string]bool{},
+		declared: map[string]bool{}, fileState: newFileState(),
 	}
 	if p.lookupEnv == nil {
 		p.lookupEnv = os.LookupEnv
 	}
 	p.readDotenv()
-	root := p.decode(data)
+	root := p.tree(srcs)
 	if root == nil {
 		return nil, p.errs.err()
 	}
-	p.interpolateTree(root)
 	proj := p.project(root, abs)
+	p.selectFrom(proj, srcs, opts)
 	if err := p.errs.err(); err != nil {
 		return nil, err
 	}

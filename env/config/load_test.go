@@ -96,6 +96,7 @@ func TestLoad(t *testing.T) {
 	}
 	want := &Project{
 		Name: "myproject", File: filepath.Join(work, "envs.yaml"), Dir: work,
+		Files:        []string{filepath.Join(work, "envs.yaml")},
 		Environments: map[string][]string{},
 		Services: map[string]*Service{"web": {
 			Name: "web", Image: "nginx:from-dotenv", PullPolicy: "missing", Restart: "no",
@@ -140,7 +141,7 @@ func TestErrorListAs(t *testing.T) {
 	}
 	want := []string{
 		`envs.yaml:2:3: service "web" has no image; add image: NAME[:TAG], or build: DIR to build it`,
-		`envs.yaml:2:9: unknown key "imgae" in service "web" (did you mean "image"?); allowed keys are ` + strings.Join(serviceKeys, ", "),
+		`envs.yaml:2:9: unknown key "imgae" in service "web" (did you mean "image"?)`,
 		`envs.yaml:3:28: service "api" restart "nope" is invalid; use one of no, always, on-failure, on-failure:N, unless-stopped`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -138,10 +138,22 @@ func (p *parser) fields(n *yaml.Node, what string, allowed []string, allowExt bo
 		if allowExt && strings.HasPrefix(e.Key, "x-") {
 			continue
 		}
-		p.errorf(e.KeyN, "unknown key %q in %s%s; allowed keys are %s",
-			e.Key, what, didYouMean(e.Key, allowed), strings.Join(allowed, ", "))
+		p.errorf(e.KeyN, "unknown key %q in %s%s", e.Key, what, unknownKeyHint(e.Key, allowed))
 	}
 	return out
+}
+
+// unknownKeyHint is what follows an unknown key's message: the key it
+// most likely meant, else the allowed keys when they are few enough to
+// read, else where they are listed.
+func unknownKeyHint(key string, allowed []string) string {
+	if hint := didYouMean(key, allowed); hint != "" {
+		return hint
+	}
+	if len(allowed) <= 20 {
+		return "; allowed keys are " + strings.Join(allowed, ", ")
+	}
+	return "; it is not a key of the compose specification here (docs/envs-yaml.md lists them; devenv config --schema gives them to an editor)"
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -13,10 +13,12 @@ import (
 // Keys accepted at each level of the file. envs.schema.json must list the
 // same ones; schema_test.go checks that.
 var (
-	projectKeys = []string{"environments", "name", "registry", "services", "version"}
+	projectKeys = []string{"environments", "name", "registry", "services", "version",
+		"include"}
 	serviceKeys = []string{"build", "command", "depends_on", "entrypoint", "env_file", "environment",
 		"extra_hosts", "healthcheck", "hostname", "image", "labels", "networks", "ports",
-		"pull_policy", "restart", "user", "volumes", "working_dir"}
+		"pull_policy", "restart", "user", "volumes", "working_dir",
+		"extends", "profiles"}
 	healthcheckKeys = []string{"disable", "interval", "retries", "start_period", "test", "timeout"}
 	dependencyKeys  = []string{"condition"}
 	networkKeys     = []string{"aliases"}
@@ -48,6 +50,7 @@ func (p *parser) project(root *yaml.Node, abs string) *Project {
 		p.environments(proj, v)
 	}
 	p.checkDependencies(proj, deps)
+	p.checkContainerNames(proj, f["services"])
 	return proj
 }
 

@@ -20,7 +20,7 @@ func (p *Project) Resolve(environment string) ([]string, error) {
 			return nil, fmt.Errorf("%w %q%s; known environments are %s", ErrUnknownEnvironment,
 				environment, didYouMean(environment, known), quoteList(known))
 		}
-		names = sortedKeys(p.Services)
+		names = p.ActiveServices()
 	}
 	return p.Closure(names)
 }
@@ -57,5 +57,8 @@ func (p *Project) Closure(services []string) ([]string, error) {
 		out = append(out, name)
 	}
 	sort.Strings(out)
+	if err := p.checkProfiles(services, out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }

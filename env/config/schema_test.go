@@ -158,7 +158,7 @@ func TestSchemaRejectsInvalid(t *testing.T) {
 	sch := compileSchema(t)
 	for _, name := range []string{
 		"bad_enums", "bad_volumes", "build", "empty_services", "environments", "healthcheck", "missing_image",
-		"no_services", "project", "service_names", "unknown_keys", "version", "wrong_types",
+		"no_services", "project", "service_names", "unknown_keys", "version", "wrong_types", "container_settings",
 	} {
 		t.Run(name, func(t *testing.T) {
 			file := filepath.Join("testdata", "invalid", name+".yaml")

@@ -35,6 +35,8 @@ func (p *parser) service(name string, keyN, n *yaml.Node, registry string) (*Ser
 	p.imageOrBuild(s, keyN, f, registry, what)
 	p.scalars(s, f, what)
 	p.checkPullBuild(s, f["pull_policy"], what)
+	s.Profiles = p.profiles(f["profiles"], what)
+	p.containerSettings(s, f, what)
 	if v := f["command"]; v != nil {
 		s.Command = p.command(v, what+" command")
 	}
@@ -98,12 +100,7 @@ func (p *parser) scalars(s *Service, f map[string]*yaml.Node, what string) {
 		p.errorf(f["working_dir"], "%s working_dir %q must be an absolute path inside the container; start it with /", what, s.WorkingDir)
 	}
 	if v := f["pull_policy"]; v != nil {
-		if pp, ok := p.str(v, what+" pull_policy"); ok {
-			if !slices.Contains(pullPolicies, pp) {
-				p.errorf(v, "%s pull_policy %q is invalid; use one of %s", what, pp, strings.Join(pullPolicies, ", "))
-			}
-			s.PullPolicy = pp
-		}
+		s.PullPolicy = p.pullPolicy(v, what+" pull_policy")
 	}
 	if v := f["restart"]; v != nil {
 		if r, ok := p.str(v, what+" restart"); ok {
@@ -128,7 +125,8 @@ func validRestart(r string) bool {
 }
 
 // command accepts a list, or a string split like a shell would. An empty
-// command is nil: the image's default.
+// list or string is an empty, non-nil command: it overrides the image's
+// default with nothing, as in Compose.
 func (p *parser) command(n *yaml.Node, what string) []string {
 	if n.Kind == yaml.ScalarNode && !isNull(n) {
 		args, err := splitShell(n.Value)
@@ -136,9 +134,12 @@ func (p *parser) command(n *yaml.Node, what string) []string {
 			p.errorf(n, "%s: %v", what, err)
 			return nil
 		}
-		return args
+		return emptyNotNil(args)
 	}
 	args, _ := p.strList(n, what, true)
+	if n.Kind == yaml.SequenceNode {
+		return emptyNotNil(args)
+	}
 	return args
 }
 

@@ -20,6 +20,8 @@ type Project struct {
 	Registry     string              // prefix already applied to Service.Image where needed
 	Environments map[string][]string // environment name -> services named in it (not expanded)
 	Services     map[string]*Service // by service name
+	Files        []string            // absolute paths of every file merged, in order; File is the first
+	Profiles     []string            // enabled profiles (--profile, COMPOSE_PROFILES), sorted; "*" is all
 	// Warnings name keys that were accepted but cannot apply to a local
 	// engine, each with its position; the caller shows them (once, on
 	// standard error) and goes on. Empty for most files.
@@ -47,6 +49,9 @@ type Service struct {
 	DependsOn   map[string]Dependency
 	Restart     string   // no (default), always, on-failure[:N], unless-stopped
 	Aliases     []string // extra DNS names on the project network
+	Profiles    []string // selected only when one is enabled or the service is named (Project.Active)
+
+	ContainerSettings // container_name, capabilities, limits, resources… (service_runtime.go)
 }
 
 // Port is one published port. Ranges in the file are expanded to one Port each.
@@ -81,6 +86,8 @@ type Healthcheck struct {
 	StartPeriod time.Duration
 	Retries     int
 	Disable     bool
+
+	StartInterval time.Duration // probe interval during StartPeriod; 0: the engine's (API 1.44+)
 }
 
 // Condition is what a dependant waits for before it starts.
@@ -95,4 +102,7 @@ const (
 // Dependency is one entry of depends_on.
 type Dependency struct {
 	Condition Condition
+
+	Restart  bool // restart: true; restarting the dependency restarts this service
+	Optional bool // required: false; left out when the dependency is not declared
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/versions"
 	"github.com/docker/go-connections/nat"
 )
 
@@ -21,7 +22,13 @@ func (d *Docker) ContainerCreate(ctx context.Context, spec ContainerSpec) (strin
 	if err != nil {
 		return "", fmt.Errorf("creating container %s: %w", spec.Name, err)
 	}
-	resp, err := d.cli.ContainerCreate(ctx, cfg, host, netCfg, nil, spec.Name)
+	if cfg.Healthcheck != nil && versions.LessThan(d.APIVersion(), StartIntervalAPI) {
+		cfg.Healthcheck.StartInterval = 0 // the engine would refuse the container
+	}
+	if versions.LessThan(d.APIVersion(), AnnotationsAPI) {
+		host.Annotations = nil
+	}
+	resp, err := d.cli.ContainerCreate(ctx, cfg, host, netCfg, platformOf(spec.Runtime), spec.Name)
 	if err != nil {
 		return "", fmt.Errorf("creating container %s: %w", spec.Name, d.mapErr(err, ErrImageNotFound))
 	}
@@ -45,7 +52,7 @@ func createConfig(spec ContainerSpec) (*container.Config, *container.HostConfig,
 	cfg := &container.Config{
 		Image:        spec.Image,
 		Cmd:          spec.Command,
-		Entrypoint:   spec.Entrypoint,
+		Entrypoint:   entrypoint(spec.Entrypoint),
 		Env:          spec.Env,
 		WorkingDir:   spec.WorkingDir,
 		User:         spec.User,
@@ -59,6 +66,9 @@ func createConfig(spec ContainerSpec) (*container.Config, *container.HostConfig,
 		Mounts:        mounts,
 		RestartPolicy: restart,
 		ExtraHosts:    spec.ExtraHosts,
+	}
+	if err := applyRuntime(cfg, host, spec.Runtime); err != nil {
+		return nil, nil, nil, err
 	}
 	var netCfg *network.NetworkingConfig
 	if spec.Network != "" {
@@ -150,5 +160,7 @@ func healthConfig(h *HealthSpec) *container.HealthConfig {
 		Timeout:     h.Timeout,
 		StartPeriod: h.StartPeriod,
 		Retries:     h.Retries,
+
+		StartInterval: h.StartInterval,
 	}
 }

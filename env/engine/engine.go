@@ -158,6 +158,7 @@ type ContainerSpec struct {
 	Restart     string // no, always, on-failure[:N], unless-stopped
 	Network     string // network name to attach to
 	Aliases     []string
+	Runtime     *RuntimeSpec `json:",omitempty"` // nil: the engine's defaults (create_runtime.go)
 }
 
 // MountSpec is a volume or bind mount.
@@ -175,6 +176,8 @@ type HealthSpec struct {
 	Timeout     time.Duration
 	StartPeriod time.Duration
 	Retries     int
+
+	StartInterval time.Duration `json:",omitempty"` // applied with engine API 1.44 and later
 }
 
 // LogOptions selects what ContainerLogs streams.

@@ -41,6 +41,7 @@ func (d *Docker) ContainerLogs(ctx context.Context, id string, opts LogOptions) 
 }
 
 func (d *Docker) streamLogs(ctx context.Context, id string, opts LogOptions, lines chan<- LogLine) error {
+	tty := d.hasTTY(ctx, id)
 	body, err := d.cli.ContainerLogs(ctx, id, container.LogsOptions{
 		ShowStdout: true,
 		ShowStderr: true,
@@ -57,7 +58,11 @@ func (d *Docker) streamLogs(ctx context.Context, id string, opts LogOptions, lin
 	defer stop()
 
 	lr := logReader{timestamps: opts.Timestamps}
-	err = lr.read(ctx, body, lines)
+	if tty {
+		err = lr.readRaw(ctx, body, lines)
+	} else {
+		err = lr.read(ctx, body, lines)
+	}
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}

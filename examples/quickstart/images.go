@@ -26,12 +26,20 @@ func publish(ctx context.Context, repo, arch string) ([]string, error) {
 	errs := make([]error, len(services))
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
 	for i, s := range services {
 		refs[i] = repo + "/" + s + ":dev"
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			errs[i] = buildAndPush(ctx, s, arch, refs[i])
+			if errs[i] == nil {
+				mu.Lock()
+				done++
+				say("image %s pushed (%d of %d)", s, done, len(services))
+				mu.Unlock()
+			}
 		})
 	}
 	wg.Wait()

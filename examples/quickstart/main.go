@@ -82,6 +82,7 @@ func run(args []string) (int, error) {
 	}
 	defer reg.Close()
 
+	say("building devenv and the %d sample images (the first run compiles for about 2 minutes; later runs take seconds)", len(services))
 	bin, summary, err := setup(ctx, reg.Addr)
 	close(setupDone)
 	<-watcherDone
@@ -91,8 +92,21 @@ func run(args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	fmt.Fprintf(os.Stderr, "quickstart: %s; running devenv %s\n", summary, strings.Join(args, " "))
-	return runDevenv(bin, args, []string{registryEnv + "=" + reg.Addr + "/" + repoPrefix}, sigs)
+	say("%s; running devenv %s", summary, strings.Join(args, " "))
+	code, err := runDevenv(bin, args, []string{registryEnv + "=" + reg.Addr + "/" + repoPrefix}, sigs)
+	if err == nil && code == 0 && len(args) == 1 && args[0] == "up" {
+		say("the stack is up: open http://127.0.0.1:8080\n" +
+			"  go run ./cmd/devenv          the live view (q quits)\n" +
+			"  go run ./cmd/devenv ps       what runs, its health and ports\n" +
+			"  go run ./cmd/devenv logs -f  every service's log\n" +
+			"  go run ./cmd/devenv down     remove the stack (the images stay; up again needs no registry)")
+	}
+	return code, err
+}
+
+// say prints one progress line for the user on standard error.
+func say(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "quickstart: "+format+"\n", args...)
 }
 
 // setup builds devenv while it builds and pushes the images, and returns the
@@ -116,6 +130,9 @@ func setup(ctx context.Context, addr string) (devenvBin, summary string, err err
 	go func() {
 		var err error
 		devenvBin, err = buildDevenv(ctx)
+		if err == nil {
+			say("devenv built (%s)", time.Since(start).Round(time.Second))
+		}
 		built <- err
 	}()
 	refs, pushErr := publish(ctx, addr+"/"+repoPrefix, arch)

@@ -16,32 +16,14 @@ import (
 	"github.com/devenv-dev/devenv/tui/keytest"
 	"github.com/devenv-dev/devenv/vpn"
 	"github.com/devenv-dev/devenv/vpn/hub"
+	"github.com/devenv-dev/devenv/vpn/hub/hubtest"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
-	"github.com/devenv-dev/devenv/vpn/wg"
 )
 
 // startHub serves a real hub in process with a userspace WireGuard device.
 func startHub(t *testing.T) *hub.Hub {
 	t.Helper()
-	h, err := hub.New(hub.Options{
-		DataDir: t.TempDir(), Listen: "127.0.0.1:0", WGListenPort: hub.AnyPort, Endpoint: "127.0.0.1:0",
-		NewDevice: func(c wg.Config) (wg.Device, error) {
-			return wg.Open(wg.Options{Config: c, Backend: wg.BackendNetstack})
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- h.Serve(context.Background()) }()
-	t.Cleanup(func() { h.Close(); <-served })
-	select {
-	case <-h.Ready():
-	case err := <-served:
-		served <- err // for the cleanup
-		t.Fatalf("the hub stopped before it served: %v", err)
-	}
-	return h
+	return hubtest.Start(t, hub.Options{WGListenPort: hub.AnyPort, Endpoint: "127.0.0.1:0", NewDevice: hubtest.Netstack}).Hub
 }
 
 // waitView feeds the panel its reads, as its own refresh does, until its

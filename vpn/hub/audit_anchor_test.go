@@ -12,6 +12,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
 
@@ -38,7 +39,7 @@ func TestCheckpointsGoToTheWebhook(t *testing.T) {
 // messages (and earlier checkpoints) pass.
 func waitCheckpoint(t *testing.T, wh *webhookReceiver, a hubapi.AuditAnchor) {
 	t.Helper()
-	timeout := time.After(30 * time.Second)
+	timeout := time.After(testutil.Timeout())
 	for {
 		select {
 		case text := <-wh.texts:
@@ -46,7 +47,7 @@ func waitCheckpoint(t *testing.T, wh *webhookReceiver, a hubapi.AuditAnchor) {
 				return
 			}
 		case <-timeout:
-			t.Fatalf("the webhook did not receive checkpoint %s", a)
+			t.Fatalf("the webhook did not receive checkpoint %s within %s", a, testutil.Timeout())
 		}
 	}
 }

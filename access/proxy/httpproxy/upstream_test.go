@@ -143,19 +143,20 @@ type gateway struct {
 	recorded chan struct{}
 }
 
-// waitOps waits until at least n audit records are in, at most 5 s, and
-// returns them.
+// waitOps waits until at least n audit records are in, woken by each
+// record, and returns them; it fails the test past the test limit.
 func (g *gateway) waitOps(n int) []proxy.Operation {
 	g.t.Helper()
-	timeout := time.After(5 * time.Second)
+	timeout := time.After(testutil.Timeout())
 	for {
-		if ops := g.ops(); len(ops) >= n {
+		ops := g.ops()
+		if len(ops) >= n {
 			return ops
 		}
 		select {
 		case <-g.recorded:
 		case <-timeout:
-			return g.ops()
+			g.t.Fatalf("waited %s for %d audit records; have %d: %+v", testutil.Timeout(), n, len(ops), ops)
 		}
 	}
 }

@@ -11,9 +11,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/devenv-dev/devenv/access"
+	"github.com/devenv-dev/devenv/internal/clock"
 	"github.com/devenv-dev/devenv/internal/format"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 )
+
+// connectClock keeps connect's grant deadlines; nil is the real clock.
+// Tests set a fake one to reach a deadline when they say.
+var connectClock clock.Clock
 
 func newAccessConnectCmd(g *globals, f *accessFlags) *cobra.Command {
 	var port int
@@ -37,7 +42,7 @@ closes every connection and exits with status 7. Ctrl-C disconnects; the grant s
 			defer c.Close()
 			v := newConnectView(g)
 			defer v.close()
-			err = access.Connect(cmd.Context(), access.ConnectOptions{Hub: c, Dir: f.dir, Ref: args[0], Port: port, OnEvent: v.on})
+			err = access.Connect(cmd.Context(), access.ConnectOptions{Hub: c, Dir: f.dir, Ref: args[0], Port: port, OnEvent: v.on, Clock: connectClock})
 			var ended *access.EndedError
 			if errors.As(err, &ended) {
 				return exitCodeError(ExitAccessEnded) // the view said why

@@ -17,6 +17,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/devenv-dev/devenv/access"
+	"github.com/devenv-dev/devenv/internal/clock/clocktest"
+	"github.com/devenv-dev/devenv/internal/testutil"
 	"github.com/devenv-dev/devenv/vpn"
 	"github.com/devenv-dev/devenv/vpn/hubapi"
 	"github.com/devenv-dev/devenv/vpn/hubclient"
@@ -341,30 +343,47 @@ func TestConnectHint(t *testing.T) {
 	}
 }
 
-// TestAccessConnectExitsAtTheDeadline runs connect against a grant ending
-// in a second. No gateway answers: the tunnel, the listener, the message
-// and the exit status are the CLI's part (access tests the traffic).
+// TestAccessConnectExitsAtTheDeadline runs connect against a grant and
+// moves a fake clock to its deadline once connect has armed it. No gateway
+// answers: the tunnel, the listener, the message and the exit status are
+// the CLI's part (access tests the traffic).
 func TestAccessConnectExitsAtTheDeadline(t *testing.T) {
 	h, dir := newAccessHub(t)
 	if _, errs, code := runAccess(t, dir, "request", "api", "--reason", "bug"); code != 0 {
 		t.Fatalf("request: %s", errs)
 	}
+	clk := clocktest.New(time.Now())
+	connectClock = clk
+	t.Cleanup(func() { connectClock = nil })
 	ks, _ := access.NewKeyStore(dir)
 	k, _ := ks.Load("r1")
-	notAfter := time.Now().Add(time.Second)
+	notAfter := clk.Now().Add(time.Hour)
 	h.mu.Lock()
 	h.requests["r1"].State, h.requests["r1"].NotAfter = hubapi.StateApproved, notAfter
 	h.grants["r1"] = hubapi.Grant{RequestID: "r1", Target: "api", Protocol: "http", PublicKey: k.PublicKey().String(),
 		ClientAddress: "100.101.0.9/32", NotAfter: notAfter, Gateway: hubapi.Gateway{Name: "gw",
 			PublicKey: k.PublicKey().String(), Endpoint: "127.0.0.1:9", Address: "100.101.0.1/32", TargetAddress: "100.101.0.1:10000"}}
 	h.mu.Unlock()
-	out, errs, code := runAccess(t, dir, "connect", "api", "--port", "0")
-	wantEnd := "access to api ended at " + notAfter.Format("15:04:05") + ": the grant expired\n"
-	if code != ExitAccessEnded || !strings.HasPrefix(out, "127.0.0.1:") || !strings.HasSuffix(errs, wantEnd) ||
-		!strings.Contains(errs, "curl http://127.0.0.1:") {
-		t.Errorf("connect: exit %d\nstdout %q\nstderr %q", code, out, errs)
+	type result struct {
+		out, errs string
+		code      int
 	}
-	if late := time.Since(notAfter); late > time.Second {
-		t.Errorf("connect exited %v after the deadline", late)
+	done := make(chan result, 1)
+	go func() {
+		out, errs, code := runAccess(t, dir, "connect", "api", "--port", "0")
+		done <- result{out, errs, code}
+	}()
+	giveUp := make(chan struct{})
+	stop := time.AfterFunc(testutil.Timeout(), func() { close(giveUp) })
+	defer stop.Stop()
+	if !clk.WaitForTimers(1, giveUp) {
+		t.Fatalf("connect armed no deadline within %s", testutil.Timeout())
+	}
+	clk.Set(notAfter)
+	r := testutil.Receive(t, "connect's exit at the deadline", done)
+	wantEnd := "access to api ended at " + notAfter.Format("15:04:05") + ": the grant expired\n"
+	if r.code != ExitAccessEnded || !strings.HasPrefix(r.out, "127.0.0.1:") || !strings.HasSuffix(r.errs, wantEnd) ||
+		!strings.Contains(r.errs, "curl http://127.0.0.1:") {
+		t.Errorf("connect: exit %d\nstdout %q\nstderr %q", r.code, r.out, r.errs)
 	}
 }

@@ -44,7 +44,7 @@ func newLogsCmd(g *globals) *cobra.Command {
 	f.StringVar(&since, "since", "", "only lines since a time: a duration back (10m, 2h, 1d) or RFC 3339")
 	// -f is --follow here, as in docker compose; a local --file takes the
 	// global flag's name so that its -f does not clash.
-	f.StringVar(&g.file, "file", "", "path to envs.yaml (the global -f; -f here is --follow)")
+	f.StringArrayVar(&g.files, "file", nil, "configuration file, repeatable (the global -f; -f here is --follow)")
 	return outputFlag(cmd, "text", "json")
 }
 

@@ -29,13 +29,15 @@ const (
 
 // globals are the flags every command shares.
 type globals struct {
-	file     string // -f/--file
 	project  string // -p/--project-name
 	progress string // auto, tty, plain, json
 	output   string // the running command's -o/--output (table, text, yaml or json)
 	stdin    io.Reader
 	stdout   io.Writer
 	stderr   io.Writer
+
+	files    []string // -f/--file, repeatable: merged in order
+	profiles []string // --profile, repeatable
 }
 
 // usageError marks errors in how the command was called.
@@ -73,7 +75,8 @@ func exitCode(ctx context.Context, err error) int {
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
 		return ExitInterrupted
 	case errors.As(err, &cfg), errors.As(err, &use), errors.Is(err, config.ErrNoFile),
-		errors.Is(err, config.ErrUnknownEnvironment), errors.Is(err, config.ErrUnknownService):
+		errors.Is(err, config.ErrUnknownEnvironment), errors.Is(err, config.ErrUnknownService),
+		errors.Is(err, config.ErrProfileDisabled):
 		return ExitUsage
 	case errors.Is(err, engine.ErrUnreachable):
 		return ExitEngine
@@ -123,7 +126,9 @@ or devenv ps -p demo (after logs, whose -f is --follow, say --file).`,
 	// "Global Flags" in every command's help).
 	root.TraverseChildren = true
 	pf := root.PersistentFlags()
-	pf.StringVarP(&g.file, "file", "f", "", "path to envs.yaml (default: $DEVENV_FILE, else envs.yaml here or in a parent directory)")
+	pf.StringArrayVarP(&g.files, "file", "f", nil, "configuration file, repeatable: later files are merged onto earlier ones; - reads stdin\n(default: $DEVENV_FILE or $COMPOSE_FILE, else envs.yaml, compose.yaml, … here or in a parent directory)")
+	pf.StringArrayVar(&g.profiles, "profile", nil, "enable a profile's services, repeatable (also $COMPOSE_PROFILES)")
+	_ = root.RegisterFlagCompletionFunc("profile", completeProfiles(g))
 	pf.StringVarP(&g.project, "project-name", "p", "", "project name (default: name: in envs.yaml); down needs no envs.yaml with it")
 	pf.StringVar(&g.progress, "progress", "auto", "progress output: auto, tty, plain or json")
 	root.AddCommand(
@@ -167,7 +172,7 @@ func (g *globals) loadProject() (*config.Project, error) {
 	if err := g.checkProjectName(); err != nil {
 		return nil, err
 	}
-	p, err := config.Load(config.LoadOptions{File: g.file, WorkDir: wd})
+	p, err := config.Load(g.loadOptions(wd))
 	if err != nil {
 		return nil, err
 	}

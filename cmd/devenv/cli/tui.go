@@ -40,7 +40,7 @@ func rootRun(cmd *cobra.Command, g *globals) error {
 	if uiTerminalProblem(g) != "" {
 		return cmd.Help()
 	}
-	if _, err := config.FindFile(config.LoadOptions{File: g.file}); errors.Is(err, config.ErrNoFile) {
+	if _, err := config.FindFile(g.loadOptions("")); errors.Is(err, config.ErrNoFile) {
 		return cmd.Help()
 	}
 	return runTUI(cmd.Context(), g, "")

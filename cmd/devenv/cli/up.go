@@ -80,6 +80,11 @@ func runUp(cmd *cobra.Command, g *globals, o env.UpOptions, attach bool, paralle
 	if o.Puller, o.Pins, err = pullSetup(g, p, eng, parallel, prog); err != nil {
 		return err
 	}
+	if sel, serr := env.Select(p, o.Environment, o.Services); serr == nil {
+		for _, n := range env.EngineNotes(p, sel, eng.APIVersion()) {
+			fmt.Fprintln(g.stderr, "devenv: warning: "+n)
+		}
+	}
 	plan, err := env.Up(ctx, eng, p, o)
 	prog.Close()
 	if plan != nil && (o.DryRun || (err == nil && g.jsonOut())) {

@@ -75,6 +75,7 @@ func cloneSpec(s engine.ContainerSpec) engine.ContainerSpec {
 	s.Mounts = slices.Clone(s.Mounts)
 	s.Aliases = slices.Clone(s.Aliases)
 	s.ExtraHosts = slices.Clone(s.ExtraHosts)
+	s.Runtime = s.Runtime.Clone()
 	if s.Healthcheck != nil {
 		h := *s.Healthcheck
 		h.Test = slices.Clone(h.Test)

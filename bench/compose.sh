@@ -41,7 +41,8 @@ remove_built() {
 	local p s
 	for p in "$dproj" "$cproj"; do
 		for s in "${built[@]}"; do
-			docker image rm -f "$p-$s" >/dev/null 2>&1 || true
+			# <project>-<service>; compose v1 wrote <project>_<service>
+			docker image rm -f "$p-$s" "${p}_$s" >/dev/null 2>&1 || true
 		done
 	done
 }

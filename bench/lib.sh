@@ -37,3 +37,17 @@ find_compose_bin() {
 	compose_v1=0
 	[[ $compose_version != 1.* ]] || compose_v1=1
 }
+
+# ensure_image makes sure $image (the caller sets it) is in the engine: examples/build
+# when the repo has it, else bench/testimage (both skip an unchanged load).
+ensure_image() {
+	if [[ -d examples/build ]]; then
+		say "building $image with go run ./examples/build"
+		go run ./examples/build >>"$log" 2>&1 || say "examples/build failed; trying bench/testimage"
+	fi
+	if ! docker image inspect "$image" >/dev/null 2>&1; then
+		say "building $image with go run ./bench/testimage"
+		go run ./bench/testimage
+	fi
+	docker image inspect "$image" >/dev/null
+}

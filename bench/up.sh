@@ -76,20 +76,6 @@ build_devenv() {
 	devenv=("$work/devenv" -f "$stack/envs.yaml")
 }
 
-# ensure_image makes sure the stack's image is in the engine: examples/build
-# when the repo has it, else bench/testimage (both skip an unchanged load).
-ensure_image() {
-	if [[ -d examples/build ]]; then
-		say "building $image with go run ./examples/build"
-		go run ./examples/build >>"$log" 2>&1 || say "examples/build failed; trying bench/testimage"
-	fi
-	if ! docker image inspect "$image" >/dev/null 2>&1; then
-		say "building $image with go run ./bench/testimage"
-		go run ./bench/testimage
-	fi
-	docker image inspect "$image" >/dev/null
-}
-
 # find_compose sets compose (the command, with -f and -p) and the peer's
 # version facts (lib.sh), or leaves compose empty when no compose is installed.
 find_compose() {

@@ -42,7 +42,7 @@ const (
 // its health check.
 func (e Event) Done() bool {
 	switch e.Status {
-	case StatusPulled, StatusHealthy, StatusCompleted, StatusUpToDate, StatusStarted,
+	case StatusPulled, StatusBuilt, StatusHealthy, StatusCompleted, StatusUpToDate, StatusStarted,
 		StatusFailed, StatusSkipped, StatusStopped, StatusRemoved:
 		return true
 	case StatusCreated:

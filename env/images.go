@@ -137,6 +137,6 @@ func Pull(ctx context.Context, eng engine.Engine, p *config.Project, opts PullOp
 	if _, err := p.Closure(names); err != nil { // names unknown services, with a suggestion
 		return err
 	}
-	_, err := ensureImages(ctx, eng, p, names, imagePolicy{override: "always", pins: opts.Pins, puller: opts.Puller}, reporterOr(opts.Progress))
+	_, err := ensureImages(ctx, eng, p, withoutBuild(p, names), imagePolicy{override: "always", pins: opts.Pins, puller: opts.Puller}, reporterOr(opts.Progress))
 	return err
 }

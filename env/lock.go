@@ -37,12 +37,12 @@ func ReadPins(p *config.Project) (pins map[string]string, unpinned []string, err
 	return pins, unpinned, nil
 }
 
-// lockableRefs are p's image references that name a tag, not a digest, sorted.
+// lockableRefs are p's pulled image references that name a tag, not a digest, sorted.
 func lockableRefs(p *config.Project) []string {
 	seen := map[string]bool{}
 	var refs []string
 	for _, s := range p.Services {
-		if strings.Contains(s.Image, "@") || seen[s.Image] {
+		if strings.Contains(s.Image, "@") || seen[s.Image] || s.Build != nil { // built here, not pulled
 			continue
 		}
 		seen[s.Image] = true

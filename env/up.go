@@ -3,6 +3,7 @@ package env
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/devenv-dev/devenv/env/config"
@@ -25,6 +26,8 @@ type UpOptions struct {
 	NoWait bool
 	// Pull overrides every service's pull_policy: "", missing, always, never.
 	Pull string
+	// Build rebuilds every selected service with build:, up to date or not.
+	Build bool
 	// Progress receives events; nil discards them.
 	Progress Reporter
 	// Ports checks host ports; nil probes the local host.
@@ -54,12 +57,17 @@ func Up(ctx context.Context, eng engine.Engine, p *config.Project, opts UpOption
 	if err := eng.Ping(ctx); err != nil {
 		return nil, err
 	}
-	ids, err := ensureImages(ctx, eng, p, selected, imagePolicy{
+	built, pulled, err := ensureBuilds(ctx, eng, p, selected, buildPolicy{force: opts.Build, dry: opts.DryRun}, rep)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := ensureImages(ctx, eng, p, pulled, imagePolicy{
 		override: opts.Pull, dry: opts.DryRun, pins: opts.Pins, puller: opts.Puller,
 	}, rep)
 	if err != nil {
 		return nil, err
 	}
+	maps.Copy(ids, built)
 	if opts.DryRun {
 		obs, err := eng.Observe(ctx, p.Name)
 		if err != nil {

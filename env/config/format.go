@@ -63,7 +63,9 @@ func quoteMergeKeys(n *yaml.Node) {
 func (p *Project) formatServices() map[string]any {
 	out := map[string]any{}
 	for name, s := range p.Services {
-		out[name] = s.format()
+		m := s.format()
+		formatBuild(p.Name, s, m)
+		out[name] = m
 	}
 	return out
 }

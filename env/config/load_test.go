@@ -142,7 +142,7 @@ func TestErrorListAs(t *testing.T) {
 		got = append(got, e.Error())
 	}
 	want := []string{
-		`envs.yaml:2:3: service "web" has no image; add image: NAME[:TAG]`,
+		`envs.yaml:2:3: service "web" has no image; add image: NAME[:TAG], or build: DIR to build it`,
 		`envs.yaml:2:9: unknown key "imgae" in service "web" (did you mean "image"?)`,
 		`envs.yaml:3:28: service "api" restart "nope" is invalid; use one of no, always, on-failure, on-failure:N, unless-stopped`,
 	}

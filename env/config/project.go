@@ -16,7 +16,7 @@ var (
 	projectKeys = []string{"environments", "name", "registry", "services", "version",
 		"include",
 		"configs", "networks", "secrets", "volumes"}
-	serviceKeys = []string{"command", "depends_on", "entrypoint", "env_file", "environment",
+	serviceKeys = []string{"build", "command", "depends_on", "entrypoint", "env_file", "environment",
 		"extra_hosts", "healthcheck", "hostname", "image", "labels", "networks", "ports",
 		"pull_policy", "restart", "user", "volumes", "working_dir",
 		"extends", "profiles",
@@ -140,6 +140,7 @@ func (p *parser) services(proj *Project, n *yaml.Node) map[string]map[string]*ya
 			continue
 		}
 		svc, d := p.service(e.Key, e.KeyN, e.Value, proj.Registry)
+		defaultBuildImage(proj.Name, svc)
 		proj.Services[e.Key] = svc
 		deps[e.Key] = d
 	}

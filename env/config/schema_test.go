@@ -41,6 +41,7 @@ func TestSchemaKeys(t *testing.T) {
 		{name: "long volume bind", path: []string{"$defs", "mount", "properties", "bind"}, keys: bindOptKeys},
 		{name: "long volume volume", path: []string{"$defs", "mount", "properties", "volume"}, keys: volumeOptKeys},
 		{name: "long volume tmpfs", path: []string{"$defs", "mount", "properties", "tmpfs"}, keys: tmpfsOptKeys},
+		{name: "build", path: []string{"properties", "services", "additionalProperties", "properties", "build", "oneOf", "1"}, keys: buildKeys},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,7 +167,7 @@ func TestSchemaAcceptsValid(t *testing.T) {
 func TestSchemaRejectsInvalid(t *testing.T) {
 	sch := compileSchema(t)
 	for _, name := range []string{
-		"bad_enums", "bad_volumes", "empty_services", "environments", "healthcheck", "missing_image",
+		"bad_enums", "bad_volumes", "build", "empty_services", "environments", "healthcheck", "missing_image",
 		"no_services", "project", "service_names", "unknown_keys", "version", "wrong_types", "container_settings",
 	} {
 		t.Run(name, func(t *testing.T) {

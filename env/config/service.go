@@ -32,8 +32,9 @@ func (p *parser) service(name string, keyN, n *yaml.Node, registry string) (*Ser
 	}
 	what := fmt.Sprintf("service %q", name)
 	f := p.fields(n, what, serviceKeys, true)
-	s.Image = p.image(name, keyN, f["image"], registry)
+	p.imageOrBuild(s, keyN, f, registry, what)
 	p.scalars(s, f, what)
+	p.checkPullBuild(s, f["pull_policy"], what)
 	s.Profiles = p.profiles(f["profiles"], what)
 	p.containerSettings(s, f, what)
 	if v := f["command"]; v != nil {
@@ -73,7 +74,7 @@ func (p *parser) service(name string, keyN, n *yaml.Node, registry string) (*Ser
 // image validates image: and applies the project registry.
 func (p *parser) image(name string, keyN, n *yaml.Node, registry string) string {
 	if n == nil {
-		p.errorf(keyN, "service %q has no image; add image: NAME[:TAG]", name)
+		p.errorf(keyN, "service %q has no image; add image: NAME[:TAG], or build: DIR to build it", name)
 		return ""
 	}
 	img, ok := p.str(n, fmt.Sprintf("service %q image", name))

@@ -39,6 +39,7 @@ type Project struct {
 type Service struct {
 	Name        string
 	Image       string            // full reference, with the project registry prefix applied
+	Build       *Build            // nil: the image is pulled; else built and tagged Image
 	PullPolicy  string            // missing (default), always, never
 	Command     []string          // nil: the image's default
 	Entrypoint  []string          // nil: the image's default

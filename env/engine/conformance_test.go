@@ -96,6 +96,7 @@ func removeTarget(t *testing.T, d *engine.Docker, project string) {
 		errs = append(errs, ignore(d.VolumeRemove(ctx, v.Name), engine.ErrNotFound))
 	}
 	errs = append(errs, ignore(d.VolumeRemove(ctx, project+"_data"), engine.ErrNotFound))
+	errs = append(errs, removeBuilt(ctx, d, project))
 	if err := errors.Join(errs...); err != nil {
 		t.Errorf("cleanup of %s: %v", project, err)
 	}

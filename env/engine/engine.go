@@ -20,6 +20,7 @@ const (
 	LabelVolume     = "dev.devenv.volume"     // unprefixed volume name
 	LabelVersion    = "dev.devenv.version"    // format version of the labels
 	LabelDependsOn  = "dev.devenv.depends-on" // services it depends on, comma-separated
+	LabelBuildHash  = "dev.devenv.build-hash" // on a built image: the hash of its build inputs
 )
 
 // Sentinel errors. Implementations wrap them so callers can use errors.Is.
@@ -43,6 +44,10 @@ type Engine interface {
 
 	ImageInspect(ctx context.Context, ref string) (Image, error) // ErrImageNotFound if absent locally
 	ImagePull(ctx context.Context, ref string) error
+	// ImageBuild builds an image, passing each line of the build's output
+	// to progress (when not nil), and returns its ID; a failed step gives a
+	// *BuildError.
+	ImageBuild(ctx context.Context, spec BuildSpec, progress func(line string)) (imageID string, err error)
 
 	NetworkCreate(ctx context.Context, spec NetworkSpec) (id string, err error)
 	NetworkRemove(ctx context.Context, id string) error
@@ -109,6 +114,7 @@ type PublishedPort struct {
 type Image struct {
 	ID          string   // sha256:…
 	RepoDigests []string // name@sha256:…
+	Labels      map[string]string
 }
 
 // Network is a project network.

@@ -61,7 +61,11 @@ func (d *Docker) ImageInspect(ctx context.Context, ref string) (Image, error) {
 	if err != nil {
 		return Image{}, fmt.Errorf("inspecting image %s: %w", ref, d.mapErr(err, ErrImageNotFound))
 	}
-	return Image{ID: resp.ID, RepoDigests: resp.RepoDigests}, nil
+	img := Image{ID: resp.ID, RepoDigests: resp.RepoDigests}
+	if resp.Config != nil {
+		img.Labels = resp.Config.Labels
+	}
+	return img, nil
 }
 
 // ImagePull pulls ref and returns when the engine has finished, with the

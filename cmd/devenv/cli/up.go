@@ -52,6 +52,7 @@ exits; --attach follows its logs until Ctrl-C.
 	f.BoolVar(&o.NoWait, "no-wait", false, "return once containers are started; do not wait for health checks")
 	f.StringVar(&o.Pull, "pull", "", "pull policy for this run: missing, always or never (default: each service's pull_policy)")
 	f.IntVar(&parallel, "parallel", images.DefaultParallel, "pull at most this many images at once")
+	f.BoolVar(&o.Build, "build", false, "build the images of services with build: even when they are up to date")
 	f.BoolVar(&attach, "attach", false, "after up, follow the services' logs until Ctrl-C (the stack keeps running)")
 	f.StringSliceVarP(&services, "service", "s", nil, "bring up these services and their dependencies instead of an environment")
 	_ = cmd.RegisterFlagCompletionFunc("service", completeServices(g))

@@ -56,7 +56,7 @@ type Behaviour struct {
 //
 //	create NAME, start NAME, stop NAME, remove NAME, exec NAME,
 //	network-create NAME, network-remove NAME, volume-create NAME,
-//	volume-remove NAME, pull REF
+//	volume-remove NAME, pull REF, build TAG
 //
 // where NAME is the container's (or network's) name, also when the call
 // named it by ID. Reads (Ping, Observe, inspects, logs, events) are not

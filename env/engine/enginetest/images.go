@@ -3,6 +3,7 @@ package enginetest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -110,6 +111,7 @@ func (f *Fake) ImageInspect(ctx context.Context, ref string) (engine.Image, erro
 	}
 	img := fi.img
 	img.RepoDigests = slices.Clone(img.RepoDigests)
+	img.Labels = maps.Clone(img.Labels)
 	return img, nil
 }
 

@@ -8,11 +8,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/devenv-dev/devenv/internal/compattest"
 )
 
 // The compatibility ratchet: every compose file of the public samples in
@@ -34,65 +35,6 @@ const (
 // compatEnv is the process environment the samples are loaded with, the
 // same that generate.sh gives docker-compose.
 var compatEnv = map[string]string{"HOME": "/home/dev"}
-
-// compatSamplesDir finds awesome-compose beside the repository: the
-// repository root is the nearest parent with go.mod.
-func compatSamplesDir(t *testing.T) string {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := wd
-	for {
-		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(root)
-		if parent == root {
-			t.Fatalf("no go.mod above %s", wd)
-		}
-		root = parent
-	}
-	dir := filepath.Join(filepath.Dir(root), "shared", "compat", "awesome-compose")
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		t.Skipf("compatibility samples not found at %s (a sibling of the repository, not part of a clone): skipped", dir)
-	}
-	return dir
-}
-
-// composeFileRE matches the compose files among a sample's files.
-var composeFileRE = regexp.MustCompile(`compose.*\.ya?ml$`)
-
-// compatSamples returns every compose file under dir, relative to it, sorted.
-func compatSamples(t *testing.T, dir string) []string {
-	t.Helper()
-	var files []string
-	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && strings.HasPrefix(d.Name(), ".") && path != dir {
-			return filepath.SkipDir
-		}
-		if !d.IsDir() && composeFileRE.MatchString(d.Name()) {
-			rel, err := filepath.Rel(dir, path)
-			if err != nil {
-				return err
-			}
-			files = append(files, filepath.ToSlash(rel))
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatalf("no compose files under %s", dir)
-	}
-	sort.Strings(files)
-	return files
-}
 
 // compatGap loads one sample as devenv does in its directory (finding the
 // file itself, as a user runs it there without -f) and returns why it is not yet compatible ("" when it is): the first load error
@@ -171,8 +113,8 @@ func firstDifference(t *testing.T, want, got []byte) string {
 
 // TestCompat is the ratchet described at the top of this file.
 func TestCompat(t *testing.T) {
-	dir := compatSamplesDir(t)
-	samples := compatSamples(t, dir)
+	dir := compattest.Dir(t)
+	samples := compattest.Files(t, dir)
 	gaps := map[string]string{}
 	for _, s := range samples {
 		if gap := compatGap(t, dir, compatTestdata, s); gap != "" {

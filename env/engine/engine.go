@@ -63,6 +63,12 @@ type Engine interface {
 	ContainerStop(ctx context.Context, id string, timeout time.Duration) error
 	ContainerRemove(ctx context.Context, id string) error // forced; ErrNotFound is fine to ignore
 	ContainerInspect(ctx context.Context, id string) (Container, error)
+	// Pause, unpause, kill and delete (control.go): a container in the
+	// wrong state for the call gives ErrConflict.
+	ContainerPause(ctx context.Context, id string) error
+	ContainerUnpause(ctx context.Context, id string) error
+	ContainerKill(ctx context.Context, id, signal string) error
+	ContainerDelete(ctx context.Context, id string, volumes bool) error
 	// ContainerExec runs cmd in a running container and returns its exit code
 	// and combined output (truncated to a few KiB).
 	ContainerExec(ctx context.Context, id string, cmd []string) (exitCode int, output string, err error)

@@ -142,6 +142,7 @@ or devenv ps -p demo (after logs, whose -f is --follow, say --file).`,
 		newAccessCmd(g),
 		newGatewayCmd(g),
 		newVersionCmd(g),
+		newPauseCmd(g, "pause"), newPauseCmd(g, "unpause"), newKillCmd(g), newRmCmd(g),
 	)
 	usageArgs(root)
 	return root

@@ -56,7 +56,8 @@ type Behaviour struct {
 //
 //	create NAME, start NAME, stop NAME, remove NAME, exec NAME,
 //	network-create NAME, network-remove NAME, volume-create NAME,
-//	volume-remove NAME, pull REF, build TAG
+//	volume-remove NAME, pull REF, build TAG, pause NAME, unpause NAME,
+//	kill NAME, delete NAME
 //
 // where NAME is the container's (or network's) name, also when the call
 // named it by ID. Reads (Ping, Observe, inspects, logs, events) are not

@@ -1,0 +1,52 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/docker/docker/api/types/container"
+)
+
+// ContainerPause freezes a running container's processes; pausing one that
+// is not running gives ErrConflict.
+func (d *Docker) ContainerPause(ctx context.Context, id string) error {
+	if err := d.cli.ContainerPause(ctx, id); err != nil {
+		return fmt.Errorf("pausing container %s: %w", id, d.mapErr(err, ErrNotFound))
+	}
+	return nil
+}
+
+// ContainerUnpause resumes a paused container; one that is not paused gives
+// ErrConflict.
+func (d *Docker) ContainerUnpause(ctx context.Context, id string) error {
+	err := d.cli.ContainerUnpause(ctx, id)
+	if err != nil && strings.Contains(err.Error(), "is not paused") { // the engine says so with a 500
+		return fmt.Errorf("unpausing container %s: %w: %w", id, ErrConflict, err)
+	}
+	if err != nil {
+		return fmt.Errorf("unpausing container %s: %w", id, d.mapErr(err, ErrNotFound))
+	}
+	return nil
+}
+
+// ContainerKill sends signal (a name such as SIGKILL or KILL, or a number;
+// "" is SIGKILL) to a running container's main process; a container that
+// is not running gives ErrConflict.
+func (d *Docker) ContainerKill(ctx context.Context, id, signal string) error {
+	if err := d.cli.ContainerKill(ctx, id, signal); err != nil {
+		return fmt.Errorf("killing container %s: %w", id, d.mapErr(err, ErrNotFound))
+	}
+	return nil
+}
+
+// ContainerDelete removes a container that is not running, with its
+// anonymous volumes only when volumes is set; a running container gives
+// ErrConflict.
+func (d *Docker) ContainerDelete(ctx context.Context, id string, volumes bool) error {
+	err := d.cli.ContainerRemove(ctx, id, container.RemoveOptions{RemoveVolumes: volumes})
+	if err != nil {
+		return fmt.Errorf("removing container %s: %w", id, d.mapErr(err, ErrNotFound))
+	}
+	return nil
+}

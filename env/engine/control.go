@@ -50,3 +50,20 @@ func (d *Docker) ContainerDelete(ctx context.Context, id string, volumes bool) e
 	}
 	return nil
 }
+
+// Processes is what ContainerTop lists: ps's column titles and one row per
+// process.
+type Processes struct {
+	Titles []string
+	Rows   [][]string
+}
+
+// ContainerTop lists the processes of a running container (ps -ef's
+// columns); one that is not running gives ErrConflict.
+func (d *Docker) ContainerTop(ctx context.Context, id string) (Processes, error) {
+	resp, err := d.cli.ContainerTop(ctx, id, nil)
+	if err != nil {
+		return Processes{}, fmt.Errorf("listing processes of container %s: %w", id, d.mapErr(err, ErrNotFound))
+	}
+	return Processes{Titles: resp.Titles, Rows: resp.Processes}, nil
+}

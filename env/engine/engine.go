@@ -69,6 +69,7 @@ type Engine interface {
 	ContainerUnpause(ctx context.Context, id string) error
 	ContainerKill(ctx context.Context, id, signal string) error
 	ContainerDelete(ctx context.Context, id string, volumes bool) error
+	ContainerTop(ctx context.Context, id string) (Processes, error)
 	// ContainerExec runs cmd in a running container and returns its exit code
 	// and combined output (truncated to a few KiB).
 	ContainerExec(ctx context.Context, id string, cmd []string) (exitCode int, output string, err error)

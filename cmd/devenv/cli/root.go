@@ -143,6 +143,7 @@ or devenv ps -p demo (after logs, whose -f is --follow, say --file).`,
 		newGatewayCmd(g),
 		newVersionCmd(g),
 		newPauseCmd(g, "pause"), newPauseCmd(g, "unpause"), newKillCmd(g), newRmCmd(g),
+		newPortCmd(g), newTopCmd(g),
 	)
 	usageArgs(root)
 	return root

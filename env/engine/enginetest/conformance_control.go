@@ -1,6 +1,7 @@
 package enginetest
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ func controlCases() []conformanceCase {
 		{"PauseUnpause", testPauseUnpause},
 		{"KillEndsWithSignal", testKill},
 		{"DeleteOnlyStopped", testDelete},
+		{"TopListsProcesses", testTop},
 	}
 }
 
@@ -54,4 +56,22 @@ func testDelete(t *testing.T, s *suite) {
 	_, err := s.Engine.ContainerInspect(t.Context(), id)
 	s.is("inspecting a deleted container", err, engine.ErrNotFound)
 	s.is("deleting it again", s.Engine.ContainerDelete(t.Context(), id, false), engine.ErrNotFound)
+}
+
+func testTop(t *testing.T, s *suite) {
+	id := s.runReady(s.spec("top"))
+	ps, err := s.Engine.ContainerTop(t.Context(), id)
+	s.must(err)
+	pid, cmd := slices.Index(ps.Titles, "PID"), slices.Index(ps.Titles, "CMD")
+	if pid < 0 || cmd < 0 || len(ps.Rows) == 0 {
+		t.Fatalf("top: titles %q, %d rows; want PID and CMD and a row", ps.Titles, len(ps.Rows))
+	}
+	for _, row := range ps.Rows {
+		if len(row) != len(ps.Titles) || row[pid] == "" || row[cmd] == "" {
+			t.Errorf("top: row %q does not fill titles %q", row, ps.Titles)
+		}
+	}
+	s.must(s.Engine.ContainerStop(t.Context(), id, 10*time.Second))
+	_, err = s.Engine.ContainerTop(t.Context(), id)
+	s.is("top of a stopped container", err, engine.ErrConflict)
 }

@@ -3,6 +3,7 @@ package enginetest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -101,4 +102,29 @@ func (f *Fake) ContainerDelete(ctx context.Context, id string, volumes bool) err
 	f.emitLocked(fc, "destroy", "")
 	f.wakeLogsLocked(fc)
 	return nil
+}
+
+// ContainerTop lists one process, PID 1, running the container's
+// entrypoint and command (or "/app" when the spec names neither).
+func (f *Fake) ContainerTop(ctx context.Context, id string) (engine.Processes, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.checkLocked(); err != nil {
+		return engine.Processes{}, err
+	}
+	fc := f.lookupLocked(id)
+	if fc == nil {
+		return engine.Processes{}, fmt.Errorf("listing processes of container %s: %w", id, engine.ErrNotFound)
+	}
+	if fc.c.State != "running" && fc.c.State != "paused" {
+		return engine.Processes{}, fmt.Errorf("listing processes of container %s: %w: it is not running", fc.c.Name, engine.ErrConflict)
+	}
+	cmd := strings.Join(append(slices.Clone(fc.spec.Entrypoint), fc.spec.Command...), " ")
+	if cmd == "" {
+		cmd = "/app"
+	}
+	return engine.Processes{
+		Titles: []string{"UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"},
+		Rows:   [][]string{{"root", "4242", "4221", "0", "12:00", "?", "00:00:00", cmd}},
+	}, nil
 }

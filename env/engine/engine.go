@@ -122,6 +122,8 @@ type Image struct {
 	ID          string   // sha256:…
 	RepoDigests []string // name@sha256:…
 	Labels      map[string]string
+	RepoTags    []string `json:",omitempty"` // name:tag, as tagged locally
+	Size        int64    `json:",omitempty"` // bytes
 }
 
 // Network is a project network.

@@ -61,7 +61,7 @@ func (d *Docker) ImageInspect(ctx context.Context, ref string) (Image, error) {
 	if err != nil {
 		return Image{}, fmt.Errorf("inspecting image %s: %w", ref, d.mapErr(err, ErrImageNotFound))
 	}
-	img := Image{ID: resp.ID, RepoDigests: resp.RepoDigests}
+	img := Image{ID: resp.ID, RepoDigests: resp.RepoDigests, RepoTags: resp.RepoTags, Size: resp.Size}
 	if resp.Config != nil {
 		img.Labels = resp.Config.Labels
 	}

@@ -144,6 +144,7 @@ or devenv ps -p demo (after logs, whose -f is --follow, say --file).`,
 		newVersionCmd(g),
 		newPauseCmd(g, "pause"), newPauseCmd(g, "unpause"), newKillCmd(g), newRmCmd(g),
 		newPortCmd(g), newTopCmd(g),
+		newImagesCmd(g), newLsCmd(g),
 	)
 	usageArgs(root)
 	return root

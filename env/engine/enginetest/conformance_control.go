@@ -14,6 +14,7 @@ func controlCases() []conformanceCase {
 		{"KillEndsWithSignal", testKill},
 		{"DeleteOnlyStopped", testDelete},
 		{"TopListsProcesses", testTop},
+		{"ImageTagsAndSize", testImageTagsAndSize},
 	}
 }
 
@@ -74,4 +75,17 @@ func testTop(t *testing.T, s *suite) {
 	s.must(s.Engine.ContainerStop(t.Context(), id, 10*time.Second))
 	_, err = s.Engine.ContainerTop(t.Context(), id)
 	s.is("top of a stopped container", err, engine.ErrConflict)
+}
+
+func testImageTagsAndSize(t *testing.T, s *suite) {
+	img, err := s.Engine.ImageInspect(t.Context(), s.Image)
+	s.must(err)
+	if !slices.Contains(img.RepoTags, s.Image) || img.Size <= 0 {
+		t.Errorf("image %s: tags %q, size %d; want its tag and a size", s.Image, img.RepoTags, img.Size)
+	}
+	byID, err := s.Engine.ImageInspect(t.Context(), img.ID)
+	s.must(err)
+	if !slices.Equal(byID.RepoTags, img.RepoTags) || byID.Size != img.Size {
+		t.Errorf("by ID: tags %q size %d, by tag: %q %d", byID.RepoTags, byID.Size, img.RepoTags, img.Size)
+	}
 }

@@ -112,7 +112,24 @@ func (f *Fake) ImageInspect(ctx context.Context, ref string) (engine.Image, erro
 	img := fi.img
 	img.RepoDigests = slices.Clone(img.RepoDigests)
 	img.Labels = maps.Clone(img.Labels)
+	img.RepoTags = f.tagsLocked(fi)
+	img.Size = fakeImageSize
 	return img, nil
+}
+
+// fakeImageSize is the size ImageInspect reports for every image.
+const fakeImageSize = 4 << 20
+
+// tagsLocked lists the references other than IDs that name fi, sorted.
+func (f *Fake) tagsLocked(fi *fakeImage) []string {
+	var tags []string
+	for ref, other := range f.images {
+		if other == fi && !strings.HasPrefix(ref, "sha256:") && ref != fi.img.ID {
+			tags = append(tags, ref)
+		}
+	}
+	slices.Sort(tags)
+	return tags
 }
 
 // ImagePull makes ref present, recording its repository@digest as the

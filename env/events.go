@@ -43,7 +43,8 @@ const (
 func (e Event) Done() bool {
 	switch e.Status {
 	case StatusPulled, StatusBuilt, StatusHealthy, StatusCompleted, StatusUpToDate, StatusStarted,
-		StatusFailed, StatusSkipped, StatusStopped, StatusRemoved:
+		StatusFailed, StatusSkipped, StatusStopped, StatusRemoved,
+		StatusPaused, StatusUnpaused, StatusKilled:
 		return true
 	case StatusCreated:
 		return e.Kind != KindService

@@ -103,7 +103,7 @@ func Projects(ctx context.Context, eng engine.Engine, all bool) ([]ProjectSummar
 		s.States[c.State]++
 		services[name][c.Labels[engine.LabelService]] = true
 	}
-	var out []ProjectSummary
+	out := []ProjectSummary{}
 	for name, s := range byName {
 		s.Services = len(services[name])
 		if all || s.Running() {

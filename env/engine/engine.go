@@ -70,6 +70,10 @@ type Engine interface {
 	ContainerKill(ctx context.Context, id, signal string) error
 	ContainerDelete(ctx context.Context, id string, volumes bool) error
 	ContainerTop(ctx context.Context, id string) (Processes, error)
+	// Files in and out of a container, as tar archives (copy.go).
+	CopyFromContainer(ctx context.Context, id, path string) (io.ReadCloser, error)
+	CopyToContainer(ctx context.Context, id, dir string, archive io.Reader) error
+	ContainerStatPath(ctx context.Context, id, path string) (isDir bool, err error)
 	// ContainerExec runs cmd in a running container and returns its exit code
 	// and combined output (truncated to a few KiB).
 	ContainerExec(ctx context.Context, id string, cmd []string) (exitCode int, output string, err error)

@@ -145,7 +145,7 @@ or devenv ps -p demo (after logs, whose -f is --follow, say --file).`,
 		newPauseCmd(g, "pause"), newPauseCmd(g, "unpause"), newKillCmd(g), newRmCmd(g),
 		newPortCmd(g), newTopCmd(g),
 		newImagesCmd(g), newLsCmd(g),
-		newEventsCmd(g),
+		newEventsCmd(g), newCpCmd(g),
 	)
 	usageArgs(root)
 	return root

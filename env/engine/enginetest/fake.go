@@ -79,6 +79,7 @@ type Fake struct {
 	failures    map[string][]error        // by call, consumed in order; guarded by mu
 	unreachable bool                      // guarded by mu
 	subs        map[*subscriber]struct{}  // guarded by mu
+	files       containerFiles            // made on first use; guarded by mu
 }
 
 // fakeContainer is a container and what the fake needs to play it.

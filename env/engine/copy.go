@@ -1,0 +1,39 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/docker/docker/api/types/container"
+)
+
+// CopyFromContainer returns a tar archive of path in the container, whose
+// entries start with path's base name. The container need not run.
+func (d *Docker) CopyFromContainer(ctx context.Context, id, path string) (io.ReadCloser, error) {
+	rc, _, err := d.cli.CopyFromContainer(ctx, id, path)
+	if err != nil {
+		return nil, fmt.Errorf("copying %s from container %s: %w", path, id, d.mapErr(err, ErrNotFound))
+	}
+	return rc, nil
+}
+
+// CopyToContainer extracts a tar archive into dir, an existing directory
+// of the container.
+func (d *Docker) CopyToContainer(ctx context.Context, id, dir string, archive io.Reader) error {
+	err := d.cli.CopyToContainer(ctx, id, dir, archive, container.CopyToContainerOptions{})
+	if err != nil {
+		return fmt.Errorf("copying into %s of container %s: %w", dir, id, d.mapErr(err, ErrNotFound))
+	}
+	return nil
+}
+
+// ContainerStatPath says whether path is a directory in the container;
+// ErrNotFound when there is no such path (or container).
+func (d *Docker) ContainerStatPath(ctx context.Context, id, path string) (isDir bool, err error) {
+	st, err := d.cli.ContainerStatPath(ctx, id, path)
+	if err != nil {
+		return false, fmt.Errorf("looking up %s in container %s: %w", path, id, d.mapErr(err, ErrNotFound))
+	}
+	return st.Mode.IsDir(), nil
+}

@@ -9,11 +9,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/devenv-dev/devenv/env"
-	"github.com/devenv-dev/devenv/env/engine/enginetest"
+	"github.com/devenv-dev/devenv/env/engine"
 )
 
-// states maps each service to its container's state.
-func states(t *testing.T, f *enginetest.Fake, project string) map[string]string {
+// serviceStates maps each service to its container's state.
+func serviceStates(t *testing.T, f engine.Engine, project string) map[string]string {
 	t.Helper()
 	obs, err := f.Observe(context.Background(), project)
 	if err != nil {
@@ -63,7 +63,7 @@ func TestPauseKillRemove(t *testing.T) {
 		if err := s.do(); err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}
-		if diff := cmp.Diff(s.want, states(t, f, "ctl")); diff != "" {
+		if diff := cmp.Diff(s.want, serviceStates(t, f, "ctl")); diff != "" {
 			t.Errorf("after %s (-want +got):\n%s", s.name, diff)
 		}
 	}

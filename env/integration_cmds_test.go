@@ -1,0 +1,87 @@
+package env_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/devenv-dev/devenv/env"
+)
+
+const pair = `
+name: NAME
+services:
+  app:
+    image: IMAGE
+  side:
+    image: IMAGE
+`
+
+// On the engine: cp round-trips a tree with modes and a link, top and
+// images see the containers, ls lists the project, pause/kill/rm act on
+// the right containers.
+func TestCompanionCommands(t *testing.T) {
+	eng := dockerEngine(t)
+	p := project(t, eng, pair)
+	ctx := t.Context()
+	if _, err := env.Up(ctx, eng, p, env.UpOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(t.TempDir(), "conf")
+	if err := os.MkdirAll(filepath.Join(src, "sub"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "sub", "key"), []byte("k3y"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("sub/key", filepath.Join(src, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Copy(ctx, eng, p, env.CopyOptions{Service: "app", HostPath: src, ContainerPath: "/conf", ToContainer: true}); err != nil {
+		t.Fatalf("cp in: %v", err)
+	}
+	back := filepath.Join(t.TempDir(), "back")
+	if err := env.Copy(ctx, eng, p, env.CopyOptions{Service: "app", ContainerPath: "/conf", HostPath: back}); err != nil {
+		t.Fatalf("cp out: %v", err)
+	}
+	if diff := cmp.Diff(tree(t, src), tree(t, back)); diff != "" {
+		t.Errorf("cp round trip (-want +got):\n%s", diff)
+	}
+
+	tops, err := env.Top(ctx, eng, p, []string{"app"})
+	if err != nil || len(tops) != 1 || len(tops[0].Rows) == 0 {
+		t.Errorf("top app: %+v, %v", tops, err)
+	}
+	imgs, err := env.Images(ctx, eng, p, nil)
+	if err != nil || len(imgs) != 2 || imgs[0].Repository+":"+imgs[0].Tag != testImage || imgs[0].Size <= 0 {
+		t.Errorf("images: %+v, %v (want %s twice)", imgs, err, testImage)
+	}
+	projects, err := env.Projects(ctx, eng, false)
+	if i := slices.IndexFunc(projects, func(s env.ProjectSummary) bool { return s.Name == p.Name }); err != nil || i < 0 ||
+		!cmp.Equal(projects[i], env.ProjectSummary{Name: p.Name, States: map[string]int{"running": 2}, Services: 2}) {
+		t.Errorf("ls: %+v, %v; want %s with 2 running", projects, err, p.Name)
+	}
+
+	if err := env.Pause(ctx, eng, p, env.LifecycleOptions{Services: []string{"app"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Kill(ctx, eng, p, env.KillOptions{Services: []string{"side"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Remove(ctx, eng, p, env.RemoveOptions{Volumes: true}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]string{"app": "paused"}, serviceStates(t, eng, p.Name)); diff != "" {
+		t.Errorf("after pause app, kill side, rm (-want +got):\n%s", diff)
+	}
+	if err := env.Remove(ctx, eng, p, env.RemoveOptions{Stop: true, Timeout: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if got := serviceStates(t, eng, p.Name); len(got) != 0 {
+		t.Errorf("after rm -s: %v", got)
+	}
+}

@@ -76,13 +76,12 @@ func newRmCmd(g *globals) *cobra.Command {
 				return usageError{errors.New("rm asks before removing, and stdin is not a terminal: pass -f to remove without asking")}
 			}
 			ctx := cmd.Context()
-			p, eng, prog, err := g.openWithProgress(ctx)
+			p, eng, err := g.open(ctx)
 			if err != nil {
 				return err
 			}
 			defer eng.Close()
-			defer prog.Close()
-			o.Services, o.Progress = args, prog
+			o.Services = args
 			targets, err := env.Removable(ctx, eng, p, o)
 			if err != nil {
 				return err
@@ -100,6 +99,13 @@ func newRmCmd(g *globals) *cobra.Command {
 					return err
 				}
 			}
+			// The progress display starts after the question, not over it.
+			prog, err := g.newProgress()
+			if err != nil {
+				return err
+			}
+			defer prog.Close()
+			o.Progress = prog
 			return env.Remove(ctx, eng, p, o)
 		},
 	}

@@ -1,15 +1,18 @@
 package env_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/devenv-dev/devenv/env"
+	"github.com/devenv-dev/devenv/env/engine"
 )
 
 const pair = `
@@ -83,5 +86,56 @@ func TestCompanionCommands(t *testing.T) {
 	}
 	if got := serviceStates(t, eng, p.Name); len(got) != 0 {
 		t.Errorf("after rm -s: %v", got)
+	}
+}
+
+const withDep = `
+name: NAME
+services:
+  app:
+    image: IMAGE
+    environment: {GREETING: hello}
+    ports: ["127.0.0.1::8080"]
+    depends_on: [side]
+  side:
+    image: IMAGE
+`
+
+// On the engine: run brings up the dependency, runs the one-off on the
+// project's network with the command given, returns its exit code and
+// output; --rm removes it, up leaves a kept one alone, down removes it.
+func TestRunOnEngine(t *testing.T) {
+	eng := dockerEngine(t)
+	p := project(t, eng, withDep)
+	ctx := t.Context()
+	var out strings.Builder
+	name, code, err := env.Run(ctx, eng, p, env.RunOptions{Service: "app", Cmd: []string{"-exit", "5"}, Stdout: &out, Stderr: &out})
+	if err != nil || code != 5 {
+		t.Fatalf("run: %q %d %v; want exit code 5", name, code, err)
+	}
+	if !strings.Contains(out.String(), "msg=start") {
+		t.Errorf("run output %q: want testsvc's start line", out.String())
+	}
+	if got := serviceStates(t, eng, p.Name); got["side"] != "running" {
+		t.Errorf("side not started first: %v", got)
+	}
+	if _, err := env.Up(ctx, eng, p, env.UpOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := eng.ContainerInspect(ctx, name); err != nil || c.ExitCode != 5 {
+		t.Errorf("after up, the one-off: %+v, %v", c, err)
+	}
+	gone, _, err := env.Run(ctx, eng, p, env.RunOptions{Service: "app", Cmd: []string{"-exit", "0"}, Remove: true, NoDeps: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.ContainerInspect(ctx, gone); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("--rm left %s: %v", gone, err)
+	}
+	if err := env.Down(ctx, eng, p.Name, env.DownOptions{Timeout: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.ContainerInspect(ctx, name); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("down left the one-off %s: %v", name, err)
 	}
 }

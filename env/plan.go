@@ -61,6 +61,9 @@ func MakePlan(d Desired, o *engine.Observed) *Plan {
 	}
 	byService := map[string][]engine.Container{}
 	for _, c := range o.Containers {
+		if c.Labels[LabelOneOff] != "" {
+			continue // devenv run's: neither an orphan nor a duplicate
+		}
 		if !d.Known[c.Service] {
 			p.Remove = append(p.Remove, c)
 			continue

@@ -74,6 +74,9 @@ type Engine interface {
 	CopyFromContainer(ctx context.Context, id, path string) (io.ReadCloser, error)
 	CopyToContainer(ctx context.Context, id, dir string, archive io.Reader) error
 	ContainerStatPath(ctx context.Context, id, path string) (isDir bool, err error)
+	// ContainerRun starts a created container attached to the caller's
+	// streams and returns its exit code once it has exited (run.go).
+	ContainerRun(ctx context.Context, id string, opts ExecOptions) (exitCode int, err error)
 	// ContainerExec runs cmd in a running container and returns its exit code
 	// and combined output (truncated to a few KiB).
 	ContainerExec(ctx context.Context, id string, cmd []string) (exitCode int, output string, err error)

@@ -146,6 +146,7 @@ or devenv ps -p demo (after logs, whose -f is --follow, say --file).`,
 		newPortCmd(g), newTopCmd(g),
 		newImagesCmd(g), newLsCmd(g),
 		newEventsCmd(g), newCpCmd(g),
+		newRunCmd(g),
 	)
 	usageArgs(root)
 	return root

@@ -2,6 +2,7 @@ package enginetest
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ func controlCases() []conformanceCase {
 		{"DeleteOnlyStopped", testDelete},
 		{"TopListsProcesses", testTop},
 		{"ImageTagsAndSize", testImageTagsAndSize},
+		{"RunAttachedExitCode", testRunAttached},
 	}
 }
 
@@ -87,5 +89,21 @@ func testImageTagsAndSize(t *testing.T, s *suite) {
 	s.must(err)
 	if !slices.Equal(byID.RepoTags, img.RepoTags) || byID.Size != img.Size {
 		t.Errorf("by ID: tags %q size %d, by tag: %q %d", byID.RepoTags, byID.Size, img.RepoTags, img.Size)
+	}
+}
+
+func testRunAttached(t *testing.T, s *suite) {
+	id := s.create(s.spec("oneoff", exitWith("3")))
+	var out strings.Builder
+	code, err := s.Engine.ContainerRun(t.Context(), id, engine.ExecOptions{Stdout: &out, Stderr: &out})
+	s.must(err)
+	if code != 3 {
+		t.Errorf("run: exit code %d, want 3", code)
+	}
+	if !strings.Contains(out.String(), "msg=start") {
+		t.Errorf("run: output %q, want testsvc's start line", out.String())
+	}
+	if c := s.inspect(id); c.State != "exited" || c.ExitCode != 3 {
+		t.Errorf("after run: state %q exit %d", c.State, c.ExitCode)
 	}
 }

@@ -32,7 +32,7 @@ func Exec(ctx context.Context, eng engine.Engine, p *config.Project, opts ExecOp
 	}
 	var target *engine.Container
 	for i := range cs {
-		if cs[i].State == "running" {
+		if cs[i].State == "running" && (target == nil || cs[i].Labels[LabelOneOff] == "") { // the service's own before a one-off
 			target = &cs[i]
 		}
 	}

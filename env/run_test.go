@@ -85,6 +85,17 @@ func TestRunRemoveNoDepsDetach(t *testing.T) {
 	if c, err := f.ContainerInspect(ctx, name); err != nil || c.State != "running" {
 		t.Errorf("detached one-off: %+v, %v", c, err)
 	}
+	// exec goes to the service's own container, not to a one-off.
+	if _, err := env.Up(ctx, f, p, env.UpOptions{Services: []string{"job"}}); err != nil {
+		t.Fatal(err)
+	}
+	f.ResetCalls()
+	if _, err := env.Exec(ctx, f, p, env.ExecOptions{Service: "job", Cmd: []string{"true"}}); err != nil {
+		t.Fatal(err)
+	}
+	if calls := f.Calls(); !slices.Equal(calls, []string{"exec rr-job"}) {
+		t.Errorf("exec calls %q, want [exec rr-job]", calls)
+	}
 	if err := env.Down(ctx, f, "rr", env.DownOptions{}); err != nil {
 		t.Fatal(err)
 	}

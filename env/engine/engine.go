@@ -69,6 +69,10 @@ type Engine interface {
 	// ExecInteractive runs a command attached to the caller's streams and
 	// returns its exit code.
 	ExecInteractive(ctx context.Context, id string, opts ExecOptions) (exitCode int, err error)
+	// CopyToContainer extracts a tar stream into a container's filesystem
+	// at dir (which must exist there); ErrNotFound when there is no such
+	// container.
+	CopyToContainer(ctx context.Context, id, dir string, tar io.Reader) error
 	// ContainerLogs streams the container's log, demultiplexed, one Line per line.
 	ContainerLogs(ctx context.Context, id string, opts LogOptions) (<-chan LogLine, <-chan error)
 	// Events streams container events of the project until ctx ends; the
@@ -245,6 +249,7 @@ type ExecOptions struct {
 	Env        []string
 	User       string
 	WorkingDir string
+	Privileged bool      // extended privileges for this command
 	Stdin      io.Reader // nil: no stdin
 	Stdout     io.Writer
 	Stderr     io.Writer // unused with TTY

@@ -47,7 +47,7 @@ type conformanceCase struct {
 }
 
 func conformanceCases() []conformanceCase {
-	return slices.Concat(containerCases(), healthCases(), resourceCases(), buildCases(), networkingCases())
+	return slices.Concat(containerCases(), healthCases(), resourceCases(), buildCases(), networkingCases(), copyCases())
 }
 
 // suite is one subtest's target with its event stream.

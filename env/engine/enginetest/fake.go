@@ -91,7 +91,8 @@ type fakeContainer struct {
 	restarts  int                          // restarts by the restart policy since the last start by a call
 	listeners []interface{ Close() error } // host ports the engine chose, held while running
 	logs      []engine.LogLine
-	logWake   chan struct{} // closed and replaced when logs grow or the container stops
+	logWake   chan struct{}     // closed and replaced when logs grow or the container stops
+	files     map[string]string // copied in by CopyToContainer, by absolute path (copy.go)
 }
 
 var _ engine.Engine = (*Fake)(nil)

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -118,4 +119,32 @@ func (m *matcher) skipDir(dir string) bool {
 		return true
 	}
 	return rel != "." && m.ignore.Excluded(rel) && !m.ignore.HasExceptions()
+}
+
+// Files lists the files under r.Path that count for r, as a full sync
+// would copy them.
+func Files(r Rule) ([]string, error) {
+	m, err := newMatcher(r)
+	if err != nil {
+		return nil, err
+	}
+	if m.file {
+		return []string{m.root}, nil
+	}
+	var out []string
+	err = filepath.WalkDir(m.root, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && p != m.root && m.skipDir(p):
+			return filepath.SkipDir
+		case !d.IsDir() && m.Matches(p):
+			out = append(out, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", r.Path, err)
+	}
+	return out, nil
 }

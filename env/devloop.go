@@ -90,6 +90,24 @@ func Watch(ctx context.Context, eng engine.Engine, p *config.Project, opts Watch
 	})
 }
 
+// WatchServices checks what Watch would watch, without an engine: the
+// services named (each must have develop.watch), or every service that has
+// it. It returns their names, sorted.
+func WatchServices(p *config.Project, services []string) ([]string, error) {
+	rules, err := watchedRules(p, services)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, r := range rules {
+		if !slices.Contains(out, r.service) {
+			out = append(out, r.service)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
 // watchedRules lists the rules of the services asked for, in the order
 // of the services' names.
 func watchedRules(p *config.Project, services []string) ([]watched, error) {

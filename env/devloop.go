@@ -28,6 +28,9 @@ type WatchOptions struct {
 	// OnAction receives each action once done (or failed); nil discards
 	// them. It is called from Watch's goroutine.
 	OnAction func(WatchAction)
+	// OnReady, when not nil, is called once the paths are watched (and
+	// initial syncs done): changes made from then on are acted on.
+	OnReady func()
 	// Up is how a rebuild brings its service up again (Progress, Pull…);
 	// its Services and Environment are set by Watch.
 	Up UpOptions
@@ -84,6 +87,9 @@ func Watch(ctx context.Context, eng engine.Engine, p *config.Project, opts Watch
 	if err := dl.initialSync(ctx); err != nil {
 		w.Close()
 		return err
+	}
+	if opts.OnReady != nil {
+		opts.OnReady()
 	}
 	return w.Run(ctx, func(c watch.Change) {
 		dl.act(ctx, rules[c.Rule], c.Paths)

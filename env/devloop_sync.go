@@ -123,7 +123,7 @@ func removeInContainer(ctx context.Context, eng engine.Engine, id string, paths 
 		return fmt.Errorf("removing %s in the container (the image needs rm for deletions to be synced): %w", strings.Join(paths, ", "), err)
 	}
 	if code != 0 {
-		return fmt.Errorf("removing %s in the container: rm exited with %d: %s", strings.Join(paths, ", "), code, strings.TrimSpace(out))
+		return fmt.Errorf("removing %s in the container (the image needs rm for deletions to be synced): rm exited with %d: %s", strings.Join(paths, ", "), code, clip(strings.TrimSpace(out), 200))
 	}
 	return nil
 }

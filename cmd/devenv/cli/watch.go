@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -54,6 +55,9 @@ func runWatch(cmd *cobra.Command, g *globals, eng engine.Engine, p *config.Proje
 	err = env.Watch(cmd.Context(), eng, p, env.WatchOptions{
 		Services: services,
 		OnAction: actionPrinter(g),
+		// A rebuild recreates the service and returns once it is started,
+		// as a watch loop should not hang on a health check.
+		Up: env.UpOptions{NoWait: true, Timeout: 5 * time.Minute},
 	})
 	if err == nil && cmd.Context().Err() != nil {
 		fmt.Fprintln(g.stderr, "stopped watching")

@@ -120,7 +120,7 @@ func watchInBackground(t *testing.T, eng engine.Engine, p *config.Project) <-cha
 	ready := make(chan struct{}, 1)
 	go func() {
 		done <- env.Watch(ctx, eng, p, env.WatchOptions{
-			Up: env.UpOptions{NoWait: true, Progress: env.ReporterFunc(func(e env.Event) { t.Logf("%s %s %s %s", time.Now().Format("05.000"), e.Name, e.Status, e.Detail) })},
+			Up:       env.UpOptions{NoWait: true, Progress: env.ReporterFunc(func(e env.Event) { t.Logf("%s %s %s %s", time.Now().Format("05.000"), e.Name, e.Status, e.Detail) })},
 			OnAction: func(a env.WatchAction) { actions <- a },
 			OnReady:  func() { ready <- struct{}{} },
 		})

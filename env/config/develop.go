@@ -171,6 +171,24 @@ func (p *parser) watchExec(n *yaml.Node, what string) *WatchExec {
 	return e
 }
 
+// absDevelopPaths rewrites the watch paths of a service from a file read
+// through include or extends (see absolutePaths).
+func absDevelopPaths(svc *yaml.Node, dir string) {
+	at := find(svc, "develop")
+	if at < 0 || svc.Content[at].Kind != yaml.MappingNode {
+		return
+	}
+	w := find(svc.Content[at], "watch")
+	if w < 0 {
+		return
+	}
+	for _, rule := range svc.Content[at].Content[w].Content {
+		if rule.Kind == yaml.MappingNode {
+			absField(rule, "path", dir)
+		}
+	}
+}
+
 // format renders develop: for `devenv config`.
 func (d *Develop) format() map[string]any {
 	rules := make([]any, len(d.Watch))

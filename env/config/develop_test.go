@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -127,5 +128,24 @@ func TestDevelopSchemaKeys(t *testing.T) {
 		if diff := cmp.Diff(tt.keys, got); diff != "" {
 			t.Errorf("%v keys (-parser +schema):\n%s", tt.path, diff)
 		}
+	}
+}
+
+// A watch path in an included file is relative to that file's directory.
+func TestDevelopPathInIncludedFile(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"compose.yaml":     "name: demo\ninclude: [web/compose.yaml]\n",
+		"web/compose.yaml": "services:\n  web:\n    build: .\n    develop:\n      watch: [{path: ./src, action: sync, target: /app}, {path: ., action: rebuild}]\n",
+	})
+	p, err := Load(LoadOptions{WorkDir: dir, LookupEnv: lookupIn(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range p.Services["web"].Develop.Watch {
+		got = append(got, r.Path)
+	}
+	if diff := cmp.Diff([]string{filepath.Join(dir, "web", "src"), filepath.Join(dir, "web")}, got); diff != "" {
+		t.Errorf("watch paths (-want +got):\n%s", diff)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/devenv-dev/devenv/env"
+	"github.com/devenv-dev/devenv/env/config"
+	"github.com/devenv-dev/devenv/env/engine/enginetest"
 	"github.com/devenv-dev/devenv/internal/testutil"
 )
 
@@ -100,5 +102,73 @@ func mustWrite(t *testing.T, path, content string) {
 	}
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWatchRestartsAndRebuilds on the fake engine: sync+restart restarts
+// the service's container; rebuild builds web's image again and recreates
+// only web.
+func TestWatchRestartsAndRebuilds(t *testing.T) {
+	dir := t.TempDir()
+	mustWrite(t, filepath.Join(dir, "web", "Dockerfile"), "FROM scratch\nCOPY . /\n")
+	mustWrite(t, filepath.Join(dir, "web", "index.html"), "v1")
+	mustWrite(t, filepath.Join(dir, "conf", "a.conf"), "1")
+	p, err := config.Parse(filepath.Join(dir, "envs.yaml"), []byte(`name: shop
+services:
+  db: {image: db}
+  api: {image: db}
+  web:
+    build: ./web
+    depends_on: [db]
+    develop:
+      watch:
+        - {path: ./conf, action: sync+restart, target: /conf}
+        - {path: ./web, action: rebuild}
+`), config.LoadOptions{LookupEnv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := enginetest.New()
+	f.AddImage("db")
+	if _, err := env.Up(t.Context(), f, p, env.UpOptions{Ports: noPorts{}}); err != nil {
+		t.Fatal(err)
+	}
+	before := containerIDs(t, f, "shop")
+	actions := make(chan env.WatchAction, 16)
+	ready := make(chan struct{}, 1)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- env.Watch(ctx, f, p, env.WatchOptions{
+			OnAction: func(a env.WatchAction) { actions <- a },
+			OnReady:  func() { ready <- struct{}{} },
+			Up:       env.UpOptions{Ports: noPorts{}},
+		})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Watch: %v", err)
+		}
+	}()
+	testutil.Receive(t, "watching to start", ready)
+
+	f.ResetCalls()
+	mustWrite(t, filepath.Join(p.Dir, "conf", "a.conf"), "2")
+	if a := testutil.Receive(t, "the restart", actions); a.String() != "sync+restart web: 1 file → /conf" {
+		t.Errorf("action %q", a)
+	}
+	calls := strings.Join(f.Calls(), " | ")
+	if !strings.Contains(calls, "stop shop-web") || !strings.Contains(calls, "start shop-web") {
+		t.Errorf("sync+restart: calls %s, want web stopped and started", calls)
+	}
+
+	mustWrite(t, filepath.Join(p.Dir, "web", "index.html"), "v2")
+	if a := testutil.Receive(t, "the rebuild", actions); a.String() != "rebuild web" {
+		t.Errorf("action %q", a)
+	}
+	after := containerIDs(t, f, "shop")
+	if after["web"] == before["web"] || after["api"] != before["api"] || after["db"] != before["db"] {
+		t.Errorf("containers before %v, after %v: want only web recreated", before, after)
 	}
 }

@@ -74,7 +74,7 @@ func containerPath(r config.WatchRule, p string) (string, bool) {
 		return r.Target, true
 	}
 	rel, err := filepath.Rel(r.Path, p)
-	if err != nil || strings.HasPrefix(rel, "..") {
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return "", false
 	}
 	return path.Join(r.Target, filepath.ToSlash(rel)), true

@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"bytes"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/devenv-dev/devenv/env"
 	"github.com/devenv-dev/devenv/env/config"
 )
 
@@ -30,5 +34,18 @@ func TestWithDevelopWatch(t *testing.T) {
 	got := withDevelopWatch(p, []string{"web", "db", "cache", "api"})
 	if diff := cmp.Diff([]string{"api", "web"}, got); diff != "" {
 		t.Errorf("withDevelopWatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestWatchActionJSON(t *testing.T) {
+	var buf bytes.Buffer
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	writeActionJSON(&buf, env.WatchAction{Time: at, Service: "web", Action: "sync", Target: "/app", Files: 2})
+	writeActionJSON(&buf, env.WatchAction{Time: at, Service: "api", Action: "rebuild", Err: errors.New("build failed")})
+	want := `{"time":"2026-01-02T03:04:05.000Z","service":"web","action":"sync","target":"/app","files":2}
+{"time":"2026-01-02T03:04:05.000Z","service":"api","action":"rebuild","error":"build failed"}
+`
+	if diff := cmp.Diff(want, buf.String()); diff != "" {
+		t.Errorf("JSON lines (-want +got):\n%s", diff)
 	}
 }

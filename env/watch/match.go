@@ -84,7 +84,13 @@ func (m *matcher) rel(path string) (string, bool) {
 	if m.file {
 		return filepath.Base(path), path == m.root
 	}
-	rel, err := filepath.Rel(m.root, path)
+	return under(m.root, path)
+}
+
+// under returns path relative to dir, slash-separated, and whether it is
+// inside dir (or dir itself, ".").
+func under(dir, path string) (string, bool) {
+	rel, err := filepath.Rel(dir, path)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return "", false
 	}
@@ -104,7 +110,7 @@ func (m *matcher) Matches(path string) bool {
 		return false
 	}
 	if m.ctxIgn != nil {
-		if crel, err := filepath.Rel(m.context, path); err == nil && !strings.HasPrefix(crel, "..") && m.ctxIgn.Excluded(filepath.ToSlash(crel)) {
+		if crel, ok := under(m.context, path); ok && m.ctxIgn.Excluded(crel) {
 			return false
 		}
 	}

@@ -249,3 +249,24 @@ func TestVersionIsIgnored(t *testing.T) {
 		}
 	}
 }
+
+// TestBareEnvironmentKeyFromDotenv: a bare KEY in environment: takes the
+// shell's value, else the project's .env value, as Compose does; a key set
+// in neither is left out.
+func TestBareEnvironmentKeyFromDotenv(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"compose.yaml": "services:\n  web:\n    image: nginx\n    environment: [FROM_SHELL, FROM_DOTENV, BOTH, NOWHERE]\n  api:\n    image: nginx\n    environment: {FROM_DOTENV: }\n",
+		".env":         "FROM_DOTENV=d\nBOTH=dotenv\n",
+	})
+	p, err := Load(LoadOptions{WorkDir: dir, LookupEnv: lookupIn(map[string]string{"FROM_SHELL": "s", "BOTH": "shell"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"FROM_SHELL": "s", "FROM_DOTENV": "d", "BOTH": "shell"}
+	if diff := cmp.Diff(want, p.Services["web"].Environment); diff != "" {
+		t.Errorf("web (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]string{"FROM_DOTENV": "d"}, p.Services["api"].Environment); diff != "" {
+		t.Errorf("api (-want +got):\n%s", diff)
+	}
+}

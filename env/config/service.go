@@ -55,7 +55,7 @@ func (p *parser) service(name string, keyN, n *yaml.Node, registry string) (*Ser
 		p.serviceNetworks(s, v, what+" networks")
 	}
 	if v := f["ports"]; v != nil {
-		s.Ports = p.ports(v, what+" ports")
+		s.Ports = p.portEntries(v, what+" ports")
 	}
 	if v := f["volumes"]; v != nil {
 		s.Volumes = p.volumes(v, what+" volumes")

@@ -28,7 +28,7 @@ func tarFrom(src, name string) (*io.PipeReader, <-chan error) {
 			if err != nil {
 				return err
 			}
-			return addToTar(tw, p, path.Join(name, filepath.ToSlash(rel)))
+			return addHostEntry(tw, p, path.Join(name, filepath.ToSlash(rel)))
 		})
 		if err == nil {
 			err = tw.Close()
@@ -42,8 +42,8 @@ func tarFrom(src, name string) (*io.PipeReader, <-chan error) {
 	return pr, errc
 }
 
-// addToTar writes one file, link or directory of the host as entry name.
-func addToTar(tw *tar.Writer, p, name string) error {
+// addHostEntry writes one file, link or directory of the host as entry name.
+func addHostEntry(tw *tar.Writer, p, name string) error {
 	info, err := os.Lstat(p)
 	if err != nil {
 		return err

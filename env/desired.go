@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"sort"
 	"strings"
 
@@ -83,6 +84,9 @@ func BuildDesired(p *config.Project, selected []string, imageIDs map[string]stri
 			OneShot: oneShot[name],
 		}
 		for dep, c := range s.DependsOn {
+			if c.Optional && !slices.Contains(selected, dep) {
+				continue // required: false, and not brought up (its profile is off)
+			}
 			ds.Deps[dep] = c.Condition
 		}
 		ds.Spec = containerSpec(p, s, ds.ImageID)

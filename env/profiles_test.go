@@ -41,3 +41,32 @@ func TestPsLeavesOutDisabledProfiles(t *testing.T) {
 		t.Errorf("rows = %+v, want only web", rows)
 	}
 }
+
+// An optional dependency (required: false) on a service whose profile is
+// off is left out, as Compose does: up brings web up without waiting for
+// it. A required one on the same service is an error naming the profile.
+func TestOptionalDependencyOnADisabledProfile(t *testing.T) {
+	p := parse(t, `services:
+  web:
+    image: web:1
+    depends_on:
+      debug: {condition: service_healthy, required: false}
+  debug: {image: debug:1, profiles: [debug]}
+`)
+	f := enginetest.New()
+	f.AddImage("web:1")
+	if _, err := env.Up(t.Context(), f, p, env.UpOptions{Ports: noPorts{}}); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	rows, err := env.Ps(t.Context(), f, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Service != "web" || rows[0].State != "running" {
+		t.Errorf("ps: %+v, want web running alone", rows)
+	}
+	q := parse(t, "services:\n  web: {image: web:1, depends_on: [debug]}\n  debug: {image: debug:1, profiles: [debug]}\n")
+	if _, err := env.Up(t.Context(), enginetest.New(), q, env.UpOptions{DryRun: true}); err == nil || !strings.Contains(err.Error(), "--profile debug") {
+		t.Errorf("a required dependency in a disabled profile: %v, want an error naming --profile debug", err)
+	}
+}

@@ -47,14 +47,15 @@ func (p *parser) readEnvFile(name string, n *yaml.Node, what string) []envLine {
 
 // keyValues reads a mapping KEY: VALUE or a list of KEY=VALUE into dst.
 // With fromEnv, a bare KEY (list) or KEY with an empty value (mapping) is
-// taken from the process environment, and left out when unset there.
+// taken from the process environment, else from the .env file (as
+// Compose does), and left out when unset in both.
 func (p *parser) keyValues(n *yaml.Node, what string, dst map[string]string, fromEnv bool) {
 	set := func(key, val string, bare bool) {
 		if !bare || !fromEnv {
 			dst[key] = val
 			return
 		}
-		if v, ok := p.lookupEnv(key); ok {
+		if v, ok := p.lookupVar(key); ok {
 			dst[key] = v
 		}
 	}

@@ -65,6 +65,7 @@ func (p *Project) formatServices() map[string]any {
 	for name, s := range p.Services {
 		m := s.format()
 		formatBuild(p.Name, s, m)
+		formatDevelop(s, m)
 		out[name] = m
 	}
 	return out

@@ -249,3 +249,83 @@ func TestVersionIsIgnored(t *testing.T) {
 		}
 	}
 }
+
+// TestBareEnvironmentKeyFromDotenv: a bare KEY in environment: takes the
+// shell's value, else the project's .env value, as Compose does; a key set
+// in neither is left out.
+func TestBareEnvironmentKeyFromDotenv(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"compose.yaml": "services:\n  web:\n    image: nginx\n    environment: [FROM_SHELL, FROM_DOTENV, BOTH, NOWHERE]\n  api:\n    image: nginx\n    environment: {FROM_DOTENV: }\n",
+		".env":         "FROM_DOTENV=d\nBOTH=dotenv\n",
+	})
+	p, err := Load(LoadOptions{WorkDir: dir, LookupEnv: lookupIn(map[string]string{"FROM_SHELL": "s", "BOTH": "shell"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"FROM_SHELL": "s", "FROM_DOTENV": "d", "BOTH": "shell"}
+	if diff := cmp.Diff(want, p.Services["web"].Environment); diff != "" {
+		t.Errorf("web (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]string{"FROM_DOTENV": "d"}, p.Services["api"].Environment); diff != "" {
+		t.Errorf("api (-want +got):\n%s", diff)
+	}
+}
+
+// TestLongSyntaxPorts: ports in the long syntax give the same Ports as
+// their short forms, mixed in one list; errors and the one warning carry
+// their positions.
+func TestLongSyntaxPorts(t *testing.T) {
+	p, err := Parse("envs.yaml", []byte(`services:
+  web:
+    image: nginx
+    ports:
+      - "8080:80"
+      - target: 443
+        published: "8443"
+        host_ip: 127.0.0.1
+        protocol: tcp
+        mode: host
+        name: https
+      - {target: 53, published: 5353, protocol: UDP}
+      - {target: 9000, host_ip: "::1", published: ""}
+      - {target: 7000-7001, published: 17000-17001}
+      - {target: 81, app_protocol: http}
+`), LoadOptions{LookupEnv: lookupIn(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Port{
+		{HostPort: 8080, ContainerPort: 80, Protocol: "tcp"},
+		{HostIP: "127.0.0.1", HostPort: 8443, ContainerPort: 443, Protocol: "tcp"},
+		{HostPort: 5353, ContainerPort: 53, Protocol: "udp"},
+		{HostIP: "::1", ContainerPort: 9000, Protocol: "tcp"},
+		{HostPort: 17000, ContainerPort: 7000, Protocol: "tcp"},
+		{HostPort: 17001, ContainerPort: 7001, Protocol: "tcp"},
+		{ContainerPort: 81, Protocol: "tcp"},
+	}
+	if diff := cmp.Diff(want, p.Services["web"].Ports); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if len(p.Warnings) != 1 || p.Warnings[0].Line != 15 || !strings.Contains(p.Warnings[0].Msg, "app_protocol") {
+		t.Errorf("warnings %v, want app_protocol's at line 15", p.Warnings)
+	}
+	_, err = Parse("envs.yaml", []byte(`services:
+  web:
+    image: nginx
+    ports:
+      - {published: 80}
+      - {target: 80, mode: swarm}
+      - {target: 80, host_ip: 127.0.0.1}
+      - {target: 80, publshed: 8080}
+`), LoadOptions{LookupEnv: lookupIn(nil)})
+	for _, want := range []string{
+		"envs.yaml:5:9: service \"web\" ports: a port in the long syntax needs target:",
+		"envs.yaml:6:28: service \"web\" ports mode \"swarm\" is invalid",
+		"envs.yaml:7:31: service \"web\" ports: host_ip needs published:",
+		"envs.yaml:8:22: unknown key \"publshed\" in service \"web\" ports entry (did you mean \"published\"?)",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v\nwant it to contain %q", err, want)
+		}
+	}
+}

@@ -57,6 +57,7 @@ func absoluteServicePaths(svc *yaml.Node, dir string) {
 			absVolume(item, dir)
 		}
 	}
+	absDevelopPaths(svc, dir) // develop.go
 	if at := find(svc, "build"); at >= 0 {
 		n := svc.Content[at]
 		if n.Kind == yaml.MappingNode {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -37,7 +38,12 @@ func (p *Project) Closure(services []string) ([]string, error) {
 			return
 		}
 		seen[name] = true
-		for dep := range p.Services[name].DependsOn {
+		for dep, d := range p.Services[name].DependsOn {
+			// required: false on a service whose profiles are off: Compose
+			// goes on without it, and so does devenv.
+			if d.Optional && !p.Active(dep) && !slices.Contains(services, dep) {
+				continue
+			}
 			walk(dep)
 		}
 	}

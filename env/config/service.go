@@ -33,6 +33,7 @@ func (p *parser) service(name string, keyN, n *yaml.Node, registry string) (*Ser
 	what := fmt.Sprintf("service %q", name)
 	f := p.fields(n, what, serviceKeys, true)
 	p.imageOrBuild(s, keyN, f, registry, what)
+	p.develop(s, f, what)
 	p.scalars(s, f, what)
 	p.checkPullBuild(s, f["pull_policy"], what)
 	s.Profiles = p.profiles(f["profiles"], what)
@@ -54,7 +55,7 @@ func (p *parser) service(name string, keyN, n *yaml.Node, registry string) (*Ser
 		p.serviceNetworks(s, v, what+" networks")
 	}
 	if v := f["ports"]; v != nil {
-		s.Ports = p.ports(v, what+" ports")
+		s.Ports = p.portEntries(v, what+" ports")
 	}
 	if v := f["volumes"]; v != nil {
 		s.Volumes = p.volumes(v, what+" volumes")

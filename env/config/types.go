@@ -40,6 +40,7 @@ type Service struct {
 	Name        string
 	Image       string            // full reference, with the project registry prefix applied
 	Build       *Build            // nil: the image is pulled; else built and tagged Image
+	Develop     *Develop          // develop: (watch rules); nil when absent (develop.go)
 	PullPolicy  string            // missing (default), always, never
 	Command     []string          // nil: the image's default
 	Entrypoint  []string          // nil: the image's default

@@ -8,6 +8,16 @@ import (
 	"github.com/docker/docker/api/types/container"
 )
 
+// CopyToContainer extracts tar into the container's filesystem at dir.
+// The container need not be running.
+func (d *Docker) CopyToContainer(ctx context.Context, id, dir string, tar io.Reader) error {
+	err := d.cli.CopyToContainer(ctx, id, dir, tar, container.CopyToContainerOptions{})
+	if err != nil {
+		return fmt.Errorf("copying files into container %s at %s: %w", id, dir, d.mapErr(err, ErrNotFound))
+	}
+	return nil
+}
+
 // CopyFromContainer returns a tar archive of path in the container, whose
 // entries start with path's base name. The container need not run.
 func (d *Docker) CopyFromContainer(ctx context.Context, id, path string) (io.ReadCloser, error) {
@@ -16,16 +26,6 @@ func (d *Docker) CopyFromContainer(ctx context.Context, id, path string) (io.Rea
 		return nil, fmt.Errorf("copying %s from container %s: %w", path, id, d.mapErr(err, ErrNotFound))
 	}
 	return rc, nil
-}
-
-// CopyToContainer extracts a tar archive into dir, an existing directory
-// of the container.
-func (d *Docker) CopyToContainer(ctx context.Context, id, dir string, archive io.Reader) error {
-	err := d.cli.CopyToContainer(ctx, id, dir, archive, container.CopyToContainerOptions{})
-	if err != nil {
-		return fmt.Errorf("copying into %s of container %s: %w", dir, id, d.mapErr(err, ErrNotFound))
-	}
-	return nil
 }
 
 // ContainerStatPath says whether path is a directory in the container;

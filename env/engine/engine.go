@@ -70,9 +70,9 @@ type Engine interface {
 	ContainerKill(ctx context.Context, id, signal string) error
 	ContainerDelete(ctx context.Context, id string, volumes bool) error
 	ContainerTop(ctx context.Context, id string) (Processes, error)
-	// Files in and out of a container, as tar archives (copy.go).
+	// Files out of a container, as tar archives (copy.go); CopyToContainer
+	// puts them in.
 	CopyFromContainer(ctx context.Context, id, path string) (io.ReadCloser, error)
-	CopyToContainer(ctx context.Context, id, dir string, archive io.Reader) error
 	ContainerStatPath(ctx context.Context, id, path string) (isDir bool, err error)
 	// ContainerRun starts a created container attached to the caller's
 	// streams and returns its exit code once it has exited (run.go).
@@ -83,6 +83,10 @@ type Engine interface {
 	// ExecInteractive runs a command attached to the caller's streams and
 	// returns its exit code.
 	ExecInteractive(ctx context.Context, id string, opts ExecOptions) (exitCode int, err error)
+	// CopyToContainer extracts a tar stream into a container's filesystem
+	// at dir (which must exist there); ErrNotFound when there is no such
+	// container.
+	CopyToContainer(ctx context.Context, id, dir string, tar io.Reader) error
 	// ContainerLogs streams the container's log, demultiplexed, one Line per line.
 	ContainerLogs(ctx context.Context, id string, opts LogOptions) (<-chan LogLine, <-chan error)
 	// Events streams container events of the project until ctx ends; the
@@ -261,6 +265,7 @@ type ExecOptions struct {
 	Env        []string
 	User       string
 	WorkingDir string
+	Privileged bool      // extended privileges for this command
 	Stdin      io.Reader // nil: no stdin
 	Stdout     io.Writer
 	Stderr     io.Writer // unused with TTY

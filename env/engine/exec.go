@@ -53,7 +53,7 @@ func (d *Docker) ContainerExec(ctx context.Context, id string, cmd []string) (in
 // like a terminal, keeps it until its next read returns.
 func (d *Docker) ExecInteractive(ctx context.Context, id string, opts ExecOptions) (int, error) {
 	att, execID, err := d.startExec(ctx, id, container.ExecOptions{
-		Cmd: opts.Cmd, Tty: opts.TTY, Env: opts.Env, User: opts.User, WorkingDir: opts.WorkingDir,
+		Cmd: opts.Cmd, Tty: opts.TTY, Env: opts.Env, User: opts.User, WorkingDir: opts.WorkingDir, Privileged: opts.Privileged,
 		AttachStdin: opts.Stdin != nil, AttachStdout: true, AttachStderr: true,
 	})
 	if err != nil {

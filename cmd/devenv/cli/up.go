@@ -17,6 +17,7 @@ func newUpCmd(g *globals) *cobra.Command {
 	var (
 		o        env.UpOptions
 		attach   bool
+		watch    bool
 		parallel int
 		services []string
 	)
@@ -43,7 +44,13 @@ exits; --attach follows its logs until Ctrl-C.
 				return usageError{errors.New("--attach follows the logs as text; for JSON, run devenv logs -f -o json after up")}
 			}
 			o.Services = services
-			return runUp(cmd, g, o, attach, parallel)
+			if watch && (attach || o.DryRun) {
+				return usageError{errors.New("--watch cannot go with --attach or --dry-run")}
+			}
+			if err := runUp(cmd, g, o, attach, parallel); err != nil || !watch {
+				return err
+			}
+			return watchAfterUp(cmd, g, o)
 		},
 	}
 	f := cmd.Flags()
@@ -54,6 +61,7 @@ exits; --attach follows its logs until Ctrl-C.
 	f.IntVar(&parallel, "parallel", images.DefaultParallel, "pull at most this many images at once")
 	f.BoolVar(&o.Build, "build", false, "build the images of services with build: even when they are up to date")
 	f.BoolVar(&attach, "attach", false, "after up, follow the services' logs until Ctrl-C (the stack keeps running)")
+	f.BoolVar(&watch, "watch", false, "after up, sync or rebuild services as their files change (develop.watch) until Ctrl-C")
 	f.StringSliceVarP(&services, "service", "s", nil, "bring up these services and their dependencies instead of an environment")
 	_ = cmd.RegisterFlagCompletionFunc("service", completeServices(g))
 	return cmd

@@ -47,7 +47,7 @@ type conformanceCase struct {
 }
 
 func conformanceCases() []conformanceCase {
-	return slices.Concat(containerCases(), healthCases(), resourceCases(), buildCases(), networkingCases(), controlCases(), copyCases())
+	return slices.Concat(containerCases(), healthCases(), resourceCases(), buildCases(), networkingCases(), copyCases(), controlCases())
 }
 
 // suite is one subtest's target with its event stream.

@@ -99,7 +99,6 @@ func (f *Fake) ContainerDelete(ctx context.Context, id string, volumes bool) err
 	}
 	fc.gen++
 	delete(f.containers, fc.c.ID)
-	delete(f.files, fc.c.ID)
 	f.emitLocked(fc, "destroy", "")
 	f.wakeLogsLocked(fc)
 	return nil

@@ -15,63 +15,76 @@ import (
 	"github.com/devenv-dev/devenv/env/engine"
 )
 
-// fakeFile is a file or directory in a fake container. A container's
-// filesystem starts with / only.
+// fakeFile is a file or directory in a fake container.
 type fakeFile struct {
 	dir  bool
 	mode fs.FileMode // permission bits
 	data []byte
 }
 
-// containerFiles are the filesystems of containers, by ID, then path.
-type containerFiles map[string]map[string]fakeFile
+// containerFileTree is a fake container's filesystem by absolute path. It
+// starts with / only; CopyToContainer adds to it.
+type containerFileTree map[string]fakeFile
 
-// filesLocked is the filesystem of container id.
-func (f *Fake) filesLocked(id string) map[string]fakeFile {
-	if f.files == nil {
-		f.files = containerFiles{}
+// filesLocked is fc's filesystem.
+func filesLocked(fc *fakeContainer) containerFileTree {
+	if fc.files == nil {
+		fc.files = containerFileTree{"/": {dir: true, mode: 0o755}}
 	}
-	if f.files[id] == nil {
-		f.files[id] = map[string]fakeFile{"/": {dir: true, mode: 0o755}}
-	}
-	return f.files[id]
+	return fc.files
 }
 
-// CopyToContainer extracts directories and regular files of archive into
-// dir, which must exist.
-func (f *Fake) CopyToContainer(ctx context.Context, id, dir string, archive io.Reader) error {
+// CopyToContainer extracts the directories and regular files of the tar
+// stream into dir, which must exist; missing parents of an entry are made,
+// as the engine makes them.
+func (f *Fake) CopyToContainer(ctx context.Context, id, dir string, r io.Reader) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	fc, err := f.containerLocked("copy-to", id)
+	fc, err := f.containerLocked("copy", id)
 	if err != nil {
 		return err
 	}
-	files := f.filesLocked(fc.c.ID)
+	files := filesLocked(fc)
 	dir = path.Clean("/" + dir)
 	if !files[dir].dir {
-		return fmt.Errorf("copying into %s of container %s: %w: no such directory", dir, fc.c.Name, engine.ErrNotFound)
+		return fmt.Errorf("copying files into container %s at %s: %w: no such directory", fc.c.Name, dir, engine.ErrNotFound)
 	}
-	tr := tar.NewReader(archive)
+	tr := tar.NewReader(r)
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("copying into container %s: %w", fc.c.Name, err)
+			return fmt.Errorf("copying into container %s: reading the tar stream: %w", fc.c.Name, err)
 		}
 		p := path.Join(dir, h.Name)
+		for parent := path.Dir(p); !files[parent].dir; parent = path.Dir(parent) {
+			files[parent] = fakeFile{dir: true, mode: 0o755}
+		}
 		switch h.Typeflag {
 		case tar.TypeDir:
 			files[p] = fakeFile{dir: true, mode: fs.FileMode(h.Mode).Perm()}
 		case tar.TypeReg:
 			data, err := io.ReadAll(tr)
 			if err != nil {
-				return err
+				return fmt.Errorf("copying into container %s: reading %s: %w", fc.c.Name, h.Name, err)
 			}
 			files[p] = fakeFile{mode: fs.FileMode(h.Mode).Perm(), data: data}
 		}
 	}
+}
+
+// File returns a regular file copied into a container by CopyToContainer.
+func (f *Fake) File(idOrName, path string) (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fc := f.lookupLocked(idOrName)
+	if fc == nil {
+		return "", false
+	}
+	ff, ok := fc.files[path]
+	return string(ff.data), ok && !ff.dir
 }
 
 // CopyFromContainer archives path and, for a directory, what is under it.
@@ -82,7 +95,7 @@ func (f *Fake) CopyFromContainer(ctx context.Context, id, p string) (io.ReadClos
 	if err != nil {
 		return nil, err
 	}
-	files := f.filesLocked(fc.c.ID)
+	files := filesLocked(fc)
 	p = path.Clean("/" + p)
 	if _, ok := files[p]; !ok {
 		return nil, fmt.Errorf("copying %s from container %s: %w", p, fc.c.Name, engine.ErrNotFound)
@@ -128,7 +141,7 @@ func (f *Fake) ContainerStatPath(ctx context.Context, id, p string) (bool, error
 	if fc == nil {
 		return false, fmt.Errorf("looking up %s in container %s: %w", p, id, engine.ErrNotFound)
 	}
-	ff, ok := f.filesLocked(fc.c.ID)[path.Clean("/"+p)]
+	ff, ok := filesLocked(fc)[path.Clean("/"+p)]
 	if !ok {
 		return false, fmt.Errorf("looking up %s in container %s: %w", p, fc.c.Name, engine.ErrNotFound)
 	}

@@ -79,7 +79,6 @@ type Fake struct {
 	failures    map[string][]error        // by call, consumed in order; guarded by mu
 	unreachable bool                      // guarded by mu
 	subs        map[*subscriber]struct{}  // guarded by mu
-	files       containerFiles            // made on first use; guarded by mu
 }
 
 // fakeContainer is a container and what the fake needs to play it.
@@ -93,7 +92,8 @@ type fakeContainer struct {
 	restarts  int                          // restarts by the restart policy since the last start by a call
 	listeners []interface{ Close() error } // host ports the engine chose, held while running
 	logs      []engine.LogLine
-	logWake   chan struct{} // closed and replaced when logs grow or the container stops
+	logWake   chan struct{}     // closed and replaced when logs grow or the container stops
+	files     containerFileTree // by absolute path, with the directories; made on first use (copy.go)
 }
 
 var _ engine.Engine = (*Fake)(nil)

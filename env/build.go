@@ -111,6 +111,11 @@ func ensureBuilds(ctx context.Context, eng engine.Engine, p *config.Project, sel
 	return ids, rest, nil
 }
 
+// dryBuildPrefix starts the image ID a dry run gives a service whose image
+// a real run would build: the plan recreates what the build would change,
+// and says that the build comes first.
+const dryBuildPrefix = "build:"
+
 // ensureBuild builds one service's image when it must.
 func ensureBuild(ctx context.Context, eng engine.Engine, project string, s *config.Service, pol buildPolicy, rep Reporter) (string, error) {
 	if len(s.Build.BuildKit) > 0 {
@@ -131,7 +136,7 @@ func ensureBuild(ctx context.Context, eng engine.Engine, project string, s *conf
 	case pol.dry:
 		// Stands for the image a build would make, so that the plan
 		// recreates what the build would change.
-		return "build:" + hash, nil
+		return dryBuildPrefix + hash, nil
 	}
 	emit(rep, KindBuild, s.Name, StatusBuilding, "")
 	id, err := eng.ImageBuild(ctx, spec, func(line string) {

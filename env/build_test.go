@@ -124,6 +124,10 @@ func TestDryRunPlansTheRebuild(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("plan (-want +got):\n%s", diff)
 	}
+	if out := plan.String(); !strings.Contains(out, "service api: recreate (image changed), its image built first") ||
+		strings.Contains(out, "service web: keep (running), its image built first") {
+		t.Errorf("the printed plan does not say which image is built first:\n%s", out)
+	}
 }
 
 func TestBuildKitOnlyKeysFailClearly(t *testing.T) {

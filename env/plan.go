@@ -176,6 +176,9 @@ func (p *Plan) String() string {
 	}
 	for _, s := range p.Steps {
 		fmt.Fprintf(&b, "  service %s: %s (%s)", s.Service, s.Action, s.Reason)
+		if strings.HasPrefix(s.Desired.ImageID, dryBuildPrefix) {
+			b.WriteString(", its image built first")
+		}
 		if deps := depList(s.Desired.Deps); deps != "" {
 			fmt.Fprintf(&b, " after %s", deps)
 		}

@@ -35,6 +35,10 @@ type Plan struct {
 	Networks       []NetworkStep    // the project's networks the services use, sorted by name
 	RemoveNetworks []engine.Network // duplicates left by interrupted runs
 	CreateVolumes  []string
+	// ChangedVolumes were created with other settings (driver, options,
+	// labels); the engine cannot change them, and recreating one loses its
+	// data, so up stops and says what to do.
+	ChangedVolumes []string
 	Steps          []Step             // sorted by service name
 	Remove         []engine.Container // orphans and duplicates
 	// Settings of the volumes to create, by name; external networks and
@@ -50,15 +54,7 @@ type Plan struct {
 func MakePlan(d Desired, o *engine.Observed) *Plan {
 	p := &Plan{Project: d.Project, VolumeSpecs: d.VolumeSpecs, ExternalNetworks: d.ExternalNetworks, ExternalVolumes: d.ExternalVolumes}
 	p.planNetworks(d, o)
-	haveVol := map[string]bool{}
-	for _, v := range o.Volumes {
-		haveVol[v.Name] = true
-	}
-	for _, v := range d.Volumes {
-		if !haveVol[v] {
-			p.CreateVolumes = append(p.CreateVolumes, v)
-		}
-	}
+	p.planVolumes(d, o)
 	byService := map[string][]engine.Container{}
 	for _, c := range o.Containers {
 		if c.Labels[LabelOneOff] != "" {
@@ -129,7 +125,7 @@ func changeReason(c *engine.Container, ds DesiredService) string {
 
 // Empty reports whether applying the plan changes nothing.
 func (p *Plan) Empty() bool {
-	if len(p.RemoveNetworks) > 0 || len(p.CreateVolumes) > 0 || len(p.Remove) > 0 {
+	if len(p.RemoveNetworks) > 0 || len(p.CreateVolumes) > 0 || len(p.ChangedVolumes) > 0 || len(p.Remove) > 0 {
 		return false
 	}
 	for _, n := range p.Networks {
@@ -170,6 +166,9 @@ func (p *Plan) String() string {
 	}
 	for _, v := range p.CreateVolumes {
 		fmt.Fprintf(&b, "  volume %s: create\n", v)
+	}
+	for _, v := range p.ChangedVolumes {
+		fmt.Fprintf(&b, "  volume %s: settings changed (the engine cannot change them; see up's message)\n", v)
 	}
 	for _, c := range p.Remove {
 		fmt.Fprintf(&b, "  container %s: remove (orphan of service %q)\n", c.Name, c.Service)

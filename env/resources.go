@@ -236,6 +236,37 @@ func (p *Plan) planNetworks(d Desired, o *engine.Observed) {
 	}
 }
 
+// planVolumes plans the creation of the project's missing volumes, and
+// names those kept that were created with other settings. A volume made
+// before the label existed is taken as current.
+func (p *Plan) planVolumes(d Desired, o *engine.Observed) {
+	have := map[string]engine.Volume{}
+	for _, v := range o.Volumes {
+		have[v.Name] = v
+	}
+	for _, name := range d.Volumes {
+		v, ok := have[name]
+		if !ok {
+			p.CreateVolumes = append(p.CreateVolumes, name)
+			continue
+		}
+		if had := v.Labels[engine.LabelConfigHash]; had != "" && had != volumeHash(d.VolumeSpecs[name]) {
+			p.ChangedVolumes = append(p.ChangedVolumes, name)
+		}
+	}
+}
+
+// volumeHash is a stable digest of a volume's settings, without its name.
+func volumeHash(spec engine.VolumeSpec) string {
+	spec.Name = ""
+	b, err := json.Marshal(spec) // maps marshal with sorted keys
+	if err != nil {
+		panic("env: hashing a volume spec: " + err.Error()) // plain data cannot fail to marshal
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])[:16]
+}
+
 // networkHash is a stable digest of a network's settings.
 func networkHash(spec engine.NetworkSpec) string {
 	b, err := json.Marshal(spec) // maps marshal with sorted keys

@@ -24,6 +24,9 @@ func (r *run) prepareResources(ctx context.Context) error {
 			return fmt.Errorf("network %s was created with other settings, which the engine cannot change in place; run devenv down (volumes are kept) and up again", n.Name)
 		}
 	}
+	if vs := r.plan.ChangedVolumes; len(vs) > 0 {
+		return fmt.Errorf("volume %s was created with other settings (driver, driver_opts or labels), which the engine cannot change; to recreate it and lose its data, run devenv down -v and up again; to keep the data, put the settings back", strings.Join(vs, ", "))
+	}
 	for _, n := range r.plan.Networks {
 		if !n.Create {
 			r.netIDs[n.Name] = n.ID
@@ -37,12 +40,14 @@ func (r *run) prepareResources(ctx context.Context) error {
 	}
 	for _, v := range r.plan.CreateVolumes {
 		spec := r.plan.VolumeSpecs[v]
+		hash := volumeHash(spec)
 		spec.Name = v
 		spec.Labels = maps.Clone(spec.Labels)
 		if spec.Labels == nil {
 			spec.Labels = map[string]string{}
 		}
 		maps.Copy(spec.Labels, labels)
+		spec.Labels[engine.LabelConfigHash] = hash
 		if err := r.eng.VolumeCreate(ctx, spec); err != nil {
 			return fmt.Errorf("creating volume %s: %w", v, err)
 		}

@@ -212,3 +212,38 @@ func TestChangedNetworkSettingsStopUp(t *testing.T) {
 		t.Errorf("up removed a container before refusing: %v", calls)
 	}
 }
+
+// TestChangedVolumeSettingsStopUp: a volume created with other settings
+// is named by the plan and up stops before touching anything, since the
+// engine cannot change a volume and recreating it loses its data. A volume
+// made before devenv labelled them is taken as current.
+func TestChangedVolumeSettingsStopUp(t *testing.T) {
+	const yaml = "name: vs\nservices:\n  a: {image: x, volumes: ['data:/d', 'old:/o']}\nvolumes:\n  data: {driver_opts: {type: tmpfs, device: tmpfs}}\n  old: {}\n"
+	p := parse(t, yaml)
+	f := fakeWith(t, p, nil)
+	if err := f.VolumeCreate(t.Context(), engine.VolumeSpec{Name: "vs_old", Labels: map[string]string{engine.LabelProject: "vs"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Up(t.Context(), f, p, env.UpOptions{Ports: noPorts{}}); err != nil {
+		t.Fatal(err)
+	}
+	if plan, err := env.Up(t.Context(), f, p, env.UpOptions{Ports: noPorts{}}); err != nil || !plan.Empty() {
+		t.Fatalf("second up with the same settings: %v\n%s", err, plan)
+	}
+	q := parse(t, strings.Replace(yaml, "device: tmpfs", "device: tmpfs, o: size=1m", 1))
+	plan, err := env.Up(t.Context(), f, q, env.UpOptions{DryRun: true, Ports: noPorts{}})
+	if err != nil || !strings.Contains(plan.String(), "volume vs_data: settings changed") || strings.Contains(plan.String(), "vs_old") {
+		t.Errorf("dry run: %v\n%s", err, plan)
+	}
+	f.ResetCalls()
+	_, err = env.Up(t.Context(), f, q, env.UpOptions{Ports: noPorts{}})
+	if err == nil || !strings.Contains(err.Error(), "volume vs_data was created with other settings") {
+		t.Errorf("up with changed volume settings: %v", err)
+	}
+	for _, c := range f.Calls() {
+		if strings.HasPrefix(c, "remove") || strings.HasPrefix(c, "create") || strings.HasPrefix(c, "stop") || strings.HasPrefix(c, "volume-") {
+			t.Errorf("up changed the engine before refusing: %v", f.Calls())
+			break
+		}
+	}
+}

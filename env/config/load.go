@@ -68,6 +68,8 @@ type parser struct {
 	lookupEnv func(string) (string, bool)
 	dotenv    map[string]string // the .env file beside file
 	errs      ErrorList
+	// projectFlag is LoadOptions.ProjectName (-p), which names the project.
+	projectFlag string
 	// warns holds keys accepted but without effect on a local engine; they
 	// end up in Project.Warnings.
 	warns ErrorList
@@ -125,7 +127,7 @@ func parseSources(srcs []Source, opts LoadOptions) (*Project, error) {
 	p := &parser{
 		file: file, dir: filepath.Dir(abs), lookupEnv: opts.LookupEnv,
 		failed: map[*yaml.Node]bool{}, pairsCache: map[*yaml.Node][]pair{}, merging: map[*yaml.Node]bool{},
-		declared: map[string]bool{}, fileState: newFileState(),
+		declared: map[string]bool{}, fileState: newFileState(), projectFlag: opts.ProjectName,
 	}
 	if p.lookupEnv == nil {
 		p.lookupEnv = os.LookupEnv

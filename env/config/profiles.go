@@ -57,13 +57,6 @@ func (p *parser) selectFrom(proj *Project, srcs []Source, opts LoadOptions) {
 	}
 	slices.Sort(enabled)
 	proj.Profiles = slices.Compact(enabled)
-	if v, ok := p.lookupVar(projectNameEnvVar); ok && v != "" {
-		if !projectNameRE.MatchString(v) {
-			p.errs = append(p.errs, &Error{File: "$" + projectNameEnvVar,
-				Msg: fmt.Sprintf("project name %q is invalid; use lowercase letters, digits, _ and -, starting with a letter or digit", v)})
-		}
-		proj.Name = v
-	}
 }
 
 // Active reports whether a service is selected without being named: it

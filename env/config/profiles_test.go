@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -60,5 +61,36 @@ func TestInvalidProfileName(t *testing.T) {
 	_, err := Parse("envs.yaml", []byte("services:\n  web:\n    image: x\n    profiles: [ok, -bad]\n"), LoadOptions{LookupEnv: lookupIn(nil)})
 	if err == nil || err.Error() != `envs.yaml:4:20: service "web" profile "-bad" is invalid; use letters, digits, _, . and -, at least two, starting with a letter or digit` {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestProjectNameNamesWhatDerivesFromIt: -p and $COMPOSE_PROJECT_NAME
+// (in that order, before name:) name the project before anything derives
+// a name from it: built images, networks and volumes follow.
+func TestProjectNameNamesWhatDerivesFromIt(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"compose.yaml": "name: fromfile\nservices:\n  web:\n    build: .\n    networks: [back]\n    volumes: ['data:/d']\nnetworks:\n  back: {}\nvolumes:\n  data: {}\n",
+		"Dockerfile":   "FROM scratch\n",
+	})
+	for _, tt := range []struct {
+		flag string
+		env  map[string]string
+		want string
+	}{
+		{want: "fromfile"},
+		{env: map[string]string{"COMPOSE_PROJECT_NAME": "fromenv"}, want: "fromenv"},
+		{flag: "fromflag", env: map[string]string{"COMPOSE_PROJECT_NAME": "fromenv"}, want: "fromflag"},
+	} {
+		opts := LoadOptions{WorkDir: dir, LookupEnv: lookupIn(tt.env)}
+		opts.ProjectName = tt.flag
+		p, err := Load(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := []string{p.Name, p.Services["web"].Image, p.Networks["back"].Name, p.Volumes["data"].Name}
+		want := []string{tt.want, tt.want + "-web", tt.want + "_back", tt.want + "_data"}
+		if !slices.Equal(got, want) {
+			t.Errorf("flag %q env %v: name, image, network, volume = %v, want %v", tt.flag, tt.env, got, want)
+		}
 	}
 }

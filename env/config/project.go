@@ -67,8 +67,20 @@ func (p *parser) version(n *yaml.Node) {
 	p.errorf(n, "version must be a plain value such as \"3.8\", not %s; it is ignored, so you may also remove it", kindName(n))
 }
 
-// projectName validates name:, or derives it from the directory's name.
+// projectName is the project's name, as Compose chooses it: the -p flag,
+// else $COMPOSE_PROJECT_NAME, else name: (validated), else the directory's
+// name. It is settled before anything derives a name from it.
 func (p *parser) projectName(n *yaml.Node) string {
+	if p.projectFlag != "" {
+		return p.projectFlag // checked by the CLI
+	}
+	if v, ok := p.lookupVar(projectNameEnvVar); ok && v != "" {
+		if !projectNameRE.MatchString(v) {
+			p.errs = append(p.errs, &Error{File: "$" + projectNameEnvVar,
+				Msg: fmt.Sprintf("project name %q is invalid; use lowercase letters, digits, _ and -, starting with a letter or digit", v)})
+		}
+		return v
+	}
 	if n == nil {
 		name := sanitizeName(filepath.Base(p.dir))
 		if name == "" {

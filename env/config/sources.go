@@ -20,6 +20,10 @@ type FileOptions struct {
 	Stdin io.Reader
 	// Profiles are the --profile flags; $COMPOSE_PROFILES adds to them.
 	Profiles []string
+	// ProjectName is the -p flag: the project's name before
+	// $COMPOSE_PROJECT_NAME, name: and the directory. Names derived from
+	// it (networks, volumes, built images) follow it.
+	ProjectName string
 }
 
 // Source is the contents of one file and the name messages call it by.

@@ -10,7 +10,7 @@ import (
 // config.Load takes; wd "" is the current directory.
 func (g *globals) loadOptions(wd string) config.LoadOptions {
 	return config.LoadOptions{WorkDir: wd, FileOptions: config.FileOptions{
-		Files: g.files, Stdin: g.stdin, Profiles: g.profiles,
+		Files: g.files, Stdin: g.stdin, Profiles: g.profiles, ProjectName: g.project,
 	}}
 }
 

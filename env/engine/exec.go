@@ -66,7 +66,7 @@ func (d *Docker) ExecInteractive(ctx context.Context, id string, opts ExecOption
 	done := make(chan struct{})
 	defer close(done)
 	if opts.Resize != nil {
-		go d.applyResizes(ctx, execID, opts.Resize, done)
+		go forwardResizes(opts.Resize, done, func(o container.ResizeOptions) { _ = d.cli.ContainerExecResize(ctx, execID, o) })
 	}
 	if opts.Stdin != nil {
 		go copyStdin(att, opts.Stdin)
@@ -118,8 +118,10 @@ func (d *Docker) execExitCode(ctx context.Context, execID string) (int, error) {
 	}
 }
 
-// applyResizes forwards terminal sizes (height, width) until done.
-func (d *Docker) applyResizes(ctx context.Context, execID string, sizes <-chan [2]uint, done <-chan struct{}) {
+// forwardResizes passes terminal sizes (height, width) to resize until
+// done or sizes closes. A failed resize leaves the terminal at its old
+// size; not worth failing the session for, so resize reports nothing.
+func forwardResizes(sizes <-chan [2]uint, done <-chan struct{}, resize func(container.ResizeOptions)) {
 	for {
 		select {
 		case <-done:
@@ -128,9 +130,7 @@ func (d *Docker) applyResizes(ctx context.Context, execID string, sizes <-chan [
 			if !ok {
 				return
 			}
-			// A failed resize leaves the terminal at its old size; not worth
-			// failing the session for.
-			_ = d.cli.ContainerExecResize(ctx, execID, container.ResizeOptions{Height: size[0], Width: size[1]})
+			resize(container.ResizeOptions{Height: size[0], Width: size[1]})
 		}
 	}
 }

@@ -29,7 +29,7 @@ func (d *Docker) ContainerRun(ctx context.Context, id string, opts ExecOptions) 
 	done := make(chan struct{})
 	defer close(done)
 	if opts.Resize != nil {
-		go d.resizeContainer(ctx, id, opts.Resize, done)
+		go forwardResizes(opts.Resize, done, func(o container.ResizeOptions) { _ = d.cli.ContainerResize(ctx, id, o) })
 	}
 	if opts.Stdin != nil {
 		go copyStdin(att, opts.Stdin)
@@ -45,20 +45,5 @@ func (d *Docker) ContainerRun(ctx context.Context, id string, opts ExecOptions) 
 		return int(res.StatusCode), nil
 	case err := <-waitErr:
 		return 0, fmt.Errorf("waiting for container %s: %w", id, d.mapErr(err, ErrNotFound))
-	}
-}
-
-// resizeContainer forwards terminal sizes (height, width) until done.
-func (d *Docker) resizeContainer(ctx context.Context, id string, sizes <-chan [2]uint, done <-chan struct{}) {
-	for {
-		select {
-		case <-done:
-			return
-		case size, ok := <-sizes:
-			if !ok {
-				return
-			}
-			_ = d.cli.ContainerResize(ctx, id, container.ResizeOptions{Height: size[0], Width: size[1]})
-		}
 	}
 }

@@ -37,3 +37,16 @@ func (d *Docker) ContainerStatPath(ctx context.Context, id, path string) (isDir 
 	}
 	return st.Mode.IsDir(), nil
 }
+
+// ContainerLinkTarget is where path leads in the container once its
+// symbolic links are followed (path itself when it is no link).
+func (d *Docker) ContainerLinkTarget(ctx context.Context, id, path string) (string, error) {
+	st, err := d.cli.ContainerStatPath(ctx, id, path)
+	if err != nil {
+		return "", fmt.Errorf("looking up %s in container %s: %w", path, id, d.mapErr(err, ErrNotFound))
+	}
+	if st.LinkTarget == "" {
+		return path, nil
+	}
+	return st.LinkTarget, nil
+}

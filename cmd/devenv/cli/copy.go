@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 	"regexp"
 
 	"github.com/spf13/cobra"
@@ -11,18 +10,24 @@ import (
 )
 
 func newCpCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "cp SERVICE:SRC_PATH DEST_PATH | cp SRC_PATH SERVICE:DEST_PATH",
+	var archive, follow bool
+	var index int
+	cmd := &cobra.Command{
+		Use:   "cp SERVICE:SRC_PATH DEST_PATH|- | cp SRC_PATH|- SERVICE:DEST_PATH",
 		Short: "Copy files or directories between a service's container and the host",
 		Long: `Copy a file or directory between a service's container (running or not) and the host.
 Onto an existing directory the source goes inside it under its own name; otherwise it
-takes the destination's name. Modes and symbolic links are kept.`,
+takes the destination's name. Modes and symbolic links are kept.
+A host path of - reads a tar stream from stdin (extracted into a directory of the
+container) or writes one to stdout.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o, err := parseCopyArgs(args[0], args[1])
 			if err != nil {
 				return usageError{err}
 			}
+			o.Archive, o.FollowLink, o.Index = archive, follow, index
+			o.Stdin, o.Stdout = cmd.InOrStdin(), cmd.OutOrStdout()
 			ctx := cmd.Context()
 			p, eng, err := g.open(ctx)
 			if err != nil {
@@ -32,6 +37,11 @@ takes the destination's name. Modes and symbolic links are kept.`,
 			return env.Copy(ctx, eng, p, o)
 		},
 	}
+	f := cmd.Flags()
+	f.BoolVarP(&archive, "archive", "a", false, "Keep the uid and gid of what is copied")
+	f.BoolVarP(&follow, "follow-link", "L", false, "Copy what a symbolic link at the source leads to")
+	f.IntVar(&index, "index", 0, "Index of the service's container, from 1, when it has several")
+	return cmd
 }
 
 // servicePathRE is SERVICE:PATH; a host path with a colon needs a ./ in front.
@@ -55,9 +65,6 @@ func parseCopyArgs(src, dst string) (env.CopyOptions, error) {
 func checkCopy(o env.CopyOptions) (env.CopyOptions, error) {
 	if o.ContainerPath == "" || o.HostPath == "" {
 		return o, errors.New("cp: both paths must be given")
-	}
-	if o.HostPath == "-" {
-		return o, fmt.Errorf("cp: copying a tar stream through stdin or stdout (-) is not supported; give a host path")
 	}
 	return o, nil
 }

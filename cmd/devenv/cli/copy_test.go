@@ -21,7 +21,8 @@ func TestParseCopyArgs(t *testing.T) {
 		{"both containers", "api:/a", "db:/b", env.CopyOptions{}, "one side only"},
 		{"no container", "a", "b", env.CopyOptions{}, "SERVICE:PATH"},
 		{"empty container path", "api:", "b", env.CopyOptions{}, "both paths"},
-		{"stdout", "api:/a", "-", env.CopyOptions{}, "not supported"},
+		{"stdout", "api:/a", "-", env.CopyOptions{Service: "api", ContainerPath: "/a", HostPath: "-"}, ""},
+		{"stdin", "-", "api:/a", env.CopyOptions{Service: "api", ContainerPath: "/a", HostPath: "-", ToContainer: true}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := parseCopyArgs(tc.src, tc.dst)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/devenv-dev/devenv/env"
 	"github.com/devenv-dev/devenv/env/engine"
+	"github.com/devenv-dev/devenv/internal/imagebuild"
 )
 
 const pair = `
@@ -137,5 +138,24 @@ func TestRunOnEngine(t *testing.T) {
 	}
 	if _, err := eng.ContainerInspect(ctx, name); !errors.Is(err, engine.ErrNotFound) {
 		t.Errorf("down left the one-off %s: %v", name, err)
+	}
+}
+
+// On the engine: a one-off reads a pipe on its stdin to the end, without a
+// TTY, as echo hi | devenv run -T svc cat does.
+func TestRunReadsAPipe(t *testing.T) {
+	eng := dockerEngine(t)
+	probe, _, err := images.Image(t.Context(), eng.Client(), "./env/testdata/probe", "probe", imagebuild.ImageOptions{})
+	if err != nil {
+		t.Fatalf("building the probe image: %v", err)
+	}
+	p := project(t, eng, strings.ReplaceAll("name: NAME\nservices:\n  app:\n    image: PROBE\n", "PROBE", probe))
+	var out, errOut strings.Builder
+	_, code, err := env.Run(t.Context(), eng, p, env.RunOptions{
+		Service: "app", Cmd: []string{"cat"}, Remove: true,
+		Stdin: strings.NewReader("hi\nthere\n"), Stdout: &out, Stderr: &errOut,
+	})
+	if err != nil || code != 0 || out.String() != "hi\nthere\n" {
+		t.Errorf("run cat with a pipe: %q (stderr %q), exit %d, %v; want the pipe's text back", out.String(), errOut.String(), code, err)
 	}
 }

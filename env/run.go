@@ -34,8 +34,8 @@ type RunOptions struct {
 	Detach bool
 	// Remove removes the container once it has exited (not with Detach).
 	Remove bool
-	// TTY gives the container a terminal; Stdin, when not nil, is kept
-	// open to it.
+	// TTY gives the container a terminal; Stdin, when not nil, is the
+	// container's stdin (a terminal or a pipe), closed there when it ends.
 	TTY            bool
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
@@ -140,6 +140,8 @@ func applyOneOff(spec *engine.ContainerSpec, project string, opts RunOptions) {
 	if spec.Runtime != nil {
 		rt = *spec.Runtime
 	}
-	rt.TTY, rt.StdinOpen = opts.TTY, opts.Stdin != nil
+	// Stdin is closed in the container when its stream ends, so that a
+	// command reading a pipe sees the end of it.
+	rt.TTY, rt.StdinOpen, rt.StdinOnce = opts.TTY, opts.Stdin != nil, opts.Stdin != nil
 	spec.Runtime = &rt
 }

@@ -26,6 +26,7 @@ type RuntimeSpec struct {
 	Init              *bool             `json:",omitempty"`
 	TTY               bool              `json:",omitempty"`
 	StdinOpen         bool              `json:",omitempty"`
+	StdinOnce         bool              `json:",omitempty"` // stdin closes when the attached stream ends
 	StopSignal        string            `json:",omitempty"`
 	StopTimeout       *int              `json:",omitempty"` // seconds
 	Privileged        bool              `json:",omitempty"`
@@ -89,6 +90,7 @@ func applyRuntime(cfg *container.Config, host *container.HostConfig, r *RuntimeS
 		return err
 	}
 	cfg.Tty, cfg.OpenStdin, cfg.StopSignal, cfg.StopTimeout = r.TTY, r.StdinOpen, r.StopSignal, r.StopTimeout
+	cfg.StdinOnce = r.StdinOnce
 	cfg.Domainname = r.Domainname
 	//lint:ignore SA1019 engines before API 1.44 take the address only here; later ones still read it
 	cfg.MacAddress = r.MacAddress

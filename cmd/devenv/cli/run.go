@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -16,9 +17,10 @@ import (
 
 func newRunCmd(g *globals) *cobra.Command {
 	var (
-		o          env.RunOptions
-		noTTY      bool
-		entrypoint string
+		o           env.RunOptions
+		noTTY       bool
+		interactive bool
+		entrypoint  string
 	)
 	cmd := &cobra.Command{
 		Use:               "run [--rm] [-e K=V]... [--no-deps] [-d] SERVICE [COMMAND [ARG...]]",
@@ -26,8 +28,8 @@ func newRunCmd(g *globals) *cobra.Command {
 		Short:             "Run a one-off container with a service's configuration, after its dependencies",
 		Long: `Run a one-off container with the service's image, environment, volumes and networks
 (no published ports, no restart policy), named <project>-<service>-run-<id>, after bringing
-up the services it depends on (unless --no-deps). With a terminal on stdin it gets a TTY and
-the terminal's input. devenv exits with the container's exit code. up leaves one-off
+up the services it depends on (unless --no-deps). It reads devenv's stdin (a pipe too;
+-i=false turns that off) and gets a TTY when stdin is a terminal (-T turns that off). devenv exits with the container's exit code. up leaves one-off
 containers alone; down removes them; --rm removes one as soon as it exits.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -53,9 +55,8 @@ containers alone; down removes them; --rm removes one as soon as it exits.`,
 				}
 			}
 			o.Stdout, o.Stderr = g.stdout, g.stderr
-			in, isFile := g.stdin.(*os.File)
-			o.TTY = !o.Detach && !noTTY && isFile && term.IsTerminal(int(in.Fd()))
-			name, code, err := runOneOff(ctx, eng, p, in, o)
+			o.TTY, o.Stdin = runStdio(g.stdin, o.Detach, noTTY, interactive)
+			name, code, err := runOneOff(ctx, eng, p, o)
 			if err != nil {
 				return err
 			}
@@ -79,18 +80,34 @@ containers alone; down removes them; --rm removes one as soon as it exits.`,
 	f.StringVarP(&o.User, "user", "u", "", "run as this user")
 	f.StringVarP(&o.WorkingDir, "workdir", "w", "", "working directory inside the container")
 	f.BoolVarP(&noTTY, "no-TTY", "T", false, "do not allocate a TTY even when stdin is a terminal")
+	f.BoolVarP(&interactive, "interactive", "i", true, "keep stdin attached, a terminal or a pipe (-i=false detaches it)")
 	return cmd
 }
 
+// runStdio is what a one-off gets of stdin, as Compose's run does: stdin
+// attached unless detached or not interactive, and a TTY only when stdin
+// is a terminal and -T was not given.
+func runStdio(stdin io.Reader, detach, noTTY, interactive bool) (tty bool, attach io.Reader) {
+	if detach || stdin == nil {
+		return false, nil
+	}
+	f, isFile := stdin.(*os.File)
+	tty = !noTTY && isFile && term.IsTerminal(int(f.Fd()))
+	if !interactive && !tty {
+		return false, nil
+	}
+	return tty, stdin
+}
+
 // runOneOff runs it, with the terminal in raw mode while it is attached.
-func runOneOff(ctx context.Context, eng engine.Engine, p *config.Project, in *os.File, o env.RunOptions) (string, int, error) {
-	if o.TTY {
+func runOneOff(ctx context.Context, eng engine.Engine, p *config.Project, o env.RunOptions) (string, int, error) {
+	if in, ok := o.Stdin.(*os.File); ok && o.TTY {
 		restore, resize, err := rawTerminal(in)
 		if err != nil {
 			return "", 0, err
 		}
 		defer restore()
-		o.Stdin, o.Resize = in, resize
+		o.Resize = resize
 	}
 	return env.Run(ctx, eng, p, o)
 }

@@ -7,11 +7,13 @@
 //	probe addrs               prints the interface addresses, one a line
 //	probe route               prints "default GATEWAY" when there is a default route
 //	probe write PATH TEXT     writes TEXT to PATH
+//	probe cat                 copies stdin to stdout until it ends
 package main
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -34,6 +36,9 @@ func run(cmd string, args []string) error {
 	switch cmd {
 	case "serve", "idle":
 		return serve(cmd == "serve")
+	case "cat":
+		_, err := io.Copy(os.Stdout, os.Stdin)
+		return err
 	case "stat":
 		st, err := os.Stat(args[0])
 		if err != nil {

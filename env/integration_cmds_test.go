@@ -66,7 +66,7 @@ func TestCompanionCommands(t *testing.T) {
 	}
 	projects, err := env.Projects(ctx, eng, false)
 	if i := slices.IndexFunc(projects, func(s env.ProjectSummary) bool { return s.Name == p.Name }); err != nil || i < 0 ||
-		!cmp.Equal(projects[i], env.ProjectSummary{Name: p.Name, States: map[string]int{"running": 2}, Services: 2}) {
+		!cmp.Equal(projects[i], env.ProjectSummary{Name: p.Name, States: map[string]int{"running": 2}, Services: 2, ConfigFiles: []string{p.File}}) {
 		t.Errorf("ls: %+v, %v; want %s with 2 running", projects, err, p.Name)
 	}
 

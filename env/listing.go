@@ -75,6 +75,9 @@ type ProjectSummary struct {
 	States map[string]int `json:"states"`
 	// Services counts the distinct services with a container.
 	Services int `json:"services"`
+	// ConfigFiles are the absolute paths of the files the project's
+	// containers were created from, when they say.
+	ConfigFiles []string `json:"configFiles"`
 }
 
 // Running says whether any of the project's containers runs.
@@ -101,6 +104,9 @@ func Projects(ctx context.Context, eng engine.Engine, all bool) ([]ProjectSummar
 			byName[name], services[name] = s, map[string]bool{}
 		}
 		s.States[c.State]++
+		if files := c.Labels[engine.LabelConfigFiles]; files != "" && s.ConfigFiles == nil {
+			s.ConfigFiles = strings.Split(files, ",")
+		}
 		services[name][c.Labels[engine.LabelService]] = true
 	}
 	out := []ProjectSummary{}

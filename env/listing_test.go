@@ -2,6 +2,7 @@ package env_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -62,7 +63,8 @@ func TestProjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []env.ProjectSummary{{Name: "one", States: map[string]int{"running": 1, "exited": 1}, Services: 2}}
+	files := []string{one.File} // parse's projects come from one envs.yaml
+	want := []env.ProjectSummary{{Name: "one", States: map[string]int{"running": 1, "exited": 1}, Services: 2, ConfigFiles: files}}
 	if diff := cmp.Diff(want, running); diff != "" {
 		t.Errorf("Projects (-want +got):\n%s", diff)
 	}
@@ -70,8 +72,67 @@ func TestProjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = append(want, env.ProjectSummary{Name: "two", States: map[string]int{"exited": 1}, Services: 1})
+	want = append(want, env.ProjectSummary{Name: "two", States: map[string]int{"exited": 1}, Services: 1, ConfigFiles: []string{two.File}})
 	if diff := cmp.Diff(want, all); diff != "" {
 		t.Errorf("Projects(all) (-want +got):\n%s", diff)
+	}
+}
+
+func TestFilterProjects(t *testing.T) {
+	rows := []env.ProjectSummary{{Name: "shop"}, {Name: "shop-api"}, {Name: "blog"}}
+	for _, tc := range []struct {
+		filters []string
+		want    []string
+		err     string
+	}{
+		{nil, []string{"shop", "shop-api", "blog"}, ""},
+		{[]string{"name=shop"}, []string{"shop", "shop-api"}, ""},
+		{[]string{"name=shop", "name=api"}, []string{"shop-api"}, ""},
+		{[]string{"name=none"}, nil, ""},
+		{[]string{"status=running"}, nil, "name=TEXT"},
+		{[]string{"shop"}, nil, "name=TEXT"},
+	} {
+		got, err := env.FilterProjects(rows, tc.filters)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%v: error %v, want one saying %q", tc.filters, err, tc.err)
+			}
+			continue
+		}
+		var names []string
+		for _, r := range got {
+			names = append(names, r.Name)
+		}
+		if err != nil || !slices.Equal(names, tc.want) {
+			t.Errorf("%v: %v, %v; want %v", tc.filters, names, err, tc.want)
+		}
+	}
+}
+
+// The files' label is outside the config hash: the same project from
+// files elsewhere keeps its containers, and ls shows the files.
+func TestConfigFilesLabelKeepsContainers(t *testing.T) {
+	ctx := context.Background()
+	p := parse(t, "name: cf\nservices:\n  api: {image: api:1}\n")
+	p.Files = []string{"/a/compose.yaml", "/a/compose.override.yaml"}
+	f := fakeWith(t, p, nil)
+	if _, err := env.Up(ctx, f, p, env.UpOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := f.Observe(ctx, "cf")
+	if err != nil || len(before.Containers) != 1 {
+		t.Fatalf("observe: %+v, %v", before, err)
+	}
+	rows, err := env.Projects(ctx, f, true)
+	if err != nil || len(rows) != 1 || !slices.Equal(rows[0].ConfigFiles, p.Files) {
+		t.Errorf("ls: %+v, %v; want the files %v", rows, err, p.Files)
+	}
+	p.Files = []string{"/b/compose.yaml"}
+	if _, err := env.Up(ctx, f, p, env.UpOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := f.Observe(ctx, "cf")
+	if err != nil || len(after.Containers) != 1 || after.Containers[0].ID != before.Containers[0].ID {
+		t.Errorf("after moving the files: %+v, %v; want container %s kept", after.Containers, err, before.Containers[0].ID)
 	}
 }

@@ -100,7 +100,7 @@ func oneOffSpec(ctx context.Context, eng engine.Engine, p *config.Project, opts 
 	if err != nil {
 		return engine.ContainerSpec{}, err
 	}
-	plan := MakePlan(BuildDesired(p, selected, ids), obs)
+	plan := MakePlan(withConfigFiles(BuildDesired(p, selected, ids), p), obs)
 	r := &run{eng: eng, plan: plan, rep: rep}
 	if err := r.prepareResources(ctx); err != nil {
 		return engine.ContainerSpec{}, err

@@ -73,7 +73,7 @@ func Up(ctx context.Context, eng engine.Engine, p *config.Project, opts UpOption
 		if err != nil {
 			return nil, err
 		}
-		return MakePlan(BuildDesired(p, selected, ids), obs), nil
+		return MakePlan(withConfigFiles(BuildDesired(p, selected, ids), p), obs), nil
 	}
 	// Subscribe before observing, so that no change after the observation
 	// (a kept one-shot exiting, say) goes unseen.
@@ -84,7 +84,7 @@ func Up(ctx context.Context, eng engine.Engine, p *config.Project, opts UpOption
 	if err != nil {
 		return nil, err
 	}
-	plan := MakePlan(BuildDesired(p, selected, ids), obs)
+	plan := MakePlan(withConfigFiles(BuildDesired(p, selected, ids), p), obs)
 	plan.pins = opts.Pins
 	probe := opts.Ports
 	if probe == nil {

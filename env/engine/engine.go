@@ -21,6 +21,9 @@ const (
 	LabelVersion    = "dev.devenv.version"    // format version of the labels
 	LabelDependsOn  = "dev.devenv.depends-on" // services it depends on, comma-separated
 	LabelBuildHash  = "dev.devenv.build-hash" // on a built image: the hash of its build inputs
+	// LabelConfigFiles is the absolute paths of the project's files, comma
+	// separated, for ls; set outside the config hash.
+	LabelConfigFiles = "dev.devenv.config-files"
 )
 
 // Sentinel errors. Implementations wrap them so callers can use errors.Is.

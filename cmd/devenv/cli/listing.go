@@ -72,9 +72,13 @@ func shortID(id string) string {
 }
 
 func newLsCmd(g *globals) *cobra.Command {
-	var all bool
+	var (
+		all, quiet bool
+		format     string
+		filters    []string
+	)
 	cmd := &cobra.Command{
-		Use:   "ls",
+		Use:   "ls [-a] [-q] [--filter name=TEXT] [--format table|json]",
 		Short: "List the projects that have containers on the engine (those running, or all with -a)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -88,22 +92,41 @@ func newLsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.jsonOut() {
+			if rows, err = env.FilterProjects(rows, filters); err != nil {
+				return usageError{err}
+			}
+			switch {
+			case quiet:
+				for _, r := range rows {
+					fmt.Fprintln(g.stdout, r.Name)
+				}
+				return nil
+			case g.jsonOut() || format == "json":
 				return writeJSON(g.stdout, rows)
 			}
 			return writeLsTable(g.stdout, rows)
 		},
 	}
-	cmd.Flags().BoolVarP(&all, "all", "a", false, "also list projects whose containers are all stopped")
+	cmd.PreRunE = func(*cobra.Command, []string) error {
+		if format != "table" && format != "json" {
+			return usageError{fmt.Errorf("--format %q: use table or json", format)}
+		}
+		return nil
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&all, "all", "a", false, "also list projects whose containers are all stopped")
+	f.BoolVarP(&quiet, "quiet", "q", false, "print only the projects' names")
+	f.StringArrayVar(&filters, "filter", nil, "keep the projects whose name contains TEXT (name=TEXT), repeatable")
+	f.StringVar(&format, "format", "table", "the result's format as Compose names it: table or json (same as -o)")
 	tableOrJSON(cmd)
 	return cmd
 }
 
 func writeLsTable(w io.Writer, rows []env.ProjectSummary) error {
 	tw := newTable(w)
-	fmt.Fprintln(tw, "NAME\tSTATUS\tSERVICES")
+	fmt.Fprintln(tw, "NAME\tSTATUS\tSERVICES\tCONFIG FILES")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%d\n", r.Name, stateCounts(r.States), r.Services)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", r.Name, stateCounts(r.States), r.Services, format.OrDash(strings.Join(r.ConfigFiles, ",")))
 	}
 	return tw.Flush()
 }

@@ -40,15 +40,15 @@ demo-db      <none>                   <none>  fedcba987654  512 B
 func TestLsTable(t *testing.T) {
 	rows := []env.ProjectSummary{
 		{Name: "demo", States: map[string]int{"exited": 1, "running": 2, "created": 1}, Services: 4},
-		{Name: "shop", States: map[string]int{"exited": 3}, Services: 3},
+		{Name: "shop", States: map[string]int{"exited": 3}, Services: 3, ConfigFiles: []string{"/src/shop/compose.yaml", "/src/shop/compose.override.yaml"}},
 	}
 	var b bytes.Buffer
 	if err := writeLsTable(&b, rows); err != nil {
 		t.Fatal(err)
 	}
-	want := `NAME  STATUS                             SERVICES
-demo  running(2), created(1), exited(1)  4
-shop  exited(3)                          3
+	want := `NAME  STATUS                             SERVICES  CONFIG FILES
+demo  running(2), created(1), exited(1)  4         -
+shop  exited(3)                          3         /src/shop/compose.yaml,/src/shop/compose.override.yaml
 `
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("ls table (-want +got):\n%s", diff)
